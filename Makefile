@@ -1,0 +1,46 @@
+# The two commands of the quick start: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv demo bench e2e lint clean
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py load_demo
+
+# Start the portal on SQLite with demo data, the web server and a django-q2 cluster.
+run: demo
+	@echo ""
+	@echo "  DCC operations portal: http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (username, password, role):"
+	@$(PY) manage.py demo_logins
+	@echo ""
+	@trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py qcluster & QPID=$$!; \
+	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+test: venv
+	scripts/test.sh
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var test-output

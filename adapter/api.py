@@ -1,0 +1,1 @@
+"""api of the adapter app."""

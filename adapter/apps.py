@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AdapterConfig(AppConfig):
+    name = "adapter"
+    verbose_name = "Device commands"

@@ -1,0 +1,1 @@
+"""filtersets of the adapter app."""

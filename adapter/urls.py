@@ -1,0 +1,3 @@
+"""Pages of the adapter app."""
+app_name = "adapter"
+urlpatterns = []

@@ -1,0 +1,1 @@
+"""choices of the inventory app."""

@@ -1,0 +1,3 @@
+"""Pages of the inventory app."""
+app_name = "inventory"
+urlpatterns = []

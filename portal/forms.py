@@ -1,0 +1,1 @@
+"""Forms of the portal app: the account pages use Django's own auth forms."""

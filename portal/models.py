@@ -1,0 +1,76 @@
+"""Organisations and the people who belong to them."""
+from auditlog.registry import auditlog
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
+from portal.scoping import Domain, ScopeRule
+
+
+class Organisation(models.Model):
+    """A party of the smart metering network: DCC, one of its service providers (DSP, a CSP
+    region), a service user (supplier, network operator, other user) or a body such as DECC.
+    A service user acts in one or more DUIS user roles and is named on the network by an EUI-64."""
+
+    scope_rule = ScopeRule(Domain.DIRECTORY, org_path="")
+
+    code = models.SlugField(max_length=32, unique=True, help_text="Short code used in files and JSON, e.g. SUPA")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+    provider_code = models.CharField(max_length=20, choices=ProviderCode.choices, blank=True)
+    region = models.CharField(max_length=10, choices=Region.choices, blank=True)
+    duis_roles = models.JSONField(default=list, blank=True, help_text="DUIS user roles, e.g. [\"IS\", \"GS\"]")
+    user_id = models.CharField(
+        "DUIS user id (EUI-64)", max_length=23, blank=True, help_text="Canonical EUI-64, e.g. 90-B3-D5-1F-30-01-00-00"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_id"], condition=~models.Q(user_id=""), name="organisation_user_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["provider_code"], condition=~models.Q(provider_code=""), name="organisation_provider_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_service_user(self):
+        return self.kind == OrganisationKind.SERVICE_USER
+
+
+class User(AbstractUser):
+    """A person with (or without) a login. People belong to one organisation; their portal
+    role decides what they may see and do (portal.scoping). Action owners are people too,
+    whether or not they ever log in."""
+
+    scope_rule = ScopeRule(Domain.DIRECTORY, org_path="organisation")
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="people"
+    )
+    role = models.CharField(max_length=20, choices=PortalRole.choices, default=PortalRole.SERVICE_USER)
+    initials = models.CharField(max_length=8, blank=True, help_text="As used in the action log, e.g. JH")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_dcc(self):
+        return self.is_superuser or self.role in (PortalRole.DCC_OPERATIONS, PortalRole.DCC_ADMIN)
+
+    @property
+    def is_dcc_admin(self):
+        return self.is_superuser or self.role == PortalRole.DCC_ADMIN
+
+
+auditlog.register(Organisation)
+auditlog.register(User, exclude_fields=["password", "last_login"])

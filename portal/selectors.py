@@ -1,0 +1,42 @@
+"""Reads of the portal app that more than one view uses."""
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+
+from portal.scoping import scope
+
+
+def audit_entries_for_object(user, obj):
+    """The audit trail of one object, newest first, if the user may see the object."""
+    if not scope(user, type(obj)._default_manager.filter(pk=obj.pk)).exists():
+        return LogEntry.objects.none()
+    content_type = ContentType.objects.get_for_model(type(obj))
+    return (
+        LogEntry.objects.filter(content_type=content_type, object_pk=str(obj.pk))
+        .select_related("actor")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def audit_entries(user, *, model_label=None, object_pk=None):
+    """Audit entries the user may read. DCC staff read all; anyone else must name one object
+    they may see (model_label "app_label.model" and object_pk) and reads that object's trail."""
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+    content_type = None
+    if model_label:
+        app_label, _, model_name = model_label.lower().partition(".")
+        content_type = ContentType.objects.filter(app_label=app_label, model=model_name).first()
+        if content_type is None:
+            return entries.none()
+        entries = entries.filter(content_type=content_type)
+    if object_pk:
+        entries = entries.filter(object_pk=str(object_pk))
+    if user.is_authenticated and user.is_dcc:
+        return entries
+    if content_type is None or not object_pk:
+        return entries.none()
+    model = content_type.model_class()
+    if model is None or not hasattr(model, "scope_rule"):
+        return entries.none()
+    if not scope(user, model._default_manager.filter(pk=object_pk)).exists():
+        return entries.none()
+    return entries

@@ -1,0 +1,58 @@
+"""Writes of the portal app: organisations, people and API tokens."""
+from auditlog.context import set_actor
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from portal.ids import normalise_eui64
+from portal.models import Organisation, User
+
+
+@transaction.atomic
+def organisation_upsert(*, code, name, kind, provider_code="", region="", duis_roles=(), user_id="", actor=None):
+    """Create or update an organisation by its code (idempotent: demo loading and imports use it)."""
+    with set_actor(actor):
+        organisation = Organisation.objects.filter(code=code).first() or Organisation(code=code)
+        organisation.name = name
+        organisation.kind = kind
+        organisation.provider_code = provider_code
+        organisation.region = region
+        organisation.duis_roles = sorted(set(duis_roles))
+        organisation.user_id = normalise_eui64(user_id, field="user_id") if user_id else ""
+        organisation.full_clean()
+        organisation.save()
+    return organisation
+
+
+@transaction.atomic
+def person_upsert(*, username, first_name, last_name, organisation, role, initials="", email="", password=None,
+                  is_staff=False, is_superuser=False, actor=None):
+    """Create or update a person by username. ``password=None`` leaves them without a login."""
+    with set_actor(actor):
+        user = User.objects.filter(username=username).first() or User(username=username)
+        user.first_name = first_name
+        user.last_name = last_name
+        user.organisation = organisation
+        user.role = role
+        user.initials = initials
+        user.email = email or user.email
+        user.is_staff = is_staff
+        user.is_superuser = is_superuser
+        if password:
+            user.set_password(password)
+        elif not user.pk:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+    return user
+
+
+@transaction.atomic
+def api_token_regenerate(*, user):
+    """Replace the user's API token with a new one (the old one stops working at once)."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def api_token_get_or_create(*, user):
+    token, _ = Token.objects.get_or_create(user=user)
+    return token

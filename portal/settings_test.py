@@ -1,0 +1,20 @@
+"""Settings for the test suite: the real settings, with tasks run synchronously,
+fast password hashing, e-mail kept in memory and rate limits out of the way
+(the tests that check throttling switch them on again)."""
+import os
+
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-the-deploy-check-0123456789")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("EMAIL_URL", "locmem://")
+
+from portal.settings import *  # noqa: E402,F403
+
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}  # noqa: F405
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AXES_ENABLED = False
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/min", "user": "100000/min"}}  # noqa: F405
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

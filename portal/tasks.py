@@ -1,0 +1,1 @@
+"""Background work of the portal app (none yet: organisations and people change by hand)."""

@@ -1,0 +1,46 @@
+"""Site URLs. The project package may import every app's urls and API routes (as NetBox's does)."""
+from importlib import import_module, util
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from portal import views
+
+router = DefaultRouter()
+api_extra = []
+app_pages = []
+for app in settings.PORTAL_APPS:
+    if util.find_spec(f"{app}.api"):
+        api_module = import_module(f"{app}.api")
+        for prefix, viewset, basename in getattr(api_module, "ROUTES", []):
+            router.register(prefix, viewset, basename=basename)
+        api_extra += getattr(api_module, "api_urlpatterns", [])
+    if app != "portal" and util.find_spec(f"{app}.urls"):
+        app_pages.append(path(f"{app}/", include(f"{app}.urls")))
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("accounts/", views.account, name="account"),
+    path("accounts/token/", views.account_token_regenerate, name="account_token_regenerate"),
+    path("organisations/", views.organisation_list, name="organisation_list"),
+    path("audit/", views.audit_log, name="audit_log"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("api/auth/token/", obtain_auth_token, name="api_token"),
+    path("api/", include(api_extra)),
+    path("api/", include(router.urls)),
+    *app_pages,
+]
+
+handler500 = "portal.views.server_error"

@@ -1,0 +1,75 @@
+"""Pages of the portal app: home, account (password, API token), errors."""
+import sys
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template import loader
+from django.views.decorators.http import require_POST
+
+from portal import services
+
+
+@login_required
+def home(request):
+    return render(request, "portal/home.html", {})
+
+
+@login_required
+def account(request):
+    token = services.api_token_get_or_create(user=request.user)
+    return render(request, "portal/account.html", {"token": token})
+
+
+@login_required
+@require_POST
+def account_token_regenerate(request):
+    services.api_token_regenerate(user=request.user)
+    messages.success(request, "A new API token was issued; the old one no longer works.")
+    return redirect("account")
+
+
+def login_locked_out(request, credentials, *args, **kwargs):
+    """django-axes lockout: 429 with Retry-After, as for API throttling."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = render(
+        request, "registration/locked_out.html", {"minutes": max(1, seconds // 60)}, status=429
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def server_error(request):
+    """500 handler. When the database is unreachable the page says so with 503 and Retry-After;
+    neither page touches the database nor shows a stack trace."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DatabaseError):
+        body = loader.get_template("503.html").render({})
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = "30"
+        return response
+    return HttpResponse(loader.get_template("500.html").render({}), status=500)
+
+
+@login_required
+def organisation_list(request):
+    from portal.filtersets import OrganisationFilterSet
+    from portal.models import Organisation
+    from portal.scoping import scope
+
+    filterset = OrganisationFilterSet(request.GET, queryset=scope(request.user, Organisation))
+    return render(request, "portal/organisation_list.html", {"filter": filterset, "organisations": filterset.qs})
+
+
+@login_required
+def audit_log(request):
+    from django.core.paginator import Paginator
+
+    from portal.selectors import audit_entries
+
+    entries = audit_entries(request.user, model_label=request.GET.get("model"), object_pk=request.GET.get("object_pk"))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "portal/audit_log.html", {"page": page})

@@ -1,0 +1,1 @@
+"""forms of the slas app."""

@@ -1,0 +1,3 @@
+"""Pages of the slas app."""
+app_name = "slas"
+urlpatterns = []

@@ -1,0 +1,104 @@
+"""Shared fixtures: the organisations of the network and one person per role.
+
+The base set follows DESIGN.md: a DCC operator, staff of supplier A and staff of supplier B
+(the outsider), plus a DCC administrator and an SDAG member.
+Each app may add tests/<app>/isolation.py with ``owned_objects(organisation, person)``
+returning [(object, marker text)] owned by that organisation; the isolation sweep
+(tests/portal/test_isolation.py) uses every such module against every URL.
+"""
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from portal import services
+from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
+
+
+@pytest.fixture
+def orgs(db):
+    def org(code, name, kind, **extra):
+        return services.organisation_upsert(code=code, name=name, kind=kind, **extra)
+
+    return {
+        "DCC": org("DCC", "Data Communications Company", OrganisationKind.DCC),
+        "DECC": org("DECC", "Department of Energy and Climate Change", OrganisationKind.GOVERNMENT),
+        "DSP": org("DSP", "Data Service Provider", OrganisationKind.PROVIDER, provider_code=ProviderCode.DSP),
+        "CSPN": org("CSPN", "CSP North", OrganisationKind.PROVIDER, provider_code=ProviderCode.CSP_NORTH,
+                    region=Region.NORTH),
+        "CSPC": org("CSPC", "CSP Central", OrganisationKind.PROVIDER, provider_code=ProviderCode.CSP_CENTRAL,
+                    region=Region.CENTRAL),
+        "CSPS": org("CSPS", "CSP South", OrganisationKind.PROVIDER, provider_code=ProviderCode.CSP_SOUTH,
+                    region=Region.SOUTH),
+        "SUPA": org("SUPA", "Albion Energy", OrganisationKind.SERVICE_USER, duis_roles=["IS", "GS", "ES"],
+                    user_id="90-B3-D5-1F-30-01-00-01"),
+        "SUPB": org("SUPB", "Brightwater Power", OrganisationKind.SERVICE_USER, duis_roles=["IS", "GS"],
+                    user_id="90-B3-D5-1F-30-01-00-02"),
+    }
+
+
+def _person(username, organisation, role, **extra):
+    return services.person_upsert(
+        username=username, first_name=username.title(), last_name="Tester", organisation=organisation, role=role,
+        initials=username[:2].upper(), email=f"{username}@example.org", password="test-password-123", **extra,
+    )
+
+
+@pytest.fixture
+def dcc_operator(orgs):
+    return _person("operator", orgs["DCC"], PortalRole.DCC_OPERATIONS)
+
+
+@pytest.fixture
+def dcc_admin(orgs):
+    return _person("administrator", orgs["DCC"], PortalRole.DCC_ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def supplier_a(orgs):
+    return _person("alice", orgs["SUPA"], PortalRole.SERVICE_USER)
+
+
+@pytest.fixture
+def supplier_b(orgs):
+    return _person("bob", orgs["SUPB"], PortalRole.SERVICE_USER)
+
+
+@pytest.fixture
+def sdag_member(orgs):
+    return _person("sdagmember", orgs["DECC"], PortalRole.SDAG_MEMBER)
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user) -> a Django test client logged in as that user."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_for():
+    """api_for(user) -> a DRF APIClient authenticated as that user (token auth, as scripts use it)."""
+
+    def make(user):
+        from portal.services import api_token_get_or_create
+
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_get_or_create(user=user).key}")
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters and cached values must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,57 @@
+"""Configuration: bad values stop start-up with a message naming the variable, and the
+production settings pass Django's deployment check."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7!k2p-production-like-secret-key-with-plenty-of-entropy-0a9s8d7f6g5h",
+    "ALLOWED_HOSTS": "portal.dcc.example",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def manage(*args, **env):
+    # A clean environment: the test settings module has set variables of its own in os.environ.
+    full_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    full_env.update(env)
+    full_env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "name,value,message",
+    [
+        ("DEBUG", "maybe", "DEBUG='maybe' is not a boolean"),
+        ("DATABASE_URL", "mysql://x/y", "only sqlite:// and postgres:// URLs"),
+        ("Q_BROKER", "rabbit", "Q_BROKER='rabbit' is not one of: orm, redis"),
+        ("Q_WORKERS", "lots", "Q_WORKERS='lots' is not a whole number"),
+        ("EMAIL_URL", "pigeon://coop", "EMAIL_URL='pigeon://coop'"),
+        ("ADAPTER_BACKEND", "telepathy", "ADAPTER_BACKEND='telepathy' is not one of"),
+        ("CACHE_URL", "memcached://x", "CACHE_URL='memcached://x'"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_a_clear_message(name, value, message):
+    result = manage("check", **{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_needs_a_secret_key_and_hosts():
+    result = manage("check", DEBUG="0", ALLOWED_HOSTS="x.example")
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    result = manage("check", DEBUG="0", SECRET_KEY=PROD["SECRET_KEY"])
+    assert result.returncode != 0 and "ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_deploy_check_is_clean_under_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PROD)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout

@@ -1,0 +1,3 @@
+"""Pages of the workshops app."""
+app_name = "workshops"
+urlpatterns = []
