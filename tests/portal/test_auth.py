@@ -26,7 +26,8 @@ def test_password_change(supplier_a, client_for):
     client = client_for(supplier_a)
     response = client.post(
         reverse("password_change"),
-        {"old_password": "test-password-123", "new_password1": "a-new-long-pass-77", "new_password2": "a-new-long-pass-77"},
+        {"old_password": "test-password-123", "new_password1": "a-new-long-pass-77",
+         "new_password2": "a-new-long-pass-77"},
     )
     assert response.status_code == 302
     supplier_a.refresh_from_db()
