@@ -1,0 +1,171 @@
+"""Uploaded tables (CSV, XLSX) in, exports out: one way for every import and export of the site.
+
+Reading (Python's csv module for CSV, tablib/openpyxl for XLSX): size limit, empty and header-only files, binary data,
+UTF-8 with or without BOM, Windows-1252/Latin-1, comma/semicolon/tab separators, missing
+columns and exact duplicate rows all get a message that says what is wrong and where.
+Writing: cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are neutralised.
+"""
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import tablib
+from django.conf import settings
+from django.http import HttpResponse
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read; the message says why."""
+
+
+@dataclass
+class Table:
+    headers: list
+    rows: list  # [(row number as in the file, {column: text})]; the header is row 1
+    duplicates: dict = field(default_factory=dict)  # row number -> earlier identical row number
+    encoding: str = "utf-8"
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _decode(data):
+    if b"\x00" in data[:4096]:
+        raise TableError("The file holds binary data: upload a CSV text file or an XLSX workbook.")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # Excel on Windows saves CSV as Windows-1252, a superset of Latin-1's printable range.
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _delimiter(first_line):
+    try:
+        return csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def read_table(data, *, filename="", required=(), optional=(), max_bytes=None):
+    """Parse ``data`` (bytes) into a Table, or raise TableError with a clear message."""
+    limit = max_bytes or settings.UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise TableError(f"The file is {len(data):,} bytes; the largest accepted is {limit:,} bytes.")
+    if not data.strip():
+        raise TableError("The file is empty.")
+    name = (filename or "").lower()
+    encoding = "xlsx"
+    if data.startswith(XLSX_MAGIC) or name.endswith(".xlsx"):
+        try:
+            dataset = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise TableError(f"The file is not a readable XLSX workbook ({exc.__class__.__name__}).") from None
+        headers = [_text(h).lower() for h in (dataset.headers or [])]
+        raw_rows = [[_text(v) for v in row] for row in dataset]
+    elif name.endswith((".xls", ".pdf", ".zip", ".json")):
+        raise TableError("Upload a CSV (.csv) or XLSX (.xlsx) file.")
+    else:
+        text, encoding = _decode(data)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        first_line = text.split("\n", 1)[0]
+        reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first_line))
+        try:
+            lines = list(reader)
+        except csv.Error as exc:
+            raise TableError(f"The CSV cannot be read: {exc}.") from None
+        if not lines:
+            raise TableError("The file is empty.")
+        headers = [h.strip().lower() for h in lines[0]]
+        raw_rows = [[v.strip() for v in line] for line in lines[1:]]
+    headers = [h.lstrip("\ufeff") for h in headers]
+    missing = [column for column in required if column not in headers]
+    if missing:
+        raise TableError(
+            f"Missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}. "
+            f"Expected columns: {', '.join([*required, *optional])}; "
+            f"found: {', '.join(h for h in headers if h) or 'none'}."
+        )
+    rows, seen, duplicates = [], {}, {}
+    for index, values in enumerate(raw_rows, start=2):
+        if not any(v for v in values):
+            continue  # blank lines are not rows
+        if len(values) > len(headers) and any(values[len(headers):]):
+            raise TableError(f"Row {index} has {len(values)} cells but the header has {len(headers)} columns.")
+        row = {header: (values[i] if i < len(values) else "") for i, header in enumerate(headers) if header}
+        key = tuple(sorted(row.items()))
+        if key in seen:
+            duplicates[index] = seen[key]
+        else:
+            seen[key] = index
+        rows.append((index, row))
+    if not rows:
+        raise TableError("The file has a header row but no data rows.")
+    return Table(headers=headers, rows=rows, duplicates=duplicates, encoding=encoding)
+
+
+def neutralise(value):
+    """Make a cell safe to open in a spreadsheet: text that starts like a formula gets a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+def build_dataset(headers, rows, title="export"):
+    dataset = tablib.Dataset(headers=list(headers), title=title[:31])
+    for row in rows:
+        values = [row.get(h) for h in headers] if isinstance(row, dict) else list(row)
+        dataset.append([_cell(v) for v in values])
+    return dataset
+
+
+def export_bytes(headers, rows, fmt="csv", title="export"):
+    """CSV (UTF-8 with BOM, so Excel reads it right) or XLSX bytes."""
+    dataset = build_dataset(headers, rows, title)
+    if fmt == "xlsx":
+        return dataset.export("xlsx")
+    if fmt != "csv":
+        raise ValueError(f"unknown export format {fmt!r}")
+    return ("\ufeff" + dataset.export("csv")).encode("utf-8")
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def export_response(filename, headers, rows, fmt="csv", title="export"):
+    """An HTTP download of the rows in the chosen format (``filename`` without extension)."""
+    if fmt not in CONTENT_TYPES:
+        fmt = "csv"
+    response = HttpResponse(export_bytes(headers, rows, fmt, title), content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response
