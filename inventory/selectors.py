@@ -13,3 +13,112 @@ def device_by_any_id(value):
     except (ValidationError, TypeError):
         return None
     return Device.objects.filter(device_id=canonical).select_related("supplier", "model", "hub").first()
+
+
+def device_search_q(text):
+    """A filter for the search box: a device id in any form, or an MPAN/MPRN (exact, so it is
+    an index lookup at a million rows). None when the text can be neither."""
+    from django.db.models import Q
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return Q(device_id=normalise_eui64(text))
+    except ValidationError:
+        pass
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isdigit() and 6 <= len(digits) <= 13:
+        return Q(mpxn=digits)
+    return None
+
+
+# --- Impact analysis over the configuration item graph ---------------------------------------
+#
+# "What is affected if X fails or changes". A link "A depends on / connects to / is documented
+# by B" makes A affected when B fails or changes; "A part of B" makes the whole B affected when
+# its part A fails. Breadth-first search gives each affected item once (diamonds) with the
+# shortest path to it, and the visited set stops cycles from looping.
+
+def _affects(relationship):
+    """(changed item id, affected item id) for one relationship."""
+    from inventory.choices import RelationshipKind
+
+    if relationship.kind == RelationshipKind.PART_OF:
+        return relationship.source_id, relationship.target_id
+    return relationship.target_id, relationship.source_id
+
+
+def impact_of(item):
+    """[(affected item, path)] for every item transitively affected by ``item``, nearest first;
+    ``path`` is [(item, relationship)...] from ``item`` to the affected one (the first step's
+    relationship is None). Loads the edges in one query and the items in one more."""
+    from collections import deque
+
+    from inventory.models import ConfigurationItem, ItemRelationship
+
+    graph = {}
+    for relationship in ItemRelationship.objects.only("id", "source_id", "target_id", "kind"):
+        changed, affected = _affects(relationship)
+        graph.setdefault(changed, []).append((affected, relationship))
+    parent = {item.pk: None}
+    order = []
+    queue = deque([item.pk])
+    while queue:
+        current = queue.popleft()
+        for affected, relationship in sorted(graph.get(current, []), key=lambda e: e[0]):
+            if affected in parent:
+                continue
+            parent[affected] = (current, relationship)
+            order.append(affected)
+            queue.append(affected)
+    items = ConfigurationItem.objects.in_bulk([item.pk, *order])
+    results = []
+    for pk in order:
+        steps = []
+        node = pk
+        while parent[node] is not None:
+            previous, relationship = parent[node]
+            steps.append((items[node], relationship))
+            node = previous
+        steps.append((items[item.pk], None))
+        results.append((items[pk], list(reversed(steps))))
+    return results
+
+
+def impact_figure(item, results):
+    """A plotly figure of the impact graph: the changed item on the left, each affected item in a
+    column by its distance, lines along the paths found."""
+    import plotly.graph_objects as go
+
+    columns = {item.pk: 0}
+    for affected, path in results:
+        columns[affected.pk] = len(path) - 1
+    rows, position = {}, {}
+    for pk, column in columns.items():
+        rows.setdefault(column, []).append(pk)
+    for column, pks in rows.items():
+        for index, pk in enumerate(pks):
+            position[pk] = (column, -index + (len(pks) - 1) / 2)
+    names = {item.pk: item.name, **{a.pk: a.name for a, _ in results}}
+    edge_x, edge_y = [], []
+    for affected, path in results:
+        previous = path[-2][0]
+        for pk in (previous.pk, affected.pk):
+            edge_x.append(position[pk][0])
+            edge_y.append(position[pk][1])
+        edge_x.append(None)
+        edge_y.append(None)
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": "#999", "width": 1},
+                                hoverinfo="skip", showlegend=False))
+    figure.add_trace(go.Scatter(
+        x=[position[pk][0] for pk in names], y=[position[pk][1] for pk in names], mode="markers+text",
+        text=list(names.values()), textposition="top center", showlegend=False,
+        marker={"size": 14, "color": ["#c0392b" if pk == item.pk else "#2c6fbb" for pk in names]},
+    ))
+    figure.update_layout(
+        height=max(300, 60 * max(len(p) for p in rows.values())), margin={"l": 20, "r": 20, "t": 30, "b": 20},
+        xaxis={"visible": False}, yaxis={"visible": False}, title=f"Affected if {item.name} fails or changes",
+    )
+    return figure

@@ -1,1 +1,319 @@
-"""services of the inventory app."""
+"""Writes of the inventory app. Every write checks the record (full_clean), runs in one
+transaction and is attributed to its actor in the audit trail."""
+from auditlog.context import set_actor
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inventory.choices import (
+    DeviceModelStatus,
+    SMIStatus,
+    allowed_transitions,
+)
+from inventory.models import (
+    AuxiliarySwitch,
+    ConfigurationItem,
+    Device,
+    DeviceModel,
+    DeviceStatusChange,
+    ItemRelationship,
+    Requirement,
+)
+from portal import events
+from portal.ids import normalise_eui64
+from portal.scoping import CHANGE, VIEW, scope
+
+# One bulk change touches at most this many devices: larger changes go through an import so
+# that a slip of the filter cannot rewrite the whole register.
+BULK_LIMIT = 10_000
+
+
+def _visible_hub(hub, actor):
+    """A supplier may only join devices to hubs it can see, so hub ids of other suppliers
+    cannot be probed through the join form (they answer "unknown hub")."""
+    if hub is None or actor is None:
+        return hub
+    if not scope(actor, Device.objects.filter(pk=hub.pk), VIEW).exists():
+        raise ValidationError({"hub": f"unknown hub {hub.device_id}"})
+    return hub
+
+
+def hub_from_id(value, *, actor=None, field="hub_id"):
+    """The hub named by ``value`` in any EUI-64 form, or a ValidationError naming the field."""
+    if not value:
+        return None
+    canonical = normalise_eui64(value, field=field)
+    queryset = Device.objects.filter(device_id=canonical)
+    if actor is not None:
+        queryset = scope(actor, queryset, VIEW)
+    hub = queryset.first()
+    if hub is None:
+        raise ValidationError({field: f"unknown hub {canonical}"})
+    return hub
+
+
+def _record_status(device, from_status, to_status, reason, actor, at):
+    DeviceStatusChange.objects.create(device=device, from_status=from_status, to_status=to_status,
+                                      reason=reason[:300], actor=actor, changed_at=at)
+
+
+@transaction.atomic
+def device_create(*, device_id, device_type, supplier, region, status=SMIStatus.PENDING, mpxn="", hub=None,
+                  model=None, firmware_version="", installed_at=None, commissioned_at=None, actor=None,
+                  reason="registered"):
+    """Register a device. Its first status history row records the status it starts in."""
+    now = timezone.now()
+    with set_actor(actor):
+        device = Device(device_id=device_id, device_type=device_type, supplier=supplier, region=region,
+                        status=status, mpxn=mpxn or "", hub=_visible_hub(hub, actor), model=model,
+                        firmware_version=firmware_version or "", installed_at=installed_at,
+                        commissioned_at=commissioned_at, status_changed_at=now)
+        device.full_clean()
+        device.save()
+        _record_status(device, "", status, reason, actor, now)
+    return device
+
+
+_EDITABLE = ("mpxn", "model", "firmware_version", "region", "installed_at", "commissioned_at")
+
+
+@transaction.atomic
+def device_update(*, device, actor, **changes):
+    """Change a device's descriptive fields (not its id, type, supplier or status: the status
+    moves only through device_set_status so that its history stays true)."""
+    unknown = set(changes) - set(_EDITABLE)
+    if unknown:
+        raise ValueError(f"device_update cannot change {', '.join(sorted(unknown))}")
+    with set_actor(actor):
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        for name, value in changes.items():
+            if value is None and name in ("mpxn", "firmware_version"):
+                value = ""
+            setattr(device, name, value)
+        device.full_clean()
+        device.save()
+    return device
+
+
+@transaction.atomic
+def device_join_hub(*, device, hub, actor):
+    """Join ``device`` to ``hub`` (None: leave its hub). A meter or GPF joins a communications
+    hub; a HAN device joins a meter or a hub; nothing joins itself."""
+    with set_actor(actor):
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        device.hub = _visible_hub(hub, actor)
+        device.full_clean()
+        device.save(update_fields=["hub"])
+    return device
+
+
+def transition_error(device, status):
+    """Why ``device`` cannot move to ``status`` (None when it can)."""
+    try:
+        target = SMIStatus(status)
+    except ValueError:
+        return f"{status!r} is not an SMI status"
+    allowed = allowed_transitions(device.status)
+    if target == device.status:
+        return f"{device.device_id} is already {target.label}"
+    if target not in allowed:
+        names = ", ".join(SMIStatus(s).label for s in allowed) or "none (it is final)"
+        return (f"{device.device_id} cannot go from {SMIStatus(device.status).label} to {target.label}; "
+                f"allowed: {names}")
+    return None
+
+
+def _apply_status(device, status, reason, actor, at):
+    previous = device.status
+    device.status = status
+    device.status_changed_at = at
+    fields = ["status", "status_changed_at"]
+    if status == SMIStatus.INSTALLED_NOT_COMMISSIONED and device.installed_at is None:
+        device.installed_at = at
+        fields.append("installed_at")
+    if status == SMIStatus.COMMISSIONED and device.commissioned_at is None:
+        device.commissioned_at = at
+        fields.append("commissioned_at")
+    device.save(update_fields=fields)
+    _record_status(device, previous, status, reason, actor, at)
+
+
+@transaction.atomic
+def device_set_status(*, device, status, reason, actor, at=None):
+    """Move a device to another SMI status, refusing a transition the SMI rules do not allow
+    (the message names the allowed ones: see inventory.choices). Recorded in the status history
+    and the audit trail."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give a reason for the status change."})
+    at = at or timezone.now()
+    with set_actor(actor):
+        device = Device.objects.select_for_update().get(pk=device.pk)
+        problem = transition_error(device, status)
+        if problem:
+            raise ValidationError({"status": problem})
+        _apply_status(device, status, reason.strip(), actor, at)
+    return device
+
+
+@transaction.atomic
+def device_bulk_set_status(*, devices, status, reason, actor):
+    """Move every device of ``devices`` (a queryset the caller has scoped for change) to
+    ``status``. All or nothing: if any device may not make the transition, none changes and the
+    error lists the first offenders. Returns the number of devices changed."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give a reason for the status change."})
+    if status not in SMIStatus.values:
+        raise ValidationError({"status": f"{status!r} is not an SMI status"})
+    ids = list(devices.order_by().values_list("pk", flat=True)[: BULK_LIMIT + 1])
+    if not ids:
+        raise ValidationError({"devices": "No devices match: nothing to change."})
+    if len(ids) > BULK_LIMIT:
+        raise ValidationError({"devices": f"More than {BULK_LIMIT:,} devices match: narrow the filter."})
+    at = timezone.now()
+    locked = list(Device.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    problems = [p for p in (transition_error(d, status) for d in locked) if p]
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValidationError({"status": [f"{len(problems)} of {len(locked)} devices cannot change, nothing "
+                                          f"changed: " + "; ".join(problems[:5]) + more]})
+    with set_actor(actor):
+        for device in locked:
+            _apply_status(device, status, reason.strip(), actor, at)
+    return len(locked)
+
+
+@transaction.atomic
+def switch_set(*, device, number, description=None, state=None, actor):
+    """Create or change auxiliary load control switch ``number`` (1 to 5) of an ESME."""
+    with set_actor(actor):
+        switch = AuxiliarySwitch.objects.filter(device=device, number=number).first() or AuxiliarySwitch(
+            device=device, number=number)
+        if description is not None:
+            switch.description = description
+        if state is not None:
+            switch.state = state
+        switch.full_clean()
+        switch.save()
+    return switch
+
+
+# --- Device models (Central Products List) ---------------------------------------------------
+
+@transaction.atomic
+def device_model_upsert(*, manufacturer_id, model_id, device_type, smets_version="SMETS2", firmware_versions=(),
+                        manufacturer_name="", actor=None):
+    with set_actor(actor):
+        device_model = DeviceModel.objects.filter(manufacturer_id=manufacturer_id, model_id=model_id).first() \
+            or DeviceModel(manufacturer_id=manufacturer_id, model_id=model_id)
+        if device_model.pk and device_model.device_type != device_type and device_model.devices.exists():
+            raise ValidationError({"device_type": "The model already has devices; its type cannot change."})
+        device_model.device_type = device_type
+        device_model.smets_version = smets_version
+        device_model.firmware_versions = list(dict.fromkeys(firmware_versions))
+        device_model.manufacturer_name = manufacturer_name
+        device_model.full_clean()
+        device_model.save()
+    return device_model
+
+
+@transaction.atomic
+def device_model_withdraw(*, device_model, reason, actor):
+    """Withdraw a model from the Central Products List. Its devices keep their status (each
+    needs its own decision, e.g. a bulk change to suspended); the returned queryset lists every
+    affected device and the event tells whoever watches the model."""
+    if not (reason or "").strip():
+        raise ValidationError({"reason": "Give a reason for the withdrawal."})
+    with set_actor(actor):
+        device_model = DeviceModel.objects.select_for_update().get(pk=device_model.pk)
+        if device_model.status == DeviceModelStatus.WITHDRAWN:
+            raise ValidationError({"status": f"{device_model} is already withdrawn."})
+        device_model.status = DeviceModelStatus.WITHDRAWN
+        device_model.withdrawn_at = timezone.now()
+        device_model.withdrawn_reason = reason.strip()[:300]
+        device_model.full_clean()
+        device_model.save()
+    affected = Device.objects.filter(model=device_model)
+    transaction.on_commit(lambda: events.publish(
+        "device_model.withdrawn", obj=device_model, summary=f"Device model {device_model} withdrawn",
+        body=reason, url=f"/inventory/models/{device_model.pk}/",
+        payload={"model": device_model.pk, "reason": reason},
+    ))
+    return affected
+
+
+@transaction.atomic
+def device_model_link_items(*, device_model, items, actor):
+    with set_actor(actor):
+        device_model.items.set(items)
+    return device_model
+
+
+@transaction.atomic
+def device_link_items(*, device, items, actor):
+    with set_actor(actor):
+        device.items.set(items)
+    return device
+
+
+# --- Configuration items ---------------------------------------------------------------------
+
+@transaction.atomic
+def item_upsert(*, key, name, kind, owner=None, version="", status="live", description="", documents=(),
+                actor=None):
+    """Create or update a configuration item by its key (idempotent: the demo uses it)."""
+    with set_actor(actor):
+        item = ConfigurationItem.objects.filter(key=key).first() or ConfigurationItem(key=key)
+        item.name = name
+        item.kind = kind
+        item.owner = owner
+        item.version = version
+        item.status = status
+        item.description = description
+        item.documents = list(documents)
+        item.full_clean()
+        item.save()
+    return item
+
+
+@transaction.atomic
+def relationship_create(*, source, kind, target, note="", actor=None):
+    """Link two items. A self-link or an edge that already exists is refused with a message."""
+    if source.pk == target.pk:
+        raise ValidationError({"target": f"{source} cannot be related to itself."})
+    if ItemRelationship.objects.filter(source=source, kind=kind, target=target).exists():
+        label = ItemRelationship(kind=kind).get_kind_display()
+        raise ValidationError({"target": f"{source} already {label} {target}."})
+    with set_actor(actor):
+        relationship = ItemRelationship(source=source, kind=kind, target=target, note=note)
+        relationship.full_clean(validate_constraints=False)
+        try:
+            with transaction.atomic():
+                relationship.save()
+        except IntegrityError:
+            # Two people adding the same link at once: the constraint decides, the message is the same.
+            raise ValidationError({"target": f"{source} is already linked to {target} that way."}) from None
+    return relationship
+
+
+@transaction.atomic
+def relationship_delete(*, relationship, actor):
+    with set_actor(actor):
+        relationship.delete()
+
+
+@transaction.atomic
+def requirement_upsert(*, item, reference, category, text, status="draft", document="", actor=None):
+    with set_actor(actor):
+        requirement = Requirement.objects.filter(item=item, reference=reference).first() or Requirement(
+            item=item, reference=reference)
+        requirement.category = category
+        requirement.text = text
+        requirement.status = status
+        requirement.document = document
+        requirement.full_clean()
+        requirement.save()
+    return requirement
+
+
+def can_change_device(actor, device):
+    return scope(actor, Device.objects.filter(pk=device.pk), CHANGE).exists()
