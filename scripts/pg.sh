@@ -21,6 +21,10 @@ ensure_binaries() {
   fi
 }
 
+server_options() {
+  echo "-k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB"
+}
+
 case "$cmd" in
   start)
     ensure_binaries
@@ -29,15 +33,15 @@ case "$cmd" in
     as_pg "$PGBIN/initdb" -D "$dir/data" -U portal --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     # Durability is not needed for throwaway data: fsync off makes the suite faster.
-    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-k $dir -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" \
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(server_options)" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     as_pg "$PGBIN/createdb" -h "$dir" -U portal portal
     enc=$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe=""))' "$dir")
     echo "postgres://portal@${enc}/portal"
     ;;
   pause)  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null ;;
-  resume) as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null ;;
+  # resume must listen on the same socket folder as start, or clients cannot find the server again.
+  resume) as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(server_options)" start >/dev/null ;;
   stop)
     if [ -d "$dir/data" ]; then as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true; fi
     rm -rf "$dir"

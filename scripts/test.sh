@@ -9,6 +9,14 @@ echo "== ruff"; .venv/bin/ruff check .
 echo "== migrations"; DATABASE_URL=sqlite:///:memory: $PY manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "migrations are missing: run manage.py makemigrations"; exit 1; }
 
+# Browser journeys (tests/e2e) drive Debian's Chromium; install it when missing (root only, best effort).
+# Without it they are reported as SKIPPED with the reason, never passed.
+if [ ! -x "${PORTAL_CHROMIUM:-/usr/bin/chromium}" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing Chromium with apt-get (browser journeys)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+    || echo "   Chromium could not be installed: the browser journeys will be reported as skipped"
+fi
+
 PGDIR=$(mktemp -d /tmp/portal-pg.XXXXXX)
 cleanup() { scripts/pg.sh stop "$PGDIR" || true; }
 trap cleanup EXIT
@@ -17,7 +25,8 @@ export PORTAL_TEST_PGDIR="$PGDIR"
 PG_URL=$(scripts/pg.sh start "$PGDIR")
 mkdir -p test-output
 WORKERS=${TEST_WORKERS:-2}
-echo "== suite on PostgreSQL"
-DATABASE_URL="$PG_URL" PORTAL_TEST_DB=postgres .venv/bin/pytest -n "$WORKERS" --dist loadfile "$@"
-echo "== suite on SQLite"
-DATABASE_URL="sqlite:///$(pwd)/var/test.sqlite3" PORTAL_TEST_DB=sqlite .venv/bin/pytest -n "$WORKERS" --dist loadfile "$@"
+# -rs lists every skipped test with its reason (e.g. browser journeys without Chromium).
+echo "== suite on PostgreSQL (with the browser journeys and the database fault test)"
+DATABASE_URL="$PG_URL" PORTAL_TEST_DB=postgres .venv/bin/pytest -n "$WORKERS" --dist loadfile -rs "$@"
+echo "== suite on SQLite (browser journeys ran on the PostgreSQL pass)"
+DATABASE_URL="sqlite:///$(pwd)/var/test.sqlite3" PORTAL_TEST_DB=sqlite .venv/bin/pytest -n "$WORKERS" --dist loadfile -rs "$@"
