@@ -70,7 +70,7 @@ class PersonSerializer(serializers.ModelSerializer):
 
 class AuditEntrySerializer(serializers.ModelSerializer):
     model = serializers.SerializerMethodField()
-    actor = serializers.CharField(source="actor.username", default=None, read_only=True)
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True, allow_null=True)
     action = serializers.SerializerMethodField()
     changes = serializers.SerializerMethodField()
 

@@ -187,6 +187,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Document the 400/401/403/404/429 answers every endpoint can give (checked by the schemathesis gate).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.openapi.document_error_responses",
+    ],
 }
 
 # django-q2: the ORM broker needs nothing beyond the database; Redis scales to

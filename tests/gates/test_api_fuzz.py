@@ -1,0 +1,110 @@
+"""API fuzzing with schemathesis against the live OpenAPI schema (/api/schema/), in-process over WSGI.
+
+As a DCC operator and as a supplier user, every operation the schema documents gets a bounded number of
+generated requests (API_FUZZ_EXAMPLES, default 6) plus one request per existing object of its model (real
+ids, so detail routes are exercised beyond 404). Every response must: not be a 5xx, use a status code the
+schema documents, have the documented content type, and conform to the documented response schema.
+New endpoints of any app are covered as soon as they appear in the schema. Failures are collected across
+all operations and reported together, naming the method, path and what broke.
+"""
+import os
+import re
+
+import pytest
+from django.core.handlers.wsgi import WSGIHandler
+from django.urls import Resolver404, resolve
+from hypothesis import HealthCheck, Phase, given, settings
+
+from portal.services import api_token_get_or_create
+from tests.portal.test_isolation import foreign_objects, param_value
+from tests.urlsweep import Route
+
+schemathesis = pytest.importorskip("schemathesis")
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+PARAM = re.compile(r"\{([^}]+)\}")
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def load_schema(user):
+    headers = {"Authorization": f"Token {api_token_get_or_create(user=user).key}"}
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler(), headers=headers), headers
+
+
+def model_of(path):
+    """The model behind an API path template such as /api/organisations/{code}/."""
+    try:
+        match = resolve(PARAM.sub("1", path))
+    except Resolver404:
+        return None
+    return Route(match.view_name, [], match.func, path).model
+
+
+def real_cases(operation, objects):
+    names = PARAM.findall(operation.path)
+    if not names:
+        return []
+    model = model_of(operation.path)
+    cases = []
+    for obj, _marker in objects:
+        if model is not None and type(obj) is model:
+            cases.append(operation.Case(path_parameters={n: param_value(obj, n) for n in names}))
+    return cases[:4]
+
+
+def describe(error):
+    text = str(error).strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return " | ".join(lines[:6])[:600]
+
+
+def fuzz(user, objects):
+    schema, headers = load_schema(user)
+    failures, operations = [], 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        label = f"{operation.method.upper()} {operation.path}"
+
+        def check(case):
+            case.call_and_validate(headers=headers, checks=CHECKS)
+
+        for case in real_cases(operation, objects):
+            try:
+                check(case)
+            except (Exception, BaseExceptionGroup) as error:  # schemathesis: FailureGroup, AssertionError
+                failures.append(f"{label} [{user.username}, real id]: {describe(error)}")
+                break
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy())
+        def generated(case):
+            check(case)
+
+        try:
+            generated()
+        except (Exception, BaseExceptionGroup) as error:
+            failures.append(f"{label} [{user.username}, generated]: {describe(error)}")
+    return operations, failures
+
+
+@pytest.fixture
+def seeded(orgs, supplier_a, supplier_b):
+    return foreign_objects(orgs["SUPA"], supplier_a) + foreign_objects(orgs["SUPB"], supplier_b)
+
+
+@pytest.mark.parametrize("role", ["dcc_operator", "supplier_a"])
+def test_every_operation_honours_its_schema(role, request, seeded):
+    user = request.getfixturevalue(role)
+    operations, failures = fuzz(user, seeded)
+    assert operations >= 5, "the schema documents too few operations: is /api/schema/ served?"
+    assert not failures, f"{len(failures)} operation(s) broke their schema as {role}:\n" + "\n".join(failures)
