@@ -1,1 +1,105 @@
-"""choices of the adapter app."""
+"""Choices of the adapter app. Every status is a TextChoices; COLOURS gives its badge colour."""
+from django.db import models
+
+
+class MeasurementType(models.TextChoices):
+    """The six basic service request types of the service measures (DOMAIN.md section 5)."""
+
+    ON_DEMAND = "on_demand", "On-demand"
+    FUTURE_DATED = "future_dated", "Future-dated"
+    FIRMWARE = "firmware", "Firmware delivery"
+    DCC_ONLY = "dcc_only", "DCC-only"
+    DSP_SCHEDULED = "dsp_scheduled", "DSP-scheduled"
+    METER_SCHEDULED = "meter_scheduled", "Meter-scheduled"
+
+
+class FuturePattern(models.TextChoices):
+    NONE = "No", "Not future-datable"
+    DSP = "DSP", "DSP holds it"
+    DEVICE = "Device", "Device holds it"
+    BOTH = "DSP & Device", "DSP or device"
+
+
+class RequestState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    QUARANTINED = "quarantined", "Quarantined"
+    REJECTED = "rejected", "Rejected"
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    RESPONDED = "responded", "Responded"
+    FAILED = "failed", "Failed"
+    TIMED_OUT = "timed_out", "Timed out"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+TERMINAL = (
+    RequestState.RESPONDED, RequestState.FAILED, RequestState.TIMED_OUT, RequestState.REJECTED,
+    RequestState.CANCELLED,
+)
+# Requests not yet handed to the network: a cancel still reaches them.
+CANCELLABLE = (RequestState.RECEIVED, RequestState.QUARANTINED, RequestState.QUEUED)
+
+
+class BatchState(models.TextChoices):
+    UPLOADED = "uploaded", "Uploaded"
+    VALIDATING = "validating", "Checking rows"
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    FAILED = "failed", "Failed"
+
+
+class AttemptState(models.TextChoices):
+    SENDING = "sending", "Sending"
+    DONE = "done", "Done"
+    LOST = "lost", "Lost (worker stopped)"
+
+
+class ThresholdPeriod(models.TextChoices):
+    HOUR = "hour", "Per hour"
+    DAY = "day", "Per day"
+
+
+class AlertChannel(models.TextChoices):
+    PORTAL = "portal", "Portal list only"
+    EMAIL = "email", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+# DUIS response codes the adapter produces, with readable text.
+CODES = {
+    "I0": "Success: the device responded",
+    "I99": "Acknowledged: passed access control, on its way",
+    "E1": "Invalid user or role",
+    "E2": "Your role may not send this service request",
+    "E4": "Your organisation is not responsible for this device now",
+    "E5": "The device's status does not allow this request",
+    "E11": "This service request does not apply to this device type",
+    "E19": "Device unknown",
+    "E20": "Cannot communicate with the device",
+    "E21": "No response from the device",
+    "E30": "Future-dated command timed out",
+    "E40": "Invalid parameters",
+    "Q": "Quarantined: anomaly threshold exceeded",
+    "C": "Cancelled by the user",
+}
+
+COLOURS = {
+    RequestState.RECEIVED: "blue",
+    RequestState.QUARANTINED: "amber",
+    RequestState.REJECTED: "red",
+    RequestState.QUEUED: "blue",
+    RequestState.SENT: "purple",
+    RequestState.RESPONDED: "green",
+    RequestState.FAILED: "red",
+    RequestState.TIMED_OUT: "red",
+    RequestState.CANCELLED: "grey",
+    BatchState.UPLOADED: "grey",
+    BatchState.VALIDATING: "blue",
+    BatchState.RUNNING: "purple",
+    BatchState.COMPLETED: "green",
+}
+
+
+def colour(value):
+    return COLOURS.get(value, "grey")

@@ -1,1 +1,290 @@
-"""models of the adapter app."""
+"""Device commands: the SRV catalogue, service requests and their send attempts, batches,
+alerts and anomaly thresholds, and the device simulator's per-device state."""
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+
+from adapter.choices import (
+    AttemptState,
+    BatchState,
+    FuturePattern,
+    MeasurementType,
+    RequestState,
+    ThresholdPeriod,
+)
+from portal.choices import Region
+from portal.scoping import Domain, ScopeRule
+
+
+class ServiceRequestVariant(models.Model):
+    """One DUIS service request variant (SRV), e.g. 7.5 Activate Auxiliary Load: who may send it,
+    to which device types, how it is measured and which parameters it takes."""
+
+    scope_rule = ScopeRule(Domain.REFERENCE)
+
+    code = models.CharField(max_length=12, unique=True)
+    name = models.CharField(max_length=120)
+    critical = models.BooleanField(default=False, help_text="Signed by the user as a pre-command before sending")
+    on_demand = models.BooleanField(default=True)
+    future_dated_pattern = models.CharField(max_length=16, choices=FuturePattern.choices, default=FuturePattern.NONE)
+    dcc_scheduled = models.BooleanField(default=False)
+    non_device = models.BooleanField(default=False)
+    roles = models.JSONField(default=list, blank=True, help_text="DUIS user roles that may send it")
+    device_types = models.JSONField(default=list, blank=True)
+    measurement_type = models.CharField(max_length=20, choices=MeasurementType.choices,
+                                        default=MeasurementType.ON_DEMAND)
+    param_schema = models.JSONField(default=dict, blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def dsp_holds_future(self):
+        return self.future_dated_pattern in (FuturePattern.DSP, FuturePattern.BOTH)
+
+    @property
+    def device_holds_future(self):
+        return self.future_dated_pattern == FuturePattern.DEVICE
+
+    @property
+    def future_datable(self):
+        return self.future_dated_pattern != FuturePattern.NONE
+
+
+class RequestCounter(models.Model):
+    """The last request-id counter handed out for one user (ids are originator:target:counter)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.user_id}: {self.value}"
+
+
+class Batch(models.Model):
+    """An uploaded file (or API list) of service requests, checked row by row and run to completion."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="batches")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    name = models.CharField(max_length=200, blank=True)
+    filename = models.CharField(max_length=255, blank=True)
+    source = models.BinaryField(editable=False, help_text="The uploaded rows as received (CSV or JSON)")
+    source_format = models.CharField(max_length=8, default="csv")
+    state = models.CharField(max_length=16, choices=BatchState.choices, default=BatchState.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    checked_rows = models.PositiveIntegerField(default=0)
+    accepted_rows = models.PositiveIntegerField(default=0)
+    rejected_rows = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organisation", "id"], name="adapter_batch_org_id")]
+        verbose_name_plural = "batches"
+
+    def __str__(self):
+        return self.name or f"Batch {self.pk}"
+
+
+class BatchRow(models.Model):
+    """The check result of one row of a batch: accepted (with its request) or rejected with a code."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="batch__organisation")
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField()
+    srv_code = models.CharField(max_length=12, blank=True)
+    device_ref = models.CharField(max_length=40, blank=True)
+    code = models.CharField(max_length=8, blank=True, help_text="I99 accepted, Q quarantined, or the E-code")
+    message = models.TextField(blank=True)
+    request = models.OneToOneField("ServiceRequest", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="batch_row")
+
+    class Meta:
+        ordering = ["batch", "row"]
+        constraints = [models.UniqueConstraint(fields=["batch", "row"], name="adapter_batchrow_unique")]
+
+    def __str__(self):
+        return f"{self.batch_id} row {self.row}"
+
+
+class ServiceRequestQuerySet(models.QuerySet):
+    def for_list(self):
+        return self.select_related("srv", "organisation", "device")
+
+    def open(self):
+        from adapter.choices import TERMINAL
+
+        return self.exclude(state__in=TERMINAL)
+
+
+class ServiceRequest(models.Model):
+    """One service request a user sent to DCC: what, to which device, and what happened to it,
+    with a timestamp for each step from the User Gateway to the device and back."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    request_id = models.CharField(max_length=80, unique=True, help_text="originator EUI-64:target EUI-64:counter")
+    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.PROTECT, related_name="requests")
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="service_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="service_requests")
+    device = models.ForeignKey("inventory.Device", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="service_requests")
+    device_ref = models.CharField(max_length=40, blank=True, help_text="The target as given (kept when unknown)")
+    region = models.CharField(max_length=10, choices=Region.choices, blank=True)
+    measurement_type = models.CharField(max_length=20, choices=MeasurementType.choices)
+    state = models.CharField(max_length=16, choices=RequestState.choices, default=RequestState.RECEIVED)
+    outcome = models.CharField(max_length=8, blank=True, help_text="DUIS response code: I99, I0, E21...")
+    message = models.TextField(blank=True, help_text="Readable reason of a rejection or failure")
+    params = models.JSONField(default=dict, blank=True)
+    execute_at = models.DateTimeField(null=True, blank=True)
+    start_at = models.DateTimeField(null=True, blank=True, help_text="When the clock of the measure starts")
+    received_at = models.DateTimeField(null=True, blank=True)
+    dsp_sent_at = models.DateTimeField(null=True, blank=True)
+    wan_delivered_at = models.DateTimeField(null=True, blank=True)
+    device_responded_at = models.DateTimeField(null=True, blank=True)
+    wan_returned_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    batch = models.ForeignKey(Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests")
+    # The two-step flow of critical requests: transformed into a pre-command, then signed.
+    precommand = models.TextField(blank=True)
+    precommand_at = models.DateTimeField(null=True, blank=True)
+    signature = models.CharField(max_length=128, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response = models.JSONField(default=dict, blank=True, help_text="Body of the device's response")
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the quarantine notice went out")
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["organisation", "id"], name="adapter_sr_org_id"),
+            models.Index(fields=["state", "id"], name="adapter_sr_state_id"),
+            models.Index(fields=["device", "id"], name="adapter_sr_device_id"),
+            models.Index(fields=["batch", "state"], name="adapter_sr_batch_state"),
+            models.Index(fields=["organisation", "received_at"], name="adapter_sr_org_received"),
+            models.Index(fields=["state", "execute_at"], name="adapter_sr_state_execute"),
+        ]
+
+    def __str__(self):
+        return self.request_id
+
+    @property
+    def counter(self):
+        return int(self.request_id.rsplit(":", 1)[1])
+
+    @property
+    def is_terminal(self):
+        from adapter.choices import TERMINAL
+
+        return self.state in TERMINAL
+
+
+class SendAttempt(models.Model):
+    """One hand-over of a request to the backend. Unique per (request, attempt): a worker that is
+    stopped and restarted can never send the same attempt twice; a lost attempt is retried as a
+    new attempt number."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="request__organisation")
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="send_attempts")
+    attempt = models.PositiveSmallIntegerField()
+    state = models.CharField(max_length=10, choices=AttemptState.choices, default=AttemptState.SENDING)
+    backend = models.CharField(max_length=20)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, blank=True)
+
+    class Meta:
+        ordering = ["request", "attempt"]
+        constraints = [models.UniqueConstraint(fields=["request", "attempt"], name="adapter_attempt_unique")]
+        indexes = [models.Index(fields=["state", "started_at"], name="adapter_attempt_state")]
+
+    def __str__(self):
+        return f"{self.request_id}#{self.attempt}"
+
+
+class AnomalyThreshold(models.Model):
+    """A service user's limit on how many requests (of one SRV, or of all) it sends in a period;
+    requests over it are quarantined until a DCC operator releases or rejects them."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
+                                     related_name="anomaly_thresholds")
+    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="+", help_text="Empty: all service requests")
+    period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
+    limit = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation", "srv__sort_order", "period"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
+                                               name="adapter_threshold_unique")]
+
+    def __str__(self):
+        return f"{self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
+
+
+class Alert(models.Model):
+    """An alert from a device or from DCC (e.g. ALCS override start, power outage), forwarded to
+    the service user responsible, with the times it was raised, reached the WAN gateway and was
+    delivered (measured by PM3)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    alert_id = models.CharField(max_length=80, unique=True)
+    alert_code = models.CharField(max_length=16, help_text="GBCS alert code, e.g. 0x8F3A, or a DCC alert code")
+    description = models.CharField(max_length=200, blank=True)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="alerts")
+    device = models.ForeignKey("inventory.Device", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="alerts")
+    region = models.CharField(max_length=10, choices=Region.choices, blank=True)
+    raised_at = models.DateTimeField()
+    wan_received_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organisation", "id"], name="adapter_alert_org_id")]
+
+    def __str__(self):
+        return f"{self.alert_code} {self.alert_id}"
+
+
+class SimulatedDevice(models.Model):
+    """The device simulator's memory of one device: its ALCS switches, supply state, calendar and
+    pending refresh (JSON kept by adapter.alcs)."""
+
+    device = models.OneToOneField("inventory.Device", on_delete=models.CASCADE, related_name="+")
+    state = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return str(self.device_id)
+
+
+auditlog.register(ServiceRequestVariant)
+auditlog.register(Batch, exclude_fields=["source"])
+auditlog.register(AnomalyThreshold)
+auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by"])

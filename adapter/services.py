@@ -1,1 +1,504 @@
-"""services of the adapter app."""
+"""Writes of the adapter app: submitting, quarantining, cancelling and finishing service requests,
+batches, alerts and anomaly thresholds.
+
+Submission checks run in DESIGN.md's order and the first failure answers with its DUIS code:
+E2 role, E19 device unknown, E11 device type, E4 responsibility, E5 SMI status, E40 parameters
+(the portal's code for a request that fails its SRV's parameter schema), then the anomaly
+thresholds (quarantine). A valid request is stored with ``received_at`` and answered I99.
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+
+from auditlog.context import set_actor
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from adapter import duis, schema
+from adapter.choices import CANCELLABLE, TERMINAL, MeasurementType, RequestState, ThresholdPeriod
+from adapter.models import (
+    Alert,
+    AnomalyThreshold,
+    Batch,
+    RequestCounter,
+    ServiceRequest,
+    ServiceRequestVariant,
+)
+from adapter.signing import get_signer
+from portal import events
+from portal.ids import normalise_eui64
+
+DCC_ORIGINATOR = "90-B3-D5-1F-30-00-00-00"  # DCC's own DUIS user id, when DCC staff send requests
+NON_DEVICE_TARGET = "00-00-00-00-00-00-00-00"
+# SMI statuses in which a device takes commands; commissioning SRVs also reach devices not yet
+# commissioned.
+LIVE_STATUSES = {"commissioned", "recovered", "not_applicable"}
+COMMISSIONING_SRVS = {"8.1.1", "8.7.1", "8.7.2", "6.15.1", "6.15.2", "6.17", "6.23", "11.2", "8.9", "8.11"}
+COMMISSIONING_STATUSES = LIVE_STATUSES | {"whitelisted", "installed_not_commissioned"}
+PERIODS = {ThresholdPeriod.HOUR: dt.timedelta(hours=1), ThresholdPeriod.DAY: dt.timedelta(days=1)}
+
+
+class SubmitRefused(Exception):
+    """A submission that cannot even be recorded (unknown SRV, malformed or foreign request id)."""
+
+    def __init__(self, field, message):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class Check:
+    code: str = "I99"
+    message: str = ""
+    device: object = None
+    device_ref: str = ""
+    quarantine: bool = False
+
+    @property
+    def ok(self):
+        return self.code == "I99"
+
+
+def is_dcc(organisation):
+    return organisation is not None and organisation.kind == "dcc"
+
+
+def originator_for(organisation):
+    return organisation.user_id or DCC_ORIGINATOR
+
+
+def srv_by_code(code):
+    if isinstance(code, ServiceRequestVariant):
+        return code
+    srv = ServiceRequestVariant.objects.filter(code=str(code or "").strip()).first()
+    if srv is None:
+        raise SubmitRefused("srv", f"{code!r} is not a service request variant of the catalogue")
+    return srv
+
+
+# --- Counters ------------------------------------------------------------------------------------
+
+def counters_allocate(*, user, count=1):
+    """Reserve ``count`` consecutive request-id counters for ``user``; returns the first.
+    The row is updated in the database (value = value + n) so that two processes never get
+    the same counter."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                RequestCounter.objects.get_or_create(user=user)
+        except IntegrityError:
+            pass  # another process created it at the same moment
+        RequestCounter.objects.filter(user=user).update(value=F("value") + count)
+        last = RequestCounter.objects.filter(user=user).values_list("value", flat=True).get()
+    return last - count + 1
+
+
+# --- Checks --------------------------------------------------------------------------------------
+
+class Checker:
+    """Runs the submission checks for one organisation, with caches so that a batch of 100,000
+    rows costs a few queries per chunk rather than several per row."""
+
+    def __init__(self, organisation, *, now=None):
+        self.organisation = organisation
+        self.now = now or timezone.now()
+        self.dcc = is_dcc(organisation)
+        self.roles = set(organisation.duis_roles or [])
+        self.devices = {}
+        self.thresholds = list(AnomalyThreshold.objects.filter(organisation=organisation))
+        self.threshold_counts = None
+
+    def prefetch_devices(self, refs):
+        from inventory.models import Device
+
+        canonical = set()
+        for ref in refs:
+            try:
+                canonical.add(normalise_eui64(ref))
+            except ValidationError:
+                continue
+        missing = canonical - set(self.devices)
+        for start in range(0, len(missing), 900):
+            part = list(missing)[start:start + 900]
+            for device in Device.objects.filter(device_id__in=part).only(
+                "id", "device_id", "device_type", "status", "supplier_id", "region"
+            ):
+                self.devices[device.device_id] = device
+        for ref in missing:
+            self.devices.setdefault(ref, None)
+
+    def device(self, canonical):
+        if canonical not in self.devices:
+            self.prefetch_devices([canonical])
+        return self.devices.get(canonical)
+
+    def check(self, srv, device_ref, params, execute_at):
+        # E2: the organisation's DUIS roles against the roles the SRV allows
+        if not self.dcc and not (self.roles & set(srv.roles)):
+            allowed = ", ".join(srv.roles) or "DCC only"
+            mine = ", ".join(sorted(self.roles)) or "none"
+            return Check("E2", f"Your roles ({mine}) may not send {srv.code} {srv.name} (allowed: {allowed}).")
+        device = None
+        ref = (device_ref or "").strip()
+        if ref or not srv.non_device:
+            # E19: the device must exist
+            try:
+                canonical = normalise_eui64(ref)
+            except ValidationError:
+                return Check("E19", f"device id {ref!r} is not an EUI-64, so no such device is known.",
+                             device_ref=ref[:40])
+            device = self.device(canonical)
+            if device is None:
+                return Check("E19", f"Device {canonical} is unknown to the Smart Metering Inventory.",
+                             device_ref=canonical)
+            ref = canonical
+            # E11: the SRV must apply to the device type
+            if not srv.non_device and device.device_type not in srv.device_types:
+                return Check("E11", f"{srv.code} {srv.name} does not apply to a {device.device_type} "
+                             f"(applies to: {', '.join(srv.device_types) or 'no device'}).", device, ref)
+            # E4: the organisation must be responsible for the device (DCC may act on any)
+            if not self.dcc and device.supplier_id != self.organisation.pk:
+                return Check("E4", f"Your organisation is not responsible for device {ref}.", device, ref)
+            # E5: the SMI status must allow it
+            allowed = COMMISSIONING_STATUSES if srv.code in COMMISSIONING_SRVS else LIVE_STATUSES
+            if not srv.non_device and device.status not in allowed:
+                return Check("E5", f"Device {ref} is {device.status.replace('_', ' ')}: {srv.code} needs "
+                             f"{' or '.join(sorted(s.replace('_', ' ') for s in allowed))}.", device, ref)
+        # Parameters, by the SRV's schema; and the execution time
+        try:
+            schema.validate(srv.param_schema or {}, params)
+        except schema.ParamError as exc:
+            return Check("E40", f"Invalid parameter {exc.field}: {exc.message}.", device, ref)
+        if execute_at is not None:
+            if not srv.future_datable:
+                return Check("E40", f"Invalid parameter execute_at: {srv.code} cannot be future-dated.", device, ref)
+            if execute_at <= self.now:
+                return Check("E40", "Invalid parameter execute_at: it must be in the future.", device, ref)
+            if execute_at > self.now + dt.timedelta(days=30):
+                return Check("E40", "Invalid parameter execute_at: at most 30 days ahead.", device, ref)
+        quarantine = self.over_threshold(srv)
+        return Check("I99", "", device, ref, quarantine=quarantine)
+
+    def over_threshold(self, srv):
+        """Whether one more request of ``srv`` exceeds a threshold; counts the request in."""
+        relevant = [t for t in self.thresholds if t.srv_id in (None, srv.pk)]
+        if not relevant:
+            return False
+        if self.threshold_counts is None:
+            self.threshold_counts = {}
+            for threshold in self.thresholds:
+                qs = ServiceRequest.objects.filter(
+                    organisation=self.organisation, received_at__gte=self.now - PERIODS[threshold.period],
+                ).exclude(state=RequestState.REJECTED)
+                if threshold.srv_id:
+                    qs = qs.filter(srv_id=threshold.srv_id)
+                self.threshold_counts[threshold.pk] = qs.count()
+        over = False
+        for threshold in relevant:
+            if self.threshold_counts[threshold.pk] >= threshold.limit:
+                over = True
+            self.threshold_counts[threshold.pk] += 1
+        return over
+
+
+def measurement_type_for(srv, execute_at):
+    if execute_at is not None:
+        return MeasurementType.FUTURE_DATED
+    return srv.measurement_type
+
+
+def two_step(request, user_key, now):
+    """Critical SRVs: transform to a pre-command (the DUIS document to sign), then sign it."""
+    request.precommand = duis.render_request(
+        request_id=request.request_id, srv_code=request.srv.code, srv_name=request.srv.name, params=request.params,
+        execute_at=request.execute_at, critical=True, non_device=request.srv.non_device,
+    )
+    request.precommand_at = now
+    request.signature = get_signer().sign(user_key=user_key, payload=request.precommand)
+    request.signed_at = now
+
+
+def build_request(*, checker, srv, user, request_id, params, execute_at, check, batch=None):
+    """An unsaved ServiceRequest in the state its check result gives."""
+    now = checker.now
+    device = check.device
+    request = ServiceRequest(
+        request_id=request_id, srv=srv, organisation=checker.organisation, user=user, device=device,
+        device_ref=check.device_ref, region=getattr(device, "region", "") or "",
+        measurement_type=measurement_type_for(srv, execute_at), params=params or {}, execute_at=execute_at,
+        start_at=execute_at or now, received_at=now, batch=batch,
+    )
+    if not check.ok:
+        request.state = RequestState.REJECTED
+        request.outcome = check.code
+        request.message = check.message
+        request.completed_at = now
+        return request
+    request.outcome = "I99"
+    if srv.critical:
+        two_step(request, user.pk if user else checker.organisation.pk, now)
+    request.state = RequestState.QUARANTINED if check.quarantine else RequestState.QUEUED
+    if check.quarantine:
+        request.message = "Quarantined: an anomaly threshold of your organisation was exceeded."
+    return request
+
+
+def parse_request_id(request_id, organisation):
+    try:
+        parts = duis.split_request_id(request_id)
+    except duis.DuisError as exc:
+        raise SubmitRefused("request_id", str(exc))
+    try:
+        originator = normalise_eui64(parts["originatorId"], "originator")
+        target = normalise_eui64(parts["targetId"], "target")
+    except ValidationError as exc:
+        raise SubmitRefused("request_id", exc.messages[0])
+    if originator != originator_for(organisation):
+        raise SubmitRefused("request_id", f"the originator {originator} is not your organisation's DUIS user id "
+                            f"({originator_for(organisation)})")
+    if not 0 < parts["counter"] < 2 ** 64:
+        raise SubmitRefused("request_id", "the counter must be a positive integer below 2^64")
+    return f"{originator}:{target}:{parts['counter']}"
+
+
+def target_for(check, srv):
+    return check.device_ref if check.device is not None else (
+        check.device_ref if _eui(check.device_ref) else NON_DEVICE_TARGET)
+
+
+def _eui(value):
+    try:
+        normalise_eui64(value)
+        return True
+    except ValidationError:
+        return False
+
+
+def request_submit(*, user, srv, device_id, params, execute_at=None, request_id=None):
+    """Check and record one service request (see the module docstring). Returns the stored
+    ServiceRequest: rejected with its E-code, quarantined, or queued with I99. A request id that
+    was already used returns the stored request (``resubmitted`` set) and sends nothing again."""
+    organisation = user.organisation
+    if organisation is None:
+        raise SubmitRefused("user", "you belong to no organisation, so you cannot send service requests")
+    srv = srv_by_code(srv)
+    params = params if params is not None else {}
+    if request_id:
+        request_id = parse_request_id(request_id, organisation)
+        existing = ServiceRequest.objects.filter(request_id=request_id).select_related("srv").first()
+        if existing is not None:
+            existing.resubmitted = True
+            return existing
+    checker = Checker(organisation)
+    check = checker.check(srv, device_id, params, execute_at)
+    with set_actor(user), transaction.atomic():
+        if not request_id:
+            counter = counters_allocate(user=user)
+            request_id = f"{originator_for(organisation)}:{target_for(check, srv)}:{counter}"
+        request = build_request(checker=checker, srv=srv, user=user, request_id=request_id, params=params,
+                                execute_at=execute_at, check=check)
+        request.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                request.save()
+        except IntegrityError:
+            # the same id submitted twice at the same moment: the first one wins
+            existing = ServiceRequest.objects.get(request_id=request_id)
+            existing.resubmitted = True
+            return existing
+        if request.state == RequestState.QUARANTINED:
+            quarantine_notify(request=request)
+        elif request.state == RequestState.QUEUED and not _held(request):
+            transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
+    request.resubmitted = False
+    return request
+
+
+def _held(request):
+    """Future-dated requests with the DSP pattern wait in DSP until their execution time."""
+    return request.execute_at is not None and not request.srv.device_holds_future
+
+
+def _enqueue_dispatch(ids):
+    from django_q.tasks import async_task
+
+    async_task("adapter.tasks.dispatch", ids=ids, task_name="adapter dispatch", group="adapter")
+
+
+def quarantine_notify(*, request):
+    recipients = [request.user] if request.user else []
+    events.publish(
+        "request.quarantined", obj=request, organisation=request.organisation, recipients=recipients,
+        summary=f"Service request {request.request_id} quarantined",
+        body=(f"{request.srv} to {request.device_ref or 'DCC'} exceeded an anomaly threshold of "
+              f"{request.organisation}. DCC operations will release or reject it."),
+        url=f"/adapter/requests/{request.pk}/",
+    )
+    now = timezone.now()
+    ServiceRequest.objects.filter(pk=request.pk).update(notified_at=now)
+    request.notified_at = now
+
+
+def request_release(*, request, actor):
+    """A DCC operator lets a quarantined request go on."""
+    if request.state != RequestState.QUARANTINED:
+        raise ValidationError({"state": f"only quarantined requests can be released (this one is {request.state})"})
+    with set_actor(actor), transaction.atomic():
+        request.state = RequestState.QUEUED
+        request.released_by = actor
+        request.full_clean(validate_unique=False)
+        request.save(update_fields=["state", "released_by"])
+        if not _held(request):
+            transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
+    return request
+
+
+def request_reject(*, request, actor):
+    """A DCC operator refuses a quarantined request."""
+    if request.state != RequestState.QUARANTINED:
+        raise ValidationError({"state": f"only quarantined requests can be rejected (this one is {request.state})"})
+    with set_actor(actor), transaction.atomic():
+        request.state = RequestState.REJECTED
+        request.released_by = actor
+        request.message = f"Rejected after quarantine by {actor}."
+        request.completed_at = timezone.now()
+        request.save(update_fields=["state", "released_by", "message", "completed_at"])
+    return request
+
+
+def request_cancel(*, request, actor):
+    """Cancel a request not yet handed to the network."""
+    with set_actor(actor), transaction.atomic():
+        updated = ServiceRequest.objects.filter(pk=request.pk, state__in=CANCELLABLE).update(
+            state=RequestState.CANCELLED, completed_at=timezone.now(), message=f"Cancelled by {actor}.")
+        if not updated:
+            request.refresh_from_db()
+            raise ValidationError({"state": f"a {request.get_state_display().lower()} request can no longer be "
+                                   "cancelled"})
+    request.refresh_from_db()
+    return request
+
+
+# --- Anomaly thresholds --------------------------------------------------------------------------
+
+def threshold_save(*, organisation, srv, period, limit, actor, note="", threshold=None):
+    with set_actor(actor), transaction.atomic():
+        threshold = threshold or AnomalyThreshold(organisation=organisation)
+        threshold.srv = srv
+        threshold.period = period
+        threshold.limit = limit
+        threshold.note = note
+        threshold.full_clean()
+        threshold.save()
+    return threshold
+
+
+def threshold_delete(*, threshold, actor):
+    with set_actor(actor), transaction.atomic():
+        threshold.delete()
+
+
+# --- Alerts --------------------------------------------------------------------------------------
+
+def alert_receive(*, alert_id, alert_code, device_id="", organisation=None, raised_at, wan_received_at=None,
+                  description="", payload=None):
+    """Store an alert from a device or DCC and forward it to the service user responsible (the
+    device's supplier unless another organisation is named). Idempotent by alert id."""
+    from inventory.selectors import device_by_any_id
+
+    existing = Alert.objects.filter(alert_id=alert_id).first()
+    if existing is not None:
+        return existing
+    device = device_by_any_id(device_id) if device_id else None
+    if device_id and device is None:
+        raise ValidationError({"device_id": f"device {device_id!r} is unknown"})
+    organisation = organisation or (device.supplier if device else None)
+    if organisation is None:
+        raise ValidationError({"organisation": "an alert without a device must name the organisation"})
+    with transaction.atomic():
+        alert = Alert(alert_id=alert_id, alert_code=alert_code, description=description, organisation=organisation,
+                      device=device, region=getattr(device, "region", ""), raised_at=raised_at,
+                      wan_received_at=wan_received_at or timezone.now(), payload=payload or {})
+        alert.full_clean()
+        alert.save()
+        transaction.on_commit(lambda: alert_forward(alert=alert))
+    return alert
+
+
+def alert_forward(*, alert):
+    """Forward to the organisation: its webhooks and watchers through portal.events, e-mail to
+    its service-user staff; then record delivery."""
+    recipients = list(alert.organisation.people.filter(is_active=True, role="service_user").exclude(email=""))
+    events.publish(
+        "alert.received", obj=alert, organisation=alert.organisation, recipients=recipients,
+        summary=f"Alert {alert.alert_code} from {alert.device.device_id if alert.device else 'DCC'}",
+        body=alert.description or alert.alert_code, url="/adapter/alerts/",
+        payload={"alert_id": alert.alert_id, "alert_code": alert.alert_code,
+                 "device_id": alert.device.device_id if alert.device else None,
+                 "raised_at": alert.raised_at.isoformat()},
+    )
+    Alert.objects.filter(pk=alert.pk, delivered_at__isnull=True).update(delivered_at=timezone.now())
+
+
+# --- Batches -------------------------------------------------------------------------------------
+
+def batch_create(*, user, data, filename="", name=""):
+    """Store an uploaded batch and start checking it in the background; returns at once."""
+    if user.organisation is None:
+        raise ValidationError({"file": "you belong to no organisation"})
+    lowered = (filename or "").lower()
+    text_start = data.lstrip()[:1]
+    fmt = "json" if lowered.endswith(".json") or text_start in (b"[", b"{") else "csv"
+    if not data.strip():
+        raise ValidationError({"file": "The file is empty."})
+    with set_actor(user), transaction.atomic():
+        batch = Batch(organisation=user.organisation, user=user, name=name or filename or "", filename=filename,
+                      source=data, source_format=fmt)
+        batch.full_clean(exclude=["source"])
+        batch.save()
+        transaction.on_commit(lambda: _enqueue_batch_check(batch.pk))
+    return batch
+
+
+def _enqueue_batch_check(batch_pk):
+    from django_q.tasks import async_task
+
+    async_task("adapter.tasks.batch_check", batch_pk, task_name=f"adapter batch {batch_pk} check", group="adapter")
+
+
+def batch_cancel(*, batch, actor):
+    """Cancel the batch: rows not yet checked are dropped, requests not yet sent are cancelled."""
+    from adapter.choices import BatchState
+
+    with set_actor(actor), transaction.atomic():
+        now = timezone.now()
+        Batch.objects.filter(pk=batch.pk).update(state=BatchState.CANCELLED, cancelled_at=now)
+        ServiceRequest.objects.filter(batch=batch, state__in=CANCELLABLE).update(
+            state=RequestState.CANCELLED, completed_at=now, message=f"Batch cancelled by {actor}.")
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_state_counts(batch):
+    counts = dict(ServiceRequest.objects.filter(batch=batch).values_list("state").annotate(n=Count("id")))
+    return counts
+
+
+def batch_progress(batch):
+    """(done, total, counts): requests in a terminal state against rows accepted."""
+    counts = batch_state_counts(batch)
+    done = sum(n for state, n in counts.items() if state in TERMINAL)
+    return done, batch.accepted_rows, counts
+
+
+@dataclass
+class RowIn:
+    row: int
+    srv: str
+    device_id: str
+    params: object
+    execute_at: object
+    error: str = ""
+    extra: dict = field(default_factory=dict)

@@ -1,1 +1,382 @@
-"""tasks of the adapter app."""
+"""Background work of the adapter (django-q2): sending requests, finishing them, timeouts,
+crash recovery, batch checking. One task advances many requests with bulk updates.
+
+Crash safety: a request is claimed together with a SendAttempt row (unique per request and
+attempt number) in one transaction before it is handed over; only the worker that created the
+attempt sends it. A worker killed mid-chunk leaves attempts in "sending"; ``recover`` marks them
+lost after the lease and puts the request back in the queue as a new attempt (or fails it after
+MAX_ATTEMPTS), so every request ends in exactly one terminal state and no attempt is sent twice.
+"""
+import datetime as dt
+import json
+import logging
+import os
+import time
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from adapter.backends import BackendError, get_backend
+from adapter.choices import AttemptState, BatchState, MeasurementType, RequestState
+from adapter.models import Batch, BatchRow, SendAttempt, ServiceRequest
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+MAX_ATTEMPTS = 3
+TIME_FIELDS = ["dsp_sent_at", "wan_delivered_at", "device_responded_at", "wan_returned_at", "responded_at"]
+# How long a response may take before the request ends: on-demand E21, future-dated E30.
+TIMEOUTS = {
+    MeasurementType.ON_DEMAND: dt.timedelta(minutes=5),
+    MeasurementType.DCC_ONLY: dt.timedelta(minutes=5),
+    MeasurementType.FUTURE_DATED: dt.timedelta(hours=24),
+    MeasurementType.FIRMWARE: dt.timedelta(days=5),
+    MeasurementType.DSP_SCHEDULED: dt.timedelta(hours=24),
+    MeasurementType.METER_SCHEDULED: dt.timedelta(hours=24),
+}
+
+
+def lease_seconds():
+    # How long an attempt may stay "sending" before its worker is presumed dead.
+    return float(os.environ.get("ADAPTER_LEASE_SECONDS", "120"))
+
+
+def _due(now):
+    """Queued requests whose time has come: not held, or held by DSP until execute_at."""
+    return ServiceRequest.objects.filter(state=RequestState.QUEUED).filter(
+        Q(execute_at__isnull=True) | Q(execute_at__lte=now) | Q(srv__future_dated_pattern="Device")
+    )
+
+
+def _claim(ids=None, batch_id=None, now=None, backend_name=""):
+    """Claim up to CHUNK due requests for this worker: state sent, a new SendAttempt each."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = _due(now)
+        if ids is not None:
+            qs = qs.filter(pk__in=ids)
+        if batch_id is not None:
+            qs = qs.filter(batch_id=batch_id)
+        rows = list(qs.select_for_update(skip_locked=True, of=("self",)).order_by("pk")
+                    .values_list("pk", "attempts")[:CHUNK])
+        if not rows:
+            return []
+        pks = [pk for pk, _ in rows]
+        SendAttempt.objects.bulk_create([
+            SendAttempt(request_id=pk, attempt=attempts + 1, backend=backend_name, started_at=now)
+            for pk, attempts in rows
+        ])
+        ServiceRequest.objects.filter(pk__in=pks).update(state=RequestState.SENT, attempts=F("attempts") + 1)
+    return pks
+
+
+def _apply(request, outcome, now):
+    for name, value in outcome.times.items():
+        if name in TIME_FIELDS and value is not None:
+            setattr(request, name, value)
+    request.outcome = outcome.code
+    if outcome.body:
+        request.response = outcome.body
+    if outcome.message:
+        request.message = outcome.message
+    if outcome.final:
+        request.state = RequestState.RESPONDED if outcome.code == "I0" else RequestState.FAILED
+        request.completed_at = now
+    else:
+        request.state = RequestState.SENT
+
+
+UPDATE_FIELDS = [*TIME_FIELDS, "state", "outcome", "response", "message", "completed_at"]
+
+
+def _send_chunk(pks, backend):
+    requests = list(ServiceRequest.objects.filter(pk__in=pks).select_related("srv"))
+    attempts = {a.request_id: a for a in SendAttempt.objects.filter(request_id__in=pks, state=AttemptState.SENDING)}
+    finished_attempts, retry, updated = [], [], []
+    for request in requests:
+        attempt = attempts.get(request.pk)
+        try:
+            outcome = backend.send(request, attempt=attempt.attempt if attempt else request.attempts)
+        except BackendError as exc:
+            log.warning("send of %s failed: %s", request.request_id, exc)
+            if attempt:
+                attempt.state, attempt.finished_at, attempt.outcome = AttemptState.LOST, timezone.now(), "E20"
+                finished_attempts.append(attempt)
+            if request.attempts < MAX_ATTEMPTS:
+                retry.append(request.pk)
+            else:
+                request.state, request.outcome = RequestState.FAILED, "E20"
+                request.message = f"Could not be handed to the network: {exc}"
+                request.completed_at = timezone.now()
+                updated.append(request)
+            continue
+        now = timezone.now()
+        _apply(request, outcome, now)
+        updated.append(request)
+        if attempt:
+            attempt.state, attempt.finished_at, attempt.outcome = AttemptState.DONE, now, outcome.code
+            finished_attempts.append(attempt)
+    with transaction.atomic():
+        ServiceRequest.objects.bulk_update(updated, UPDATE_FIELDS, batch_size=500)
+        SendAttempt.objects.bulk_update(finished_attempts, ["state", "finished_at", "outcome"], batch_size=500)
+        if retry:
+            ServiceRequest.objects.filter(pk__in=retry, state=RequestState.SENT).update(state=RequestState.QUEUED)
+    _announce_failures([r for r in updated if r.state == RequestState.FAILED and r.batch_id is None])
+    return len(requests)
+
+
+def _announce_failures(requests):
+    from portal import events
+
+    for request in requests:
+        events.publish("request.failed", obj=request, organisation=request.organisation,
+                       summary=f"Service request {request.request_id} failed ({request.outcome})",
+                       body=request.message, url=f"/adapter/requests/{request.pk}/")
+
+
+def dispatch(ids=None, batch_id=None, budget=20.0):
+    """Send due requests (the given ones, a batch's, or all) in chunks until none is left or the
+    time budget is spent; then hand the rest to a fresh task so no task runs for long."""
+    backend = get_backend()
+    started = time.monotonic()
+    sent = 0
+    while True:
+        pks = _claim(ids=ids, batch_id=batch_id, backend_name=backend.name)
+        if not pks:
+            break
+        sent += _send_chunk(pks, backend)
+        if time.monotonic() - started > budget:
+            from django_q.tasks import async_task
+
+            async_task("adapter.tasks.dispatch", ids=ids, batch_id=batch_id, task_name="adapter dispatch",
+                       group="adapter")
+            break
+    if batch_id is not None:
+        batch_finish_if_done(batch_id)
+    return sent
+
+
+def recover(now=None):
+    """Attempts left "sending" by a worker that died: mark them lost and queue the request again
+    (a new attempt number) or fail it with E20 after MAX_ATTEMPTS."""
+    now = now or timezone.now()
+    stale = list(SendAttempt.objects.filter(state=AttemptState.SENDING,
+                                            started_at__lt=now - dt.timedelta(seconds=lease_seconds()))
+                 .values_list("pk", "request_id"))
+    if not stale:
+        return 0
+    attempt_pks = [pk for pk, _ in stale]
+    request_pks = [rid for _, rid in stale]
+    with transaction.atomic():
+        SendAttempt.objects.filter(pk__in=attempt_pks, state=AttemptState.SENDING).update(
+            state=AttemptState.LOST, finished_at=now)
+        ServiceRequest.objects.filter(pk__in=request_pks, state=RequestState.SENT, attempts__lt=MAX_ATTEMPTS).update(
+            state=RequestState.QUEUED)
+        ServiceRequest.objects.filter(pk__in=request_pks, state=RequestState.SENT).filter(
+            attempts__gte=MAX_ATTEMPTS, outcome__in=["", "I99"], dsp_sent_at__isnull=True).update(
+            state=RequestState.FAILED, outcome="E20", completed_at=now,
+            message="The worker sending it stopped on every attempt.")
+    return len(stale)
+
+
+def collect(now=None):
+    """Responses of acknowledged future-dated requests whose execution time has passed."""
+    now = now or timezone.now()
+    backend = get_backend()
+    waiting = list(ServiceRequest.objects.filter(state=RequestState.SENT, outcome="I99", execute_at__lte=now)
+                   .select_related("srv")[:CHUNK * 4])
+    done = []
+    for request in waiting:
+        outcome = backend.collect(request, now=now)
+        if outcome is not None:
+            _apply(request, outcome, now)
+            done.append(request)
+    ServiceRequest.objects.bulk_update(done, UPDATE_FIELDS, batch_size=500)
+    return len(done)
+
+
+def time_out(now=None):
+    """End requests whose response never came: E30 for future-dated, E21 for the others."""
+    now = now or timezone.now()
+    ended = 0
+    for mtype, limit in TIMEOUTS.items():
+        code = "E30" if mtype == MeasurementType.FUTURE_DATED else "E21"
+        base = ServiceRequest.objects.filter(state=RequestState.SENT, measurement_type=mtype).exclude(
+            pk__in=SendAttempt.objects.filter(state=AttemptState.SENDING).values("request_id"))
+        if mtype == MeasurementType.FUTURE_DATED:
+            overdue = base.filter(execute_at__lt=now - limit)
+        else:
+            overdue = base.filter(Q(dsp_sent_at__lt=now - limit) | Q(dsp_sent_at__isnull=True,
+                                                                       received_at__lt=now - limit))
+        ended += overdue.update(state=RequestState.TIMED_OUT, outcome=code, completed_at=now,
+                                message="No response within the time allowed.")
+    return ended
+
+
+def batch_finish_if_done(batch_id):
+    batch = Batch.objects.filter(pk=batch_id, state=BatchState.RUNNING).first()
+    if batch and not ServiceRequest.objects.filter(batch_id=batch_id).open().exists():
+        Batch.objects.filter(pk=batch_id, state=BatchState.RUNNING).update(
+            state=BatchState.COMPLETED, completed_at=timezone.now())
+
+
+def advance():
+    """The periodic sweep (every minute): recover, send what is due, collect, time out, finish."""
+    recovered = recover()
+    sent = dispatch(budget=40.0)
+    collected = collect()
+    timed_out = time_out()
+    for batch_id in Batch.objects.filter(state=BatchState.RUNNING).values_list("pk", flat=True):
+        batch_finish_if_done(batch_id)
+    return {"recovered": recovered, "sent": sent, "collected": collected, "timed_out": timed_out}
+
+
+# --- Batch checking ------------------------------------------------------------------------------
+
+CHECK_CHUNK = 2000
+
+
+def parse_batch(batch):
+    """The rows of a batch as [(row number, srv, device_id, params, execute_at text, error)]."""
+    from portal.tabular import TableError, read_table
+
+    data = bytes(batch.source)
+    rows = []
+    if batch.source_format == "json":
+        try:
+            items = json.loads(data.decode("utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TableError(f"The JSON cannot be read: {exc}")
+        if isinstance(items, dict):
+            items = items.get("rows") or items.get("requests") or []
+        if not isinstance(items, list) or not items:
+            raise TableError("The JSON must be a non-empty list of rows.")
+        for number, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                rows.append((number, "", "", {}, "", "row is not an object"))
+                continue
+            params = item.get("params", item.get("params_json", {}))
+            error = ""
+            if isinstance(params, str):
+                params, error = _params_text(params)
+            rows.append((number, str(item.get("srv", "")), str(item.get("device_id", "")), params,
+                         str(item.get("execute_at") or ""), error))
+        return rows
+    table = read_table(data, filename=batch.filename or "batch.csv", required=("srv", "device_id"),
+                       optional=("params_json", "execute_at"))
+    for number, row in table.rows:
+        params, error = _params_text(row.get("params_json", ""))
+        rows.append((number, row.get("srv", ""), row.get("device_id", ""), params, row.get("execute_at", ""), error))
+    return rows
+
+
+def _params_text(text):
+    text = (text or "").strip()
+    if not text:
+        return {}, ""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        return {}, f"params_json is not valid JSON ({exc.msg} at character {exc.pos})"
+    if not isinstance(value, dict):
+        return {}, "params_json must be a JSON object, e.g. {\"switch\": 1}"
+    return value, ""
+
+
+def _execute_at(text):
+    text = (text or "").strip()
+    if not text:
+        return None, ""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        value = parse_datetime(text.replace("Z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None:
+        return None, f"execute_at {text!r} is not an ISO date-time such as 2025-01-31T09:30:00Z"
+    if timezone.is_naive(value):
+        import zoneinfo
+
+        value = value.replace(tzinfo=zoneinfo.ZoneInfo("Europe/London"))  # local time as users type it
+    return value, ""
+
+
+def batch_check(batch_pk):
+    """Check every row of a batch and create its accepted requests, CHECK_CHUNK rows per
+    transaction with bulk inserts. Re-running it after a crash continues after the last row stored."""
+    from adapter import services
+    from portal.tabular import TableError
+
+    batch = Batch.objects.select_related("organisation", "user").get(pk=batch_pk)
+    if batch.state in (BatchState.CANCELLED, BatchState.COMPLETED, BatchState.RUNNING):
+        return
+    try:
+        rows = parse_batch(batch)
+    except TableError as exc:
+        Batch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED, error=str(exc), completed_at=timezone.now())
+        return
+    done_rows = set(BatchRow.objects.filter(batch=batch).values_list("row", flat=True))
+    Batch.objects.filter(pk=batch.pk).update(state=BatchState.VALIDATING, total_rows=len(rows))
+    srvs = {srv.code: srv for srv in services.ServiceRequestVariant.objects.all()}
+    checker = services.Checker(batch.organisation)
+    originator = services.originator_for(batch.organisation)
+    user_key = batch.user_id or batch.organisation_id
+    pending = [r for r in rows if r[0] not in done_rows]
+    for start in range(0, len(pending), CHECK_CHUNK):
+        if Batch.objects.filter(pk=batch.pk, state=BatchState.CANCELLED).exists():
+            return
+        chunk = pending[start:start + CHECK_CHUNK]
+        checker.prefetch_devices([r[2] for r in chunk])
+        results, accepted = [], []
+        for number, code, device_ref, params, execute_text, error in chunk:
+            srv = srvs.get(code.strip())
+            execute_at, time_error = _execute_at(execute_text)
+            if srv is None:
+                results.append(BatchRow(batch=batch, row=number, srv_code=code[:12], device_ref=device_ref[:40],
+                                        code="E40", message=f"srv {code!r} is not a service request variant"))
+                continue
+            if error or time_error:
+                results.append(BatchRow(batch=batch, row=number, srv_code=srv.code, device_ref=device_ref[:40],
+                                        code="E40", message=f"Invalid parameter {error or time_error}"))
+                continue
+            check = checker.check(srv, device_ref, params, execute_at)
+            row = BatchRow(batch=batch, row=number, srv_code=srv.code, device_ref=(check.device_ref or device_ref)[:40],
+                           code=("Q" if check.quarantine else "I99") if check.ok else check.code,
+                           message=check.message)
+            results.append(row)
+            if check.ok:
+                accepted.append((row, srv, params, execute_at, check))
+        with transaction.atomic():
+            first = services.counters_allocate(user=batch.user, count=len(accepted)) if accepted else 0
+            requests = []
+            for offset, (_row, srv, params, execute_at, check) in enumerate(accepted):
+                request = services.build_request(
+                    checker=checker, srv=srv, user=batch.user, params=params, execute_at=execute_at, check=check,
+                    request_id=f"{originator}:{services.target_for(check, srv)}:{first + offset}", batch=batch)
+                if srv.critical and not request.signature:
+                    services.two_step(request, user_key, checker.now)
+                requests.append(request)
+            ServiceRequest.objects.bulk_create(requests, batch_size=1000)
+            for (row, *_rest), request in zip(accepted, requests, strict=True):
+                row.request = request
+            BatchRow.objects.bulk_create(results, batch_size=1000)
+            ok = len(accepted)
+            Batch.objects.filter(pk=batch.pk).update(
+                checked_rows=F("checked_rows") + len(chunk), accepted_rows=F("accepted_rows") + ok,
+                rejected_rows=F("rejected_rows") + len(chunk) - ok)
+        quarantined = [r for r in requests if r.state == RequestState.QUARANTINED and r.pk]
+        if quarantined:
+            services.quarantine_notify(request=quarantined[0])
+            ServiceRequest.objects.filter(pk__in=[r.pk for r in quarantined]).update(notified_at=timezone.now())
+    updated = Batch.objects.filter(pk=batch.pk, state=BatchState.VALIDATING).update(
+        state=BatchState.RUNNING, checked_at=timezone.now())
+    if updated:
+        from django_q.tasks import async_task
+
+        async_task("adapter.tasks.dispatch", batch_id=batch.pk, task_name=f"adapter batch {batch.pk} send",
+                   group="adapter")
+        batch_finish_if_done(batch.pk)
+
+

@@ -1,0 +1,38 @@
+"""Fixtures of the adapter tests: the catalogue and a few devices of suppliers A and B."""
+import pytest
+
+from adapter import catalogue, simulator
+from adapter.models import ServiceRequestVariant
+from inventory import services as inventory_services
+
+
+@pytest.fixture
+def srvs(db):
+    # transactional tests empty the tables the data migration filled, so load again (idempotent)
+    catalogue.load(ServiceRequestVariant)
+    return {srv.code: srv for srv in ServiceRequestVariant.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_simulator():
+    # no random failures unless a test asks for them
+    simulator.configure(fail_e20={"north": 0, "central": 0, "south": 0},
+                        fail_e21={"north": 0, "central": 0, "south": 0})
+    yield
+    simulator.reset()
+
+
+def make_device(device_id, supplier, device_type="ESME", status="commissioned", region="north"):
+    return inventory_services.device_create(device_id=device_id, device_type=device_type, supplier=supplier,
+                                            region=region, status=status)
+
+
+@pytest.fixture
+def devices(orgs):
+    return {
+        "a_esme": make_device("00-DB-12-34-56-78-90-A0", orgs["SUPA"]),
+        "a_gsme": make_device("00-DB-12-34-56-78-90-A1", orgs["SUPA"], device_type="GSME", region="south"),
+        "a_decom": make_device("00-DB-12-34-56-78-90-A2", orgs["SUPA"], status="pending"),
+        "a_hcalcs": make_device("00-DB-12-34-56-78-90-A3", orgs["SUPA"], device_type="HCALCS", region="central"),
+        "b_esme": make_device("00-DB-12-34-56-78-90-B0", orgs["SUPB"]),
+    }
