@@ -79,6 +79,9 @@ def impact_of(item):
         node = pk
         while parent[node] is not None:
             previous, relationship = parent[node]
+            # Both ends are on the path: attach them so that templates read no more rows.
+            relationship.source = items[relationship.source_id]
+            relationship.target = items[relationship.target_id]
             steps.append((items[node], relationship))
             node = previous
         steps.append((items[item.pk], None))

@@ -1,1 +1,365 @@
-"""views of the inventory app."""
+"""Pages of the inventory app: devices, device models and configuration items.
+Every queryset passes portal.scoping.scope; views parse, call a service and render."""
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from inventory import importers, selectors, services
+from inventory.choices import BADGES, SMIStatus, allowed_transitions
+from inventory.filtersets import DeviceFilterSet, DeviceModelFilterSet, ItemFilterSet
+from inventory.forms import HubForm, ImportForm, RelationshipForm, StatusForm, SwitchForm, WithdrawForm
+from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship
+from portal.ids import normalise_eui64
+from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+from portal.tabular import export_response
+
+PAGE_SIZE = 50
+# Exports stream the filtered list; beyond this many rows use the API (keyset pages) instead.
+EXPORT_LIMIT = 100_000
+
+
+def _error_text(exc):
+    if hasattr(exc, "message_dict"):
+        return "; ".join(" ".join(v) for v in exc.message_dict.values())
+    return " ".join(exc.messages)
+
+
+def keyset_page(queryset, after, size=PAGE_SIZE):
+    """One page of ``queryset`` in descending id order after id ``after``: (rows, next_after).
+    No COUNT: the page asks for one row more than it shows to know whether another page exists."""
+    queryset = queryset.order_by("-id")
+    if after:
+        try:
+            queryset = queryset.filter(id__lt=int(after))
+        except ValueError:
+            pass
+    rows = list(queryset[: size + 1])
+    next_after = rows[size - 1].id if len(rows) > size else None
+    return rows[:size], next_after
+
+
+def _device_by_param(request, device_id, action=VIEW):
+    """The device named in the URL in any EUI-64 form; anything else, or another supplier's, is 404."""
+    try:
+        canonical = normalise_eui64(device_id)
+    except ValidationError:
+        raise Http404("No such device") from None
+    return get_scoped_or_404(request.user, Device.objects.for_list(), action, device_id=canonical)
+
+
+DEVICE_EXPORT_COLUMNS = ["device_id", "device_type", "manufacturer", "model", "firmware_version", "status",
+                         "supplier", "mpxn", "region", "hub_id", "installed_at", "commissioned_at"]
+
+
+def _device_rows(queryset):
+    values = queryset.order_by("-id").values_list(
+        "device_id", "device_type", "model__manufacturer_id", "model__model_id", "firmware_version", "status",
+        "supplier__code", "mpxn", "region", "hub__device_id", "installed_at", "commissioned_at",
+    )[:EXPORT_LIMIT]
+    for row in values.iterator(chunk_size=2000):
+        yield ["" if v is None else v for v in row]
+
+
+@login_required
+def device_list(request):
+    devices = scope(request.user, Device.objects.for_list())
+    filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
+    queryset = filterset.qs
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
+    rows, next_after = keyset_page(queryset, request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "inventory/device_list.html", {
+        "filter": filterset, "devices": rows, "next_after": next_after, "query": query.urlencode(),
+        "paged": bool(request.GET.get("after")), "badges": BADGES, "bulk_form": StatusForm(),
+        "can_import": can_create(request.user, Device),
+    })
+
+
+@login_required
+@require_POST
+def device_bulk_status(request):
+    """Change the status of every device the list's filters select (the filters travel in the
+    query string so the user changes exactly what they saw)."""
+    devices = scope(request.user, Device.objects.all(), CHANGE)
+    filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
+    form = StatusForm(request.POST)
+    back = reverse("inventory:device_list") + ("?" + request.GET.urlencode() if request.GET else "")
+    if not form.is_valid():
+        messages.error(request, "Bulk change: choose a status and give a reason.")
+        return redirect(back)
+    if not any(v for k, v in request.GET.items() if k in filterset.filters):
+        messages.error(request, "Bulk change: filter the list first; the whole register is never changed at once.")
+        return redirect(back)
+    try:
+        count = services.device_bulk_set_status(devices=filterset.qs, status=form.cleaned_data["status"],
+                                                reason=form.cleaned_data["reason"], actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"Bulk change refused: {_error_text(exc)}")
+    else:
+        messages.success(request, f"{count} device{'s' if count != 1 else ''} changed to "
+                                  f"{form.cleaned_data['status'].replace('_', ' ')}.")
+    return redirect(back)
+
+
+@login_required
+def device_detail(request, device_id):
+    device = _device_by_param(request, device_id)
+    if device.device_id != device_id:
+        return redirect("inventory:device_detail", device_id=device.device_id)
+    visible = scope(request.user, Device.objects.all())
+    hub = visible.filter(pk=device.hub_id).first() if device.hub_id else None
+    neighbours = list(visible.filter(hub=device).select_related("model").order_by("device_type", "device_id")[:100])
+    siblings = []
+    if hub is not None:
+        siblings = list(visible.filter(hub=hub).exclude(pk=device.pk).order_by("device_type", "device_id")[:100])
+    can_change = services.can_change_device(request.user, device)
+    return render(request, "inventory/device_detail.html", {
+        "device": device, "hub": hub, "hub_hidden": device.hub_id and hub is None, "neighbours": neighbours,
+        "siblings": siblings, "switches": list(device.switches.all()),
+        "history": list(device.status_history.select_related("actor")[:50]),
+        "items": list(device.items.all()), "badges": BADGES, "can_change": can_change,
+        "status_form": StatusForm(), "hub_form": HubForm(initial={"hub_id": hub.device_id if hub else ""}),
+        "switch_form": SwitchForm(), "allowed": [SMIStatus(s) for s in allowed_transitions(device.status)],
+    })
+
+
+device_detail.scoped_model = Device
+
+
+def _device_action(request, device_id, action):
+    device = _device_by_param(request, device_id, CHANGE)
+    try:
+        action(device)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("inventory:device_detail", device_id=device.device_id)
+
+
+@login_required
+@require_POST
+def device_status(request, device_id):
+    form = StatusForm(request.POST)
+
+    def action(device):
+        if not form.is_valid():
+            raise ValidationError("Choose a status and give a reason.")
+        services.device_set_status(device=device, status=form.cleaned_data["status"],
+                                   reason=form.cleaned_data["reason"], actor=request.user)
+        messages.success(request, f"Status changed to {form.cleaned_data['status'].replace('_', ' ')}.")
+
+    return _device_action(request, device_id, action)
+
+
+device_status.scoped_model = Device
+
+
+@login_required
+@require_POST
+def device_hub(request, device_id):
+    form = HubForm(request.POST)
+
+    def action(device):
+        if not form.is_valid():
+            raise ValidationError("Give the hub's device id.")
+        hub = services.hub_from_id(form.cleaned_data["hub_id"], actor=request.user)
+        services.device_join_hub(device=device, hub=hub, actor=request.user)
+        messages.success(request, f"Joined to {hub.device_id}." if hub else "Left its hub.")
+
+    return _device_action(request, device_id, action)
+
+
+device_hub.scoped_model = Device
+
+
+@login_required
+@require_POST
+def device_switch(request, device_id):
+    form = SwitchForm(request.POST)
+
+    def action(device):
+        if not form.is_valid():
+            raise ValidationError("Switch: give a number from 1 to 5 and a state.")
+        services.switch_set(device=device, actor=request.user, **form.cleaned_data)
+        messages.success(request, f"Switch {form.cleaned_data['number']} saved.")
+
+    return _device_action(request, device_id, action)
+
+
+device_switch.scoped_model = Device
+
+
+def _upload_dir():
+    path = Path(settings.VAR_DIR) / "uploads" / "inventory"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@login_required
+def device_import(request):
+    """Upload, preview every row, then commit the same file (kept on disk under a random token
+    named in the session, so one user cannot commit another's upload)."""
+    if not can_create(request.user, Device):
+        raise PermissionDenied("You may not import devices.")
+    preview, token = None, None
+    form = ImportForm()
+    if request.method == "POST" and "commit" in request.POST:
+        token = request.POST.get("token", "")
+        stored = request.session.get("inventory_import", {})
+        if token not in stored:
+            messages.error(request, "That upload has expired: upload the file again.")
+            return redirect("inventory:device_import")
+        path = _upload_dir() / token
+        filename = stored[token]
+        preview = importers.run(path.read_bytes(), filename=filename, commit=True, actor=request.user)
+        if preview.committed:
+            path.unlink(missing_ok=True)
+            stored.pop(token)
+            request.session["inventory_import"] = stored
+            messages.success(request, f"{len(preview.results)} devices imported.")
+            return redirect("inventory:device_list")
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            preview = importers.run(data, filename=upload.name, commit=False, actor=request.user)
+            if preview.clean:
+                token = uuid.uuid4().hex
+                (_upload_dir() / token).write_bytes(data)
+                stored = request.session.get("inventory_import", {})
+                stored[token] = upload.name
+                request.session["inventory_import"] = stored
+    return render(request, "inventory/device_import.html", {
+        "form": form, "preview": preview, "token": token if preview and preview.clean else None,
+        "columns": importers.COLUMNS,
+    })
+
+
+# --- Device models -----------------------------------------------------------------------------
+
+@login_required
+def model_list(request):
+    filterset = DeviceModelFilterSet(request.GET, queryset=scope(request.user, DeviceModel))
+    queryset = filterset.qs.prefetch_related("items")
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        rows = ([m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
+                 " ".join(m.firmware_versions), m.status] for m in queryset)
+        return export_response("device-models", ["manufacturer_id", "manufacturer_name", "model_id", "device_type",
+                                                 "smets_version", "firmware_versions", "status"], rows, export)
+    return render(request, "inventory/model_list.html", {"filter": filterset, "models": list(queryset[:500]),
+                                                         "badges": BADGES})
+
+
+@login_required
+def model_detail(request, pk):
+    device_model = get_scoped_or_404(request.user, DeviceModel.objects.prefetch_related("items"), pk=pk)
+    devices = scope(request.user, Device.objects.filter(model=device_model)).select_related("supplier")
+    rows, next_after = keyset_page(devices, request.GET.get("after"))
+    can_change = scope(request.user, DeviceModel.objects.filter(pk=pk), CHANGE).exists()
+    return render(request, "inventory/model_detail.html", {
+        "model": device_model, "devices": rows, "next_after": next_after, "badges": BADGES,
+        "can_change": can_change, "withdraw_form": WithdrawForm(),
+    })
+
+
+model_detail.scoped_model = DeviceModel
+
+
+@login_required
+@require_POST
+def model_withdraw(request, pk):
+    device_model = get_scoped_or_404(request.user, DeviceModel.objects.all(), CHANGE, pk=pk)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for the withdrawal.")
+        return redirect("inventory:model_detail", pk=pk)
+    try:
+        services.device_model_withdraw(device_model=device_model, reason=form.cleaned_data["reason"],
+                                       actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"{device_model} withdrawn; the devices of this model are listed below.")
+    return redirect("inventory:model_detail", pk=pk)
+
+
+model_withdraw.scoped_model = DeviceModel
+
+
+# --- Configuration items -----------------------------------------------------------------------
+
+@login_required
+def ci_list(request):
+    filterset = ItemFilterSet(request.GET, queryset=scope(request.user, ConfigurationItem).select_related("owner"))
+    queryset = filterset.qs
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status] for i in queryset)
+        return export_response("configuration-items", ["key", "name", "kind", "owner", "version", "status"], rows,
+                               export)
+    return render(request, "inventory/ci_list.html", {"filter": filterset, "items": list(queryset),
+                                                      "badges": BADGES})
+
+
+@login_required
+def ci_detail(request, key):
+    item = get_scoped_or_404(request.user, ConfigurationItem.objects.select_related("owner"), key=key)
+    results = selectors.impact_of(item)
+    figure = selectors.impact_figure(item, results).to_json() if results else None
+    can_change = scope(request.user, ConfigurationItem.objects.filter(pk=item.pk), CHANGE).exists()
+    return render(request, "inventory/ci_detail.html", {
+        "item": item, "impact": results, "figure": figure, "badges": BADGES, "can_change": can_change,
+        "outgoing": list(item.outgoing.select_related("target")),
+        "incoming": list(item.incoming.select_related("source")),
+        "requirements": list(item.requirements.all()),
+        "device_models": list(item.device_models.all()),
+        "relationship_form": RelationshipForm(),
+    })
+
+
+ci_detail.scoped_model = ConfigurationItem
+
+
+@login_required
+@require_POST
+def ci_relationship_add(request, key):
+    item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
+    form = RelationshipForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a kind of link and an existing item.")
+    else:
+        try:
+            services.relationship_create(source=item, kind=form.cleaned_data["kind"],
+                                         target=form.cleaned_data["target"], actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+        else:
+            messages.success(request, "Relationship added.")
+    return redirect("inventory:ci_detail", key=item.key)
+
+
+ci_relationship_add.scoped_model = ConfigurationItem
+
+
+@login_required
+@require_POST
+def relationship_delete(request, pk):
+    relationship = get_scoped_or_404(request.user, ItemRelationship.objects.select_related("source"), CHANGE, pk=pk)
+    services.relationship_delete(relationship=relationship, actor=request.user)
+    messages.success(request, "Relationship removed.")
+    return redirect("inventory:ci_detail", key=relationship.source.key)
+
+
+relationship_delete.scoped_model = ItemRelationship
