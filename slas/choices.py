@@ -1,1 +1,80 @@
-"""choices of the slas app."""
+"""Choices of the slas app: measurement types, intervals, provider kinds and statement states.
+
+The values are the tokens used in files and JSON (see the cross-app contract)."""
+from django.db import models
+
+
+class MeasurementType(models.TextChoices):
+    ON_DEMAND = "on_demand", "On-demand"
+    FUTURE_DATED_ACK = "future_dated_ack", "Future-dated (acknowledgement)"
+    FUTURE_DATED_RESPONSE = "future_dated_response", "Future-dated (future response)"
+    FIRMWARE = "firmware", "Firmware delivery"
+    DCC_ONLY = "dcc_only", "DCC-only"
+    DSP_SCHEDULED = "dsp_scheduled", "DSP-scheduled"
+    METER_SCHEDULED = "meter_scheduled", "Meter-scheduled"
+    ALERT = "alert", "Alert"
+
+
+# adapter.choices.MeasurementType -> our token. The adapter records one set of timestamps for a
+# future-dated request (those of its execution), so it is measured as the future response.
+ADAPTER_MEASUREMENT_TYPE = {
+    "on_demand": MeasurementType.ON_DEMAND,
+    "future_dated": MeasurementType.FUTURE_DATED_RESPONSE,
+    "firmware": MeasurementType.FIRMWARE,
+    "dcc_only": MeasurementType.DCC_ONLY,
+    "dsp_scheduled": MeasurementType.DSP_SCHEDULED,
+    "meter_scheduled": MeasurementType.METER_SCHEDULED,
+}
+
+# States of adapter requests that never left DCC for a reason outside the providers: not measured.
+UNMEASURED_STATES = {"rejected", "quarantined", "cancelled"}
+
+
+class Interval(models.TextChoices):
+    """What a measure times. t0 received_at, t1 dsp_sent_at, t2 wan_delivered_at,
+    t3 device_responded_at, t4 wan_returned_at, t5 responded_at; a1 raised_at, a2 wan_received_at,
+    a3 delivered_at. HAN and meter time (t3 - t2) is never counted."""
+
+    DSP_OUTBOUND = "dsp_outbound", "DSP outbound: t1 - max(t0, start_at)"
+    CSP = "csp", "CSP: (t4 - t1) - (t3 - t2)"
+    DSP_INBOUND = "dsp_inbound", "DSP inbound: t5 - t4"
+    DSP_TOTAL = "dsp_total", "DSP (DCC-only): t5 - max(t0, start_at)"
+    END_TO_END = "end_to_end", "End-to-end: (t5 - start_at) - (t3 - t2)"
+    ALERT_CSP = "alert_csp", "CSP alert leg: a2 - a1"
+    ALERT_DSP = "alert_dsp", "DSP alert leg: a3 - a2"
+    ALERT_END_TO_END = "alert_end_to_end", "Alert end-to-end: a3 - a1"
+
+
+# The fact column holding each interval's duration in microseconds (NULL: not started,
+# -1: started but never ended, i.e. a miss).
+INTERVAL_COLUMN = {
+    Interval.DSP_OUTBOUND: "dsp_outbound_us",
+    Interval.CSP: "csp_us",
+    Interval.DSP_INBOUND: "dsp_inbound_us",
+    Interval.DSP_TOTAL: "dsp_total_us",
+    Interval.END_TO_END: "end_to_end_us",
+    Interval.ALERT_CSP: "csp_us",
+    Interval.ALERT_DSP: "dsp_us",
+    Interval.ALERT_END_TO_END: "end_to_end_us",
+}
+
+
+class ProviderKind(models.TextChoices):
+    """Who a measure holds to account; CSP measures are reported per region (CSP_NORTH...)."""
+
+    E2E = "E2E", "End-to-end"
+    DSP = "DSP", "DSP"
+    CSP = "CSP", "CSP"
+
+
+class StatementStatus(models.TextChoices):
+    """Shown on statements: the latest version of a month is current, earlier ones superseded."""
+
+    CURRENT = "current", "Current"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+STATUS_COLOURS = {
+    StatementStatus.CURRENT: "green",
+    StatementStatus.SUPERSEDED: "grey",
+}

@@ -1,1 +1,326 @@
-"""models of the slas app."""
+"""Service measures, the facts they are computed from, rollups, charges, credits and statements."""
+from decimal import Decimal
+
+from auditlog.registry import auditlog
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from portal.choices import ProviderCode, Region
+from portal.scoping import Domain, ScopeRule
+from slas.choices import Interval, MeasurementType, ProviderKind
+
+PCT = dict(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+
+
+class Measure(models.Model):
+    """One service measure of the seed's table: which provider it holds to account, which kind of
+    request (measurement type) it applies to, which interval of the timestamps it times and the
+    targets. The same code can appear for several types (SM1.2 times the DSP leg of firmware and
+    of every future response); code + measurement type is the key."""
+
+    scope_rule = ScopeRule(Domain.CONFIGURATION)
+
+    code = models.CharField(max_length=10)
+    name = models.CharField(max_length=200)
+    provider = models.CharField(max_length=3, choices=ProviderKind.choices)
+    measurement_type = models.CharField(max_length=30, choices=MeasurementType.choices)
+    interval = models.CharField(max_length=30, choices=Interval.choices)
+    target_seconds = models.DecimalField(max_digits=12, decimal_places=3, validators=[MinValueValidator(0)])
+    target_pct = models.DecimalField(default=Decimal("99.00"), **PCT)
+    minimum_pct = models.DecimalField(default=Decimal("96.00"), **PCT)
+    weight = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"), **{
+        "validators": [MinValueValidator(Decimal("0"))]})
+    position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        constraints = [models.UniqueConstraint(fields=["code", "measurement_type"], name="slas_measure_code_type")]
+
+    def __str__(self):
+        return f"{self.code} {self.get_measurement_type_display()}"
+
+    def clean(self):
+        if self.minimum_pct is not None and self.target_pct is not None and self.minimum_pct >= self.target_pct:
+            raise ValidationError({"minimum_pct": "The minimum service level must be below the target."})
+        if self.target_pct is not None and self.target_pct > 100:
+            raise ValidationError({"target_pct": "A service level cannot exceed 100%."})
+
+    @property
+    def target_us(self):
+        return int(self.target_seconds * 1_000_000)
+
+    @property
+    def is_alert(self):
+        return self.measurement_type == MeasurementType.ALERT
+
+
+class ProviderTerms(models.Model):
+    """The credit terms of one provider: credit percent per point and the cap on the credit."""
+
+    scope_rule = ScopeRule(Domain.CONFIGURATION)
+
+    provider = models.CharField(max_length=20, choices=ProviderCode.choices, unique=True)
+    percent_per_point = models.DecimalField(default=Decimal("1.00"), **PCT)
+    cap_pct = models.DecimalField(default=Decimal("10.00"), **PCT)
+
+    class Meta:
+        ordering = ["provider"]
+        verbose_name_plural = "provider terms"
+
+    def __str__(self):
+        return f"{self.provider}: {self.percent_per_point}%/point, cap {self.cap_pct}%"
+
+
+class ReliefEvent(models.Model):
+    """An approved relief window: requests (or alerts) whose clock started inside [starts_at,
+    ends_at) are excluded from the provider's measures (and the report lists them)."""
+
+    scope_rule = ScopeRule(Domain.CONFIGURATION)
+
+    provider = models.CharField(max_length=20, choices=ProviderCode.choices)
+    region = models.CharField(max_length=10, choices=Region.choices, blank=True,
+                              help_text="blank: every region (CSP windows imply their own region)")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.TextField()
+    recorded_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return f"{self.provider} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The window must end after it starts."})
+
+    def applies(self, provider_code, region, start_at):
+        return (self.provider == provider_code and (not self.region or self.region == region)
+                and self.starts_at <= start_at < self.ends_at)
+
+
+class RequestFact(models.Model):
+    """One completed service request as measured: its timestamps, frozen when it completed (or as
+    loaded from another system), and the interval durations derived from them in microseconds
+    (NULL: the interval never started, so not measured; -1: started but never ended, a miss)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    request_id = models.CharField(max_length=120, unique=True)
+    srv = models.CharField(max_length=12, blank=True)
+    measurement_type = models.CharField(max_length=30, choices=MeasurementType.choices)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
+    device_id = models.CharField(max_length=23, blank=True)
+    region = models.CharField(max_length=10, blank=True)
+    start_at = models.DateTimeField()
+    received_at = models.DateTimeField(null=True, blank=True)
+    dsp_sent_at = models.DateTimeField(null=True, blank=True)
+    wan_delivered_at = models.DateTimeField(null=True, blank=True)
+    device_responded_at = models.DateTimeField(null=True, blank=True)
+    wan_returned_at = models.DateTimeField(null=True, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=8, blank=True)
+    measured = models.BooleanField(default=True, help_text="false: never left DCC (rejected, quarantined, cancelled)")
+    day = models.DateField(help_text="London date of start_at: the day and month it counts in")
+    dsp_outbound_us = models.BigIntegerField(null=True)
+    csp_us = models.BigIntegerField(null=True)
+    dsp_inbound_us = models.BigIntegerField(null=True)
+    dsp_total_us = models.BigIntegerField(null=True)
+    end_to_end_us = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="slas_reqfact_day"),
+                   models.Index(fields=["start_at"], name="slas_reqfact_start")]
+
+    def __str__(self):
+        return self.request_id
+
+
+class AlertFact(models.Model):
+    """One alert as measured: raised at the hub (a1), received at the WAN gateway (a2), delivered
+    to the service user (a3), with its leg durations in microseconds (as for RequestFact)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    alert_id = models.CharField(max_length=120, unique=True)
+    alert_code = models.CharField(max_length=12, blank=True)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
+    device_id = models.CharField(max_length=23, blank=True)
+    region = models.CharField(max_length=10, blank=True)
+    raised_at = models.DateTimeField()
+    wan_received_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    day = models.DateField()
+    csp_us = models.BigIntegerField(null=True)
+    dsp_us = models.BigIntegerField(null=True)
+    end_to_end_us = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="slas_alertfact_day"),
+                   models.Index(fields=["raised_at"], name="slas_alertfact_raised")]
+
+    def __str__(self):
+        return self.alert_id
+
+
+class DailyRollup(models.Model):
+    """Exact counts for one London day, measure, region and service user: measured, within target
+    and excluded by relief. Kept as facts arrive; rebuilt per month by slas_rebuild_rollups."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    day = models.DateField()
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=20)
+    region = models.CharField(max_length=10, blank=True)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
+    measured = models.BigIntegerField(default=0)
+    within = models.BigIntegerField(default=0)
+    excluded = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "measure", "region", "organisation"],
+                                               name="slas_dailyrollup_key")]
+
+    def __str__(self):
+        return f"{self.day} {self.measure_id} {self.region} {self.organisation_id}"
+
+
+class MonthRollup(models.Model):
+    """The month's counts for one measure, region and service user, plus the latency histogram
+    (log-spaced buckets, slas.metrics) of the intervals that ended. Reports read these."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    month = models.DateField(help_text="first day of the London month")
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(max_length=20)
+    region = models.CharField(max_length=10, blank=True)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
+    measured = models.BigIntegerField(default=0)
+    within = models.BigIntegerField(default=0)
+    excluded = models.BigIntegerField(default=0)
+    histogram = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "measure", "region", "organisation"],
+                                               name="slas_monthrollup_key")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.measure_id} {self.region} {self.organisation_id}"
+
+
+class Charge(models.Model):
+    """A month's charge: a provider's operational charge (provider set) or a service user's
+    monthly charges (organisation set), in pounds."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    month = models.DateField(help_text="first day of the month")
+    provider = models.CharField(max_length=20, choices=ProviderCode.choices, blank=True)
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["month", "provider", "organisation__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "provider"], condition=~models.Q(provider=""),
+                                    name="slas_charge_provider_month"),
+            models.UniqueConstraint(fields=["month", "organisation"], condition=models.Q(organisation__isnull=False),
+                                    name="slas_charge_org_month"),
+            models.CheckConstraint(
+                condition=(models.Q(provider="", organisation__isnull=False)
+                           | (~models.Q(provider="") & models.Q(organisation__isnull=True))),
+                name="slas_charge_one_party"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.party}: £{self.amount}"
+
+    @property
+    def party(self):
+        return self.provider or (self.organisation.code if self.organisation_id else "")
+
+    def clean(self):
+        if bool(self.provider) == bool(self.organisation_id):
+            raise ValidationError("A charge belongs to exactly one party: a provider or a service user.")
+
+
+class CreditRun(models.Model):
+    """A frozen month: the measure results, each provider's credit calculation and the pool, with
+    every input needed to recompute them. Version 1 is the scheduled freeze; later versions are
+    restatements (with a reason)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL)
+
+    month = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict)
+    pool = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey("portal.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-month", "-version"]
+        constraints = [models.UniqueConstraint(fields=["month", "version"], name="slas_creditrun_month_version")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} v{self.version}"
+
+
+class Statement(models.Model):
+    """One service user's credit statement for a month, in one version. Issued statements never
+    change: a restatement issues a new version (with its reason); the latest version is current and
+    every earlier one stays readable."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField()
+    version = models.PositiveIntegerField(default=1)
+    run = models.ForeignKey(CreditRun, on_delete=models.PROTECT, related_name="statements")
+    reason = models.TextField(blank=True)
+    charges = models.DecimalField(max_digits=14, decimal_places=2)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    data = models.JSONField(default=dict)
+    issued_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "organisation__code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "month", "version"],
+                                               name="slas_statement_version")]
+
+    def __str__(self):
+        return f"{self.organisation.code} {self.month:%Y-%m} v{self.version}"
+
+    @property
+    def reference(self):
+        return f"{self.organisation.code}-{self.month:%Y-%m}-v{self.version}"
+
+
+class FoldState(models.Model):
+    """Where the fold of adapter records has got to (a completed_at/created_at watermark)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    watermark = models.DateTimeField(null=True)
+    last_pk = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return self.name
+
+
+auditlog.register(Measure)
+auditlog.register(ProviderTerms)
+auditlog.register(ReliefEvent)
+auditlog.register(Charge)
+auditlog.register(CreditRun, exclude_fields=["data"])
+auditlog.register(Statement, exclude_fields=["data"])

@@ -1,0 +1,158 @@
+"""The monthly report, computed from rollups only (never from raw facts).
+
+``build(month, organisation=None)`` returns the measure results (national for DSP and end-to-end
+measures, per region for CSP measures; with ``organisation``, over that service user's traffic
+only), the credits per provider, the statements' shares and the exclusions. ``as_json`` gives the
+shape of ``manage.py slas_report --format json``.
+"""
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Sum
+
+from portal.choices import ProviderCode, Region
+from portal.models import Organisation
+from slas import credits, metrics
+from slas.choices import ProviderKind
+from slas.models import Charge, Measure, MonthRollup, ProviderTerms, ReliefEvent
+from slas.rollups import provider_for
+
+REGIONS = [r.value for r in Region]
+CREDIT_PROVIDERS = [ProviderCode.DSP, ProviderCode.CSP_NORTH, ProviderCode.CSP_CENTRAL, ProviderCode.CSP_SOUTH]
+
+
+def _seconds(value):
+    return None if value is None else Decimal(value).quantize(Decimal("0.001"), ROUND_HALF_UP)
+
+
+def _result(measure, region, counts, histogram):
+    measured, within, excluded = counts
+    pct = credits.achieved(measured, within)
+    return {
+        "measure": measure, "code": measure.code, "name": measure.name, "type": measure.measurement_type,
+        "provider": provider_for(measure.provider, region or ""), "region": region,
+        "interval": measure.get_interval_display(), "target_seconds": measure.target_seconds,
+        "measured": measured, "within": within, "excluded": excluded,
+        "achieved": pct, "achieved_pct": None if pct is None else credits.to_decimal(pct, "0.01"),
+        "target_pct": measure.target_pct, "minimum_pct": measure.minimum_pct, "weight": measure.weight,
+        "met": None if pct is None else pct >= credits.frac(measure.target_pct),
+        "below_minimum": None if pct is None else pct <= credits.frac(measure.minimum_pct),
+        "p50_seconds": _seconds(metrics.percentile(histogram, 0.50)),
+        "p95_seconds": _seconds(metrics.percentile(histogram, 0.95)),
+        "p99_seconds": _seconds(metrics.percentile(histogram, 0.99)),
+        "histogram": histogram,
+    }
+
+
+def measure_results(month, organisation=None, measures=None):
+    """Results per measure (national or per region) and, when no organisation is given, per service
+    user too: (rows, per_user {org_id: rows})."""
+    measures = measures or list(Measure.objects.all())
+    rows = MonthRollup.objects.filter(month=month)
+    if organisation is not None:
+        rows = rows.filter(organisation=organisation)
+    groups = defaultdict(lambda: [[0, 0, 0], {}])
+    user_groups = defaultdict(lambda: [[0, 0, 0], {}])
+    by_id = {m.pk: m for m in measures}
+    csp = {m.pk for m in measures if m.provider == ProviderKind.CSP}
+    for measure_id, region, org_id, measured, within, excluded, histogram in rows.values_list(
+            "measure_id", "region", "organisation_id", "measured", "within", "excluded", "histogram"):
+        if measure_id not in by_id:
+            continue
+        key_region = region if measure_id in csp else None
+        for target in (groups[(measure_id, key_region)], user_groups[(org_id, measure_id, key_region)]):
+            counts = target[0]
+            counts[0] += measured
+            counts[1] += within
+            counts[2] += excluded
+            metrics.merge_histogram(target[1], histogram)
+    results = []
+    for measure in measures:
+        for region in (REGIONS if measure.provider == ProviderKind.CSP else [None]):
+            counts, histogram = groups.get((measure.pk, region), ([0, 0, 0], {}))
+            results.append(_result(measure, region, counts, histogram))
+    per_user = defaultdict(list)
+    if organisation is None:
+        for (org_id, measure_id, region), (counts, histogram) in user_groups.items():
+            per_user[org_id].append(_result(by_id[measure_id], region, counts, histogram))
+    return results, per_user
+
+
+def charges_for(month):
+    providers, users = {}, {}
+    for charge in Charge.objects.filter(month=month).select_related("organisation"):
+        if charge.provider:
+            providers[charge.provider] = charge.amount
+        else:
+            users[charge.organisation.code] = charge.amount
+    return providers, users
+
+
+def credit_calculations(month, results):
+    provider_charges, user_charges = charges_for(month)
+    terms = {t.provider: t for t in ProviderTerms.objects.all()}
+    calculations = []
+    for provider in CREDIT_PROVIDERS:
+        own = [r for r in results if r["provider"] == provider]
+        term = terms.get(provider) or ProviderTerms(provider=provider)
+        calculations.append(credits.provider_credit(
+            provider=str(provider), percent_per_point=term.percent_per_point, cap_pct=term.cap_pct,
+            charge=provider_charges.get(provider, Decimal("0")),
+            results=[{"code": r["code"], "type": r["type"], "measured": r["measured"], "within": r["within"],
+                      "target_pct": r["target_pct"], "minimum_pct": r["minimum_pct"], "weight": r["weight"]}
+                     for r in own]))
+    pool_pence = sum(c["credit_pence"] for c in calculations)
+    codes = set(user_charges) | set(Organisation.objects.filter(kind="service_user", is_active=True)
+                                    .values_list("code", flat=True))
+    pence = {code: int(credits.frac(user_charges.get(code, Decimal("0"))) * 100) for code in sorted(codes)}
+    shares = credits.allocate(pool_pence, pence)
+    statements = [{"organisation": code, "charges": credits.pounds(pence[code]), "amount": credits.pounds(shares[code])}
+                  for code in sorted(codes)]
+    return calculations, pool_pence, statements
+
+
+def exclusions(month):
+    start, end = metrics.month_bounds(month)
+    return list(ReliefEvent.objects.filter(starts_at__lt=end, ends_at__gt=start).order_by("starts_at"))
+
+
+def build(month, organisation=None):
+    month = metrics.month_start(month)
+    measures = list(Measure.objects.all())
+    results, per_user = measure_results(month, organisation, measures)
+    # A service user sees the providers' national calculations (they are on its statement) but
+    # only its own share of the pool.
+    national = results if organisation is None else measure_results(month, None, measures)[0]
+    calculations, pool_pence, statements = credit_calculations(month, national)
+    if organisation is not None:
+        statements = [s for s in statements if s["organisation"] == organisation.code]
+    excluded = MonthRollup.objects.filter(month=month)
+    if organisation is not None:
+        excluded = excluded.filter(organisation=organisation)
+    return {
+        "month": month, "organisation": organisation, "measures": results, "per_user": per_user,
+        "credits": calculations, "pool": credits.pounds(pool_pence), "statements": statements,
+        "relief_events": exclusions(month),
+        "excluded_total": excluded.aggregate(n=Sum("excluded"))["n"] or 0,
+        "formula": credits.FORMULA,
+    }
+
+
+def _s(value):
+    return None if value is None else str(value)
+
+
+def as_json(report):
+    return {
+        "month": f"{report['month']:%Y-%m}",
+        "measures": [{
+            "code": r["code"], "type": r["type"], "provider": r["provider"], "region": r["region"],
+            "measured": r["measured"], "within": r["within"], "achieved_pct": _s(r["achieved_pct"]),
+            "target_pct": _s(r["target_pct"]), "minimum_pct": _s(r["minimum_pct"]), "met": r["met"],
+            "p99_seconds": _s(r["p99_seconds"]),
+        } for r in report["measures"]],
+        "credits": [{"provider": c["provider"], "points": c["points"], "credit_pct": c["credit_pct"],
+                     "charge": c["charge"], "credit": c["credit"]} for c in report["credits"]],
+        "statements": [{"organisation": s["organisation"], "charges": str(s["charges"]), "amount": str(s["amount"])}
+                       for s in report["statements"]],
+    }

@@ -1,0 +1,256 @@
+"""Rollups: the small tables reports read instead of raw facts.
+
+DailyRollup keeps exact counts per London day, measure, region and service user (the heat map of
+misses and per-day views read it). MonthRollup keeps the month's counts per measure, region and
+service user with the latency histogram (the report, credits and percentiles read it). The
+histogram is kept per month rather than per day: a day-level histogram multiplies the rows by ~30
+and no page needs daily percentiles.
+
+Both are maintained incrementally (``apply`` adds deltas) when facts are folded or loaded, and
+``rebuild_month`` recomputes a month from the facts (after a target or relief window changes).
+On PostgreSQL the aggregation runs in SQL over the facts (one pass, the database does the work);
+elsewhere (SQLite: tests, demo) the same arithmetic runs in Python (slas.metrics).
+"""
+from collections import Counter, defaultdict
+
+from django.db import connection, transaction
+
+from portal.choices import REGION_PROVIDER
+from slas import metrics
+from slas.choices import INTERVAL_COLUMN, MeasurementType, ProviderKind
+from slas.models import AlertFact, DailyRollup, Measure, MonthRollup, ReliefEvent, RequestFact
+
+REQUEST_COLUMNS = ("dsp_outbound_us", "csp_us", "dsp_inbound_us", "dsp_total_us", "end_to_end_us")
+ALERT_COLUMNS = ("csp_us", "dsp_us", "end_to_end_us")
+REGION_TO_PROVIDER = {str(region): str(code) for region, code in REGION_PROVIDER.items()}
+PROVIDER_REGION = {code: region for region, code in REGION_TO_PROVIDER.items()}
+
+
+def provider_for(kind, region):
+    """The provider a measure result belongs to: CSP measures go to the region's CSP."""
+    if kind == ProviderKind.CSP:
+        return REGION_TO_PROVIDER.get(region or "", "CSP")
+    return str(kind)
+
+
+class Deltas:
+    """Counts to add to the rollups: daily[(day, measure_id, region, org_id)] = [measured, within,
+    excluded]; monthly[(month, measure_id, region, org_id)] = [measured, within, excluded, Counter]."""
+
+    def __init__(self):
+        self.daily = defaultdict(lambda: [0, 0, 0])
+        self.monthly = defaultdict(lambda: [0, 0, 0, Counter()])
+        self.providers = {}
+
+    def add(self, *, day, measure, region, org_id, duration, excluded):
+        daily = self.daily[(day, measure.pk, region, org_id)]
+        monthly = self.monthly[(metrics.month_start(day), measure.pk, region, org_id)]
+        self.providers[(measure.pk, region)] = provider_for(measure.provider, region)
+        if excluded:
+            daily[2] += 1
+            monthly[2] += 1
+            return
+        daily[0] += 1
+        monthly[0] += 1
+        if duration == metrics.MISS:
+            return
+        if duration <= measure.target_us:
+            daily[1] += 1
+            monthly[1] += 1
+        monthly[3][metrics.bucket(duration)] += 1
+
+
+def _measures_by_type():
+    by_type = defaultdict(list)
+    for measure in Measure.objects.all():
+        by_type[measure.measurement_type].append(measure)
+    return by_type
+
+
+def _reliefs(first_day=None, last_day=None):
+    return list(ReliefEvent.objects.all())
+
+
+def aggregate_python(facts, *, alerts=False, measures=None, reliefs=None, deltas=None):
+    """Fold fact dicts (or model instances) into Deltas. Facts not measured are skipped."""
+    measures = measures if measures is not None else _measures_by_type()
+    reliefs = reliefs if reliefs is not None else _reliefs()
+    deltas = deltas or Deltas()
+    for fact in facts:
+        get = fact.get if isinstance(fact, dict) else fact.__dict__.get
+        if not alerts and not get("measured", True):
+            continue
+        mtype = MeasurementType.ALERT if alerts else get("measurement_type")
+        start = get("raised_at") if alerts else get("start_at")
+        region = get("region") or ""
+        for measure in measures.get(mtype, ()):
+            duration = get(INTERVAL_COLUMN[measure.interval])
+            if duration is None:
+                continue
+            provider = provider_for(measure.provider, region)
+            excluded = any(r.applies(provider, region, start) for r in reliefs) if reliefs else False
+            deltas.add(day=get("day"), measure=measure, region=region, org_id=get("organisation_id"),
+                       duration=duration, excluded=excluded)
+    return deltas
+
+
+DAILY_UPSERT = """
+INSERT INTO slas_dailyrollup (day, measure_id, provider, region, organisation_id, measured, within, excluded)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (day, measure_id, region, organisation_id) DO UPDATE SET
+  measured = slas_dailyrollup.measured + excluded.measured,
+  within = slas_dailyrollup.within + excluded.within,
+  excluded = slas_dailyrollup.excluded + excluded.excluded
+"""
+
+
+def apply(deltas):
+    """Add deltas to the rollups (inside the caller's transaction)."""
+    if deltas.daily:
+        rows = [(day, measure_id, deltas.providers[(measure_id, region)], region, org_id, *counts)
+                for (day, measure_id, region, org_id), counts in deltas.daily.items()]
+        with connection.cursor() as cursor:
+            cursor.executemany(DAILY_UPSERT, rows)
+    apply_monthly(deltas.monthly, deltas.providers)
+
+
+def apply_monthly(monthly, providers):
+    if not monthly:
+        return
+    months = {key[0] for key in monthly}
+    measure_ids = {key[1] for key in monthly}
+    existing = {
+        (row.month, row.measure_id, row.region, row.organisation_id): row
+        for row in MonthRollup.objects.select_for_update().filter(month__in=months, measure_id__in=measure_ids)
+    }
+    changed, created = [], []
+    for key, (measured, within, excluded, histogram) in monthly.items():
+        row = existing.get(key)
+        if row is None:
+            month, measure_id, region, org_id = key
+            row = MonthRollup(month=month, measure_id=measure_id, region=region, organisation_id=org_id,
+                              provider=providers[(measure_id, region)], histogram={})
+            created.append(row)
+        else:
+            changed.append(row)
+        row.measured += measured
+        row.within += within
+        row.excluded += excluded
+        metrics.merge_histogram(row.histogram, histogram)
+    if changed:
+        MonthRollup.objects.bulk_update(changed, ["measured", "within", "excluded", "histogram"], batch_size=1000)
+    if created:
+        MonthRollup.objects.bulk_create(created, batch_size=1000)
+
+
+# --- PostgreSQL: the same aggregation in one SQL pass -------------------------------------------
+
+def _sql_parts(*, alerts, measures, reliefs):
+    columns = ALERT_COLUMNS if alerts else REQUEST_COLUMNS
+    start = "raised_at" if alerts else "start_at"
+    values, params = [], []
+    for measure in measures:
+        column = INTERVAL_COLUMN[measure.interval]
+        values.append("(%s::bigint, %s::text, %s::text, %s::int, %s::bigint)")
+        params += [measure.pk, measure.measurement_type, measure.provider, columns.index(column), measure.target_us]
+    case = " ".join(f"WHEN {i} THEN f.{column}" for i, column in enumerate(columns))
+    relief_sql, relief_params = [], []
+    for relief in reliefs:
+        region = PROVIDER_REGION.get(relief.provider) or relief.region
+        kind = "CSP" if relief.provider in PROVIDER_REGION else relief.provider
+        clause = f"(m.pkind = %s AND f.{start} >= %s AND f.{start} < %s"
+        relief_params += [kind, relief.starts_at, relief.ends_at]
+        if region:
+            clause += " AND f.region = %s"
+            relief_params.append(region)
+        relief_sql.append(clause + ")")
+    return values, params, case, (" OR ".join(relief_sql) or "FALSE"), relief_params
+
+
+def aggregate_sql(*, alerts, where, where_params, measures=None, reliefs=None):
+    """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and return the
+    month deltas (counts and histograms) for apply_monthly. PostgreSQL only."""
+    measures = [m for m in (measures or Measure.objects.all()) if m.is_alert == alerts]
+    if not measures:
+        return
+    reliefs = reliefs if reliefs is not None else _reliefs()
+    values, params, case, relief_sql, relief_params = _sql_parts(alerts=alerts, measures=measures, reliefs=reliefs)
+    table = AlertFact._meta.db_table if alerts else RequestFact._meta.db_table
+    type_join = "TRUE" if alerts else "m.mtype = f.measurement_type AND f.measured"
+    provider_sql = ("CASE WHEN pkind = 'CSP' THEN CASE region WHEN 'north' THEN 'CSP_NORTH' WHEN 'central' "
+                    "THEN 'CSP_CENTRAL' WHEN 'south' THEN 'CSP_SOUTH' ELSE 'CSP' END ELSE pkind END")
+    sql = f"""
+    WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {", ".join(values)}),
+    y AS MATERIALIZED (
+      SELECT * FROM (
+        SELECT f.day, f.region, f.organisation_id, m.measure_id, m.pkind, m.target_us,
+               CASE m.col {case} END AS v, ({relief_sql}) AS excl
+        FROM {table} f JOIN m ON {type_join}
+        WHERE {where}
+      ) z WHERE v IS NOT NULL
+    ),
+    ins AS (
+      INSERT INTO slas_dailyrollup (day, measure_id, provider, region, organisation_id, measured, within, excluded)
+      SELECT day, measure_id, {provider_sql}, region, organisation_id,
+             count(*) FILTER (WHERE NOT excl),
+             count(*) FILTER (WHERE NOT excl AND v >= 0 AND v <= target_us),
+             count(*) FILTER (WHERE excl)
+      FROM y GROUP BY day, measure_id, pkind, region, organisation_id
+      ON CONFLICT (day, measure_id, region, organisation_id) DO UPDATE SET
+        measured = slas_dailyrollup.measured + EXCLUDED.measured,
+        within = slas_dailyrollup.within + EXCLUDED.within,
+        excluded = slas_dailyrollup.excluded + EXCLUDED.excluded
+      RETURNING 1
+    )
+    SELECT date_trunc('month', day)::date, measure_id, {provider_sql}, region, organisation_id,
+           CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 WHEN v < %s THEN 0
+                ELSE floor(ln(v::float8 / %s::float8) / %s::float8)::int END AS b,
+           count(*), count(*) FILTER (WHERE v >= 0 AND v <= target_us), (SELECT count(*) FROM ins)
+    FROM y GROUP BY 1, 2, 3, 4, 5, 6
+    """
+    all_params = [*params, *relief_params, *where_params,
+                  metrics.HIST_BASE_US * metrics.HIST_RATIO, float(metrics.HIST_BASE_US), metrics._LOG_RATIO]
+    monthly = defaultdict(lambda: [0, 0, 0, Counter()])
+    providers = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, all_params)
+        for month, measure_id, provider, region, org_id, b, count, within, _ in cursor.fetchall():
+            entry = monthly[(month, measure_id, region, org_id)]
+            providers[(measure_id, region)] = provider
+            if b == -3:
+                entry[2] += count
+            elif b == -2:
+                entry[0] += count
+            else:
+                entry[0] += count
+                entry[1] += within
+                entry[3][b] += count
+    apply_monthly(monthly, providers)
+
+
+def fold_into_rollups(facts, *, alerts=False):
+    """Incremental path: new facts (dicts or instances) -> deltas -> rollups."""
+    apply(aggregate_python(facts, alerts=alerts))
+
+
+def rebuild_month(month):
+    """Recompute a month's rollups from its facts (both kinds). Returns the number of facts read."""
+    month = metrics.month_start(month)
+    following = metrics.next_month(month)
+    with transaction.atomic():
+        DailyRollup.objects.filter(day__gte=month, day__lt=following).delete()
+        MonthRollup.objects.filter(month=month).delete()
+        if connection.vendor == "postgresql":
+            for alerts in (False, True):
+                aggregate_sql(alerts=alerts, where="f.day >= %s AND f.day < %s", where_params=[month, following])
+            return
+        measures, reliefs = _measures_by_type(), _reliefs()
+        deltas = Deltas()
+        requests = RequestFact.objects.filter(day__gte=month, day__lt=following).values(
+            "measured", "measurement_type", "start_at", "region", "day", "organisation_id", *REQUEST_COLUMNS)
+        aggregate_python(requests.iterator(chunk_size=5000), measures=measures, reliefs=reliefs, deltas=deltas)
+        alerts = AlertFact.objects.filter(day__gte=month, day__lt=following).values(
+            "raised_at", "region", "day", "organisation_id", *ALERT_COLUMNS)
+        aggregate_python(alerts.iterator(chunk_size=5000), alerts=True, measures=measures, reliefs=reliefs,
+                         deltas=deltas)
+        apply(deltas)

@@ -1,0 +1,198 @@
+"""Facts in (files), rollups, and the JSON report checked against a direct computation."""
+import datetime as dt
+import io
+import json
+import math
+
+import pytest
+from django.core.management import call_command
+
+from slas import facts, metrics, report, rollups
+from slas.models import AlertFact, DailyRollup, Measure, MonthRollup, RequestFact
+from tests.slas.factories import alert_row, alerts_csv, generated_month, request_row, requests_csv
+
+UTC = dt.UTC
+LONDON = metrics.LONDON
+
+
+def _report(month, organisation=None):
+    return report.as_json(report.build(month, organisation))
+
+
+def _row(data, code, region=None):
+    return next(m for m in data["measures"] if m["code"] == code and m["type"] in ("on_demand", "alert")
+                and m["region"] == region)
+
+
+def test_boundary_is_within_and_missing_end_is_a_miss(orgs, measures):
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    rows = [
+        request_row("on-boundary", "SUPA", start, outbound=4.0),  # SM1.1 exactly 4 s: within
+        request_row("just-over", "SUPA", start, outbound=4.000001),
+        request_row("no-end", "SUPA", start, missing=("dsp_sent_at",)),
+        request_row("rejected", "SUPA", start, outcome="E19",
+                    missing=("dsp_sent_at", "wan_delivered_at", "device_responded_at", "wan_returned_at",
+                             "responded_at")),
+    ]
+    facts.load_text(requests=requests_csv(rows))
+    data = _report(dt.date(2025, 6, 1))
+    sm11 = _row(data, "SM1.1")
+    assert (sm11["measured"], sm11["within"]) == (3, 1)
+    assert sm11["achieved_pct"] == "33.33" and sm11["met"] is False
+    assert RequestFact.objects.get(request_id="rejected").measured is False
+
+
+def test_han_time_is_never_counted(orgs, measures):
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    # 24 s over the WAN plus an hour on the HAN: CSP (25 s) and end-to-end (30 s) are both met.
+    facts.load_text(requests=requests_csv([request_row("slow-meter", "SUPA", start, outbound=1, csp=24, han=3600,
+                                                       inbound=0.5)]))
+    fact = RequestFact.objects.get()
+    assert fact.csp_us == 24_000_000
+    assert fact.end_to_end_us == 25_500_000
+    data = _report(dt.date(2025, 6, 1))
+    assert _row(data, "SM4.1", "north")["within"] == 1
+    assert _row(data, "PM1")["within"] == 1
+
+
+@pytest.mark.parametrize("local_start, month, hours", [
+    (dt.datetime(2025, 10, 26, 0, 30), dt.date(2025, 10, 1), 745),  # clocks go back: 25-hour day
+    (dt.datetime(2025, 3, 30, 0, 30), dt.date(2025, 3, 1), 743),  # clocks go forward: 23-hour day
+])
+def test_intervals_and_months_across_clock_changes(orgs, measures, local_start, month, hours):
+    start, end = metrics.month_bounds(month)
+    assert (end - start) == dt.timedelta(hours=hours)
+    begin = local_start.replace(tzinfo=LONDON)
+    # A request started before the change and answered after it: the interval is real elapsed
+    # time (UTC arithmetic), not the wall-clock difference.
+    wall_later = (begin.replace(tzinfo=None) + dt.timedelta(hours=2)).replace(tzinfo=LONDON)
+    durations = metrics.request_durations(
+        start_at=begin, received_at=begin, dsp_sent_at=wall_later, wan_delivered_at=None,
+        device_responded_at=None, wan_returned_at=None, responded_at=None)
+    expected = (wall_later.astimezone(UTC) - begin.astimezone(UTC)) // metrics.US
+    assert durations["dsp_outbound_us"] == expected
+    assert expected != 2 * 3600 * 1_000_000
+    # The last minutes of the month in London belong to it even when UTC has moved on, and vice versa.
+    last_local = (dt.datetime.combine(metrics.next_month(month), dt.time()) - dt.timedelta(minutes=10)).replace(
+        tzinfo=LONDON)
+    first_next = dt.datetime.combine(metrics.next_month(month), dt.time(0, 10)).replace(tzinfo=LONDON)
+    rows = [request_row("late", "SUPA", last_local.astimezone(UTC)),
+            request_row("next", "SUPA", first_next.astimezone(UTC))]
+    facts.load_text(requests=requests_csv(rows))
+    assert _row(_report(month), "PM1")["measured"] == 1
+    assert _row(_report(metrics.next_month(month)), "PM1")["measured"] == 1
+    assert RequestFact.objects.get(request_id="late").day == last_local.date()
+
+
+def test_import_with_a_bad_row_loads_nothing(orgs, measures, tmp_path):
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    good = [request_row(f"ok-{n}", "SUPA", start) for n in range(3)]
+    bad = request_row("bad", "SUPA", start)
+    bad["dsp_sent_at"] = "2025-06-10 09:00:01"  # no offset
+    unknown = request_row("who", "NOBODY", start)
+    path = tmp_path / "requests.csv"
+    path.write_text(requests_csv([*good, bad, unknown]))
+    alerts = tmp_path / "alerts.csv"
+    alerts.write_text(alerts_csv([alert_row("al-1", "SUPA", start)]))
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("slas_import_facts", requests=str(path), alerts=str(alerts), stdout=out)
+    text = out.getvalue()
+    assert "requests line 5: dsp_sent_at" in text
+    assert "requests line 6: organisation" in text
+    assert "nothing loaded" in text
+    assert RequestFact.objects.count() == 0 and AlertFact.objects.count() == 0
+    assert DailyRollup.objects.count() == 0 and MonthRollup.objects.count() == 0
+    # Loading the same file twice is refused too (the ids are already there).
+    path.write_text(requests_csv(good))
+    call_command("slas_import_facts", requests=str(path), stdout=io.StringIO())
+    with pytest.raises(facts.FactsRejected) as rejected:
+        facts.load_files(requests=str(path))
+    assert "already loaded" in rejected.value.errors[0][2]
+    assert RequestFact.objects.count() == 3
+
+
+def _direct(request_rows, alert_rows, month):
+    """The report computed straight from the raw rows, independently of slas.metrics."""
+    start, end = metrics.month_bounds(month)
+
+    def t(value):
+        return dt.datetime.fromisoformat(value) if value else None
+
+    results = {}
+    for measure in Measure.objects.all():
+        source = alert_rows if measure.measurement_type == "alert" else request_rows
+        for row in source:
+            clock = t(row.get("start_at") or row.get("raised_at"))
+            if not (start <= clock < end):
+                continue
+            if measure.measurement_type != "alert":
+                if row["measurement_type"] != measure.measurement_type:
+                    continue
+                if row["outcome"] != "I0" and not row["dsp_sent_at"] and row["measurement_type"] != "dcc_only":
+                    continue
+                t0, t1, t2, t3, t4, t5 = (t(row[c]) for c in ("received_at", "dsp_sent_at", "wan_delivered_at",
+                                                              "device_responded_at", "wan_returned_at",
+                                                              "responded_at"))
+                han = (t3 - t2) if t2 and t3 else dt.timedelta(0)
+                legs = {"dsp_outbound": (t0 and max(t0, clock), t1, dt.timedelta(0)),
+                        "csp": (t1, t4, han), "dsp_inbound": (t4, t5, dt.timedelta(0)),
+                        "dsp_total": (t0 and max(t0, clock), t5, dt.timedelta(0)),
+                        "end_to_end": (clock, t5, han)}
+            else:
+                a1, a2, a3 = clock, t(row["wan_received_at"]), t(row["delivered_at"])
+                legs = {"alert_csp": (a1, a2, dt.timedelta(0)), "alert_dsp": (a2, a3, dt.timedelta(0)),
+                        "alert_end_to_end": (a1, a3, dt.timedelta(0))}
+            begin, finish, minus = legs[measure.interval]
+            if begin is None:
+                continue
+            if measure.provider == "CSP":
+                key_region = row["region"]
+            else:
+                key_region = None
+            bucket = results.setdefault((measure.code, measure.measurement_type, key_region), [0, 0, []])
+            bucket[0] += 1
+            if finish is None:
+                continue
+            seconds = max(dt.timedelta(0), finish - begin - minus).total_seconds()
+            bucket[2].append(seconds)
+            if seconds <= float(measure.target_seconds):
+                bucket[1] += 1
+    return results
+
+
+def test_json_report_equals_direct_computation_on_a_generated_month(orgs, measures):
+    month = dt.date(2025, 10, 1)  # includes the October clock change
+    request_rows, alert_rows = generated_month(2025, 10, ["SUPA", "SUPB"], requests=3000, alerts=800)
+    facts.load_text(requests=requests_csv(request_rows), alerts=alerts_csv(alert_rows))
+    out = io.StringIO()
+    call_command("slas_report", month="2025-10", format="json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert set(data) == {"month", "measures", "credits", "statements"}
+    assert set(data["measures"][0]) == {"code", "type", "provider", "region", "measured", "within", "achieved_pct",
+                                        "target_pct", "minimum_pct", "met", "p99_seconds"}
+    direct = _direct(request_rows, alert_rows, month)
+    compared = 0
+    for row in data["measures"]:
+        measured, within, values = direct.get((row["code"], row["type"], row["region"]), (0, 0, []))
+        assert (row["measured"], row["within"]) == (measured, within), row
+        if len(values) >= 100:
+            values.sort()
+            exact = values[max(0, math.ceil(0.99 * len(values)) - 1)]
+            assert abs(float(row["p99_seconds"]) - exact) <= 0.01 * exact + 0.0005, row
+            compared += 1
+    assert compared >= 15
+    # A rebuild from the facts gives exactly the same report as the incremental rollups.
+    rollups.rebuild_month(month)
+    assert _report(month) == data | {"month": "2025-10"}
+
+
+def test_self_service_report_covers_only_own_traffic(orgs, measures):
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    rows = [request_row(f"a{n}", "SUPA", start) for n in range(3)] + [request_row("b0", "SUPB", start, outbound=9)]
+    facts.load_text(requests=requests_csv(rows))
+    mine = _report(dt.date(2025, 6, 1), orgs["SUPA"])
+    assert _row(mine, "SM1.1")["measured"] == 3 and _row(mine, "SM1.1")["within"] == 3
+    assert [s["organisation"] for s in mine["statements"]] == ["SUPA"]
+    everyone = _report(dt.date(2025, 6, 1))
+    assert _row(everyone, "SM1.1")["measured"] == 4
