@@ -9,3 +9,25 @@ SCHEDULES = [
     # {"name": "workshops: weekly action digest", "func": "workshops.tasks.action_digest_send",
     #  "schedule_type": "C", "cron": "0 7 * * 1"},
 ]
+
+
+def _next_london(hour):
+    """The next ``hour``:00 in London, where a daily schedule starts (cron expressions need
+    croniter, which requirements.txt does not carry)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    london = ZoneInfo("Europe/London")
+    now = datetime.now(london)
+    day = now.date() + timedelta(days=1 if now.time() >= time(hour) else 0)
+    return datetime.combine(day, time(hour), tzinfo=london)
+
+
+SCHEDULES += [
+    # Notifications owed to people who chose a daily digest, before the working day starts.
+    {"name": "portal: notification digest", "func": "portal.notifications.digest_send",
+     "schedule_type": "D", "next_run": _next_london(7)},
+    # Webhook attempts whose back-off has run out (the lost-task safety net as well).
+    {"name": "portal: webhook retries", "func": "portal.webhooks.deliveries_retry_due",
+     "schedule_type": "I", "minutes": 1},
+]

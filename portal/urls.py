@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from portal import views
+from portal import ops_api, ops_views, views
 
 router = DefaultRouter()
 api_extra = []
@@ -23,6 +23,9 @@ for app in settings.PORTAL_APPS:
     if app != "portal" and util.find_spec(f"{app}.urls"):
         app_pages.append(path(f"{app}/", include(f"{app}.urls")))
 
+for prefix, viewset, basename in ops_api.ROUTES:  # notifications and webhooks
+    router.register(prefix, viewset, basename=basename)
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -33,6 +36,20 @@ urlpatterns = [
     path("accounts/token/", views.account_token_regenerate, name="account_token_regenerate"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("search/", ops_views.search, name="search"),
+    path("notifications/", ops_views.notification_list, name="notification_list"),
+    path("notifications/badge/", ops_views.notification_badge, name="notification_badge"),
+    path("notifications/read/", ops_views.notification_read_all, name="notification_read_all"),
+    path("notifications/preferences/", ops_views.notification_preferences, name="notification_preferences"),
+    path("notifications/<int:pk>/", ops_views.notification_open, name="notification_open"),
+    path("watch/", ops_views.watch_toggle, name="watch_toggle"),
+    path("webhooks/", ops_views.webhook_list, name="webhook_list"),
+    path("webhooks/<int:pk>/", ops_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/rotate/", ops_views.webhook_rotate_secret, name="webhook_rotate_secret"),
+    path("webhooks/deliveries/<int:pk>/", ops_views.webhook_delivery_detail, name="webhook_delivery_detail"),
+    path("webhooks/deliveries/<int:pk>/resend/", ops_views.webhook_delivery_resend, name="webhook_delivery_resend"),
+    path("filters/save/", ops_views.saved_filter_save, name="saved_filter_save"),
+    path("filters/<int:pk>/delete/", ops_views.saved_filter_delete, name="saved_filter_delete"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),

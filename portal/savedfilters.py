@@ -1,0 +1,48 @@
+"""Saved filters: a person's named querystrings for one list page."""
+from urllib.parse import parse_qsl, urlencode
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+
+from portal.models import SavedFilter
+
+# Not part of a filter: where the list happened to be, and the CSRF token of the form.
+DROPPED_PARAMS = {"page", "cursor", "csrfmiddlewaretoken"}
+
+
+def clean_querystring(querystring):
+    pairs = [(k, v) for k, v in parse_qsl((querystring or "").lstrip("?"), keep_blank_values=False)
+             if k not in DROPPED_PARAMS]
+    return urlencode(pairs)
+
+
+def saved_filters_for(user, page):
+    if not user.is_authenticated:
+        return SavedFilter.objects.none()
+    return SavedFilter.objects.filter(user=user, page=page)
+
+
+@transaction.atomic
+def saved_filter_save(*, user, page, name, querystring):
+    """Save (or overwrite, by name) the user's filter on ``page`` (a url name)."""
+    try:
+        reverse(page)
+    except NoReverseMatch:
+        raise ValidationError({"page": f"No list page is called {page!r}."})
+    saved = SavedFilter.objects.filter(user=user, page=page, name=name.strip()).first() or SavedFilter(
+        user=user, page=page, name=name.strip())
+    saved.querystring = clean_querystring(querystring)
+    saved.full_clean()
+    saved.save()
+    return saved
+
+
+@transaction.atomic
+def saved_filter_delete(*, saved_filter):
+    saved_filter.delete()
+
+
+def saved_filter_url(saved_filter):
+    url = reverse(saved_filter.page)
+    return f"{url}?{saved_filter.querystring}" if saved_filter.querystring else url

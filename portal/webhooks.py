@@ -1,0 +1,223 @@
+"""Webhooks: endpoints registered by organisations, signed deliveries, retries and resends.
+
+A delivery's body is fixed when the event is published; every attempt sends the same bytes
+with a fresh timestamp. Receivers check
+
+    X-DCC-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of f"{t}.{body}" keyed by the secret>
+
+and refuse old timestamps (``verify_signature`` below is the reference check). Attempts run as
+django-q2 tasks; a failed attempt sets ``next_attempt_at`` with exponential back-off and the
+minutely schedule ``deliveries_retry_due`` picks it up, so a lost task never loses a delivery.
+"""
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+
+import requests
+from auditlog.context import set_actor
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.choices import OrganisationKind
+from portal.models import WebhookDelivery, WebhookEndpoint
+from portal.ops_choices import WEBHOOK_EVENTS, DeliveryStatus
+from portal.scoping import can_create
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-DCC-Signature"
+EVENT_HEADER = "X-DCC-Event"
+DELIVERY_HEADER = "X-DCC-Delivery"
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between the six attempts
+TIMEOUT_SECONDS = 10
+# While an attempt is in flight its due time is pushed this far out, so the sweep does not
+# pick the same delivery up twice.
+IN_FLIGHT_LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
+EVENT_NAMES = {name for name, _ in WEBHOOK_EVENTS}
+
+
+def sign(secret, timestamp, body):
+    """The signature header value for ``body`` (str) sent at ``timestamp`` (int seconds)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(secret, header, body, *, tolerance=300, now=None):
+    """What a receiver does: True when ``header`` signs ``body`` with ``secret`` within
+    ``tolerance`` seconds (old signatures are refused so a captured request cannot be replayed)."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (ValueError, KeyError, AttributeError):
+        return False
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, given)
+
+
+def backoff(attempts):
+    """Wait after the ``attempts``-th failed attempt."""
+    return BACKOFF_BASE * (2 ** (attempts - 1))
+
+
+def endpoints_for(event, organisation):
+    """Active endpoints that hear ``event`` about ``organisation``: that organisation's own and
+    DCC's (which hear every organisation's events)."""
+    hears = Q(organisation__kind=OrganisationKind.DCC)
+    if organisation is not None:
+        hears |= Q(organisation=organisation)
+    candidates = WebhookEndpoint.objects.filter(hears, is_active=True).select_related("organisation")
+    # Subscriptions are a short JSON list; matching in Python works the same on every database.
+    return [endpoint for endpoint in candidates if event in endpoint.events or "*" in endpoint.events]
+
+
+def _enqueue(delivery_pk):
+    from django_q.tasks import async_task
+
+    async_task("portal.webhooks.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}")
+
+
+def deliveries_create(*, event, payload, organisation):
+    """Record one delivery per subscribed endpoint and send each once the caller's transaction
+    commits (a rolled-back event is never announced)."""
+    deliveries = []
+    body = json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
+    payload = json.loads(body)  # what the receiver will read (dates as ISO text)
+    for endpoint in endpoints_for(event, organisation):
+        delivery = WebhookDelivery(endpoint=endpoint, event=event, payload=payload, body=body,
+                                   next_attempt_at=timezone.now())
+        delivery.full_clean()
+        delivery.save()
+        deliveries.append(delivery)
+        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+    return deliveries
+
+
+def _describe_error(error):
+    text = str(error)
+    if isinstance(error, requests.Timeout):
+        return f"no answer within {TIMEOUT_SECONDS} s"
+    if isinstance(error, requests.ConnectionError):
+        if "refused" in text.lower():
+            return "connection refused"
+        return f"could not connect: {text}"[:300]
+    return f"{type(error).__name__}: {text}"[:300]
+
+
+def delivery_attempt(delivery_pk):
+    """One attempt at one delivery (a django-q2 task). Claims the delivery first, so two
+    workers never send it twice at once; records the outcome and schedules the next attempt."""
+    now = timezone.now()
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=now,
+    ).update(next_attempt_at=now + IN_FLIGHT_LEASE)
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_pk)
+    endpoint = delivery.endpoint
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "DCC-portal-webhooks/1",
+        EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: str(delivery.pk),
+        SIGNATURE_HEADER: sign(endpoint.secret, timestamp, delivery.body),
+    }
+    code, excerpt, error = None, "", ""
+    try:
+        response = requests.post(endpoint.url, data=delivery.body.encode(), headers=headers,
+                                 timeout=TIMEOUT_SECONDS, allow_redirects=False)
+        code, excerpt = response.status_code, response.text[:500]
+        if not 200 <= code < 300:
+            error = f"receiver answered HTTP {code}"
+    except requests.RequestException as exc:
+        error = _describe_error(exc)
+    delivery.attempts += 1
+    delivery.last_attempt_at = timezone.now()
+    delivery.response_code = code
+    delivery.response_excerpt = excerpt
+    delivery.error = error
+    if not error:
+        delivery.status = DeliveryStatus.SUCCEEDED
+        delivery.delivered_at = delivery.last_attempt_at
+        delivery.next_attempt_at = None
+    elif delivery.attempts >= MAX_ATTEMPTS or not endpoint.is_active:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
+        delivery.error = f"{error} (gave up after {delivery.attempts} attempts)"[:300]
+    else:
+        delivery.status = DeliveryStatus.RETRYING
+        delivery.next_attempt_at = delivery.last_attempt_at + backoff(delivery.attempts)
+    delivery.save()
+    log.info("webhook %s to %s: %s %s", delivery.event, endpoint.url, delivery.status, error)
+    return delivery.status
+
+
+def deliveries_retry_due():
+    """Minutely schedule: hand every delivery whose next attempt is due to a worker."""
+    due = WebhookDelivery.objects.filter(
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=timezone.now()
+    ).values_list("pk", flat=True)[:500]
+    pks = list(due)
+    for pk in pks:
+        _enqueue(pk)
+    return len(pks)
+
+
+@transaction.atomic
+def delivery_resend(*, delivery, actor):
+    """Send a recorded delivery again, by hand: a new delivery with the same event and body
+    (the original keeps its history)."""
+    with set_actor(actor):
+        copy = WebhookDelivery(endpoint=delivery.endpoint, event=delivery.event, payload=delivery.payload,
+                               body=delivery.body, resent_from=delivery, next_attempt_at=timezone.now())
+        copy.full_clean()
+        copy.save()
+    transaction.on_commit(lambda: _enqueue(copy.pk))
+    return copy
+
+
+def _check_events(events):
+    unknown = sorted(set(events) - EVENT_NAMES - {"*"})
+    if unknown:
+        raise ValidationError({"events": f"Unknown event(s): {', '.join(unknown)}"})
+    if not events:
+        raise ValidationError({"events": "Subscribe to at least one event."})
+
+
+@transaction.atomic
+def endpoint_save(*, actor, organisation, name, url, events, is_active=True, endpoint=None):
+    """Create or change an endpoint. A service user registers endpoints for their own
+    organisation only; DCC staff register DCC's (which hear every organisation's events)."""
+    if not can_create(actor, WebhookEndpoint, organisation):
+        raise PermissionDenied("You may register endpoints for your own organisation only.")
+    if endpoint is not None and endpoint.organisation_id != organisation.pk:
+        raise PermissionDenied("An endpoint cannot move to another organisation.")
+    events = sorted(set(events))
+    _check_events(events)
+    with set_actor(actor):
+        endpoint = endpoint or WebhookEndpoint(organisation=organisation, created_by=actor)
+        endpoint.name = name
+        endpoint.url = url
+        endpoint.events = events
+        endpoint.is_active = is_active
+        endpoint.full_clean()
+        endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_secret_rotate(*, endpoint, actor):
+    with set_actor(actor):
+        endpoint.secret = WebhookEndpoint._meta.get_field("secret").default()
+        endpoint.save(update_fields=["secret"])
+    return endpoint
