@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv demo bench e2e lint clean
+.PHONY: run test venv demo bench e2e gates load lint clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,17 @@ run: demo
 
 test: venv
 	scripts/test.sh
+
+# Quality gates alone (SQLite; `make test` runs them on both databases, the journeys on PostgreSQL).
+e2e: venv
+	$(VENV)/bin/pytest tests/e2e -rs
+
+gates: venv
+	$(VENV)/bin/pytest tests/gates -rs
+
+# 30 concurrent clients for 30 s against a local server on demo data; figures in bench/results/load.json.
+load: venv
+	$(PY) bench/load.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

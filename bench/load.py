@@ -1,0 +1,198 @@
+"""make load: a short, bounded load run on localhost only.
+
+Starts its own portal (gunicorn on 127.0.0.1 at a free port, on a throwaway PostgreSQL 15 from
+scripts/pg.sh when its binaries are present, else a temporary SQLite file), loads the demo data, then runs
+CLIENTS concurrent clients for SECONDS seconds. Half are the DCC operator `ops`, half the supplier `supa`,
+each logged in (pages by session, API by token); each cycles through the main pages of the navigation and
+every API list of the schema. A request counts as an error when it fails or answers 4xx/5xx.
+Figures go to bench/results/load.json; the exit status is 1 when any request failed.
+
+    .venv/bin/python bench/load.py [--clients 30] [--seconds 30] [--sqlite]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "load.json"
+PG_SH = ROOT / "scripts" / "pg.sh"
+PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
+DEMO_PASSWORD = "smart-metering-demo"
+MAX_REQUESTS_PER_CLIENT = 100_000  # a second bound besides the clock
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run(cmd, env, **kwargs):
+    result = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise SystemExit(f"load: {' '.join(map(str, cmd[-2:]))} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+def percentile(values, share):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
+
+
+def login(base, username):
+    session = requests.Session()
+    page = session.get(base + "/accounts/login/", timeout=30)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    answer = session.post(base + "/accounts/login/", timeout=30, allow_redirects=False, headers={"Referer": base + "/"},
+                          data={"csrfmiddlewaretoken": csrf, "username": username, "password": DEMO_PASSWORD})
+    if answer.status_code != 302:
+        raise SystemExit(f"load: logging in as {username} failed ({answer.status_code})")
+    token = requests.post(base + "/api/auth/token/", data={"username": username, "password": DEMO_PASSWORD},
+                          timeout=30).json()["token"]
+    return session, token
+
+
+def targets(base, session, token):
+    """Main pages (the user's navigation) and every API list of the schema."""
+    home = session.get(base + "/", timeout=30).text
+    nav = re.search(r'<nav class="sidebar".*?</nav>', home, re.S)
+    pages = sorted(set(re.findall(r'href="(/[^"?#]*)"', nav.group(0) if nav else "")))
+    pages = [p for p in pages if not p.startswith(("/admin/", "/api/"))] or ["/"]
+    schema = requests.get(base + "/api/schema/?format=json", headers={"Authorization": f"Token {token}"},
+                          timeout=60).json()
+    lists = sorted(path for path, item in schema["paths"].items()
+                   if "get" in item and "{" not in path and not path.startswith(("/api/schema", "/api/auth")))
+    return [("page", p) for p in pages] + [("api", p) for p in lists]
+
+
+def client(base, session, token, plan, deadline, results, index):
+    api_headers = {"Authorization": f"Token {token}"}
+    api = requests.Session()
+    n = 0
+    while time.monotonic() < deadline and n < MAX_REQUESTS_PER_CLIENT:
+        kind, path = plan[(index + n) % len(plan)]
+        n += 1
+        started = time.monotonic()
+        try:
+            if kind == "page":
+                answer = session.get(base + path, timeout=30, allow_redirects=False)
+            else:
+                answer = api.get(base + path, headers=api_headers, timeout=30)
+            status = answer.status_code
+        except requests.RequestException as exc:
+            status = f"{exc.__class__.__name__}"
+        results.append((kind, path, status, time.monotonic() - started))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=30)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--sqlite", action="store_true", help="use a temporary SQLite file even if PostgreSQL exists")
+    options = parser.parse_args()
+    if not 1 <= options.clients <= 200 or not 1 <= options.seconds <= 300:
+        raise SystemExit("load: keep it bounded: 1-200 clients, 1-300 seconds")
+
+    work = Path(tempfile.mkdtemp(prefix="portal-load."))
+    pg_dir, server = None, None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    # The test settings: DEBUG off, cookies usable over plain HTTP on localhost, no throttling (this run
+    # measures capacity; throttling is proven by tests/portal/test_auth.py).
+    env.update(DJANGO_SETTINGS_MODULE="portal.settings_test", PORTAL_VAR_DIR=str(work / "var"), LOG_LEVEL="WARNING",
+               PYTHONDONTWRITEBYTECODE="1")
+    try:
+        if not options.sqlite and (PGBIN / "initdb").exists():
+            pg_dir = tempfile.mkdtemp(prefix="portal-load-pg.")
+            env["DATABASE_URL"] = run(["bash", str(PG_SH), "start", pg_dir], env, timeout=180).stdout.strip()
+            database = "postgresql"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{work / 'load.sqlite3'}"
+            database = "sqlite"
+        print(f"load: preparing a portal on {database} with demo data ...", flush=True)
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        run([*manage, "migrate", "--noinput"], env, timeout=600)
+        started = time.monotonic()
+        run([*manage, "load_demo"], env, timeout=900)
+        demo_seconds = round(time.monotonic() - started, 1)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        workers = max(2, (os.cpu_count() or 2))
+        log = open(work / "gunicorn.log", "w")
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{port}",
+             "-w", str(workers), "--threads", "4", "--timeout", "60"],
+            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        for _ in range(300):
+            try:
+                requests.get(base + "/accounts/login/", timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        people = [login(base, "ops"), login(base, "supa")]
+        plans = [targets(base, session, token) for session, token in people]
+        print(f"load: {options.clients} clients for {options.seconds:g} s against {base} "
+              f"({len(plans[0])} ops targets, {len(plans[1])} supplier targets)", flush=True)
+        results, threads = [], []
+        deadline = time.monotonic() + options.seconds
+        began = time.monotonic()
+        for index in range(options.clients):
+            session, token = people[index % 2]
+            thread = threading.Thread(target=client, daemon=True,
+                                      args=(base, session, token, plans[index % 2], deadline, results, index))
+            threads.append(thread)
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=options.seconds + 60)
+        elapsed = time.monotonic() - began
+    finally:
+        if server is not None and server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        if pg_dir:
+            subprocess.run(["bash", str(PG_SH), "stop", pg_dir], capture_output=True, timeout=60)
+        shutil.rmtree(work, ignore_errors=True)
+
+    errors = [(kind, path, status) for kind, path, status, _ in results if not isinstance(status, int) or status >= 400]
+    by_target = {}
+    for kind, path, _status, seconds in results:
+        by_target.setdefault(f"{kind} {path}", []).append(seconds)
+    durations = [seconds for *_rest, seconds in results]
+    summary = {
+        "clients": options.clients, "seconds": options.seconds, "elapsed_s": round(elapsed, 1),
+        "database": database, "server": f"gunicorn {workers} workers x 4 threads on 127.0.0.1",
+        "demo_load_s": demo_seconds, "cpu_count": os.cpu_count(),
+        "requests": len(results), "errors": len(errors), "requests_per_s": round(len(results) / elapsed, 1),
+        "latency_ms": {"p50": percentile(durations, 0.50), "p95": percentile(durations, 0.95),
+                       "p99": percentile(durations, 0.99), "max": percentile(durations, 1.0),
+                       "mean": round(statistics.fmean(durations) * 1000, 1) if durations else None},
+        "by_target": {name: {"requests": len(values), "p50_ms": percentile(values, 0.5),
+                             "p95_ms": percentile(values, 0.95)} for name, values in sorted(by_target.items())},
+        "error_samples": [f"{kind} {path} -> {status}" for kind, path, status in errors[:20]],
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
+    print(f"load: {summary['requests']} requests, {summary['errors']} errors, {summary['requests_per_s']} req/s, "
+          f"p50 {summary['latency_ms']['p50']} ms, p95 {summary['latency_ms']['p95']} ms -> {RESULTS}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
