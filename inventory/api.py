@@ -1,1 +1,358 @@
-"""api of the inventory app."""
+"""REST API of the inventory app: devices, device models, configuration items, relationships,
+requirements and impact analysis. Every queryset is scoped (portal.api); writes call services."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.response import Response
+
+from inventory import selectors, services
+from inventory.choices import RelationshipKind, SMIStatus
+from inventory.filtersets import DeviceFilterSet, DeviceModelFilterSet, ItemFilterSet, RelationshipFilterSet
+from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
+from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from portal.choices import Region
+from portal.ids import normalise_eui64
+from portal.models import Organisation
+from portal.pagination import KeysetPagination
+from portal.scoping import VIEW, scope
+
+
+def _api_error(exc):
+    detail = exc.message_dict if hasattr(exc, "message_dict") else {"detail": exc.messages}
+    return ApiValidationError(detail)
+
+
+class SwitchSerializer(serializers.Serializer):
+    number = serializers.IntegerField(min_value=1, max_value=5)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    state = serializers.ChoiceField(choices=["open", "closed"], required=False)
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    supplier = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
+    hub = serializers.CharField(source="hub.device_id", read_only=True, default=None)
+    hub_id = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                   help_text="Device id of the hub to join (any EUI-64 form)")
+    model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all(), required=False, allow_null=True)
+    device_id = serializers.CharField(help_text="EUI-64 in any accepted form; answered in canonical form")
+
+    class Meta:
+        model = Device
+        fields = ["id", "device_id", "device_type", "status", "supplier", "region", "mpxn", "hub", "hub_id", "model",
+                  "firmware_version", "installed_at", "commissioned_at", "status_changed_at"]
+        read_only_fields = ["status_changed_at"]
+
+
+class DeviceUpdateSerializer(serializers.Serializer):
+    mpxn = serializers.CharField(required=False, allow_blank=True)
+    model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all(), required=False, allow_null=True)
+    firmware_version = serializers.CharField(required=False, allow_blank=True)
+    region = serializers.ChoiceField(choices=Region.choices, required=False)
+    installed_at = serializers.DateTimeField(required=False, allow_null=True)
+    commissioned_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=SMIStatus.choices)
+    reason = serializers.CharField(max_length=300)
+
+
+class HubJoinSerializer(serializers.Serializer):
+    hub_id = serializers.CharField(allow_blank=True, help_text="Device id of the hub; empty to leave the hub")
+
+
+class StatusHistorySerializer(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+    actor = serializers.CharField(source="actor.username", default=None)
+    changed_at = serializers.DateTimeField()
+
+
+class DeviceViewSet(ScopedModelViewSet):
+    """Devices of the Smart Metering Inventory. ``{device_id}`` accepts any EUI-64 form
+    (00-DB-12-34-56-78-90-A0, 00db1234567890a0, 00:DB:...). Devices are never deleted:
+    they are decommissioned or withdrawn through ``status``."""
+
+    queryset = Device.objects.for_list()
+    serializer_class = DeviceSerializer
+    pagination_class = KeysetPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DeviceFilterSet
+    lookup_field = "device_id"
+    lookup_value_regex = "[^/]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_object(self):
+        try:
+            self.kwargs["device_id"] = normalise_eui64(self.kwargs["device_id"])
+        except DjangoValidationError:
+            from django.http import Http404
+
+            raise Http404("No such device") from None
+        return super().get_object()
+
+    def create(self, request, *args, **kwargs):
+        serializer = DeviceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        self.check_create_organisation(data["supplier"])
+        try:
+            hub = services.hub_from_id(data.pop("hub_id", ""), actor=request.user)
+            device = services.device_create(
+                device_id=data["device_id"], device_type=data["device_type"], supplier=data["supplier"],
+                region=data["region"], status=data.get("status", SMIStatus.PENDING), mpxn=data.get("mpxn", ""),
+                hub=hub, model=data.get("model"), firmware_version=data.get("firmware_version", ""),
+                installed_at=data.get("installed_at"), commissioned_at=data.get("commissioned_at"),
+                actor=request.user)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DeviceUpdateSerializer, responses=DeviceSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        device = self.get_object()
+        serializer = DeviceUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            device = services.device_update(device=device, actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        return Response(DeviceSerializer(device).data)
+
+    def update(self, request, *args, **kwargs):
+        if not kwargs.get("partial"):
+            return Response({"detail": "Use PATCH."}, status=status.HTTP_405_METHOD_NOT_ALLOWED)
+        return super().update(request, *args, **kwargs)
+
+    @extend_schema(request=StatusChangeSerializer, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request, device_id=None):
+        """Move the device to another SMI status; an illegal transition answers 400 naming the allowed ones."""
+        device = self.get_object()
+        serializer = StatusChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            device = services.device_set_status(device=device, actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        return Response(DeviceSerializer(device).data)
+
+    @extend_schema(request=HubJoinSerializer, responses=DeviceSerializer)
+    @action(detail=True, methods=["post"])
+    def hub(self, request, device_id=None):
+        """Join the device to a hub (or leave it with an empty hub_id)."""
+        device = self.get_object()
+        serializer = HubJoinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            hub = services.hub_from_id(serializer.validated_data["hub_id"], actor=request.user)
+            device = services.device_join_hub(device=device, hub=hub, actor=request.user)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        return Response(DeviceSerializer(device).data)
+
+    @extend_schema(request=SwitchSerializer, responses=SwitchSerializer)
+    @action(detail=True, methods=["post"])
+    def switches(self, request, device_id=None):
+        """Create or change one auxiliary load control switch (1 to 5) of an ESME."""
+        device = self.get_object()
+        serializer = SwitchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            switch = services.switch_set(device=device, actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        return Response(SwitchSerializer(switch).data)
+
+    @extend_schema(responses=StatusHistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, device_id=None):
+        device = self.get_object()
+        return Response(StatusHistorySerializer(device.status_history.select_related("actor")[:200], many=True).data)
+
+    @extend_schema(responses=DeviceSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def neighbours(self, request, device_id=None):
+        """Devices joined to this one (the ones the user may see)."""
+        device = self.get_object()
+        joined = scope(request.user, Device.objects.for_list(), VIEW).filter(hub=device)[:200]
+        return Response(DeviceSerializer(joined, many=True).data)
+
+
+class DeviceModelSerializer(serializers.ModelSerializer):
+    items = serializers.SlugRelatedField(slug_field="key", many=True, queryset=ConfigurationItem.objects.all(),
+                                         required=False)
+
+    class Meta:
+        model = DeviceModel
+        fields = ["id", "manufacturer_id", "manufacturer_name", "model_id", "device_type", "smets_version",
+                  "firmware_versions", "status", "withdrawn_at", "withdrawn_reason", "items"]
+        read_only_fields = ["status", "withdrawn_at", "withdrawn_reason"]
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class DeviceModelViewSet(ScopedModelViewSet):
+    """Central Products List. DCC staff add, change and withdraw models; everyone reads them."""
+
+    queryset = DeviceModel.objects.prefetch_related("items")
+    serializer_class = DeviceModelSerializer
+    filterset_class = DeviceModelFilterSet
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        fields = ("manufacturer_id", "model_id", "device_type", "smets_version", "firmware_versions",
+                  "manufacturer_name")
+        current = {f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}
+        data = {**current, **serializer.validated_data}
+        items = data.pop("items", None)
+        try:
+            device_model = services.device_model_upsert(
+                manufacturer_id=data["manufacturer_id"], model_id=data["model_id"], device_type=data["device_type"],
+                smets_version=data.get("smets_version", "SMETS2"), firmware_versions=data.get("firmware_versions", []),
+                manufacturer_name=data.get("manufacturer_name", ""), actor=self.request.user)
+            if items is not None:
+                services.device_model_link_items(device_model=device_model, items=items, actor=self.request.user)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        serializer.instance = device_model
+
+    @extend_schema(request=WithdrawSerializer, responses=inline_serializer(
+        "ModelWithdrawal", {"model": DeviceModelSerializer(), "affected_devices": serializers.ListField(
+            child=serializers.CharField())}))
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw the model; the answer lists the affected devices the user may see."""
+        device_model = self.get_object()
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            affected = services.device_model_withdraw(device_model=device_model, actor=request.user,
+                                                      reason=serializer.validated_data["reason"])
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        device_model.refresh_from_db()
+        visible = scope(request.user, affected).order_by("device_id").values_list("device_id", flat=True)
+        return Response({"model": DeviceModelSerializer(device_model).data, "affected_devices": list(visible)})
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all(), required=False,
+                                         allow_null=True)
+
+    class Meta:
+        model = ConfigurationItem
+        fields = ["id", "key", "name", "kind", "owner", "version", "status", "description", "documents"]
+
+
+class ItemViewSet(ScopedModelViewSet):
+    """Configuration items, looked up by key."""
+
+    queryset = ConfigurationItem.objects.select_related("owner")
+    serializer_class = ItemSerializer
+    filterset_class = ItemFilterSet
+    lookup_field = "key"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+    def _save(self, serializer):
+        fields = ("key", "name", "kind", "owner", "version", "status", "description", "documents")
+        data = {**({f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}),
+                **serializer.validated_data}
+        try:
+            serializer.instance = services.item_upsert(actor=self.request.user, **{f: data[f] for f in fields
+                                                                                    if f in data})
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+
+    @extend_schema(responses=inline_serializer("Impact", {
+        "item": serializers.CharField(),
+        "affected": serializers.ListField(child=inline_serializer("ImpactEntry", {
+            "key": serializers.CharField(), "name": serializers.CharField(),
+            "distance": serializers.IntegerField(),
+            "path": serializers.ListField(child=serializers.CharField()),
+            "links": serializers.ListField(child=serializers.CharField()),
+        })),
+    }))
+    @action(detail=True, methods=["get"])
+    def impact(self, request, key=None):
+        """What is affected if this item fails or changes: every transitive dependent with the path to it."""
+        item = self.get_object()
+        affected = []
+        for other, path in selectors.impact_of(item):
+            affected.append({
+                "key": other.key, "name": other.name, "distance": len(path) - 1,
+                "path": [step.key for step, _ in path],
+                "links": [f"{r.source.key} {r.kind} {r.target.key}" for _, r in path if r is not None],
+            })
+        return Response({"item": item.key, "affected": affected})
+
+
+class RelationshipSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="key", queryset=ConfigurationItem.objects.all())
+    target = serializers.SlugRelatedField(slug_field="key", queryset=ConfigurationItem.objects.all())
+    kind = serializers.ChoiceField(choices=RelationshipKind.choices)
+
+    class Meta:
+        model = ItemRelationship
+        fields = ["id", "source", "kind", "target", "note"]
+        validators = []  # the service answers duplicates and self-links with a clear message
+
+
+class RelationshipViewSet(ScopedModelViewSet):
+    """Typed links between items ("source kind target"). No self-links, no duplicate edges."""
+
+    queryset = ItemRelationship.objects.select_related("source", "target")
+    serializer_class = RelationshipSerializer
+    filterset_class = RelationshipFilterSet
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.relationship_create(actor=self.request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+
+    def perform_destroy(self, instance):
+        services.relationship_delete(relationship=instance, actor=self.request.user)
+
+
+class RequirementSerializer(serializers.ModelSerializer):
+    item = serializers.SlugRelatedField(slug_field="key", queryset=ConfigurationItem.objects.all())
+
+    class Meta:
+        model = Requirement
+        fields = ["id", "item", "reference", "category", "text", "status", "document"]
+
+
+class RequirementViewSet(ScopedReadOnlyViewSet):
+    queryset = Requirement.objects.select_related("item")
+    serializer_class = RequirementSerializer
+    filterset_fields = ["item__key", "category", "status"]
+
+
+ROUTES = [
+    ("devices", DeviceViewSet, "device"),
+    ("device-models", DeviceModelViewSet, "device-model"),
+    ("items", ItemViewSet, "item"),
+    ("relationships", RelationshipViewSet, "relationship"),
+    ("requirements", RequirementViewSet, "requirement"),
+]
+
