@@ -1,1 +1,283 @@
-"""api of the adapter app."""
+"""REST API of the adapter: submit, list, filter, read and cancel service requests; batches
+(upload, progress, per-row results, cancel); alerts (read; DCC's backend posts them); anomaly
+thresholds; the SRV catalogue."""
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from adapter import services
+from adapter.filtersets import AlertFilterSet, RequestFilterSet
+from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
+from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.pagination import KeysetPagination, StandardPagination
+
+
+def _api_error(exc):
+    if isinstance(exc, services.SubmitRefused):
+        return ApiValidationError({exc.field: [exc.message]})
+    return ApiValidationError(exc.message_dict if hasattr(exc, "message_dict") else {"detail": exc.messages})
+
+
+class SrvSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceRequestVariant
+        fields = ["code", "name", "critical", "on_demand", "future_dated_pattern", "dcc_scheduled", "non_device",
+                  "roles", "device_types", "measurement_type", "param_schema"]
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    srv = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    device_id = serializers.CharField(source="device_ref", read_only=True)
+    state = serializers.CharField(read_only=True, help_text="received, quarantined, rejected, queued, sent, "
+                                  "responded, failed, timed_out, cancelled")
+    measurement_type = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ServiceRequest
+        fields = ["id", "request_id", "srv", "organisation", "device_id", "region", "measurement_type", "state",
+                  "outcome", "message", "params", "execute_at", "received_at", "dsp_sent_at", "wan_delivered_at",
+                  "device_responded_at", "wan_returned_at", "responded_at", "completed_at", "batch", "precommand_at",
+                  "signed_at", "attempts", "response", "notified_at"]
+        read_only_fields = fields
+
+
+class SubmitSerializer(serializers.Serializer):
+    srv = serializers.CharField(help_text="SRV code, e.g. 7.5")
+    device_id = serializers.CharField(required=False, allow_blank=True, default="")
+    params = serializers.JSONField(required=False, default=dict)
+    execute_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    request_id = serializers.CharField(required=False, allow_blank=True, default="",
+                                       help_text="originator:target:counter; omit to have the portal allocate one")
+
+
+class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Service requests. POST submits one: 201 with I99 (queued or quarantined), 200 with the
+    stored request when the request id was already used, 422 with the DUIS code when a check fails."""
+
+    queryset = ServiceRequest.objects.select_related("srv", "organisation")
+    serializer_class = RequestSerializer
+    filterset_class = RequestFilterSet
+    pagination_class = KeysetPagination
+    ordering_fields = []
+
+    @extend_schema(request=SubmitSerializer, responses={201: RequestSerializer, 200: RequestSerializer,
+                                                        422: RequestSerializer})
+    def create(self, request, *args, **kwargs):
+        data = SubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if request.user.organisation is None:
+            raise PermissionDenied("You belong to no organisation.")
+        try:
+            obj = services.request_submit(user=request.user, srv=data.validated_data["srv"],
+                                          device_id=data.validated_data["device_id"],
+                                          params=data.validated_data["params"],
+                                          execute_at=data.validated_data["execute_at"],
+                                          request_id=data.validated_data["request_id"] or None)
+        except (services.SubmitRefused, ValidationError) as exc:
+            raise _api_error(exc)
+        if obj.organisation_id != request.user.organisation_id and not request.user.is_dcc:
+            raise ApiValidationError({"request_id": ["this request id is in use"]})
+        code = status.HTTP_200_OK if obj.resubmitted else (
+            422 if obj.state == "rejected" else status.HTTP_201_CREATED)
+        return Response(RequestSerializer(obj).data, status=code)
+
+    @extend_schema(request=None, responses=RequestSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        obj = self.get_object()
+        try:
+            services.request_cancel(request=obj, actor=request.user)
+        except ValidationError as exc:
+            raise _api_error(exc)
+        return Response(RequestSerializer(obj).data)
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    state = serializers.CharField(read_only=True, help_text="uploaded, validating, running, completed, "
+                                  "cancelled, failed")
+    progress = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Batch
+        fields = ["id", "name", "filename", "organisation", "state", "total_rows", "checked_rows", "accepted_rows",
+                  "rejected_rows", "error", "created_at", "checked_at", "completed_at", "cancelled_at", "progress"]
+        read_only_fields = fields
+
+    def get_progress(self, batch) -> dict:
+        done, total, counts = services.batch_progress(batch)
+        return {"done": done, "total": total, "by_state": counts}
+
+
+class BatchRowSerializer(serializers.ModelSerializer):
+    request_id = serializers.CharField(source="request.request_id", default="", read_only=True)
+    state = serializers.CharField(source="request.state", default="rejected", read_only=True)
+
+    class Meta:
+        model = BatchRow
+        fields = ["row", "srv_code", "device_ref", "code", "message", "request_id", "state"]
+
+
+class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Batches of service requests. POST a file (multipart ``file``) or JSON ``{"name", "rows": [{"srv",
+    "device_id", "params", "execute_at"}]}``: 202 at once; rows are checked in the background."""
+
+    queryset = Batch.objects.select_related("organisation")
+    serializer_class = BatchSerializer
+    pagination_class = StandardPagination
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filterset_fields = ["state"]
+
+    @extend_schema(request=inline_serializer("BatchUpload", {"name": serializers.CharField(required=False),
+                                                             "file": serializers.FileField(required=False),
+                                                             "rows": serializers.ListField(required=False)}),
+                   responses={202: BatchSerializer})
+    def create(self, request, *args, **kwargs):
+        import json
+
+        upload = request.FILES.get("file")
+        if upload is not None:
+            data, filename = upload.read(), upload.name
+        elif isinstance(request.data.get("rows"), list):
+            data, filename = json.dumps(request.data["rows"]).encode(), "rows.json"
+        else:
+            raise ApiValidationError({"file": ["send a file, or JSON with a list of rows"]})
+        if request.user.organisation is None:
+            raise PermissionDenied("You belong to no organisation.")
+        try:
+            batch = services.batch_create(user=request.user, data=data, filename=filename,
+                                          name=str(request.data.get("name", "")))
+        except ValidationError as exc:
+            raise _api_error(exc)
+        batch.refresh_from_db()
+        return Response(BatchSerializer(batch).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=BatchSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        batch = self.get_object()
+        services.batch_cancel(batch=batch, actor=request.user)
+        return Response(BatchSerializer(batch).data)
+
+    @extend_schema(responses=BatchRowSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def rows(self, request, pk=None):
+        batch = self.get_object()
+        queryset = batch.rows.select_related("request").order_by("row")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(BatchRowSerializer(page, many=True).data)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    device_id = serializers.CharField(source="device.device_id", default=None, read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = ["id", "alert_id", "alert_code", "description", "organisation", "device_id", "region", "raised_at",
+                  "wan_received_at", "delivered_at", "created_at", "payload"]
+        read_only_fields = fields
+
+
+class AlertInSerializer(serializers.Serializer):
+    alert_id = serializers.CharField(max_length=80)
+    alert_code = serializers.CharField(max_length=16)
+    device_id = serializers.CharField(required=False, allow_blank=True, default="")
+    organisation = serializers.CharField(required=False, allow_blank=True, default="",
+                                         help_text="organisation code, for alerts without a device")
+    raised_at = serializers.DateTimeField()
+    wan_received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AlertViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Alerts forwarded to the user. POST is the receiving endpoint of DCC's backend (DCC staff only)."""
+
+    queryset = Alert.objects.select_related("organisation", "device")
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilterSet
+    pagination_class = KeysetPagination
+    ordering_fields = []
+
+    @extend_schema(request=AlertInSerializer, responses={201: AlertSerializer})
+    def create(self, request, *args, **kwargs):
+        from portal.models import Organisation
+
+        if not request.user.is_dcc:
+            raise PermissionDenied("Only DCC's backend posts alerts.")
+        data = AlertInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        code = values.pop("organisation")
+        organisation = Organisation.objects.filter(code=code).first() if code else None
+        try:
+            alert = services.alert_receive(organisation=organisation, **values)
+        except ValidationError as exc:
+            raise _api_error(exc)
+        return Response(AlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+
+class ThresholdSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    srv = serializers.SlugRelatedField(slug_field="code", queryset=ServiceRequestVariant.objects.all(),
+                                       allow_null=True, required=False)
+
+    class Meta:
+        model = AnomalyThreshold
+        fields = ["id", "organisation", "srv", "period", "limit", "note", "created_at"]
+        read_only_fields = ["id", "organisation", "created_at"]
+
+
+class ThresholdViewSet(ScopedModelViewSet):
+    """A service user's anomaly thresholds (its own organisation's)."""
+
+    queryset = AnomalyThreshold.objects.select_related("organisation", "srv")
+    serializer_class = ThresholdSerializer
+    pagination_class = StandardPagination
+
+    def perform_create(self, serializer):
+        if self.request.user.organisation is None or self.request.user.is_dcc:
+            raise PermissionDenied("Only a service user sets its own thresholds.")
+        try:
+            serializer.instance = services.threshold_save(organisation=self.request.user.organisation,
+                                                          actor=self.request.user, **serializer.validated_data)
+        except ValidationError as exc:
+            raise _api_error(exc)
+
+    def perform_update(self, serializer):
+        values = {"srv": serializer.instance.srv, "period": serializer.instance.period,
+                  "limit": serializer.instance.limit, "note": serializer.instance.note, **serializer.validated_data}
+        try:
+            serializer.instance = services.threshold_save(organisation=serializer.instance.organisation,
+                                                          threshold=serializer.instance, actor=self.request.user,
+                                                          **values)
+        except ValidationError as exc:
+            raise _api_error(exc)
+
+    def perform_destroy(self, instance):
+        services.threshold_delete(threshold=instance, actor=self.request.user)
+
+
+class SrvViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """The SRV catalogue with each SRV's parameter schema."""
+
+    queryset = ServiceRequestVariant.objects.all()
+    serializer_class = SrvSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"[0-9.]+"
+    pagination_class = None
+
+
+ROUTES = [
+    ("adapter/requests", ServiceRequestViewSet, "adapter-request"),
+    ("adapter/batches", BatchViewSet, "adapter-batch"),
+    ("adapter/alerts", AlertViewSet, "adapter-alert"),
+    ("adapter/thresholds", ThresholdViewSet, "adapter-threshold"),
+    ("adapter/srvs", SrvViewSet, "adapter-srv"),
+]

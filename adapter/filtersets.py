@@ -1,1 +1,42 @@
-"""filtersets of the adapter app."""
+"""Filters of the adapter's lists (pages and API)."""
+import django_filters
+
+from adapter.choices import MeasurementType, RequestState
+from adapter.models import Alert, Batch, ServiceRequest
+from portal.choices import Region
+
+
+class RequestFilterSet(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=RequestState.choices)
+    srv = django_filters.CharFilter(field_name="srv__code", label="SRV")
+    measurement_type = django_filters.ChoiceFilter(choices=MeasurementType.choices)
+    region = django_filters.ChoiceFilter(choices=Region.choices)
+    outcome = django_filters.CharFilter()
+    device_id = django_filters.CharFilter(method="filter_device", label="Device id")
+    batch = django_filters.NumberFilter(field_name="batch_id")
+    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+
+    class Meta:
+        model = ServiceRequest
+        fields = []
+
+    def filter_device(self, queryset, name, value):
+        from portal.ids import is_eui64, normalise_eui64
+
+        return queryset.filter(device_ref=normalise_eui64(value) if is_eui64(value) else value.strip())
+
+
+class BatchFilterSet(django_filters.FilterSet):
+    class Meta:
+        model = Batch
+        fields = ["state"]
+
+
+class AlertFilterSet(django_filters.FilterSet):
+    alert_code = django_filters.CharFilter()
+    region = django_filters.ChoiceFilter(choices=Region.choices)
+
+    class Meta:
+        model = Alert
+        fields = ["alert_code", "region"]

@@ -1,1 +1,41 @@
-"""forms of the adapter app."""
+"""Forms of the adapter: the submit form is generated from the SRV's parameter schema."""
+from django import forms
+
+from adapter import schema
+from adapter.choices import ThresholdPeriod
+from adapter.models import ServiceRequestVariant
+
+
+class SrvChoiceForm(forms.Form):
+    srv = forms.ModelChoiceField(ServiceRequestVariant.objects.all(), to_field_name="code", label="Service request",
+                                 empty_label="Choose a service request")
+
+
+class SubmitForm(forms.Form):
+    device_id = forms.CharField(label="Device id (EUI-64)", required=False, max_length=40,
+                                help_text="e.g. 00-DB-12-34-56-78-90-A0")
+
+    def __init__(self, *args, srv, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.srv = srv
+        if srv.future_datable:
+            self.fields["execute_at"] = forms.DateTimeField(
+                label="Execute at (optional, future-dated)", required=False,
+                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+        self.fields.update(schema.form_fields(srv.param_schema or {}))
+
+    def params(self):
+        return schema.params_from_form(self.srv.param_schema or {}, self.cleaned_data)
+
+
+class BatchUploadForm(forms.Form):
+    name = forms.CharField(max_length=200, required=False)
+    file = forms.FileField(help_text="CSV or JSON with columns srv, device_id, params_json, execute_at")
+
+
+class ThresholdForm(forms.Form):
+    srv = forms.ModelChoiceField(ServiceRequestVariant.objects.all(), required=False, to_field_name="code",
+                                 empty_label="All service requests", label="Service request")
+    period = forms.ChoiceField(choices=ThresholdPeriod.choices)
+    limit = forms.IntegerField(min_value=1)
+    note = forms.CharField(max_length=200, required=False)

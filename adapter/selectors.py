@@ -1,1 +1,84 @@
-"""selectors of the adapter app."""
+"""Reads of the adapter app used by pages, the API and other apps (always scoped by the caller)."""
+import datetime as dt
+
+from adapter.models import Alert, Batch, ServiceRequest
+from portal.scoping import scope
+
+# Display defaults for the request timeline (the measures themselves live in slas, which the
+# adapter never imports): on-demand targets of DOMAIN.md section 5.
+TIMELINE_TARGETS = {
+    "dsp_out": ("SM1.1", dt.timedelta(seconds=4)),
+    "csp": ("SM4.1", dt.timedelta(seconds=25)),
+    "dsp_in": ("SM1.6", dt.timedelta(seconds=1)),
+    "e2e": ("PM1", dt.timedelta(seconds=30)),
+}
+
+
+def requests_visible(user):
+    return scope(user, ServiceRequest.objects.for_list())
+
+
+def batches_visible(user):
+    return scope(user, Batch.objects.select_related("organisation", "user"))
+
+
+def alerts_visible(user):
+    return scope(user, Alert.objects.select_related("organisation", "device"))
+
+
+def keyset_page(queryset, *, before=None, size=50):
+    """One page of a large list by id (newest first) without COUNT(*): (rows, next 'before' id)."""
+    if before:
+        queryset = queryset.filter(pk__lt=before)
+    rows = list(queryset.order_by("-pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].pk if more and rows else None)
+
+
+def _between(a, b):
+    return (b - a) if a and b else None
+
+
+def timeline(request):
+    """Segments of the request's journey with their duration and the display target:
+    [{"label", "start", "end", "duration", "measure", "target", "within"}]."""
+    start = request.start_at or request.received_at
+    if request.execute_at and request.dsp_sent_at and request.execute_at > (request.received_at or start):
+        start = request.received_at  # the DSP leg of a future-dated request is timed from receipt
+    han = _between(request.wan_delivered_at, request.device_responded_at)
+    csp = None
+    if request.wan_delivered_at and request.dsp_sent_at:
+        csp = request.wan_delivered_at - request.dsp_sent_at
+        if request.wan_returned_at and request.device_responded_at:
+            csp += request.wan_returned_at - request.device_responded_at
+    e2e = _between(request.received_at, request.responded_at)
+    if e2e is not None and han is not None:
+        e2e -= han  # HAN and meter time is excluded from every measure
+    rows = [
+        ("Received at the User Gateway", None, request.received_at, None, None),
+        ("DSP sent to the WAN gateway", "dsp_out", request.dsp_sent_at, _between(request.received_at,
+                                                                                  request.dsp_sent_at), None),
+        ("CSP delivered over the WAN", "csp", request.wan_delivered_at,
+         _between(request.dsp_sent_at, request.wan_delivered_at), csp),
+        ("Device responded (HAN and meter, not measured)", None, request.device_responded_at, han, None),
+        ("Response back at the WAN gateway", None, request.wan_returned_at,
+         _between(request.device_responded_at, request.wan_returned_at), None),
+        ("Response delivered to the user", "dsp_in", request.responded_at,
+         _between(request.wan_returned_at, request.responded_at), None),
+    ]
+    segments = []
+    for label, key, at, duration, measured in rows:
+        measure, target = TIMELINE_TARGETS.get(key, (None, None))
+        value = measured if measured is not None else duration
+        segments.append({"label": label, "at": at, "duration": duration, "measure": measure, "target": target,
+                         "measured": value if key else None,
+                         "within": (value <= target) if (target is not None and value is not None) else None})
+    measure, target = TIMELINE_TARGETS["e2e"]
+    total = {"measure": measure, "target": target, "duration": e2e,
+             "within": (e2e <= target) if e2e is not None else None}
+    return segments, total
+
+
+def device_recent_requests(user, device, limit=20):
+    return requests_visible(user).filter(device=device).order_by("-pk")[:limit]

@@ -1,3 +1,24 @@
 """Pages of the adapter app."""
+from django.urls import path
+
+from adapter import views
+
 app_name = "adapter"
-urlpatterns = []
+urlpatterns = [
+    path("requests/", views.request_list, name="request_list"),
+    path("requests/new/", views.request_submit, name="request_submit"),
+    path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
+    path("requests/<int:pk>/release/", views.request_release, name="request_release"),
+    path("requests/<int:pk>/reject/", views.request_reject, name="request_reject"),
+    path("devices/<str:device_id>/requests/", views.device_requests, name="device_requests"),
+    path("batches/", views.batch_list, name="batch_list"),
+    path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
+    path("batches/<int:pk>/results/", views.batch_results, name="batch_results"),
+    path("batches/<int:pk>/cancel/", views.batch_cancel, name="batch_cancel"),
+    path("alerts/", views.alert_list, name="alert_list"),
+    path("thresholds/", views.threshold_list, name="threshold_list"),
+    path("thresholds/<int:pk>/delete/", views.threshold_delete, name="threshold_delete"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+]

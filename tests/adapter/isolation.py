@@ -1,0 +1,29 @@
+"""Objects of the adapter that belong to an organisation (for the isolation sweep): a request,
+a batch with a row, an alert and an anomaly threshold, each with a marker its pages would show."""
+from django.utils import timezone
+
+from adapter import catalogue
+from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
+from inventory import services as inventory_services
+
+
+def owned_objects(organisation, person):
+    catalogue.load(ServiceRequestVariant)
+    srv = ServiceRequestVariant.objects.get(code="4.1.1")
+    device = inventory_services.device_create(device_id="00-DB-AD-AD-AD-AD-AD-01", device_type="ESME",
+                                              supplier=organisation, region="south", status="commissioned")
+    now = timezone.now()
+    batch = Batch.objects.create(organisation=organisation, user=person, name="Batch marker ISO-BATCH-7",
+                                 source=b"srv,device_id\n", state="completed", total_rows=1)
+    request = ServiceRequest.objects.create(
+        request_id=f"{organisation.user_id}:{device.device_id}:424242", srv=srv, organisation=organisation,
+        user=person, device=device, device_ref=device.device_id, region="south", measurement_type="on_demand",
+        state="queued", outcome="I99", params={}, received_at=now, start_at=now, batch=batch,
+        message="ISO-REQ-MESSAGE-9")
+    BatchRow.objects.create(batch=batch, row=2, srv_code="4.1.1", device_ref=device.device_id, code="I99",
+                            message="ISO-ROW-MESSAGE-3", request=request)
+    alert = Alert.objects.create(alert_id="ISO-ALERT-5", alert_code="0x8F3E", organisation=organisation,
+                                 device=device, region="south", raised_at=now, description="ISO-ALERT-DESC")
+    threshold = AnomalyThreshold.objects.create(organisation=organisation, srv=srv, period="day", limit=4321,
+                                                note="ISO-THRESHOLD-NOTE")
+    return [(request, "424242"), (batch, "ISO-BATCH-7"), (alert, "ISO-ALERT-5"), (threshold, "ISO-THRESHOLD-NOTE")]
