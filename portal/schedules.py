@@ -11,6 +11,22 @@ SCHEDULES = [
 ]
 
 
+def _next_monday_0700_london():
+    # Weekly schedule (django-q2 "W") anchored on Monday 07:00 London time; cron would need croniter.
+    import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    now = _dt.datetime.now(ZoneInfo("Europe/London"))
+    monday = (now + _dt.timedelta(days=(7 - now.weekday()) % 7 or 7)).date()
+    return _dt.datetime.combine(monday, _dt.time(7, 0), tzinfo=ZoneInfo("Europe/London"))
+
+
+SCHEDULES.append(
+    {"name": "workshops: weekly action digest", "func": "workshops.tasks.action_digest_send",
+     "schedule_type": "W", "next_run": _next_monday_0700_london()},
+)
+
+
 def _next_london(hour):
     """The next ``hour``:00 in London, where a daily schedule starts (cron expressions need
     croniter, which requirements.txt does not carry)."""

@@ -1,1 +1,57 @@
-"""selectors of the workshops app."""
+"""Reads of the governance registers that more than one view, export or task uses."""
+from collections import Counter
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from portal.models import User
+from portal.scoping import scope
+from workshops.choices import ACTION_LIVE, RAID_OPEN, RaidKind
+from workshops.models import Action, Comment, Meeting, RaidItem
+
+
+def actions_for_list(user):
+    return (scope(user, Action).select_related("meeting")
+            .prefetch_related("owners").order_by("reference"))
+
+
+def meeting_with_agenda(meeting):
+    """Agenda items with presenters, outcomes and linked registers in a handful of queries."""
+    return (meeting.agenda_items.prefetch_related("presenters", "raid_items", "documents", "consultations",
+                                                 Prefetch("outcomes", to_attr="outcome_list"))
+            .order_by("position"))
+
+
+def next_meetings(user, series=None, limit=20):
+    meetings = scope(user, Meeting).filter(date__gte=timezone.localdate()).order_by("date", "start")
+    return meetings.filter(series=series)[:limit] if series else meetings[:limit]
+
+
+def open_risk_matrix(user):
+    """{(likelihood, impact): [references]} of open risks the user may see."""
+    cells = {}
+    risks = scope(user, RaidItem).filter(kind=RaidKind.RISK, status__in=RAID_OPEN).exclude(likelihood=None)
+    for item in risks.only("pk", "likelihood", "impact", "title"):
+        cells.setdefault((item.likelihood, item.impact), []).append(item)
+    return cells
+
+
+def theme_summary(consultation):
+    """[(theme, count)] most frequent first, as in "193 comments received - main themes"."""
+    rows = (Comment.objects.filter(consultation=consultation).values("theme").annotate(n=Count("pk"))
+            .order_by("-n", "theme"))
+    return [(row["theme"], row["n"]) for row in rows]
+
+
+def disposition_summary(consultation):
+    return Counter(Comment.objects.filter(consultation=consultation).values_list("disposition", flat=True))
+
+
+def digest_recipients(today=None):
+    """People who own at least one open or ongoing action, with their live and overdue actions."""
+    today = today or timezone.localdate()
+    owners = User.objects.filter(is_active=True, actions_owned__status__in=ACTION_LIVE).exclude(email="").distinct()
+    for owner in owners:
+        live = list(Action.objects.filter(owners=owner, status__in=ACTION_LIVE).order_by("due", "reference"))
+        overdue = [a for a in live if a.due is not None and a.due < today]
+        yield owner, live, overdue

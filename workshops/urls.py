@@ -1,3 +1,58 @@
-"""Pages of the workshops app."""
+"""Pages of the governance registers, mounted at /workshops/."""
+from django.urls import path
+
+from workshops import views
+
 app_name = "workshops"
-urlpatterns = []
+
+urlpatterns = [
+    path("meetings/", views.meeting_list, name="meeting_list"),
+    path("meetings/new/", views.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", views.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/agenda/", views.agenda_item_add, name="agenda_item_add"),
+    path("meetings/<int:pk>/print/", views.meeting_print, name="meeting_print"),
+    path("meetings/<int:pk>/pdf/", views.meeting_pdf, name="meeting_pdf"),
+    path("meetings/<int:pk>/calendar.ics", views.meeting_ics, name="meeting_ics"),
+    path("agenda-items/<int:pk>/edit/", views.agenda_item_edit, name="agenda_item_edit"),
+    path("agenda-items/<int:pk>/outcomes/", views.agenda_outcome_add, name="agenda_outcome_add"),
+    path("agenda-items/<int:pk>/actions/", views.agenda_action_raise, name="agenda_action_raise"),
+    path("series/new/", views.series_create, name="series_create"),
+    path("series/<int:pk>/", views.series_detail, name="series_detail"),
+    path("series/<int:pk>/feed.ics", views.series_feed, name="series_feed"),
+    path("actions/", views.action_list, name="action_list"),
+    path("actions/mine/", views.action_mine, name="action_mine"),
+    path("actions/new/", views.action_create, name="action_create"),
+    path("actions/export/", views.action_export, name="action_export"),
+    path("actions/import/", views.action_import, name="action_import"),
+    path("actions/<int:pk>/", views.action_detail, name="action_detail"),
+    path("actions/<int:pk>/edit/", views.action_edit, name="action_edit"),
+    path("actions/<int:pk>/quick/", views.action_quick, name="action_quick"),
+    path("raid/", views.raid_list, name="raid_list"),
+    path("raid/heatmap/", views.raid_heatmap, name="raid_heatmap"),
+    path("raid/new/", views.raid_create, name="raid_create"),
+    path("raid/topics/", views.topic_list, name="topic_list"),
+    path("raid/topics/<int:pk>/", views.topic_edit, name="topic_edit"),
+    path("raid/<int:pk>/", views.raid_detail, name="raid_detail"),
+    path("raid/<int:pk>/edit/", views.raid_edit, name="raid_edit"),
+    path("raid/<int:pk>/close/", views.raid_close, name="raid_close"),
+    path("raid/<int:pk>/confirm/", views.raid_confirm, name="raid_confirm"),
+    path("raid/<int:pk>/reject/", views.raid_reject, name="raid_reject"),
+    path("documents/", views.document_list, name="document_list"),
+    path("documents/roadmap/", views.document_roadmap, name="document_roadmap"),
+    path("documents/new/", views.document_create, name="document_create"),
+    path("documents/<int:pk>/", views.document_detail, name="document_detail"),
+    path("documents/<int:pk>/edit/", views.document_edit, name="document_edit"),
+    path("documents/<int:pk>/versions/new/", views.version_add, name="version_add"),
+    path("versions/<int:pk>/edit/", views.version_edit, name="version_edit"),
+    path("milestones/", views.milestone_list, name="milestone_list"),
+    path("milestones/new/", views.milestone_create, name="milestone_create"),
+    path("milestones/<int:pk>/edit/", views.milestone_edit, name="milestone_edit"),
+    path("consultations/", views.consultation_list, name="consultation_list"),
+    path("consultations/new/", views.consultation_create, name="consultation_create"),
+    path("consultations/<int:pk>/", views.consultation_detail, name="consultation_detail"),
+    path("consultations/<int:pk>/edit/", views.consultation_edit, name="consultation_edit"),
+    path("consultations/<int:pk>/comments/", views.comment_add, name="comment_add"),
+    path("consultations/<int:pk>/matrix/", views.consultation_export, name="consultation_export"),
+    path("comments/<int:pk>/respond/", views.comment_respond, name="comment_respond"),
+]
