@@ -47,3 +47,12 @@ SCHEDULES += [
     {"name": "portal: webhook retries", "func": "portal.webhooks.deliveries_retry_due",
      "schedule_type": "I", "minutes": 1},
 ]
+
+SCHEDULES += [
+    # slas: fold completed adapter requests and new alerts into facts and rollups.
+    {"name": "slas: fold facts", "func": "slas.tasks.fold_facts", "schedule_type": "I", "minutes": 1},
+    # slas: daily at 06:00 London; acts only on the first working day of a month (freezes the previous
+    # month, issues and e-mails the statements); idempotent.
+    {"name": "slas: monthly freeze", "func": "slas.tasks.monthly_freeze",
+     "schedule_type": "D", "next_run": _next_london(6)},
+]

@@ -1,1 +1,47 @@
-"""selectors of the slas app."""
+"""Reads of the slas app that pages, exports and the API share."""
+from collections import defaultdict
+
+from django.db.models import F, Sum
+
+from portal.scoping import scope
+from slas import metrics
+from slas.models import Charge, DailyRollup, Measure, MonthRollup, Statement
+
+
+def viewer_organisation(user):
+    """None for DCC staff (national figures); the user's own organisation for service users."""
+    return None if user.is_dcc else user.organisation
+
+
+def statements_for(user):
+    return scope(user, Statement.objects.select_related("organisation")).order_by(
+        "-month", "organisation__code", "-version")
+
+
+def charges_for(user):
+    return scope(user, Charge.objects.select_related("organisation")).order_by("-month", "provider",
+                                                                                "organisation__code")
+
+
+def trend(user, month, months=12):
+    """Achieved % per measure per month for the twelve months to ``month`` (rollup sums only)."""
+    first = month
+    for _ in range(months - 1):
+        first = metrics.previous_month(first)
+    rows = scope(user, MonthRollup).filter(month__gte=first, month__lte=month)
+    sums = rows.values("month", "measure_id").annotate(measured=Sum("measured"), within=Sum("within"))
+    series = defaultdict(dict)
+    for row in sums:
+        if row["measured"]:
+            series[row["measure_id"]][row["month"]] = 100 * row["within"] / row["measured"]
+    return series, first
+
+
+def misses_by_region_day(user, month):
+    rows = scope(user, DailyRollup).filter(day__gte=month, day__lt=metrics.next_month(month))
+    sums = rows.values("day", "region").annotate(misses=Sum(F("measured") - F("within")))
+    return {(row["day"], row["region"]): row["misses"] for row in sums}
+
+
+def measures():
+    return Measure.objects.all()

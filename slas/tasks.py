@@ -1,1 +1,26 @@
-"""tasks of the slas app."""
+"""Background work of the slas app (django-q2): the fold of adapter records and the month freeze."""
+import logging
+
+from django.utils import timezone
+
+from slas import calendar_uk, metrics, services
+
+log = logging.getLogger(__name__)
+
+
+def fold_facts():
+    """Every minute: copy newly completed adapter requests and new alerts into facts and rollups."""
+    return services.facts_fold()
+
+
+def monthly_freeze(today=None):
+    """Daily at 06:00 London: on the first working day of a month (England and Wales), freeze the
+    previous month and send the statements. Any other day it does nothing; a second run on the
+    same day issues nothing (month_freeze is idempotent)."""
+    today = today or timezone.localdate()
+    if today != calendar_uk.first_working_day(today.year, today.month):
+        return None
+    month = metrics.previous_month(metrics.month_start(today))
+    run, issued = services.month_freeze(month=month)
+    log.info("slas: froze %s (run v%s), %d statements issued", f"{month:%Y-%m}", run.version, len(issued))
+    return len(issued)

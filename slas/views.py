@@ -1,1 +1,121 @@
-"""views of the slas app."""
+"""Pages of the slas app: measures, the monthly report (DCC: national; service users: own
+traffic), statements with downloads, and charges. Views parse, call, render."""
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from portal.scoping import get_scoped_or_404, scope
+from portal.tabular import export_response
+from slas import charts, documents, metrics, report, selectors
+from slas.models import Measure, Statement
+
+
+def _require_ops(user):
+    if not (user.is_dcc or (user.role == "service_user" and user.organisation_id)):
+        raise PermissionDenied("Service levels are for DCC operations and service users.")
+
+
+def _month(request):
+    try:
+        return metrics.parse_month(request.GET.get("month", ""))
+    except ValueError:
+        return metrics.previous_month(metrics.month_start(timezone.localdate()))
+
+
+@login_required
+def measure_list(request):
+    measures = scope(request.user, Measure)
+    return render(request, "slas/measure_list.html", {"measures": measures})
+
+
+def _report_context(request):
+    _require_ops(request.user)
+    month = _month(request)
+    organisation = selectors.viewer_organisation(request.user)
+    built = report.build(month, organisation)
+    return month, built
+
+
+@login_required
+def report_page(request):
+    month, built = _report_context(request)
+    series, first = selectors.trend(request.user, month)
+    months = []
+    m = first
+    while m <= month:
+        months.append(m)
+        m = metrics.next_month(m)
+    measures = list(selectors.measures())
+    context = {
+        "month": month, "report": built, "previous": metrics.previous_month(month),
+        "next": metrics.next_month(month),
+        "fig_bars": charts.achieved_bars(built["measures"]),
+        "fig_trend": charts.trend_lines(series, measures, months),
+        "fig_latency": charts.latency(built["measures"]),
+        "fig_heat": charts.heatmap(selectors.misses_by_region_day(request.user, month), month),
+    }
+    return render(request, "slas/report.html", context)
+
+
+REPORT_HEADERS = ["code", "type", "provider", "region", "measured", "within", "excluded", "achieved_pct",
+                  "target_pct", "minimum_pct", "met", "p50_seconds", "p95_seconds", "p99_seconds"]
+
+
+@login_required
+def report_export(request, fmt):
+    month, built = _report_context(request)
+    if fmt == "pdf":
+        pdf = documents.report_pdf({"month": month, "report": built})
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="service-report-{month:%Y-%m}.pdf"'
+        return response
+    rows = [{h: row[h] for h in REPORT_HEADERS} for row in built["measures"]]
+    return export_response(f"service-report-{month:%Y-%m}", REPORT_HEADERS, rows, "csv", "report")
+
+
+@login_required
+def statement_list(request):
+    _require_ops(request.user)
+    statements = list(selectors.statements_for(request.user)[:500])
+    latest = {}
+    for statement in statements:
+        latest.setdefault((statement.organisation_id, statement.month), statement.version)
+    for statement in statements:
+        statement.is_current = latest[(statement.organisation_id, statement.month)] == statement.version
+    return render(request, "slas/statement_list.html", {"statements": statements})
+
+
+@login_required
+def statement_detail(request, pk):
+    statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation", "run"), pk=pk)
+    versions = scope(request.user, Statement).filter(organisation=statement.organisation,
+                                                      month=statement.month).order_by("version")
+    return render(request, "slas/statement_detail.html",
+                  {**documents.statement_context(statement), "versions": versions})
+
+
+statement_detail.scoped_model = Statement
+
+
+@login_required
+def statement_download(request, pk, fmt):
+    statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation"), pk=pk)
+    if fmt == "pdf":
+        response = HttpResponse(documents.statement_pdf(statement), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statement-{statement.reference}.pdf"'
+        return response
+    if fmt == "html":
+        return HttpResponse(documents.statement_html(statement))
+    return export_response(f"statement-{statement.reference}", ["item", "value", "detail", "result"],
+                           documents.statement_rows(statement), "csv", "statement")
+
+
+statement_download.scoped_model = Statement
+
+
+@login_required
+def charge_list(request):
+    _require_ops(request.user)
+    return render(request, "slas/charge_list.html", {"charges": selectors.charges_for(request.user)[:500]})
