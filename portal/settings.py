@@ -19,6 +19,7 @@ from portal.env import (
     env_list,
     env_str,
 )
+from portal.openapi import enum_name_overrides
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -187,6 +188,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": enum_name_overrides(BASE_DIR, PORTAL_APPS),
     # Document the 400/401/403/404/429 answers every endpoint can give (checked by the schemathesis gate).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -55,3 +55,13 @@ def test_deploy_check_is_clean_under_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PROD)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_task_broker_is_the_database_by_default_and_redis_on_request():
+    show = ["shell", "-c", "from django.conf import settings; print(sorted(settings.Q_CLUSTER.items()))"]
+    default = manage(*show, DATABASE_URL="sqlite:///:memory:")
+    assert default.returncode == 0, default.stderr
+    assert "('orm', 'default')" in default.stdout and "redis" not in default.stdout
+    redis = manage(*show, DATABASE_URL="sqlite:///:memory:", Q_BROKER="redis", Q_REDIS_URL="redis://cache:6379/2")
+    assert redis.returncode == 0, redis.stderr
+    assert "('redis', 'redis://cache:6379/2')" in redis.stdout and "'orm'" not in redis.stdout
