@@ -1,0 +1,431 @@
+"""The benchmarks: each runs a production code path and its baseline in this process and returns Figures."""
+import base64
+import csv
+import io
+import time
+
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench import datagen
+from bench.results import Figure, median, p95
+
+
+def timed(function, *args, **kwargs):
+    started = time.perf_counter()
+    value = function(*args, **kwargs)
+    return time.perf_counter() - started, value
+
+
+# --- 2. fact ingest ------------------------------------------------------------------------------
+
+def ingest(requests_csv, alerts_csv, requests, alerts, sample):
+    """slas_import_facts of both files (rollups included), once: it is also how the facts of the
+    month get into the database. Baseline: RequestFact.objects.bulk_create of prebuilt instances
+    (parsing not timed, no rollups) on ``sample`` rows of the same file, rolled back."""
+    out = io.StringIO()
+    seconds, _ = timed(call_command, "slas_import_facts", requests=str(requests_csv), alerts=str(alerts_csv),
+                       stdout=out)
+    rate = (requests + alerts) / seconds
+    baseline = _bulk_create_rate(requests_csv, sample)
+    return Figure("fact_ingest_rows_per_s", rate, "rows/s", 500_000, baseline, higher=True,
+                  detail=f"{requests:,} requests + {alerts:,} alerts in {seconds:.1f} s through slas_import_facts "
+                         f"(COPY to staging, SQL checks, INSERT ... SELECT, rollups), 1 run (it loads the month). "
+                         f"Baseline: ORM bulk_create(batch_size=2000) of {sample:,} prebuilt RequestFact "
+                         f"instances (no parsing, no checks, no rollups), rolled back. Command said: "
+                         f"{out.getvalue().strip()}")
+
+
+def _bulk_create_rate(requests_csv, sample):
+    from portal.models import Organisation
+    from slas import facts
+    from slas.models import RequestFact
+
+    codes = dict(Organisation.objects.values_list("code", "id"))
+    instances = []
+    with open(requests_csv, newline="") as handle:
+        reader = csv.DictReader(handle)
+        for number, row in enumerate(reader):
+            if number >= sample:
+                break
+            times = {c: (None if not row[c] else _iso(row[c])) for c in facts.REQUEST_TIMES}
+            instances.append(RequestFact(
+                request_id=f"BASELINE-{number}", srv=row["srv"], organisation_id=codes[row["organisation"]],
+                device_id="", region=row["region"],
+                **facts.request_fact_values(measurement_type=row["measurement_type"], outcome=row["outcome"],
+                                            **times)))
+    with transaction.atomic():
+        seconds, _ = timed(RequestFact.objects.bulk_create, instances, batch_size=2000)
+        transaction.set_rollback(True)
+    return len(instances) / seconds
+
+
+def _iso(text):
+    import datetime as dt
+
+    text = text.strip()
+    if text.endswith("+00"):
+        text += ":00"
+    return dt.datetime.fromisoformat(text)
+
+
+# --- 1. monthly report -----------------------------------------------------------------------------
+
+def report(reps, baseline_reps):
+    """slas_report (from rollups) against one SQL query over the raw facts; every count must equal
+    and every p99 must be within 1% (over groups large enough for p99 to be defined by a rank)."""
+    import json
+
+    from slas import report as slas_report
+    from slas.models import ReliefEvent
+
+    month = f"{datagen.MONTH:%Y-%m}"
+    times = []
+    for _ in range(reps):
+        out = io.StringIO()
+        seconds, _ = timed(call_command, "slas_report", month=month, stdout=out)
+        times.append(seconds)
+        json.loads(out.getvalue())
+    baseline_times, rows = [], None
+    for _ in range(baseline_reps):
+        seconds, rows = timed(_raw_report, datagen.MONTH)
+        baseline_times.append(seconds)
+    assert not ReliefEvent.objects.exists(), "the comparison assumes no relief windows"
+    built = slas_report.build(datagen.MONTH)
+    check = _compare(built, rows)
+    value, base = median(times), median(baseline_times)
+    report_figure = Figure(
+        "monthly_report_s", value, "s", 0.25, base,
+        detail=f"median of {reps} runs of `manage.py slas_report --month {month}` (national, regional and per "
+               f"service user, from MonthRollup); baseline: one SQL query over the raw facts (GROUPING SETS, "
+               f"count, count within target, percentile_cont(0.99)), median of {baseline_reps}. Target also "
+               f"needs ratio >= 20.",
+        extra_checks=[base is not None and value is not None and base / value >= 20, check["ok"]])
+    correctness = Figure(
+        "monthly_report_p99_max_deviation_pct", check["max_dev"], "%", 1.0, None,
+        detail=f"{check['groups']} groups compared (national/regional and per service user); counts equal: "
+               f"{check['counts_equal']} ({check['count_mismatches']} mismatches); p99 compared on "
+               f"{check['p99_groups']} groups with >= {MIN_P99_GROUP} timed values, max deviation "
+               f"{check['max_dev']:.3f}% (over all groups with any value: {check['max_dev_all']:.3f}%; "
+               f"small groups differ because percentile_cont interpolates between ranks whose gap the "
+               f"histogram cannot see).",
+        extra_checks=[check["counts_equal"]])
+    return [report_figure, correctness], check
+
+
+MIN_P99_GROUP = 1000
+
+
+def _raw_report(month):
+    """The exact report from raw facts in one query: per measure nationally (CSP measures per
+    region), and the same per service user."""
+    from slas import metrics
+    from slas.choices import INTERVAL_COLUMN, ProviderKind
+    from slas.models import Measure
+
+    measures = list(Measure.objects.all())
+    values, params = [], []
+    for m in measures:
+        values.append("(%s::bigint, %s::text, %s::text, %s::bigint, %s::boolean)")
+        params += [m.pk, m.measurement_type, INTERVAL_COLUMN[m.interval], m.target_us, m.provider == ProviderKind.CSP]
+    req_case = "CASE m.col " + " ".join(f"WHEN '{c}' THEN f.{c}" for c in (
+        "dsp_outbound_us", "csp_us", "dsp_inbound_us", "dsp_total_us", "end_to_end_us")) + " END"
+    alert_case = "CASE m.col " + " ".join(
+        f"WHEN '{c}' THEN f.{c}" for c in ("csp_us", "dsp_us", "end_to_end_us")) + " END"
+    following = metrics.next_month(month)
+    sql = f"""
+    WITH m(measure_id, mtype, col, target_us, csp) AS (VALUES {", ".join(values)}),
+    v AS (
+      SELECT m.measure_id, CASE WHEN m.csp THEN f.region END AS r, f.organisation_id AS org, m.target_us,
+             {req_case} AS v
+      FROM slas_requestfact f JOIN m ON m.mtype = f.measurement_type
+      WHERE f.day >= %s AND f.day < %s AND f.measured
+      UNION ALL
+      SELECT m.measure_id, CASE WHEN m.csp THEN f.region END, f.organisation_id, m.target_us, {alert_case}
+      FROM slas_alertfact f JOIN m ON m.mtype = 'alert'
+      WHERE f.day >= %s AND f.day < %s
+    )
+    SELECT measure_id, r, org, count(*), count(*) FILTER (WHERE v >= 0 AND v <= target_us),
+           count(*) FILTER (WHERE v >= 0),
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY v) FILTER (WHERE v >= 0)
+    FROM v WHERE v IS NOT NULL
+    GROUP BY GROUPING SETS ((measure_id, r), (org, measure_id, r))
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, month, following, month, following])
+        return cursor.fetchall()
+
+
+def _compare(built, rows):
+    ours = {}
+    for r in built["measures"]:
+        ours[(r["measure"].pk, r["region"], None)] = r
+    for org_id, results in built["per_user"].items():
+        for r in results:
+            ours[(r["measure"].pk, r["region"], org_id)] = r
+    mismatches, devs, devs_all, p99_groups = 0, [], [], 0
+    for measure_id, region, org, measured, within, timed_count, p99_us in rows:
+        mine = ours.get((measure_id, region, org))
+        if mine is None or mine["measured"] != measured or mine["within"] != within:
+            mismatches += 1
+            continue
+        if p99_us is None or mine["p99_seconds"] is None:
+            if (p99_us is None) != (mine["p99_seconds"] is None):
+                mismatches += 1
+            continue
+        dev = abs(float(mine["p99_seconds"]) - p99_us / 1e6) / (p99_us / 1e6) * 100
+        devs_all.append(dev)
+        if timed_count >= MIN_P99_GROUP:
+            devs.append(dev)
+            p99_groups += 1
+    # groups the report has and the raw query has not (e.g. rows in the rollups but not in facts)
+    extra = sum(1 for key, r in ours.items() if r["measured"] and key not in {(a, b, c) for a, b, c, *_ in rows})
+    mismatches += extra
+    max_dev = max(devs) if devs else 0.0
+    return {"groups": len(rows), "count_mismatches": mismatches, "counts_equal": mismatches == 0,
+            "p99_groups": p99_groups, "max_dev": max_dev, "max_dev_all": max(devs_all) if devs_all else 0.0,
+            "ok": mismatches == 0 and max_dev <= 1.0}
+
+
+# --- 4 and 5: pages --------------------------------------------------------------------------------
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _measure_page(client, url, reps):
+    """(p95 seconds, [query counts], status) of GET url, after one warm-up request."""
+    response = client.get(url)
+    if response.status_code != 200:
+        return None, [], response.status_code
+    times, counts = [], []
+    for _ in range(reps):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+        counts.append(len(queries))
+        if response.status_code != 200:
+            return None, counts, response.status_code
+    return p95(times), counts, 200
+
+
+def _page_figure(name, client, url, reps, target, baseline=None, baseline_note="", constant_with=None):
+    value, counts, status = _measure_page(client, url, reps)
+    if value is None:
+        return Figure(name, None, "s", target, baseline,
+                      detail=f"not measured: GET {url} answered {status}"), counts
+    constant = len(set(counts)) == 1 and (constant_with is None or set(counts) == set(constant_with))
+    detail = (f"p95 of {reps} GETs of {url} (Django test client, in process, DCC operator); queries per "
+              f"request {sorted(set(counts))}{' (equal to the first page)' if constant_with is not None else ''}: "
+              f"{'constant' if constant else 'NOT constant'}. {baseline_note}")
+    return Figure(name, value, "s", target, baseline, detail=detail, extra_checks=[constant]), counts
+
+
+def device_pages(operator, device_count, reps):
+    from inventory.models import Device
+
+    client = _client(operator)
+    figures = []
+    flt = "status=commissioned&region=north"
+    first_url = f"/inventory/devices/?{flt}"
+    ids = Device.objects.filter(status="commissioned", region="north").order_by("id").values_list("id", flat=True)
+    deep_id = ids[max(0, ids.count() // 10)]
+    deep_url = f"/inventory/devices/?{flt}&after={deep_id}"
+    base_first, base_deep = _offset_baseline(flt_kwargs={"status": "commissioned", "region": "north"},
+                                             reps=max(3, reps // 4))
+    note = "Baseline: Paginator (COUNT(*) + OFFSET) over the same filter, queries only, median."
+    fig, first_counts = _page_figure("device_list_first_page_p95_s", client, first_url, reps, 0.1,
+                                     base_first, note)
+    figures.append(fig)
+    fig, _ = _page_figure("device_list_deep_page_p95_s", client, deep_url, reps, 0.1, base_deep,
+                          note + " Deep: 90% of the way down the filtered list.", constant_with=first_counts)
+    figures.append(fig)
+    cursor = base64.b64encode(f"p={deep_id}".encode()).decode()
+    api_first, api_counts, _status = _measure_page(client, "/api/devices/?status=commissioned&region=north", reps)
+    fig, _ = _page_figure("device_api_list_p95_s", client,
+                          f"/api/devices/?status=commissioned&region=north&cursor={cursor}", reps, 0.1,
+                          base_deep, f"First API page p95 {api_first}. " + note, constant_with=api_counts)
+    figures.append(fig)
+    g = device_count - (device_count % 4) or 4
+    by_id, id_counts = _page_figure("device_search_by_id_p95_s", client,
+                                    f"/inventory/devices/?q={datagen.device_eui(g).replace('-', '').lower()}",
+                                    reps, 0.05, _scan_baseline("device_id", datagen.device_eui(g)[6:]),
+                                    "Baseline: icontains scan on device_id (what a substring search costs).")
+    figures.append(by_id)
+    fig, _ = _page_figure("device_search_by_mpan_p95_s", client, f"/inventory/devices/?q={datagen.device_mpan(g)}",
+                          reps, 0.05, _scan_baseline("mpxn", datagen.device_mpan(g)[3:]),
+                          "Baseline: icontains scan on mpxn.", constant_with=id_counts)
+    figures.append(fig)
+    return figures
+
+
+def _offset_baseline(flt_kwargs, reps):
+    from django.core.paginator import Paginator
+
+    from inventory.models import Device
+
+    qs = Device.objects.for_list().filter(**flt_kwargs).order_by("-id")
+    first, deep = [], []
+    def page(deep_page):
+        paginator = Paginator(qs, 50)
+        number = max(1, int(paginator.num_pages * 0.9)) if deep_page else 1
+        return list(paginator.page(number).object_list)
+
+    for _ in range(reps):
+        first.append(timed(page, False)[0])
+        deep.append(timed(page, True)[0])
+    return median(first), median(deep)
+
+
+def _scan_baseline(field, fragment):
+    from inventory.models import Device
+
+    times = []
+    for _ in range(3):
+        seconds, _ = timed(lambda: list(Device.objects.filter(**{f"{field}__icontains": fragment})[:50]))
+        times.append(seconds)
+    return median(times)
+
+
+def portal_pages(operator, reps, report_baseline):
+    client = _client(operator)
+    month = f"{datagen.MONTH:%Y-%m}"
+    dash, _ = _page_figure("dashboard_page_p95_s", client, "/", reps, 0.3, None, "No baseline: the dashboard reads "
+                           "summaries only.")
+    rep, _ = _page_figure("monthly_report_page_p95_s", client, f"/slas/?month={month}", reps, 0.3, report_baseline,
+                          "Baseline: the raw-facts report query alone (benchmark 1's baseline).")
+    return [dash, rep]
+
+
+# --- 3. batch of on-demand requests -------------------------------------------------------------
+
+def batch_rows(count, device_count):
+    """CSV of ``count`` on-demand reads (4.1.1) to BU01's commissioned northern ESMEs (g % 8 == 0)."""
+    targets = [g for g in range(8, device_count + 1, 8)]
+    lines = ["srv,device_id"]
+    for n in range(count):
+        lines.append(f"4.1.1,{datagen.device_eui(targets[n % len(targets)])}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _terminal_count(pks=None, batch_id=None):
+    from adapter.models import ServiceRequest
+
+    qs = ServiceRequest.objects.filter(state__in=["responded", "failed", "timed_out", "rejected", "cancelled"])
+    if batch_id is not None:
+        qs = qs.filter(batch_id=batch_id)
+    if pks is not None:
+        qs = qs.filter(pk__in=pks)
+    return qs.count()
+
+
+def batch(supplier, device_count, size, baseline_size, cluster, tracker, timeout):
+    """Upload a batch of ``size`` on-demand requests (adapter.services.batch_create, as the upload
+    page does) with a django-q2 cluster running; time until every request is terminal. Meanwhile
+    submit single requests through the API and measure their DSP outbound time. Baseline: one
+    request_submit per request (each enqueues its own dispatch task), ``baseline_size`` of them,
+    extrapolated linearly to ``size``."""
+    from adapter.models import Batch, ServiceRequest
+
+    figures, notes = [], []
+    data = batch_rows(size, device_count)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    api = Client()
+    api.force_login(supplier)
+    started = time.perf_counter()
+    response = api.post("/api/adapter/batches/", {"file": SimpleUploadedFile("bench.csv", data, "text/csv"),
+                                                  "name": "bench"})
+    if response.status_code != 202:
+        raise RuntimeError(f"batch upload answered {response.status_code}: {response.content[:300]!r}")
+    the_batch = Batch.objects.get(pk=response.json()["id"])
+    single_ids, deadline = [], started + timeout
+    targets = [g for g in range(8, device_count + 1, 8)]
+    done = 0
+    while time.perf_counter() < deadline:
+        tracker.sample_tree("django-q2 cluster (largest process)", cluster.pid)
+        response = api.post("/api/adapter/requests/", {"srv": "4.1.1", "device_id": datagen.device_eui(
+            targets[(len(single_ids) * 7) % len(targets)]), "params": {}}, content_type="application/json")
+        if response.status_code in (200, 201, 202):
+            body = response.json()
+            single_ids.append(body.get("id") or ServiceRequest.objects.get(request_id=body["request_id"]).pk)
+        the_batch.refresh_from_db()
+        accepted = the_batch.accepted_rows or 0
+        done = _terminal_count(batch_id=the_batch.pk)
+        if the_batch.state in ("failed", "cancelled"):
+            break
+        if accepted and done >= accepted and the_batch.state not in ("received", "validating"):
+            break
+        time.sleep(0.5)
+    elapsed = time.perf_counter() - started
+    the_batch.refresh_from_db()
+    finished = bool(the_batch.accepted_rows) and done >= the_batch.accepted_rows
+    # the single requests get a moment to finish
+    single_ids = [pk for pk in single_ids if pk]
+    wait_until = time.perf_counter() + min(30, timeout)
+    while single_ids and _terminal_count(pks=single_ids) < len(single_ids) and time.perf_counter() < wait_until:
+        time.sleep(0.5)
+    outbound = []
+    for received, sent in ServiceRequest.objects.filter(pk__in=single_ids, dsp_sent_at__isnull=False).values_list(
+            "received_at", "dsp_sent_at"):
+        outbound.append((sent - received).total_seconds())
+    baseline_seconds, base_detail = _one_task_per_request(supplier, targets, baseline_size, cluster, tracker, timeout)
+    extrapolated = baseline_seconds * size / baseline_size if baseline_seconds else None
+    figures.append(Figure(
+        "batch_100k_upload_to_terminal_s" if size == 100_000 else f"batch_{size}_upload_to_terminal_s",
+        elapsed if finished else None, "s", 60 * size / 100_000, extrapolated,
+        detail=(f"batch of {size:,} 4.1.1 on-demand reads, state {the_batch.state}, accepted "
+                f"{the_batch.accepted_rows}, terminal {done} after {elapsed:.1f} s "
+                f"({'finished' if finished else 'NOT finished within the timeout'}); target scaled to "
+                f"the batch size (60 s per 100,000). Baseline (extrapolated from {baseline_size:,} requests, "
+                f"labelled as such): {base_detail}")))
+    figures.append(Figure(
+        "single_request_dsp_outbound_p99_s", _p99(outbound), "s", 1.0, None,
+        detail=f"{len(outbound)} single API requests (POST /api/adapter/requests/) submitted during the batch; "
+               f"p99 of dsp_sent_at - received_at (SM1.1, target 4 s; issue target 1 s)."
+               if outbound else "not measured: no single request reached DSP"))
+    return figures, notes
+
+
+def _p99(values):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, -(-99 * len(ordered) // 100) - 1)]
+
+
+def _one_task_per_request(supplier, targets, count, cluster, tracker, timeout):
+    from adapter import services as adapter_services
+
+    started = time.perf_counter()
+    pks = []
+    for n in range(count):
+        request = adapter_services.request_submit(user=supplier, srv="4.1.1",
+                                                  device_id=datagen.device_eui(targets[(n * 13) % len(targets)]),
+                                                  params={})
+        pks.append(request.pk)
+    submitted = time.perf_counter() - started
+    deadline = started + timeout
+    while _terminal_count(pks=pks) < len(pks) and time.perf_counter() < deadline:
+        tracker.sample_tree("django-q2 cluster (largest process)", cluster.pid)
+        time.sleep(0.25)
+    done = _terminal_count(pks=pks)
+    elapsed = time.perf_counter() - started
+    if done < len(pks):
+        return None, f"{done}/{len(pks)} terminal after {elapsed:.1f} s: not finished"
+    return elapsed, (f"{count:,} request_submit calls ({submitted:.1f} s), one dispatch task each, all terminal "
+                     f"after {elapsed:.1f} s ({count / elapsed:.0f} requests/s)")
+
+
+def rss_figure(tracker):
+    label, value = tracker.largest()
+    detail = "; ".join(f"{k}: {v:.0f} MB" for k, v in sorted(tracker.peaks.items(), key=lambda kv: -kv[1]))
+    return Figure("peak_rss_any_process_mb", value, "MB", 1024, None,
+                  detail=f"largest: {label}. Peaks (VmHWM from /proc while alive, getrusage for self and waited "
+                         f"children): {detail}")
+

@@ -1,0 +1,180 @@
+"""Benchmark data, generated inside PostgreSQL (generate_series) and moved with COPY, never the ORM.
+
+* 40 service users (BU01..BU40) plus DCC and the providers; a DCC operator and a service user person.
+* Devices: INSERT ... SELECT straight into inventory_device (canonical EUI-64 ids, MPANs).
+* One London month of request and alert facts written as the CSV files ``slas_import_facts`` reads
+  (COPY (SELECT ...) TO STDOUT), so that loading them is the ingest benchmark. Latencies are
+  log-normal per leg with type-dependent scales, so every measure has a tail and some misses;
+  0.4% of requests are rejected inside DCC (not measured) and 0.6% never get a response (misses).
+"""
+import datetime as dt
+
+from django.db import connection
+
+from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
+
+MONTH = dt.date(2025, 6, 1)  # June: no clock change, 30 London days
+SERVICE_USERS = 40
+DEVICE_BASE = 0x00DB200000000000
+PASSWORD = "bench-password-123"
+
+
+def service_user_code(number):
+    return f"BU{number:02d}"
+
+
+def organisations_and_people():
+    """The organisations and two people the benchmarks act as (ORM: a few dozen rows)."""
+    from portal import services
+
+    def org(code, name, kind, **extra):
+        return services.organisation_upsert(code=code, name=name, kind=kind, **extra)
+
+    dcc = org("DCC", "Data Communications Company", OrganisationKind.DCC)
+    org("DSP", "Data Service Provider", OrganisationKind.PROVIDER, provider_code=ProviderCode.DSP)
+    for code, provider, region in (("CSPN", ProviderCode.CSP_NORTH, Region.NORTH),
+                                   ("CSPC", ProviderCode.CSP_CENTRAL, Region.CENTRAL),
+                                   ("CSPS", ProviderCode.CSP_SOUTH, Region.SOUTH)):
+        org(code, f"CSP {region}", OrganisationKind.PROVIDER, provider_code=provider, region=region)
+    users = {}
+    for number in range(1, SERVICE_USERS + 1):
+        users[number] = org(service_user_code(number), f"Bench Energy {number}", OrganisationKind.SERVICE_USER,
+                            duis_roles=["IS", "GS"], user_id=f"90-B3-D5-1F-30-02-00-{number:02X}")
+    operator = services.person_upsert(
+        username="bench-operator", first_name="Bench", last_name="Operator", organisation=dcc,
+        role=PortalRole.DCC_OPERATIONS, initials="BO", email="bench-operator@example.org", password=PASSWORD)
+    supplier = services.person_upsert(
+        username="bench-supplier", first_name="Bench", last_name="Supplier", organisation=users[1],
+        role=PortalRole.SERVICE_USER, initials="BS", email="bench-supplier@example.org", password=PASSWORD)
+    return operator, supplier
+
+
+def _eui_sql(number_sql):
+    hexed = f"upper(lpad(to_hex({number_sql}), 16, '0'))"
+    return " || '-' || ".join(f"substr({hexed}, {i}, 2)" for i in range(1, 17, 2))
+
+
+def devices(count):
+    """``count`` devices in the register: ESME/GSME/CHF/IHD spread over the 40 service users and
+    the three regions, most commissioned. Devices of BU01 with g % 8 = 0 are commissioned ESMEs
+    in the north (the batch benchmark sends to them)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, code FROM portal_organisation WHERE code LIKE 'BU%'")
+        ids = {code: pk for pk, code in cursor.fetchall()}
+        org_array = "(ARRAY[" + ", ".join(str(ids[service_user_code(n)]) for n in range(1, SERVICE_USERS + 1)) + "])"
+        cursor.execute(f"""
+            INSERT INTO inventory_device (device_id, device_type, status, supplier_id, region, mpxn, hub_id, model_id,
+                firmware_version, installed_at, commissioned_at, status_changed_at, created_at)
+            SELECT {_eui_sql(f"{DEVICE_BASE}::bigint + g")},
+                   (ARRAY['ESME', 'GSME', 'CHF', 'IHD'])[1 + g % 4],
+                   CASE WHEN g % 8 = 0 OR g % 20 > 2 THEN 'commissioned'
+                        ELSE (ARRAY['pending', 'installed_not_commissioned', 'decommissioned'])[1 + g % 20] END,
+                   CASE WHEN g % 8 = 0 THEN {org_array}[1] ELSE {org_array}[1 + (g / 8) % {SERVICE_USERS}] END,
+                   CASE WHEN g % 8 = 0 THEN 'north' ELSE (ARRAY['north', 'central', 'south'])[1 + (g / 4) % 3] END,
+                   CASE WHEN g % 4 = 0 THEN lpad((1000000000000 + g)::text, 13, '0')
+                        WHEN g % 4 = 1 THEN lpad((2000000 + g)::text, 10, '0') ELSE '' END,
+                   NULL, NULL, '1.' || (g % 7), now() - interval '400 days', now() - interval '390 days',
+                   now() - interval '390 days', now()
+            FROM generate_series(1, {int(count)}) g
+        """)
+        cursor.execute("ANALYZE inventory_device")
+
+
+def device_eui(g):
+    text = f"{DEVICE_BASE + g:016X}"
+    return "-".join(text[i:i + 2] for i in range(0, 16, 2))
+
+
+def device_mpan(g):
+    """The MPAN of device number g (ESMEs: g % 4 == 0)."""
+    return f"{1000000000000 + g:013d}"
+
+
+# Per measurement type: (share of requests in percent, scale of the DSP/CSP legs). On-demand legs
+# are seconds; scheduled and future-dated legs are minutes to hours (their targets are hours).
+TYPES = [("on_demand", 60, 1), ("future_dated_ack", 5, 600), ("future_dated_response", 5, 100),
+         ("firmware", 2, 2000), ("dcc_only", 8, 1), ("dsp_scheduled", 10, 100), ("meter_scheduled", 10, 100)]
+
+
+def _type_case(position):
+    edges, total = [], 0
+    for name, share, scale in TYPES:
+        total += share
+        edges.append((total, name, scale))
+    kind = "CASE " + " ".join(f"WHEN t < {edge} THEN '{name}'" for edge, name, _ in edges) + " END"
+    scale = "CASE " + " ".join(f"WHEN t < {edge} THEN {s}" for edge, _, s in edges) + " END"
+    return kind if position == 0 else scale
+
+
+def _normal():
+    return "(sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))"
+
+
+def _month_start_sql():
+    return f"'{MONTH:%Y-%m-%d} 00:00 Europe/London'::timestamptz"
+
+
+def write_requests_csv(path, count):
+    """``count`` request facts of the month as the slas_import_facts CSV."""
+    sql = f"""
+    COPY (
+      WITH b AS (
+        SELECT g, g % 100 AS t, 1 + floor({SERVICE_USERS} * power(random(), 1.4))::int AS org,
+               (ARRAY['north', 'central', 'south'])[1 + g % 3] AS region,
+               {_month_start_sql()} + random() * interval '30 days' AS s, random() AS u,
+               {_normal()} AS z1, {_normal()} AS z2, {_normal()} AS z3, {_normal()} AS z4
+        FROM generate_series(1, {int(count)}) g
+      ), k AS (
+        SELECT *, {_type_case(0)} AS mt, {_type_case(1)} AS sc FROM b
+      ), x AS (
+        SELECT *, s + interval '5 milliseconds' AS rec,
+               interval '1 second' * sc * 0.9 * exp(0.55 * z1) AS d_out,
+               interval '1 second' * sc * 1.8 * exp(0.55 * z2) AS d_csp,
+               interval '1 second' * 2.0 * exp(0.5 * z3) AS d_han,
+               interval '1 second' * (CASE WHEN sc = 1 THEN 0.2 ELSE sc END) * exp(0.6 * z4) AS d_in
+        FROM k
+      )
+      SELECT 'BENCH-' || g, '4.1.1', mt, 'BU' || lpad(org::text, 2, '0'), '', region, s, rec,
+             CASE WHEN u < 0.004 OR mt = 'dcc_only' THEN NULL ELSE rec + d_out END,
+             CASE WHEN u < 0.004 OR mt = 'dcc_only' THEN NULL ELSE rec + d_out + d_csp END,
+             CASE WHEN u < 0.010 OR mt = 'dcc_only' THEN NULL ELSE rec + d_out + d_csp + d_han END,
+             CASE WHEN u < 0.010 THEN NULL WHEN mt = 'dcc_only' THEN rec + 1.5 * d_out
+                  ELSE rec + d_out + 2 * d_csp + d_han END,
+             CASE WHEN u < 0.010 THEN NULL WHEN mt = 'dcc_only' THEN rec + 1.5 * d_out + d_in
+                  ELSE rec + d_out + 2 * d_csp + d_han + d_in END,
+             CASE WHEN u < 0.004 THEN 'E4' WHEN u < 0.010 THEN 'E21' ELSE 'I0' END
+      FROM x
+    ) TO STDOUT WITH (FORMAT csv)
+    """
+    _copy_out(path, sql, "request_id,srv,measurement_type,organisation,device_id,region,start_at,received_at,"
+                         "dsp_sent_at,wan_delivered_at,device_responded_at,wan_returned_at,responded_at,outcome")
+
+
+def write_alerts_csv(path, count):
+    sql = f"""
+    COPY (
+      WITH b AS (
+        SELECT g, 1 + floor({SERVICE_USERS} * power(random(), 1.4))::int AS org,
+               (ARRAY['north', 'central', 'south'])[1 + g % 3] AS region,
+               {_month_start_sql()} + random() * interval '30 days' AS s, random() AS u,
+               interval '1 second' * 8 * exp(0.6 * {_normal()}) AS d_csp,
+               interval '1 second' * 0.8 * exp(0.6 * {_normal()}) AS d_dsp
+        FROM generate_series(1, {int(count)}) g
+      )
+      SELECT 'BENCH-A-' || g, '8F35', 'BU' || lpad(org::text, 2, '0'), '', region, s,
+             CASE WHEN u < 0.002 THEN NULL ELSE s + d_csp END,
+             CASE WHEN u < 0.005 THEN NULL ELSE s + d_csp + d_dsp END
+      FROM b
+    ) TO STDOUT WITH (FORMAT csv)
+    """
+    _copy_out(path, sql, "alert_id,alert_code,organisation,device_id,region,raised_at,wan_received_at,delivered_at")
+
+
+def _copy_out(path, sql, header):
+    with connection.cursor() as cursor, open(path, "wb") as handle:
+        cursor.execute("SET TIME ZONE 'UTC'")
+        handle.write(header.encode() + b"\n")
+        with cursor.copy(sql) as copy:
+            for chunk in copy:
+                handle.write(chunk)
+        cursor.execute("RESET TIME ZONE")

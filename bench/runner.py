@@ -1,0 +1,214 @@
+"""python -m bench [--scale tiny|small|full]: a throwaway PostgreSQL 15, data generated with COPY,
+every benchmark against its baseline in this process, results in bench/results/latest.{json,md}.
+
+Django is configured only after the server is up (DATABASE_URL must be known first), so the
+portal's own settings module runs unchanged, with DEBUG off as in production.
+"""
+import argparse
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCALES = {
+    # requests, alerts, devices, batch size, one-task-per-request sample, bulk_create sample, page reps,
+    # report reps, raw-report reps
+    "tiny": dict(requests=5_000, alerts=1_000, devices=2_000, batch=100, baseline_batch=20, sample=1_000,
+                 page_reps=3, report_reps=3, raw_reps=1, batch_timeout=60),
+    "small": dict(requests=1_000_000, alerts=200_000, devices=100_000, batch=10_000, baseline_batch=500,
+                  sample=20_000, page_reps=20, report_reps=7, raw_reps=3, batch_timeout=600),
+    "full": dict(requests=10_000_000, alerts=2_000_000, devices=1_000_000, batch=100_000, baseline_batch=2_000,
+                 sample=50_000, page_reps=30, report_reps=7, raw_reps=1, batch_timeout=900),
+}
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results"),
+                        help="folder for latest.json and latest.md (default bench/results)")
+    parser.add_argument("--only", default="", help="comma-separated subset: ingest,report,pages,batch")
+    return parser.parse_args(argv)
+
+
+def start_server(folder):
+    url = subprocess.run([str(ROOT / "scripts" / "pg.sh"), "start", folder], check=True, capture_output=True,
+                         text=True).stdout.strip().splitlines()[-1]
+    return url
+
+
+def stop_server(folder):
+    subprocess.run([str(ROOT / "scripts" / "pg.sh"), "stop", folder], check=False, capture_output=True)
+
+
+def configure_django(url):
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    # production settings: DEBUG off (no query log, no debug templates), local host names
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)
+    os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    os.environ["API_THROTTLE_USER"] = "100000/min"
+    # the simulator's legs are timestamps, not sleeps; no random failures so every request ends cleanly
+    os.environ["ADAPTER_SIMULATOR"] = '{"send_sleep": 0, "fail_e20": {"north": 0, "central": 0, "south": 0}, ' \
+                                      '"fail_e21": {"north": 0, "central": 0, "south": 0}}'
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import logging
+    import warnings
+
+    logging.getLogger("django-q").setLevel(logging.WARNING)  # one line per enqueued task otherwise
+    warnings.filterwarnings("ignore", message="No directory at")  # static files are not collected here
+
+
+class Cluster:
+    """A real `manage.py qcluster` in its own process group."""
+
+    def __init__(self):
+        self.process = None
+
+    @property
+    def pid(self):
+        return self.process.pid if self.process else None
+
+    def start(self):
+        self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(3)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def main(argv=None):
+    args = parse(argv if argv is not None else sys.argv[1:])
+    scale = SCALES[args.scale]
+    only = {s for s in args.only.split(",") if s} or {"ingest", "report", "pages", "batch"}
+    folder = tempfile.mkdtemp(prefix="portal-bench-pg.")
+    run_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    figures, notes = [], []
+    cluster = Cluster()
+    try:
+        log(f"scale {args.scale}: starting PostgreSQL 15 in {folder}")
+        url = start_server(folder)
+        configure_django(url)
+        figures, notes = run(args, scale, only, folder, cluster)
+    finally:
+        cluster.stop()
+        stop_server(folder)
+    from bench import results
+
+    document = results.write(args.output, run_at=run_at, scale=args.scale, figures=figures, notes=notes)
+    for row in document["results"]:
+        log(f"{row['name']}: {row['value']} {row['unit']} (target {row['target']}, baseline {row['baseline']}, "
+            f"ratio {row['ratio']}) {'met' if row['met'] else 'MISSED'}")
+    log(f"wrote {Path(args.output) / 'latest.json'} and latest.md")
+    return 0
+
+
+def run(args, scale, only, folder, cluster):
+    from django.core.management import call_command
+
+    from bench import cases, datagen
+    from bench.procmem import PeakTracker
+    from bench.results import Figure
+
+    tracker = PeakTracker()
+    postmaster = int((Path(folder) / "data" / "postmaster.pid").read_text().split()[0])
+
+    def sample():
+        tracker.sample_self()
+        tracker.sample_tree("PostgreSQL (largest backend)", postmaster)
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    log(f"migrated in {time.perf_counter() - started:.1f} s")
+    operator, supplier = datagen.organisations_and_people()
+    figures, notes = [], []
+    work = Path(folder) / "files"
+    work.mkdir()
+    requests_csv, alerts_csv = work / "requests.csv", work / "alerts.csv"
+    started = time.perf_counter()
+    datagen.devices(scale["devices"])
+    log(f"{scale['devices']:,} devices in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    datagen.write_requests_csv(requests_csv, scale["requests"])
+    datagen.write_alerts_csv(alerts_csv, scale["alerts"])
+    size = (requests_csv.stat().st_size + alerts_csv.stat().st_size) / 1e6
+    log(f"fact files ({size:,.0f} MB) in {time.perf_counter() - started:.1f} s")
+    notes.append(f"Data: {scale['requests']:,} request facts and {scale['alerts']:,} alert facts in "
+                 f"{datagen.MONTH:%B %Y} ({size:,.0f} MB of CSV generated by PostgreSQL COPY), "
+                 f"{scale['devices']:,} devices (INSERT ... SELECT generate_series), 40 service users.")
+
+    def attempt(label, function):
+        try:
+            result = function()
+            sample()
+            return result
+        except Exception as exc:  # a broken benchmark is reported as not measured, with its reason
+            traceback.print_exc()
+            notes.append(f"{label} not measured: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            return None
+
+    # 2 first: the import is how the month's facts get in.
+    started = time.perf_counter()
+    fig = attempt("fact ingest", lambda: cases.ingest(requests_csv, alerts_csv, scale["requests"], scale["alerts"],
+                                                       scale["sample"]))
+    figures.append(fig or Figure("fact_ingest_rows_per_s", None, "rows/s", 500_000, None, higher=True,
+                                 detail="not measured (see notes)"))
+    log(f"ingest done in {time.perf_counter() - started:.1f} s")
+    report_baseline = None
+    if "report" in only or "pages" in only:
+        found = attempt("monthly report", lambda: cases.report(scale["report_reps"], scale["raw_reps"]))
+        if found:
+            figures += found[0]
+            report_baseline = found[0][0].baseline
+        else:
+            figures.append(Figure("monthly_report_s", None, "s", 0.25, detail="not measured (see notes)"))
+        log("report done")
+    if "pages" in only:
+        found = attempt("device pages", lambda: cases.device_pages(operator, scale["devices"], scale["page_reps"]))
+        figures += found or [Figure("device_list_first_page_p95_s", None, "s", 0.1, detail="not measured")]
+        found = attempt("portal pages", lambda: cases.portal_pages(operator, scale["page_reps"], report_baseline))
+        figures += found or [Figure("dashboard_page_p95_s", None, "s", 0.3, detail="not measured")]
+        log("pages done")
+    if "batch" in only:
+        def batch():
+            cluster.start()
+            try:
+                log("cluster started")
+                return cases.batch(supplier, scale["devices"], scale["batch"], scale["baseline_batch"], cluster,
+                                   tracker, scale["batch_timeout"])
+            finally:
+                sample()
+                cluster.stop()
+        found = attempt("batch", batch)
+        if found:
+            figures += found[0]
+            notes += found[1]
+        else:
+            figures.append(Figure("batch_100k_upload_to_terminal_s", None, "s", 60, detail="not measured (see notes)"))
+        log("batch done, cluster stopped")
+    sample()
+    figures.append(cases.rss_figure(tracker))
+    return figures, notes
