@@ -220,6 +220,11 @@ class ActionSerializer(serializers.ModelSerializer):
         read_only_fields = ["reference", "status", "reopened_count", "created_at", "updated_at"]
         extra_kwargs = {"meeting": {"required": True, "allow_null": False}}
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["due"] = data.get("due") or "tbc"  # DRF skips field serialisation for None
+        return data
+
     def validate(self, attrs):
         if self.instance is not None and ("meeting" in attrs or "agenda_item" in attrs):
             if attrs.get("meeting", self.instance.meeting) != self.instance.meeting or \
