@@ -46,6 +46,9 @@ SCHEDULES += [
     # Webhook attempts whose back-off has run out (the lost-task safety net as well).
     {"name": "portal: webhook retries", "func": "portal.webhooks.deliveries_retry_due",
      "schedule_type": "I", "minutes": 1},
+    # Burn-rate warnings: the short window is an hour, so five minutes is prompt enough.
+    {"name": "portal: burn-rate check", "func": "portal.burnrate.burnrate_check",
+     "schedule_type": "I", "minutes": 5},
 ]
 
 SCHEDULES += [

@@ -50,6 +50,7 @@ urlpatterns = [
     path("webhooks/deliveries/<int:pk>/resend/", ops_views.webhook_delivery_resend, name="webhook_delivery_resend"),
     path("filters/save/", ops_views.saved_filter_save, name="saved_filter_save"),
     path("filters/<int:pk>/delete/", ops_views.saved_filter_delete, name="saved_filter_delete"),
+    path("dashboard/tiles/<slug:tile>/", ops_views.dashboard_tile, name="dashboard_tile"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),

@@ -15,7 +15,9 @@ from portal import services
 
 @login_required
 def home(request):
-    return render(request, "portal/home.html", {})
+    from portal.dashboard import rendered_tiles
+
+    return render(request, "portal/home.html", {"tiles": rendered_tiles(request)})
 
 
 @login_required

@@ -1,0 +1,180 @@
+"""Burn-rate warnings: is a service measure spending its month's error budget too fast?
+
+For a measure with target T% the budget allows a miss rate of (100 - T)/100. The burn rate over
+a window is the window's miss rate divided by that allowance: 1 spends the budget exactly by
+month end, 14.4 spends a 30-day budget in about two days. A rule (BurnRateRule, editable by DCC
+administrators) fires when BOTH a short and a long window burn at or above its threshold: the
+long window proves it is not a blip, the short one that it is still happening (the
+multi-window rule of SLO practice). DCC operations are told once when an episode opens; the
+episode closes when the short window recovers, and a later burst opens a new one.
+
+Reads slas facts (read-only; only portal's dashboard and burn-rate modules may import slas): one
+aggregate query per measurement type over the long window, the short window counted inside it.
+Relief windows are not applied here: a warning is about what users live through now.
+"""
+import datetime as dt
+import logging
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from portal.models import BurnRateEpisode, BurnRateRule, User
+from portal.ops_choices import EpisodeState
+
+log = logging.getLogger(__name__)
+CSP_KIND = "CSP"
+
+
+def slas_available():
+    try:
+        from slas.models import AlertFact, Measure, RequestFact  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def window_counts(measures, now, short, long):
+    """{(measure_pk, region): {"short": (measured, misses), "long": (measured, misses)}}.
+    CSP measures are counted per region (each region is its own CSP); others nationally ("")."""
+    from slas.choices import INTERVAL_COLUMN, MeasurementType
+    from slas.models import AlertFact, RequestFact
+
+    by_type = defaultdict(list)
+    for measure in measures:
+        by_type[measure.measurement_type].append(measure)
+    counts = {}
+    for mtype, group in by_type.items():
+        if mtype == MeasurementType.ALERT:
+            facts, stamp = AlertFact.objects.all(), "raised_at"
+        else:
+            facts, stamp = RequestFact.objects.filter(measurement_type=mtype, measured=True), "start_at"
+        facts = facts.filter(**{f"{stamp}__gte": now - long, f"{stamp}__lt": now})
+        recent = Q(**{f"{stamp}__gte": now - short})
+        annotations = {}
+        for measure in group:
+            column = INTERVAL_COLUMN[measure.interval]
+            started = Q(**{f"{column}__isnull": False})
+            missed = Q(**{column: -1}) | Q(**{f"{column}__gt": measure.target_us})
+            annotations[f"m{measure.pk}_n"] = Count("pk", filter=started)
+            annotations[f"m{measure.pk}_x"] = Count("pk", filter=started & missed)
+            annotations[f"m{measure.pk}_sn"] = Count("pk", filter=started & recent)
+            annotations[f"m{measure.pk}_sx"] = Count("pk", filter=started & missed & recent)
+        for row in facts.values("region").annotate(**annotations).order_by():
+            for measure in group:
+                region = (row["region"] or "") if measure.provider == CSP_KIND else ""
+                entry = counts.setdefault((measure.pk, region), {"short": [0, 0], "long": [0, 0]})
+                entry["long"][0] += row[f"m{measure.pk}_n"]
+                entry["long"][1] += row[f"m{measure.pk}_x"]
+                entry["short"][0] += row[f"m{measure.pk}_sn"]
+                entry["short"][1] += row[f"m{measure.pk}_sx"]
+    return counts
+
+
+def burn(measured, misses, target_pct):
+    """Burn rate of a window: its miss rate over the miss rate the target allows."""
+    allowed = (Decimal(100) - Decimal(target_pct)) / 100
+    if not measured or allowed <= 0:
+        return Decimal(0)
+    return (Decimal(misses) / Decimal(measured) / allowed).quantize(Decimal("0.01"))
+
+
+def failing_requests_url(measure, region):
+    try:
+        url = reverse("adapter:request_list")
+    except NoReverseMatch:
+        return ""
+    query = f"?measurement_type={measure.measurement_type}"
+    if region:
+        query += f"&region={region}"
+    return url + query
+
+
+def dcc_operations():
+    return list(User.objects.filter(is_active=True, role__in=["dcc_operations", "dcc_admin"]))
+
+
+def burnrate_check(now=None):
+    """Scheduled every five minutes: open (and announce) or close episodes. Returns the
+    episodes opened in this run."""
+    if not slas_available():
+        return []
+    from slas.models import Measure
+
+    now = now or timezone.now()
+    opened = []
+    for rule in BurnRateRule.objects.filter(is_active=True):
+        measures = Measure.objects.all()
+        if rule.measure_code:
+            measures = measures.filter(code=rule.measure_code)
+        measures = {m.pk: m for m in measures}
+        short = dt.timedelta(minutes=rule.short_window_minutes)
+        long = dt.timedelta(minutes=rule.long_window_minutes)
+        counts = window_counts(measures.values(), now, short, long)
+        open_episodes = {(e.measure_code, e.region): e for e in rule.episodes.filter(state=EpisodeState.OPEN)}
+        for (measure_pk, region), windows in counts.items():
+            measure = measures[measure_pk]
+            key = (f"{measure.code} {measure.measurement_type}", region)
+            (short_n, short_x), (long_n, long_x) = windows["short"], windows["long"]
+            short_burn = burn(short_n, short_x, measure.target_pct)
+            long_burn = burn(long_n, long_x, measure.target_pct)
+            enough = short_n >= rule.min_requests and long_n >= rule.min_requests
+            firing = enough and short_burn >= rule.threshold and long_burn >= rule.threshold
+            episode = open_episodes.pop(key, None)
+            if firing and episode is None:
+                opened.append(_open(rule, measure, key, region, now, short_burn, long_burn, windows))
+            elif episode is not None and not (enough and short_burn >= rule.threshold):
+                _close(episode, now)
+        # Measures with no traffic at all in the long window have recovered too.
+        for episode in open_episodes.values():
+            _close(episode, now)
+    return opened
+
+
+@transaction.atomic
+def _open(rule, measure, key, region, now, short_burn, long_burn, windows):
+    from portal.events import publish
+
+    episode = BurnRateEpisode(
+        rule=rule, measure_code=key[0], region=region, opened_at=now, short_rate=short_burn, long_rate=long_burn,
+        details={"measure": str(measure), "target_pct": str(measure.target_pct),
+                 "short": {"minutes": rule.short_window_minutes, "measured": windows["short"][0],
+                           "misses": windows["short"][1], "burn_rate": str(short_burn)},
+                 "long": {"minutes": rule.long_window_minutes, "measured": windows["long"][0],
+                          "misses": windows["long"][1], "burn_rate": str(long_burn)},
+                 "threshold": str(rule.threshold)},
+    )
+    episode.full_clean()
+    episode.save()
+    where = f" in the {region} region" if region else ""
+    summary = (f"{measure}{where} is burning its error budget: {short_burn}x over "
+               f"{rule.short_window_minutes} min and {long_burn}x over {rule.long_window_minutes} min")
+    body = (f"Rule {rule.name} (threshold {rule.threshold}x). Target {measure.target_pct}%.\n"
+            f"Last {rule.short_window_minutes} min: {windows['short'][1]} misses of {windows['short'][0]}.\n"
+            f"Last {rule.long_window_minutes} min: {windows['long'][1]} misses of {windows['long'][0]}.")
+    publish("burnrate.warning", obj=episode, recipients=dcc_operations(), summary=summary, body=body,
+            url=failing_requests_url(measure, region),
+            payload={"measure": measure.code, "measurement_type": measure.measurement_type, "region": region,
+                     "short": episode.details["short"], "long": episode.details["long"],
+                     "threshold": str(rule.threshold)})
+    log.warning("burn-rate episode opened: %s", summary)
+    return episode
+
+
+@transaction.atomic
+def _close(episode, now):
+    episode.state = EpisodeState.CLOSED
+    episode.closed_at = now
+    episode.save(update_fields=["state", "closed_at"])
+
+
+def ensure_default_rules():
+    """The two rules of common SLO practice: fast (1 h and 6 h at 14.4x) and slow
+    (6 h and 3 days at 6x)."""
+    BurnRateRule.objects.get_or_create(name="Fast burn", defaults={
+        "short_window_minutes": 60, "long_window_minutes": 360, "threshold": Decimal("14.4")})
+    BurnRateRule.objects.get_or_create(name="Slow burn", defaults={
+        "short_window_minutes": 360, "long_window_minutes": 4320, "threshold": Decimal("6")})

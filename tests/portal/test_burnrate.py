@@ -1,0 +1,86 @@
+"""Burn-rate warnings with a generated bad hour: fires once per episode, closes on recovery."""
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+
+from portal import burnrate
+from portal.models import BurnRateEpisode, BurnRateRule, Notification
+
+pytestmark = [pytest.mark.django_db,
+              pytest.mark.skipif(not burnrate.slas_available(), reason="slas is not built yet")]
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+def traffic(org, *, start, hours, per_hour, bad_per_hour=0, prefix="r"):
+    from slas.models import RequestFact
+
+    facts = []
+    for hour in range(hours):
+        for n in range(per_hour):
+            at = start + dt.timedelta(hours=hour, seconds=n * (3600 // per_hour))
+            bad = n < bad_per_hour
+            value = -1 if bad else 1500
+            facts.append(RequestFact(
+                request_id=f"{prefix}:{hour}:{n}", srv="1.1.1", measurement_type="on_demand", organisation=org,
+                region="north", start_at=at, day=at.date(), measured=True, outcome="E21" if bad else "I0",
+                dsp_outbound_us=value, csp_us=value, dsp_inbound_us=value, dsp_total_us=value,
+                end_to_end_us=value))
+    RequestFact.objects.bulk_create(facts)
+
+
+@pytest.fixture
+def measures(db):
+    from slas.services import ensure_measures
+
+    ensure_measures()
+    burnrate.ensure_default_rules()
+
+
+def test_a_bad_hour_warns_dcc_operations_once_per_episode(orgs, measures, dcc_operator, supplier_a):
+    # Five calm hours, then an hour in which every on-demand request misses.
+    traffic(orgs["SUPA"], start=NOW - dt.timedelta(hours=6), hours=5, per_hour=100)
+    assert burnrate.burnrate_check(now=NOW - dt.timedelta(hours=1)) == []
+    traffic(orgs["SUPA"], start=NOW - dt.timedelta(hours=1), hours=1, per_hour=100, bad_per_hour=100, prefix="bad")
+    opened = burnrate.burnrate_check(now=NOW)
+    assert opened, "the bad hour must open an episode"
+    fast = BurnRateRule.objects.get(name="Fast burn")
+    episode = next(e for e in opened if e.rule == fast and "on_demand" in e.measure_code
+                   and e.details["target_pct"] == "99.00")
+    # 100 of 100 missed in the hour (burn 100x at a 99% target), 100 of 600 over six hours (16.67x).
+    assert episode.short_rate == Decimal("100.00") and episode.long_rate == Decimal("16.67")
+    assert episode.details["short"] == {"minutes": 60, "measured": 100, "misses": 100, "burn_rate": "100.00"}
+    assert episode.details["long"]["measured"] == 600
+    note = Notification.objects.filter(user=dcc_operator, event="burnrate.warning").first()
+    assert note is not None and "60 min" in note.summary and "360 min" in note.summary
+    assert not Notification.objects.filter(user=supplier_a).exists()
+    assert any("burning its error budget" in m.subject for m in mail.outbox)
+    # Still burning five minutes later: no second warning.
+    told = Notification.objects.filter(event="burnrate.warning").count()
+    assert burnrate.burnrate_check(now=NOW + dt.timedelta(minutes=5)) == []
+    assert Notification.objects.filter(event="burnrate.warning").count() == told
+    # Two calm hours later the short window has recovered: the episode closes.
+    traffic(orgs["SUPA"], start=NOW, hours=2, per_hour=100, prefix="calm")
+    burnrate.burnrate_check(now=NOW + dt.timedelta(hours=2))
+    episode.refresh_from_db()
+    assert episode.state == "closed" and episode.closed_at == NOW + dt.timedelta(hours=2)
+    # A new bad hour is a new episode with a new warning.
+    traffic(orgs["SUPA"], start=NOW + dt.timedelta(hours=2), hours=1, per_hour=100, bad_per_hour=100,
+            prefix="bad2")
+    again = burnrate.burnrate_check(now=NOW + dt.timedelta(hours=3))
+    assert any(e.rule == fast for e in again)
+    assert BurnRateEpisode.objects.filter(rule=fast, measure_code=episode.measure_code).count() == 2
+
+
+def test_thresholds_are_editable_and_quiet_traffic_does_not_warn(orgs, measures):
+    traffic(orgs["SUPA"], start=NOW - dt.timedelta(hours=6), hours=6, per_hour=100, bad_per_hour=5)
+    # 5% misses against a 1% allowance is a 5x burn: below both default rules.
+    assert burnrate.burnrate_check(now=NOW) == []
+    BurnRateRule.objects.filter(name="Fast burn").update(threshold=Decimal("4"))
+    assert burnrate.burnrate_check(now=NOW)
+    # Too few requests in a window never warns.
+    BurnRateRule.objects.update(min_requests=10_000)
+    BurnRateEpisode.objects.all().delete()
+    assert burnrate.burnrate_check(now=NOW) == []
