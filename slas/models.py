@@ -148,7 +148,7 @@ class AlertFact(models.Model):
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
     alert_id = models.CharField(max_length=120, unique=True)
-    alert_code = models.CharField(max_length=12, blank=True)
+    alert_code = models.CharField(max_length=16, blank=True)
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
     device_id = models.CharField(max_length=23, blank=True)
     region = models.CharField(max_length=10, blank=True)
