@@ -3,6 +3,7 @@ from importlib import import_module, util
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.test.utils import override_settings
 
 
 class Command(BaseCommand):
@@ -12,10 +13,13 @@ class Command(BaseCommand):
         parser.add_argument("--only", nargs="*", help="only these apps, e.g. --only portal inventory")
 
     def handle(self, *args, only=None, **options):
-        for app in settings.PORTAL_APPS:
-            if only and app not in only:
-                continue
-            if util.find_spec(f"{app}.demo") is None:
-                continue
-            import_module(f"{app}.demo").load(stdout=self.stdout)
+        # Demo history (reopened actions, RAID closures, statements) raises the same events as real
+        # work; its e-mails go to memory so that `make run` prints the URL, not a pile of messages.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for app in settings.PORTAL_APPS:
+                if only and app not in only:
+                    continue
+                if util.find_spec(f"{app}.demo") is None:
+                    continue
+                import_module(f"{app}.demo").load(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("demo data loaded"))
