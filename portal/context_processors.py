@@ -26,6 +26,8 @@ NAVIGATION = [
         ("Consultations", "workshops:consultation_list", "gov"),
     ]),
     ("Admin", [
+        ("Notifications", "notification_list", "all"),
+        ("Webhooks", "webhook_list", "ops"),
         ("Organisations", "organisation_list", "dcc"),
         ("Audit log", "audit_log", "dcc"),
         ("Task queue", "admin:django_q_schedule_changelist", "dcc"),

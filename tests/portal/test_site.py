@@ -66,3 +66,14 @@ def test_api_schema_is_served_to_users(supplier_a, client_for):
     response = client_for(supplier_a).get("/api/schema/")
     assert response.status_code == 200 and b"openapi" in response.content
     assert client_for(supplier_a).get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_edits_burn_rate_thresholds(dcc_admin, client_for):
+    from portal.models import BurnRateRule
+
+    rule = BurnRateRule.objects.create(name="Fast burn test")
+    client = client_for(dcc_admin)
+    assert client.get(f"/admin/portal/burnraterule/{rule.pk}/change/").status_code == 200
+    assert client.get("/admin/portal/webhookdelivery/").status_code == 200
+    assert client.get("/admin/portal/burnrateepisode/").status_code == 200
