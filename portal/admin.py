@@ -57,5 +57,5 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["event", "endpoint", "delivery_status", "attempts", "response_code", "created_at"]
-    list_filter = ["delivery_status", "event"]
+    list_display = ["event", "endpoint", "status", "attempts", "response_code", "created_at"]
+    list_filter = ["status", "event"]
