@@ -228,12 +228,37 @@ class Alcs:
         return {n: self.state(n) for n in SWITCHES}
 
 
-def apply_request(request, *, at=None):
-    """The simulator's device acting on a 7.x / 6.14.1 request; alerts it raises are stored."""
-    from adapter.models import SimulatedDevice
+class Devices:
+    """The simulated devices touched by one chunk of requests: loaded once, saved once, so a
+    batch of switching commands costs a few queries per chunk, not per request."""
 
-    record, _ = SimulatedDevice.objects.get_or_create(device_id=request.device_id)
-    alcs = Alcs(record.state)
+    def __init__(self):
+        self.loaded = {}
+
+    def get(self, device_pk):
+        from adapter.models import SimulatedDevice
+
+        if device_pk not in self.loaded:
+            record, _ = SimulatedDevice.objects.get_or_create(device_id=device_pk)
+            self.loaded[device_pk] = (record, Alcs(record.state))
+        return self.loaded[device_pk][1]
+
+    def flush(self):
+        from adapter.models import SimulatedDevice
+
+        records = []
+        for record, alcs in self.loaded.values():
+            record.state = alcs.data
+            records.append(record)
+        SimulatedDevice.objects.bulk_update(records, ["state"], batch_size=200)
+        self.loaded = {}
+
+
+def apply_request(request, *, at=None, devices=None):
+    """The simulator's device acting on a 7.x / 6.14.1 request; alerts it raises are stored."""
+    own = devices is None
+    devices = devices or Devices()
+    alcs = devices.get(request.device_id)
     params = request.params or {}
     n = params.get("switch")
     code = request.srv.code
@@ -255,8 +280,10 @@ def apply_request(request, *, at=None):
     except AlcsError as exc:
         alcs._event("command_failed", n, alert=True, reason=str(exc))
     _store_alerts(request, alcs.take_alerts())
-    record.state = alcs.data
-    record.save(update_fields=["state", "updated_at"])
+    if len(alcs.data["events"]) > 200:
+        alcs.data["events"] = alcs.data["events"][-200:]  # the device's event log is a ring buffer
+    if own:
+        devices.flush()
     return alcs
 
 

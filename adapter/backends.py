@@ -36,6 +36,9 @@ class Backend:
         (an Outcome) or None while still waiting."""
         return None
 
+    def flush(self):
+        """End of a chunk: write whatever the backend kept in memory."""
+
 
 def _send_log(request, attempt, backend):
     # A witness of every hand-over, for the crash test: one line per (request, attempt) sent.
@@ -47,6 +50,14 @@ def _send_log(request, attempt, backend):
 
 class SimulatorBackend(Backend):
     name = "simulator"
+
+    def __init__(self):
+        from adapter import alcs
+
+        self.devices = alcs.Devices()
+
+    def flush(self):
+        self.devices.flush()
 
     def send(self, request, *, attempt):
         _check_signature(request)
@@ -62,7 +73,7 @@ class SimulatorBackend(Backend):
         if outcome.code == "I0" and request.device_id and request.srv.code.startswith(("7.", "6.14")):
             from adapter import alcs
 
-            alcs.apply_request(request, at=start)
+            alcs.apply_request(request, at=start, devices=self.devices)
         return outcome
 
     def collect(self, request, *, now):

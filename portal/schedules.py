@@ -59,3 +59,9 @@ SCHEDULES += [
     {"name": "slas: monthly freeze", "func": "slas.tasks.monthly_freeze",
      "schedule_type": "D", "next_run": _next_london(6)},
 ]
+
+SCHEDULES += [
+    # adapter: recover attempts of dead workers, send requests that are due (future-dated ones held
+    # by DSP), collect device-held responses, time out overdue requests (E21/E30), finish batches.
+    {"name": "adapter: advance requests", "func": "adapter.tasks.advance", "schedule_type": "I", "minutes": 1},
+]

@@ -1,0 +1,100 @@
+"""manage.py headend_sim --port N: a DUIS head-end on localhost backed by the device simulator.
+
+POST a DUIS Request to /duis: the answer is a DUIS Response (I0 with a body, I99 for a request
+the device holds until its execution time, or an E-code), with the simulated timestamps in
+X-DCC-* headers. Used by the ``duis`` backend's tests as a real server in another process.
+"""
+import datetime as dt
+import random
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from django.core.management.base import BaseCommand
+
+from adapter import duis, simulator
+from adapter.backends import TIME_HEADERS
+
+HOLD_PATTERN = {"11.3", "1.1.1", "1.6", "6.4.1", "6.14.2"}  # device-held future-dated SRVs (DUIS "Device")
+
+
+def handle_duis(body, region, rng):
+    """(HTTP status, headers, DUIS response text) for one request document."""
+    try:
+        parsed = duis.parse(body)
+    except duis.DuisError as exc:
+        return 400, {}, duis.render_response(request_id="00-00-00-00-00-00-00-00:00-00-00-00-00-00-00-00:0",
+                                             response_code="E1", message=str(exc))
+    header = parsed["header"]
+    ids = header["requestId"]
+    request_id = f"{ids['originatorId']}:{ids['targetId']}:{ids['counter']}"
+    code = header.get("serviceReferenceVariant", "")
+    if parsed["kind"] != "request":
+        return 400, {}, duis.render_response(request_id=request_id, response_code="E1", message="not a request")
+    execute_at = parsed.get("executeAt")
+    when = dt.datetime.fromisoformat(execute_at.replace("Z", "+00:00")) if execute_at else None
+    outcome = simulator.simulate(srv_code=code, non_device=header.get("commandVariant") == 8, region=region,
+                                 start=dt.datetime.now(dt.UTC), execute_at=when,
+                                 device_holds=bool(when and code in HOLD_PATTERN), rng=rng)
+    headers = {name: outcome.times[field].isoformat() for name, field in TIME_HEADERS.items()
+               if outcome.times.get(field)}
+    text = duis.render_response(request_id=request_id, response_code=outcome.code, srv_code=code,
+                                body=outcome.body, message=outcome.message)
+    return 200, headers, text
+
+
+class Handler(BaseHTTPRequestHandler):
+    rng = random.Random()
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        if self.path.rstrip("/") != "/duis":
+            self.send_error(404)
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        status, headers, text = handle_duis(body, self.headers.get("X-DCC-Region") or "central", self.rng)
+        data = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802
+        data = b"DUIS head-end simulator: POST DUIS requests to /duis\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format, *args):  # quiet: one line per request is noise in tests
+        pass
+
+
+class Command(BaseCommand):
+    help = "Serve a simulated DUIS head-end on localhost (POST /duis)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--failure-rate", type=float, default=None,
+                            help="E20+E21 probability per request in every region (default: the profile's)")
+        parser.add_argument("--seed", type=int, default=None)
+
+    def handle(self, *args, port, host, failure_rate, seed, **options):
+        if failure_rate is not None:
+            half = failure_rate / 2
+            simulator.configure(fail_e20={r: half for r in ("north", "central", "south")},
+                                fail_e21={r: half for r in ("north", "central", "south")})
+        if seed is not None:
+            Handler.rng = random.Random(seed)
+        server = ThreadingHTTPServer((host, port), Handler)
+        self.stdout.write(f"headend_sim listening on http://{host}:{server.server_address[1]}/duis")
+        self.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
