@@ -53,9 +53,13 @@ def month_bounds(month):
 def parse_month(text):
     """'YYYY-MM' -> the first day of that month, or ValueError."""
     try:
-        return dt.datetime.strptime(text.strip(), "%Y-%m").date()
+        month = dt.datetime.strptime(text.strip(), "%Y-%m").date()
     except (ValueError, AttributeError):
         raise ValueError(f"month must look like 2025-03, not {text!r}") from None
+    # Month arithmetic reaches a year either side; far-off years are typing slips, not months.
+    if not 1970 <= month.year <= 2999:
+        raise ValueError(f"month {text.strip()!r} is out of range (1970-01 to 2999-12)")
+    return month
 
 
 def _utc(moment):

@@ -58,20 +58,6 @@ def test_largest_remainder_adds_up_exactly_and_breaks_ties_by_code():
     assert credits.allocate(12345, {"A": 700, "B": 0, "C": 300}) == {"A": 8642, "B": 0, "C": 3703}
 
 
-@pytest.fixture
-def month_with_misses(orgs, measures, dcc_admin):
-    start = dt.datetime(2025, 10, 15, 9, 0, tzinfo=UTC)
-    # DSP outbound: 97 of 100 within 4 s -> between minimum and target.
-    rows = [request_row(f"r{n}", "SUPA" if n % 2 else "SUPB", start + dt.timedelta(minutes=n),
-                        outbound=9 if n < 3 else 1) for n in range(100)]
-    facts.load_text(requests=requests_csv(rows))
-    data = "month,party,amount\n2025-10,DSP,100000.00\n2025-10,CSP_NORTH,50000\n2025-10,SUPA,2000.00\n" \
-           "2025-10,SUPB,1000.00\n"
-    preview = services.charges_import(data.encode(), filename="charges.csv", commit=True, actor=dcc_admin)
-    assert preview.committed, preview.results
-    return dt.date(2025, 10, 1)
-
-
 def test_charges_import_refuses_a_file_with_a_bad_row(orgs, dcc_admin, tmp_path):
     path = tmp_path / "charges.csv"
     path.write_text("month,party,amount\n2025-10,DSP,10.00\n2025-13,SUPA,5\n2025-10,NOPE,1\n")
