@@ -1,6 +1,7 @@
 """Admin of the slas app: DCC administrators edit measures, provider terms and relief windows here."""
 from django.contrib import admin
 
+from slas import services
 from slas.models import Charge, Measure, ProviderTerms, ReliefEvent
 
 
@@ -9,6 +10,11 @@ class MeasureAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "provider", "measurement_type", "interval", "target_seconds", "target_pct",
                     "minimum_pct", "weight"]
     list_filter = ["provider", "measurement_type"]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, as the pages and the API do: counts within target depend on the
+        # target, so this month's rollups are rebuilt and the change is audited with its actor.
+        services.measure_update(measure=obj, actor=request.user)
 
 
 @admin.register(ProviderTerms)

@@ -1,15 +1,20 @@
 """Pages of the slas app: measures, the monthly report (DCC: national; service users: own
 traffic), statements with downloads, and charges. Views parse, call, render."""
+import uuid
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from portal.scoping import get_scoped_or_404, scope
+from portal.scoping import CHANGE, get_scoped_or_404, scope
 from portal.tabular import export_response
-from slas import charts, documents, metrics, report, selectors
-from slas.models import Measure, Statement
+from slas import charts, documents, forms, metrics, report, selectors, services
+from slas.models import Measure, ReliefEvent, Statement
 
 
 def _require_ops(user):
@@ -28,6 +33,101 @@ def _month(request):
 def measure_list(request):
     measures = scope(request.user, Measure)
     return render(request, "slas/measure_list.html", {"measures": measures})
+
+
+def _require_admin(user):
+    if not user.is_dcc_admin:
+        raise PermissionDenied("Only DCC administrators may do this.")
+
+
+def _form_errors(form, exc):
+    """Put a service's ValidationError on the form, on the field it names where there is one."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def measure_edit(request, pk):
+    """DCC administrators change a measure's targets; the service rebuilds the current month."""
+    measure = get_scoped_or_404(request.user, Measure, CHANGE, pk=pk)
+    _require_admin(request.user)
+    form = forms.MeasureTargetsForm(request.POST or None, instance=measure)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measure_update(measure=Measure.objects.get(pk=measure.pk), actor=request.user,
+                                    **form.cleaned_data)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{measure}: targets saved and this month's figures rebuilt.")
+            return redirect("slas:measure_list")
+    return render(request, "slas/measure_edit.html", {"measure": measure, "form": form})
+
+
+measure_edit.scoped_model = Measure
+
+
+@login_required
+def relief_list(request):
+    """Relief windows; DCC administrators record new ones here (the months touched are rebuilt)."""
+    _require_ops(request.user)
+    form = None
+    if request.user.is_dcc_admin:
+        form = forms.ReliefEventForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                relief = services.relief_record(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, f"Relief window recorded: {relief}.")
+                return redirect("slas:relief_list")
+    elif request.method == "POST":
+        raise PermissionDenied("Only DCC administrators record relief events.")
+    events = scope(request.user, ReliefEvent.objects.select_related("recorded_by"))[:500]
+    return render(request, "slas/relief_list.html", {"events": events, "form": form})
+
+
+CHARGES_IMPORT_DIR = "imports/slas-charges/"
+
+
+@login_required
+def charge_import(request):
+    """Upload -> preview (the importer of slas_import_charges); a clean preview is kept under a
+    random name so "Commit" writes exactly the file that was previewed."""
+    _require_admin(request.user)
+    form = forms.ChargesImportForm(request.POST or None, request.FILES or None)
+    preview, pending = None, ""
+    if request.method == "POST" and request.POST.get("pending"):
+        name, _, filename = request.POST["pending"].partition(":")
+        try:
+            stored = f"{CHARGES_IMPORT_DIR}{uuid.UUID(name).hex}"
+        except ValueError:
+            stored = ""
+        if not stored or not default_storage.exists(stored):
+            messages.error(request, "That preview has expired: upload the file again.")
+            return redirect("slas:charge_import")
+        with default_storage.open(stored, "rb") as handle:
+            data = handle.read()
+        preview = services.charges_import(data, filename=filename, commit=True, actor=request.user)
+        if preview.committed:
+            default_storage.delete(stored)
+            counts = preview.counts()
+            messages.success(request, "Imported: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+            return redirect("slas:charge_list")
+        messages.error(request, "Nothing was written: fix the rows with errors and upload again.")
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        preview = services.charges_import(data, filename=upload.name, commit=False, actor=request.user)
+        if preview.clean:
+            name = uuid.uuid4().hex
+            default_storage.save(f"{CHARGES_IMPORT_DIR}{name}", ContentFile(data))
+            pending = f"{name}:{upload.name}"
+    return render(request, "slas/charge_import.html", {"form": form, "preview": preview, "pending": pending})
 
 
 def _report_context(request):
