@@ -77,6 +77,7 @@ def test_batch_by_api_json_and_cancel(srvs, devices, supplier_a, api_for, django
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # 100,000 rows: ~50 s of CPU, more wall time on a busy machine
 def test_hundred_thousand_rows(srvs, devices, supplier_a, client_for, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
