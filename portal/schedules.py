@@ -54,10 +54,12 @@ SCHEDULES += [
 SCHEDULES += [
     # slas: fold completed adapter requests and new alerts into facts and rollups.
     {"name": "slas: fold facts", "func": "slas.tasks.fold_facts", "schedule_type": "I", "minutes": 1},
-    # slas: daily at 06:00 London; acts only on the first working day of a month (freezes the previous
-    # month, issues and e-mails the statements); idempotent.
+    # slas: cron 06:00 every day in London time (django-q2 evaluates cron with croniter over
+    # localtime(), i.e. TIME_ZONE Europe/London, so it stays 06:00 across clock changes); the task
+    # acts only on the first working day of a month (freezes the previous month, issues and e-mails
+    # the statements) and is idempotent.
     {"name": "slas: monthly freeze", "func": "slas.tasks.monthly_freeze",
-     "schedule_type": "D", "next_run": _next_london(6)},
+     "schedule_type": "C", "cron": "0 6 * * *"},
 ]
 
 SCHEDULES += [
