@@ -34,6 +34,16 @@ def assert_unchanged(objects, before):
         assert model_to_dict(fresh) == before[(type(obj), obj.pk)], f"{obj!r} was changed"
 
 
+def sample(objects):
+    """One object of each model."""
+    seen, picked = set(), []
+    for obj, marker in objects:
+        if type(obj) not in seen:
+            seen.add(type(obj))
+            picked.append((obj, marker))
+    return picked
+
+
 def is_operational(obj):
     try:
         return rule_for(type(obj)).domain == Domain.OPERATIONAL
@@ -48,7 +58,9 @@ def test_sdag_member_sees_nothing_operational(orgs, supplier_a, sdag_member, cli
     web = client_for(sdag_member)
     checked = 0
     for route in iter_routes():
-        for url, obj in urls_for(route, objects):
+        # A route of a known model is filled with every object of that model; others with a few of each kind.
+        mine = [(o, m) for o, m in objects if type(o) is route.model] if route.model else sample(objects)
+        for url, obj in urls_for(route, mine):
             response = web.get(url)
             checked += 1
             assert response.status_code < 500, f"SDAG GET {url} -> {response.status_code}"
