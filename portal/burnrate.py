@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -169,6 +170,48 @@ def _close(episode, now):
     episode.state = EpisodeState.CLOSED
     episode.closed_at = now
     episode.save(update_fields=["state", "closed_at"])
+
+
+def episode_requests_url(episode):
+    """The failing requests behind an episode: its measurement type (and region), received from
+    the start of the short window that opened it."""
+    try:
+        url = reverse("adapter:request_list")
+    except NoReverseMatch:
+        return ""
+    mtype = episode.measure_code.rsplit(" ", 1)[-1]
+    if mtype == "alert":
+        return ""
+    minutes = (episode.details.get("short") or {}).get("minutes") or episode.rule.short_window_minutes
+    params = {"measurement_type": mtype, "received_after": (episode.opened_at - dt.timedelta(minutes=minutes))
+              .isoformat()}
+    if episode.region:
+        params["region"] = episode.region
+    return f"{url}?{urlencode(params)}"
+
+
+RULE_FIELDS = ("name", "measure_code", "short_window_minutes", "long_window_minutes", "threshold", "min_requests",
+               "is_active")
+
+
+def burnrate_rule_save(*, actor, rule=None, **fields):
+    """Create or change a burn-rate rule (DCC administrators; the views check scope)."""
+    from auditlog.context import set_actor
+    from django.core.exceptions import ValidationError
+
+    unknown = set(fields) - set(RULE_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown rule fields: {sorted(unknown)}")
+    rule = rule or BurnRateRule()
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    if rule.short_window_minutes and rule.long_window_minutes and rule.short_window_minutes >= rule.long_window_minutes:
+        # The short window proves the burn is still happening, the long one that it is no blip.
+        raise ValidationError({"short_window_minutes": "The short window must be shorter than the long window."})
+    rule.full_clean()
+    with transaction.atomic(), set_actor(actor):
+        rule.save()
+    return rule
 
 
 def ensure_default_rules():

@@ -67,3 +67,10 @@ def portal(request):
         if links:
             sections.append({"title": title, "links": links})
     return {"navigation": sections}
+
+
+# Burn-rate thresholds: DCC administrators edit them; the episodes they fired are DCC's to read.
+NAVIGATION[-1][1].extend([
+    ("Burn-rate rules", "burnrate_rule_list", "admin"),
+    ("Burn-rate episodes", "burnrate_episode_list", "dcc"),
+])

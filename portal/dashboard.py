@@ -137,6 +137,91 @@ def statement_context(user, now):
             "list_url": _url("slas:statement_list")}
 
 
+# --- governance tiles (workshops) ------------------------------------------------------------
+
+GOVERNANCE_ROWS = 8
+
+
+def _today(now):
+    return now.astimezone(LONDON).date()
+
+
+def overdue_actions_context(user, now):
+    """Live actions past their due date (London day), oldest due first; two queries."""
+    Action = _model("workshops.Action")
+    overdue = scope(user, Action.objects.overdue(_today(now)))
+    latest = list(overdue.select_related("meeting").prefetch_related("owners").order_by("due", "reference")
+                  [:GOVERNANCE_ROWS])
+    return {"count": overdue.count(), "actions": latest, "list_url": _url("workshops:action_list")}
+
+
+def raid_context(user, now):
+    """Open RAID items by topic and kind (one grouped query) and the open-risk heat map, drawn
+    with workshops' own chart so the dashboard and the RAID log show the same picture."""
+    from workshops import charts, selectors
+    from workshops.choices import RAID_OPEN, RaidKind
+
+    RaidItem = _model("workshops.RaidItem")
+    rows = list(scope(user, RaidItem.objects.filter(status__in=RAID_OPEN)).values("topic", "topic__name", "kind")
+                .annotate(n=Count("pk")).order_by("topic__name", "kind"))
+    kinds = list(RaidKind)
+    topics = {}
+    for row in rows:
+        topics.setdefault((row["topic"], row["topic__name"]), {kind.value: 0 for kind in kinds})[row["kind"]] = row["n"]
+    cells = selectors.open_risk_matrix(user)
+    return {"kinds": kinds, "topics": [(pk, name, [counts[k.value] for k in kinds], sum(counts.values()))
+                                       for (pk, name), counts in topics.items()],
+            "total": sum(r["n"] for r in rows), "risks": sum(len(v) for v in cells.values()),
+            "figure": charts.risk_heatmap(cells), "list_url": _url("workshops:raid_list"),
+            "heatmap_url": _url("workshops:raid_heatmap")}
+
+
+def consultations_closing_context(user, now):
+    """Open consultations whose last day falls within the coming seven days (London dates)."""
+    Consultation = _model("workshops.Consultation")
+    today = _today(now)
+    closing = scope(user, Consultation.objects.filter(opens__lte=today, closes__gte=today,
+                                                      closes__lt=today + dt.timedelta(days=7)))
+    return {"consultations": list(closing.annotate(comment_count=Count("comments")).order_by("closes", "title")
+                                  [:GOVERNANCE_ROWS]),
+            "today": today, "list_url": _url("workshops:consultation_list")}
+
+
+def next_meetings_context(user, now):
+    Meeting = _model("workshops.Meeting")
+    upcoming = scope(user, Meeting.objects.filter(date__gte=_today(now))).select_related("series")
+    return {"meetings": list(upcoming.order_by("date", "start")[:5]), "list_url": _url("workshops:meeting_list")}
+
+
+def my_actions_context(user, now):
+    """Live actions the person owns, by name or as one of "ALL" members."""
+    from django.db.models import Q
+
+    Action = _model("workshops.Action")
+    mine = scope(user, Action.objects.live().filter(Q(owners=user) | Q(all_members=True)).distinct())
+    today = _today(now)
+    actions = list(mine.select_related("meeting").order_by("due", "reference")[:GOVERNANCE_ROWS * 2])
+    return {"count": mine.count(), "actions": actions, "today": today,
+            "overdue": sum(1 for a in actions if a.due and a.due < today), "list_url": _url("workshops:action_mine")}
+
+
+def open_consultations_context(user, now):
+    Consultation = _model("workshops.Consultation")
+    today = _today(now)
+    open_now = scope(user, Consultation.objects.filter(opens__lte=today, closes__gte=today))
+    return {"consultations": list(open_now.order_by("closes", "title")[:GOVERNANCE_ROWS]), "today": today,
+            "count": open_now.count(), "list_url": _url("workshops:consultation_list")}
+
+
+def next_meeting_context(user, now):
+    """The next meeting and its agenda (items in order, one query for them)."""
+    Meeting = _model("workshops.Meeting")
+    meeting = (scope(user, Meeting.objects.filter(date__gte=_today(now))).select_related("series")
+               .order_by("date", "start").first())
+    agenda = list(meeting.agenda_items.order_by("position")) if meeting else []
+    return {"meeting": meeting, "agenda": agenda, "list_url": _url("workshops:meeting_list")}
+
+
 # --- the tile table -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -146,6 +231,9 @@ class Tile:
     audience: tuple  # "dcc", "service_user", "sdag_member"
     needs: tuple  # model labels that must exist
     context: object
+    wide: bool = False  # spans the grid: tables and charts that need the room
+    chart: bool = False  # holds a plotly figure: the page loads plotly.js
+    refresh: str = "30s"
 
     def available(self):
         return all(_model(label) is not None for label in self.needs)
@@ -158,12 +246,23 @@ class Tile:
 TILES = [
     Tile("burnrate", "Burn-rate warnings", ("dcc",), ("slas.RequestFact",), burnrate_context),
     Tile("measures", "Service measures this month", ("dcc", "service_user"), ("slas.MonthRollup", "slas.Measure"),
-         measures_context),
+         measures_context, wide=True),
     Tile("requests", "Requests in flight", ("dcc",), ("adapter.ServiceRequest",), requests_context),
     Tile("quarantined", "Quarantined, awaiting a decision", ("dcc", "service_user"), ("adapter.ServiceRequest",),
          quarantined_context),
     Tile("failures", "Failures in the last hour", ("dcc",), ("slas.RequestFact",), failures_context),
     Tile("alerts", "Alerts in the last hour", ("dcc",), ("adapter.Alert",), alerts_context),
+    Tile("overdue_actions", "Overdue actions", ("dcc",), ("workshops.Action",), overdue_actions_context),
+    Tile("consultations_closing", "Consultations closing this week", ("dcc",), ("workshops.Consultation",),
+         consultations_closing_context),
+    Tile("next_meetings", "Next meetings", ("dcc",), ("workshops.Meeting",), next_meetings_context),
+    Tile("raid", "Open RAID items by topic", ("dcc",), ("workshops.RaidItem",), raid_context, wide=True,
+         chart=True, refresh="120s"),
+    Tile("my_actions", "Actions you own", ("sdag_member",), ("workshops.Action",), my_actions_context, wide=True),
+    Tile("open_consultations", "Open consultations", ("sdag_member",), ("workshops.Consultation",),
+         open_consultations_context),
+    Tile("next_meeting", "Next meeting and its agenda", ("sdag_member",), ("workshops.Meeting",),
+         next_meeting_context),
     Tile("my_requests", "Your requests today", ("service_user",), ("slas.RequestFact",), my_requests_context),
     Tile("statement", "Your latest statement", ("service_user",), ("slas.Statement",), statement_context),
 ]

@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from portal import ops_api, ops_views, views
+from portal import burnrate_views, ops_api, ops_views, views
 
 router = DefaultRouter()
 api_extra = []
@@ -51,6 +51,10 @@ urlpatterns = [
     path("filters/save/", ops_views.saved_filter_save, name="saved_filter_save"),
     path("filters/<int:pk>/delete/", ops_views.saved_filter_delete, name="saved_filter_delete"),
     path("dashboard/tiles/<slug:tile>/", ops_views.dashboard_tile, name="dashboard_tile"),
+    path("burn-rate/rules/", burnrate_views.burnrate_rule_list, name="burnrate_rule_list"),
+    path("burn-rate/rules/new/", burnrate_views.burnrate_rule_create, name="burnrate_rule_create"),
+    path("burn-rate/rules/<int:pk>/", burnrate_views.burnrate_rule_edit, name="burnrate_rule_edit"),
+    path("burn-rate/episodes/", burnrate_views.burnrate_episode_list, name="burnrate_episode_list"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),

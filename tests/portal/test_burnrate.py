@@ -84,3 +84,50 @@ def test_thresholds_are_editable_and_quiet_traffic_does_not_warn(orgs, measures)
     BurnRateRule.objects.update(min_requests=10_000)
     BurnRateEpisode.objects.all().delete()
     assert burnrate.burnrate_check(now=NOW) == []
+
+
+# --- pages: rules editable by DCC administrators only; episodes with their failing requests ------
+
+def test_administrators_edit_thresholds_others_only_read(measures, dcc_admin, dcc_operator, supplier_a, client_for):
+    from auditlog.models import LogEntry
+
+    fast = BurnRateRule.objects.get(name="Fast burn")
+    admin = client_for(dcc_admin)
+    listing = admin.get("/burn-rate/rules/").content.decode()
+    assert "Fast burn" in listing and f'href="/burn-rate/rules/{fast.pk}/"' in listing
+    assert 'href="/burn-rate/rules/"' in listing  # the navigation entry, for administrators
+    form = {"name": "Fast burn", "measure_code": "", "short_window_minutes": 30, "long_window_minutes": 300,
+            "threshold": "10.5", "min_requests": 50, "is_active": "on"}
+    response = admin.post(f"/burn-rate/rules/{fast.pk}/", form)
+    assert response.status_code == 302
+    fast.refresh_from_db()
+    assert (fast.threshold, fast.short_window_minutes, fast.min_requests) == (Decimal("10.5"), 30, 50)
+    assert LogEntry.objects.get_for_object(fast).filter(actor=dcc_admin).exists()
+    # A short window at least as long as the long one is refused, naming the field.
+    bad = admin.post(f"/burn-rate/rules/{fast.pk}/", {**form, "short_window_minutes": 400}).content.decode()
+    assert "The short window must be shorter than the long window." in bad
+    assert admin.post("/burn-rate/rules/new/", {**form, "name": "Per measure", "measure_code": "PM1.1"}
+                      ).status_code == 302
+    assert BurnRateRule.objects.filter(name="Per measure", measure_code="PM1.1").exists()
+    # DCC operations read the rules but change nothing; neither do service users.
+    operator = client_for(dcc_operator)
+    assert "Fast burn" in operator.get("/burn-rate/rules/").content.decode()
+    assert 'href="/burn-rate/rules/"' not in operator.get("/").content.decode()
+    assert operator.get(f"/burn-rate/rules/{fast.pk}/").status_code == 404
+    assert operator.post(f"/burn-rate/rules/{fast.pk}/", {**form, "threshold": "1"}).status_code == 404
+    assert operator.post("/burn-rate/rules/new/", {**form, "name": "Sneaky"}).status_code == 403
+    assert client_for(supplier_a).post(f"/burn-rate/rules/{fast.pk}/", {**form, "threshold": "1"}).status_code == 404
+    fast.refresh_from_db()
+    assert fast.threshold == Decimal("10.5") and not BurnRateRule.objects.filter(name="Sneaky").exists()
+
+
+def test_episode_list_links_to_the_failing_requests(orgs, measures, dcc_operator, supplier_a, client_for):
+    traffic(orgs["SUPA"], start=NOW - dt.timedelta(hours=6), hours=5, per_hour=100)
+    traffic(orgs["SUPA"], start=NOW - dt.timedelta(hours=1), hours=1, per_hour=100, bad_per_hour=100, prefix="bad")
+    assert burnrate.burnrate_check(now=NOW)
+    html = client_for(dcc_operator).get("/burn-rate/episodes/?state=open").content.decode()
+    assert "burning" in html and "100 of 100 in 60 min" in html
+    assert "/adapter/requests/?measurement_type=on_demand&amp;received_after=2026-03-10T11%3A00%3A00%2B00%3A00" in html
+    # Operational data with no owner is DCC's alone.
+    theirs = client_for(supplier_a).get("/burn-rate/episodes/").content.decode()
+    assert "100 of 100" not in theirs and "No episode" in theirs

@@ -97,3 +97,105 @@ def test_sdag_member_and_missing_apps_get_no_fake_tiles(sdag_member, client_for,
     # A tile whose app is missing is omitted.
     monkeypatch.setattr(dashboard, "_model", lambda label: None)
     assert dashboard.tiles_for(sdag_member) == []
+
+
+# --- governance tiles ---------------------------------------------------------------------------
+
+needs_workshops = pytest.mark.skipif(dashboard._model("workshops.Action") is None, reason="workshops is not built")
+
+
+def make_governance(orgs, owner, size, tag):
+    """``size`` of each: future meetings with agenda items, overdue actions owned by ``owner``,
+    open RAID items over three topics (risks with likelihood and impact), consultations closing
+    within the week."""
+    from workshops.models import Action, AgendaItem, Consultation, Meeting, MeetingSeries, RaidItem, Topic
+
+    today = dashboard._today(timezone.now())
+    series, _ = MeetingSeries.objects.get_or_create(code="sdag", defaults={"name": "SDAG"})
+    start = Meeting.objects.count()
+    meetings = Meeting.objects.bulk_create([
+        Meeting(series=series, number=start + n + 1, title=f"SDAG {start + n + 1} {tag}",
+                date=today + dt.timedelta(days=1 + n), start=dt.time(10), end=dt.time(12)) for n in range(size)])
+    AgendaItem.objects.bulk_create([AgendaItem(meeting=m, position=p, title=f"Item {p} {tag}")
+                                    for m in meetings for p in (1, 2, 3)])
+    actions = Action.objects.bulk_create([
+        Action(reference=f"{tag}_{n}.01", meeting=meetings[0], title=f"Overdue action {tag} {n}",
+               due=today - dt.timedelta(days=1 + n), status="open") for n in range(size)])
+    for action in actions:
+        action.owners.add(owner)
+    topics = [Topic.objects.get_or_create(name=f"Topic {i}")[0] for i in range(3)]
+    RaidItem.objects.bulk_create([
+        RaidItem(kind=["risk", "issue"][n % 2], topic=topics[n % 3], title=f"RAID {tag} {n}", originator=orgs["DCC"],
+                 status="open", likelihood=1 + n % 5, impact=1 + (n // 5) % 5) for n in range(size)])
+    Consultation.objects.bulk_create([
+        Consultation(title=f"Consultation {tag} {n}", opens=today - dt.timedelta(days=20),
+                     closes=today + dt.timedelta(days=n % 7)) for n in range(size)])
+
+
+def page_queries(client, url="/"):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response.content.decode()
+
+
+def tile_html(html, slug):
+    return html.split(f'id="tile-{slug}"')[1].split("</section>")[0]
+
+
+@needs_workshops
+def test_dcc_governance_tiles_hold_their_query_count(orgs, dcc_operator, sdag_member, client_for):
+    client = client_for(dcc_operator)
+    make_governance(orgs, sdag_member, 3, "SMALL")
+    small, html = page_queries(client)
+    for slug in ("overdue_actions", "raid", "consultations_closing", "next_meetings"):
+        assert f'id="tile-{slug}"' in html
+    assert '<p class="figure">3</p>' in tile_html(html, "overdue_actions")
+    assert "plotly.min.js" in html and 'data-figure="fig-tile-raid"' in html
+    assert 'class="tile tile-wide" id="tile-raid"' in html
+    make_governance(orgs, sdag_member, 60, "LARGE")
+    large, html = page_queries(client)
+    assert large == small, f"{small} queries with little data, {large} with more"
+    assert '<p class="figure">63</p>' in tile_html(html, "overdue_actions")
+    raid = tile_html(html, "raid")
+    assert '<p class="figure">63</p>' in raid and "Topic 0" in raid
+    # Every tile refreshes on its own, in the same number of queries at both sizes.
+    for slug in ("overdue_actions", "raid", "consultations_closing", "next_meetings"):
+        count, partial = page_queries(client, f"/dashboard/tiles/{slug}/")
+        assert partial.startswith("<section") and f'hx-get="/dashboard/tiles/{slug}/"' in partial
+        assert count <= 8, (slug, count)
+    closing = page_queries(client, "/dashboard/tiles/consultations_closing/")[1]
+    # Soonest first, capped: the ones closing today lead.
+    assert closing.count("<li>") == dashboard.GOVERNANCE_ROWS and "(today)" in closing.split("<li>")[1]
+
+
+@needs_workshops
+def test_sdag_member_dashboard_holds_its_query_count(orgs, sdag_member, dcc_operator, client_for):
+    client = client_for(sdag_member)
+    make_governance(orgs, sdag_member, 2, "SMALL")
+    small, html = page_queries(client)
+    for slug in ("my_actions", "open_consultations", "next_meeting"):
+        assert f'id="tile-{slug}"' in html
+    assert 'id="tile-overdue_actions"' not in html and 'id="tile-raid"' not in html
+    assert "SMALL_0.01" in tile_html(html, "my_actions")
+    meeting = tile_html(html, "next_meeting")
+    assert "SDAG 1 SMALL" in meeting and "Item 1 SMALL" in meeting and "Item 3 SMALL" in meeting
+    make_governance(orgs, sdag_member, 50, "LARGE")
+    large, html = page_queries(client)
+    assert large == small, f"{small} queries with little data, {large} with more"
+    assert '<p class="figure">52 <small class="overdue">' in tile_html(html, "my_actions")
+    assert '<p class="figure">52</p>' in tile_html(html, "open_consultations")
+    # Actions owned by someone else are not "yours".
+    other = page_queries(client_for(dcc_operator), "/dashboard/tiles/overdue_actions/")[1]
+    assert '<p class="figure">52</p>' in other
+    assert client_for(dcc_operator).get("/dashboard/tiles/my_actions/").status_code == 404
+
+
+@needs_workshops
+def test_suppliers_get_no_governance_tile(orgs, supplier_a, sdag_member, client_for):
+    make_governance(orgs, sdag_member, 2, "HIDDEN")
+    client = client_for(supplier_a)
+    html = client.get("/").content.decode()
+    assert "HIDDEN" not in html
+    for slug in ("overdue_actions", "raid", "my_actions", "next_meeting"):
+        assert client.get(f"/dashboard/tiles/{slug}/").status_code == 404

@@ -1,0 +1,76 @@
+"""Pages of the burn-rate warnings: the rules (thresholds) DCC administrators edit, and the
+episodes they have fired, each linking to the failing requests."""
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from portal import burnrate
+from portal.models import BurnRateEpisode, BurnRateRule
+from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+
+
+class BurnRateRuleForm(forms.ModelForm):
+    class Meta:
+        model = BurnRateRule
+        fields = burnrate.RULE_FIELDS
+
+
+def _may_change(user):
+    return can_create(user, BurnRateRule)
+
+
+@login_required
+@require_GET
+def burnrate_rule_list(request):
+    rules = scope(request.user, BurnRateRule.objects.all(), VIEW)
+    return render(request, "portal/burnrate_rule_list.html",
+                  {"rules": rules, "may_change": _may_change(request.user)})
+
+
+def _rule_form(request, rule):
+    form = BurnRateRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in burnrate.RULE_FIELDS}
+        try:
+            saved = burnrate.burnrate_rule_save(actor=request.user, rule=rule, **fields)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Burn-rate rule {saved.name} saved.")
+            return redirect("burnrate_rule_list")
+    return render(request, "portal/burnrate_rule_form.html", {"form": form, "rule": rule})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def burnrate_rule_create(request):
+    if not _may_change(request.user):
+        raise PermissionDenied("Only DCC administrators change burn-rate rules.")
+    return _rule_form(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def burnrate_rule_edit(request, pk):
+    # Configuration: everybody may read a rule, only DCC administrators change one.
+    rule = get_scoped_or_404(request.user, BurnRateRule, CHANGE, pk=pk)
+    return _rule_form(request, rule)
+
+
+burnrate_rule_edit.scoped_model = BurnRateRule
+
+
+@login_required
+@require_GET
+def burnrate_episode_list(request):
+    episodes = scope(request.user, BurnRateEpisode.objects.select_related("rule"))
+    state = request.GET.get("state")
+    if state in ("open", "closed"):
+        episodes = episodes.filter(state=state)
+    page = Paginator(episodes, 50).get_page(request.GET.get("page"))
+    rows = [(episode, burnrate.episode_requests_url(episode)) for episode in page]
+    return render(request, "portal/burnrate_episode_list.html", {"page": page, "rows": rows, "state": state})
