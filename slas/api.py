@@ -206,7 +206,7 @@ class StatementViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return StatementDetailSerializer if self.action == "retrieve" else StatementSerializer
 
     @extend_schema(responses=StatementSerializer(many=True))
-    @api_action(detail=True, methods=["get"])
+    @api_action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request, pk=None):
         """Every version of this statement's month for its organisation, oldest first."""
         statement = self.get_object()
