@@ -80,15 +80,29 @@ class Cluster:
 
     def __init__(self):
         self.process = None
+        self.log_path = None
 
     @property
     def pid(self):
         return self.process.pid if self.process else None
 
-    def start(self):
-        self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    def start(self, log_path):
+        self.log_path = log_path
+        with open(log_path, "ab") as handle:
+            self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT,
+                                            stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         time.sleep(3)
+        if self.process.poll() is not None:
+            raise RuntimeError(f"qcluster exited at start ({self.process.returncode}): {self.tail()}")
+
+    def tail(self):
+        try:
+            return Path(self.log_path).read_text(errors="replace")[-800:]
+        except (OSError, TypeError):
+            return ""
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -151,6 +165,8 @@ def run(args, scale, only, folder, cluster):
     started = time.perf_counter()
     datagen.devices(scale["devices"])
     log(f"{scale['devices']:,} devices in {time.perf_counter() - started:.1f} s")
+    if not only & {"ingest", "report", "pages"}:
+        scale = {**scale, "requests": 1000, "alerts": 100}  # batch alone: a token month of facts
     started = time.perf_counter()
     datagen.write_requests_csv(requests_csv, scale["requests"])
     datagen.write_alerts_csv(alerts_csv, scale["alerts"])
@@ -194,7 +210,7 @@ def run(args, scale, only, folder, cluster):
         log("pages done")
     if "batch" in only:
         def batch():
-            cluster.start()
+            cluster.start(work / "qcluster.log")
             try:
                 log("cluster started")
                 return cases.batch(supplier, scale["devices"], scale["batch"], scale["baseline_batch"], cluster,
