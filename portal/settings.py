@@ -62,7 +62,6 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
-    "import_export",
     *PORTAL_APPS,
 ]
 
@@ -223,6 +222,21 @@ else:
 # Which backend carries device commands: the in-process simulator or DUIS over HTTP.
 ADAPTER_BACKEND = env_choice("ADAPTER_BACKEND", "simulator", ["simulator", "duis"])
 ADAPTER_DUIS_URL = env_str("ADAPTER_DUIS_URL", "http://127.0.0.1:8765/duis")
+# An attempt left "sending" longer than this is presumed lost (its worker died) and is sent
+# again as a new attempt number.
+ADAPTER_LEASE_SECONDS = env_int("ADAPTER_LEASE_SECONDS", 120, minimum=1, maximum=86400)
+# Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
+ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
+# Device simulator profile overrides: JSON with the keys of adapter.simulator.DEFAULT_PROFILE.
+ADAPTER_SIMULATOR = env_str("ADAPTER_SIMULATOR", "")
+if ADAPTER_SIMULATOR:
+    import json as _json
+
+    try:
+        if not isinstance(_json.loads(ADAPTER_SIMULATOR), dict):
+            raise ValueError("not a JSON object")
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"ADAPTER_SIMULATOR is not a JSON object of simulator settings: {exc}") from None
 
 # Content-Security-Policy (django-csp): nothing from another host, no inline script.
 CONTENT_SECURITY_POLICY = {
