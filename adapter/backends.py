@@ -7,7 +7,6 @@ one error type. ``get_backend()`` picks the one named by settings.ADAPTER_BACKEN
 """
 import datetime as dt
 import logging
-import os
 import threading
 import time
 
@@ -42,7 +41,7 @@ class Backend:
 
 def _send_log(request, attempt, backend):
     # A witness of every hand-over, for the crash test: one line per (request, attempt) sent.
-    path = os.environ.get("ADAPTER_SEND_LOG")
+    path = settings.ADAPTER_SEND_LOG
     if path:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(f"{request.request_id} {attempt} {backend}\n")

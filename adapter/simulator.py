@@ -3,12 +3,11 @@ per provider (DSP) and per CSP region, so that simulated traffic gives realistic
 
 Each leg's latency is log-normal (median, spread): most requests are quick, a few are slow,
 which is what puts a measure at 99.x% rather than 100%. Every figure can be set with
-``configure(...)`` or the ADAPTER_SIMULATOR environment variable (JSON of the same keys).
+``configure(...)`` or settings.ADAPTER_SIMULATOR (JSON of the same keys, from the environment).
 """
 import datetime as dt
 import json
 import math
-import os
 import random
 from dataclasses import dataclass, field
 
@@ -36,7 +35,9 @@ DEFAULT_PROFILE = {
 
 def _load_profile():
     profile = json.loads(json.dumps(DEFAULT_PROFILE))
-    raw = os.environ.get("ADAPTER_SIMULATOR", "")
+    from django.conf import settings
+
+    raw = getattr(settings, "ADAPTER_SIMULATOR", "")
     if raw:
         try:
             _merge(profile, json.loads(raw))

@@ -10,9 +10,9 @@ MAX_ATTEMPTS), so every request ends in exactly one terminal state and no attemp
 import datetime as dt
 import json
 import logging
-import os
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -39,7 +39,7 @@ TIMEOUTS = {
 
 def lease_seconds():
     # How long an attempt may stay "sending" before its worker is presumed dead.
-    return float(os.environ.get("ADAPTER_LEASE_SECONDS", "120"))
+    return float(settings.ADAPTER_LEASE_SECONDS)
 
 
 def _due(now):
@@ -118,6 +118,13 @@ def _send_chunk(pks, backend):
             attempt.state, attempt.finished_at, attempt.outcome = AttemptState.DONE, now, outcome.code
             finished_attempts.append(attempt)
     with transaction.atomic():
+        # Only attempts still ours are written: one that ``recover`` declared lost (this worker
+        # outlived its lease) has been queued again, and its next attempt's result is the one kept.
+        mine = set(SendAttempt.objects.select_for_update().filter(
+            pk__in=[a.pk for a in attempts.values()], state=AttemptState.SENDING).values_list("request_id", flat=True))
+        updated = [r for r in updated if r.pk in mine]
+        finished_attempts = [a for a in finished_attempts if a.request_id in mine]
+        retry = [pk for pk in retry if pk in mine]
         backend.flush()
         bulk_set(ServiceRequest, updated, UPDATE_FIELDS)
         bulk_set(SendAttempt, finished_attempts, ["state", "finished_at", "outcome"])
@@ -226,24 +233,31 @@ def dispatch(ids=None, batch_id=None, budget=20.0):
 
 def recover(now=None):
     """Attempts left "sending" by a worker that died: mark them lost and queue the request again
-    (a new attempt number) or fail it with E20 after MAX_ATTEMPTS."""
+    (a new attempt number) or fail it with E20 after MAX_ATTEMPTS.
+
+    The attempt rows are locked (SKIP LOCKED: two sweeps never handle the same one) and a request
+    moves only if its current attempt is the one found lost, so a sweep working from an old list
+    cannot pull back a request another worker has meanwhile claimed again."""
     now = now or timezone.now()
-    stale = list(SendAttempt.objects.filter(state=AttemptState.SENDING,
-                                            started_at__lt=now - dt.timedelta(seconds=lease_seconds()))
-                 .values_list("pk", "request_id"))
-    if not stale:
-        return 0
-    attempt_pks = [pk for pk, _ in stale]
-    request_pks = [rid for _, rid in stale]
+    limit = now - dt.timedelta(seconds=lease_seconds())
     with transaction.atomic():
-        SendAttempt.objects.filter(pk__in=attempt_pks, state=AttemptState.SENDING).update(
+        stale = list(SendAttempt.objects.select_for_update(skip_locked=True)
+                     .filter(state=AttemptState.SENDING, started_at__lt=limit)
+                     .order_by("pk").values_list("pk", "request_id", "attempt")[:CHUNK * 4])
+        if not stale:
+            return 0
+        SendAttempt.objects.filter(pk__in=[pk for pk, _, _ in stale]).update(
             state=AttemptState.LOST, finished_at=now)
-        ServiceRequest.objects.filter(pk__in=request_pks, state=RequestState.SENT, attempts__lt=MAX_ATTEMPTS).update(
-            state=RequestState.QUEUED)
-        ServiceRequest.objects.filter(pk__in=request_pks, state=RequestState.SENT).filter(
-            attempts__gte=MAX_ATTEMPTS, outcome__in=["", "I99"], dsp_sent_at__isnull=True).update(
-            state=RequestState.FAILED, outcome="E20", completed_at=now,
-            message="The worker sending it stopped on every attempt.")
+        by_number = {}
+        for _pk, request_id, number in stale:
+            by_number.setdefault(number, []).append(request_id)
+        for number, request_pks in by_number.items():
+            current = ServiceRequest.objects.filter(pk__in=request_pks, state=RequestState.SENT, attempts=number)
+            if number < MAX_ATTEMPTS:
+                current.update(state=RequestState.QUEUED)
+            else:
+                current.update(state=RequestState.FAILED, outcome="E20", completed_at=now,
+                               message="The worker sending it stopped on every attempt.")
     return len(stale)
 
 

@@ -137,12 +137,15 @@ def main():
             [str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{port}",
              "-w", str(workers), "--threads", "4", "--timeout", "60"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        for _ in range(300):
+        ready_by = time.monotonic() + 120
+        while True:
             try:
-                requests.get(base + "/accounts/login/", timeout=5)
+                requests.get(base + "/accounts/login/", timeout=30)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+            except requests.RequestException:
+                if time.monotonic() > ready_by or server.poll() is not None:
+                    raise SystemExit(f"load: the server did not start (see {work / 'gunicorn.log'})") from None
+                time.sleep(0.5)
         people = [login(base, "ops"), login(base, "supa")]
         plans = [targets(base, session, token) for session, token in people]
         print(f"load: {options.clients} clients for {options.seconds:g} s against {base} "

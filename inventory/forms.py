@@ -1,8 +1,19 @@
 """Forms of the inventory pages: they parse input; services decide."""
 from django import forms
 
-from inventory.choices import ItemKind, ItemStatus, RelationshipKind, SMIStatus, SwitchState
-from inventory.models import ConfigurationItem
+from inventory.choices import (
+    DeviceType,
+    ItemKind,
+    ItemStatus,
+    RelationshipKind,
+    RequirementCategory,
+    RequirementStatus,
+    SMIStatus,
+    SwitchState,
+)
+from inventory.models import ConfigurationItem, DeviceModel
+from portal.choices import OrganisationKind, Region
+from portal.models import Organisation
 
 
 class StatusForm(forms.Form):
@@ -33,15 +44,114 @@ class ImportForm(forms.Form):
                                      "firmware_version, status, supplier, mpxn, region, hub_id")
 
 
-class ItemForm(forms.Form):
-    key = forms.SlugField(max_length=64)
+class ServiceErrorsMixin:
+    """Puts a service's ValidationError on the form: each message beside the field it names
+    (``field_map`` renames service fields to form fields), the rest above the form."""
+
+    field_map = {}
+
+    def add_service_errors(self, exc):
+        if not hasattr(exc, "message_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for field, messages in exc.message_dict.items():
+            field = self.field_map.get(field, field)
+            if field in self.fields:
+                self.add_error(field, messages)
+            else:
+                self.add_error(None, [f"{field.replace('_', ' ')}: {m}" for m in messages])
+
+
+class ItemForm(ServiceErrorsMixin, forms.Form):
+    key = forms.SlugField(max_length=64, help_text="Short stable key, e.g. dsp, csp-north, ichi")
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=ItemKind.choices)
+    owner = forms.ModelChoiceField(queryset=Organisation.objects.order_by("name"), required=False,
+                                   to_field_name="code")
     version = forms.CharField(max_length=40, required=False)
-    status = forms.ChoiceField(choices=ItemStatus.choices)
-    description = forms.CharField(widget=forms.Textarea, required=False)
+    status = forms.ChoiceField(choices=ItemStatus.choices, initial=ItemStatus.LIVE)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    documents = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                help_text="Roadmap documents describing it, one per line")
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            # The key is cited by pages and links; it is shown, not changed.
+            self.fields["key"].disabled = True
+
+    def clean_documents(self):
+        lines = (line.strip() for line in self.cleaned_data["documents"].splitlines())
+        return list(dict.fromkeys(line for line in lines if line))
 
 
-class RelationshipForm(forms.Form):
+class RelationshipForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(choices=RelationshipKind.choices)
-    target = forms.ModelChoiceField(queryset=ConfigurationItem.objects.all(), to_field_name="key")
+    target = forms.ModelChoiceField(queryset=ConfigurationItem.objects.all(), to_field_name="key",
+                                    error_messages={"invalid_choice": "Choose an item of the catalogue."})
+    note = forms.CharField(max_length=200, required=False)
+
+
+class RequirementForm(ServiceErrorsMixin, forms.Form):
+    reference = forms.CharField(max_length=40, help_text="e.g. ICHI-GEN-01")
+    category = forms.ChoiceField(choices=RequirementCategory.choices)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(choices=RequirementStatus.choices, initial=RequirementStatus.DRAFT)
+    document = forms.CharField(max_length=200, required=False, help_text="The document that states it")
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["reference"].disabled = True
+
+
+class ItemLinksForm(forms.Form):
+    items = forms.ModelMultipleChoiceField(queryset=ConfigurationItem.objects.order_by("name"), required=False,
+                                           widget=forms.CheckboxSelectMultiple, to_field_name="key",
+                                           label="Configuration items it relies on")
+
+
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class DeviceForm(ServiceErrorsMixin, forms.Form):
+    """One device. The id may be typed in any EUI-64 form; the services normalise and check it,
+    the supply point (MPAN check digit, MPRN), the model's type and the hub rules."""
+
+    field_map = {"hub": "hub_id", "supplier_id": "supplier"}
+
+    device_id = forms.CharField(max_length=40, label="Device id",
+                                help_text="EUI-64 in any form: 00-DB-12-34-56-78-90-A0, 00db1234567890a0, 00:DB:…")
+    device_type = forms.ChoiceField(choices=DeviceType.choices)
+    supplier = forms.ModelChoiceField(
+        queryset=Organisation.objects.filter(kind=OrganisationKind.SERVICE_USER).order_by("name"),
+        to_field_name="code", help_text="The supplier responsible for the device")
+    region = forms.ChoiceField(choices=Region.choices)
+    status = forms.ChoiceField(choices=SMIStatus.choices, initial=SMIStatus.PENDING,
+                               help_text="The status it is registered in; later changes go through the status form")
+    mpxn = forms.CharField(max_length=20, required=False, label="MPxN",
+                           help_text="MPAN core (ESME, check digit checked) or MPRN (GSME)")
+    hub_id = forms.CharField(max_length=40, required=False, label="Hub device id",
+                             help_text="The communications hub (or meter, for a HAN device) it is joined to")
+    model = forms.ModelChoiceField(queryset=DeviceModel.objects.all(), required=False)
+    firmware_version = forms.CharField(max_length=40, required=False)
+    installed_at = forms.DateTimeField(required=False, widget=_DATETIME)
+    commissioned_at = forms.DateTimeField(required=False, widget=_DATETIME)
+
+    EDITABLE = ("region", "mpxn", "hub_id", "model", "firmware_version", "installed_at", "commissioned_at")
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            # Id, type and supplier name the device; its status moves only through transitions.
+            for name in ("device_id", "device_type", "supplier", "status"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = ""
+
+    def clean(self):
+        data = super().clean()
+        model, firmware = data.get("model"), data.get("firmware_version")
+        if model and firmware and model.firmware_versions and firmware not in model.firmware_versions:
+            self.add_error("firmware_version", f"{firmware!r} is not an approved firmware of {model.model_id} "
+                                               f"(approved: {', '.join(model.firmware_versions)})")
+        return data

@@ -1,7 +1,7 @@
 """Writes of the inventory app. Every write checks the record (full_clean), runs in one
 transaction and is attributed to its actor in the audit trail."""
 from auditlog.context import set_actor
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,7 +42,10 @@ def hub_from_id(value, *, actor=None, field="hub_id"):
     """The hub named by ``value`` in any EUI-64 form, or a ValidationError naming the field."""
     if not value:
         return None
-    canonical = normalise_eui64(value, field=field)
+    try:
+        canonical = normalise_eui64(value, field=field)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
     queryset = Device.objects.filter(device_id=canonical)
     if actor is not None:
         queryset = scope(actor, queryset, VIEW)
@@ -74,7 +77,7 @@ def device_create(*, device_id, device_type, supplier, region, status=SMIStatus.
     return device
 
 
-_EDITABLE = ("mpxn", "model", "firmware_version", "region", "installed_at", "commissioned_at")
+_EDITABLE = ("mpxn", "model", "firmware_version", "region", "installed_at", "commissioned_at", "hub")
 
 
 @transaction.atomic
@@ -89,6 +92,8 @@ def device_update(*, device, actor, **changes):
         for name, value in changes.items():
             if value is None and name in ("mpxn", "firmware_version"):
                 value = ""
+            if name == "hub":
+                value = _visible_hub(value, actor)
             setattr(device, name, value)
         device.full_clean()
         device.save()
@@ -241,8 +246,16 @@ def device_model_withdraw(*, device_model, reason, actor):
     return affected
 
 
+def _require_dcc(actor, what):
+    # Which network items a model or device relies on is DCC's catalogue: suppliers read it only.
+    if actor is not None and not getattr(actor, "is_dcc", False):
+        raise PermissionDenied(f"Only DCC operations may {what}.")
+
+
 @transaction.atomic
 def device_model_link_items(*, device_model, items, actor):
+    """Set the configuration items a device model relies on (recorded in its audit trail)."""
+    _require_dcc(actor, "link device models to configuration items")
     with set_actor(actor):
         device_model.items.set(items)
     return device_model
@@ -250,6 +263,8 @@ def device_model_link_items(*, device_model, items, actor):
 
 @transaction.atomic
 def device_link_items(*, device, items, actor):
+    """Set the configuration items a device relies on (recorded in its audit trail)."""
+    _require_dcc(actor, "link devices to configuration items")
     with set_actor(actor):
         device.items.set(items)
     return device
@@ -270,6 +285,41 @@ def item_upsert(*, key, name, kind, owner=None, version="", status="live", descr
         item.status = status
         item.description = description
         item.documents = list(documents)
+        item.full_clean()
+        item.save()
+    return item
+
+
+_ITEM_FIELDS = ("name", "kind", "owner", "version", "status", "description", "documents")
+
+
+@transaction.atomic
+def item_create(*, key, name, kind, owner=None, version="", status="live", description="", documents=(), actor):
+    """Add a configuration item; a key already in the catalogue is refused (naming the key)."""
+    if ConfigurationItem.objects.filter(key=key).exists():
+        raise ValidationError({"key": f"An item with key {key!r} already exists."})
+    with set_actor(actor):
+        item = ConfigurationItem(key=key, name=name, kind=kind, owner=owner, version=version or "", status=status,
+                                 description=description or "", documents=list(documents))
+        item.full_clean()
+        item.save()
+    return item
+
+
+@transaction.atomic
+def item_update(*, item, actor, **changes):
+    """Change an item's descriptive fields. Its key stays: pages, links and documents cite it."""
+    unknown = set(changes) - set(_ITEM_FIELDS)
+    if unknown:
+        raise ValueError(f"item_update cannot change {', '.join(sorted(unknown))}")
+    with set_actor(actor):
+        item = ConfigurationItem.objects.select_for_update().get(pk=item.pk)
+        for name, value in changes.items():
+            if name == "documents":
+                value = list(value or ())
+            elif value is None and name != "owner":
+                value = ""
+            setattr(item, name, value)
         item.full_clean()
         item.save()
     return item
@@ -299,6 +349,30 @@ def relationship_create(*, source, kind, target, note="", actor=None):
 def relationship_delete(*, relationship, actor):
     with set_actor(actor):
         relationship.delete()
+
+
+@transaction.atomic
+def requirement_create(*, item, reference, category, text, status="draft", document="", actor):
+    """Add a requirement to an item; a reference the item already has is refused."""
+    if Requirement.objects.filter(item=item, reference=reference).exists():
+        raise ValidationError({"reference": f"{item} already has a requirement {reference}."})
+    return requirement_upsert(item=item, reference=reference, category=category, text=text, status=status,
+                              document=document, actor=actor)
+
+
+@transaction.atomic
+def requirement_update(*, requirement, actor, **changes):
+    """Change a requirement's category, text, status or stating document (its reference stays)."""
+    unknown = set(changes) - {"category", "text", "status", "document"}
+    if unknown:
+        raise ValueError(f"requirement_update cannot change {', '.join(sorted(unknown))}")
+    with set_actor(actor):
+        requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
+        for name, value in changes.items():
+            setattr(requirement, name, value if value is not None else "")
+        requirement.full_clean()
+        requirement.save()
+    return requirement
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,8 +16,19 @@ from django.views.decorators.http import require_POST
 from inventory import importers, selectors, services
 from inventory.choices import BADGES, SMIStatus, allowed_transitions
 from inventory.filtersets import DeviceFilterSet, DeviceModelFilterSet, ItemFilterSet
-from inventory.forms import HubForm, ImportForm, RelationshipForm, StatusForm, SwitchForm, WithdrawForm
-from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship
+from inventory.forms import (
+    DeviceForm,
+    HubForm,
+    ImportForm,
+    ItemForm,
+    ItemLinksForm,
+    RelationshipForm,
+    RequirementForm,
+    StatusForm,
+    SwitchForm,
+    WithdrawForm,
+)
+from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
 from portal.ids import normalise_eui64
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
 from portal.tabular import export_response
@@ -129,6 +141,7 @@ def device_detail(request, device_id):
         "siblings": siblings, "switches": list(device.switches.all()),
         "history": list(device.status_history.select_related("actor")[:50]),
         "items": list(device.items.all()), "badges": BADGES, "can_change": can_change,
+        "can_edit": can_change and request.user.is_dcc,
         "status_form": StatusForm(), "hub_form": HubForm(initial={"hub_id": hub.device_id if hub else ""}),
         "switch_form": SwitchForm(), "allowed": [SMIStatus(s) for s in allowed_transitions(device.status)],
     })
@@ -270,7 +283,7 @@ def model_detail(request, pk):
     can_change = scope(request.user, DeviceModel.objects.filter(pk=pk), CHANGE).exists()
     return render(request, "inventory/model_detail.html", {
         "model": device_model, "devices": rows, "next_after": next_after, "badges": BADGES,
-        "can_change": can_change, "withdraw_form": WithdrawForm(),
+        "can_change": can_change, "withdraw_form": WithdrawForm(), "can_link": can_change and request.user.is_dcc,
     })
 
 
@@ -310,7 +323,8 @@ def ci_list(request):
         return export_response("configuration-items", ["key", "name", "kind", "owner", "version", "status"], rows,
                                export)
     return render(request, "inventory/ci_list.html", {"filter": filterset, "items": list(queryset),
-                                                      "badges": BADGES})
+                                                      "badges": BADGES,
+                                                      "can_create": can_create(request.user, ConfigurationItem)})
 
 
 @login_required
@@ -318,18 +332,87 @@ def ci_detail(request, key):
     item = get_scoped_or_404(request.user, ConfigurationItem.objects.select_related("owner"), key=key)
     results = selectors.impact_of(item)
     figure = selectors.impact_figure(item, results).to_json() if results else None
-    can_change = scope(request.user, ConfigurationItem.objects.filter(pk=item.pk), CHANGE).exists()
     return render(request, "inventory/ci_detail.html", {
-        "item": item, "impact": results, "figure": figure, "badges": BADGES, "can_change": can_change,
-        "outgoing": list(item.outgoing.select_related("target")),
-        "incoming": list(item.incoming.select_related("source")),
-        "requirements": list(item.requirements.all()),
+        "item": item, "impact": results, "figure": figure, "badges": BADGES,
         "device_models": list(item.device_models.all()),
-        "relationship_form": RelationshipForm(),
+        **_relationships_context(request, item), **_requirements_context(request, item),
     })
 
 
 ci_detail.scoped_model = ConfigurationItem
+
+
+def _can_change_item(user, item):
+    return scope(user, ConfigurationItem.objects.filter(pk=item.pk), CHANGE).exists()
+
+
+def _is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+def ci_create(request):
+    if not can_create(request.user, ConfigurationItem):
+        raise PermissionDenied("Only DCC operations add configuration items.")
+    form = ItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.item_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"{item.name} added to the catalogue.")
+            return redirect("inventory:ci_detail", key=item.key)
+    return render(request, "inventory/item_form.html", {"form": form, "item": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def ci_edit(request, key):
+    item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
+    initial = {"key": item.key, "name": item.name, "kind": item.kind, "owner": item.owner, "version": item.version,
+               "status": item.status, "description": item.description, "documents": "\n".join(item.documents)}
+    form = ItemForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "key"}
+        try:
+            services.item_update(item=item, actor=request.user, **changes)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"{changes['name']} saved.")
+            return redirect("inventory:ci_detail", key=item.key)
+    return render(request, "inventory/item_form.html", {"form": form, "item": item},
+                  status=400 if form.errors else 200)
+
+
+ci_edit.scoped_model = ConfigurationItem
+
+
+def _relationships_context(request, item, form=None):
+    return {"item": item, "can_change": _can_change_item(request.user, item),
+            "outgoing": list(item.outgoing.select_related("target")),
+            "incoming": list(item.incoming.select_related("source")),
+            "relationship_form": form or RelationshipForm()}
+
+
+def _requirements_context(request, item, form=None):
+    return {"item": item, "can_change": _can_change_item(request.user, item), "badges": BADGES,
+            "requirements": list(item.requirements.all()), "requirement_form": form or RequirementForm()}
+
+
+def _after_item_change(request, item, partial, context):
+    """htmx swaps the section in place; a plain form post goes back to the item's page (errors
+    as messages there, since the form's own page is the item page)."""
+    if _is_htmx(request):
+        form = context.get("relationship_form") or context.get("requirement_form")
+        return render(request, partial, context, status=422 if form.errors else 200)
+    form = context.get("relationship_form") if "relationship_form" in context else context.get("requirement_form")
+    if form.errors:
+        for field, errors in form.errors.items():
+            label = "" if field == "__all__" else (form.fields[field].label or field.replace("_", " ").capitalize())
+            messages.error(request, (f"{label}: " if label else "") + " ".join(errors))
+    return redirect("inventory:ci_detail", key=item.key)
 
 
 @login_required
@@ -337,17 +420,17 @@ ci_detail.scoped_model = ConfigurationItem
 def ci_relationship_add(request, key):
     item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
     form = RelationshipForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose a kind of link and an existing item.")
-    else:
+    if form.is_valid():
         try:
-            services.relationship_create(source=item, kind=form.cleaned_data["kind"],
-                                         target=form.cleaned_data["target"], actor=request.user)
+            services.relationship_create(source=item, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            form.add_service_errors(exc)
         else:
-            messages.success(request, "Relationship added.")
-    return redirect("inventory:ci_detail", key=item.key)
+            form = None
+            if not _is_htmx(request):
+                messages.success(request, "Relationship added.")
+    return _after_item_change(request, item, "inventory/partials/ci_relationships.html",
+                              _relationships_context(request, item, form))
 
 
 ci_relationship_add.scoped_model = ConfigurationItem
@@ -357,9 +440,140 @@ ci_relationship_add.scoped_model = ConfigurationItem
 @require_POST
 def relationship_delete(request, pk):
     relationship = get_scoped_or_404(request.user, ItemRelationship.objects.select_related("source"), CHANGE, pk=pk)
+    item = relationship.source
     services.relationship_delete(relationship=relationship, actor=request.user)
-    messages.success(request, "Relationship removed.")
-    return redirect("inventory:ci_detail", key=relationship.source.key)
+    if not _is_htmx(request):
+        messages.success(request, "Relationship removed.")
+    return _after_item_change(request, item, "inventory/partials/ci_relationships.html",
+                              _relationships_context(request, item))
 
 
 relationship_delete.scoped_model = ItemRelationship
+
+
+@login_required
+@require_POST
+def ci_requirement_add(request, key):
+    item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
+    form = RequirementForm(request.POST)
+    if form.is_valid():
+        try:
+            services.requirement_create(item=item, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            form = None
+            if not _is_htmx(request):
+                messages.success(request, "Requirement added.")
+    return _after_item_change(request, item, "inventory/partials/ci_requirements.html",
+                              _requirements_context(request, item, form))
+
+
+ci_requirement_add.scoped_model = ConfigurationItem
+
+
+@login_required
+def requirement_edit(request, pk):
+    requirement = get_scoped_or_404(request.user, Requirement.objects.select_related("item"), CHANGE, pk=pk)
+    initial = {f: getattr(requirement, f) for f in ("reference", "category", "text", "status", "document")}
+    form = RequirementForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "reference"}
+        try:
+            services.requirement_update(requirement=requirement, actor=request.user, **changes)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Requirement {requirement.reference} saved.")
+            return redirect("inventory:ci_detail", key=requirement.item.key)
+    return render(request, "inventory/requirement_form.html", {"form": form, "requirement": requirement},
+                  status=400 if form.errors else 200)
+
+
+requirement_edit.scoped_model = Requirement
+
+
+def _links_page(request, owner, back, link):
+    form = ItemLinksForm(request.POST or None, initial={"items": list(owner.items.all())})
+    if request.method == "POST" and form.is_valid():
+        link(form.cleaned_data["items"])
+        messages.success(request, "Configuration items saved.")
+        return redirect(back)
+    return render(request, "inventory/item_links_form.html", {"form": form, "owner": owner, "back": back})
+
+
+@login_required
+def model_items(request, pk):
+    device_model = get_scoped_or_404(request.user, DeviceModel.objects.all(), CHANGE, pk=pk)
+    if not request.user.is_dcc:
+        raise PermissionDenied("Only DCC operations link device models to configuration items.")
+    return _links_page(request, device_model, reverse("inventory:model_detail", args=[pk]), lambda items: (
+        services.device_model_link_items(device_model=device_model, items=items, actor=request.user)))
+
+
+model_items.scoped_model = DeviceModel
+
+
+@login_required
+def device_items(request, device_id):
+    device = _device_by_param(request, device_id, CHANGE)
+    if not request.user.is_dcc:
+        raise PermissionDenied("Only DCC operations link devices to configuration items.")
+    return _links_page(request, device, reverse("inventory:device_detail", args=[device.device_id]), lambda items: (
+        services.device_link_items(device=device, items=items, actor=request.user)))
+
+
+device_items.scoped_model = Device
+
+
+# --- Device create and edit (one device at a time; the importer does many) ---------------------
+
+def _require_dcc(request):
+    if not request.user.is_dcc:
+        raise PermissionDenied("Only DCC operations register or edit devices here; suppliers use the import.")
+
+
+@login_required
+def device_create(request):
+    _require_dcc(request)
+    form = DeviceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            with transaction.atomic():
+                hub = services.hub_from_id(data.pop("hub_id"), actor=request.user)
+                device = services.device_create(actor=request.user, hub=hub, **data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"{device.device_type} {device.device_id} registered.")
+            return redirect("inventory:device_detail", device_id=device.device_id)
+    return render(request, "inventory/device_form.html", {"form": form, "device": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def device_edit(request, device_id):
+    device = _device_by_param(request, device_id, CHANGE)
+    _require_dcc(request)
+    initial = {name: getattr(device, name) for name in ("device_id", "device_type", "supplier", "region", "status",
+                                                        "mpxn", "model", "firmware_version", "installed_at",
+                                                        "commissioned_at")}
+    initial["hub_id"] = device.hub.device_id if device.hub else ""
+    form = DeviceForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in DeviceForm.EDITABLE}
+        try:
+            with transaction.atomic():
+                changes["hub"] = services.hub_from_id(changes.pop("hub_id"), actor=request.user)
+                services.device_update(device=device, actor=request.user, **changes)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"{device.device_id} saved.")
+            return redirect("inventory:device_detail", device_id=device.device_id)
+    return render(request, "inventory/device_form.html", {"form": form, "device": device},
+                  status=400 if form.errors else 200)
+
+
+device_edit.scoped_model = Device

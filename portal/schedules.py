@@ -67,3 +67,15 @@ SCHEDULES += [
     # by DSP), collect device-held responses, time out overdue requests (E21/E30), finish batches.
     {"name": "adapter: advance requests", "func": "adapter.tasks.advance", "schedule_type": "I", "minutes": 1},
 ]
+
+SCHEDULES += [
+    # workshops: consultations whose opening or closing day has come (London dates), announced once
+    # each (consultation.opened / .closed; the state is recorded on the consultation). 01:00 London,
+    # not midnight: a daily ("D") schedule advances by 24 h in UTC, so across a clock change it
+    # drifts by an hour and must still land after midnight.
+    {"name": "workshops: consultation opened/closed events", "func": "workshops.tasks.consultation_events",
+     "schedule_type": "D", "next_run": _next_london(1)},
+    # workshops: action.overdue once per action and due date, to owners, watchers and webhooks.
+    {"name": "workshops: overdue action events", "func": "workshops.tasks.actions_overdue_announce",
+     "schedule_type": "D", "next_run": _next_london(1)},
+]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.core.exceptions import FieldError, ValidationError
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 
 from portal.ids import normalise_eui64
@@ -68,10 +68,13 @@ def _text(queryset, query, fields):
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
+        # Filter with ``vector @@ query`` over the very expression of the GIN indexes the
+        # workshops migrations create (0003_search_indexes), so PostgreSQL answers from the
+        # index; a filter on the rank could never use it. Rank only the rows that matched.
         vector = SearchVector(*fields, config="english")
         search_query = SearchQuery(query, search_type="websearch", config="english")
-        return (queryset.annotate(_rank=SearchRank(vector, search_query))
-                .filter(_rank__gt=0).order_by("-_rank"))
+        return (queryset.annotate(_vector=vector).filter(_vector=search_query)
+                .annotate(_rank=SearchRank(F("_vector"), search_query)).order_by("-_rank"))
     condition = Q()
     for name in fields:
         condition |= Q(**{f"{name}__icontains": query})

@@ -174,6 +174,9 @@ class Action(models.Model):
     due = models.DateField(null=True, blank=True, help_text="Empty means tbc")
     status = models.CharField(max_length=24, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     reopened_count = models.PositiveIntegerField(default=0)
+    overdue_announced_for = models.DateField(
+        null=True, blank=True, editable=False,
+        help_text="The due date whose passing was announced (action.overdue): each due date is announced once")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -403,6 +406,9 @@ class Consultation(models.Model):
     opens = models.DateField(default=timezone.localdate)
     closes = models.DateField(default=_four_weeks_on)
     summary = models.TextField(blank=True)
+    announced = models.CharField(
+        max_length=8, blank=True, default="", editable=False,
+        help_text="What was last announced: '' nothing, 'opened' (consultation.opened) or 'closed'")
 
     class Meta:
         ordering = ["-opens"]

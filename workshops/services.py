@@ -358,7 +358,74 @@ def version_set_state(*, document_version, state, actor):
 
 @transaction.atomic
 def consultation_save(*, consultation=None, actor=None, **fields):
-    return _save(consultation or Consultation(), actor=actor, fields=fields)
+    created = consultation is None
+    consultation = _save(consultation or Consultation(), actor=actor, fields=fields)
+    if created and consultation.closes < today_london():
+        # Recording one that already closed (history) is not news: nothing to announce.
+        Consultation.objects.filter(pk=consultation.pk).update(announced="closed")
+        consultation.announced = "closed"
+    else:
+        # Created already open, or dates moved so that it opens or closes now: say so at once.
+        consultation_announce(consultation=consultation)
+    return consultation
+
+
+def _consultation_state(consultation, today):
+    if consultation.closes < today:
+        return "closed"
+    return "opened" if consultation.opens <= today else ""
+
+
+@transaction.atomic
+def consultation_announce(*, consultation, today=None):
+    """Publish consultation.opened or consultation.closed (DCC's own event: organisation None)
+    when the consultation's state on ``today`` (London) differs from what was last announced.
+    Idempotent: the row is locked and the announced state recorded in the same transaction, so
+    a second run, or two workers at once, announce nothing more. Returns the event or None."""
+    today = today or today_london()
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    state = _consultation_state(consultation, today)
+    if state == consultation.announced:
+        return None
+    Consultation.objects.filter(pk=consultation.pk).update(announced=state)
+    if not state:
+        # Its dates moved into the future: it will be announced again when it opens.
+        return None
+    event = f"consultation.{state}"
+    if state == "opened":
+        summary = f"Consultation opened: {consultation.title} (comments until {consultation.closes:%d %b %Y})"
+    else:
+        summary = f"Consultation closed: {consultation.title} (closed on {consultation.closes:%d %b %Y})"
+    publish(event, obj=consultation, organisation=None, summary=summary, url=consultation.get_absolute_url(),
+            payload={"title": consultation.title, "opens": consultation.opens.isoformat(),
+                     "closes": consultation.closes.isoformat(), "comments": consultation.comments.count()})
+    return event
+
+
+@transaction.atomic
+def action_overdue_announce(*, action, today=None):
+    """Publish action.overdue once for an action's due date (to its owners, its watchers and
+    webhooks). A new due date that passes is announced again. Returns True when announced."""
+    today = today or today_london()
+    action = Action.objects.select_for_update().get(pk=action.pk)
+    if not (action.status in ACTION_LIVE and action.due and action.due < today) \
+            or action.overdue_announced_for == action.due:
+        return False
+    Action.objects.filter(pk=action.pk).update(overdue_announced_for=action.due)
+    recipients = list(action.owners.filter(is_active=True))
+    if action.all_members:
+        from portal.models import User
+
+        recipients += list(User.objects.filter(is_active=True, role="sdag_member"))
+    days = (today - action.due).days
+    ago = f"{days} day{'s' if days != 1 else ''} ago"
+    publish("action.overdue", obj=action, organisation=None, recipients=recipients,
+            summary=f"Action {action.reference} is overdue: due {action.due:%d %b %Y} ({ago})",
+            body=f"{action.reference} {action.title}\nStatus: {action.get_status_display()}",
+            url=action.get_absolute_url(),
+            payload={"reference": action.reference, "title": action.title, "due": action.due.isoformat(),
+                     "status": action.status, "owners": [u.username for u in action.owners.all()]})
+    return True
 
 
 def can_comment(user, consultation, today=None):

@@ -1,9 +1,11 @@
 """Background work of the governance registers (django-q2; schedules in portal/schedules.py)."""
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.events import publish
-from workshops import selectors
+from workshops import selectors, services
+from workshops.models import Action, Consultation
 
 
 def action_digest_send(today=None):
@@ -25,3 +27,29 @@ def action_digest_send(today=None):
                 body="\n".join(lines), url=reverse("workshops:action_mine"))
         sent += 1
     return sent
+
+
+def consultation_events(today=None):
+    """Daily, just after midnight London: announce consultations that opened or closed since the
+    last run (consultation.opened / consultation.closed). The announced state is recorded on each
+    consultation, so running twice announces nothing twice. Returns the events published."""
+    today = today or timezone.localdate()
+    due = Consultation.objects.filter(
+        Q(opens__lte=today, closes__gte=today) & ~Q(announced="opened")
+        | Q(closes__lt=today) & ~Q(announced="closed")
+        | Q(opens__gt=today) & ~Q(announced=""))
+    events = []
+    for consultation in due.order_by("pk"):
+        event = services.consultation_announce(consultation=consultation, today=today)
+        if event:
+            events.append((event, consultation.pk))
+    return events
+
+
+def actions_overdue_announce(today=None):
+    """Daily: announce each open or ongoing action whose due date has passed, once per due date
+    (action.overdue). Returns how many were announced."""
+    today = today or timezone.localdate()
+    candidates = (Action.objects.overdue(today)
+                  .filter(Q(overdue_announced_for__isnull=True) | ~Q(overdue_announced_for=F("due"))))
+    return sum(services.action_overdue_announce(action=action, today=today) for action in candidates.order_by("pk"))

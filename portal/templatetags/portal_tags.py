@@ -22,5 +22,22 @@ def audit_trail(context, obj, limit=50):
 
 
 @register.filter
+def change_rows(changes):
+    """(field, before, after) rows of an audit entry's changes. ``changes.items`` in a template
+    would look up a field called "items" (an m2m field of that name broke the trail), and m2m
+    changes are stored as {"type": "m2m", "operation", "objects"}, not [before, after]."""
+    rows = []
+    for field, values in (changes or {}).items():
+        if isinstance(values, dict) and values.get("type") == "m2m":
+            objects = ", ".join(str(o) for o in values.get("objects", []))
+            removed = values.get("operation") == "delete"
+            rows.append((field, objects if removed else "", "" if removed else objects))
+        else:
+            values = list(values) + ["", ""] if isinstance(values, (list, tuple)) else [values, ""]
+            rows.append((field, values[0], values[1]))
+    return rows
+
+
+@register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None

@@ -134,3 +134,23 @@ def test_configuration_items_by_key_and_name(orgs, supplier_a):
     ConfigurationItem.objects.create(key="csp-north", name="CSP North communications service", kind="service")
     assert kinds(supplier_a, "csp-north")["ci"] == ["CSP North communications service"]
     assert kinds(supplier_a, "communications")["ci"] == ["CSP North communications service"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="full-text GIN indexes exist on PostgreSQL only")
+def test_free_text_search_uses_the_gin_indexes_on_postgresql(db):
+    """The search's ``vector @@ query`` matches the expression of workshops' GIN indexes, so the
+    planner can answer from them (sequential scans are switched off to show it can, not whether
+    it would on a handful of rows)."""
+    from portal import search as search_module
+    from workshops.models import Action, Consultation, Document, Meeting, RaidItem
+
+    cases = [(Action, ["reference", "title", "text"], "workshops_action_fts"),
+             (RaidItem, ["title", "description"], "workshops_raiditem_fts"),
+             (Document, ["name", "reference", "content"], "workshops_document_fts"),
+             (Consultation, ["title", "summary"], "workshops_consultation_fts"),
+             (Meeting, ["title", "venue", "minutes"], "workshops_meeting_fts")]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for model, fields, index in cases:
+        plan = search_module._text(model.objects.all(), "firmware upgrade", fields).explain()
+        assert index in plan, plan
