@@ -75,8 +75,12 @@ def targets(base, session, token):
     pages = [p for p in pages if not p.startswith(("/admin/", "/api/"))] or ["/"]
     schema = requests.get(base + "/api/schema/?format=json", headers={"Authorization": f"Token {token}"},
                           timeout=60).json()
+    def needs_arguments(operation):  # e.g. a report that must be told its month
+        return any(p.get("required") for p in operation.get("parameters", []))
+
     lists = sorted(path for path, item in schema["paths"].items()
-                   if "get" in item and "{" not in path and not path.startswith(("/api/schema", "/api/auth")))
+                   if "get" in item and "{" not in path and not needs_arguments(item["get"])
+                   and not path.startswith(("/api/schema", "/api/auth")))
     return [("page", p) for p in pages] + [("api", p) for p in lists]
 
 
