@@ -2,6 +2,7 @@
 import io
 
 from django.core.management import call_command
+from django.db.models import F
 
 from inventory import demo
 from inventory.choices import DeviceType
@@ -38,6 +39,12 @@ def test_generate_command_adds_devices(db):
     assert Device.objects.count() >= 600
     assert "devices written" in out.getvalue()
     assert Device.objects.values("device_id").distinct().count() == Device.objects.count()
+    # Each device's first history row records the status and time it was generated with.
+    assert DeviceStatusChange.objects.count() == Device.objects.count()
+    assert not DeviceStatusChange.objects.exclude(to_status=F("device__status")).exists()
+    assert not DeviceStatusChange.objects.exclude(changed_at=F("device__status_changed_at")).exists()
+    for device in Device.objects.select_related("hub", "model").order_by("?")[:200]:
+        device.full_clean()
     # ids were reserved from the sequence: an ordinary insert afterwards does not collide
     from inventory import services
     from portal.models import Organisation
