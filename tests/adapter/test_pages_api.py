@@ -99,11 +99,19 @@ def test_thresholds_page_and_api(srvs, supplier_a, api_for, client_for):
     assert len(api_for(supplier_a).get("/api/adapter/thresholds/").json()["results"]) == 2
 
 
-def test_device_fragment_is_scoped(srvs, devices, supplier_a, supplier_b, client_for):
-    services.request_submit(user=supplier_a, srv="7.4", device_id=devices["a_esme"].device_id, params={})
-    url = reverse("adapter:device_requests", args=[devices["a_esme"].device_id])
+def test_device_fragment_is_scoped(srvs, devices, supplier_a, supplier_b, dcc_operator, client_for):
+    device = devices["a_esme"]
+    services.request_submit(user=supplier_a, srv="7.4", device_id=device.device_id, params={})
+    url = reverse("adapter:device_requests", args=[device.device_id])
+    # the inventory device page loads the fragment with htmx
+    page = client_for(supplier_a).get(reverse("inventory:device_detail", args=[device.device_id])).content.decode()
+    assert f'hx-get="{url}"' in page
     assert "7.4 Read Supply Status" in client_for(supplier_a).get(url).content.decode()
+    assert "7.4 Read Supply Status" in client_for(dcc_operator).get(url).content.decode()
     assert client_for(supplier_b).get(url).status_code == 404
+    other = reverse("adapter:device_requests", args=[devices["b_esme"].device_id])
+    assert client_for(supplier_a).get(other).status_code == 404
+    assert client_for(supplier_a).get("/adapter/devices/not-an-id/requests/").status_code == 404
 
 
 def test_quarantined_request_released_by_operator_page(srvs, devices, supplier_a, dcc_operator, client_for,
