@@ -354,6 +354,7 @@ def load(stdout=None):
 
     _agenda(m6, people, raid_items, documents, ppmid, actor)
     _actions(m5, actor)
+    _this_month(sdag, people, ppmid_doc, actor)
     if stdout:
         stdout.write("workshops: SDAG #6 agenda, 15 actions, 7 RAID items, 27 documents, PPMID consultation "
                      "(193 comments), May workshops and SDAG #7")
@@ -394,3 +395,32 @@ def _actions(meeting5, actor):
         services.action_set_status(action=billing, status=ActionStatus.OPEN, actor=actor, date=D(2013, 4, 23),
                                    note="DECC to respond to the information provided by AC")
     # Actions SDAG_5.xx were linked to meeting #5 by the import, which moved its counter past them.
+
+
+def _this_month(sdag, people, ppmid_doc, actor):
+    """The seed is a 2013 pack: so that the dashboards have something current to show, the demo adds
+    the board's next meeting four weeks from today, an open consultation that closes within the week
+    and an action that fell overdue yesterday. Idempotent by title."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    upcoming = Meeting.objects.filter(series=sdag, title="SDAG meeting (demo: next board)").first()
+    if upcoming is None:
+        number = (Meeting.objects.filter(series=sdag).order_by("-number").values_list("number", flat=True).first()
+                  or 0) + 1
+        upcoming = services.meeting_save(series=sdag, number=number, title="SDAG meeting (demo: next board)",
+                                         kind=MeetingKind.BOARD, date=today + dt.timedelta(days=28), start=T(10),
+                                         end=T(15), venue="BIS Conference Centre", actor=actor)
+    if not upcoming.actions.exists():
+        services.action_raise(meeting=upcoming, title="Circulate the PPMID comment dispositions", actor=actor,
+                              text="Demo: fell overdue yesterday.", owners=[people["peter.morgan"]],
+                              due=today - dt.timedelta(days=1))
+    if not Consultation.objects.filter(title="Re-issued PPMID specification v1.0 (demo: open now)").exists():
+        version = DocumentVersion.objects.filter(document=ppmid_doc, version="1.0").first() or services.version_save(
+            document=ppmid_doc, version="1.0", planned_issue=today - dt.timedelta(days=20),
+            actual_issue=today - dt.timedelta(days=18), state=DistributionState.ISSUED_FOR_COMMENT, actor=actor)
+        services.consultation_save(version=version, title="Re-issued PPMID specification v1.0 (demo: open now)",
+                                   opens=today - dt.timedelta(days=18), closes=today + dt.timedelta(days=5),
+                                   summary="Demo: the re-issued PPMID specification, open for comment this week.",
+                                   actor=actor)
+

@@ -26,7 +26,9 @@ def test_demo_loads_the_seed_pack_idempotently(client_for):
     six = Meeting.objects.get(series__code="sdag", number=6)
     assert [i.title for i in six.agenda_items.all()][:3] == [
         "Actions from previous meeting", "Consolidated Issues Log - update", "PPMID summary of findings"]
-    assert Action.objects.count() == 15
+    # 15 actions from the seed, plus the one the demo adds so the dashboards show a current overdue action.
+    assert Action.objects.exclude(meeting__title__contains="(demo").count() == 15
+    assert Action.objects.filter(meeting__title__contains="(demo").count() == 1
     assert Action.objects.get(reference="SDAG_4.07").status == ActionStatus.CLOSED_TO_BE_AGREED
     assert Action.objects.get(reference="SDAG_4.07").due is None
     billing = Action.objects.get(reference="SDAG_2.11")
