@@ -196,6 +196,31 @@ class DuisBackend(Backend):
             return self._outcome(status, answer_headers, text)
         raise BackendError(f"head-end unreachable after {self.retries} tries: {last}")
 
+    def collect(self, request, *, now):
+        """Ask the head-end for the response of a request the device held (Device pattern);
+        None while it has not executed yet or the head-end cannot be reached (asked again later)."""
+        from urllib.parse import quote
+
+        import requests as http
+
+        if request.execute_at is None or request.execute_at > now or not self.breaker.allow():
+            return None
+        url = f"{self.url.rstrip('/')}/responses/{quote(request.request_id)}"
+        try:
+            answer = http.get(url, params={"at": now.isoformat()}, timeout=self.timeout)
+        except http.RequestException as exc:
+            self.breaker.record(False)
+            log.warning("collecting %s failed: %s", request.request_id, exc)
+            return None
+        self.breaker.record(answer.status_code < 500)
+        if answer.status_code != 200:
+            return None
+        try:
+            return self._outcome(answer.status_code, dict(answer.headers), answer.text)
+        except BackendError as exc:
+            log.warning("collecting %s: %s", request.request_id, exc)
+            return None
+
     def _outcome(self, status, headers, text):
         try:
             parsed = duis.parse(text)

@@ -134,9 +134,23 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
                                        params={"firmware_version": "0A0B0C0D"}, execute_at=later)
     held.refresh_from_db()
     assert held.state == RequestState.SENT and held.outcome == "I99" and held.completed_at is None
-    assert tasks.time_out(now=later + timezone.timedelta(hours=25)) == 1
+    # the response is collected from the head-end once the execution time has passed
+    assert tasks.collect(now=later - timezone.timedelta(minutes=1)) == 0
+    assert tasks.collect(now=later + timezone.timedelta(minutes=1)) == 1
     held.refresh_from_db()
-    assert held.state == RequestState.TIMED_OUT and held.outcome == "E30" and held.completed_at is not None
+    assert held.state == RequestState.RESPONDED and held.outcome == "I0" and held.completed_at is not None
+    assert held.device_responded_at >= later and held.responded_at > held.device_responded_at
+    # one the head-end never answers for ends as E30 after its time limit
+    with django_capture_on_commit_callbacks(execute=True):
+        lost = services.request_submit(user=supplier_a, srv="11.3", device_id=devices["a_esme"].device_id,
+                                       params={"firmware_version": "0A0B0C0E"}, execute_at=later)
+    from adapter.models import ServiceRequest
+
+    ServiceRequest.objects.filter(pk=lost.pk).update(request_id=lost.request_id + "0")  # head-end knows it not
+    assert tasks.collect(now=later + timezone.timedelta(minutes=1)) == 0
+    assert tasks.time_out(now=later + timezone.timedelta(hours=25)) == 1
+    lost.refresh_from_db()
+    assert lost.state == RequestState.TIMED_OUT and lost.outcome == "E30" and lost.completed_at is not None
 
 
 @pytest.mark.django_db

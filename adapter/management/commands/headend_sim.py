@@ -14,6 +14,9 @@ from adapter import duis, simulator
 from adapter.backends import TIME_HEADERS
 
 HOLD_PATTERN = {"11.3", "1.1.1", "1.6", "6.4.1", "6.14.2"}  # device-held future-dated SRVs (DUIS "Device")
+# Requests the devices hold until their execution time: request id -> (srv, region, times, execute_at).
+# GET /duis/responses/<request id>?at=ISO answers the device's response once ``at`` reaches it.
+HELD = {}
 
 
 def handle_duis(body, region, rng):
@@ -34,11 +37,32 @@ def handle_duis(body, region, rng):
     outcome = simulator.simulate(srv_code=code, non_device=header.get("commandVariant") == 8, region=region,
                                  start=dt.datetime.now(dt.UTC), execute_at=when,
                                  device_holds=bool(when and code in HOLD_PATTERN), rng=rng)
+    if outcome.code == "I99":
+        HELD[request_id] = (code, region, outcome.times, when)
+    return 200, *_answer(request_id, code, outcome)
+
+
+def _answer(request_id, code, outcome):
     headers = {name: outcome.times[field].isoformat() for name, field in TIME_HEADERS.items()
                if outcome.times.get(field)}
     text = duis.render_response(request_id=request_id, response_code=outcome.code, srv_code=code,
                                 body=outcome.body, message=outcome.message)
-    return 200, headers, text
+    return headers, text
+
+
+def collect_response(request_id, at, rng):
+    """(HTTP status, headers, text) for a held request: 404 unknown, 204 not executed yet at ``at``,
+    200 with the device's I0 response (given once: the request is then forgotten)."""
+    held = HELD.get(request_id)
+    if held is None:
+        return 404, {}, ""
+    code, region, times, when = held
+    if when > at:
+        return 204, {}, ""
+    del HELD[request_id]
+    outcome = simulator.respond(srv_code=code, region=region, times=times,
+                                at=max(when, times.get("wan_delivered_at") or when), rng=rng)
+    return 200, *_answer(request_id, code, outcome)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -61,6 +85,22 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):  # noqa: N802
+        from urllib.parse import parse_qs, unquote, urlsplit
+
+        url = urlsplit(self.path)
+        if url.path.startswith("/duis/responses/"):
+            at_text = parse_qs(url.query).get("at", [""])[0]
+            at = dt.datetime.fromisoformat(at_text) if at_text else dt.datetime.now(dt.UTC)
+            status, headers, text = collect_response(unquote(url.path[len("/duis/responses/"):]), at, self.rng)
+            data = text.encode("utf-8")
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         data = b"DUIS head-end simulator: POST DUIS requests to /duis\n"
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
