@@ -13,7 +13,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from portal.choices import Region
 from portal.models import Organisation
@@ -164,7 +164,9 @@ def _load_python(sources, codes):
 
 
 def _us(a, b):
-    return f"(extract(epoch from ({b} - {a})) * 1000000)::bigint"
+    # date_part on an interval is float8 arithmetic, twice as fast as extract (numeric since PG 14);
+    # rounding recovers the exact microseconds for any interval shorter than a century.
+    return f"round(date_part('epoch', {b} - {a}) * 1000000)::bigint"
 
 
 def _interval_sql(start, end, minus="0"):
@@ -183,10 +185,93 @@ def _load_postgres_one(cursor, kind, label, handle):
     with cursor.copy(f"COPY {stage} ({', '.join(header)}) FROM STDIN WITH (FORMAT csv)") as copy:
         while chunk := handle.read(1 << 20):
             copy.write(chunk)
+    staged = cursor.rowcount
     key = "request_id" if kind == "requests" else "alert_id"
     table = RequestFact._meta.db_table if kind == "requests" else AlertFact._meta.db_table
     times = REQUEST_TIMES if kind == "requests" else ALERT_TIMES
     first = "start_at" if kind == "requests" else "raised_at"
+    cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+    before = cursor.fetchone()[0]
+    # Fast path: one INSERT ... SELECT that parses the times (timestamptz input), resolves the
+    # organisation by a join and drops rows failing the cheap checks. The unique index refuses
+    # duplicates and reloads, a cast refuses a malformed time; when anything is refused or dropped
+    # the savepoint is rolled back and the diagnostic checks below name every bad line.
+    try:
+        with transaction.atomic():
+            cursor.execute(_insert_sql(kind, stage, table, times, key, first))
+            if cursor.rowcount != staged:
+                raise _Refused
+            count = cursor.rowcount
+    except (DataError, IntegrityError, _Refused):
+        return _diagnose(cursor, kind, label, stage, table, key, first, times), 0
+    rollups.aggregate_sql(alerts=kind == "alerts", where="f.id > %s", where_params=[before])
+    return [], count
+
+
+class _Refused(Exception):
+    """The fast path dropped a row: let the diagnostic checks say which and why."""
+
+
+def _offset_ok(column):
+    # The cast checks the format; this only insists on an explicit offset (timestamptz input would
+    # otherwise read a bare local time in the session's zone). String functions, not a regex.
+    return (f"({column} IS NULL OR ({column} LIKE '____-__-__%%' AND (strpos(substr({column}, 11), '+') > 0 "
+            f"OR strpos(substr({column}, 11), '-') > 0 OR right({column}, 1) IN ('Z', 'z'))))")
+
+
+def _insert_sql(kind, stage, table, times, key, first):
+    valid = [f"coalesce(s.{key}, '') <> ''", f"coalesce(s.{first}, '') <> ''",
+             "coalesce(s.region, '') IN ('', %s)" % ", ".join(f"'{r}'" for r in REGIONS),
+             *(_offset_ok(f"s.{c}") for c in times)]
+    if kind == "requests":
+        valid += ["s.measurement_type IN (%s)" % ", ".join(f"'{t}'" for t in REQUEST_TYPES),
+                  "length(coalesce(s.outcome, '')) <= 8"]
+    where = " AND ".join(valid)
+    # OFFSET 0 below keeps the typed subquery from being flattened: otherwise every reference to a
+    # time in the interval expressions parses its text again (~30 parses a row instead of 7).
+    typed = ", ".join(f"s.{c}::timestamptz AS {c}" for c in times)
+    source = (f"(SELECT s.{key}, s.{'srv' if kind == 'requests' else 'alert_code'}, "
+              + ("s.measurement_type, s.outcome, " if kind == "requests" else "")
+              + f"s.device_id, s.region, o.id AS org_id, {typed} FROM {stage} s "
+              f"JOIN portal_organisation o ON o.code = s.organisation WHERE {where} OFFSET 0) x0")
+    if kind == "requests":
+        return f"INSERT INTO {table} ({REQUEST_TARGET}) SELECT {_request_values()} FROM {source}"
+    return f"INSERT INTO {table} ({ALERT_TARGET}) SELECT {_alert_values()} FROM {source}"
+
+
+REQUEST_TARGET = ("request_id, srv, measurement_type, organisation_id, device_id, region, "
+                  + ", ".join(REQUEST_TIMES) + ", outcome, measured, day, "
+                  "dsp_outbound_us, csp_us, dsp_inbound_us, dsp_total_us, end_to_end_us")
+ALERT_TARGET = ("alert_id, alert_code, organisation_id, device_id, region, " + ", ".join(ALERT_TIMES)
+                + ", day, csp_us, dsp_us, end_to_end_us")
+
+
+def _request_values(measured="TRUE"):
+    """The SELECT list computing a request fact (slas.metrics' arithmetic in SQL) from columns
+    request_id, srv, measurement_type, org_id, device_id, region, outcome and the typed times."""
+    han = (f"CASE WHEN wan_delivered_at IS NOT NULL AND device_responded_at IS NOT NULL "
+           f"THEN {_us('wan_delivered_at', 'device_responded_at')} ELSE 0 END")
+    clock = "CASE WHEN received_at IS NULL THEN NULL ELSE greatest(received_at, start_at) END"
+    return f"""request_id, coalesce(srv, ''), measurement_type, org_id, coalesce(device_id, ''),
+        coalesce(region, ''), {", ".join(REQUEST_TIMES)}, coalesce(outcome, ''),
+        {measured} AND NOT (coalesce(outcome, '') <> '' AND outcome NOT LIKE 'I%%' AND dsp_sent_at IS NULL
+                            AND measurement_type <> 'dcc_only'),
+        (start_at AT TIME ZONE 'Europe/London')::date,
+        {_interval_sql(clock, 'dsp_sent_at')}, {_interval_sql('dsp_sent_at', 'wan_returned_at', han)},
+        {_interval_sql('wan_returned_at', 'responded_at')}, {_interval_sql(clock, 'responded_at')},
+        {_interval_sql('start_at', 'responded_at', han)}"""
+
+
+def _alert_values():
+    return f"""alert_id, coalesce(alert_code, ''), org_id, coalesce(device_id, ''), coalesce(region, ''),
+        {", ".join(ALERT_TIMES)}, (raised_at AT TIME ZONE 'Europe/London')::date,
+        {_interval_sql('raised_at', 'wan_received_at')}, {_interval_sql('wan_received_at', 'delivered_at')},
+        {_interval_sql('raised_at', 'delivered_at')}"""
+
+
+def _diagnose(cursor, kind, label, stage, table, key, first, times):
+    """The slow path, only for a file the fast path refused: every check, each bad line named."""
     checks = [
         (f"coalesce({key}, '') = ''", f"'{key}: required'"),
         (f"coalesce({first}, '') = ''", f"'{first}: required'"),
@@ -208,52 +293,18 @@ def _load_postgres_one(cursor, kind, label, handle):
     cursor.execute(f"SELECT * FROM ({union}) e ORDER BY 1 LIMIT {MAX_ERRORS}")
     errors = [(label, line, message) for line, message in cursor.fetchall()]
     if errors:
-        return errors, 0
-    cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
-    before = cursor.fetchone()[0]
-    # OFFSET 0 below keeps the typed subquery from being flattened: otherwise every reference to a
-    # time in the interval expressions parses its text again (~30 parses a row instead of 7).
-    typed = ", ".join(f"{c}::timestamptz AS {c}" for c in times)
-    if kind == "requests":
-        han = (f"CASE WHEN wan_delivered_at IS NOT NULL AND device_responded_at IS NOT NULL "
-               f"THEN {_us('wan_delivered_at', 'device_responded_at')} ELSE 0 END")
-        clock = "CASE WHEN received_at IS NULL THEN NULL ELSE greatest(received_at, start_at) END"
-        sql = f"""
-        INSERT INTO {table} (request_id, srv, measurement_type, organisation_id, device_id, region,
-            {", ".join(times)}, outcome, measured, day,
-            dsp_outbound_us, csp_us, dsp_inbound_us, dsp_total_us, end_to_end_us)
-        SELECT request_id, coalesce(srv, ''), measurement_type, org_id, coalesce(device_id, ''),
-            coalesce(region, ''), {", ".join(times)}, coalesce(outcome, ''),
-            NOT (coalesce(outcome, '') <> '' AND outcome NOT LIKE 'I%%' AND dsp_sent_at IS NULL
-                 AND measurement_type <> 'dcc_only'),
-            (start_at AT TIME ZONE 'Europe/London')::date,
-            {_interval_sql(clock, 'dsp_sent_at')}, {_interval_sql('dsp_sent_at', 'wan_returned_at', han)},
-            {_interval_sql('wan_returned_at', 'responded_at')}, {_interval_sql(clock, 'responded_at')},
-            {_interval_sql('start_at', 'responded_at', han)}
-        FROM (SELECT s.request_id, s.srv, s.measurement_type, s.device_id, s.region, s.outcome,
-                     o.id AS org_id, {typed} FROM {stage} s
-              JOIN portal_organisation o ON o.code = s.organisation OFFSET 0) x0
-        """
-    else:
-        sql = f"""
-        INSERT INTO {table} (alert_id, alert_code, organisation_id, device_id, region, {", ".join(times)}, day,
-            csp_us, dsp_us, end_to_end_us)
-        SELECT alert_id, coalesce(alert_code, ''), org_id, coalesce(device_id, ''), coalesce(region, ''),
-            {", ".join(times)}, (raised_at AT TIME ZONE 'Europe/London')::date,
-            {_interval_sql('raised_at', 'wan_received_at')}, {_interval_sql('wan_received_at', 'delivered_at')},
-            {_interval_sql('raised_at', 'delivered_at')}
-        FROM (SELECT s.alert_id, s.alert_code, s.device_id, s.region, o.id AS org_id, {typed} FROM {stage} s
-              JOIN portal_organisation o ON o.code = s.organisation OFFSET 0) x0
-        """
-    try:
-        with transaction.atomic():
-            cursor.execute(sql)
-    except DataError as exc:
-        return [(label, 0, f"a time could not be read: {str(exc).splitlines()[0]}")], 0
-    count = cursor.rowcount
-    rollups.aggregate_sql(alerts=kind == "alerts", where="f.id > %s", where_params=[before])
-    return [], count
+        return errors
+    # Every check passed yet the fast path refused: a time matching the pattern is still not a time
+    # (month 13, 25:00); find the first such line by casting row by row.
+    for column in times:
+        cursor.execute(f"SELECT line, {column} FROM {stage} WHERE {column} IS NOT NULL ORDER BY line")
+        for line, text in cursor.fetchall():
+            try:
+                with transaction.atomic():
+                    cursor.execute("SELECT %s::timestamptz", [text])
+            except DataError as exc:
+                return [(label, line, f"{column}: {text!r} could not be read as a time: {str(exc).splitlines()[0]}")]
+    return [(label, 0, "the file could not be loaded")]
 
 
 def load_files(*, requests=None, alerts=None):
@@ -319,47 +370,115 @@ def fold_adapter(*, limit=20000):
 
 
 def _fold(model, stamp, name, limit):
+    state = _state(f"adapter {name}")
+    if connection.vendor == "postgresql":
+        return _fold_sql(model, stamp, name, limit, state)
+    return _fold_python(model, stamp, name, limit, state)
+
+
+def _window_sql(table, stamp, state):
+    where, params = f"r.{stamp} IS NOT NULL", []
+    if state.watermark:
+        where += f" AND (r.{stamp} > %s OR (r.{stamp} = %s AND r.id > %s))"
+        params += [state.watermark, state.watermark, state.last_pk]
+    return where, params
+
+
+def _fold_sql(model, stamp, name, limit, state):
+    """PostgreSQL: the next window of adapter rows (by watermark) straight into facts by one
+    INSERT ... SELECT (the arithmetic of the file loader), then its rollups in one more statement."""
+    requests = name == "requests"
+    table = model._meta.db_table
+    where, params = _window_sql(table, stamp, state)
+    device_table = model._meta.get_field("device").related_model._meta.db_table
+    if requests:
+        srv_table = model._meta.get_field("srv").related_model._meta.db_table
+        mapping = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in ADAPTER_MEASUREMENT_TYPE.items())
+        unmeasured = ", ".join(f"'{s}'" for s in sorted(UNMEASURED_STATES))
+        source = f"""
+          SELECT w.request_id, v.code AS srv, CASE w.measurement_type {mapping} END AS measurement_type,
+                 w.organisation_id AS org_id, d.device_id, w.region, w.outcome, w.state,
+                 {", ".join(f"w.{c}" for c in REQUEST_TIMES)}
+          FROM w LEFT JOIN {srv_table} v ON v.id = w.srv_id LEFT JOIN {device_table} d ON d.id = w.device_id"""
+        insert = f"""
+          INSERT INTO {RequestFact._meta.db_table} ({REQUEST_TARGET})
+          SELECT {_request_values(f"state NOT IN ({unmeasured})")}
+          FROM ({source}) x0 WHERE measurement_type IS NOT NULL AND start_at IS NOT NULL"""
+    else:
+        source = f"""
+          SELECT w.alert_id, w.alert_code, w.organisation_id AS org_id, d.device_id, w.region,
+                 {", ".join(f"w.{c}" for c in ALERT_TIMES)}
+          FROM w LEFT JOIN {device_table} d ON d.id = w.device_id"""
+        insert = f"""
+          INSERT INTO {AlertFact._meta.db_table} ({ALERT_TARGET})
+          SELECT {_alert_values()} FROM ({source}) x0 WHERE raised_at IS NOT NULL"""
+    key = "request_id" if requests else "alert_id"
+    sql = f"""
+    WITH w AS MATERIALIZED (
+      SELECT r.* FROM {table} r WHERE {where} ORDER BY r.{stamp}, r.id LIMIT %s
+    ),
+    ins AS ({insert} ON CONFLICT ({key}) DO NOTHING RETURNING id)
+    SELECT last.{stamp}, last.id, (SELECT array_agg(id) FROM ins)
+    FROM (SELECT {stamp}, id FROM w ORDER BY {stamp} DESC, id DESC LIMIT 1) last
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        row = cursor.fetchone()
+    if row is None:
+        return 0
+    state.watermark, state.last_pk, ids = row[0], row[1], row[2] or []
+    if ids:
+        rollups.aggregate_sql(alerts=not requests, where="f.id = ANY(%s)", where_params=[ids])
+    state.save()
+    return len(ids)
+
+
+def _fold_python(model, stamp, name, limit, state):
+    """Other databases (SQLite: tests, demo): the window as a values list (no model instances),
+    the London day and intervals computed by slas.metrics, facts bulk-created."""
     from django.db.models import Q
 
-    state = _state(f"adapter {name}")
     rows = model.objects.filter(**{f"{stamp}__isnull": False})
     if state.watermark:
         rows = rows.filter(Q(**{f"{stamp}__gt": state.watermark})
                            | Q(**{stamp: state.watermark, "pk__gt": state.last_pk}))
-    related = ["device", "srv"] if name == "requests" else ["device"]
-    rows = list(rows.select_related(*related).order_by(stamp, "pk")[:limit])
+    requests = name == "requests"
+    key = "request_id" if requests else "alert_id"
+    fields = ["pk", stamp, key, "organisation_id", "device__device_id", "region"]
+    fields += (["srv__code", "measurement_type", "state", "outcome", *REQUEST_TIMES] if requests
+               else ["alert_code", *ALERT_TIMES])
+    rows = list(rows.order_by(stamp, "pk").values(*fields)[:limit])
     if not rows:
         return 0
-    key = "request_id" if name == "requests" else "alert_id"
-    model_out = RequestFact if name == "requests" else AlertFact
-    known = set(model_out.objects.filter(**{f"{key}__in": [getattr(r, key) for r in rows]})
-                .values_list(key, flat=True))
+    model_out = RequestFact if requests else AlertFact
+    known = set()
+    ids = [row[key] for row in rows]
+    for start in range(0, len(ids), 5000):
+        known.update(model_out.objects.filter(**{f"{key}__in": ids[start:start + 5000]})
+                     .values_list(key, flat=True))
     facts = []
     for row in rows:
-        if getattr(row, key) in known:
+        if row[key] in known:
             continue
-        device_id = row.device.device_id if row.device_id else ""
-        common = {"organisation_id": row.organisation_id, "device_id": device_id, "region": row.region or ""}
-        if name == "requests":
-            mtype = ADAPTER_MEASUREMENT_TYPE.get(row.measurement_type)
-            if mtype is None or row.start_at is None:
+        common = {"organisation_id": row["organisation_id"], "device_id": row["device__device_id"] or "",
+                  "region": row["region"] or ""}
+        if requests:
+            mtype = ADAPTER_MEASUREMENT_TYPE.get(row["measurement_type"])
+            if mtype is None or row["start_at"] is None:
                 continue
-            values = request_fact_values(
-                start_at=row.start_at, measurement_type=mtype, outcome=row.outcome or "",
-                **{c: getattr(row, c) for c in REQUEST_TIMES if c != "start_at"})
-            if row.state in UNMEASURED_STATES:
+            values = request_fact_values(measurement_type=mtype, outcome=row["outcome"] or "",
+                                         **{c: row[c] for c in REQUEST_TIMES})
+            if row["state"] in UNMEASURED_STATES:
                 values["measured"] = False
-            facts.append(RequestFact(request_id=row.request_id, srv=row.srv.code if row.srv_id else "",
-                                     **common, **values))
+            facts.append(RequestFact(request_id=row[key], srv=row["srv__code"] or "", **common, **values))
         else:
-            if row.raised_at is None:
+            if row["raised_at"] is None:
                 continue
-            facts.append(AlertFact(alert_id=row.alert_id, alert_code=row.alert_code or "", **common,
-                                   **alert_fact_values(raised_at=row.raised_at, wan_received_at=row.wan_received_at,
-                                                       delivered_at=row.delivered_at)))
+            facts.append(AlertFact(alert_id=row[key], alert_code=row["alert_code"] or "", **common,
+                                   **alert_fact_values(**{c: row[c] for c in ALERT_TIMES})))
     model_out.objects.bulk_create(facts, batch_size=2000)
-    rollups.fold_into_rollups(facts, alerts=name == "alerts")
-    state.watermark = getattr(rows[-1], stamp)
-    state.last_pk = rows[-1].pk
+    rollups.fold_into_rollups(facts, alerts=not requests)
+    state.watermark = rows[-1][stamp]
+    state.last_pk = rows[-1]["pk"]
     state.save()
     return len(facts)

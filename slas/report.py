@@ -6,6 +6,7 @@ only), the credits per provider, the statements' shares and the exclusions. ``as
 shape of ``manage.py slas_report --format json``.
 """
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Sum
@@ -28,6 +29,7 @@ def _seconds(value):
 def _result(measure, region, counts, histogram):
     measured, within, excluded = counts
     pct = credits.achieved(measured, within)
+    p50, p95, p99 = metrics.percentiles(histogram, (0.50, 0.95, 0.99))
     return {
         "measure": measure, "code": measure.code, "name": measure.name, "type": measure.measurement_type,
         "provider": provider_for(measure.provider, region or ""), "region": region,
@@ -37,22 +39,21 @@ def _result(measure, region, counts, histogram):
         "target_pct": measure.target_pct, "minimum_pct": measure.minimum_pct, "weight": measure.weight,
         "met": None if pct is None else pct >= credits.frac(measure.target_pct),
         "below_minimum": None if pct is None else pct <= credits.frac(measure.minimum_pct),
-        "p50_seconds": _seconds(metrics.percentile(histogram, 0.50)),
-        "p95_seconds": _seconds(metrics.percentile(histogram, 0.95)),
-        "p99_seconds": _seconds(metrics.percentile(histogram, 0.99)),
+        "p50_seconds": _seconds(p50), "p95_seconds": _seconds(p95), "p99_seconds": _seconds(p99),
         "histogram": histogram,
     }
 
 
 def measure_results(month, organisation=None, measures=None):
     """Results per measure (national or per region) and, when no organisation is given, per service
-    user too: (rows, per_user {org_id: rows})."""
+    user too: (rows, per_user {org_id: rows}). The per-user rows (most of the groups) are computed
+    when first read: the JSON report and the credits need only the national ones."""
     measures = measures or list(Measure.objects.all())
     rows = MonthRollup.objects.filter(month=month)
     if organisation is not None:
         rows = rows.filter(organisation=organisation)
     groups = defaultdict(lambda: [[0, 0, 0], {}])
-    user_groups = defaultdict(lambda: [[0, 0, 0], {}])
+    user_rows = defaultdict(list)
     by_id = {m.pk: m for m in measures}
     csp = {m.pk for m in measures if m.provider == ProviderKind.CSP}
     for measure_id, region, org_id, measured, within, excluded, histogram in rows.values_list(
@@ -60,22 +61,48 @@ def measure_results(month, organisation=None, measures=None):
         if measure_id not in by_id:
             continue
         key_region = region if measure_id in csp else None
-        for target in (groups[(measure_id, key_region)], user_groups[(org_id, measure_id, key_region)]):
-            counts = target[0]
-            counts[0] += measured
-            counts[1] += within
-            counts[2] += excluded
-            metrics.merge_histogram(target[1], histogram)
+        target = groups[(measure_id, key_region)]
+        counts = target[0]
+        counts[0] += measured
+        counts[1] += within
+        counts[2] += excluded
+        metrics.merge_histogram(target[1], histogram)
+        if organisation is None:
+            user_rows[(org_id, measure_id, key_region)].append((measured, within, excluded, histogram))
     results = []
     for measure in measures:
         for region in (REGIONS if measure.provider == ProviderKind.CSP else [None]):
             counts, histogram = groups.get((measure.pk, region), ([0, 0, 0], {}))
             results.append(_result(measure, region, counts, histogram))
-    per_user = defaultdict(list)
-    if organisation is None:
-        for (org_id, measure_id, region), (counts, histogram) in user_groups.items():
-            per_user[org_id].append(_result(by_id[measure_id], region, counts, histogram))
-    return results, per_user
+    return results, PerUser(user_rows, by_id)
+
+
+class PerUser(Mapping):
+    """{org_id: [result rows]} built on first access from the rollup rows gathered by measure_results."""
+
+    def __init__(self, user_rows, by_id):
+        self._rows, self._by_id, self._built = user_rows, by_id, None
+
+    def _data(self):
+        if self._built is None:
+            built = defaultdict(list)
+            for (org_id, measure_id, region), parts in self._rows.items():
+                counts = [sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts)]
+                histogram = dict(parts[0][3])
+                for part in parts[1:]:
+                    metrics.merge_histogram(histogram, part[3])
+                built[org_id].append(_result(self._by_id[measure_id], region, counts, histogram))
+            self._built = dict(built)
+        return self._built
+
+    def __getitem__(self, key):
+        return self._data()[key]
+
+    def __iter__(self):
+        return iter(self._data())
+
+    def __len__(self):
+        return len(self._data())
 
 
 def charges_for(month):

@@ -168,8 +168,8 @@ def _sql_parts(*, alerts, measures, reliefs):
 
 
 def aggregate_sql(*, alerts, where, where_params, measures=None, reliefs=None):
-    """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and return the
-    month deltas (counts and histograms) for apply_monthly. PostgreSQL only."""
+    """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
+    (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only."""
     measures = [m for m in (measures or Measure.objects.all()) if m.is_alert == alerts]
     if not measures:
         return
@@ -200,32 +200,37 @@ def aggregate_sql(*, alerts, where, where_params, measures=None, reliefs=None):
         measured = slas_dailyrollup.measured + EXCLUDED.measured,
         within = slas_dailyrollup.within + EXCLUDED.within,
         excluded = slas_dailyrollup.excluded + EXCLUDED.excluded
-      RETURNING 1
+    ),
+    b AS (
+      SELECT date_trunc('month', day)::date AS month, measure_id, {provider_sql} AS provider, region,
+             organisation_id,
+             CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 WHEN v < %s THEN 0
+                  ELSE floor(ln(v::float8 / %s::float8) / %s::float8)::int END AS b,
+             count(*) AS n, count(*) FILTER (WHERE v >= 0 AND v <= target_us) AS w
+      FROM y GROUP BY 1, 2, 3, 4, 5, 6
     )
-    SELECT date_trunc('month', day)::date, measure_id, {provider_sql}, region, organisation_id,
-           CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 WHEN v < %s THEN 0
-                ELSE floor(ln(v::float8 / %s::float8) / %s::float8)::int END AS b,
-           count(*), count(*) FILTER (WHERE v >= 0 AND v <= target_us), (SELECT count(*) FROM ins)
-    FROM y GROUP BY 1, 2, 3, 4, 5, 6
+    INSERT INTO slas_monthrollup (month, measure_id, provider, region, organisation_id, measured, within, excluded,
+                                  histogram)
+    SELECT month, measure_id, min(provider), region, organisation_id,
+           coalesce(sum(n) FILTER (WHERE b <> -3), 0), coalesce(sum(w) FILTER (WHERE b >= 0), 0),
+           coalesce(sum(n) FILTER (WHERE b = -3), 0),
+           coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE b >= 0), '{{}}'::jsonb)
+    FROM b GROUP BY month, measure_id, region, organisation_id
+    ON CONFLICT (month, measure_id, region, organisation_id) DO UPDATE SET
+      measured = slas_monthrollup.measured + EXCLUDED.measured,
+      within = slas_monthrollup.within + EXCLUDED.within,
+      excluded = slas_monthrollup.excluded + EXCLUDED.excluded,
+      histogram = (SELECT coalesce(jsonb_object_agg(k, t), '{{}}'::jsonb) FROM (
+                     SELECT k, sum(c::bigint) AS t FROM (
+                       SELECT * FROM jsonb_each_text(slas_monthrollup.histogram)
+                       UNION ALL SELECT * FROM jsonb_each_text(EXCLUDED.histogram)) u(k, c)
+                     GROUP BY k) merged)
     """
     all_params = [*params, *relief_params, *where_params,
                   metrics.HIST_BASE_US * metrics.HIST_RATIO, float(metrics.HIST_BASE_US), metrics._LOG_RATIO]
-    monthly = defaultdict(lambda: [0, 0, 0, Counter()])
-    providers = {}
+    # Counts and histograms are summed in the database: only a statement goes over the wire.
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
-        for month, measure_id, provider, region, org_id, b, count, within, _ in cursor.fetchall():
-            entry = monthly[(month, measure_id, region, org_id)]
-            providers[(measure_id, region)] = provider
-            if b == -3:
-                entry[2] += count
-            elif b == -2:
-                entry[0] += count
-            else:
-                entry[0] += count
-                entry[1] += within
-                entry[3][b] += count
-    apply_monthly(monthly, providers)
 
 
 def fold_into_rollups(facts, *, alerts=False):

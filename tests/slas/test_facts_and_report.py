@@ -196,3 +196,71 @@ def test_self_service_report_covers_only_own_traffic(orgs, measures):
     assert [s["organisation"] for s in mine["statements"]] == ["SUPA"]
     everyone = _report(dt.date(2025, 6, 1))
     assert _row(everyone, "SM1.1")["measured"] == 4
+
+
+def test_rows_the_fast_load_refuses_are_named_by_line(orgs, measures):
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    rows = [request_row(f"ok-{n}", "SUPA", start) for n in range(3)]
+    rows.append(request_row("ok-1", "SUPA", start))  # line 5: the id again
+    impossible = request_row("month-13", "SUPA", start)
+    impossible["responded_at"] = "2025-13-10T09:00:09+00:00"  # looks like ISO 8601, is no time
+    rows.append(impossible)  # line 6
+    with pytest.raises(facts.FactsRejected) as rejected:
+        facts.load_text(requests=requests_csv(rows))
+    messages = {line: message for _label, line, message in rejected.value.errors}
+    assert "appears twice in the file" in messages[5]
+    assert RequestFact.objects.count() == 0 and MonthRollup.objects.count() == 0
+    # Alone, the impossible time is still named with its line and column.
+    with pytest.raises(facts.FactsRejected) as rejected:
+        facts.load_text(requests=requests_csv([rows[0], impossible]))
+    assert [(line, message.split(":")[0]) for _label, line, message in rejected.value.errors] == [(3, "responded_at")]
+    assert RequestFact.objects.count() == 0
+
+
+def test_loading_in_two_files_merges_the_month_histograms(orgs, measures):
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    first = [request_row(f"a{n}", "SUPA", start, outbound=1 + n / 10) for n in range(20)]
+    second = [request_row(f"b{n}", "SUPA", start, outbound=1 + n / 10) for n in range(20)]
+    facts.load_text(requests=requests_csv(first))
+    facts.load_text(requests=requests_csv(second))
+    sm11 = MonthRollup.objects.get(measure__code="SM1.1", measure__measurement_type="on_demand")
+    assert sm11.measured == 40 and sum(sm11.histogram.values()) == 40
+    assert all(count % 2 == 0 for count in sm11.histogram.values())  # every bucket got both halves
+    data = _report(dt.date(2025, 6, 1))
+    rollups.rebuild_month(dt.date(2025, 6, 1))
+    assert _report(dt.date(2025, 6, 1)) == data
+
+
+def test_histogram_percentiles_and_bucket_error():
+    import random
+
+    rng = random.Random(3)
+    for _ in range(50):
+        values = [int(rng.lognormvariate(14, 1.2)) for _ in range(rng.randint(1, 400))]
+        histogram = {}
+        for value in values:
+            key = str(metrics.bucket(value))
+            histogram[key] = histogram.get(key, 0) + 1
+        assert metrics.percentiles(histogram, (0.5, 0.95, 0.99)) == [
+            metrics.percentile(histogram, f) for f in (0.5, 0.95, 0.99)]
+        # every value is within half a bucket (0.5%) of its bucket's representative value
+        for value in values:
+            assert abs(metrics.bucket_seconds(metrics.bucket(value)) * 1e6 - value) <= 0.005 * value
+    assert metrics.percentiles({}, (0.5, 0.99)) == [None, None]
+
+
+def test_per_user_results_add_up_to_the_national_ones(orgs, measures):
+    month = dt.date(2025, 10, 1)
+    request_rows, alert_rows = generated_month(2025, 10, ["SUPA", "SUPB"], requests=600, alerts=100)
+    facts.load_text(requests=requests_csv(request_rows), alerts=alerts_csv(alert_rows))
+    built = report.build(month)
+    assert set(built["per_user"]) == {orgs["SUPA"].pk, orgs["SUPB"].pk}
+    for national in built["measures"]:
+        mine = [r for rows in built["per_user"].values() for r in rows
+                if r["measure"].pk == national["measure"].pk and r["region"] == national["region"]]
+        assert sum(r["measured"] for r in mine) == national["measured"]
+        assert sum(r["within"] for r in mine) == national["within"]
+        merged = {}
+        for r in mine:
+            metrics.merge_histogram(merged, r["histogram"])
+        assert merged == national["histogram"]
