@@ -50,6 +50,27 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A live-server journey flushes the database when it ends; put back what the migrations loaded (the
+    SRV catalogue, seeded measures) so later tests on the same worker find it, as before the journey."""
+    yield
+    if nextitem is None or "tests/e2e/" not in str(item.fspath).replace(os.sep, "/"):
+        return  # the last test of the run: the test database is already gone
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                # Empty again without the post-migrate rows (content types), then load the saved contents.
+                call_command("flush", verbosity=0, interactive=False, database=connection.alias,
+                             inhibit_post_migrate=True)
+                connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
