@@ -476,9 +476,35 @@ def _fold_python(model, stamp, name, limit, state):
                 continue
             facts.append(AlertFact(alert_id=row[key], alert_code=row["alert_code"] or "", **common,
                                    **alert_fact_values(**{c: row[c] for c in ALERT_TIMES})))
-    model_out.objects.bulk_create(facts, batch_size=2000)
+    _insert(model_out, facts)
     rollups.fold_into_rollups(facts, alerts=not requests)
     state.watermark = rows[-1][stamp]
     state.last_pk = rows[-1]["pk"]
     state.save()
     return len(facts)
+
+
+def _insert(model, objects):
+    """bulk_create, except on SQLite where it spent 2/3 of a fold preparing each value through the
+    field machinery: executemany with each column's conversion chosen once (what Django's SQLite
+    backend stores: naive UTC datetimes and dates as text)."""
+    if connection.vendor != "sqlite":
+        model.objects.bulk_create(objects, batch_size=2000)
+        return
+    from django.db import models
+
+    def convert(field):
+        if isinstance(field, models.DateTimeField):
+            return lambda v: None if v is None else str(v.astimezone(dt.UTC).replace(tzinfo=None))
+        if isinstance(field, models.DateField):
+            return lambda v: None if v is None else str(v)
+        return lambda v: v
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    conversions = [(f.attname, convert(f)) for f in fields]
+    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    rows = [[conv(getattr(obj, name)) for name, conv in conversions] for obj in objects]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start:start + 5000])
