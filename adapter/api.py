@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from adapter import services
+from adapter.choices import ThresholdPeriod
 from adapter.filtersets import AlertFilterSet, RequestFilterSet
 from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
@@ -225,8 +226,10 @@ class AlertViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
 class ThresholdSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Required but nullable: null is the deliberate "all service requests" threshold, so leaving srv out
+    # is refused (400 naming srv) rather than silently widening the threshold to every SRV.
     srv = serializers.SlugRelatedField(slug_field="code", queryset=ServiceRequestVariant.objects.all(),
-                                       allow_null=True, required=False)
+                                       allow_null=True, required=True)
 
     class Meta:
         model = AnomalyThreshold
@@ -245,8 +248,10 @@ class ThresholdViewSet(ScopedModelViewSet):
         if self.request.user.organisation is None or self.request.user.is_dcc:
             raise PermissionDenied("Only a service user sets its own thresholds.")
         try:
+            # period and note have model defaults, so the serializer lets them be left out.
+            values = {"period": ThresholdPeriod.DAY, "note": "", **serializer.validated_data}
             serializer.instance = services.threshold_save(organisation=self.request.user.organisation,
-                                                          actor=self.request.user, **serializer.validated_data)
+                                                          actor=self.request.user, **values)
         except ValidationError as exc:
             raise _api_error(exc)
 

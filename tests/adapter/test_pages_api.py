@@ -127,3 +127,12 @@ def test_quarantined_request_released_by_operator_page(srvs, devices, supplier_a
         client_for(dcc_operator).post(reverse("adapter:request_reject", args=[request.pk]))
     request.refresh_from_db()
     assert request.state == RequestState.REJECTED and request.completed_at is not None
+
+
+def test_threshold_post_without_srv_is_a_400_naming_srv(srvs, supplier_a, api_for):
+    answer = api_for(supplier_a).post("/api/adapter/thresholds/", {"limit": 5}, format="json")
+    assert answer.status_code == 400
+    assert "srv" in answer.json()
+    made = api_for(supplier_a).post("/api/adapter/thresholds/", {"srv": None, "limit": 7}, format="json")
+    assert made.status_code == 201
+    assert made.json()["period"] == "day" and made.json()["srv"] is None

@@ -66,8 +66,6 @@ KNOWN = {
     ("GET", "/api/workshops/meetings/"): "workshops/api.py: Meeting.start/end '10:00:00' documented as format time",
     ("GET", "/api/workshops/meetings/{id}/"): "workshops/api.py: Meeting.start/end format (as above)",
     ("PATCH", "/api/workshops/meetings/{id}/"): "workshops/api.py: Meeting.start/end format (as above)",
-    ("POST", "/api/adapter/thresholds/"): "adapter/api.py: 500 (TypeError: threshold_save() needs srv) when srv "
-                                           "is omitted; answer 400 naming srv",
 }
 
 
