@@ -33,7 +33,7 @@ class SwitchSerializer(serializers.Serializer):
 
 class DeviceSerializer(serializers.ModelSerializer):
     supplier = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
-    hub = serializers.CharField(source="hub.device_id", read_only=True, default=None)
+    hub = serializers.CharField(source="hub.device_id", read_only=True, default=None, allow_null=True)
     hub_id = serializers.CharField(write_only=True, required=False, allow_blank=True,
                                    help_text="Device id of the hub to join (any EUI-64 form)")
     model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all(), required=False, allow_null=True)
@@ -68,7 +68,8 @@ class StatusHistorySerializer(serializers.Serializer):
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     reason = serializers.CharField()
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True,
+                                  help_text="Username of who changed it; null for system changes")
     changed_at = serializers.DateTimeField()
 
 
@@ -169,13 +170,14 @@ class DeviceViewSet(ScopedModelViewSet):
         return Response(SwitchSerializer(switch).data)
 
     @extend_schema(responses=StatusHistorySerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # A plain list (latest 200), not a page: pagination_class=None keeps the schema from documenting one.
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request, device_id=None):
         device = self.get_object()
         return Response(StatusHistorySerializer(device.status_history.select_related("actor")[:200], many=True).data)
 
     @extend_schema(responses=DeviceSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def neighbours(self, request, device_id=None):
         """Devices joined to this one (the ones the user may see)."""
         device = self.get_object()

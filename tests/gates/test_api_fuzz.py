@@ -49,11 +49,6 @@ pytestmark = [
 
 # (METHOD, path template) -> who must fix what. Reported by the quality-gates run; delete a line once fixed.
 KNOWN = {
-    ("GET", "/api/devices/"): "inventory/api.py: Device.hub is null for devices without a hub; mark it allow_null",
-    ("GET", "/api/devices/{device_id}/"): "inventory/api.py: Device.hub nullable (as above)",
-    ("PATCH", "/api/devices/{device_id}/"): "inventory/api.py: Device.hub nullable (as above)",
-    ("GET", "/api/devices/{device_id}/history/"): "inventory/api.py: returns a plain list, documented as paginated",
-    ("GET", "/api/devices/{device_id}/neighbours/"): "inventory/api.py: returns a plain list, documented as paginated",
     ("GET", "/api/workshops/action-updates/"): "workshops/api.py: ActionUpdate.author is null: allow_null",
     ("GET", "/api/workshops/action-updates/{id}/"): "workshops/api.py: ActionUpdate.author nullable",
     ("GET", "/api/workshops/actions/"): "workshops/api.py: nested ActionUpdate.author nullable",

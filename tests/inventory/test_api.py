@@ -147,3 +147,18 @@ def test_link_model_to_items(dcc_operator, api_for, db):
     response = api.post("/api/device-models/", {"manufacturer_id": "AB12", "model_id": "CH1", "device_type": "CHF",
                                                 "items": ["ichi"]}, format="json")
     assert response.json()["items"] == ["ichi"]
+
+
+def test_schema_documents_null_hub_and_plain_list_actions(orgs, dcc_operator, api_for):
+    meter = device(orgs["SUPA"], DeviceType.ESME)
+    api = api_for(dcc_operator)
+    assert meter.hub_id is None and api.get(f"/api/devices/{meter.device_id}/").json()["hub"] is None
+    patched = api.patch(f"/api/devices/{meter.device_id}/", {"mpxn": meter.mpxn}, format="json").json()
+    assert patched["hub"] is None
+    schema = api.get("/api/schema/?format=json").json()
+    assert schema["components"]["schemas"]["Device"]["properties"]["hub"]["nullable"] is True
+    assert schema["components"]["schemas"]["StatusHistory"]["properties"]["actor"]["nullable"] is True
+    for action in ("history", "neighbours"):
+        ok = schema["paths"][f"/api/devices/{{device_id}}/{action}/"]["get"]["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"]["type"] == "array", action
+        assert isinstance(api.get(f"/api/devices/{meter.device_id}/{action}/").json(), list)
