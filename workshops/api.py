@@ -87,6 +87,14 @@ def choice_field(choices, **kwargs):
     return field_class(choices=choices, **kwargs)
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+                      "example": "10:00"})
+class ClockTimeField(serializers.TimeField):
+    """A wall-clock time of day ("HH:MM" or "HH:MM:SS" in; "HH:MM:SS" out). Documented as a plain string
+    with a pattern: OpenAPI's format "time" (RFC 3339 partial-time plus offset) would demand a UTC offset
+    that a meeting's local start time does not have."""
+
+
 def people_field(**kwargs):
     return serializers.SlugRelatedField(slug_field="username", queryset=User.objects.all(), **kwargs)
 
@@ -119,6 +127,8 @@ class MeetingSerializer(serializers.ModelSerializer):
     attendees = people_field(many=True, required=False)
     organisations = org_field(many=True, required=False)
     kind = choice_field(MeetingKind.choices, required=False)
+    start = ClockTimeField()
+    end = ClockTimeField()
 
     class Meta:
         model = Meeting
@@ -141,6 +151,8 @@ class MeetingViewSet(NoDeleteViewSet):
 class AgendaItemSerializer(serializers.ModelSerializer):
     presenters = people_field(many=True, required=False)
     position = serializers.IntegerField(required=False, min_value=1)
+    start = ClockTimeField(required=False, allow_null=True)
+    end = ClockTimeField(required=False, allow_null=True)
 
     class Meta:
         model = AgendaItem
@@ -182,7 +194,8 @@ class AgendaOutcomeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
 # --- Actions -------------------------------------------------------------------------------
 
 class ActionUpdateSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                          help_text="Username of the author; null if recorded without one")
     status_from = choice_field([("", ""), *ActionStatus.choices], read_only=True)
     status_to = choice_field([("", ""), *ActionStatus.choices], read_only=True)
 
@@ -458,7 +471,7 @@ class ConsultationViewSet(NoDeleteViewSet):
 
     @extend_schema(responses=inline_serializer("ThemeCount", {"theme": serializers.CharField(),
                                                                "count": serializers.IntegerField()}, many=True))
-    @api_action(detail=True, methods=["get"])
+    @api_action(detail=True, methods=["get"], pagination_class=None)
     def themes(self, request, pk=None):
         consultation = self.get_object()
         return Response([{"theme": t, "count": n} for t, n in selectors.theme_summary(consultation)])
@@ -466,7 +479,8 @@ class ConsultationViewSet(NoDeleteViewSet):
 
 class CommentSerializer(serializers.ModelSerializer):
     organisation = org_field(required=False, help_text="DCC staff only; SDAG members comment for their own")
-    author = serializers.CharField(source="author.username", default=None, read_only=True)
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
+                                          help_text="Username of the author; null if recorded without one")
     disposition = choice_field(Disposition.choices, required=False)
 
     class Meta:

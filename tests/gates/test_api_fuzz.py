@@ -49,18 +49,6 @@ pytestmark = [
 
 # (METHOD, path template) -> who must fix what. Reported by the quality-gates run; delete a line once fixed.
 KNOWN = {
-    ("GET", "/api/workshops/action-updates/"): "workshops/api.py: ActionUpdate.author is null: allow_null",
-    ("GET", "/api/workshops/action-updates/{id}/"): "workshops/api.py: ActionUpdate.author nullable",
-    ("GET", "/api/workshops/actions/"): "workshops/api.py: nested ActionUpdate.author nullable",
-    ("GET", "/api/workshops/actions/{id}/"): "workshops/api.py: nested ActionUpdate.author nullable",
-    ("PATCH", "/api/workshops/actions/{id}/"): "workshops/api.py: ActionUpdate.author missing from the answer",
-    ("GET", "/api/workshops/comments/"): "workshops/api.py: Comment.author is null: allow_null",
-    ("GET", "/api/workshops/comments/{id}/"): "workshops/api.py: Comment.author nullable",
-    ("PATCH", "/api/workshops/comments/{id}/"): "workshops/api.py: Comment.author missing from the answer",
-    ("GET", "/api/workshops/consultations/{id}/themes/"): "workshops/api.py: plain list documented as paginated",
-    ("GET", "/api/workshops/meetings/"): "workshops/api.py: Meeting.start/end '10:00:00' documented as format time",
-    ("GET", "/api/workshops/meetings/{id}/"): "workshops/api.py: Meeting.start/end format (as above)",
-    ("PATCH", "/api/workshops/meetings/{id}/"): "workshops/api.py: Meeting.start/end format (as above)",
 }
 
 

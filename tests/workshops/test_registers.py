@@ -372,3 +372,35 @@ def test_weekly_digest_mails_each_owner_open_and_overdue(meeting, dcc_operator, 
     message = mail.outbox[0]
     assert message.to == [jh.email] and "1 open, 1 overdue" in message.subject
     assert "OVERDUE" in message.body and "Done thing" not in message.body
+
+
+def test_api_schema_matches_null_authors_clock_times_and_plain_theme_list(meeting, consultation, orgs,
+                                                                         dcc_operator, api_for):
+    api = api_for(dcc_operator)
+    action = services.action_raise(meeting=meeting, title="Null author", actor=dcc_operator)
+    services.action_update(action=action, text="Imported without an author", actor=dcc_operator)
+    ActionUpdate.objects.filter(action=action).update(author=None)
+    answer = api.patch(f"/api/workshops/actions/{action.pk}/", {"title": "Still null"}, format="json").json()
+    assert [u["author"] for u in answer["updates"]] == [None]
+    with time_machine.travel(dt.datetime(2013, 3, 10, 12, tzinfo=dt.UTC)):
+        comment = services.comment_add(consultation=consultation, theme="Scope", text="x",
+                                       organisation=orgs["SUPA"], actor=dcc_operator)
+    Comment.objects.filter(pk=comment.pk).update(author=None)
+    answer = api.patch(f"/api/workshops/comments/{comment.pk}/", {"response": "Noted"}, format="json").json()
+    assert answer["author"] is None and answer["response"] == "Noted"
+
+    url = f"/api/workshops/meetings/{meeting.pk}/"
+    assert api.get(url).json()["start"] == "10:00:00"
+    assert api.patch(url, {"start": "09:30"}, format="json").json()["start"] == "09:30:00"
+    assert api.patch(url, {"end": "16:15:30"}, format="json").json()["end"] == "16:15:30"
+    assert api.patch(url, {"end": "25:00"}, format="json").status_code == 400
+
+    schema = api.get("/api/schema/?format=json").json()
+    components = schema["components"]["schemas"]
+    assert components["ActionUpdate"]["properties"]["author"]["nullable"] is True
+    assert components["Comment"]["properties"]["author"]["nullable"] is True
+    for name in ("start", "end"):
+        assert "format" not in components["Meeting"]["properties"][name] and "pattern" in \
+            components["Meeting"]["properties"][name]
+    themes = schema["paths"]["/api/workshops/consultations/{id}/themes/"]["get"]["responses"]["200"]
+    assert themes["content"]["application/json"]["schema"]["type"] == "array"
