@@ -103,6 +103,9 @@ def _wait(condition, seconds, what):
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.timeout(150)
+# Skipped at collection on SQLite, before transactional_db is set up: its flush at teardown would empty
+# the data migrations' rows (the SRV catalogue) for the tests that follow on the same worker.
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real clusters share the test database")
 def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srvs, devices, supplier_a,
                                                            tmp_path, monkeypatch):
     _postgres_only()

@@ -57,6 +57,9 @@ def pytest_runtest_teardown(item, nextitem):
     yield
     if nextitem is None or "tests/e2e/" not in str(item.fspath).replace(os.sep, "/"):
         return  # the last test of the run: the test database is already gone
+    setup = getattr(item, "rep_setup", None)
+    if setup is None or not setup.passed:
+        return  # skipped (SQLite pass, no Chromium) or never set up: no live server flushed anything
     from django.core.management import call_command
     from django.db import connections
     from pytest_django.plugin import blocking_manager_key
