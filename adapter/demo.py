@@ -25,10 +25,13 @@ PARAMS = {"4.17": {"days": 7}, "4.8.1": {"days": 1}, "7.5": {"switch": 1, "durat
 
 
 def _month_bounds(today):
+    """From the first of last month to a few minutes ago: a whole month for the monthly report and the
+    statements, and this month so far for the dashboards' month-to-date tiles."""
     first_this = today.replace(day=1)
     last_month_end = first_this - dt.timedelta(days=1)
     start = dt.datetime(last_month_end.year, last_month_end.month, 1, tzinfo=LONDON)
-    end = dt.datetime(first_this.year, first_this.month, 1, tzinfo=LONDON)
+    end = max(timezone.now() - dt.timedelta(minutes=10), dt.datetime(first_this.year, first_this.month, 1,
+                                                                     tzinfo=LONDON))
     return start, end
 
 
@@ -108,5 +111,5 @@ def load(stdout=None, requests=REQUESTS):
     with transaction.atomic():
         bulk_insert(Alert, alerts)
     if stdout:
-        stdout.write(f"adapter: {made:,} requests and {len(alerts):,} alerts for {start:%B %Y} "
+        stdout.write(f"adapter: {made:,} requests and {len(alerts):,} alerts from {start:%d %B %Y} to now "
                      f"in {time.monotonic() - began:.1f} s")
