@@ -5,7 +5,6 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
 
 from inventory import selectors, services
@@ -18,11 +17,6 @@ from portal.ids import normalise_eui64
 from portal.models import Organisation
 from portal.pagination import KeysetPagination
 from portal.scoping import VIEW, scope
-
-
-def _api_error(exc):
-    detail = exc.message_dict if hasattr(exc, "message_dict") else {"detail": exc.messages}
-    return ApiValidationError(detail)
 
 
 class SwitchSerializer(serializers.Serializer):
@@ -101,16 +95,13 @@ class DeviceViewSet(ScopedModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         self.check_create_organisation(data["supplier"])
-        try:
-            hub = services.hub_from_id(data.pop("hub_id", ""), actor=request.user)
-            device = services.device_create(
-                device_id=data["device_id"], device_type=data["device_type"], supplier=data["supplier"],
-                region=data["region"], status=data.get("status", SMIStatus.PENDING), mpxn=data.get("mpxn", ""),
-                hub=hub, model=data.get("model"), firmware_version=data.get("firmware_version", ""),
-                installed_at=data.get("installed_at"), commissioned_at=data.get("commissioned_at"),
-                actor=request.user)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        hub = services.hub_from_id(data.pop("hub_id", ""), actor=request.user)
+        device = services.device_create(
+            device_id=data["device_id"], device_type=data["device_type"], supplier=data["supplier"],
+            region=data["region"], status=data.get("status", SMIStatus.PENDING), mpxn=data.get("mpxn", ""),
+            hub=hub, model=data.get("model"), firmware_version=data.get("firmware_version", ""),
+            installed_at=data.get("installed_at"), commissioned_at=data.get("commissioned_at"),
+            actor=request.user)
         return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DeviceUpdateSerializer, responses=DeviceSerializer)
@@ -118,10 +109,7 @@ class DeviceViewSet(ScopedModelViewSet):
         device = self.get_object()
         serializer = DeviceUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            device = services.device_update(device=device, actor=request.user, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        device = services.device_update(device=device, actor=request.user, **serializer.validated_data)
         return Response(DeviceSerializer(device).data)
 
     def update(self, request, *args, **kwargs):
@@ -136,10 +124,7 @@ class DeviceViewSet(ScopedModelViewSet):
         device = self.get_object()
         serializer = StatusChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            device = services.device_set_status(device=device, actor=request.user, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        device = services.device_set_status(device=device, actor=request.user, **serializer.validated_data)
         return Response(DeviceSerializer(device).data)
 
     @extend_schema(request=HubJoinSerializer, responses=DeviceSerializer)
@@ -149,11 +134,8 @@ class DeviceViewSet(ScopedModelViewSet):
         device = self.get_object()
         serializer = HubJoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            hub = services.hub_from_id(serializer.validated_data["hub_id"], actor=request.user)
-            device = services.device_join_hub(device=device, hub=hub, actor=request.user)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        hub = services.hub_from_id(serializer.validated_data["hub_id"], actor=request.user)
+        device = services.device_join_hub(device=device, hub=hub, actor=request.user)
         return Response(DeviceSerializer(device).data)
 
     @extend_schema(request=SwitchSerializer, responses=SwitchSerializer)
@@ -163,10 +145,7 @@ class DeviceViewSet(ScopedModelViewSet):
         device = self.get_object()
         serializer = SwitchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            switch = services.switch_set(device=device, actor=request.user, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        switch = services.switch_set(device=device, actor=request.user, **serializer.validated_data)
         return Response(SwitchSerializer(switch).data)
 
     @extend_schema(responses=StatusHistorySerializer(many=True))
@@ -220,15 +199,12 @@ class DeviceModelViewSet(ScopedModelViewSet):
         current = {f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}
         data = {**current, **serializer.validated_data}
         items = data.pop("items", None)
-        try:
-            device_model = services.device_model_upsert(
-                manufacturer_id=data["manufacturer_id"], model_id=data["model_id"], device_type=data["device_type"],
-                smets_version=data.get("smets_version", "SMETS2"), firmware_versions=data.get("firmware_versions", []),
-                manufacturer_name=data.get("manufacturer_name", ""), actor=self.request.user)
-            if items is not None:
-                services.device_model_link_items(device_model=device_model, items=items, actor=self.request.user)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        device_model = services.device_model_upsert(
+            manufacturer_id=data["manufacturer_id"], model_id=data["model_id"], device_type=data["device_type"],
+            smets_version=data.get("smets_version", "SMETS2"), firmware_versions=data.get("firmware_versions", []),
+            manufacturer_name=data.get("manufacturer_name", ""), actor=self.request.user)
+        if items is not None:
+            services.device_model_link_items(device_model=device_model, items=items, actor=self.request.user)
         serializer.instance = device_model
 
     @extend_schema(request=WithdrawSerializer, responses=inline_serializer(
@@ -240,11 +216,8 @@ class DeviceModelViewSet(ScopedModelViewSet):
         device_model = self.get_object()
         serializer = WithdrawSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            affected = services.device_model_withdraw(device_model=device_model, actor=request.user,
-                                                      reason=serializer.validated_data["reason"])
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        affected = services.device_model_withdraw(device_model=device_model, actor=request.user,
+                                                  reason=serializer.validated_data["reason"])
         device_model.refresh_from_db()
         visible = scope(request.user, affected).order_by("device_id").values_list("device_id", flat=True)
         return Response({"model": DeviceModelSerializer(device_model).data, "affected_devices": list(visible)})
@@ -278,11 +251,8 @@ class ItemViewSet(ScopedModelViewSet):
         fields = ("key", "name", "kind", "owner", "version", "status", "description", "documents")
         data = {**({f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}),
                 **serializer.validated_data}
-        try:
-            serializer.instance = services.item_upsert(actor=self.request.user, **{f: data[f] for f in fields
-                                                                                    if f in data})
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        serializer.instance = services.item_upsert(actor=self.request.user, **{f: data[f] for f in fields
+                                                                                if f in data})
 
     @extend_schema(responses=inline_serializer("Impact", {
         "item": serializers.CharField(),
@@ -327,10 +297,7 @@ class RelationshipViewSet(ScopedModelViewSet):
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def perform_create(self, serializer):
-        try:
-            serializer.instance = services.relationship_create(actor=self.request.user, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _api_error(exc) from None
+        serializer.instance = services.relationship_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):
         services.relationship_delete(relationship=instance, actor=self.request.user)

@@ -131,3 +131,15 @@ ROUTES = [
     ("people", PersonViewSet, "person"),
     ("audit", AuditEntryViewSet, "audit"),
 ]
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus: a Django ValidationError raised by a service (full_clean, a refused
+    transition) answers 400 with the field-named messages, so API views need no try/except of their own."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+    from rest_framework.exceptions import ValidationError as ApiValidationError
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = ApiValidationError(exc.message_dict if hasattr(exc, "message_dict") else {"detail": exc.messages})
+    return drf_exception_handler(exc, context)

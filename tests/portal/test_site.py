@@ -77,3 +77,14 @@ def test_admin_edits_burn_rate_thresholds(dcc_admin, client_for):
     assert client.get(f"/admin/portal/burnraterule/{rule.pk}/change/").status_code == 200
     assert client.get("/admin/portal/webhookdelivery/").status_code == 200
     assert client.get("/admin/portal/burnrateepisode/").status_code == 200
+
+
+def test_service_validation_errors_answer_400_naming_the_field():
+    from django.core.exceptions import ValidationError
+
+    from portal.api import exception_handler
+
+    response = exception_handler(ValidationError({"hub_id": ["unknown hub 00-DB-00-00-00-00-00-01"]}), {})
+    assert response.status_code == 400 and response.data == {"hub_id": ["unknown hub 00-DB-00-00-00-00-00-01"]}
+    response = exception_handler(ValidationError("not now"), {})
+    assert response.status_code == 400 and response.data == {"detail": ["not now"]}
