@@ -1,5 +1,8 @@
 """Forms of the inventory pages: they parse input; services decide."""
 from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils import formats
+from django.utils.html import conditional_escape
 
 from inventory.choices import (
     DeviceType,
@@ -16,7 +19,84 @@ from portal.choices import OrganisationKind, Region
 from portal.models import Organisation
 
 
-class StatusForm(forms.Form):
+def _attrs(attrs):
+    """django/forms/widgets/attrs.html in Python."""
+    out = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        out.append(f" {conditional_escape(name)}" if value is True
+                   else f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+    return "".join(out)
+
+
+def _input(context):
+    widget = context["widget"]
+    value = "" if widget["value"] is None else f' value="{conditional_escape(str(widget["value"]))}"'
+    return (f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+            f'{value}{_attrs(widget["attrs"])}>')
+
+
+def _select(context):
+    widget = context["widget"]
+    out = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            if option["template_name"] != "django/forms/widgets/select_option.html":
+                raise _Unsupported
+            out.append(f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
+                       f'{conditional_escape(formats.localize(option["label"]))}</option>\n')
+        if group_name:
+            out.append("\n  </optgroup>")
+    out.append("\n</select>")
+    return "".join(out)
+
+
+def _label(context):
+    if not context["use_tag"]:
+        return str(conditional_escape(context["label"]))
+    tag = conditional_escape(context["tag"])
+    return f"<{tag}{_attrs(context['attrs'])}>{conditional_escape(context['label'])}</{tag}>"
+
+
+class _Unsupported(Exception):
+    pass
+
+
+class QuickRenderer(DjangoTemplates):
+    """Django's form renderer, except that text inputs, selects and labels are written in Python
+    with the same markup as Django's templates. A <select> of 76 options through Django's
+    templates is three template includes per option: half the device list page's time."""
+
+    QUICK = {
+        **{f"django/forms/widgets/{kind}.html": _input
+           for kind in ("text", "number", "email", "url", "search", "hidden", "password", "input")},
+        "django/forms/widgets/select.html": _select,
+        "django/forms/label.html": _label,
+    }
+
+    def render(self, template_name, context, request=None):
+        quick = self.QUICK.get(template_name)
+        if quick is not None:
+            try:
+                return quick(context).strip()
+            except _Unsupported:
+                pass
+        return super().render(template_name, context, request)
+
+
+QUICK_RENDERER = QuickRenderer()
+
+
+class QuickForm(forms.Form):
+    """A form drawn by QuickRenderer (the device list's filters and bulk status change)."""
+
+    default_renderer = QUICK_RENDERER
+
+
+class StatusForm(QuickForm):
     status = forms.ChoiceField(choices=SMIStatus.choices)
     reason = forms.CharField(max_length=300)
 

@@ -300,3 +300,51 @@ def test_suppliers_cannot_register_or_edit_devices_in_the_browser(orgs, supplier
     assert client.post(reverse("inventory:device_edit", args=[mine.device_id]),
                        _device_data(firmware_version="x")).status_code == 403
     assert Device.objects.count() == 2 and not Device.objects.filter(firmware_version="x").exists()
+
+
+# --- The device list's quick form renderer -----------------------------------------------------
+
+def _both_ways(form_class, *args, **kwargs):
+    """(QuickRenderer's as_p, Django's own as_p) of the same form."""
+    from django.forms.renderers import get_default_renderer
+
+    quick = form_class(*args, **kwargs).as_p()
+    django = form_class(*args, renderer=get_default_renderer(), **kwargs).as_p()
+    return quick, django
+
+
+@pytest.mark.parametrize("data", [None, {}, {"status": "commissioned", "region": "north", "supplier": "SUPA"},
+                                  {"q": '"><script>', "firmware_version": "1.<b>", "status": "bogus"}])
+def test_quick_renderer_draws_the_filters_exactly_as_django_does(orgs, rf, supplier_a, dcc_operator, data):
+    from inventory.filtersets import DeviceFilterSet
+
+    services.device_model_upsert(manufacturer_id="1234", model_id="E470", device_type="ESME")
+    services.device_model_upsert(manufacturer_id="ABCD", manufacturer_name="Acme & Sons", model_id="G<1>",
+                                 device_type="GSME")
+    for user in (dcc_operator, supplier_a):
+        request = rf.get("/inventory/devices/", data or {})
+        request.user = user
+        form_class = DeviceFilterSet(data, request=request).get_form_class()
+        quick, django = _both_ways(form_class, data, prefix=None)
+        assert quick == django
+        assert "Acme &amp; Sons G&lt;1&gt;" in quick and "1234 E470" in quick
+        assert ("SUPB" in quick) == (user is dcc_operator)  # a supplier filters by itself only
+
+
+def test_quick_renderer_draws_the_bulk_form_exactly_as_django_does(db):
+    from inventory.forms import StatusForm
+
+    for data in (None, {"status": "withdrawn", "reason": "<b>"}, {"status": "nope"}):
+        quick, django = _both_ways(StatusForm, data)
+        assert quick == django
+
+
+def test_supplier_filter_choices_do_not_iterate_model_instances(orgs, rf, dcc_operator, django_assert_num_queries):
+    from inventory.filtersets import DeviceFilterSet
+
+    request = rf.get("/inventory/devices/")
+    request.user = dcc_operator
+    form = DeviceFilterSet({}, request=request).form
+    with django_assert_num_queries(1):
+        choices = [choice for choice in form.fields["supplier"].choices]
+    assert choices[0] == ("", "---------") and ("SUPA", orgs["SUPA"].name) in choices
