@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import time
+import zlib
 
 from django.conf import settings
 from django.db import transaction
@@ -23,7 +24,13 @@ from adapter.models import Batch, BatchRow, SendAttempt, ServiceRequest
 
 log = logging.getLogger(__name__)
 
-CHUNK = 500
+CHUNK = 1000
+# The django-q2 queue of single requests (Q_CLUSTER["ALT_CLUSTERS"]): a second qcluster started
+# with Q_CLUSTER_NAME=urgent works it, so a single on-demand request is sent within a poll interval
+# even while the main cluster's workers are busy with a batch. Chosen over sending inside the web
+# request: the API still answers I99 at once, and no web process waits on the network (DUIS
+# retries take seconds). Without that cluster running, the minute's ``advance`` sweep sends them.
+URGENT_CLUSTER = "urgent"
 MAX_ATTEMPTS = 3
 TIME_FIELDS = ["dsp_sent_at", "wan_delivered_at", "device_responded_at", "wan_returned_at", "responded_at"]
 # How long a response may take before the request ends: on-demand E21, future-dated E30.
@@ -50,7 +57,13 @@ def _due(now):
 
 
 def _claim(ids=None, batch_id=None, now=None, backend_name=""):
-    """Claim up to CHUNK due requests for this worker: state sent, a new SendAttempt each."""
+    """Claim up to CHUNK due requests for this worker: state sent, a new SendAttempt each.
+    Returns their primary keys."""
+    return list(_claim_attempts(ids=ids, batch_id=batch_id, now=now, backend_name=backend_name))
+
+
+def _claim_attempts(ids=None, batch_id=None, now=None, backend_name=""):
+    """``_claim``, answering {request pk: the attempt number this worker now owns}."""
     now = now or timezone.now()
     with transaction.atomic():
         qs = _due(now)
@@ -61,14 +74,14 @@ def _claim(ids=None, batch_id=None, now=None, backend_name=""):
         rows = list(qs.select_for_update(skip_locked=True, of=("self",)).order_by("pk")
                     .values_list("pk", "attempts")[:CHUNK])
         if not rows:
-            return []
-        pks = [pk for pk, _ in rows]
+            return {}
+        claimed = {pk: attempts + 1 for pk, attempts in rows}
         bulk_insert(SendAttempt, [
-            SendAttempt(request_id=pk, attempt=attempts + 1, backend=backend_name, started_at=now)
-            for pk, attempts in rows
+            SendAttempt(request_id=pk, attempt=number, backend=backend_name, started_at=now)
+            for pk, number in claimed.items()
         ])
-        ServiceRequest.objects.filter(pk__in=pks).update(state=RequestState.SENT, attempts=F("attempts") + 1)
-    return pks
+        ServiceRequest.objects.filter(pk__in=list(claimed)).update(state=RequestState.SENT, attempts=F("attempts") + 1)
+    return claimed
 
 
 def _apply(request, outcome, now):
@@ -90,21 +103,19 @@ def _apply(request, outcome, now):
 UPDATE_FIELDS = [*TIME_FIELDS, "state", "outcome", "response", "message", "completed_at"]
 
 
-def _send_chunk(pks, backend):
-    requests = list(ServiceRequest.objects.filter(pk__in=pks).select_related("srv"))
-    # order_by(): the model's ordering ("request") would join the requests table for nothing
-    attempts = {a.request_id: a for a in SendAttempt.objects.filter(request_id__in=pks, state=AttemptState.SENDING)
-                .order_by()}
-    finished_attempts, retry, updated = [], [], []
+def _send_chunk(claimed, backend):
+    """Send the claimed requests ({pk: attempt number}) and write their results, set-based: one
+    read, one UPDATE of the requests' own values (bulk_set), one UPDATE per attempt outcome."""
+    requests = list(ServiceRequest.objects.filter(pk__in=list(claimed)).select_related("srv"))
+    # (attempt state, outcome code) -> [(request pk, attempt number)]
+    finished, retry, updated = {}, [], []
     for request in requests:
-        attempt = attempts.get(request.pk)
+        number = claimed.get(request.pk, request.attempts)
         try:
-            outcome = backend.send(request, attempt=attempt.attempt if attempt else request.attempts)
+            outcome = backend.send(request, attempt=number)
         except BackendError as exc:
             log.warning("send of %s failed: %s", request.request_id, exc)
-            if attempt:
-                attempt.state, attempt.finished_at, attempt.outcome = AttemptState.LOST, timezone.now(), "E20"
-                finished_attempts.append(attempt)
+            finished.setdefault((AttemptState.LOST, "E20"), []).append((request.pk, number))
             if request.attempts < MAX_ATTEMPTS:
                 retry.append(request.pk)
             else:
@@ -113,24 +124,28 @@ def _send_chunk(pks, backend):
                 request.completed_at = timezone.now()
                 updated.append(request)
             continue
-        now = timezone.now()
-        _apply(request, outcome, now)
+        _apply(request, outcome, timezone.now())
         updated.append(request)
-        if attempt:
-            attempt.state, attempt.finished_at, attempt.outcome = AttemptState.DONE, now, outcome.code
-            finished_attempts.append(attempt)
+        finished.setdefault((AttemptState.DONE, outcome.code), []).append((request.pk, number))
     with transaction.atomic():
         # Only attempts still ours are written: one that ``recover`` declared lost (this worker
         # outlived its lease) has been queued again, and its next attempt's result is the one kept.
         mine = set(SendAttempt.objects.select_for_update().filter(
-            pk__in=[a.pk for a in attempts.values()], state=AttemptState.SENDING).order_by()
-            .values_list("request_id", flat=True))
-        updated = [r for r in updated if r.pk in mine]
-        finished_attempts = [a for a in finished_attempts if a.request_id in mine]
-        retry = [pk for pk in retry if pk in mine]
+            request_id__in=list(claimed), state=AttemptState.SENDING).order_by()
+            .values_list("request_id", "attempt"))
+        updated = [r for r in updated if (r.pk, claimed.get(r.pk, r.attempts)) in mine]
+        retry = [pk for pk in retry if (pk, claimed.get(pk)) in mine]
         backend.flush()
         bulk_set(ServiceRequest, updated, UPDATE_FIELDS)
-        bulk_set(SendAttempt, finished_attempts, ["state", "finished_at", "outcome"])
+        now = timezone.now()
+        for (state, code), pairs in finished.items():
+            by_number = {}
+            for pk, number in pairs:
+                if (pk, number) in mine:
+                    by_number.setdefault(number, []).append(pk)
+            for number, pks in by_number.items():
+                SendAttempt.objects.filter(request_id__in=pks, attempt=number, state=AttemptState.SENDING).update(
+                    state=state, finished_at=now, outcome=code)
         if retry:
             ServiceRequest.objects.filter(pk__in=retry, state=RequestState.SENT).update(state=RequestState.QUEUED)
     _announce_failures([r for r in updated if r.state == RequestState.FAILED and r.batch_id is None])
@@ -165,9 +180,10 @@ def _converters(fields, connection):
 
 
 def bulk_set(model, objects, fields):
-    """UPDATE each row's ``fields`` by primary key with one prepared statement (executemany).
-    Django's bulk_update builds a CASE WHEN per field and row, which costs seconds per thousand
-    rows; this is the same write at the speed of the database driver."""
+    """UPDATE each row's ``fields`` by primary key: one COPY and one UPDATE on PostgreSQL, one
+    prepared statement (executemany) elsewhere. Django's bulk_update builds a CASE WHEN per field
+    and row, which costs seconds per thousand rows; this is the same write at the speed of the
+    database driver."""
     from django.db import connection
 
     if not objects:
@@ -181,20 +197,22 @@ def bulk_set(model, objects, fields):
     convert = _converters(columns, connection)
     rows = [[c(obj) for c in convert] + [obj.pk] for obj in objects]
     if connection.vendor == "postgresql":
-        # executemany is one round trip per row on PostgreSQL: join a VALUES list instead, each
-        # column cast to its type (a NULL in VALUES would otherwise be text).
+        # executemany is one round trip per row on PostgreSQL, and a VALUES list of thousands of
+        # placeholders costs more to build client-side than to run. Instead the rows are COPYed
+        # into a temporary table shaped like the target columns, then one UPDATE ... FROM joins it.
         quote = connection.ops.quote_name
-        names = [f"c{n}" for n in range(len(columns))]
-        sql = "UPDATE {t} SET {sets} FROM (VALUES {{values}}) AS v({names}, pk) WHERE {t}.{pk} = v.pk".format(
-            t=quote(meta.db_table), pk=quote(meta.pk.column), names=", ".join(names),
-            sets=", ".join(f"{quote(f.column)} = v.{n}::{f.db_type(connection)}" for f, n in zip(columns, names,
-                                                                                               strict=True)))
-        width = "({})".format(", ".join(["%s"] * (len(columns) + 1)))
-        with connection.cursor() as cursor:
-            for start in range(0, len(rows), 1000):
-                part = rows[start:start + 1000]
-                cursor.execute(sql.format(values=", ".join([width] * len(part))),
-                               [value for row in part for value in row])
+        table, pk = quote(meta.db_table), quote(meta.pk.column)
+        temp = quote("bulk_set_{}_{}".format(meta.db_table, zlib.crc32(",".join(fields).encode())))
+        names = ", ".join(quote(f.column) for f in columns)
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
+                           f"SELECT {names}, {pk} FROM {table} WITH NO DATA")
+            cursor.execute(f"TRUNCATE {temp}")  # empty even when called twice in one transaction
+            with cursor.cursor.copy(f"COPY {temp} ({names}, {pk}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute("UPDATE {t} SET {sets} FROM {temp} AS v WHERE {t}.{pk} = v.{pk}".format(
+                t=table, temp=temp, pk=pk, sets=", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)))
         return
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
@@ -244,10 +262,10 @@ def dispatch(ids=None, batch_id=None, budget=20.0):
     started = time.monotonic()
     sent = 0
     while True:
-        pks = _claim(ids=ids, batch_id=batch_id, backend_name=backend.name)
-        if not pks:
+        claimed = _claim_attempts(ids=ids, batch_id=batch_id, backend_name=backend.name)
+        if not claimed:
             break
-        sent += _send_chunk(pks, backend)
+        sent += _send_chunk(claimed, backend)
         if time.monotonic() - started > budget:
             from django_q.tasks import async_task
 
@@ -481,6 +499,9 @@ def batch_check(batch_pk):
             Batch.objects.filter(pk=batch.pk).update(
                 checked_rows=F("checked_rows") + len(chunk), accepted_rows=F("accepted_rows") + ok,
                 rejected_rows=F("rejected_rows") + len(chunk) - ok)
+        if ok and _parallel_dispatch():
+            # Send while the next chunk is checked: the cluster's other worker takes it.
+            _enqueue_batch_dispatch(batch.pk)
         quarantined = [r for r in requests if r.state == RequestState.QUARANTINED and r.pk]
         if quarantined:
             services.quarantine_notify(request=quarantined[0])
@@ -488,10 +509,24 @@ def batch_check(batch_pk):
     updated = Batch.objects.filter(pk=batch.pk, state=BatchState.VALIDATING).update(
         state=BatchState.RUNNING, checked_at=timezone.now())
     if updated:
-        from django_q.tasks import async_task
-
-        async_task("adapter.tasks.dispatch", batch_id=batch.pk, task_name=f"adapter batch {batch.pk} send",
-                   group="adapter")
+        # One sender per worker for what is left: they share it through SKIP LOCKED claims.
+        for _n in range(int(settings.Q_CLUSTER.get("workers", 1)) if _parallel_dispatch() else 1):
+            _enqueue_batch_dispatch(batch.pk)
         batch_finish_if_done(batch.pk)
+
+
+def _parallel_dispatch():
+    """Several dispatch tasks may work one batch at once only where claims skip each other's
+    locked rows (PostgreSQL); SQLite has no row locks, so there one task sends a batch."""
+    from django.db import connection
+
+    return connection.features.has_select_for_update_skip_locked
+
+
+def _enqueue_batch_dispatch(batch_pk):
+    from django_q.tasks import async_task
+
+    async_task("adapter.tasks.dispatch", batch_id=batch_pk, task_name=f"adapter batch {batch_pk} send",
+               group="adapter")
 
 
