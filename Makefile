@@ -22,15 +22,17 @@ demo: venv
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py load_demo
 
-# Start the portal on SQLite with demo data, the web server and a django-q2 cluster.
+# Start the portal on SQLite with demo data, the web server and the django-q2 clusters: the main
+# one and the small "urgent" one that sends single service requests (adapter.tasks.URGENT_CLUSTER).
 run: demo
 	@echo ""
 	@echo "  DCC operations portal: http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (username, password, role):"
 	@$(PY) manage.py demo_logins
 	@echo ""
-	@trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
+	@trap 'kill $$QPID $$UPID 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py qcluster & QPID=$$!; \
+	Q_CLUSTER_NAME=urgent $(PY) manage.py qcluster & UPID=$$!; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: venv

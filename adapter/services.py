@@ -322,9 +322,13 @@ def _held(request):
 
 
 def _enqueue_dispatch(ids):
+    """Send single requests from the urgent cluster's queue, never behind a batch's chunks."""
     from django_q.tasks import async_task
 
-    async_task("adapter.tasks.dispatch", ids=ids, task_name="adapter dispatch", group="adapter")
+    from adapter.tasks import URGENT_CLUSTER
+
+    async_task("adapter.tasks.dispatch", ids=ids, task_name="adapter dispatch", group="adapter",
+               cluster=URGENT_CLUSTER)
 
 
 def quarantine_notify(*, request):

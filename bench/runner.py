@@ -76,11 +76,18 @@ def configure_django(url):
 
 
 class Cluster:
-    """A real `manage.py qcluster` in its own process group."""
+    """The real django-q2 clusters, each `manage.py qcluster` in its own process group: the main
+    one and the "urgent" one (Q_CLUSTER_NAME=urgent) that sends single service requests."""
+
+    NAMES = ("", "urgent")
 
     def __init__(self):
-        self.process = None
+        self.processes = []
         self.log_path = None
+
+    @property
+    def process(self):
+        return self.processes[0] if self.processes else None
 
     @property
     def pid(self):
@@ -88,12 +95,18 @@ class Cluster:
 
     def start(self, log_path):
         self.log_path = log_path
-        with open(log_path, "ab") as handle:
-            self.process = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT,
-                                            stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        for name in self.NAMES:
+            env = {key: value for key, value in os.environ.items() if key != "Q_CLUSTER_NAME"}
+            if name:
+                env["Q_CLUSTER_NAME"] = name
+            with open(log_path, "ab") as handle:
+                self.processes.append(subprocess.Popen(
+                    [sys.executable, str(ROOT / "manage.py"), "qcluster"], cwd=ROOT, env=env, stdout=handle,
+                    stderr=subprocess.STDOUT, start_new_session=True))
         time.sleep(3)
-        if self.process.poll() is not None:
-            raise RuntimeError(f"qcluster exited at start ({self.process.returncode}): {self.tail()}")
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"qcluster exited at start ({process.returncode}): {self.tail()}")
 
     def tail(self):
         try:
@@ -102,16 +115,19 @@ class Cluster:
             return ""
 
     def alive(self):
-        return self.process is not None and self.process.poll() is None
+        return bool(self.processes) and all(p.poll() is None for p in self.processes)
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(timeout=5)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes = []
 
 
 def main(argv=None):

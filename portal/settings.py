@@ -212,6 +212,12 @@ Q_CLUSTER = {
     "ack_failures": True,
     "save_limit": 5000,
     "label": "Task queue",
+    # A second, small cluster for single service requests (see adapter.tasks.URGENT_CLUSTER):
+    # started with Q_CLUSTER_NAME=urgent, it reads only its own queue, so a single on-demand
+    # request never waits behind a batch's chunks in the main cluster's workers. One worker
+    # is enough (a single request is milliseconds of work) and it polls often because its
+    # queue is usually empty and every wait is the user's.
+    "ALT_CLUSTERS": {"urgent": {"workers": 1, "poll": 0.05}},
 }
 if Q_BROKER == "orm":
     Q_CLUSTER["orm"] = "default"
