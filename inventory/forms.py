@@ -61,20 +61,48 @@ def _label(context):
     return f"<{tag}{_attrs(context['attrs'])}>{conditional_escape(context['label'])}</{tag}>"
 
 
+def _form_p(context):
+    """django/forms/p.html in Python, whitespace and all."""
+    fields, hidden = context["fields"], context["hidden_fields"]
+    if not fields:
+        raise _Unsupported
+    out = [f"{conditional_escape(context['errors'])}\n\n"]
+    for index, (field, errors) in enumerate(fields):
+        classes = field.css_classes()
+        out.append(f"\n  {conditional_escape(errors)}\n  <p")
+        if classes:
+            out.append(f' class="{conditional_escape(classes)}"')
+        out.append(">\n    ")
+        if field.label:
+            out.append(conditional_escape(field.label_tag()))
+        out.append(f"\n    {conditional_escape(field)}\n    ")
+        if field.help_text:
+            ident = f' id="{conditional_escape(field.auto_id)}_helptext"' if field.auto_id else ""
+            out.append(f'\n      <span class="helptext"{ident}>{field.help_text}</span>\n    ')
+        out.append("\n    ")
+        if index == len(fields) - 1:
+            out.append("\n      " + "".join(conditional_escape(h) for h in hidden) + "\n    ")
+        out.append("\n  </p>\n")
+    out.append("\n\n")
+    return "".join(out)
+
+
 class _Unsupported(Exception):
     pass
 
 
 class QuickRenderer(DjangoTemplates):
-    """Django's form renderer, except that text inputs, selects and labels are written in Python
-    with the same markup as Django's templates. A <select> of 76 options through Django's
-    templates is three template includes per option: half the device list page's time."""
+    """Django's form renderer, except that text inputs, selects, labels and as_p are written in
+    Python with the same markup as Django's templates (tests/inventory/test_forms.py compares).
+    A <select> of 76 options through Django's templates is three template includes per option:
+    half the device list page's time. Anything else falls back to the templates."""
 
     QUICK = {
         **{f"django/forms/widgets/{kind}.html": _input
            for kind in ("text", "number", "email", "url", "search", "hidden", "password", "input")},
         "django/forms/widgets/select.html": _select,
         "django/forms/label.html": _label,
+        "django/forms/p.html": _form_p,
     }
 
     def render(self, template_name, context, request=None):

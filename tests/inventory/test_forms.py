@@ -348,3 +348,20 @@ def test_supplier_filter_choices_do_not_iterate_model_instances(orgs, rf, dcc_op
     with django_assert_num_queries(1):
         choices = [choice for choice in form.fields["supplier"].choices]
     assert choices[0] == ("", "---------") and ("SUPA", orgs["SUPA"].name) in choices
+
+
+def test_quick_renderer_matches_django_with_hidden_fields_help_text_and_classes(db):
+    from django import forms
+
+    from inventory.forms import QuickForm
+
+    class Sample(QuickForm):
+        required_css_class, error_css_class = "req", "err"
+        token = forms.CharField(widget=forms.HiddenInput)
+        name = forms.CharField(max_length=5, help_text="At most <em>five</em>", label="Name?")
+        count = forms.IntegerField(required=False, label="")
+        kind = forms.ChoiceField(choices=[("a", "A & a"), ("Group", [("b", "B"), ("c", "C")])])
+
+    for data in (None, {"token": "t", "name": "x", "count": "3", "kind": "c"}, {"name": "toolong", "kind": "z"}):
+        quick, django = _both_ways(Sample, data)
+        assert quick == django
