@@ -59,11 +59,13 @@ def _due(now):
 def _claim(ids=None, batch_id=None, now=None, backend_name=""):
     """Claim up to CHUNK due requests for this worker: state sent, a new SendAttempt each.
     Returns their primary keys."""
-    return list(_claim_attempts(ids=ids, batch_id=batch_id, now=now, backend_name=backend_name))
+    return [request.pk for request in _claim_requests(ids=ids, batch_id=batch_id, now=now,
+                                                      backend_name=backend_name)]
 
 
-def _claim_attempts(ids=None, batch_id=None, now=None, backend_name=""):
-    """``_claim``, answering {request pk: the attempt number this worker now owns}."""
+def _claim_requests(ids=None, batch_id=None, now=None, backend_name=""):
+    """``_claim``, answering the claimed requests themselves (with their SRV), read in the same
+    locking query; each one's ``attempts`` is the number of the attempt this worker now owns."""
     now = now or timezone.now()
     with transaction.atomic():
         qs = _due(now)
@@ -71,17 +73,19 @@ def _claim_attempts(ids=None, batch_id=None, now=None, backend_name=""):
             qs = qs.filter(pk__in=ids)
         if batch_id is not None:
             qs = qs.filter(batch_id=batch_id)
-        rows = list(qs.select_for_update(skip_locked=True, of=("self",)).order_by("pk")
-                    .values_list("pk", "attempts")[:CHUNK])
-        if not rows:
-            return {}
-        claimed = {pk: attempts + 1 for pk, attempts in rows}
+        requests = list(qs.select_for_update(skip_locked=True, of=("self",)).select_related("srv")
+                        .order_by("pk")[:CHUNK])
+        if not requests:
+            return []
+        for request in requests:
+            request.state, request.attempts = RequestState.SENT, request.attempts + 1
         bulk_insert(SendAttempt, [
-            SendAttempt(request_id=pk, attempt=number, backend=backend_name, started_at=now)
-            for pk, number in claimed.items()
+            SendAttempt(request_id=request.pk, attempt=request.attempts, backend=backend_name, started_at=now)
+            for request in requests
         ])
-        ServiceRequest.objects.filter(pk__in=list(claimed)).update(state=RequestState.SENT, attempts=F("attempts") + 1)
-    return claimed
+        ServiceRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
+            state=RequestState.SENT, attempts=F("attempts") + 1)
+    return requests
 
 
 def _apply(request, outcome, now):
@@ -103,10 +107,10 @@ def _apply(request, outcome, now):
 UPDATE_FIELDS = [*TIME_FIELDS, "state", "outcome", "response", "message", "completed_at"]
 
 
-def _send_chunk(claimed, backend):
-    """Send the claimed requests ({pk: attempt number}) and write their results, set-based: one
-    read, one UPDATE of the requests' own values (bulk_set), one UPDATE per attempt outcome."""
-    requests = list(ServiceRequest.objects.filter(pk__in=list(claimed)).select_related("srv"))
+def _send_chunk(requests, backend):
+    """Send the requests ``_claim_requests`` gave and write their results, set-based: one UPDATE
+    of the requests' own values (bulk_set), one UPDATE per attempt outcome."""
+    claimed = {request.pk: request.attempts for request in requests}
     # (attempt state, outcome code) -> [(request pk, attempt number)]
     finished, retry, updated = {}, [], []
     for request in requests:
@@ -262,7 +266,7 @@ def dispatch(ids=None, batch_id=None, budget=20.0):
     started = time.monotonic()
     sent = 0
     while True:
-        claimed = _claim_attempts(ids=ids, batch_id=batch_id, backend_name=backend.name)
+        claimed = _claim_requests(ids=ids, batch_id=batch_id, backend_name=backend.name)
         if not claimed:
             break
         sent += _send_chunk(claimed, backend)
@@ -361,7 +365,7 @@ def advance():
 
 # --- Batch checking ------------------------------------------------------------------------------
 
-CHECK_CHUNK = 2000
+CHECK_CHUNK = 1000  # the size of a send chunk: the first one goes out sooner
 
 
 def parse_batch(batch):
@@ -461,15 +465,16 @@ def batch_check(batch_pk):
             srv = srvs.get(code.strip())
             execute_at, time_error = _execute_at(execute_text)
             if srv is None:
-                results.append(BatchRow(batch=batch, row=number, srv_code=code[:12], device_ref=device_ref[:40],
+                results.append(BatchRow(batch_id=batch.pk, row=number, srv_code=code[:12], device_ref=device_ref[:40],
                                         code="E40", message=f"srv {code!r} is not a service request variant"))
                 continue
             if error or time_error:
-                results.append(BatchRow(batch=batch, row=number, srv_code=srv.code, device_ref=device_ref[:40],
+                results.append(BatchRow(batch_id=batch.pk, row=number, srv_code=srv.code, device_ref=device_ref[:40],
                                         code="E40", message=f"Invalid parameter {error or time_error}"))
                 continue
             check = checker.check(srv, device_ref, params, execute_at)
-            row = BatchRow(batch=batch, row=number, srv_code=srv.code, device_ref=(check.device_ref or device_ref)[:40],
+            row = BatchRow(batch_id=batch.pk, row=number, srv_code=srv.code,
+                           device_ref=(check.device_ref or device_ref)[:40],
                            code=("Q" if check.quarantine else "I99") if check.ok else check.code,
                            message=check.message)
             results.append(row)
