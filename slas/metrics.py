@@ -133,9 +133,9 @@ def merge_histogram(into, other):
     return into
 
 
-def percentiles(histogram, fractions):
-    """Several nearest-rank percentiles (fractions ascending, result in seconds) in one pass over
-    the sorted buckets; None each when the histogram is empty. Same answers as ``percentile`` for each fraction."""
+def percentile_buckets(histogram, fractions):
+    """The buckets holding several nearest-rank percentiles (fractions ascending) in one pass over
+    the sorted buckets; None each when the histogram is empty."""
     total = sum(histogram.values())
     if not total:
         return [None] * len(fractions)
@@ -145,11 +145,17 @@ def percentiles(histogram, fractions):
     for key in sorted(histogram, key=int):
         seen += histogram[key]
         while pending < len(ranks) and seen >= ranks[pending]:
-            found[pending] = bucket_seconds(key)
+            found[pending] = int(key)
             pending += 1
         if pending == len(ranks):
             break
     return found
+
+
+def percentiles(histogram, fractions):
+    """Several nearest-rank percentiles (fractions ascending, result in seconds); None each when
+    the histogram is empty. Same answers as ``percentile`` for each fraction."""
+    return [None if b is None else bucket_seconds(b) for b in percentile_buckets(histogram, fractions)]
 
 
 def percentile(histogram, fraction):

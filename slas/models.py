@@ -111,14 +111,14 @@ class RequestFact(models.Model):
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
-    request_id = models.CharField(max_length=120, unique=True)
+    request_id = models.CharField(max_length=120)
     srv = models.CharField(max_length=12, blank=True)
     measurement_type = models.CharField(max_length=30, choices=MeasurementType.choices)
     # No database constraint: a per-row deferred check at COMMIT was a fifth of a file load's time.
     # Every writer resolves the organisation first (the loader by a join on its code, the fold from
     # the adapter's own foreign key) and PROTECT still guards deletes in the ORM.
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+",
-                                     db_constraint=False)
+                                     db_constraint=False, db_index=False)
     device_id = models.CharField(max_length=23, blank=True)
     region = models.CharField(max_length=10, blank=True)
     start_at = models.DateTimeField()
@@ -138,8 +138,13 @@ class RequestFact(models.Model):
     end_to_end_us = models.BigIntegerField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="slas_reqfact_day"),
-                   models.Index(fields=["start_at"], name="slas_reqfact_start")]
+        # The indexes a month's load maintains, and no others: the key, and the time columns the
+        # dashboards, burn rates and rebuilds read by range. Those are BRIN on PostgreSQL (facts
+        # arrive in time order; a few pages instead of a btree entry per row), created by
+        # migration 0006 because SQLite has no BRIN. No index on organisation: every reader also
+        # narrows by time first. A UniqueConstraint, not unique=True, which would add a second
+        # (varchar_pattern_ops) btree no query uses.
+        constraints = [models.UniqueConstraint(fields=["request_id"], name="slas_reqfact_request_id")]
 
     def __str__(self):
         return self.request_id
@@ -151,13 +156,13 @@ class AlertFact(models.Model):
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
-    alert_id = models.CharField(max_length=120, unique=True)
+    alert_id = models.CharField(max_length=120)
     alert_code = models.CharField(max_length=16, blank=True)
     # No database constraint: a per-row deferred check at COMMIT was a fifth of a file load's time.
     # Every writer resolves the organisation first (the loader by a join on its code, the fold from
     # the adapter's own foreign key) and PROTECT still guards deletes in the ORM.
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+",
-                                     db_constraint=False)
+                                     db_constraint=False, db_index=False)
     device_id = models.CharField(max_length=23, blank=True)
     region = models.CharField(max_length=10, blank=True)
     raised_at = models.DateTimeField()
@@ -169,8 +174,8 @@ class AlertFact(models.Model):
     end_to_end_us = models.BigIntegerField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="slas_alertfact_day"),
-                   models.Index(fields=["raised_at"], name="slas_alertfact_raised")]
+        # As RequestFact: the key here, BRIN on day and raised_at from migration 0006.
+        constraints = [models.UniqueConstraint(fields=["alert_id"], name="slas_alertfact_alert_id")]
 
     def __str__(self):
         return self.alert_id
@@ -221,6 +226,50 @@ class MonthRollup(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.measure_id} {self.region} {self.organisation_id}"
+
+
+class MonthSummary(models.Model):
+    """One group of the monthly report, precomputed from the month's MonthRollup rows: a measure
+    nationally (organisation empty; per region for CSP measures) or for one service user, with
+    its counts and the p50/p95/p99 latency buckets of the merged histogram. The report reads these
+    (~1,500 rows a month) instead of merging ~3,000 histograms on every read; the national rows
+    keep the merged histogram for the charts. Recomputed whenever the month's rollups change
+    (slas.rollups.refresh_summaries, checked against MonthSummaryStamp)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    month = models.DateField(help_text="first day of the London month")
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    region = models.CharField(max_length=10, blank=True, help_text="CSP measures: the region; others blank")
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+", help_text="empty: every service user")
+    measured = models.BigIntegerField(default=0)
+    within = models.BigIntegerField(default=0)
+    excluded = models.BigIntegerField(default=0)
+    timed = models.BigIntegerField(default=0, help_text="intervals that ended (the histogram's total)")
+    p50_bucket = models.IntegerField(null=True)
+    p95_bucket = models.IntegerField(null=True)
+    p99_bucket = models.IntegerField(null=True)
+    histogram = models.JSONField(default=dict, blank=True, help_text="kept for national rows only")
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "organisation"], name="slas_summary_month_org")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.measure_id} {self.region} {self.organisation_id or 'all'}"
+
+
+class MonthSummaryStamp(models.Model):
+    """Which state of a month's rollups its MonthSummary rows were computed from: a fingerprint
+    (row count, sums of the counts, highest id) that changes whenever a rollup row is added,
+    incremented or rebuilt. A reader finding a different fingerprint recomputes the summary."""
+
+    month = models.DateField(unique=True)
+    fingerprint = models.CharField(max_length=200)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.fingerprint}"
 
 
 class Charge(models.Model):

@@ -13,9 +13,9 @@ from django.db.models import Sum
 
 from portal.choices import ProviderCode, Region
 from portal.models import Organisation
-from slas import credits, metrics
+from slas import credits, metrics, rollups
 from slas.choices import ProviderKind
-from slas.models import Charge, Measure, MonthRollup, ProviderTerms, ReliefEvent
+from slas.models import Charge, Measure, MonthRollup, MonthSummary, ProviderTerms, ReliefEvent
 from slas.rollups import provider_for
 
 REGIONS = [r.value for r in Region]
@@ -26,10 +26,13 @@ def _seconds(value):
     return None if value is None else Decimal(value).quantize(Decimal("0.001"), ROUND_HALF_UP)
 
 
-def _result(measure, region, counts, histogram):
-    measured, within, excluded = counts
+def _result(measure, region, summary):
+    """One row of the report from a MonthSummary (None: no traffic)."""
+    measured, within, excluded = (summary.measured, summary.within, summary.excluded) if summary else (0, 0, 0)
     pct = credits.achieved(measured, within)
-    p50, p95, p99 = metrics.percentiles(histogram, (0.50, 0.95, 0.99))
+    p50, p95, p99 = ([None if b is None else metrics.bucket_seconds(b)
+                      for b in (summary.p50_bucket, summary.p95_bucket, summary.p99_bucket)]
+                     if summary else (None, None, None))
     return {
         "measure": measure, "code": measure.code, "name": measure.name, "type": measure.measurement_type,
         "provider": provider_for(measure.provider, region or ""), "region": region,
@@ -40,58 +43,47 @@ def _result(measure, region, counts, histogram):
         "met": None if pct is None else pct >= credits.frac(measure.target_pct),
         "below_minimum": None if pct is None else pct <= credits.frac(measure.minimum_pct),
         "p50_seconds": _seconds(p50), "p95_seconds": _seconds(p95), "p99_seconds": _seconds(p99),
-        "histogram": histogram,
+        "histogram": summary.histogram if summary else {},
     }
 
 
 def measure_results(month, organisation=None, measures=None):
-    """Results per measure (national or per region) and, when no organisation is given, per service
-    user too: (rows, per_user {org_id: rows}). The per-user rows (most of the groups) are computed
-    when first read: the JSON report and the credits need only the national ones."""
+    """Results per measure (national or per region for CSP measures; with ``organisation``, over
+    that service user's traffic only) and, when no organisation is given, per service user too:
+    (rows, per_user {org_id: rows}). Read from MonthSummary, recomputed first if the month's
+    rollups changed since; the per-user rows are read when first used (the JSON report and the
+    credits need only the national ones)."""
     measures = measures or list(Measure.objects.all())
-    rows = MonthRollup.objects.filter(month=month)
-    if organisation is not None:
-        rows = rows.filter(organisation=organisation)
-    groups = defaultdict(lambda: [[0, 0, 0], {}])
-    user_rows = defaultdict(list)
-    by_id = {m.pk: m for m in measures}
-    csp = {m.pk for m in measures if m.provider == ProviderKind.CSP}
-    for measure_id, region, org_id, measured, within, excluded, histogram in rows.values_list(
-            "measure_id", "region", "organisation_id", "measured", "within", "excluded", "histogram"):
-        if measure_id not in by_id:
-            continue
-        key_region = region if measure_id in csp else None
-        target = groups[(measure_id, key_region)]
-        counts = target[0]
-        counts[0] += measured
-        counts[1] += within
-        counts[2] += excluded
-        metrics.merge_histogram(target[1], histogram)
-        if organisation is None:
-            user_rows[(org_id, measure_id, key_region)].append((measured, within, excluded, histogram))
+    rollups.refresh_summaries([month])
+    summaries = MonthSummary.objects.filter(month=month)
+    own = summaries.filter(organisation__isnull=True) if organisation is None else summaries.filter(
+        organisation=organisation)
+    groups = {(s.measure_id, s.region): s for s in own}
     results = []
     for measure in measures:
         for region in (REGIONS if measure.provider == ProviderKind.CSP else [None]):
-            counts, histogram = groups.get((measure.pk, region), ([0, 0, 0], {}))
-            results.append(_result(measure, region, counts, histogram))
-    return results, PerUser(user_rows, by_id)
+            results.append(_result(measure, region, groups.get((measure.pk, region or ""))))
+    per_user = PerUser(summaries.filter(organisation__isnull=False) if organisation is None
+                       else summaries.none(), {m.pk: m for m in measures})
+    return results, per_user
 
 
 class PerUser(Mapping):
-    """{org_id: [result rows]} built on first access from the rollup rows gathered by measure_results."""
+    """{org_id: [result rows]} read from the per-user MonthSummary rows on first access."""
 
-    def __init__(self, user_rows, by_id):
-        self._rows, self._by_id, self._built = user_rows, by_id, None
+    def __init__(self, rows, by_id):
+        self._rows, self._by_id, self._built = rows, by_id, None
 
     def _data(self):
         if self._built is None:
             built = defaultdict(list)
-            for (org_id, measure_id, region), parts in self._rows.items():
-                counts = [sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts)]
-                histogram = dict(parts[0][3])
-                for part in parts[1:]:
-                    metrics.merge_histogram(histogram, part[3])
-                built[org_id].append(_result(self._by_id[measure_id], region, counts, histogram))
+            for summary in self._rows:
+                measure = self._by_id.get(summary.measure_id)
+                if measure is not None:
+                    built[summary.organisation_id].append(_result(measure, summary.region or None, summary))
+            order = {pk: n for n, pk in enumerate(self._by_id)}
+            for rows in built.values():
+                rows.sort(key=lambda r: (order[r["measure"].pk], r["region"] or ""))
             self._built = dict(built)
         return self._built
 

@@ -264,3 +264,32 @@ def test_per_user_results_add_up_to_the_national_ones(orgs, measures):
         for r in mine:
             metrics.merge_histogram(merged, r["histogram"])
         assert merged == national["histogram"]
+
+
+def test_the_report_reads_a_summary_kept_in_step_with_the_rollups(orgs, measures, django_assert_max_num_queries):
+    from slas.models import MonthSummary, MonthSummaryStamp
+
+    month = dt.date(2025, 6, 1)
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    facts.load_text(requests=requests_csv([request_row(f"s{n}", "SUPA", start, outbound=1 + n) for n in range(5)]))
+    # The load computed the summary: a read finds it fresh and merges nothing.
+    stamp = MonthSummaryStamp.objects.get(month=month)
+    assert MonthSummary.objects.filter(month=month, organisation__isnull=True).exists()
+    assert rollups.refresh_summaries() == []
+    with django_assert_max_num_queries(12):
+        sm11 = _row(_report(month), "SM1.1")
+    assert (sm11["measured"], sm11["within"]) == (5, 4)  # 1..4 s within the 4 s target, 5 s not
+    # A rollup written behind the loaders' back (an admin edit, a restore) is noticed by the next
+    # read: the fingerprint moved, so the summary is recomputed before the report is built.
+    rollup = MonthRollup.objects.get(month=month, measure__code="SM1.1", measure__measurement_type="on_demand")
+    MonthRollup.objects.create(month=month, measure=rollup.measure, provider=rollup.provider, region="south",
+                               organisation=orgs["SUPB"], measured=3, within=3, histogram={"10": 3})
+    sm11 = _row(_report(month), "SM1.1")
+    assert (sm11["measured"], sm11["within"]) == (8, 7)
+    assert MonthSummaryStamp.objects.get(month=month).fingerprint != stamp.fingerprint
+    supb = _row(_report(month, orgs["SUPB"]), "SM1.1")
+    assert (supb["measured"], supb["within"], supb["p99_seconds"] is not None) == (3, 3, True)
+    # Rollups gone (a month rebuilt from no facts): the summary goes with them.
+    MonthRollup.objects.filter(month=month).delete()
+    assert rollups.refresh_summaries() == [month]
+    assert not MonthSummary.objects.filter(month=month).exists()
