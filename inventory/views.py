@@ -3,6 +3,7 @@ Every queryset passes portal.scoping.scope; views parse, call a service and rend
 import uuid
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import RFC3986_SUBDELIMS
 from django.views.decorators.http import require_POST
 
 from inventory import importers, selectors, services
@@ -108,10 +110,18 @@ _STATUS_LABELS = dict(SMIStatus.choices)
 _REGION_LABELS = dict(Region.choices)
 
 
-def _list_row(row):
+def _detail_url_maker():
+    """device_id -> its page's URL, with one reverse() per list page rather than one per row
+    (reverse quotes the id the same way)."""
+    marker = "DEVICE-ID"
+    head, tail = reverse("inventory:device_detail", args=[marker]).split(marker)
+    return lambda device_id: f"{head}{quote(device_id, safe=RFC3986_SUBDELIMS + '/~:@')}{tail}"
+
+
+def _list_row(row, detail_url):
     status = row.status
     return DeviceRow(
-        pk=row.id, device_id=row.device_id, url=reverse("inventory:device_detail", args=[row.device_id]),
+        pk=row.id, device_id=row.device_id, url=detail_url(row.device_id),
         device_type=row.device_type, status=status, status_label=_STATUS_LABELS.get(status, status),
         status_colour=BADGES.get(status) or PORTAL_BADGES.get(status, "grey"), supplier=row.supplier__code,
         region=_REGION_LABELS.get(row.region, row.region), model=row.model__model_id or "",
@@ -130,8 +140,9 @@ def device_list(request):
     rows, next_after = keyset_page(queryset.values_list(*_LIST_COLUMNS, named=True), request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
+    detail_url = _detail_url_maker()
     return render(request, "inventory/device_list.html", {
-        "filter": filterset, "devices": [_list_row(row) for row in rows], "next_after": next_after,
+        "filter": filterset, "devices": [_list_row(row, detail_url) for row in rows], "next_after": next_after,
         "query": query.urlencode(), "paged": bool(request.GET.get("after")), "bulk_form": StatusForm(),
         "can_import": can_create(request.user, Device),
     })

@@ -108,6 +108,34 @@ def test_device_list_query_count_does_not_grow(orgs, request, client_for, who):
     assert _list_queries(client, url + "?status=pending&region=north") == small
 
 
+def test_device_list_rows_link_label_and_badge_as_the_detail_page_names_them(orgs, dcc_operator, client_for):
+    model = services.device_model_upsert(manufacturer_id="1234", model_id="E470", device_type="ESME")
+    hub = device(orgs["SUPA"], DeviceType.CHF, region="south")
+    meter = device(orgs["SUPA"], hub=hub, mpxn="2200012345671", region="south", model=model)
+    response = client_for(dcc_operator).get(reverse("inventory:device_list"), {"q": meter.mpxn})
+    [row] = response.context["devices"]
+    assert row.pk == meter.pk and row.url == reverse("inventory:device_detail", args=[meter.device_id])
+    body = response.content.decode()
+    assert f'<a href="{row.url}"><code>{meter.device_id}</code></a>' in body
+    assert f'<span class="badge badge-grey">{meter.get_status_display()}</span>' in body
+    for cell in (meter.supplier.code, meter.get_region_display(), "E470", meter.mpxn, hub.device_id):
+        assert f"{cell}</" in body
+
+
+@pytest.mark.parametrize("who", ["dcc_operator", "supplier_a"])
+def test_device_search_is_an_exact_lookup_with_the_list_page_query_count(orgs, request, client_for, who):
+    client = client_for(request.getfixturevalue(who))
+    bulk_devices(orgs["SUPA"], 30)
+    meter = device(orgs["SUPA"], mpxn="2200012345671")
+    url = reverse("inventory:device_list")
+    listed = _list_queries(client, url + "?status=pending")
+    for q in (meter.device_id.replace("-", "").lower(), meter.mpxn):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(url, {"q": q}).content.decode()
+        assert meter.device_id in body and len(ctx.captured_queries) == listed
+        assert not any("LIKE" in query["sql"].upper() for query in ctx.captured_queries)
+
+
 def test_model_and_item_lists_query_count_does_not_grow(orgs, dcc_operator, client_for):
     client = client_for(dcc_operator)
     item = services.item_upsert(key="dsp", name="DSP", kind="system", owner=orgs["DSP"])
