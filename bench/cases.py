@@ -99,9 +99,9 @@ def report(reps, baseline_reps):
     report_figure = Figure(
         "monthly_report_s", value, "s", 0.25, base,
         detail=f"median of {reps} runs of `manage.py slas_report --month {month}` (national, regional and per "
-               f"service user, from MonthRollup); baseline: one SQL query over the raw facts (GROUPING SETS, "
-               f"count, count within target, percentile_cont(0.99)), median of {baseline_reps}. Target also "
-               f"needs ratio >= 20.",
+               f"service user, from the precomputed MonthSummary); baseline: one SQL query over the raw facts "
+               f"(GROUPING SETS, count, count within target, percentile_cont(0.99)), median of {baseline_reps}. "
+               f"Target also needs ratio >= 20.",
         extra_checks=[base is not None and value is not None and base / value >= 20, check["ok"]])
     correctness = Figure(
         "monthly_report_p99_max_deviation_pct", check["max_dev"], "%", 1.0, None,
@@ -381,8 +381,8 @@ def batch(supplier, device_count, size, baseline_size, cluster, tracker, timeout
             "received_at", "dsp_sent_at"):
         outbound.append((sent - received).total_seconds())
     # The portal's own share of it: from receipt until a worker claimed the request and handed it
-    # to the backend (its first SendAttempt). The rest is the simulator's modelled DSP leg
-    # (adapter.simulator DEFAULT_PROFILE["dsp_out"], log-normal, median 0.9 s).
+    # to the backend (its first SendAttempt). With the simulator's legs at zero (runner) the two
+    # figures differ only by the send itself.
     from adapter.models import SendAttempt
 
     handover = [(started - received).total_seconds() for received, started in SendAttempt.objects.filter(
@@ -400,17 +400,16 @@ def batch(supplier, device_count, size, baseline_size, cluster, tracker, timeout
     figures.append(Figure(
         "single_request_dsp_outbound_p99_s", _p99(outbound), "s", 1.0, None,
         detail=f"{len(outbound)} single API requests (POST /api/adapter/requests/) submitted during the batch; "
-               f"p99 of dsp_sent_at - received_at (SM1.1, target 4 s; issue target 1 s). It includes the "
-               f"simulator's modelled DSP leg (log-normal, median 0.9 s, p99 about 3.2 s); the portal's own part, "
-               f"received_at to hand-over to the backend, has p99 {_p99(handover) or 0:.3f} s and max "
-               f"{max(handover, default=0):.3f} s."
+               f"p99 of dsp_sent_at - received_at (SM1.1, target 4 s; issue target 1 s), simulator latency set "
+               f"to zero; hand-over (received_at to the first SendAttempt) p99 {_p99(handover) or 0:.3f} s, "
+               f"max {max(handover, default=0):.3f} s."
                if outbound else "not measured: no single request reached DSP"))
     figures.append(Figure(
         "single_request_handover_p99_s", _p99(handover), "s", 1.0, None,
         detail=f"{len(handover)} single API requests submitted during the batch; p99 of the time from received_at "
                f"until a worker of the urgent cluster claimed the request and handed it to the backend (its first "
-               f"SendAttempt.started_at): the queueing the portal adds before DSP, without the simulator's "
-               f"modelled DSP leg." if handover else "not measured: no single request was handed over"))
+               f"SendAttempt.started_at): the queueing the portal adds before DSP."
+               if handover else "not measured: no single request was handed over"))
     return figures, notes
 
 

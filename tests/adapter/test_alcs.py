@@ -150,3 +150,18 @@ def test_simulator_applies_switch_commands_and_stores_alerts(srvs, devices, supp
 
     _store_alerts(ServiceRequest.objects.get(), alcs.take_alerts())
     assert Alert.objects.get().alert_code == "0x8F3E" and Alert.objects.get().organisation == supplier_a.organisation
+
+
+def test_simulator_latency_set_to_zero_makes_every_leg_instant():
+    # The benchmark runs the simulator this way (bench.runner): all timestamps equal the hand-over.
+    from adapter import simulator
+
+    zero = {"median": 0, "sigma": 0}
+    profile = {**simulator.DEFAULT_PROFILE, "dsp_out": zero, "dsp_in": zero, "han": zero, "dcc_only": zero,
+               "csp": {region: zero for region in ("north", "central", "south")},
+               "fail_e20": {}, "fail_e21": {}}
+    start = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+    outcome = simulator.simulate(srv_code="4.1.1", non_device=False, region="north", start=start, profile=profile)
+    assert outcome.code == "I0" and set(outcome.times.values()) == {start}
+    assert simulator.simulate(srv_code="6.14.1", non_device=True, region="", start=start,
+                              profile=profile).times == {"responded_at": start}
