@@ -1,5 +1,8 @@
 """Filters of the device, model and item lists (pages, exports and the API share them)."""
+import hashlib
+
 import django_filters
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
@@ -22,9 +25,15 @@ def _suppliers(request):
     return scope(request.user, queryset)
 
 
+# How long a filter's options are kept: a new supplier or device model appears in the list
+# page's <select> within this time (choosing it by URL works at once; validation asks the database).
+CHOICES_TTL = 60
+
+
 class _ColumnsIterator(ModelChoiceIterator):
-    """The options of a _ColumnsChoiceField: one values_list query, no model instances (and no
-    server-side cursor, which is three round trips on PostgreSQL)."""
+    """The options of a _ColumnsChoiceField: one values_list query (no model instances, no
+    server-side cursor, which is three round trips on PostgreSQL), kept in the cache for
+    CHOICES_TTL seconds under the query's own SQL, so that a scoped list is never shared."""
 
     def __iter__(self):
         field = self.field
@@ -32,8 +41,17 @@ class _ColumnsIterator(ModelChoiceIterator):
             yield ("", field.empty_label)
         if field.null_label is not None:
             yield (field.null_value, field.null_label)
-        for value, *columns in self.queryset.values_list(field.to_field_name or "pk", *field.label_columns):
-            yield (value, field.label_from_columns(*columns))
+        yield from self._options()
+
+    def _options(self):
+        field = self.field
+        rows = self.queryset.values_list(field.to_field_name or "pk", *field.label_columns)
+        key = "inventory:choices:" + hashlib.sha256(str(rows.query).encode()).hexdigest()
+        options = cache.get(key)
+        if options is None:
+            options = [(value, field.label_from_columns(*columns)) for value, *columns in rows]
+            cache.set(key, options, CHOICES_TTL)
+        return options
 
 
 class _ColumnsChoiceField(ModelChoiceField):

@@ -143,8 +143,9 @@ def device_list(request):
     detail_url = _detail_url_maker()
     return render(request, "inventory/device_list.html", {
         "filter": filterset, "devices": [_list_row(row, detail_url) for row in rows], "next_after": next_after,
-        "query": query.urlencode(), "paged": bool(request.GET.get("after")), "bulk_form": StatusForm(),
-        "can_import": can_create(request.user, Device),
+        "query": query.urlencode(), "paged": bool(request.GET.get("after")),
+        # its own ids: the filter form above has a "status" field too (one id, two labels before)
+        "bulk_form": StatusForm(auto_id="bulk_%s"), "can_import": can_create(request.user, Device),
     })
 
 
