@@ -161,13 +161,14 @@ def apply_monthly(monthly, providers):
 
 # --- PostgreSQL: the same aggregation in one SQL pass -------------------------------------------
 
-BULK_WORK_MEM = "128MB"
+BULK_WORK_MEM = "64MB"
 
 
 def bulk_settings(cursor):
     """For the rest of this transaction (a month's load or rebuild): room for the hash aggregates
-    to stay in memory. With the default 4 MB they spilled to disk in ~25 batches, a third of the
-    rollup time. Two hash nodes at hash_mem_multiplier 2 keep a backend well under 1 GB."""
+    to stay in memory at a few million facts. With the default 4 MB they spilled to disk in ~25
+    batches, a third of the rollup time. Three hash nodes at hash_mem_multiplier 2 stay near
+    400 MB, well under the 1 GB a process may use; larger loads spill, which is still correct."""
     cursor.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
 
 
