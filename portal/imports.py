@@ -84,3 +84,52 @@ class ImportCommand(BaseCommand):
         if commit:
             self.stdout.write("nothing written: fix the rows above and run again")
         sys.exit(1)
+
+
+def import_page(request, *, run, form_class, template, key, success_url, done=None, context=None):
+    """The upload -> preview -> commit page of every register's import.
+
+    A clean preview's file is kept in default storage under a random token remembered in the
+    uploader's session, so "Commit" writes exactly the file that was previewed, without uploading
+    it again, and nobody else can commit it. ``run`` is the register's importer; ``done(preview)``
+    the success message (default: the counts). The template gets form, preview and token (set
+    only when the preview is clean: the commit button posts it back)."""
+    import uuid
+
+    from django.contrib import messages
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.shortcuts import redirect, render
+
+    session_key = f"imports:{key}"
+    stored = request.session.get(session_key, {})
+    form = form_class(request.POST or None, request.FILES or None)
+    preview, token = None, None
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        path = stored.get(token, {}).get("path", "")
+        if not path or not default_storage.exists(path):
+            messages.error(request, "That preview has expired: upload the file again.")
+            return redirect(request.path)
+        with default_storage.open(path, "rb") as handle:
+            data = handle.read()
+        preview = run(data, filename=stored[token]["filename"], commit=True, actor=request.user)
+        if preview.committed:
+            default_storage.delete(path)
+            stored.pop(token)
+            request.session[session_key] = stored
+            messages.success(request, done(preview) if done else "Imported: " + ", ".join(
+                f"{n} {k}" for k, n in sorted(preview.counts().items())))
+            return redirect(success_url)
+        messages.error(request, "Nothing was written: fix the rows with errors and upload again.")
+        token = None
+    elif request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        preview = run(data, filename=upload.name, commit=False, actor=request.user)
+        if preview.clean:
+            token = uuid.uuid4().hex
+            path = default_storage.save(f"imports/{key}/{token}", ContentFile(data))
+            stored[token] = {"path": path, "filename": upload.name}
+            request.session[session_key] = stored
+    return render(request, template, {"form": form, "preview": preview, "token": token, **(context or {})})

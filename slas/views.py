@@ -1,16 +1,15 @@
 """Pages of the slas app: measures, the monthly report (DCC: national; service users: own
 traffic), statements with downloads, and charges. Views parse, call, render."""
-import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
+from portal.imports import import_page
 from portal.scoping import CHANGE, get_scoped_or_404, scope
 from portal.tabular import export_response
 from slas import charts, documents, forms, metrics, report, selectors, services
@@ -91,43 +90,14 @@ def relief_list(request):
     return render(request, "slas/relief_list.html", {"events": events, "form": form})
 
 
-CHARGES_IMPORT_DIR = "imports/slas-charges/"
-
-
 @login_required
 def charge_import(request):
-    """Upload -> preview (the importer of slas_import_charges); a clean preview is kept under a
-    random name so "Commit" writes exactly the file that was previewed."""
+    """Upload -> preview -> commit (portal.imports.import_page), with the importer of
+    slas_import_charges."""
     _require_admin(request.user)
-    form = forms.ChargesImportForm(request.POST or None, request.FILES or None)
-    preview, pending = None, ""
-    if request.method == "POST" and request.POST.get("pending"):
-        name, _, filename = request.POST["pending"].partition(":")
-        try:
-            stored = f"{CHARGES_IMPORT_DIR}{uuid.UUID(name).hex}"
-        except ValueError:
-            stored = ""
-        if not stored or not default_storage.exists(stored):
-            messages.error(request, "That preview has expired: upload the file again.")
-            return redirect("slas:charge_import")
-        with default_storage.open(stored, "rb") as handle:
-            data = handle.read()
-        preview = services.charges_import(data, filename=filename, commit=True, actor=request.user)
-        if preview.committed:
-            default_storage.delete(stored)
-            counts = preview.counts()
-            messages.success(request, "Imported: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-            return redirect("slas:charge_list")
-        messages.error(request, "Nothing was written: fix the rows with errors and upload again.")
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        preview = services.charges_import(data, filename=upload.name, commit=False, actor=request.user)
-        if preview.clean:
-            name = uuid.uuid4().hex
-            default_storage.save(f"{CHARGES_IMPORT_DIR}{name}", ContentFile(data))
-            pending = f"{name}:{upload.name}"
-    return render(request, "slas/charge_import.html", {"form": form, "preview": preview, "pending": pending})
+    return import_page(request, run=services.charges_import, form_class=forms.ChargesImportForm,
+                       template="slas/charge_import.html", key="slas-charges",
+                       success_url=reverse("slas:charge_list"))
 
 
 def _report_context(request):

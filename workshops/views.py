@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import tabular
+from portal.imports import import_page
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
 from workshops import charts, forms, importers, printing, selectors, services
 from workshops.choices import RAID_OPEN, ActionStatus, RaidStatus
@@ -352,50 +353,14 @@ def action_export(request):
                                    title="Actions")
 
 
-IMPORT_DIR = "imports/actions/"
-
-
 @login_required
 def action_import(request):
-    """Upload → preview; a clean preview is kept on disk under a random name so "Commit" writes
-    exactly the file that was previewed, without uploading it again."""
-    import uuid
-
-    from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
-
+    """Upload -> preview -> commit (portal.imports.import_page), with the importer the
+    import_actions command uses."""
     _require_create(request, Action)
-    form = forms.ActionImportForm(request.POST or None, request.FILES or None)
-    preview, pending = None, ""
-    if request.method == "POST" and request.POST.get("pending"):
-        pending = request.POST["pending"]
-        name, _, filename = pending.partition(":")
-        try:
-            path = f"{IMPORT_DIR}{uuid.UUID(name).hex}"
-        except ValueError:
-            path = ""
-        if not path or not default_storage.exists(path):
-            messages.error(request, "That preview has expired: upload the file again.")
-            return redirect("workshops:action_import")
-        with default_storage.open(path, "rb") as handle:
-            data = handle.read()
-        preview = importers.run(data, filename=filename, commit=True, actor=request.user)
-        if preview.committed:
-            default_storage.delete(path)
-            counts = preview.counts()
-            messages.success(request, "Imported: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-            return redirect("workshops:action_list")
-        messages.error(request, "Nothing was written: fix the rows with errors and upload again.")
-        pending = ""
-    elif request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        data = upload.read()
-        preview = importers.run(data, filename=upload.name, commit=False, actor=request.user)
-        if preview.clean:
-            name = uuid.uuid4().hex
-            default_storage.save(f"{IMPORT_DIR}{name}", ContentFile(data))
-            pending = f"{name}:{upload.name}"
-    return render(request, "workshops/action_import.html", {"form": form, "preview": preview, "pending": pending})
+    return import_page(request, run=importers.run, form_class=forms.ActionImportForm,
+                       template="workshops/action_import.html", key="actions",
+                       success_url=reverse("workshops:action_list"))
 
 
 # --- RAID log ------------------------------------------------------------------------------

@@ -76,14 +76,14 @@ def test_charges_import_page_previews_then_commits(orgs, dcc_admin, dcc_operator
     bad = SimpleUploadedFile("charges.csv", b"month,party,amount\n2025-10,DSP,10.00\n2025-10,NOPE,1\n")
     response = admin.post(url, {"file": bad})
     body = response.content.decode()
-    assert "party: &#x27;NOPE&#x27; is neither" in body and 'name="pending"' not in body
+    assert "party: &#x27;NOPE&#x27; is neither" in body and 'name="token"' not in body
     good = SimpleUploadedFile("charges.csv", b"month,party,amount\n2025-10,DSP,10.00\n2025-10,SUPA,5\n")
     response = admin.post(url, {"file": good})
     assert response.context["preview"].clean and not Charge.objects.exists()
-    committed = admin.post(url, {"pending": response.context["pending"]})
+    committed = admin.post(url, {"token": response.context["token"]})
     assert committed.status_code == 302
     assert sorted((c.party, c.amount) for c in Charge.objects.all()) == [("DSP", Decimal("10.00")),
                                                                          ("SUPA", Decimal("5.00"))]
     # The stored preview is used once: a second commit of it finds nothing to write.
-    again = admin.post(url, {"pending": response.context["pending"]})
+    again = admin.post(url, {"token": response.context["token"]})
     assert again.status_code == 302 and again["Location"] == url

@@ -171,11 +171,16 @@ def test_import_page_preview_then_commit(owners, dcc_operator, client_for):
     client = client_for(dcc_operator)
     page = client.post("/workshops/actions/import/",
                        {"file": SimpleUploadedFile("a.csv", (GOOD + BAD_ROWS).encode())})
-    assert page.status_code == 200 and b"with errors" in page.content and b'name="pending"' not in page.content
+    assert page.status_code == 200 and b"with errors" in page.content and b'name="token"' not in page.content
     page = client.post("/workshops/actions/import/", {"file": SimpleUploadedFile("a.csv", GOOD.encode())})
-    pending = page.context["pending"]
-    assert pending and Action.objects.count() == 0
-    response = client.post("/workshops/actions/import/", {"pending": pending})
+    token = page.context["token"]
+    assert token and Action.objects.count() == 0
+    # The previewed file is the uploader's: another person cannot commit it with the token.
+    other = client_for(dcc_operator.__class__.objects.create_user(
+        "other-ops", password="x" * 12, organisation=dcc_operator.organisation, role=dcc_operator.role))
+    refused = other.post("/workshops/actions/import/", {"token": token})
+    assert refused.status_code == 302 and Action.objects.count() == 0
+    response = client.post("/workshops/actions/import/", {"token": token})
     assert response.status_code == 302 and Action.objects.count() == 3
 
 
