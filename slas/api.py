@@ -24,14 +24,6 @@ from slas.models import Charge, Measure, ReliefEvent, Statement
 MONEY = dict(max_digits=14, decimal_places=2, coerce_to_string=True)
 
 
-def _call(service, **kwargs):
-    """Run a service; a Django ValidationError answers 400 naming the field."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}) from None
-
-
 def _require_dcc_admin(user, what):
     if not getattr(user, "is_dcc_admin", False):
         raise PermissionDenied(f"Only DCC administrators may {what}.")
@@ -75,7 +67,7 @@ class MeasureViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def perform_update(self, serializer):
         _require_dcc_admin(self.request.user, "change measure targets")
-        serializer.instance = _call(services.measure_update, measure=serializer.instance, actor=self.request.user,
+        serializer.instance = services.measure_update(measure=serializer.instance, actor=self.request.user,
                                     **serializer.validated_data)
 
 
@@ -108,7 +100,7 @@ class ReliefEventViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
 
     def perform_create(self, serializer):
         _require_dcc_admin(self.request.user, "record relief events")
-        serializer.instance = _call(services.relief_record, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.relief_record(actor=self.request.user, **serializer.validated_data)
 
 
 # --- charges -------------------------------------------------------------------------------------
@@ -156,7 +148,7 @@ class ChargeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         form = ChargeCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        charge = _call(services.charge_set, month=data["month"], amount=data["amount"], actor=request.user,
+        charge = services.charge_set(month=data["month"], amount=data["amount"], actor=request.user,
                        **data["party"])
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
 

@@ -1,14 +1,13 @@
 """REST API of the governance registers. Every viewset is scoped (portal.api); writes go through
 workshops.services. Nothing here can be deleted: actions and RAID items are closed, not removed,
 and the other registers keep their history the same way."""
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action as api_action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.api import ScopedPermission, ScopedViewSetMixin
@@ -51,16 +50,6 @@ from workshops.models import (
 )
 
 
-def _call(service, **kwargs):
-    """Run a service; its ValidationError answers 400 and PermissionDenied 403."""
-    try:
-        return service(**kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc))
-
-
 class NoDeleteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """List, detail, create, update; no DELETE. ``create_service``/``update_service`` do the writes."""
@@ -70,11 +59,11 @@ class NoDeleteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     update_key = None  # the service's keyword for the object being updated
 
     def perform_create(self, serializer):
-        serializer.instance = _call(type(self).create_service, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = type(self).create_service(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = _call(type(self).update_service, actor=self.request.user,
-                                    **{self.update_key: serializer.instance}, **serializer.validated_data)
+        serializer.instance = type(self).update_service(
+            actor=self.request.user, **{self.update_key: serializer.instance}, **serializer.validated_data)
 
 
 def choice_field(choices, **kwargs):
@@ -188,7 +177,7 @@ class AgendaOutcomeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
     filterset_fields = ["agenda_item", "kind"]
 
     def perform_create(self, serializer):
-        serializer.instance = _call(services.agenda_outcome_add, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.agenda_outcome_add(actor=self.request.user, **serializer.validated_data)
 
 
 # --- Actions -------------------------------------------------------------------------------
@@ -277,7 +266,7 @@ class ActionViewSet(NoDeleteViewSet):
         action = self.get_object()
         body = StatusSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        action = _call(services.action_set_status, action=action, actor=request.user, **body.validated_data)
+        action = services.action_set_status(action=action, actor=request.user, **body.validated_data)
         return Response(ActionSerializer(Action.objects.get(pk=action.pk)).data)
 
     @extend_schema(request=NewUpdateSerializer, responses={201: ActionUpdateSerializer})
@@ -286,7 +275,7 @@ class ActionViewSet(NoDeleteViewSet):
         action = self.get_object()
         body = NewUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        update = _call(services.action_update, action=action, actor=request.user, **body.validated_data)
+        update = services.action_update(action=action, actor=request.user, **body.validated_data)
         return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
 
@@ -366,13 +355,13 @@ class RaidItemViewSet(NoDeleteViewSet):
         item = self.get_object()
         body = ResolutionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        item = _call(services.raid_close, item=item, actor=request.user, **body.validated_data)
+        item = services.raid_close(item=item, actor=request.user, **body.validated_data)
         return Response(RaidItemSerializer(item).data)
 
     @extend_schema(request=None, responses=RaidItemSerializer)
     @api_action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
-        item = _call(services.raid_confirm, item=self._viewable(pk), actor=request.user)
+        item = services.raid_confirm(item=self._viewable(pk), actor=request.user)
         return Response(RaidItemSerializer(item).data)
 
     @extend_schema(request=ReasonSerializer, responses=RaidItemSerializer)
@@ -381,7 +370,7 @@ class RaidItemViewSet(NoDeleteViewSet):
         item = self._viewable(pk)
         body = ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        item = _call(services.raid_reject, item=item, actor=request.user, **body.validated_data)
+        item = services.raid_reject(item=item, actor=request.user, **body.validated_data)
         return Response(RaidItemSerializer(item).data)
 
 
@@ -514,7 +503,7 @@ class CommentViewSet(NoDeleteViewSet):
         for answer_only in ("response", "disposition"):
             data.pop(answer_only, None)
         consultation = get_scoped_or_404(self.request.user, Consultation, VIEW, pk=data.pop("consultation").pk)
-        serializer.instance = _call(services.comment_add, consultation=consultation, actor=self.request.user,
+        serializer.instance = services.comment_add(consultation=consultation, actor=self.request.user,
                                     today=timezone.localdate(), **data)
 
     def perform_update(self, serializer):
@@ -523,7 +512,7 @@ class CommentViewSet(NoDeleteViewSet):
         if unknown:
             raise ValidationError({field: "Only the response and disposition can be changed." for field in unknown})
         comment = serializer.instance
-        serializer.instance = _call(services.comment_respond, comment=comment, actor=self.request.user,
+        serializer.instance = services.comment_respond(comment=comment, actor=self.request.user,
                                     response=data.get("response", comment.response),
                                     disposition=data.get("disposition", comment.disposition))
 
