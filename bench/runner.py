@@ -148,7 +148,11 @@ def main(argv=None):
         log(f"scale {args.scale}: starting PostgreSQL 15 in {folder}")
         url = start_server(folder)
         configure_django(url)
+        load_before = os.getloadavg()
         figures, notes = run(args, scale, only, folder, cluster)
+        # The machine may be shared: say how busy it was, so the figures can be read fairly.
+        notes.append("Load average (1, 5, 15 min) at the start {:.2f} {:.2f} {:.2f}, at the end {:.2f} {:.2f} {:.2f} "
+                     "on this machine's CPUs.".format(*load_before, *os.getloadavg()))
     finally:
         cluster.stop()
         stop_server(folder)
