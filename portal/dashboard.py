@@ -125,8 +125,11 @@ def my_requests_context(user, now):
     """The service user's requests today by outcome (facts by their London day)."""
     RequestFact = _model("slas.RequestFact")
     today = now.astimezone(LONDON).date()
-    rows = list(scope(user, RequestFact.objects.filter(day=today)).values("outcome").annotate(n=Count("pk"))
-                .order_by("-n"))
+    # The London day as a start_at range: the indexed column (day = London date of start_at).
+    midnight = dt.datetime.combine(today, dt.time(0), tzinfo=LONDON)
+    following = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tzinfo=LONDON)
+    rows = list(scope(user, RequestFact.objects.filter(start_at__gte=midnight, start_at__lt=following))
+                .values("outcome").annotate(n=Count("pk")).order_by("-n"))
     return {"rows": rows, "total": sum(r["n"] for r in rows), "list_url": _url("adapter:request_list")}
 
 

@@ -138,13 +138,15 @@ class RequestFact(models.Model):
     end_to_end_us = models.BigIntegerField(null=True)
 
     class Meta:
-        # The indexes a month's load maintains, and no others: the key, and the time columns the
-        # dashboards, burn rates and rebuilds read by range. Those are BRIN on PostgreSQL (facts
-        # arrive in time order; a few pages instead of a btree entry per row), created by
-        # migration 0006 because SQLite has no BRIN. No index on organisation: every reader also
-        # narrows by time first. A UniqueConstraint, not unique=True, which would add a second
-        # (varchar_pattern_ops) btree no query uses.
+        # The indexes a month's load maintains, and no others: the key; start_at, which the
+        # dashboards and burn rates read by range (a btree: a file need not be in time order, and
+        # with BRIN the planner scanned the whole table for "the last hour" of a month loaded
+        # unsorted); day as BRIN on PostgreSQL (rebuilds read whole months; a few pages instead of
+        # a btree entry per row; migration 0006, SQLite has no BRIN). No index on organisation:
+        # every reader narrows by time first. A UniqueConstraint, not unique=True, which would add
+        # a second (varchar_pattern_ops) btree no query uses.
         constraints = [models.UniqueConstraint(fields=["request_id"], name="slas_reqfact_request_id")]
+        indexes = [models.Index(fields=["start_at"], name="slas_reqfact_start_at")]
 
     def __str__(self):
         return self.request_id
@@ -174,8 +176,9 @@ class AlertFact(models.Model):
     end_to_end_us = models.BigIntegerField(null=True)
 
     class Meta:
-        # As RequestFact: the key here, BRIN on day and raised_at from migration 0006.
+        # As RequestFact: the key, a btree on raised_at (burn rates), BRIN on day (migration 0006).
         constraints = [models.UniqueConstraint(fields=["alert_id"], name="slas_alertfact_alert_id")]
+        indexes = [models.Index(fields=["raised_at"], name="slas_alertfact_raised_at")]
 
     def __str__(self):
         return self.alert_id

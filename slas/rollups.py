@@ -276,7 +276,10 @@ def rebuild_month(month):
             with connection.cursor() as cursor:
                 bulk_settings(cursor)
             for alerts in (False, True):
-                aggregate_sql(alerts=alerts, where="f.day >= %s AND f.day < %s", where_params=[month, following])
+                # The month as a range of the indexed start time (day is the London date of it).
+                start, end = metrics.month_bounds(month)
+                stamp = "raised_at" if alerts else "start_at"
+                aggregate_sql(alerts=alerts, where=f"f.{stamp} >= %s AND f.{stamp} < %s", where_params=[start, end])
             refresh_summaries([month])
             return
         measures, reliefs = _measures_by_type(), _reliefs()
