@@ -157,6 +157,8 @@ TIME_HEADERS = {
     "X-DCC-WAN-Returned-At": "wan_returned_at",
     "X-DCC-Responded-At": "responded_at",
 }
+# An error's explanation: DUIS responses carry only the E-code, so the head-end simulator adds one here.
+MESSAGE_HEADER = "X-DCC-Message"
 
 
 class DuisBackend(Backend):
@@ -232,14 +234,11 @@ class DuisBackend(Backend):
             value = headers.get(header)
             if value:
                 times[name] = dt.datetime.fromisoformat(value)
-        body = parsed["body"]
-        message = ""
-        if code.startswith("E"):
-            message = body.get("ResponseMessage", {}).get("ErrorText", "") if isinstance(
-                body.get("ResponseMessage"), dict) else ""
-        payload = next(iter(body.values()), {}) if code == "I0" and body else {}
-        return simulator.Outcome(code, code != "I99", times, body=payload if isinstance(payload, dict) else {},
-                                 message=message)
+        # DUIS has no error text and carries the device's result as a GBCS payload: the message comes
+        # from the head-end's header and the result from the payload the codec could decode.
+        message = (headers.get(MESSAGE_HEADER) or "") if code.startswith("E") else ""
+        payload = (parsed.get("payload") or {}) if code == "I0" else {}
+        return simulator.Outcome(code, code != "I99", times, body=payload, message=message)
 
 
 BACKENDS = {"simulator": SimulatorBackend, "duis": DuisBackend}

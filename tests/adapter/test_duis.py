@@ -1,10 +1,12 @@
 """The DUIS codec (fixtures of every required SRV, acknowledgements and errors, the commands) and
 the duis backend against headend_sim running as a real server in another process."""
+import datetime as dt
 import json
 import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,30 @@ from adapter.models import ServiceRequest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "duis"
 REQUIRED = ["4.1.1", "4.17", "6.14.1", "7.1", "7.2", "7.4", "7.5", "7.6", "7.8", "7.9", "7.12", "8.2", "11.2", "11.3"]
+NS = "{http://www.dccinterface.co.uk/ServiceUserGateway}"
+# What Smart DCC's published templates (SmartDCCInnovation/duis-templates) show for the SRVs they
+# cover: the CommandVariant of the template, the Body element and the element paths inside it.
+TEMPLATE_SHAPES = {
+    "4.1.1": (1, "ReadInstantaneousImportRegisters", []),
+    "4.17": (1, "RetrieveDailyConsumptionLog", ["ReadLogPeriod", "ReadLogPeriod/StartDateTime",
+                                                "ReadLogPeriod/EndDateTime"]),
+    "7.1": (4, "EnableSupply", []),
+    "7.2": (4, "DisableSupply", []),
+    "7.4": (1, "ReadSupplyStatus", []),
+    "7.12": (4, "SetRandomisedOffsetLimit", ["RandomisedOffsetLimit"]),
+    "8.2": (8, "ReadInventory", ["DeviceID"]),
+    "11.2": (1, "ReadFirmwareVersion", []),
+    "11.3": (4, "ActivateFirmware", ["ExecutionDateTime", "FirmwareHash"]),
+}
+
+
+def _paths(element, prefix=""):
+    out = []
+    for child in element:
+        name = prefix + child.tag.replace(NS, "")
+        out.append(name)
+        out.extend(_paths(child, name + "/"))
+    return out
 
 
 @pytest.mark.parametrize("code", REQUIRED)
@@ -27,31 +53,111 @@ def test_fixture_requests_parse_and_render_back(code):
     assert header["serviceReference"] == ".".join(code.split(".")[:2])
     assert header["requestId"]["originatorId"] == "90-B3-D5-1F-30-01-00-01" and header["requestId"]["counter"] > 1000
     assert list(parsed["body"]) == [duis.SERVICES[code][0]]
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     request_id = "{originatorId}:{targetId}:{counter}".format(**header["requestId"])
+    period = parsed["body"][duis.SERVICES[code][0]]
     again = duis.render_request(request_id=request_id, srv_code=code, params=parsed["params"],
-                                execute_at=parsed["executeAt"], critical=header["commandVariant"] in (2, 3),
+                                execute_at=parsed["executeAt"], critical=header["commandVariant"] in (4, 5),
                                 non_device=header["commandVariant"] == 8,
-                                signature="3f1c9a0b7e" if header["commandVariant"] == 2 else "")
-    assert again.strip() == text.strip()
+                                signature="3f1c9a0b7e" if header["commandVariant"] == 5 else "",
+                                now=period["ReadLogPeriod"]["EndDateTime"] if code == "4.17" else None)
+    assert again == text
+
+
+@pytest.mark.parametrize("code", sorted(TEMPLATE_SHAPES))
+def test_fixtures_have_the_published_template_structure(code):
+    variant, element, paths = TEMPLATE_SHAPES[code]
+    root = ET.fromstring((FIXTURES / f"request_{code.replace('.', '_')}.xml").read_bytes())
+    assert root.tag == NS + "Request" and root.get("schemaVersion")
+    header = root.find(NS + "Header")
+    assert [child.tag.replace(NS, "") for child in header] == [
+        "RequestID", "CommandVariant", "ServiceReference", "ServiceReferenceVariant"]
+    assert header.find(NS + "CommandVariant").text == str(variant)
+    body = root.find(NS + "Body")
+    assert [child.tag.replace(NS, "") for child in body] == [element]
+    assert _paths(body[0]) == paths
+    assert code in duis.VERIFIED
+
+
+def test_command_variants_are_the_duis_values():
+    assert duis.command_variant(critical=False, non_device=False) == 1
+    assert duis.command_variant(critical=True, non_device=False) == 4
+    assert duis.command_variant(critical=True, non_device=False, signed=True) == 5
+    assert duis.command_variant(critical=False, non_device=True) == 8
+
+
+def test_daily_consumption_log_period_and_firmware_hash():
+    text = duis.render_request(request_id="90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A0:7", srv_code="4.17",
+                               params={"days": 3}, now=dt.datetime(2025, 6, 1, 17, 45, tzinfo=dt.UTC))
+    assert "<sr:StartDateTime>2025-05-29T00:00:00.00Z</sr:StartDateTime>" in text
+    assert "<sr:EndDateTime>2025-06-01T00:00:00.00Z</sr:EndDateTime>" in text
+    assert duis.parse(text)["params"] == {"days": 3}
+    parsed = duis.parse((FIXTURES / "request_11_3.xml").read_bytes())
+    assert parsed["executeAt"] == "2025-03-30T01:30:00.00Z" and len(parsed["params"]["firmware_version"]) == 64
+    inventory = duis.parse((FIXTURES / "request_8_2.xml").read_bytes())
+    assert inventory["body"] == {"ReadInventory": {"DeviceID": "00-DB-12-34-56-78-90-A0"}}
+
+
+def test_parse_accepts_the_published_layout():
+    """Compact documents with a full enveloped XML signature, another schemaVersion and other
+    prefixes parse the same (the signature is ignored, not verified)."""
+    signature = ('<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>'
+                 '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>'
+                 '<ds:Reference URI=""><ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>'
+                 '<ds:SignatureValue>QUJD</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509IssuerSerial>'
+                 '<ds:X509IssuerName>CN=T1, OU=01</ds:X509IssuerName><ds:X509SerialNumber>42</ds:X509SerialNumber>'
+                 '</ds:X509IssuerSerial></ds:X509Data></ds:KeyInfo></ds:Signature>')
+    request = ('<?xml version="1.0" encoding="UTF-8"?><x:Request xmlns:x="http://www.dccinterface.co.uk/'
+               'ServiceUserGateway" schemaVersion="5.4"><x:Header><x:RequestID>90-B3-D5-1F-30-01-00-01:'
+               '00-DB-12-34-56-78-90-A1:55</x:RequestID><x:CommandVariant>4</x:CommandVariant><x:ServiceReference>'
+               '7.12</x:ServiceReference><x:ServiceReferenceVariant>7.12</x:ServiceReferenceVariant></x:Header>'
+               '<x:Body><x:SetRandomisedOffsetLimit><x:RandomisedOffsetLimit>120</x:RandomisedOffsetLimit>'
+               '</x:SetRandomisedOffsetLimit></x:Body>' + signature + '</x:Request>')
+    parsed = duis.parse(request)
+    assert parsed["header"]["commandVariant"] == 4 and parsed["params"] == {"seconds": 120}
+    assert list(parsed["body"]) == ["SetRandomisedOffsetLimit"]
+    response = ('<?xml version="1.0" encoding="UTF-8" standalone="no"?><sr:Response xmlns:sr="http://www.'
+                'dccinterface.co.uk/ServiceUserGateway" xmlns:ra="http://www.dccinterface.co.uk/ResponseAndAlert"'
+                ' schemaVersion="5.1"><sr:Header><sr:RequestID>90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A1:56'
+                '</sr:RequestID><sr:ResponseID>00-DB-12-34-56-78-90-A1:90-B3-D5-1F-30-01-00-01:56</sr:ResponseID>'
+                '<sr:ResponseCode>I0</sr:ResponseCode><sr:ResponseDateTime>2025-02-03T04:05:06.789Z'
+                '</sr:ResponseDateTime></sr:Header><sr:Body><sr:ResponseMessage><sr:ServiceReference>11.2'
+                '</sr:ServiceReference><sr:ServiceReferenceVariant>11.2</sr:ServiceReferenceVariant><sr:GBCSPayload>'
+                '3QAAAAAAAAAA</sr:GBCSPayload></sr:ResponseMessage></sr:Body>' + signature + '</sr:Response>')
+    parsed = duis.parse(response)
+    assert parsed["header"]["responseId"] == "00-DB-12-34-56-78-90-A1:90-B3-D5-1F-30-01-00-01:56"
+    assert parsed["header"]["serviceReferenceVariant"] == "11.2" and parsed["header"]["responseCode"] == "I0"
+    assert parsed["body"]["ResponseMessage"]["GBCSPayload"] == "3QAAAAAAAAAA"
+    assert parsed["payload"] is None  # real GBCS: not the simulator's stand-in
 
 
 def test_activate_auxiliary_load_shape():
     parsed = duis.parse((FIXTURES / "request_7_5.xml").read_bytes())
     assert parsed["body"] == {"ActivateAuxiliaryLoad": {"ActivateALCSHCALCS": {"@index": "1", "Duration": "30"}}}
     assert parsed["params"] == {"switch": 1, "duration": 30}
+    assert parsed["header"]["commandVariant"] == 5  # signed pre-command (ds:Signature is a stub)
     assert 'schemaVersion="5.1"' in (FIXTURES / "request_7_5.xml").read_text()
     assert f'xmlns:sr="{duis.NS}"' in (FIXTURES / "request_7_5.xml").read_text()
 
 
 def test_acknowledgement_error_and_success_responses():
+    no_payload = {"ResponseMessage": {"ServiceReference": "4.1", "ServiceReferenceVariant": "4.1.1"}}
     ack = duis.parse((FIXTURES / "response_ack_I99.xml").read_bytes())
-    assert ack["kind"] == "response" and ack["header"]["responseCode"] == "I99" and ack["body"] == {}
+    assert ack["kind"] == "response" and ack["header"]["responseCode"] == "I99" and ack["body"] == no_payload
+    assert ack["header"]["responseId"] == "" and ack["payload"] is None
     error = duis.parse((FIXTURES / "response_error_E19.xml").read_bytes())
-    assert error["header"]["responseCode"] == "E19"
-    assert error["body"]["ResponseMessage"] == {"ErrorCode": "E19", "ErrorText": "Device unknown"}
+    assert error["header"]["responseCode"] == "E19" and error["body"] == no_payload  # DUIS: no error text
+    assert error["header"]["serviceReferenceVariant"] == "4.1.1"
     ok = duis.parse((FIXTURES / "response_4_1_1_I0.xml").read_bytes())
-    assert ok["body"]["ReadInstantaneousImportRegistersResponse"]["ImportRegister"] == {"@unit": "kWh",
-                                                                                          "#text": "48213"}
+    assert ok["header"]["responseId"] == "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-01-00-01:1001"
+    assert ok["header"]["responseDateTime"] == "2025-01-15T09:30:05.250Z"
+    assert list(ok["body"]["ResponseMessage"]) == ["ServiceReference", "ServiceReferenceVariant", "GBCSPayload"]
+    assert ok["payload"] == {"ImportRegister": {"@unit": "kWh", "#text": "48213"}}
+    assert "<sr:Header>\n    <sr:ServiceReference>" not in (FIXTURES / "response_4_1_1_I0.xml").read_text()
+    again = duis.render_response(request_id="90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A0:1001",
+                                 response_code="I0", srv_code="4.1.1", body=ok["payload"],
+                                 when=dt.datetime(2025, 1, 15, 9, 30, 5, 250000, tzinfo=dt.UTC))
+    assert again == (FIXTURES / "response_4_1_1_I0.xml").read_text()
     with pytest.raises(duis.DuisError, match="namespace"):
         duis.parse("<Request><Header/></Request>")
     with pytest.raises(duis.DuisError, match="well-formed"):
@@ -63,7 +169,7 @@ def test_parse_command_prints_the_json_shape(capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["header"] == {"requestId": {"originatorId": "90-B3-D5-1F-30-01-00-01",
                                            "targetId": "00-DB-12-34-56-78-90-A0", "counter": 1011},
-                             "serviceReference": "7.12", "serviceReferenceVariant": "7.12", "commandVariant": 2}
+                             "serviceReference": "7.12", "serviceReferenceVariant": "7.12", "commandVariant": 4}
     assert out["body"] == {"SetRandomisedOffsetLimit": {"RandomisedOffsetLimit": "900"}}
 
 
@@ -76,6 +182,7 @@ def test_render_command_prints_a_stored_request(srvs, devices, supplier_a, capsy
     call_command("duis", "render", request.request_id)
     out = capsys.readouterr().out
     assert "<sr:AddAuxiliaryLoadToBoostButton>" in out and "<sr:BoostDuration>30</sr:BoostDuration>" in out
+    assert "<sr:CommandVariant>1</sr:CommandVariant>" in out  # 7.9 is not critical
     assert duis.parse(out)["params"] == {"switch": 2, "boost_minutes": 30}
 
 
@@ -123,7 +230,7 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
         request.refresh_from_db()
         assert request.state == RequestState.RESPONDED and request.outcome == "I0"
         assert request.dsp_sent_at < request.wan_delivered_at < request.device_responded_at < request.responded_at
-    assert "#text" in json.dumps(read.response) or "ImportRegister" in read.response
+    assert read.response["ImportRegister"]["@unit"] == "kWh"  # decoded from GBCSPayload
     assert switch.send_attempts.get().backend == "duis"
     # device-held future-dated request: acknowledged I99 and left "sent" until the response comes
     from django.utils import timezone
@@ -180,3 +287,23 @@ def test_duis_backend_retries_then_opens_the_circuit(srvs, devices, supplier_a, 
     finally:
         backends.transport = saved
     assert len(calls) == 5 and backend.breaker.is_open
+
+
+def test_headend_answers_and_backend_reads_the_published_response_layout():
+    import random
+
+    from adapter.management.commands import headend_sim
+
+    status, headers, text = headend_sim.handle_duis(b"<not-duis", "central", random.Random(1))
+    assert status == 400 and "well-formed" in headers[backends.MESSAGE_HEADER]
+    assert duis.parse(text)["header"]["responseCode"] == "E1"
+    error = duis.render_response(request_id="90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A0:9",
+                                 response_code="E21", srv_code="7.4")
+    outcome = backends.DuisBackend(url="http://127.0.0.1:9/duis")._outcome(
+        200, {backends.MESSAGE_HEADER: "No response from the device"}, error)
+    assert (outcome.code, outcome.final, outcome.message, outcome.body) == ("E21", True,
+                                                                           "No response from the device", {})
+    ok = duis.render_response(request_id="90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A0:9",
+                              response_code="I0", srv_code="7.4", body={"SupplyStatus": "Enabled"})
+    assert backends.DuisBackend(url="http://127.0.0.1:9/duis")._outcome(200, {}, ok).body == {
+        "SupplyStatus": "Enabled"}

@@ -108,7 +108,7 @@ def test_critical_request_is_transformed_signed_then_sent(
         request = submit(supplier_a, "7.5", devices["a_esme"].device_id, {"switch": 2, "duration": 30})
     request.refresh_from_db()
     assert "<sr:ActivateAuxiliaryLoad>" in request.precommand and 'index="2"' in request.precommand
-    assert "<sr:CommandVariant>3</sr:CommandVariant>" in request.precommand
+    assert "<sr:CommandVariant>4</sr:CommandVariant>" in request.precommand  # DUIS: transform request
     assert request.received_at <= request.precommand_at <= request.signed_at <= request.dsp_sent_at
     assert get_signer().verify(user_key=supplier_a.pk, payload=request.precommand, signature=request.signature)
     assert request.state == RequestState.RESPONDED

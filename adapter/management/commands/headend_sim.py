@@ -1,8 +1,9 @@
 """manage.py headend_sim --port N: a DUIS head-end on localhost backed by the device simulator.
 
-POST a DUIS Request to /duis: the answer is a DUIS Response (I0 with a body, I99 for a request
-the device holds until its execution time, or an E-code), with the simulated timestamps in
-X-DCC-* headers. Used by the ``duis`` backend's tests as a real server in another process.
+POST a DUIS Request to /duis: the answer is a DUIS Response (I0 with the device's result in
+GBCSPayload, I99 for a request the device holds until its execution time, or an E-code), with the
+simulated timestamps in X-DCC-* headers and an error's explanation in X-DCC-Message (DUIS itself
+carries no error text). Used by the ``duis`` backend's tests as a real server in another process.
 """
 import datetime as dt
 import random
@@ -11,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from django.core.management.base import BaseCommand
 
 from adapter import duis, simulator
-from adapter.backends import TIME_HEADERS
+from adapter.backends import MESSAGE_HEADER, TIME_HEADERS
 
 HOLD_PATTERN = {"11.3", "1.1.1", "1.6", "6.4.1", "6.14.2"}  # device-held future-dated SRVs (DUIS "Device")
 # Requests the devices hold until their execution time: request id -> (srv, region, times, execute_at).
@@ -24,17 +25,19 @@ def handle_duis(body, region, rng):
     try:
         parsed = duis.parse(body)
     except duis.DuisError as exc:
-        return 400, {}, duis.render_response(request_id="00-00-00-00-00-00-00-00:00-00-00-00-00-00-00-00:0",
-                                             response_code="E1", message=str(exc))
+        return 400, {MESSAGE_HEADER: str(exc)}, duis.render_response(
+            request_id="00-00-00-00-00-00-00-00:00-00-00-00-00-00-00-00:0", response_code="E1")
     header = parsed["header"]
     ids = header["requestId"]
     request_id = f"{ids['originatorId']}:{ids['targetId']}:{ids['counter']}"
     code = header.get("serviceReferenceVariant", "")
     if parsed["kind"] != "request":
-        return 400, {}, duis.render_response(request_id=request_id, response_code="E1", message="not a request")
+        return 400, {MESSAGE_HEADER: "not a request"}, duis.render_response(request_id=request_id,
+                                                                          response_code="E1", srv_code=code)
     execute_at = parsed.get("executeAt")
     when = dt.datetime.fromisoformat(execute_at.replace("Z", "+00:00")) if execute_at else None
-    outcome = simulator.simulate(srv_code=code, non_device=header.get("commandVariant") == 8, region=region,
+    outcome = simulator.simulate(srv_code=code, non_device=header.get("commandVariant") == duis.CV_NON_DEVICE,
+                                 region=region,
                                  start=dt.datetime.now(dt.UTC), execute_at=when,
                                  device_holds=bool(when and code in HOLD_PATTERN), rng=rng)
     if outcome.code == "I99":
@@ -45,8 +48,10 @@ def handle_duis(body, region, rng):
 def _answer(request_id, code, outcome):
     headers = {name: outcome.times[field].isoformat() for name, field in TIME_HEADERS.items()
                if outcome.times.get(field)}
+    if outcome.message:
+        headers[MESSAGE_HEADER] = outcome.message
     text = duis.render_response(request_id=request_id, response_code=outcome.code, srv_code=code,
-                                body=outcome.body, message=outcome.message)
+                                body=outcome.body)
     return headers, text
 
 
