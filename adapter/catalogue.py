@@ -73,10 +73,11 @@ SCHEMAS = {
              "required": ["seconds"]},
     "7.13": {"properties": {"state": {"type": "string", "title": "Controller state", "enum": ["on", "off"]}},
              "required": ["state"]},
-    "11.3": {"properties": {"firmware_version": {"type": "string", "title": "Firmware version",
-                                                 "pattern": "^[0-9A-Fa-f]{8}$",
-                                                 "description": "8 hexadecimal digits"}},
-             "required": ["firmware_version"]},
+    # DUIS names the image to activate by its hash (ActivateFirmware/FirmwareHash), not a version.
+    "11.3": {"properties": {"firmware_hash": {"type": "string", "title": "Firmware hash",
+                                              "pattern": "^[0-9A-Fa-f]{64}$",
+                                              "description": "SHA-256 of the firmware image: 64 hexadecimal digits"}},
+             "required": ["firmware_hash"]},
 }
 
 

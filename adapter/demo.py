@@ -21,7 +21,7 @@ MIX = [("4.1.1", 30), ("4.17", 15), ("4.8.1", 10), ("11.2", 5), ("7.4", 8), ("7.
        ("6.2.7", 6), ("3.1", 5), ("8.2", 6), ("7.2", 2), ("11.3", 2)]
 PARAMS = {"4.17": {"days": 7}, "4.8.1": {"days": 1}, "7.5": {"switch": 1, "duration": 30}, "7.6": {"switch": 1},
           "7.12": {"seconds": 900}, "3.1": {"message": "Your meter will update tonight"},
-          "11.3": {"firmware_version": "0A1B2C3D"}}
+          "11.3": {"firmware_hash": "5E" * 32}}
 
 
 def _month_bounds(today):

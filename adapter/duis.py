@@ -44,8 +44,8 @@ Out of scope, by design:
   decoded result, as base64 of JSON, in GBCSPayload instead; ``parse`` returns it as ``payload``.
 * The 4.17 period: the portal asks for a number of days; it is sent as a ReadLogPeriod ending at
   midnight UTC of the execution day (or of ``now``) and read back as the whole days between the two.
-* 11.3: DUIS names the image by FirmwareHash (a SHA-256, 64 hex digits); the portal's
-  ``firmware_version`` parameter (8 hex digits) is sent there as it is and will not pass the schema.
+* 11.3: DUIS names the image by FirmwareHash (a SHA-256, 64 hex digits): the SRV's parameter is
+  ``firmware_hash`` with that pattern (adapter.catalogue).
 * 8.2: DeviceID is the ``device_id`` parameter, else the RequestID's target. In the published
   example the RequestID of this non-device request targets the DCC (90-B3-D5-1F-30-00-00-02), not
   the device; the portal's request ids are built outside this codec.
@@ -101,7 +101,7 @@ SERVICES = {
     "7.12": ("SetRandomisedOffsetLimit", [("seconds", "RandomisedOffsetLimit", "int")]),
     "8.2": ("ReadInventory", [("device_id", "DeviceID", "str")]),
     "11.2": ("ReadFirmwareVersion", []),
-    "11.3": ("ActivateFirmware", [("firmware_version", "FirmwareHash", "str")]),
+    "11.3": ("ActivateFirmware", [("firmware_hash", "FirmwareHash", "str")]),
 }
 BY_ELEMENT = {element: code for code, (element, _fields) in SERVICES.items()}
 # SRVs whose Body was checked against a published template (see the module note)

@@ -93,7 +93,7 @@ def test_daily_consumption_log_period_and_firmware_hash():
     assert "<sr:EndDateTime>2025-06-01T00:00:00.00Z</sr:EndDateTime>" in text
     assert duis.parse(text)["params"] == {"days": 3}
     parsed = duis.parse((FIXTURES / "request_11_3.xml").read_bytes())
-    assert parsed["executeAt"] == "2025-03-30T01:30:00.00Z" and len(parsed["params"]["firmware_version"]) == 64
+    assert parsed["executeAt"] == "2025-03-30T01:30:00.00Z" and len(parsed["params"]["firmware_hash"]) == 64
     inventory = duis.parse((FIXTURES / "request_8_2.xml").read_bytes())
     assert inventory["body"] == {"ReadInventory": {"DeviceID": "00-DB-12-34-56-78-90-A0"}}
 
@@ -238,7 +238,7 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
     later = timezone.now() + timezone.timedelta(hours=1)
     with django_capture_on_commit_callbacks(execute=True):
         held = services.request_submit(user=supplier_a, srv="11.3", device_id=devices["a_esme"].device_id,
-                                       params={"firmware_version": "0A0B0C0D"}, execute_at=later)
+                                       params={"firmware_hash": "0A" * 32}, execute_at=later)
     held.refresh_from_db()
     assert held.state == RequestState.SENT and held.outcome == "I99" and held.completed_at is None
     # the response is collected from the head-end once the execution time has passed
@@ -250,7 +250,7 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
     # one the head-end never answers for ends as E30 after its time limit
     with django_capture_on_commit_callbacks(execute=True):
         lost = services.request_submit(user=supplier_a, srv="11.3", device_id=devices["a_esme"].device_id,
-                                       params={"firmware_version": "0A0B0C0E"}, execute_at=later)
+                                       params={"firmware_hash": "0E" * 32}, execute_at=later)
     from adapter.models import ServiceRequest
 
     ServiceRequest.objects.filter(pk=lost.pk).update(request_id=lost.request_id + "0")  # head-end knows it not
