@@ -193,3 +193,44 @@ def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srv
     resent = {rid for rid, number in sent_before}
     assert all((rid, "2") in attempts and attempts[(rid, "1")].state == AttemptState.LOST for rid in resent)
     assert Batch.objects.get(pk=batch.pk).state == "completed"
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real clusters share the test database")
+def test_single_requests_are_sent_by_the_urgent_cluster_alone(transactional_db, srvs, devices, supplier_a,
+                                                              tmp_path, monkeypatch):
+    """A single request goes to the urgent cluster's queue: with only that cluster running (the main
+    one busy or down) it is still sent at once, and the urgent cluster leaves the main queue alone."""
+    _postgres_only()
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+    from django_q.tasks import async_task
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    env = {
+        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "DEBUG": "1", "EMAIL_URL": "locmem://",
+        "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
+        "Q_BROKER": "orm", "ADAPTER_BACKEND": "simulator", "Q_CLUSTER_NAME": tasks.URGENT_CLUSTER,
+        "ADAPTER_SIMULATOR": '{"fail_e20": {"north": 0, "central": 0, "south": 0},'
+                             ' "fail_e21": {"north": 0, "central": 0, "south": 0}}',
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    # work for the main cluster, which is not running: the urgent one must not take it
+    async_task("adapter.tasks.advance", task_name="main-queue work")
+    urgent, handle = _cluster(env, tmp_path / "urgent.log")
+    try:
+        request = services.request_submit(user=supplier_a, srv=srvs["4.1.1"],
+                                          device_id=devices["a_esme"].device_id, params={})
+        _wait(lambda: ServiceRequest.objects.get(pk=request.pk).state in TERMINAL, 45,
+              "the urgent cluster to send the single request")
+    finally:
+        _kill(urgent)
+        handle.close()
+    request.refresh_from_db()
+    assert request.state == RequestState.RESPONDED and request.dsp_sent_at is not None
+    # the main queue's task is still waiting: the urgent cluster reads only its own queue
+    waiting = [(q.key, q.name()) for q in OrmQ.objects.all()]
+    assert [name for _key, name in waiting] == ["main-queue work"] and waiting[0][0] != tasks.URGENT_CLUSTER
