@@ -70,6 +70,25 @@ def _postgres_only():
         pytest.skip("needs PostgreSQL: a real qcluster shares the test database only on the PostgreSQL pass")
 
 
+def _cluster_env(**extra):
+    """The environment of a real qcluster sharing this test's database: production settings (the
+    tests' settings run tasks synchronously), the ORM broker, the simulator without random failures."""
+    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "1",
+        "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
+        "EMAIL_URL": "locmem://",
+        "Q_BROKER": "orm",
+        "ADAPTER_BACKEND": "simulator",
+        "ADAPTER_SIMULATOR": '{"fail_e20": {"north": 0, "central": 0, "south": 0},'
+                             ' "fail_e21": {"north": 0, "central": 0, "south": 0}}',
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **extra,
+    }
+
+
 def _cluster(env, log_path):
     handle = open(log_path, "ab")
     # its own process group: SIGKILL to the group kills sentinel, pusher, workers and monitor at once
@@ -114,25 +133,12 @@ def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srv
     from django_q.tasks import async_task
 
     monkeypatch.setattr(Conf, "SYNC", False)  # this process only enqueues; the real clusters run tasks
-    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-    test_db = connection.settings_dict["NAME"]
     send_log = tmp_path / "sent.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",  # settings_test runs tasks synchronously
-        "DEBUG": "1",
-        "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path="/" + test_db)),
-        "EMAIL_URL": "locmem://",
-        "Q_BROKER": "orm",
-        "Q_WORKERS": "2",
-        "ADAPTER_BACKEND": "simulator",
-        "ADAPTER_LEASE_SECONDS": "6",
-        "ADAPTER_SEND_LOG": str(send_log),
+    env = _cluster_env(
+        Q_WORKERS="2", ADAPTER_LEASE_SECONDS="6", ADAPTER_SEND_LOG=str(send_log),
         # a send takes 20 ms so the kill lands mid-chunk; no random failures
-        "ADAPTER_SIMULATOR": '{"send_sleep": 0.02, "fail_e20": {"north": 0, "central": 0, "south": 0},'
-                             ' "fail_e21": {"north": 0, "central": 0, "south": 0}}',
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+        ADAPTER_SIMULATOR='{"send_sleep": 0.02, "fail_e20": {"north": 0, "central": 0, "south": 0},'
+                          ' "fail_e21": {"north": 0, "central": 0, "south": 0}}')
     rows = 200
     device = devices["a_esme"].device_id
     lines = ["srv,device_id,params_json,execute_at"]
@@ -209,15 +215,7 @@ def test_single_requests_are_sent_by_the_urgent_cluster_alone(transactional_db, 
     from django_q.tasks import async_task
 
     monkeypatch.setattr(Conf, "SYNC", False)
-    url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-    env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings", "DEBUG": "1", "EMAIL_URL": "locmem://",
-        "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
-        "Q_BROKER": "orm", "ADAPTER_BACKEND": "simulator", "Q_CLUSTER_NAME": tasks.URGENT_CLUSTER,
-        "ADAPTER_SIMULATOR": '{"fail_e20": {"north": 0, "central": 0, "south": 0},'
-                             ' "fail_e21": {"north": 0, "central": 0, "south": 0}}',
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = _cluster_env(Q_CLUSTER_NAME=tasks.URGENT_CLUSTER)
     # work for the main cluster, which is not running: the urgent one must not take it
     async_task("adapter.tasks.advance", task_name="main-queue work")
     urgent, handle = _cluster(env, tmp_path / "urgent.log")
