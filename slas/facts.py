@@ -240,9 +240,13 @@ def _insert_sql(kind, stage, table, times, key, first):
               + ("s.measurement_type, s.outcome, " if kind == "requests" else "")
               + f"s.device_id, s.region, o.id AS org_id, {typed} FROM {stage} s "
               f"JOIN portal_organisation o ON o.code = s.organisation WHERE {where} OFFSET 0) x0")
+    # In key order: the unique key's btree then fills leaf after leaf instead of touching a random
+    # leaf per row, which at 10M rows (an index beyond shared buffers) took the INSERT from 187 s to
+    # 153 s (bench, full scale). Ordering by start time instead gained nothing (191 s).
     if kind == "requests":
-        return f"INSERT INTO {table} ({REQUEST_TARGET}) SELECT {_request_values()} FROM {source}"
-    return f"INSERT INTO {table} ({ALERT_TARGET}) SELECT {_alert_values()} FROM {source}"
+        return (f"INSERT INTO {table} ({REQUEST_TARGET}) SELECT {_request_values()} FROM {source} "
+                f"ORDER BY request_id")
+    return f"INSERT INTO {table} ({ALERT_TARGET}) SELECT {_alert_values()} FROM {source} ORDER BY alert_id"
 
 
 REQUEST_TARGET = ("request_id, srv, measurement_type, organisation_id, device_id, region, "
