@@ -169,8 +169,8 @@ def report(reps, baseline_reps):
                f"{check['p99_groups']} groups with >= {MIN_P99_GROUP} timed values, max deviation "
                f"{check['max_dev']:.3f}% (worst: measure, type, region, org id, n, report p99 s, "
                f"percentile_cont s = {check['worst']}; over all groups with any value: {check['max_dev_all']:.3f}%; "
-               f"small groups differ because percentile_cont interpolates between ranks whose gap the "
-               f"histogram cannot see).",
+               f"the report interpolates as percentile_cont does, each order statistic read from its bucket, "
+               f"so the bound is half a bucket, 0.5%, wherever the values are above the first bucket, 1 ms).",
         extra_checks=[check["counts_equal"]])
     return [report_figure, correctness], check
 

@@ -152,6 +152,32 @@ def percentile_buckets(histogram, fractions):
     return found
 
 
+def percentiles_cont(histogram, fractions):
+    """Percentiles (seconds) as PostgreSQL's percentile_cont defines them: the value at position
+    p x (n - 1) of the sorted values, interpolated between the two order statistics around it, each
+    read as its bucket's representative value (within half a bucket, 0.5%, of the true one). The
+    nearest-rank definition (``percentiles``) can be a whole order statistic away, which in a
+    sparse tail is more than 1%. None each when the histogram is empty."""
+    total = sum(histogram.values())
+    if not total:
+        return [None] * len(fractions)
+    wanted = []  # 0-based ranks of the order statistics needed, with where each goes
+    for fraction in fractions:
+        position = fraction * (total - 1)
+        low = math.floor(position)
+        wanted.append((low, min(low + 1, total - 1), position - low))
+    ranks = sorted({r for low, high, _ in wanted for r in (low, high)})
+    values, seen, pending = {}, 0, 0
+    for key in sorted(histogram, key=int):
+        seen += histogram[key]
+        while pending < len(ranks) and ranks[pending] < seen:
+            values[ranks[pending]] = bucket_seconds(key)
+            pending += 1
+        if pending == len(ranks):
+            break
+    return [values[low] + weight * (values[high] - values[low]) for low, high, weight in wanted]
+
+
 def percentiles(histogram, fractions):
     """Several nearest-rank percentiles (fractions ascending, result in seconds); None each when
     the histogram is empty. Same answers as ``percentile`` for each fraction."""

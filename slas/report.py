@@ -30,9 +30,7 @@ def _result(measure, region, summary):
     """One row of the report from a MonthSummary (None: no traffic)."""
     measured, within, excluded = (summary.measured, summary.within, summary.excluded) if summary else (0, 0, 0)
     pct = credits.achieved(measured, within)
-    p50, p95, p99 = ([None if b is None else metrics.bucket_seconds(b)
-                      for b in (summary.p50_bucket, summary.p95_bucket, summary.p99_bucket)]
-                     if summary else (None, None, None))
+    p50, p95, p99 = (summary.p50_seconds, summary.p95_seconds, summary.p99_seconds) if summary else (None,) * 3
     return {
         "measure": measure, "code": measure.code, "name": measure.name, "type": measure.measurement_type,
         "provider": provider_for(measure.provider, region or ""), "region": region,
