@@ -1,11 +1,8 @@
 """Pages of the inventory app: devices, device models and configuration items.
 Every queryset passes portal.scoping.scope; views parse, call a service and render."""
-import uuid
-from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +32,7 @@ from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelatio
 from portal.choices import BADGES as PORTAL_BADGES
 from portal.choices import Region
 from portal.ids import normalise_eui64
+from portal.imports import import_page
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
 from portal.tabular import export_response
 
@@ -263,51 +261,16 @@ def device_switch(request, device_id):
 device_switch.scoped_model = Device
 
 
-def _upload_dir():
-    path = Path(settings.VAR_DIR) / "uploads" / "inventory"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @login_required
 def device_import(request):
-    """Upload, preview every row, then commit the same file (kept on disk under a random token
-    named in the session, so one user cannot commit another's upload)."""
+    """Upload -> preview every row -> commit the same file (portal.imports.import_page: the file
+    is kept under a token remembered in the uploader's session)."""
     if not can_create(request.user, Device):
         raise PermissionDenied("You may not import devices.")
-    preview, token = None, None
-    form = ImportForm()
-    if request.method == "POST" and "commit" in request.POST:
-        token = request.POST.get("token", "")
-        stored = request.session.get("inventory_import", {})
-        if token not in stored:
-            messages.error(request, "That upload has expired: upload the file again.")
-            return redirect("inventory:device_import")
-        path = _upload_dir() / token
-        filename = stored[token]
-        preview = importers.run(path.read_bytes(), filename=filename, commit=True, actor=request.user)
-        if preview.committed:
-            path.unlink(missing_ok=True)
-            stored.pop(token)
-            request.session["inventory_import"] = stored
-            messages.success(request, f"{len(preview.results)} devices imported.")
-            return redirect("inventory:device_list")
-    elif request.method == "POST":
-        form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            data = upload.read()
-            preview = importers.run(data, filename=upload.name, commit=False, actor=request.user)
-            if preview.clean:
-                token = uuid.uuid4().hex
-                (_upload_dir() / token).write_bytes(data)
-                stored = request.session.get("inventory_import", {})
-                stored[token] = upload.name
-                request.session["inventory_import"] = stored
-    return render(request, "inventory/device_import.html", {
-        "form": form, "preview": preview, "token": token if preview and preview.clean else None,
-        "columns": importers.COLUMNS,
-    })
+    return import_page(request, run=importers.run, form_class=ImportForm, template="inventory/device_import.html",
+                       key="devices", success_url=reverse("inventory:device_list"),
+                       done=lambda preview: f"{len(preview.results)} devices imported.",
+                       context={"columns": importers.COLUMNS})
 
 
 # --- Device models -----------------------------------------------------------------------------

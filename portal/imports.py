@@ -103,9 +103,11 @@ def import_page(request, *, run, form_class, template, key, success_url, done=No
 
     session_key = f"imports:{key}"
     stored = request.session.get(session_key, {})
-    form = form_class(request.POST or None, request.FILES or None)
+    committing = request.method == "POST" and bool(request.POST.get("token"))
+    # bound only to an upload: a commit's POST carries no file, and its form should not show an error
+    form = form_class(request.POST, request.FILES) if request.method == "POST" and not committing else form_class()
     preview, token = None, None
-    if request.method == "POST" and request.POST.get("token"):
+    if committing:
         token = request.POST["token"]
         path = stored.get(token, {}).get("path", "")
         if not path or not default_storage.exists(path):
