@@ -57,15 +57,9 @@ def _due(now):
 
 
 def _claim(ids=None, batch_id=None, now=None, backend_name=""):
-    """Claim up to CHUNK due requests for this worker: state sent, a new SendAttempt each.
-    Returns their primary keys."""
-    return [request.pk for request in _claim_requests(ids=ids, batch_id=batch_id, now=now,
-                                                      backend_name=backend_name)]
-
-
-def _claim_requests(ids=None, batch_id=None, now=None, backend_name=""):
-    """``_claim``, answering the claimed requests themselves (with their SRV), read in the same
-    locking query; each one's ``attempts`` is the number of the attempt this worker now owns."""
+    """Claim up to CHUNK due requests for this worker: state sent, a new SendAttempt each. Returns
+    the claimed requests (with their SRV, read in the locking query); each one's ``attempts`` is
+    the number of the attempt this worker now owns."""
     now = now or timezone.now()
     with transaction.atomic():
         qs = _due(now)
@@ -108,20 +102,20 @@ UPDATE_FIELDS = [*TIME_FIELDS, "state", "outcome", "response", "message", "compl
 
 
 def _send_chunk(requests, backend):
-    """Send the requests ``_claim_requests`` gave and write their results, set-based: one UPDATE
-    of the requests' own values (bulk_set), one UPDATE per attempt outcome."""
-    claimed = {request.pk: request.attempts for request in requests}
+    """Send the requests ``_claim`` gave (each one's ``attempts`` is the attempt this worker owns)
+    and write their results, set-based: one UPDATE of the requests' own values (bulk_set), one
+    UPDATE per attempt outcome."""
     # (attempt state, outcome code) -> [(request pk, attempt number)]
     finished, retry, updated = {}, [], []
     for request in requests:
-        number = claimed.get(request.pk, request.attempts)
+        number = request.attempts
         try:
             outcome = backend.send(request, attempt=number)
         except BackendError as exc:
             log.warning("send of %s failed: %s", request.request_id, exc)
             finished.setdefault((AttemptState.LOST, "E20"), []).append((request.pk, number))
             if request.attempts < MAX_ATTEMPTS:
-                retry.append(request.pk)
+                retry.append(request)
             else:
                 request.state, request.outcome = RequestState.FAILED, "E20"
                 request.message = f"Could not be handed to the network: {exc}"
@@ -135,10 +129,10 @@ def _send_chunk(requests, backend):
         # Only attempts still ours are written: one that ``recover`` declared lost (this worker
         # outlived its lease) has been queued again, and its next attempt's result is the one kept.
         mine = set(SendAttempt.objects.select_for_update().filter(
-            request_id__in=list(claimed), state=AttemptState.SENDING).order_by()
+            request_id__in=[r.pk for r in requests], state=AttemptState.SENDING).order_by()
             .values_list("request_id", "attempt"))
-        updated = [r for r in updated if (r.pk, claimed.get(r.pk, r.attempts)) in mine]
-        retry = [pk for pk in retry if (pk, claimed.get(pk)) in mine]
+        updated = [r for r in updated if (r.pk, r.attempts) in mine]
+        retry = [r.pk for r in retry if (r.pk, r.attempts) in mine]
         backend.flush()
         bulk_set(ServiceRequest, updated, UPDATE_FIELDS)
         now = timezone.now()
@@ -266,7 +260,7 @@ def dispatch(ids=None, batch_id=None, budget=20.0):
     started = time.monotonic()
     sent = 0
     while True:
-        claimed = _claim_requests(ids=ids, batch_id=batch_id, backend_name=backend.name)
+        claimed = _claim(ids=ids, batch_id=batch_id, backend_name=backend.name)
         if not claimed:
             break
         sent += _send_chunk(claimed, backend)

@@ -389,7 +389,7 @@ def _fold(model, stamp, name, limit):
     return _fold_python(model, stamp, name, limit, state)
 
 
-def _window_sql(table, stamp, state):
+def _window_sql(stamp, state):
     where, params = f"r.{stamp} IS NOT NULL", []
     if state.watermark:
         where += f" AND (r.{stamp} > %s OR (r.{stamp} = %s AND r.id > %s))"
@@ -402,7 +402,7 @@ def _fold_sql(model, stamp, name, limit, state):
     INSERT ... SELECT (the arithmetic of the file loader), then its rollups in one more statement."""
     requests = name == "requests"
     table = model._meta.db_table
-    where, params = _window_sql(table, stamp, state)
+    where, params = _window_sql(stamp, state)
     device_table = model._meta.get_field("device").related_model._meta.db_table
     if requests:
         srv_table = model._meta.get_field("srv").related_model._meta.db_table

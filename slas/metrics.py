@@ -133,31 +133,12 @@ def merge_histogram(into, other):
     return into
 
 
-def percentile_buckets(histogram, fractions):
-    """The buckets holding several nearest-rank percentiles (fractions ascending) in one pass over
-    the sorted buckets; None each when the histogram is empty."""
-    total = sum(histogram.values())
-    if not total:
-        return [None] * len(fractions)
-    ranks = [max(1, math.ceil(fraction * total)) for fraction in fractions]
-    found = [None] * len(fractions)
-    seen, pending = 0, 0
-    for key in sorted(histogram, key=int):
-        seen += histogram[key]
-        while pending < len(ranks) and seen >= ranks[pending]:
-            found[pending] = int(key)
-            pending += 1
-        if pending == len(ranks):
-            break
-    return found
-
-
 def percentiles_cont(histogram, fractions):
     """Percentiles (seconds) as PostgreSQL's percentile_cont defines them: the value at position
     p x (n - 1) of the sorted values, interpolated between the two order statistics around it, each
-    read as its bucket's representative value (within half a bucket, 0.5%, of the true one). The
-    nearest-rank definition (``percentiles``) can be a whole order statistic away, which in a
-    sparse tail is more than 1%. None each when the histogram is empty."""
+    read as its bucket's representative value (within half a bucket, 0.5%, of the true one). A
+    nearest-rank percentile can be a whole order statistic away, which in a sparse tail is more
+    than 1%. None each when the histogram is empty."""
     total = sum(histogram.values())
     if not total:
         return [None] * len(fractions)
@@ -176,26 +157,6 @@ def percentiles_cont(histogram, fractions):
         if pending == len(ranks):
             break
     return [values[low] + weight * (values[high] - values[low]) for low, high, weight in wanted]
-
-
-def percentiles(histogram, fractions):
-    """Several nearest-rank percentiles (fractions ascending, result in seconds); None each when
-    the histogram is empty. Same answers as ``percentile`` for each fraction."""
-    return [None if b is None else bucket_seconds(b) for b in percentile_buckets(histogram, fractions)]
-
-
-def percentile(histogram, fraction):
-    """The nearest-rank percentile (seconds) of a histogram {bucket: count}, or None when empty."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = max(1, math.ceil(fraction * total))
-    seen = 0
-    for key in sorted(histogram, key=int):
-        seen += histogram[key]
-        if seen >= rank:
-            return bucket_seconds(key)
-    return bucket_seconds(max(histogram, key=int))  # unreachable; keeps the function total
 
 
 H = 3600

@@ -235,8 +235,8 @@ class MonthSummary(models.Model):
     """One group of the monthly report, precomputed from the month's MonthRollup rows: a measure
     nationally (organisation empty; per region for CSP measures) or for one service user, with
     its counts and the p50/p95/p99 latencies of the merged histogram. The report reads these
-    (~1,500 rows a month) instead of merging ~3,000 histograms on every read; the national rows
-    keep the merged histogram for the charts. Recomputed whenever the month's rollups change
+    (~1,500 rows a month) instead of merging ~3,000 histograms on every read; each row keeps its
+    merged histogram (the charts draw it). Recomputed whenever the month's rollups change
     (slas.rollups.refresh_summaries, checked against MonthSummaryStamp)."""
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
@@ -249,13 +249,12 @@ class MonthSummary(models.Model):
     measured = models.BigIntegerField(default=0)
     within = models.BigIntegerField(default=0)
     excluded = models.BigIntegerField(default=0)
-    timed = models.BigIntegerField(default=0, help_text="intervals that ended (the histogram's total)")
     # Percentiles as PostgreSQL's percentile_cont defines them (interpolated between order
     # statistics), each order statistic read from its histogram bucket (slas.metrics).
     p50_seconds = models.FloatField(null=True)
     p95_seconds = models.FloatField(null=True)
     p99_seconds = models.FloatField(null=True)
-    histogram = models.JSONField(default=dict, blank=True, help_text="kept for national rows only")
+    histogram = models.JSONField(default=dict, blank=True, help_text="the merged latency histogram")
 
     class Meta:
         indexes = [models.Index(fields=["month", "organisation"], name="slas_summary_month_org")]

@@ -357,8 +357,8 @@ def _refresh_month(month):
             p50, p95, p99 = metrics.percentiles_cont(histogram, REPORT_FRACTIONS)
             summaries.append(MonthSummary(
                 month=month, measure_id=measure_id, region=region, organisation_id=org_id, measured=measured,
-                within=within, excluded=excluded, timed=sum(histogram.values()), p50_seconds=p50,
-                p95_seconds=p95, p99_seconds=p99, histogram=histogram))
+                within=within, excluded=excluded, p50_seconds=p50, p95_seconds=p95, p99_seconds=p99,
+                histogram=histogram))
         MonthSummary.objects.filter(month=month).delete()
         MonthSummary.objects.bulk_create(summaries, batch_size=500)
         MonthSummaryStamp.objects.update_or_create(month=month, defaults={"fingerprint": fingerprint})

@@ -38,7 +38,8 @@ def test_recover_queues_a_lost_attempt_again_after_the_lease(srvs, devices, supp
     request = services.request_submit(user=supplier_a, srv=srvs["4.1.1"], device_id=devices["a_esme"].device_id,
                                       params={})
     assert request.state == RequestState.QUEUED
-    assert tasks._claim(ids=[request.pk], backend_name="simulator") == [request.pk]  # then the worker "dies"
+    claimed = tasks._claim(ids=[request.pk], backend_name="simulator")  # then the worker "dies"
+    assert [r.pk for r in claimed] == [request.pk]
     now = timezone.now()
     assert tasks.recover(now=now + timezone.timedelta(seconds=10)) == 0  # within the lease: still its worker's
     assert tasks.recover(now=now + timezone.timedelta(seconds=31)) == 1

@@ -74,6 +74,36 @@ def pytest_runtest_teardown(item, nextitem):
                 connection.creation.deserialize_db_from_string(contents)
 
 
+@pytest.fixture(autouse=True)
+def _quiet_simulator():
+    # A journey expects its request to be answered: no random E20/E21 from the simulator (the live
+    # server runs in this process, so the profile set here is the one it uses).
+    from adapter import simulator
+
+    simulator.configure(fail_e20={"north": 0, "central": 0, "south": 0},
+                        fail_e21={"north": 0, "central": 0, "south": 0})
+    yield
+    simulator.reset()
+
+
+# The supplier A meter the device-command journeys act on (commissioned, switch 1 fitted), with the
+# SRV catalogue a live-server journey's flush may have taken.
+DEVICE = "00-DB-12-34-56-78-90-A0"
+
+
+@pytest.fixture
+def meter(orgs):
+    from adapter import catalogue
+    from adapter.models import ServiceRequestVariant
+    from inventory import services
+
+    catalogue.load(ServiceRequestVariant)
+    device = services.device_create(device_id=DEVICE, device_type="ESME", supplier=orgs["SUPA"], region="south",
+                                    status="commissioned")
+    services.switch_set(device=device, number=1, description="Storage heater", state="open", actor=None)
+    return device
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright

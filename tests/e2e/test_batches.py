@@ -5,27 +5,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import DEVICE
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-DEVICE = "00-DB-12-34-56-78-90-A0"
 CSV = f"""srv,device_id,params_json,execute_at
 4.1.1,{DEVICE},,
 7.5,{DEVICE},"{{""switch"": 1}}",
 4.1.1,00-DB-99-99-99-99-99-99,,
 """
-
-
-@pytest.fixture
-def meter(orgs):
-    from adapter import catalogue
-    from adapter.models import ServiceRequestVariant
-    from inventory import services
-
-    catalogue.load(ServiceRequestVariant)
-    device = services.device_create(device_id=DEVICE, device_type="ESME", supplier=orgs["SUPA"], region="south",
-                                    status="commissioned")
-    services.switch_set(device=device, number=1, description="Storage heater", state="open", actor=None)
-    return device
 
 
 def test_service_user_uploads_a_batch_and_its_progress_reaches_100(page, login, supplier_a, meter):

@@ -5,22 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import DEVICE
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-DEVICE = "00-DB-12-34-56-78-90-A0"
-
-
-@pytest.fixture
-def meter(orgs):
-    from adapter import catalogue
-    from adapter.models import ServiceRequestVariant
-    from inventory import services
-
-    catalogue.load(ServiceRequestVariant)
-    device = services.device_create(device_id=DEVICE, device_type="ESME", supplier=orgs["SUPA"], region="south",
-                                    status="commissioned")
-    services.switch_set(device=device, number=1, description="Storage heater", state="open", actor=None)
-    return device
 
 
 def test_service_user_sends_7_5_and_the_timeline_reaches_the_response(page, login, supplier_a, meter):
