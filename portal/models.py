@@ -3,6 +3,7 @@ from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from portal import access
 from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
 from portal.scoping import Domain, ScopeRule
 
@@ -63,13 +64,22 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.username
 
+    # The role predicates; portal.access defines each once (templates read them as user.is_dcc).
     @property
     def is_dcc(self):
-        return self.is_superuser or self.role in (PortalRole.DCC_OPERATIONS, PortalRole.DCC_ADMIN)
+        return access.is_dcc(self)
 
     @property
     def is_dcc_admin(self):
-        return self.is_superuser or self.role == PortalRole.DCC_ADMIN
+        return access.is_dcc_admin(self)
+
+    @property
+    def is_service_user(self):
+        return access.is_service_user(self)
+
+    @property
+    def is_sdag_member(self):
+        return access.is_sdag_member(self)
 
 
 auditlog.register(Organisation)

@@ -58,37 +58,51 @@ def _org_filter(rule, organisation):
     return models.Q(**{rule.org_path: organisation})
 
 
+def _grant(user, rule, action):
+    """What the domain table grants: ``None`` (nothing), ``True`` (every row) or a ``Q`` of the
+    rows owned by the person's organisation. The role predicates are portal.access's."""
+    from portal.access import is_dcc, is_dcc_admin, is_sdag_member, is_service_user
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if is_dcc(user):
+        if action == VIEW or is_dcc_admin(user):
+            return True
+        return None if rule.domain in (Domain.CONFIGURATION, Domain.DIRECTORY) else True
+    organisation = user.organisation
+    if rule.domain in (Domain.REFERENCE, Domain.CONFIGURATION):
+        return True if action == VIEW else None
+    if rule.domain == Domain.DIRECTORY:
+        if action != VIEW or organisation is None:
+            return None
+        return _org_filter(rule, organisation)
+    if rule.domain == Domain.GOVERNANCE:
+        return True if (is_sdag_member(user) and action == VIEW) else None
+    if rule.domain == Domain.OPERATIONAL:
+        if not is_service_user(user) or organisation is None:
+            return None
+        if rule.org_path is None:
+            # Operational data with no owner (e.g. national figures) is DCC's alone.
+            return None
+        return _org_filter(rule, organisation)
+    raise ImproperlyConfigured(f"unknown scope domain {rule.domain!r}")
+
+
+def allows(user, model, action=VIEW):
+    """Whether the domain table lets ``user`` at some rows of ``model`` at all (no query)."""
+    return _grant(user, rule_for(model), action) is not None
+
+
 def scope(user, queryset, action=VIEW):
     """Return the part of ``queryset`` (a QuerySet or a model) that ``user`` may ``action``."""
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset._default_manager.all()
-    rule = rule_for(queryset.model)
-    if user is None or not user.is_authenticated or not user.is_active:
+    grant = _grant(user, rule_for(queryset.model), action)
+    if grant is None:
         return queryset.none()
-    if user.is_dcc:
-        if action == VIEW or user.is_dcc_admin:
-            return queryset
-        if rule.domain in (Domain.CONFIGURATION, Domain.DIRECTORY):
-            return queryset.none()
+    if grant is True:
         return queryset
-    organisation = user.organisation
-    role = user.role
-    if rule.domain in (Domain.REFERENCE, Domain.CONFIGURATION):
-        return queryset if action == VIEW else queryset.none()
-    if rule.domain == Domain.DIRECTORY:
-        if action != VIEW or organisation is None:
-            return queryset.none()
-        return queryset.filter(_org_filter(rule, organisation))
-    if rule.domain == Domain.GOVERNANCE:
-        return queryset if (role == "sdag_member" and action == VIEW) else queryset.none()
-    if rule.domain == Domain.OPERATIONAL:
-        if role != "service_user" or organisation is None:
-            return queryset.none()
-        if rule.org_path is None:
-            # Operational data with no owner (e.g. national figures) is DCC's alone.
-            return queryset.none()
-        return queryset.filter(_org_filter(rule, organisation))
-    raise ImproperlyConfigured(f"unknown scope domain {rule.domain!r} on {queryset.model.__name__}")
+    return queryset.filter(grant)
 
 
 def can(user, obj, action=VIEW):
@@ -98,12 +112,14 @@ def can(user, obj, action=VIEW):
 
 def can_create(user, model, organisation=None):
     """Whether ``user`` may create a ``model`` row (owned by ``organisation`` where it has an owner)."""
+    from portal.access import is_dcc, is_dcc_admin, is_service_user
+
     if user is None or not user.is_authenticated:
         return False
     rule = rule_for(model)
-    if user.is_dcc:
-        return user.is_dcc_admin or rule.domain not in (Domain.CONFIGURATION, Domain.DIRECTORY)
-    if rule.domain == Domain.OPERATIONAL and user.role == "service_user":
+    if is_dcc(user):
+        return is_dcc_admin(user) or rule.domain not in (Domain.CONFIGURATION, Domain.DIRECTORY)
+    if rule.domain == Domain.OPERATIONAL and is_service_user(user):
         return organisation is None or organisation == user.organisation
     return False
 
