@@ -61,7 +61,9 @@ def rule_for(model: type[models.Model]) -> ScopeRule:
     return rule
 
 
-def _org_filter(rule: ScopeRule, organisation: Organisation) -> models.Q:
+def _org_filter(rule: ScopeRule, organisation: Organisation) -> models.Q | None:
+    if rule.org_path is None:
+        return None  # rows with no path to an owner belong to no organisation: DCC's alone
     if rule.org_path == "":
         return models.Q(pk=organisation.pk)
     return models.Q(**{rule.org_path: organisation})
