@@ -76,7 +76,7 @@ def timeline(request: ServiceRequest) -> tuple[list[Segment], Total]:
     """The request's journey: its segments (Segment: when each leg ended, its duration, the
     display target) and the end-to-end figure (Total)."""
     start = request.start_at or request.received_at
-    if request.execute_at and request.dsp_sent_at and request.execute_at > (request.received_at or start):
+    if request.execute_at and request.dsp_sent_at and start and request.execute_at > (request.received_at or start):
         start = request.received_at  # the DSP leg of a future-dated request is timed from receipt
     han = _between(request.wan_delivered_at, request.device_responded_at)
     csp = None
