@@ -170,6 +170,9 @@ class ServiceRequest(models.Model):
                                     related_name="+")
 
     objects = ServiceRequestQuerySet.as_manager()
+    # Not stored: adapter.services.request_submit sets it on the request it answers with (True
+    # when the request id had been used before, so nothing was sent again).
+    resubmitted: bool
 
     class Meta:
         ordering = ["-id"]

@@ -1,12 +1,43 @@
 """Reads of the adapter app used by pages, the API and other apps (always scoped by the caller)."""
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING, TypedDict
 
 from adapter.models import Alert, Batch, ServiceRequest
 from portal.scoping import scope
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from adapter.models import ServiceRequestQuerySet
+    from inventory.models import Device
+    from portal.types import ModelT, Viewer
+
+
+class Segment(TypedDict):
+    """One leg of a request's journey on its timeline (see timeline())."""
+
+    label: str
+    at: dt.datetime | None
+    duration: dt.timedelta | None
+    measure: str | None
+    target: dt.timedelta | None
+    measured: dt.timedelta | None
+    within: bool | None
+
+
+class Total(TypedDict):
+    """The end-to-end figure under the timeline."""
+
+    measure: str
+    target: dt.timedelta
+    duration: dt.timedelta | None
+    within: bool | None
+
 # Display defaults for the request timeline (the measures themselves live in slas, which the
 # adapter never imports): on-demand targets of DOMAIN.md section 5.
-TIMELINE_TARGETS = {
+TIMELINE_TARGETS: dict[str | None, tuple[str, dt.timedelta]] = {
     "dsp_out": ("SM1.1", dt.timedelta(seconds=4)),
     "csp": ("SM4.1", dt.timedelta(seconds=25)),
     "dsp_in": ("SM1.6", dt.timedelta(seconds=1)),
@@ -14,19 +45,20 @@ TIMELINE_TARGETS = {
 }
 
 
-def requests_visible(user):
+def requests_visible(user: Viewer) -> ServiceRequestQuerySet[ServiceRequest]:
     return scope(user, ServiceRequest.objects.for_list())
 
 
-def batches_visible(user):
+def batches_visible(user: Viewer) -> QuerySet[Batch]:
     return scope(user, Batch.objects.select_related("organisation", "user"))
 
 
-def alerts_visible(user):
+def alerts_visible(user: Viewer) -> QuerySet[Alert]:
     return scope(user, Alert.objects.select_related("organisation", "device"))
 
 
-def keyset_page(queryset, *, before=None, size=50):
+def keyset_page(queryset: QuerySet[ModelT], *, before: int | str | None = None,
+                size: int = 50) -> tuple[list[ModelT], int | None]:
     """One page of a large list by id (newest first) without COUNT(*): (rows, next 'before' id)."""
     if before:
         queryset = queryset.filter(pk__lt=before)
@@ -36,15 +68,15 @@ def keyset_page(queryset, *, before=None, size=50):
     return rows, (rows[-1].pk if more and rows else None)
 
 
-def _between(a, b):
+def _between(a: dt.datetime | None, b: dt.datetime | None) -> dt.timedelta | None:
     return (b - a) if a and b else None
 
 
-def timeline(request):
-    """Segments of the request's journey with their duration and the display target:
-    [{"label", "start", "end", "duration", "measure", "target", "within"}]."""
+def timeline(request: ServiceRequest) -> tuple[list[Segment], Total]:
+    """The request's journey: its segments (Segment: when each leg ended, its duration, the
+    display target) and the end-to-end figure (Total)."""
     start = request.start_at or request.received_at
-    if request.execute_at and request.dsp_sent_at and request.execute_at > (request.received_at or start):
+    if request.execute_at and request.dsp_sent_at and start and request.execute_at > (request.received_at or start):
         start = request.received_at  # the DSP leg of a future-dated request is timed from receipt
     han = _between(request.wan_delivered_at, request.device_responded_at)
     csp = None
@@ -67,7 +99,7 @@ def timeline(request):
         ("Response delivered to the user", "dsp_in", request.responded_at,
          _between(request.wan_returned_at, request.responded_at), None),
     ]
-    segments = []
+    segments: list[Segment] = []
     for label, key, at, duration, measured in rows:
         measure, target = TIMELINE_TARGETS.get(key, (None, None))
         value = measured if measured is not None else duration
@@ -75,10 +107,10 @@ def timeline(request):
                          "measured": value if key else None,
                          "within": (value <= target) if (target is not None and value is not None) else None})
     measure, target = TIMELINE_TARGETS["e2e"]
-    total = {"measure": measure, "target": target, "duration": e2e,
+    total: Total = {"measure": measure, "target": target, "duration": e2e,
              "within": (e2e <= target) if e2e is not None else None}
     return segments, total
 
 
-def device_recent_requests(user, device, limit=20):
+def device_recent_requests(user: Viewer, device: Device, limit: int = 20) -> QuerySet[ServiceRequest]:
     return requests_visible(user).filter(device=device).order_by("-pk")[:limit]

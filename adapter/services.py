@@ -6,8 +6,12 @@ E2 role, E19 device unknown, E11 device type, E4 responsibility, E5 SMI status, 
 (the portal's code for a request that fails its SRV's parameter schema), then the anomaly
 thresholds (quarantine). A valid request is stored with ``received_at`` and answered I99.
 """
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
@@ -29,6 +33,11 @@ from adapter.signing import get_signer
 from portal import events
 from portal.ids import normalise_eui64
 
+if TYPE_CHECKING:
+    from inventory.models import Device
+    from portal.models import Organisation, User
+    from portal.types import Actor
+
 DCC_ORIGINATOR = "90-B3-D5-1F-30-00-00-00"  # DCC's own DUIS user id, when DCC staff send requests
 NON_DEVICE_TARGET = "00-00-00-00-00-00-00-00"
 # SMI statuses in which a device takes commands; commissioning SRVs also reach devices not yet
@@ -36,13 +45,14 @@ NON_DEVICE_TARGET = "00-00-00-00-00-00-00-00"
 LIVE_STATUSES = {"commissioned", "recovered", "not_applicable"}
 COMMISSIONING_SRVS = {"8.1.1", "8.7.1", "8.7.2", "6.15.1", "6.15.2", "6.17", "6.23", "11.2", "8.9", "8.11"}
 COMMISSIONING_STATUSES = LIVE_STATUSES | {"whitelisted", "installed_not_commissioned"}
-PERIODS = {ThresholdPeriod.HOUR: dt.timedelta(hours=1), ThresholdPeriod.DAY: dt.timedelta(days=1)}
+PERIODS: dict[str, dt.timedelta] = {ThresholdPeriod.HOUR: dt.timedelta(hours=1),
+                                    ThresholdPeriod.DAY: dt.timedelta(days=1)}
 
 
 class SubmitRefused(Exception):
     """A submission that cannot even be recorded (unknown SRV, malformed or foreign request id)."""
 
-    def __init__(self, field, message):
+    def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
@@ -52,24 +62,24 @@ class SubmitRefused(Exception):
 class Check:
     code: str = "I99"
     message: str = ""
-    device: object = None
+    device: Device | None = None
     device_ref: str = ""
     quarantine: bool = False
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.code == "I99"
 
 
-def is_dcc(organisation):
+def is_dcc(organisation: Organisation | None) -> bool:
     return organisation is not None and organisation.kind == "dcc"
 
 
-def originator_for(organisation):
+def originator_for(organisation: Organisation) -> str:
     return organisation.user_id or DCC_ORIGINATOR
 
 
-def srv_by_code(code):
+def srv_by_code(code: ServiceRequestVariant | str | None) -> ServiceRequestVariant:
     if isinstance(code, ServiceRequestVariant):
         return code
     srv = ServiceRequestVariant.objects.filter(code=str(code or "").strip()).first()
@@ -80,7 +90,7 @@ def srv_by_code(code):
 
 # --- Counters ------------------------------------------------------------------------------------
 
-def counters_allocate(*, user, count=1):
+def counters_allocate(*, user: User, count: int = 1) -> int:
     """Reserve ``count`` consecutive request-id counters for ``user``; returns the first.
     The row is updated in the database (value = value + n) so that two processes never get
     the same counter."""
@@ -101,16 +111,16 @@ class Checker:
     """Runs the submission checks for one organisation, with caches so that a batch of 100,000
     rows costs a few queries per chunk rather than several per row."""
 
-    def __init__(self, organisation, *, now=None):
+    def __init__(self, organisation: Organisation, *, now: dt.datetime | None = None) -> None:
         self.organisation = organisation
         self.now = now or timezone.now()
         self.dcc = is_dcc(organisation)
         self.roles = set(organisation.duis_roles or [])
-        self.devices = {}
+        self.devices: dict[str, Device | None] = {}
         self.thresholds = list(AnomalyThreshold.objects.filter(organisation=organisation))
-        self.threshold_counts = None
+        self.threshold_counts: dict[int, int] | None = None
 
-    def prefetch_devices(self, refs):
+    def prefetch_devices(self, refs: Iterable[str]) -> None:
         from inventory.models import Device
 
         canonical = set()
@@ -129,17 +139,18 @@ class Checker:
         for ref in missing:
             self.devices.setdefault(ref, None)
 
-    def device(self, canonical):
+    def device(self, canonical: str) -> Device | None:
         if canonical not in self.devices:
             self.prefetch_devices([canonical])
         return self.devices.get(canonical)
 
-    def check(self, srv, device_ref, params, execute_at):
+    def check(self, srv: ServiceRequestVariant, device_ref: str | None, params: dict[str, Any],
+              execute_at: dt.datetime | None) -> Check:
         # E2: the organisation's DUIS roles against the roles the SRV allows
         if not self.dcc and not (self.roles & set(srv.roles)):
-            allowed = ", ".join(srv.roles) or "DCC only"
+            allowed_roles = ", ".join(srv.roles) or "DCC only"
             mine = ", ".join(sorted(self.roles)) or "none"
-            return Check("E2", f"Your roles ({mine}) may not send {srv.code} {srv.name} (allowed: {allowed}).")
+            return Check("E2", f"Your roles ({mine}) may not send {srv.code} {srv.name} (allowed: {allowed_roles}).")
         device = None
         ref = (device_ref or "").strip()
         if ref or not srv.non_device:
@@ -181,7 +192,7 @@ class Checker:
         quarantine = self.over_threshold(srv)
         return Check("I99", "", device, ref, quarantine=quarantine)
 
-    def over_threshold(self, srv):
+    def over_threshold(self, srv: ServiceRequestVariant) -> bool:
         """Whether one more request of ``srv`` exceeds a threshold; counts the request in."""
         relevant = [t for t in self.thresholds if t.srv_id in (None, srv.pk)]
         if not relevant:
@@ -203,13 +214,13 @@ class Checker:
         return over
 
 
-def measurement_type_for(srv, execute_at):
+def measurement_type_for(srv: ServiceRequestVariant, execute_at: dt.datetime | None) -> str:
     if execute_at is not None:
         return MeasurementType.FUTURE_DATED
     return srv.measurement_type
 
 
-def two_step(request, user_key, now):
+def two_step(request: ServiceRequest, user_key: int, now: dt.datetime) -> None:
     """Critical SRVs: transform to a pre-command (the DUIS document to sign), then sign it."""
     request.precommand = duis.render_request(
         request_id=request.request_id, srv_code=request.srv.code, srv_name=request.srv.name, params=request.params,
@@ -220,7 +231,9 @@ def two_step(request, user_key, now):
     request.signed_at = now
 
 
-def build_request(*, checker, srv, user, request_id, params, execute_at, check, batch=None):
+def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | None, request_id: str,
+                  params: dict[str, Any] | None, execute_at: dt.datetime | None, check: Check,
+                  batch: Batch | None = None) -> ServiceRequest:
     """An unsaved ServiceRequest in the state its check result gives."""
     now = checker.now
     device = check.device
@@ -245,7 +258,7 @@ def build_request(*, checker, srv, user, request_id, params, execute_at, check, 
     return request
 
 
-def parse_request_id(request_id, organisation):
+def parse_request_id(request_id: str, organisation: Organisation) -> str:
     try:
         parts = duis.split_request_id(request_id)
     except duis.DuisError as exc:
@@ -263,12 +276,12 @@ def parse_request_id(request_id, organisation):
     return f"{originator}:{target}:{parts['counter']}"
 
 
-def target_for(check, srv):
+def target_for(check: Check, srv: ServiceRequestVariant) -> str:
     return check.device_ref if check.device is not None else (
         check.device_ref if _eui(check.device_ref) else NON_DEVICE_TARGET)
 
 
-def _eui(value):
+def _eui(value: str) -> bool:
     try:
         normalise_eui64(value)
         return True
@@ -276,7 +289,9 @@ def _eui(value):
         return False
 
 
-def request_submit(*, user, srv, device_id, params, execute_at=None, request_id=None):
+def request_submit(*, user: User, srv: ServiceRequestVariant | str, device_id: str | None,
+                   params: dict[str, Any] | None, execute_at: dt.datetime | None = None,
+                   request_id: str | None = None) -> ServiceRequest:
     """Check and record one service request (see the module docstring). Returns the stored
     ServiceRequest: rejected with its E-code, quarantined, or queued with I99. A request id that
     was already used returns the stored request (``resubmitted`` set) and sends nothing again."""
@@ -316,12 +331,12 @@ def request_submit(*, user, srv, device_id, params, execute_at=None, request_id=
     return request
 
 
-def _held(request):
+def _held(request: ServiceRequest) -> bool:
     """Future-dated requests with the DSP pattern wait in DSP until their execution time."""
     return request.execute_at is not None and not request.srv.device_holds_future
 
 
-def _enqueue_dispatch(ids):
+def _enqueue_dispatch(ids: list[int]) -> None:
     """Send single requests from the urgent cluster's queue, never behind a batch's chunks."""
     from django_q.tasks import async_task
 
@@ -331,7 +346,7 @@ def _enqueue_dispatch(ids):
                cluster=URGENT_CLUSTER)
 
 
-def quarantine_notify(*, request):
+def quarantine_notify(*, request: ServiceRequest) -> None:
     recipients = [request.user] if request.user else []
     events.publish(
         "request.quarantined", obj=request, organisation=request.organisation, recipients=recipients,
@@ -345,7 +360,7 @@ def quarantine_notify(*, request):
     request.notified_at = now
 
 
-def request_release(*, request, actor):
+def request_release(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """A DCC operator lets a quarantined request go on."""
     if request.state != RequestState.QUARANTINED:
         raise ValidationError({"state": f"only quarantined requests can be released (this one is {request.state})"})
@@ -359,7 +374,7 @@ def request_release(*, request, actor):
     return request
 
 
-def request_reject(*, request, actor):
+def request_reject(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """A DCC operator refuses a quarantined request."""
     if request.state != RequestState.QUARANTINED:
         raise ValidationError({"state": f"only quarantined requests can be rejected (this one is {request.state})"})
@@ -372,7 +387,7 @@ def request_reject(*, request, actor):
     return request
 
 
-def request_cancel(*, request, actor):
+def request_cancel(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """Cancel a request not yet handed to the network."""
     with set_actor(actor), transaction.atomic():
         updated = ServiceRequest.objects.filter(pk=request.pk, state__in=CANCELLABLE).update(
@@ -387,7 +402,8 @@ def request_cancel(*, request, actor):
 
 # --- Anomaly thresholds --------------------------------------------------------------------------
 
-def threshold_save(*, organisation, srv, period, limit, actor, note="", threshold=None):
+def threshold_save(*, organisation: Organisation, srv: ServiceRequestVariant | None, period: str, limit: int,
+                   actor: Actor, note: str = "", threshold: AnomalyThreshold | None = None) -> AnomalyThreshold:
     with set_actor(actor), transaction.atomic():
         threshold = threshold or AnomalyThreshold(organisation=organisation)
         threshold.srv = srv
@@ -399,15 +415,16 @@ def threshold_save(*, organisation, srv, period, limit, actor, note="", threshol
     return threshold
 
 
-def threshold_delete(*, threshold, actor):
+def threshold_delete(*, threshold: AnomalyThreshold, actor: Actor) -> None:
     with set_actor(actor), transaction.atomic():
         threshold.delete()
 
 
 # --- Alerts --------------------------------------------------------------------------------------
 
-def alert_receive(*, alert_id, alert_code, device_id="", organisation=None, raised_at, wan_received_at=None,
-                  description="", payload=None):
+def alert_receive(*, alert_id: str, alert_code: str, device_id: str = "", organisation: Organisation | None = None,
+                  raised_at: dt.datetime, wan_received_at: dt.datetime | None = None, description: str = "",
+                  payload: dict[str, Any] | None = None) -> Alert:
     """Store an alert from a device or DCC and forward it to the service user responsible (the
     device's supplier unless another organisation is named). Idempotent by alert id."""
     from inventory.selectors import device_by_any_id
@@ -431,7 +448,7 @@ def alert_receive(*, alert_id, alert_code, device_id="", organisation=None, rais
     return alert
 
 
-def alert_forward(*, alert):
+def alert_forward(*, alert: Alert) -> None:
     """Forward to the organisation: its webhooks and watchers through portal.events, e-mail to
     its service-user staff; then record delivery."""
     recipients = list(alert.organisation.people.filter(is_active=True, role="service_user").exclude(email=""))
@@ -448,7 +465,7 @@ def alert_forward(*, alert):
 
 # --- Batches -------------------------------------------------------------------------------------
 
-def batch_create(*, user, data, filename="", name=""):
+def batch_create(*, user: User, data: bytes, filename: str = "", name: str = "") -> Batch:
     """Store an uploaded batch and start checking it in the background; returns at once."""
     if user.organisation is None:
         raise ValidationError({"file": "you belong to no organisation"})
@@ -466,13 +483,13 @@ def batch_create(*, user, data, filename="", name=""):
     return batch
 
 
-def _enqueue_batch_check(batch_pk):
+def _enqueue_batch_check(batch_pk: int) -> None:
     from django_q.tasks import async_task
 
     async_task("adapter.tasks.batch_check", batch_pk, task_name=f"adapter batch {batch_pk} check", group="adapter")
 
 
-def batch_cancel(*, batch, actor):
+def batch_cancel(*, batch: Batch, actor: Actor) -> Batch:
     """Cancel the batch: rows not yet checked are dropped, requests not yet sent are cancelled."""
     from adapter.choices import BatchState
 
@@ -485,12 +502,12 @@ def batch_cancel(*, batch, actor):
     return batch
 
 
-def batch_state_counts(batch):
+def batch_state_counts(batch: Batch) -> dict[str, int]:
     counts = dict(ServiceRequest.objects.filter(batch=batch).values_list("state").annotate(n=Count("id")))
     return counts
 
 
-def batch_progress(batch):
+def batch_progress(batch: Batch) -> tuple[int, int, dict[str, int]]:
     """(done, total, counts): requests in a terminal state against rows accepted."""
     counts = batch_state_counts(batch)
     done = sum(n for state, n in counts.items() if state in TERMINAL)

@@ -1,11 +1,25 @@
 """Reads of the inventory app that more than one caller uses."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias
+
 from django.core.exceptions import ValidationError
 
 from inventory.models import Device
 from portal.ids import normalise_eui64
 
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+    from django.db.models import Q
 
-def device_by_any_id(value):
+    from inventory.models import ConfigurationItem, ItemRelationship
+
+# One affected item and the path to it: [(item, relationship that reached it)], the first step's
+# relationship None.
+Impact: TypeAlias = "tuple[ConfigurationItem, list[tuple[ConfigurationItem, ItemRelationship | None]]]"
+
+
+def device_by_any_id(value: str | None) -> Device | None:
     """The device named by ``value`` in any accepted EUI-64 form, or None when the value is
     malformed or no such device exists. Not scoped: callers scope what they show."""
     try:
@@ -15,7 +29,7 @@ def device_by_any_id(value):
     return Device.objects.filter(device_id=canonical).select_related("supplier", "model", "hub").first()
 
 
-def device_search_q(text):
+def device_search_q(text: str | None) -> Q | None:
     """A filter for the search box: a device id in any form, or an MPAN/MPRN (exact, so it is
     an index lookup at a million rows). None when the text can be neither."""
     from django.db.models import Q
@@ -40,7 +54,7 @@ def device_search_q(text):
 # its part A fails. Breadth-first search gives each affected item once (diamonds) with the
 # shortest path to it, and the visited set stops cycles from looping.
 
-def _affects(relationship):
+def _affects(relationship: ItemRelationship) -> tuple[int, int]:
     """(changed item id, affected item id) for one relationship."""
     from inventory.choices import RelationshipKind
 
@@ -49,7 +63,7 @@ def _affects(relationship):
     return relationship.target_id, relationship.source_id
 
 
-def impact_of(item):
+def impact_of(item: ConfigurationItem) -> list[Impact]:
     """[(affected item, path)] for every item transitively affected by ``item``, nearest first;
     ``path`` is [(item, relationship)...] from ``item`` to the affected one (the first step's
     relationship is None). Loads the edges in one query and the items in one more."""
@@ -57,11 +71,11 @@ def impact_of(item):
 
     from inventory.models import ConfigurationItem, ItemRelationship
 
-    graph = {}
+    graph: dict[int, list[tuple[int, ItemRelationship]]] = {}
     for relationship in ItemRelationship.objects.only("id", "source_id", "target_id", "kind"):
         changed, affected = _affects(relationship)
         graph.setdefault(changed, []).append((affected, relationship))
-    parent = {item.pk: None}
+    parent: dict[int, tuple[int, ItemRelationship] | None] = {item.pk: None}
     order = []
     queue = deque([item.pk])
     while queue:
@@ -73,12 +87,12 @@ def impact_of(item):
             order.append(affected)
             queue.append(affected)
     items = ConfigurationItem.objects.in_bulk([item.pk, *order])
-    results = []
+    results: list[Impact] = []
     for pk in order:
-        steps = []
+        steps: list[tuple[ConfigurationItem, ItemRelationship | None]] = []
         node = pk
-        while parent[node] is not None:
-            previous, relationship = parent[node]
+        while (step := parent[node]) is not None:
+            previous, relationship = step
             # Both ends are on the path: attach them so that templates read no more rows.
             relationship.source = items[relationship.source_id]
             relationship.target = items[relationship.target_id]
@@ -89,7 +103,7 @@ def impact_of(item):
     return results
 
 
-def impact_figure(item, results):
+def impact_figure(item: ConfigurationItem, results: list[Impact]) -> go.Figure:
     """A plotly figure of the impact graph: the changed item on the left, each affected item in a
     column by its distance, lines along the paths found."""
     import plotly.graph_objects as go
@@ -97,14 +111,16 @@ def impact_figure(item, results):
     columns = {item.pk: 0}
     for affected, path in results:
         columns[affected.pk] = len(path) - 1
-    rows, position = {}, {}
+    rows: dict[int, list[int]] = {}
+    position: dict[int, tuple[int, float]] = {}
     for pk, column in columns.items():
         rows.setdefault(column, []).append(pk)
     for column, pks in rows.items():
         for index, pk in enumerate(pks):
             position[pk] = (column, -index + (len(pks) - 1) / 2)
     names = {item.pk: item.name, **{a.pk: a.name for a, _ in results}}
-    edge_x, edge_y = [], []
+    edge_x: list[float | None] = []
+    edge_y: list[float | None] = []
     for affected, path in results:
         previous = path[-2][0]
         for pk in (previous.pk, affected.pk):

@@ -1,5 +1,11 @@
 """Writes of the inventory app. Every write checks the record (full_clean), runs in one
 transaction and is attributed to its actor in the audit trail."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -23,12 +29,18 @@ from portal import events
 from portal.ids import normalise_eui64
 from portal.scoping import CHANGE, VIEW, scope
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from portal.models import Organisation
+    from portal.types import Actor, Viewer
+
 # One bulk change touches at most this many devices: larger changes go through an import so
 # that a slip of the filter cannot rewrite the whole register.
 BULK_LIMIT = 10_000
 
 
-def _visible_hub(hub, actor):
+def _visible_hub(hub: Device | None, actor: Actor) -> Device | None:
     """A supplier may only join devices to hubs it can see, so hub ids of other suppliers
     cannot be probed through the join form (they answer "unknown hub")."""
     if hub is None or actor is None:
@@ -38,7 +50,7 @@ def _visible_hub(hub, actor):
     return hub
 
 
-def hub_from_id(value, *, actor=None, field="hub_id"):
+def hub_from_id(value: str | None, *, actor: Actor = None, field: str = "hub_id") -> Device | None:
     """The hub named by ``value`` in any EUI-64 form, or a ValidationError naming the field."""
     if not value:
         return None
@@ -55,15 +67,17 @@ def hub_from_id(value, *, actor=None, field="hub_id"):
     return hub
 
 
-def _record_status(device, from_status, to_status, reason, actor, at):
+def _record_status(device: Device, from_status: str, to_status: str, reason: str, actor: Actor, at: datetime) -> None:
     DeviceStatusChange.objects.create(device=device, from_status=from_status, to_status=to_status,
                                       reason=reason[:300], actor=actor, changed_at=at)
 
 
 @transaction.atomic
-def device_create(*, device_id, device_type, supplier, region, status=SMIStatus.PENDING, mpxn="", hub=None,
-                  model=None, firmware_version="", installed_at=None, commissioned_at=None, actor=None,
-                  reason="registered"):
+def device_create(*, device_id: str, device_type: str, supplier: Organisation, region: str,
+                  status: str = SMIStatus.PENDING, mpxn: str | None = "", hub: Device | None = None,
+                  model: DeviceModel | None = None, firmware_version: str | None = "",
+                  installed_at: datetime | None = None, commissioned_at: datetime | None = None, actor: Actor = None,
+                  reason: str = "registered") -> Device:
     """Register a device. Its first status history row records the status it starts in."""
     now = timezone.now()
     with set_actor(actor):
@@ -81,7 +95,7 @@ _EDITABLE = ("mpxn", "model", "firmware_version", "region", "installed_at", "com
 
 
 @transaction.atomic
-def device_update(*, device, actor, **changes):
+def device_update(*, device: Device, actor: Actor, **changes: Any) -> Device:
     """Change a device's descriptive fields (not its id, type, supplier or status: the status
     moves only through device_set_status so that its history stays true)."""
     unknown = set(changes) - set(_EDITABLE)
@@ -101,7 +115,7 @@ def device_update(*, device, actor, **changes):
 
 
 @transaction.atomic
-def device_join_hub(*, device, hub, actor):
+def device_join_hub(*, device: Device, hub: Device | None, actor: Actor) -> Device:
     """Join ``device`` to ``hub`` (None: leave its hub). A meter or GPF joins a communications
     hub; a HAN device joins a meter or a hub; nothing joins itself."""
     with set_actor(actor):
@@ -112,7 +126,7 @@ def device_join_hub(*, device, hub, actor):
     return device
 
 
-def transition_error(device, status):
+def transition_error(device: Device, status: str) -> str | None:
     """Why ``device`` cannot move to ``status`` (None when it can)."""
     try:
         target = SMIStatus(status)
@@ -128,7 +142,7 @@ def transition_error(device, status):
     return None
 
 
-def _apply_status(device, status, reason, actor, at):
+def _apply_status(device: Device, status: str, reason: str, actor: Actor, at: datetime) -> None:
     previous = device.status
     device.status = status
     device.status_changed_at = at
@@ -144,7 +158,7 @@ def _apply_status(device, status, reason, actor, at):
 
 
 @transaction.atomic
-def device_set_status(*, device, status, reason, actor, at=None):
+def device_set_status(*, device: Device, status: str, reason: str, actor: Actor, at: datetime | None = None) -> Device:
     """Move a device to another SMI status, refusing a transition the SMI rules do not allow
     (the message names the allowed ones: see inventory.choices). Recorded in the status history
     and the audit trail."""
@@ -161,7 +175,7 @@ def device_set_status(*, device, status, reason, actor, at=None):
 
 
 @transaction.atomic
-def device_bulk_set_status(*, devices, status, reason, actor):
+def device_bulk_set_status(*, devices: QuerySet[Device], status: str, reason: str, actor: Actor) -> int:
     """Move every device of ``devices`` (a queryset the caller has scoped for change) to
     ``status``. All or nothing: if any device may not make the transition, none changes and the
     error lists the first offenders. Returns the number of devices changed."""
@@ -188,7 +202,8 @@ def device_bulk_set_status(*, devices, status, reason, actor):
 
 
 @transaction.atomic
-def switch_set(*, device, number, description=None, state=None, actor):
+def switch_set(*, device: Device, number: int, description: str | None = None, state: str | None = None,
+               actor: Actor) -> AuxiliarySwitch:
     """Create or change auxiliary load control switch ``number`` (1 to 5) of an ESME."""
     with set_actor(actor):
         switch = AuxiliarySwitch.objects.filter(device=device, number=number).first() or AuxiliarySwitch(
@@ -205,8 +220,9 @@ def switch_set(*, device, number, description=None, state=None, actor):
 # --- Device models (Central Products List) ---------------------------------------------------
 
 @transaction.atomic
-def device_model_upsert(*, manufacturer_id, model_id, device_type, smets_version="SMETS2", firmware_versions=(),
-                        manufacturer_name="", actor=None):
+def device_model_upsert(*, manufacturer_id: str, model_id: str, device_type: str, smets_version: str = "SMETS2",
+                        firmware_versions: Iterable[str] = (), manufacturer_name: str = "",
+                        actor: Actor = None) -> DeviceModel:
     with set_actor(actor):
         device_model = DeviceModel.objects.filter(manufacturer_id=manufacturer_id, model_id=model_id).first() \
             or DeviceModel(manufacturer_id=manufacturer_id, model_id=model_id)
@@ -222,7 +238,7 @@ def device_model_upsert(*, manufacturer_id, model_id, device_type, smets_version
 
 
 @transaction.atomic
-def device_model_withdraw(*, device_model, reason, actor):
+def device_model_withdraw(*, device_model: DeviceModel, reason: str, actor: Actor) -> QuerySet[Device]:
     """Withdraw a model from the Central Products List. Its devices keep their status (each
     needs its own decision, e.g. a bulk change to suspended); the returned queryset lists every
     affected device and the event tells whoever watches the model."""
@@ -246,14 +262,15 @@ def device_model_withdraw(*, device_model, reason, actor):
     return affected
 
 
-def _require_dcc(actor, what):
+def _require_dcc(actor: Actor, what: str) -> None:
     # Which network items a model or device relies on is DCC's catalogue: suppliers read it only.
     if actor is not None and not getattr(actor, "is_dcc", False):
         raise PermissionDenied(f"Only DCC operations may {what}.")
 
 
 @transaction.atomic
-def device_model_link_items(*, device_model, items, actor):
+def device_model_link_items(*, device_model: DeviceModel, items: Iterable[ConfigurationItem],
+                            actor: Actor) -> DeviceModel:
     """Set the configuration items a device model relies on (recorded in its audit trail)."""
     _require_dcc(actor, "link device models to configuration items")
     with set_actor(actor):
@@ -262,7 +279,7 @@ def device_model_link_items(*, device_model, items, actor):
 
 
 @transaction.atomic
-def device_link_items(*, device, items, actor):
+def device_link_items(*, device: Device, items: Iterable[ConfigurationItem], actor: Actor) -> Device:
     """Set the configuration items a device relies on (recorded in its audit trail)."""
     _require_dcc(actor, "link devices to configuration items")
     with set_actor(actor):
@@ -273,8 +290,9 @@ def device_link_items(*, device, items, actor):
 # --- Configuration items ---------------------------------------------------------------------
 
 @transaction.atomic
-def item_upsert(*, key, name, kind, owner=None, version="", status="live", description="", documents=(),
-                actor=None):
+def item_upsert(*, key: str, name: str, kind: str, owner: Organisation | None = None, version: str = "",
+                status: str = "live", description: str = "", documents: Iterable[str] = (),
+                actor: Actor = None) -> ConfigurationItem:
     """Create or update a configuration item by its key (idempotent: the demo uses it)."""
     with set_actor(actor):
         item = ConfigurationItem.objects.filter(key=key).first() or ConfigurationItem(key=key)
@@ -294,7 +312,9 @@ _ITEM_FIELDS = ("name", "kind", "owner", "version", "status", "description", "do
 
 
 @transaction.atomic
-def item_create(*, key, name, kind, owner=None, version="", status="live", description="", documents=(), actor):
+def item_create(*, key: str, name: str, kind: str, owner: Organisation | None = None, version: str = "",
+                status: str = "live", description: str = "", documents: Iterable[str] = (),
+                actor: Actor) -> ConfigurationItem:
     """Add a configuration item; a key already in the catalogue is refused (naming the key)."""
     if ConfigurationItem.objects.filter(key=key).exists():
         raise ValidationError({"key": f"An item with key {key!r} already exists."})
@@ -307,7 +327,7 @@ def item_create(*, key, name, kind, owner=None, version="", status="live", descr
 
 
 @transaction.atomic
-def item_update(*, item, actor, **changes):
+def item_update(*, item: ConfigurationItem, actor: Actor, **changes: Any) -> ConfigurationItem:
     """Change an item's descriptive fields. Its key stays: pages, links and documents cite it."""
     unknown = set(changes) - set(_ITEM_FIELDS)
     if unknown:
@@ -326,7 +346,8 @@ def item_update(*, item, actor, **changes):
 
 
 @transaction.atomic
-def relationship_create(*, source, kind, target, note="", actor=None):
+def relationship_create(*, source: ConfigurationItem, kind: str, target: ConfigurationItem, note: str = "",
+                        actor: Actor = None) -> ItemRelationship:
     """Link two items. A self-link or an edge that already exists is refused with a message."""
     if source.pk == target.pk:
         raise ValidationError({"target": f"{source} cannot be related to itself."})
@@ -346,13 +367,14 @@ def relationship_create(*, source, kind, target, note="", actor=None):
 
 
 @transaction.atomic
-def relationship_delete(*, relationship, actor):
+def relationship_delete(*, relationship: ItemRelationship, actor: Actor) -> None:
     with set_actor(actor):
         relationship.delete()
 
 
 @transaction.atomic
-def requirement_create(*, item, reference, category, text, status="draft", document="", actor):
+def requirement_create(*, item: ConfigurationItem, reference: str, category: str, text: str, status: str = "draft",
+                       document: str = "", actor: Actor) -> Requirement:
     """Add a requirement to an item; a reference the item already has is refused."""
     if Requirement.objects.filter(item=item, reference=reference).exists():
         raise ValidationError({"reference": f"{item} already has a requirement {reference}."})
@@ -361,7 +383,7 @@ def requirement_create(*, item, reference, category, text, status="draft", docum
 
 
 @transaction.atomic
-def requirement_update(*, requirement, actor, **changes):
+def requirement_update(*, requirement: Requirement, actor: Actor, **changes: str | None) -> Requirement:
     """Change a requirement's category, text, status or stating document (its reference stays)."""
     unknown = set(changes) - {"category", "text", "status", "document"}
     if unknown:
@@ -376,7 +398,8 @@ def requirement_update(*, requirement, actor, **changes):
 
 
 @transaction.atomic
-def requirement_upsert(*, item, reference, category, text, status="draft", document="", actor=None):
+def requirement_upsert(*, item: ConfigurationItem, reference: str, category: str, text: str, status: str = "draft",
+                       document: str = "", actor: Actor = None) -> Requirement:
     with set_actor(actor):
         requirement = Requirement.objects.filter(item=item, reference=reference).first() or Requirement(
             item=item, reference=reference)
@@ -389,5 +412,5 @@ def requirement_upsert(*, item, reference, category, text, status="draft", docum
     return requirement
 
 
-def can_change_device(actor, device):
+def can_change_device(actor: Viewer, device: Device) -> bool:
     return scope(actor, Device.objects.filter(pk=device.pk), CHANGE).exists()

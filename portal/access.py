@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
@@ -37,32 +37,36 @@ from django.db import models
 from portal.choices import PortalRole
 from portal.scoping import CHANGE, VIEW, allows, can, can_create
 
+if TYPE_CHECKING:
+    from portal.models import Organisation
+    from portal.types import Viewer
+
 # --- audiences: the role predicates, defined once -------------------------------------------
 
 
-def is_dcc(user: Any) -> bool:
+def is_dcc(user: Viewer) -> bool:
     """DCC staff: operations and administrators (superusers count as administrators)."""
     return bool(user is not None and user.is_authenticated and user.is_active
                 and (user.is_superuser or user.role in (PortalRole.DCC_OPERATIONS, PortalRole.DCC_ADMIN)))
 
 
-def is_dcc_admin(user: Any) -> bool:
+def is_dcc_admin(user: Viewer) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active
                 and (user.is_superuser or user.role == PortalRole.DCC_ADMIN))
 
 
-def is_service_user(user: Any) -> bool:
+def is_service_user(user: Viewer) -> bool:
     """Staff of a service user organisation (not DCC, even when a superuser holds the role)."""
     return bool(user is not None and user.is_authenticated and user.is_active and not is_dcc(user)
                 and user.role == PortalRole.SERVICE_USER)
 
 
-def is_sdag_member(user: Any) -> bool:
+def is_sdag_member(user: Viewer) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active and not is_dcc(user)
                 and user.role == PortalRole.SDAG_MEMBER)
 
 
-AUDIENCES: dict[str, Callable[[Any], bool]] = {
+AUDIENCES: dict[str, Callable[[Viewer], bool]] = {
     "dcc_admin": is_dcc_admin,
     "dcc": is_dcc,
     "service_user": is_service_user,
@@ -71,7 +75,7 @@ AUDIENCES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def audiences_of(user: Any) -> set[str]:
+def audiences_of(user: Viewer) -> set[str]:
     """Every audience the person belongs to (a DCC administrator is in "dcc" too)."""
     return {name for name, test in AUDIENCES.items() if test(user)}
 
@@ -86,16 +90,16 @@ class Capability:
 
     audiences: tuple[str, ...]
     why: str
-    requires: Callable[[Any], bool] | None = None
+    requires: Callable[[Viewer], bool] | None = None
 
-    def held_by(self, user: Any) -> bool:
+    def held_by(self, user: Viewer) -> bool:
         if not any(AUDIENCES[name](user) for name in self.audiences):
             return False
         return self.requires is None or bool(self.requires(user))
 
 
-def _has_organisation(user: Any) -> bool:
-    return user.organisation_id is not None
+def _has_organisation(user: Viewer) -> bool:
+    return getattr(user, "organisation_id", None) is not None  # nobody and the anonymous visitor have none
 
 
 DCC = ("dcc",)
@@ -137,8 +141,8 @@ def _model_for(capability: str) -> type[models.Model] | None:
         return None
 
 
-def may(user: Any, capability: str, obj: models.Model | None = None, *,
-        organisation: Any = None) -> bool:
+def may(user: Viewer, capability: str, obj: models.Model | None = None, *,
+        organisation: Organisation | None = None) -> bool:
     """Whether ``user`` may do ``capability`` (on ``obj``, or for ``organisation`` when adding).
 
     Raises ImproperlyConfigured for a capability that is neither in the table nor a
@@ -165,12 +169,12 @@ def may(user: Any, capability: str, obj: models.Model | None = None, *,
     return True
 
 
-def capabilities_of(user: Any) -> list[str]:
+def capabilities_of(user: Viewer) -> list[str]:
     """The listed capabilities the person holds (the account page shows them)."""
     return sorted(name for name, entry in CAPABILITIES.items() if entry.held_by(user))
 
 
-def require(user: Any, capability: str, obj: models.Model | None = None, **kwargs: Any) -> None:
+def require(user: Viewer, capability: str, obj: models.Model | None = None, **kwargs: Any) -> None:
     """Raise PermissionDenied unless ``may`` says yes (services call it first)."""
     from django.core.exceptions import PermissionDenied
 

@@ -17,11 +17,20 @@ configuration  view; change: admin only     view                             vie
 directory      view; change: admin only     own organisation (view)          own organisation (view)
 =============  ===========================  ===============================  ==========================
 """
-from dataclasses import dataclass
+from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from portal.models import Organisation
+    from portal.types import ModelT, QuerySetT, Viewer
 
 
 class Domain(models.TextChoices):
@@ -45,20 +54,22 @@ class ScopeRule:
     org_path: str | None = None
 
 
-def rule_for(model):
+def rule_for(model: type[models.Model]) -> ScopeRule:
     rule = getattr(model, "scope_rule", None)
     if not isinstance(rule, ScopeRule):
         raise ImproperlyConfigured(f"{model.__name__} has no scope_rule: declare one before exposing it to users")
     return rule
 
 
-def _org_filter(rule, organisation):
+def _org_filter(rule: ScopeRule, organisation: Organisation) -> models.Q | None:
+    if rule.org_path is None:
+        return None  # rows with no path to an owner belong to no organisation: DCC's alone
     if rule.org_path == "":
         return models.Q(pk=organisation.pk)
     return models.Q(**{rule.org_path: organisation})
 
 
-def _grant(user, rule, action):
+def _grant(user: Viewer, rule: ScopeRule, action: str) -> models.Q | Literal[True] | None:
     """What the domain table grants: ``None`` (nothing), ``True`` (every row) or a ``Q`` of the
     rows owned by the person's organisation. The role predicates are portal.access's."""
     from portal.access import is_dcc, is_dcc_admin, is_sdag_member, is_service_user
@@ -88,12 +99,16 @@ def _grant(user, rule, action):
     raise ImproperlyConfigured(f"unknown scope domain {rule.domain!r}")
 
 
-def allows(user, model, action=VIEW):
+def allows(user: Viewer, model: type[models.Model], action: str = VIEW) -> bool:
     """Whether the domain table lets ``user`` at some rows of ``model`` at all (no query)."""
     return _grant(user, rule_for(model), action) is not None
 
 
-def scope(user, queryset, action=VIEW):
+@overload
+def scope(user: Viewer, queryset: QuerySetT, action: str = VIEW) -> QuerySetT: ...
+@overload
+def scope(user: Viewer, queryset: type[ModelT], action: str = VIEW) -> QuerySet[ModelT]: ...
+def scope(user: Viewer, queryset: QuerySet[Any] | type[models.Model], action: str = VIEW) -> QuerySet[Any]:
     """Return the part of ``queryset`` (a QuerySet or a model) that ``user`` may ``action``."""
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset._default_manager.all()
@@ -105,12 +120,12 @@ def scope(user, queryset, action=VIEW):
     return queryset.filter(grant)
 
 
-def can(user, obj, action=VIEW):
+def can(user: Viewer, obj: models.Model, action: str = VIEW) -> bool:
     """Whether ``user`` may ``action`` this one object."""
     return scope(user, type(obj)._default_manager.filter(pk=obj.pk), action).exists()
 
 
-def can_create(user, model, organisation=None):
+def can_create(user: Viewer, model: type[models.Model], organisation: Organisation | None = None) -> bool:
     """Whether ``user`` may create a ``model`` row (owned by ``organisation`` where it has an owner)."""
     from portal.access import is_dcc, is_dcc_admin, is_service_user
 
@@ -124,11 +139,12 @@ def can_create(user, model, organisation=None):
     return False
 
 
-def get_scoped_or_404(user, queryset, action=VIEW, **lookup):
+def get_scoped_or_404(user: Viewer, queryset: QuerySet[ModelT] | type[ModelT], action: str = VIEW,
+                      **lookup: Any) -> ModelT:
     """Fetch one object the user may ``action``; any other object, whoever owns it, is a 404
     (never 403), so ids of other organisations cannot be probed."""
     scoped = scope(user, queryset, action)
     try:
         return scoped.get(**lookup)
-    except scoped.model.DoesNotExist:
+    except ObjectDoesNotExist:  # the stubs give DoesNotExist to concrete models only
         raise Http404("No such object") from None

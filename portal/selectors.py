@@ -1,11 +1,21 @@
 """Reads of the portal app that more than one view uses."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 
 from portal.scoping import scope
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
-def audit_entries_for_object(user, obj):
+    from portal.types import RequestUser, Viewer
+
+
+def audit_entries_for_object(user: Viewer, obj: models.Model) -> QuerySet[LogEntry]:
     """The audit trail of one object, newest first, if the user may see the object."""
     if not scope(user, type(obj)._default_manager.filter(pk=obj.pk)).exists():
         return LogEntry.objects.none()
@@ -17,7 +27,8 @@ def audit_entries_for_object(user, obj):
     )
 
 
-def audit_entries(user, *, model_label=None, object_pk=None):
+def audit_entries(user: RequestUser, *, model_label: str | None = None,
+                  object_pk: str | int | None = None) -> QuerySet[LogEntry]:
     """Audit entries the user may read. DCC staff read all; anyone else must name one object
     they may see (model_label "app_label.model" and object_pk) and reads that object's trail."""
     entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")

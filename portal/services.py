@@ -1,4 +1,9 @@
 """Writes of the portal app: organisations, people and API tokens."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from auditlog.context import set_actor
 from django.db import transaction
 from rest_framework.authtoken.models import Token
@@ -6,9 +11,13 @@ from rest_framework.authtoken.models import Token
 from portal.ids import normalise_eui64
 from portal.models import Organisation, User
 
+if TYPE_CHECKING:
+    from portal.types import Actor
+
 
 @transaction.atomic
-def organisation_upsert(*, code, name, kind, provider_code="", region="", duis_roles=(), user_id="", actor=None):
+def organisation_upsert(*, code: str, name: str, kind: str, provider_code: str = "", region: str = "",
+                        duis_roles: Iterable[str] = (), user_id: str = "", actor: Actor = None) -> Organisation:
     """Create or update an organisation by its code (idempotent: demo loading and imports use it)."""
     with set_actor(actor):
         organisation = Organisation.objects.filter(code=code).first() or Organisation(code=code)
@@ -24,8 +33,9 @@ def organisation_upsert(*, code, name, kind, provider_code="", region="", duis_r
 
 
 @transaction.atomic
-def person_upsert(*, username, first_name, last_name, organisation, role, initials="", email="", password=None,
-                  is_staff=False, is_superuser=False, actor=None):
+def person_upsert(*, username: str, first_name: str, last_name: str, organisation: Organisation | None, role: str,
+                  initials: str = "", email: str = "", password: str | None = None, is_staff: bool = False,
+                  is_superuser: bool = False, actor: Actor = None) -> User:
     """Create or update a person by username. ``password=None`` leaves them without a login."""
     with set_actor(actor):
         user = User.objects.filter(username=username).first() or User(username=username)
@@ -47,12 +57,12 @@ def person_upsert(*, username, first_name, last_name, organisation, role, initia
 
 
 @transaction.atomic
-def api_token_regenerate(*, user):
+def api_token_regenerate(*, user: User) -> Token:
     """Replace the user's API token with a new one (the old one stops working at once)."""
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
 
 
-def api_token_get_or_create(*, user):
+def api_token_get_or_create(*, user: User) -> Token:
     token, _ = Token.objects.get_or_create(user=user)
     return token

@@ -1,5 +1,9 @@
 """Reads of the slas app that pages, exports and the API share."""
+from __future__ import annotations
+
+import datetime as dt
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db.models import F, Sum
 
@@ -7,41 +11,47 @@ from portal.scoping import scope
 from slas import metrics
 from slas.models import Charge, DailyRollup, Measure, MonthRollup, Statement
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
-def viewer_organisation(user):
+    from portal.models import Organisation, User
+    from portal.types import Viewer
+
+
+def viewer_organisation(user: User) -> Organisation | None:
     """None for DCC staff (national figures); the user's own organisation for service users."""
     return None if user.is_dcc else user.organisation
 
 
-def statements_for(user):
+def statements_for(user: Viewer) -> QuerySet[Statement]:
     return scope(user, Statement.objects.select_related("organisation")).order_by(
         "-month", "organisation__code", "-version")
 
 
-def charges_for(user):
+def charges_for(user: Viewer) -> QuerySet[Charge]:
     return scope(user, Charge.objects.select_related("organisation")).order_by("-month", "provider",
                                                                                 "organisation__code")
 
 
-def trend(user, month, months=12):
+def trend(user: Viewer, month: dt.date, months: int = 12) -> tuple[dict[int, dict[dt.date, float]], dt.date]:
     """Achieved % per measure per month for the twelve months to ``month`` (rollup sums only)."""
     first = month
     for _ in range(months - 1):
         first = metrics.previous_month(first)
     rows = scope(user, MonthRollup).filter(month__gte=first, month__lte=month)
     sums = rows.values("month", "measure_id").annotate(measured=Sum("measured"), within=Sum("within"))
-    series = defaultdict(dict)
+    series: defaultdict[int, dict[dt.date, float]] = defaultdict(dict)
     for row in sums:
         if row["measured"]:
             series[row["measure_id"]][row["month"]] = 100 * row["within"] / row["measured"]
     return series, first
 
 
-def misses_by_region_day(user, month):
+def misses_by_region_day(user: Viewer, month: dt.date) -> dict[tuple[dt.date, str], int]:
     rows = scope(user, DailyRollup).filter(day__gte=month, day__lt=metrics.next_month(month))
     sums = rows.values("day", "region").annotate(misses=Sum(F("measured") - F("within")))
     return {(row["day"], row["region"]): row["misses"] for row in sums}
 
 
-def measures():
+def measures() -> QuerySet[Measure]:
     return Measure.objects.all()

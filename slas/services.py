@@ -1,8 +1,14 @@
 """Writes of the slas app: measures and terms, relief windows, charges, facts, month freeze,
 restatement and notification. Keyword-only arguments, full_clean before save, one transaction,
 audit actor set."""
+from __future__ import annotations
+
+import datetime as dt
 import logging
+import os
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
@@ -19,11 +25,15 @@ from portal.tabular import TableError, read_table
 from slas import facts, metrics, report, rollups
 from slas.models import Charge, CreditRun, Measure, ProviderTerms, ReliefEvent, Statement
 
+if TYPE_CHECKING:
+    from portal.types import Actor
+
 log = logging.getLogger(__name__)
 
 
-def measure_update(*, measure, actor, target_seconds=None, target_pct=None, minimum_pct=None, weight=None,
-                   rebuild_months=()):
+def measure_update(*, measure: Measure, actor: Actor, target_seconds: Decimal | None = None,
+                   target_pct: Decimal | None = None, minimum_pct: Decimal | None = None, weight: Decimal | None = None,
+                   rebuild_months: Iterable[dt.date] = ()) -> Measure:
     """Change a measure's targets. Counts within target depend on the target, so the months given
     (by default the current one) are rebuilt; older months keep the figures they were frozen with
     unless rebuilt with slas_rebuild_rollups."""
@@ -39,7 +49,7 @@ def measure_update(*, measure, actor, target_seconds=None, target_pct=None, mini
     return measure
 
 
-def terms_update(*, provider, actor, percent_per_point, cap_pct):
+def terms_update(*, provider: str, actor: Actor, percent_per_point: Decimal, cap_pct: Decimal) -> ProviderTerms:
     with transaction.atomic(), set_actor(actor):
         terms = ProviderTerms.objects.filter(provider=provider).first() or ProviderTerms(provider=provider)
         terms.percent_per_point, terms.cap_pct = percent_per_point, cap_pct
@@ -48,7 +58,8 @@ def terms_update(*, provider, actor, percent_per_point, cap_pct):
     return terms
 
 
-def relief_record(*, provider, region="", starts_at, ends_at, reason, actor):
+def relief_record(*, provider: str, region: str = "", starts_at: dt.datetime, ends_at: dt.datetime, reason: str,
+                  actor: Actor) -> ReliefEvent:
     """Record an approved relief window and rebuild the months it touches so its requests drop out."""
     with transaction.atomic(), set_actor(actor):
         relief = ReliefEvent(provider=provider, region=region or "", starts_at=starts_at, ends_at=ends_at,
@@ -63,7 +74,8 @@ def relief_record(*, provider, region="", starts_at, ends_at, reason, actor):
     return relief
 
 
-def charge_set(*, month, amount, actor, provider="", organisation=None):
+def charge_set(*, month: dt.date, amount: Decimal, actor: Actor, provider: str = "",
+               organisation: Organisation | None = None) -> Charge:
     month = metrics.month_start(month)
     with transaction.atomic(), set_actor(actor):
         lookup = {"provider": provider} if provider else {"organisation": organisation}
@@ -74,7 +86,7 @@ def charge_set(*, month, amount, actor, provider="", organisation=None):
     return charge
 
 
-def charges_import(data, *, filename="", commit=False, actor=None):
+def charges_import(data: bytes, *, filename: str = "", commit: bool = False, actor: Actor = None) -> Preview:
     """Columns month,party,amount: party a provider code (DSP, CSP_NORTH...) or a service user's
     organisation code; amount in pounds. Nothing is written while any row has an error."""
     preview = Preview()
@@ -85,7 +97,8 @@ def charges_import(data, *, filename="", commit=False, actor=None):
         return preview
     providers = {p.value for p in ProviderCode if p != ProviderCode.E2E}
     users = {o.code: o for o in Organisation.objects.filter(kind=OrganisationKind.SERVICE_USER)}
-    parsed, seen = [], {}
+    parsed: list[tuple[dt.date, str, Decimal]] = []
+    seen: dict[tuple[dt.date, str], int] = {}
     for line, row in table.rows:
         key = f"{row['month']} {row['party']}"
         result = RowResult(row=line, key=key)
@@ -127,18 +140,19 @@ def charges_import(data, *, filename="", commit=False, actor=None):
     return preview
 
 
-def facts_import(*, requests=None, alerts=None):
+def facts_import(*, requests: str | os.PathLike[str] | None = None,
+                 alerts: str | os.PathLike[str] | None = None) -> facts.LoadResult:
     """Load fact files (see slas.facts.load_files); raises facts.FactsRejected with every bad row."""
     return facts.load_files(requests=requests, alerts=alerts)
 
 
-def facts_fold():
+def facts_fold() -> tuple[int, int]:
     return facts.fold_adapter()
 
 
 # --- month freeze, statements and restatement ---------------------------------------------------
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items() if k not in ("measure", "histogram", "achieved")}
     if isinstance(value, (list, tuple)):
@@ -148,7 +162,7 @@ def _jsonable(value):
     return value
 
 
-def _snapshot(built):
+def _snapshot(built: dict[str, Any]) -> dict[str, Any]:
     return {
         "measures": _jsonable(built["measures"]),
         "credits": _jsonable([{k: v for k, v in c.items() if k != "credit_pence"} for c in built["credits"]]),
@@ -161,7 +175,7 @@ def _snapshot(built):
     }
 
 
-def _issue(month, version, reason, actor):
+def _issue(month: dt.date, version: int, reason: str, actor: Actor) -> tuple[CreditRun, list[Statement]]:
     built = report.build(month)
     snapshot = _snapshot(built)
     run = CreditRun(month=month, version=version, reason=reason, data=snapshot, pool=built["pool"],
@@ -187,14 +201,14 @@ def _issue(month, version, reason, actor):
     return run, issued
 
 
-def month_freeze(*, month, actor=None, notify=True):
+def month_freeze(*, month: dt.date, actor: Actor = None, notify: bool = True) -> tuple[CreditRun, list[Statement]]:
     """Freeze ``month``: its results, credits and one statement per service user (version 1).
     Running it again issues nothing (the month is frozen once; changes are restatements).
     Returns (run, statements issued now)."""
     month = metrics.month_start(month)
     existing = CreditRun.objects.filter(month=month).order_by("version").first()
     if existing is not None:
-        issued = []
+        issued: list[Statement] = []
     else:
         try:
             with transaction.atomic(), set_actor(actor):
@@ -207,7 +221,7 @@ def month_freeze(*, month, actor=None, notify=True):
     return existing, issued
 
 
-def month_restate(*, month, reason, actor):
+def month_restate(*, month: dt.date, reason: str, actor: Actor) -> tuple[CreditRun, list[Statement]]:
     """Issue new versions of every statement of a frozen month, with the reason; the earlier
     versions stay as they were."""
     month = metrics.month_start(month)
@@ -222,7 +236,7 @@ def month_restate(*, month, reason, actor):
     return run, issued
 
 
-def statements_notify(*, month):
+def statements_notify(*, month: dt.date) -> int:
     """E-mail each service user's staff its statement (with the PDF), once per statement version."""
     from slas import documents
 
@@ -251,7 +265,7 @@ def statements_notify(*, month):
     return sent
 
 
-def ensure_measures():
+def ensure_measures() -> None:
     """Seed the measures table and default provider terms where missing (the data migration
     does this too; the demo and tests call it to be safe)."""
     for row in metrics.seed_rows():

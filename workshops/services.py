@@ -1,6 +1,10 @@
 """Writes of the governance registers. Keyword-only arguments, full_clean() before save, one
 transaction each, the audit trail's actor set; notifications through portal.events.publish."""
+from __future__ import annotations
+
 import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,8 +38,13 @@ from workshops.models import (
     Topic,
 )
 
+if TYPE_CHECKING:
+    from portal.models import Organisation, User
+    from portal.types import Actor, ModelT, Viewer
 
-def _save(obj, *, actor, fields=None, m2m=None):
+
+def _save(obj: ModelT, *, actor: Actor, fields: Mapping[str, Any] | None = None,
+          m2m: Mapping[str, Iterable[Any] | None] | None = None) -> ModelT:
     """Set ``fields``, validate, save and set many-to-many values, with the actor on the audit trail."""
     with set_actor(actor):
         for name, value in (fields or {}).items():
@@ -48,20 +57,20 @@ def _save(obj, *, actor, fields=None, m2m=None):
     return obj
 
 
-def _split(fields, m2m_names):
+def _split(fields: Mapping[str, Any], m2m_names: Collection[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     plain = {k: v for k, v in fields.items() if k not in m2m_names}
     m2m = {k: v for k, v in fields.items() if k in m2m_names}
     return plain, m2m
 
 
-def _is_dcc(user):
+def _is_dcc(user: Viewer) -> bool:
     return bool(user and user.is_authenticated and user.is_dcc)
 
 
 # --- Meetings ------------------------------------------------------------------------------
 
 @transaction.atomic
-def series_save(*, series=None, actor=None, **fields):
+def series_save(*, series: MeetingSeries | None = None, actor: Actor = None, **fields: Any) -> MeetingSeries:
     """Create (series=None) or update a meeting series."""
     return _save(series or MeetingSeries(), actor=actor, fields=fields)
 
@@ -70,7 +79,7 @@ MEETING_M2M = ("attendees", "organisations")
 
 
 @transaction.atomic
-def meeting_save(*, meeting=None, actor=None, **fields):
+def meeting_save(*, meeting: Meeting | None = None, actor: Actor = None, **fields: Any) -> Meeting:
     """Create (meeting=None) or update a meeting; a new meeting gets its action counter row."""
     plain, m2m = _split(fields, MEETING_M2M)
     creating = meeting is None
@@ -84,7 +93,7 @@ AGENDA_M2M = ("presenters", "raid_items", "documents", "consultations")
 
 
 @transaction.atomic
-def agenda_item_save(*, item=None, actor=None, **fields):
+def agenda_item_save(*, item: AgendaItem | None = None, actor: Actor = None, **fields: Any) -> AgendaItem:
     """Create (item=None, give meeting) or update an agenda item; position defaults to the next free one."""
     plain, m2m = _split(fields, AGENDA_M2M)
     item = item or AgendaItem()
@@ -96,7 +105,7 @@ def agenda_item_save(*, item=None, actor=None, **fields):
 
 
 @transaction.atomic
-def agenda_outcome_add(*, agenda_item, kind, text, actor=None):
+def agenda_outcome_add(*, agenda_item: AgendaItem, kind: str, text: str, actor: Actor = None) -> AgendaOutcome:
     """Record a decision or information against an agenda item (actions: use action_raise)."""
     if kind == OutcomeKind.ACTION:
         raise ValidationError({"kind": "Raise actions with action_raise so they get a reference."})
@@ -105,7 +114,7 @@ def agenda_outcome_add(*, agenda_item, kind, text, actor=None):
 
 # --- Actions -------------------------------------------------------------------------------
 
-def _sequence_row(meeting):
+def _sequence_row(meeting: Meeting) -> ActionSequence:
     """The meeting's counter row, locked until the end of the transaction."""
     try:
         with transaction.atomic():
@@ -115,11 +124,11 @@ def _sequence_row(meeting):
     return ActionSequence.objects.select_for_update().get(meeting=meeting)
 
 
-def reference_for(meeting, number):
+def reference_for(meeting: Meeting, number: int) -> str:
     return f"{meeting.series.action_prefix}_{meeting.number}.{number:02d}"
 
 
-def action_reference_allocate(*, meeting):
+def action_reference_allocate(*, meeting: Meeting) -> str:
     """Next reference of ``meeting`` (SDAG_6.01, SDAG_6.02, …). Must run inside the transaction
     that creates the action: the counter row stays locked until it commits, so concurrent
     allocations queue and never share or skip a number."""
@@ -131,7 +140,7 @@ def action_reference_allocate(*, meeting):
     return reference_for(meeting, sequence.last)
 
 
-def action_reference_claim(*, reference, meeting):
+def action_reference_claim(*, reference: str, meeting: Meeting) -> None:
     """An explicit reference (an imported SDAG_5.04) keeps the meeting's counter ahead of it."""
     try:
         number = int(reference.rsplit(".", 1)[1])
@@ -143,14 +152,15 @@ def action_reference_claim(*, reference, meeting):
         sequence.save(update_fields=["last"])
 
 
-def _notify_owners(action, event, summary, *, actor=None):
+def _notify_owners(action: Action, event: str, summary: str, *, actor: Actor = None) -> None:
     recipients = [o for o in action.owners.all() if o != actor]
     publish(event, obj=action, recipients=recipients, summary=summary, url=action.get_absolute_url())
 
 
 @transaction.atomic
-def action_raise(*, meeting, title, actor, text="", owners=(), due=None, agenda_item=None, all_members=False,
-                 status=ActionStatus.OPEN):
+def action_raise(*, meeting: Meeting, title: str, actor: Actor, text: str = "", owners: Iterable[User] = (),
+                 due: dt.date | None = None, agenda_item: AgendaItem | None = None, all_members: bool = False,
+                 status: str = ActionStatus.OPEN) -> Action:
     """Raise an action at ``meeting`` (optionally from one of its agenda items): allocates the next
     reference, records an action outcome on the agenda item and tells the owners."""
     if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
@@ -169,7 +179,7 @@ def action_raise(*, meeting, title, actor, text="", owners=(), due=None, agenda_
 
 
 @transaction.atomic
-def action_edit(*, action, actor, **fields):
+def action_edit(*, action: Action, actor: Actor, **fields: Any) -> Action:
     """Change an action's title, text, owners, due date or "all members" flag (not its status or
     reference: status changes go through action_set_status so they are recorded)."""
     for forbidden in ("status", "reference"):
@@ -180,7 +190,7 @@ def action_edit(*, action, actor, **fields):
 
 
 @transaction.atomic
-def action_update(*, action, text, actor, date=None):
+def action_update(*, action: Action, text: str, actor: Actor, date: dt.date | None = None) -> ActionUpdate:
     """Append a dated update to an action's history."""
     text = (text or "").strip()
     if not text:
@@ -193,7 +203,8 @@ def action_update(*, action, text, actor, date=None):
 
 
 @transaction.atomic
-def action_set_status(*, action, status, actor, note="", date=None):
+def action_set_status(*, action: Action, status: str, actor: Actor, note: str = "",
+                      date: dt.date | None = None) -> Action:
     """Move an action to ``status``; the change (and any reopening) is recorded as an update."""
     if status not in ActionStatus.values:
         raise ValidationError({"status": f"Unknown status {status!r}; use one of {', '.join(ActionStatus.values)}."})
@@ -206,7 +217,7 @@ def action_set_status(*, action, status, actor, note="", date=None):
     text = ("Reopened" if reopening else "Status") + f": {label[before]} → {label[status]}"
     if note:
         text += f". {note}"
-    fields = {"status": status}
+    fields: dict[str, Any] = {"status": status}
     if reopening:
         fields["reopened_count"] = action.reopened_count + 1
     _save(action, actor=actor, fields=fields)
@@ -219,11 +230,11 @@ def action_set_status(*, action, status, actor, note="", date=None):
 # --- RAID log ------------------------------------------------------------------------------
 
 @transaction.atomic
-def topic_save(*, topic=None, actor=None, **fields):
+def topic_save(*, topic: Topic | None = None, actor: Actor = None, **fields: Any) -> Topic:
     return _save(topic or Topic(), actor=actor, fields=fields)
 
 
-def topic_get_or_create(*, name, actor=None):
+def topic_get_or_create(*, name: str, actor: Actor = None) -> Topic:
     topic = Topic.objects.filter(name__iexact=name).first()
     return topic or topic_save(name=name, actor=actor)
 
@@ -232,7 +243,7 @@ RAID_M2M = ("actions", "documents")
 
 
 @transaction.atomic
-def raid_save(*, item=None, actor=None, **fields):
+def raid_save(*, item: RaidItem | None = None, actor: Actor = None, **fields: Any) -> RaidItem:
     """Create (item=None) or edit a RAID item. Status moves only through raid_close/confirm/reject."""
     if "status" in fields:
         raise ValidationError({"status": "Close, confirm or reject the item to change its status."})
@@ -240,11 +251,11 @@ def raid_save(*, item=None, actor=None, **fields):
     return _save(item or RaidItem(), actor=actor, fields=plain, m2m=m2m)
 
 
-def _originator_people(item):
+def _originator_people(item: RaidItem) -> list[User]:
     return list(item.originator.people.filter(is_active=True).exclude(email=""))
 
 
-def _raid_notify(item, event, summary, body=""):
+def _raid_notify(item: RaidItem, event: str, summary: str, body: str = "") -> None:
     recipients = {p.pk: p for p in _originator_people(item)}
     if item.owner is not None:
         recipients[item.owner.pk] = item.owner
@@ -252,7 +263,7 @@ def _raid_notify(item, event, summary, body=""):
             summary=summary, body=body, url=item.get_absolute_url())
 
 
-def can_answer_for_originator(user, item):
+def can_answer_for_originator(user: Viewer, item: RaidItem) -> bool:
     """The originator's people (SDAG members of that organisation), or DCC staff on their behalf."""
     if _is_dcc(user):
         return True
@@ -261,7 +272,7 @@ def can_answer_for_originator(user, item):
 
 
 @transaction.atomic
-def raid_close(*, item, resolution, actor):
+def raid_close(*, item: RaidItem, resolution: str, actor: Actor) -> RaidItem:
     """Propose closing an item: it waits for its originator to confirm the answer closes it."""
     item = RaidItem.objects.select_for_update().get(pk=item.pk)
     if item.status not in RAID_OPEN:
@@ -277,7 +288,7 @@ def raid_close(*, item, resolution, actor):
     return item
 
 
-def _awaiting(item, actor):
+def _awaiting(item: RaidItem, actor: Actor) -> RaidItem:
     item = RaidItem.objects.select_for_update().get(pk=item.pk)
     if item.status != RaidStatus.CLOSED_AWAITING_ORIGINATOR:
         raise ValidationError({"status": "The item is not waiting for its originator's confirmation."})
@@ -287,7 +298,7 @@ def _awaiting(item, actor):
 
 
 @transaction.atomic
-def raid_confirm(*, item, actor):
+def raid_confirm(*, item: RaidItem, actor: Actor) -> RaidItem:
     """The originator confirms the resolution: the item is closed."""
     item = _awaiting(item, actor)
     _save(item, actor=actor, fields={"status": RaidStatus.CLOSED, "closed_at": timezone.now(),
@@ -297,7 +308,7 @@ def raid_confirm(*, item, actor):
 
 
 @transaction.atomic
-def raid_reject(*, item, reason, actor):
+def raid_reject(*, item: RaidItem, reason: str, actor: Actor) -> RaidItem:
     """The originator rejects the resolution with a reason: the item is re-opened."""
     reason = (reason or "").strip()
     if not reason:
@@ -313,16 +324,16 @@ def raid_reject(*, item, reason, actor):
 # --- Documents, versions, milestones -------------------------------------------------------
 
 @transaction.atomic
-def document_save(*, document=None, actor=None, **fields):
+def document_save(*, document: Document | None = None, actor: Actor = None, **fields: Any) -> Document:
     return _save(document or Document(), actor=actor, fields=fields)
 
 
 @transaction.atomic
-def milestone_save(*, milestone=None, actor=None, **fields):
+def milestone_save(*, milestone: Milestone | None = None, actor: Actor = None, **fields: Any) -> Milestone:
     return _save(milestone or Milestone(), actor=actor, fields=fields)
 
 
-def _check_gate(version, state):
+def _check_gate(version: DocumentVersion, state: str) -> None:
     gate = version.gating_milestone
     if state == DistributionState.CIRCULATED and gate is not None and not gate.achieved:
         raise ValidationError({"state": f"{version} cannot be circulated before the milestone "
@@ -330,7 +341,8 @@ def _check_gate(version, state):
 
 
 @transaction.atomic
-def version_save(*, document_version=None, actor=None, **fields):
+def version_save(*, document_version: DocumentVersion | None = None, actor: Actor = None,
+                 **fields: Any) -> DocumentVersion:
     """Create (document_version=None, give document) or edit a document version; the document's
     current version follows the latest issued one. Circulation waits for the gating milestone."""
     version = document_version or DocumentVersion()
@@ -342,7 +354,7 @@ def version_save(*, document_version=None, actor=None, **fields):
     return version
 
 
-def _refresh_current_version(document, actor):
+def _refresh_current_version(document: Document, actor: Actor) -> None:
     latest = (document.versions.exclude(actual_issue=None).order_by("-actual_issue", "-pk").first()
               or document.versions.order_by("-pk").first())
     if latest and document.current_version != latest.version:
@@ -350,14 +362,14 @@ def _refresh_current_version(document, actor):
 
 
 @transaction.atomic
-def version_set_state(*, document_version, state, actor):
+def version_set_state(*, document_version: DocumentVersion, state: str, actor: Actor) -> DocumentVersion:
     return version_save(document_version=document_version, state=state, actor=actor)
 
 
 # --- Consultations and comments ------------------------------------------------------------
 
 @transaction.atomic
-def consultation_save(*, consultation=None, actor=None, **fields):
+def consultation_save(*, consultation: Consultation | None = None, actor: Actor = None, **fields: Any) -> Consultation:
     created = consultation is None
     consultation = _save(consultation or Consultation(), actor=actor, fields=fields)
     if created and consultation.closes < today_london():
@@ -370,14 +382,14 @@ def consultation_save(*, consultation=None, actor=None, **fields):
     return consultation
 
 
-def _consultation_state(consultation, today):
+def _consultation_state(consultation: Consultation, today: dt.date) -> str:
     if consultation.closes < today:
         return "closed"
     return "opened" if consultation.opens <= today else ""
 
 
 @transaction.atomic
-def consultation_announce(*, consultation, today=None):
+def consultation_announce(*, consultation: Consultation, today: dt.date | None = None) -> str | None:
     """Publish consultation.opened or consultation.closed (DCC's own event: organisation None)
     when the consultation's state on ``today`` (London) differs from what was last announced.
     Idempotent: the row is locked and the announced state recorded in the same transaction, so
@@ -403,7 +415,7 @@ def consultation_announce(*, consultation, today=None):
 
 
 @transaction.atomic
-def action_overdue_announce(*, action, today=None):
+def action_overdue_announce(*, action: Action, today: dt.date | None = None) -> bool:
     """Publish action.overdue once for an action's due date (to its owners, its watchers and
     webhooks). A new due date that passes is announced again. Returns True when announced."""
     today = today or today_london()
@@ -428,13 +440,14 @@ def action_overdue_announce(*, action, today=None):
     return True
 
 
-def can_comment(user, consultation, today=None):
+def can_comment(user: Viewer, consultation: Consultation, today: dt.date | None = None) -> bool:
     return bool(user and user.is_authenticated and (_is_dcc(user) or user.role == "sdag_member")
                 and consultation.is_open(today))
 
 
 @transaction.atomic
-def comment_add(*, consultation, theme, text, actor, organisation=None, section="", today=None):
+def comment_add(*, consultation: Consultation, theme: str, text: str, actor: User,
+                organisation: Organisation | None = None, section: str = "", today: dt.date | None = None) -> Comment:
     """An SDAG member (for their organisation) or DCC staff (for any) comments while the
     consultation is open; after it closes nobody can."""
     today = today or timezone.localdate()
@@ -452,12 +465,13 @@ def comment_add(*, consultation, theme, text, actor, organisation=None, section=
 
 
 @transaction.atomic
-def comment_respond(*, comment, response, disposition, actor):
+def comment_respond(*, comment: Comment, response: str, disposition: str, actor: Actor) -> Comment:
     """DCC's answer to a comment and its disposition."""
     return _save(comment, actor=actor, fields={"response": response, "disposition": disposition})
 
 
-def comment_add_bulk_for_demo(*, consultation, rows, actor=None):
+def comment_add_bulk_for_demo(*, consultation: Consultation, rows: Iterable[Mapping[str, Any]],
+                              actor: Actor = None) -> None:
     """Load many historical comments at once (demo data only: the consultation may be closed)."""
     with transaction.atomic(), set_actor(actor):
         objects = []
@@ -468,11 +482,11 @@ def comment_add_bulk_for_demo(*, consultation, rows, actor=None):
         Comment.objects.bulk_create(objects)
 
 
-def today_london():
+def today_london() -> dt.date:
     return timezone.localdate()
 
 
-def parse_date_or_tbc(value, *, field="due"):
+def parse_date_or_tbc(value: str | None, *, field: str = "due") -> dt.date | None:
     """``DD.MM.YY``, ``DD/MM/YYYY``, ISO ``YYYY-MM-DD`` or ``tbc``/empty (None)."""
     text = (value or "").strip()
     if text.lower() in ("", "tbc", "tba"):

@@ -40,3 +40,17 @@ def test_a_model_without_a_rule_is_refused():
 
     with pytest.raises(ImproperlyConfigured, match="no scope_rule"):
         scope(None, Group)
+
+
+@pytest.mark.django_db
+def test_a_directory_model_without_an_owner_is_dccs_alone(orgs, dcc_operator, supplier_a, sdag_member):
+    # A directory record with no path to an owner belongs to no organisation: outside DCC nobody
+    # sees it (it used to fail with "keywords must be strings" building the owner filter).
+    from portal.scoping import Domain, ScopeRule, allows
+
+    class Unowned:
+        scope_rule = ScopeRule(Domain.DIRECTORY)
+
+    assert allows(dcc_operator, Unowned)
+    assert not allows(supplier_a, Unowned)
+    assert not allows(sdag_member, Unowned)
