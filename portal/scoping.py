@@ -90,7 +90,13 @@ def _grant(user, rule, action):
 
 def allows(user, model, action=VIEW):
     """Whether the domain table lets ``user`` at some rows of ``model`` at all (no query)."""
-    return _grant(user, rule_for(model), action) is not None
+    return grant_for(user, model, action) is not None
+
+
+def grant_for(user, model, action=VIEW):
+    """What the domain table grants ``user`` on ``model`` (no query): ``None`` (no row),
+    ``True`` (every row) or a ``Q`` of the rows the person's organisation owns."""
+    return _grant(user, rule_for(model), action)
 
 
 def scope(user, queryset, action=VIEW):
