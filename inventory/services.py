@@ -1,12 +1,14 @@
 """Writes of the inventory app. Every write checks the record (full_clean), runs in one
 transaction and is attributed to its actor in the audit trail."""
 from auditlog.context import set_actor
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.choices import (
     DeviceModelStatus,
+    ItemStatus,
+    RequirementStatus,
     SMIStatus,
     allowed_transitions,
 )
@@ -20,6 +22,7 @@ from inventory.models import (
     Requirement,
 )
 from portal import events
+from portal.access import require
 from portal.ids import normalise_eui64
 from portal.scoping import CHANGE, VIEW, scope
 
@@ -246,16 +249,17 @@ def device_model_withdraw(*, device_model, reason, actor):
     return affected
 
 
-def _require_dcc(actor, what):
+def _require(actor, capability, what):
     # Which network items a model or device relies on is DCC's catalogue: suppliers read it only.
-    if actor is not None and not getattr(actor, "is_dcc", False):
-        raise PermissionDenied(f"Only DCC operations may {what}.")
+    # No actor is the system itself (demo data, imports run from the command line).
+    if actor is not None:
+        require(actor, capability, message=f"Only DCC operations may {what}.")
 
 
 @transaction.atomic
 def device_model_link_items(*, device_model, items, actor):
     """Set the configuration items a device model relies on (recorded in its audit trail)."""
-    _require_dcc(actor, "link device models to configuration items")
+    _require(actor, "inventory.devicemodel.link", "link device models to configuration items")
     with set_actor(actor):
         device_model.items.set(items)
     return device_model
@@ -264,7 +268,7 @@ def device_model_link_items(*, device_model, items, actor):
 @transaction.atomic
 def device_link_items(*, device, items, actor):
     """Set the configuration items a device relies on (recorded in its audit trail)."""
-    _require_dcc(actor, "link devices to configuration items")
+    _require(actor, "inventory.device.link", "link devices to configuration items")
     with set_actor(actor):
         device.items.set(items)
     return device
@@ -273,7 +277,7 @@ def device_link_items(*, device, items, actor):
 # --- Configuration items ---------------------------------------------------------------------
 
 @transaction.atomic
-def item_upsert(*, key, name, kind, owner=None, version="", status="live", description="", documents=(),
+def item_upsert(*, key, name, kind, owner=None, version="", status=ItemStatus.LIVE, description="", documents=(),
                 actor=None):
     """Create or update a configuration item by its key (idempotent: the demo uses it)."""
     with set_actor(actor):
@@ -294,7 +298,8 @@ _ITEM_FIELDS = ("name", "kind", "owner", "version", "status", "description", "do
 
 
 @transaction.atomic
-def item_create(*, key, name, kind, owner=None, version="", status="live", description="", documents=(), actor):
+def item_create(*, key, name, kind, owner=None, version="", status=ItemStatus.LIVE, description="", documents=(),
+                actor):
     """Add a configuration item; a key already in the catalogue is refused (naming the key)."""
     if ConfigurationItem.objects.filter(key=key).exists():
         raise ValidationError({"key": f"An item with key {key!r} already exists."})
@@ -352,7 +357,7 @@ def relationship_delete(*, relationship, actor):
 
 
 @transaction.atomic
-def requirement_create(*, item, reference, category, text, status="draft", document="", actor):
+def requirement_create(*, item, reference, category, text, status=RequirementStatus.DRAFT, document="", actor):
     """Add a requirement to an item; a reference the item already has is refused."""
     if Requirement.objects.filter(item=item, reference=reference).exists():
         raise ValidationError({"reference": f"{item} already has a requirement {reference}."})
@@ -376,7 +381,8 @@ def requirement_update(*, requirement, actor, **changes):
 
 
 @transaction.atomic
-def requirement_upsert(*, item, reference, category, text, status="draft", document="", actor=None):
+def requirement_upsert(*, item, reference, category, text, status=RequirementStatus.DRAFT, document="",
+                       actor=None):
     with set_actor(actor):
         requirement = Requirement.objects.filter(item=item, reference=reference).first() or Requirement(
             item=item, reference=reference)
