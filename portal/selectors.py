@@ -2,6 +2,7 @@
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
+from portal.access import may
 from portal.scoping import scope
 
 
@@ -30,7 +31,7 @@ def audit_entries(user, *, model_label=None, object_pk=None):
         entries = entries.filter(content_type=content_type)
     if object_pk:
         entries = entries.filter(object_pk=str(object_pk))
-    if user.is_authenticated and user.is_dcc:
+    if may(user, "portal.audit.view_all"):
         return entries
     if content_type is None or not object_pk:
         return entries.none()
