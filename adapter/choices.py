@@ -66,6 +66,11 @@ class AlertChannel(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
 
 
+# The outcome codes the adapter's own logic compares: a request that passed every check is
+# acknowledged at once (I99); a device that answered is a success (I0). CODES gives each its text.
+OUTCOME_ACKNOWLEDGED = "I99"
+OUTCOME_SUCCESS = "I0"
+
 # DUIS response codes the adapter produces, with readable text.
 CODES = {
     "I0": "Success: the device responded",

@@ -20,7 +20,14 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from adapter import duis, schema
-from adapter.choices import CANCELLABLE, TERMINAL, MeasurementType, RequestState, ThresholdPeriod
+from adapter.choices import (
+    CANCELLABLE,
+    OUTCOME_ACKNOWLEDGED,
+    TERMINAL,
+    MeasurementType,
+    RequestState,
+    ThresholdPeriod,
+)
 from adapter.models import (
     Alert,
     AnomalyThreshold,
@@ -30,7 +37,9 @@ from adapter.models import (
     ServiceRequestVariant,
 )
 from adapter.signing import get_signer
+from inventory.choices import SMIStatus
 from portal import events
+from portal.access import people
 from portal.ids import normalise_eui64
 
 if TYPE_CHECKING:
@@ -42,9 +51,9 @@ DCC_ORIGINATOR = "90-B3-D5-1F-30-00-00-00"  # DCC's own DUIS user id, when DCC s
 NON_DEVICE_TARGET = "00-00-00-00-00-00-00-00"
 # SMI statuses in which a device takes commands; commissioning SRVs also reach devices not yet
 # commissioned.
-LIVE_STATUSES = {"commissioned", "recovered", "not_applicable"}
+LIVE_STATUSES = {SMIStatus.COMMISSIONED, SMIStatus.RECOVERED, SMIStatus.NOT_APPLICABLE}
 COMMISSIONING_SRVS = {"8.1.1", "8.7.1", "8.7.2", "6.15.1", "6.15.2", "6.17", "6.23", "11.2", "8.9", "8.11"}
-COMMISSIONING_STATUSES = LIVE_STATUSES | {"whitelisted", "installed_not_commissioned"}
+COMMISSIONING_STATUSES = LIVE_STATUSES | {SMIStatus.WHITELISTED, SMIStatus.INSTALLED_NOT_COMMISSIONED}
 PERIODS: dict[str, dt.timedelta] = {ThresholdPeriod.HOUR: dt.timedelta(hours=1),
                                     ThresholdPeriod.DAY: dt.timedelta(days=1)}
 
@@ -60,7 +69,7 @@ class SubmitRefused(Exception):
 
 @dataclass
 class Check:
-    code: str = "I99"
+    code: str = OUTCOME_ACKNOWLEDGED
     message: str = ""
     device: Device | None = None
     device_ref: str = ""
@@ -68,11 +77,7 @@ class Check:
 
     @property
     def ok(self) -> bool:
-        return self.code == "I99"
-
-
-def is_dcc(organisation: Organisation | None) -> bool:
-    return organisation is not None and organisation.kind == "dcc"
+        return self.code == OUTCOME_ACKNOWLEDGED
 
 
 def originator_for(organisation: Organisation) -> str:
@@ -114,7 +119,7 @@ class Checker:
     def __init__(self, organisation: Organisation, *, now: dt.datetime | None = None) -> None:
         self.organisation = organisation
         self.now = now or timezone.now()
-        self.dcc = is_dcc(organisation)
+        self.dcc = organisation.is_dcc  # DCC may send any SRV to any device
         self.roles = set(organisation.duis_roles or [])
         self.devices: dict[str, Device | None] = {}
         self.thresholds = list(AnomalyThreshold.objects.filter(organisation=organisation))
@@ -190,7 +195,7 @@ class Checker:
             if execute_at > self.now + dt.timedelta(days=30):
                 return Check("E40", "Invalid parameter execute_at: at most 30 days ahead.", device, ref)
         quarantine = self.over_threshold(srv)
-        return Check("I99", "", device, ref, quarantine=quarantine)
+        return Check(OUTCOME_ACKNOWLEDGED, "", device, ref, quarantine=quarantine)
 
     def over_threshold(self, srv: ServiceRequestVariant) -> bool:
         """Whether one more request of ``srv`` exceeds a threshold; counts the request in."""
@@ -249,7 +254,7 @@ def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | 
         request.message = check.message
         request.completed_at = now
         return request
-    request.outcome = "I99"
+    request.outcome = OUTCOME_ACKNOWLEDGED
     if srv.critical:
         two_step(request, user.pk if user else checker.organisation.pk, now)
     request.state = RequestState.QUARANTINED if check.quarantine else RequestState.QUEUED
@@ -451,7 +456,7 @@ def alert_receive(*, alert_id: str, alert_code: str, device_id: str = "", organi
 def alert_forward(*, alert: Alert) -> None:
     """Forward to the organisation: its webhooks and watchers through portal.events, e-mail to
     its service-user staff; then record delivery."""
-    recipients = list(alert.organisation.people.filter(is_active=True, role="service_user").exclude(email=""))
+    recipients = list(people("service_user").filter(organisation=alert.organisation).exclude(email=""))
     events.publish(
         "alert.received", obj=alert, organisation=alert.organisation, recipients=recipients,
         summary=f"Alert {alert.alert_code} from {alert.device.device_id if alert.device else 'DCC'}",

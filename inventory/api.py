@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory import selectors, services
-from inventory.choices import RelationshipKind, SMIStatus
+from inventory.choices import RelationshipKind, SMIStatus, SwitchState
 from inventory.filtersets import DeviceFilterSet, DeviceModelFilterSet, ItemFilterSet, RelationshipFilterSet
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet
@@ -22,7 +22,7 @@ from portal.scoping import VIEW, scope
 class SwitchSerializer(serializers.Serializer):
     number = serializers.IntegerField(min_value=1, max_value=5)
     description = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    state = serializers.ChoiceField(choices=["open", "closed"], required=False)
+    state = serializers.ChoiceField(choices=SwitchState.values, required=False)
 
 
 class DeviceSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from inventory.choices import DeviceModelStatus, DeviceType, ItemKind, ItemStatu
 from inventory.forms import QuickForm
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship
 from inventory.selectors import device_search_q
-from portal.choices import Region
+from portal.choices import OrganisationKind, Region
 from portal.ids import normalise_eui64
 from portal.models import Organisation
 from portal.scoping import scope
@@ -19,7 +19,7 @@ from portal.scoping import scope
 
 def _suppliers(request):
     """Suppliers a user may filter by: only their own organisation for service users."""
-    queryset = Organisation.objects.filter(kind="service_user").order_by("code")
+    queryset = Organisation.objects.filter(kind=OrganisationKind.SERVICE_USER).order_by("code")
     if request is None:
         return queryset
     return scope(request.user, queryset)

@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory.choices import (
     DeviceModelStatus,
+    ItemStatus,
+    RequirementStatus,
     SMIStatus,
     allowed_transitions,
 )
@@ -26,6 +28,7 @@ from inventory.models import (
     Requirement,
 )
 from portal import events
+from portal.access import require
 from portal.ids import normalise_eui64
 from portal.scoping import CHANGE, VIEW, scope
 
@@ -262,17 +265,18 @@ def device_model_withdraw(*, device_model: DeviceModel, reason: str, actor: Acto
     return affected
 
 
-def _require_dcc(actor: Actor, what: str) -> None:
+def _require(actor: Actor, capability: str, what: str) -> None:
     # Which network items a model or device relies on is DCC's catalogue: suppliers read it only.
-    if actor is not None and not getattr(actor, "is_dcc", False):
-        raise PermissionDenied(f"Only DCC operations may {what}.")
+    # No actor is the system itself (demo data, imports run from the command line).
+    if actor is not None:
+        require(actor, capability, message=f"Only DCC operations may {what}.")
 
 
 @transaction.atomic
 def device_model_link_items(*, device_model: DeviceModel, items: Iterable[ConfigurationItem],
                             actor: Actor) -> DeviceModel:
     """Set the configuration items a device model relies on (recorded in its audit trail)."""
-    _require_dcc(actor, "link device models to configuration items")
+    _require(actor, "inventory.devicemodel.link", "link device models to configuration items")
     with set_actor(actor):
         device_model.items.set(items)
     return device_model
@@ -281,7 +285,7 @@ def device_model_link_items(*, device_model: DeviceModel, items: Iterable[Config
 @transaction.atomic
 def device_link_items(*, device: Device, items: Iterable[ConfigurationItem], actor: Actor) -> Device:
     """Set the configuration items a device relies on (recorded in its audit trail)."""
-    _require_dcc(actor, "link devices to configuration items")
+    _require(actor, "inventory.device.link", "link devices to configuration items")
     with set_actor(actor):
         device.items.set(items)
     return device
@@ -291,7 +295,7 @@ def device_link_items(*, device: Device, items: Iterable[ConfigurationItem], act
 
 @transaction.atomic
 def item_upsert(*, key: str, name: str, kind: str, owner: Organisation | None = None, version: str = "",
-                status: str = "live", description: str = "", documents: Iterable[str] = (),
+                status: str = ItemStatus.LIVE, description: str = "", documents: Iterable[str] = (),
                 actor: Actor = None) -> ConfigurationItem:
     """Create or update a configuration item by its key (idempotent: the demo uses it)."""
     with set_actor(actor):
@@ -313,7 +317,7 @@ _ITEM_FIELDS = ("name", "kind", "owner", "version", "status", "description", "do
 
 @transaction.atomic
 def item_create(*, key: str, name: str, kind: str, owner: Organisation | None = None, version: str = "",
-                status: str = "live", description: str = "", documents: Iterable[str] = (),
+                status: str = ItemStatus.LIVE, description: str = "", documents: Iterable[str] = (),
                 actor: Actor) -> ConfigurationItem:
     """Add a configuration item; a key already in the catalogue is refused (naming the key)."""
     if ConfigurationItem.objects.filter(key=key).exists():
@@ -373,8 +377,8 @@ def relationship_delete(*, relationship: ItemRelationship, actor: Actor) -> None
 
 
 @transaction.atomic
-def requirement_create(*, item: ConfigurationItem, reference: str, category: str, text: str, status: str = "draft",
-                       document: str = "", actor: Actor) -> Requirement:
+def requirement_create(*, item: ConfigurationItem, reference: str, category: str, text: str,
+                       status: str = RequirementStatus.DRAFT, document: str = "", actor: Actor) -> Requirement:
     """Add a requirement to an item; a reference the item already has is refused."""
     if Requirement.objects.filter(item=item, reference=reference).exists():
         raise ValidationError({"reference": f"{item} already has a requirement {reference}."})
@@ -398,8 +402,8 @@ def requirement_update(*, requirement: Requirement, actor: Actor, **changes: str
 
 
 @transaction.atomic
-def requirement_upsert(*, item: ConfigurationItem, reference: str, category: str, text: str, status: str = "draft",
-                       document: str = "", actor: Actor = None) -> Requirement:
+def requirement_upsert(*, item: ConfigurationItem, reference: str, category: str, text: str,
+                       status: str = RequirementStatus.DRAFT, document: str = "", actor: Actor = None) -> Requirement:
     with set_actor(actor):
         requirement = Requirement.objects.filter(item=item, reference=reference).first() or Requirement(
             item=item, reference=reference)

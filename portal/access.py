@@ -13,11 +13,17 @@ Lookup order:
 1. A capability listed in ``CAPABILITIES`` names the audiences that hold it.
 2. Otherwise ``view``, ``change`` and ``add`` of a model follow its scope domain (the scoping
    table): ``add`` is ``portal.scoping.can_create``, ``view``/``change`` is "some rows of it".
-3. Anything else is refused, loudly in tests (an unknown capability is a typo, never a "yes").
+3. Anything else raises ImproperlyConfigured (an unknown capability is a typo, never a quiet
+   yes or no).
 
 With ``obj`` the answer also requires that the person may see (``view``/read verbs) or change
 (every other verb) that very object through ``scope``, so ``may`` never says yes for a row of
-another organisation.
+another organisation. An entry may say which of the two it needs (``object_action``) and add a
+test of the person against the object (``on_object``: "the RAID item's originator").
+
+Questions about a group of people rather than one (who hears of an overdue action) ask
+``people(audience)``; a question about an organisation (is it DCC itself?) is
+``Organisation.is_dcc`` (``is_dcc_organisation``).
 
 Audiences (``AUDIENCES``) are the role predicates of ``portal.User``: ``dcc_admin`` (DCC
 administrators and superusers), ``dcc`` (DCC operations and administrators), ``service_user``
@@ -33,9 +39,10 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import Q
 
-from portal.choices import PortalRole
-from portal.scoping import CHANGE, VIEW, allows, can, can_create
+from portal.choices import OrganisationKind, PortalRole
+from portal.scoping import CHANGE, VIEW, allows, can, can_create, grant_for
 
 if TYPE_CHECKING:
     from portal.models import Organisation
@@ -80,17 +87,52 @@ def audiences_of(user: Viewer) -> set[str]:
     return {name for name, test in AUDIENCES.items() if test(user)}
 
 
+def _audience_q(audience: str) -> Q:
+    """The audience's predicate as a query, row for row the same answer as AUDIENCES."""
+    dcc = Q(is_superuser=True) | Q(role__in=[PortalRole.DCC_OPERATIONS, PortalRole.DCC_ADMIN])
+    queries = {
+        "dcc_admin": Q(is_superuser=True) | Q(role=PortalRole.DCC_ADMIN),
+        "dcc": dcc,
+        "service_user": Q(role=PortalRole.SERVICE_USER) & ~dcc,
+        "sdag_member": Q(role=PortalRole.SDAG_MEMBER) & ~dcc,
+        "authenticated": Q(),
+    }
+    if audience not in queries:
+        raise ImproperlyConfigured(f"unknown audience {audience!r}")
+    return Q(is_active=True) & queries[audience]
+
+
+def people(audience: str) -> models.QuerySet[Any]:
+    """The active people of an audience (``people("sdag_member")``): who hears of what, without a
+    role string outside this module. Chain filters on it (``.filter(organisation=...)``)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()._default_manager.filter(_audience_q(audience))
+
+
+def is_dcc_organisation(organisation: Any) -> bool:
+    """Whether an organisation (not a person) is DCC itself: DCC acts on any device and answers
+    for its own requests (``Organisation.is_dcc`` reads this)."""
+    return organisation is not None and organisation.kind == OrganisationKind.DCC
+
+
 # --- the capability table -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Capability:
     """Who holds a capability: the audiences named, optionally narrowed by a test of the person
-    (e.g. "belongs to an organisation"). ``why`` says what the capability lets one do."""
+    (``requires``, e.g. "belongs to an organisation") and, when ``may`` is given an object, by a
+    test of the person against that object (``on_object``, e.g. "is of the item's originator").
+    ``object_action`` is what the person must be allowed on that object through ``scope``
+    (VIEW or CHANGE); by default the verb decides (READ_VERBS view, every other verb changes).
+    ``why`` says what the capability lets one do."""
 
     audiences: tuple[str, ...]
     why: str
     requires: Callable[[Viewer], bool] | None = None
+    on_object: Callable[[Viewer, Any], bool] | None = None
+    object_action: str | None = None
 
     def held_by(self, user: Viewer) -> bool:
         if not any(AUDIENCES[name](user) for name in self.audiences):
@@ -102,19 +144,65 @@ def _has_organisation(user: Viewer) -> bool:
     return getattr(user, "organisation_id", None) is not None  # nobody and the anonymous visitor have none
 
 
+def _dcc_or_has_organisation(user: Any) -> bool:
+    # DCC staff read national figures with or without an organisation; anyone else reads their
+    # own organisation's, so without one there is nothing to show.
+    return is_dcc(user) or user.organisation_id is not None
+
+
+def _dcc_or_of_originator(user: Any, item: Any) -> bool:
+    return is_dcc(user) or (user.organisation_id is not None and user.organisation_id == item.originator_id)
+
+
 DCC = ("dcc",)
 DCC_ADMIN = ("dcc_admin",)
 OPERATIONS = ("dcc", "service_user")
 GOVERNANCE = ("dcc", "sdag_member")
+SERVICE_USERS = ("service_user",)
 EVERYONE = ("authenticated",)
 
 # capability -> who. Keep it sorted by app; every entry says why it exists. Capabilities that
-# follow a model's scope domain (view/change/add) need no entry: see may().
+# follow a model's scope domain (view/change/add) need no entry: see may(). An entry named like a
+# model's view/change/add overrides what the scoping table would answer, so it is there only where
+# the table is not the answer (workshops.comment.add: SDAG members add comments to a register they
+# otherwise only read); any other action gets its own verb.
 CAPABILITIES: dict[str, Capability] = {
+    # adapter: service requests, batches, alerts, anomaly thresholds
+    "adapter.alert.post": Capability(DCC, "post an alert as DCC's backend (the alert receiving endpoint)"),
+    "adapter.anomalythreshold.set": Capability(
+        SERVICE_USERS, "set one's own organisation's anomaly thresholds (DCC releases or rejects the "
+        "requests they quarantine instead)", requires=_has_organisation),
+    "adapter.batch.upload": Capability(
+        OPERATIONS, "upload a batch of service requests, sent as one's organisation", requires=_has_organisation),
+    "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
+    "adapter.servicerequest.submit": Capability(
+        OPERATIONS, "send a service request as one's organisation (its DUIS user id is the originator)",
+        requires=_has_organisation),
+    # inventory: the asset register
+    "inventory.device.link": Capability(DCC, "choose the configuration items a device relies on"),
+    "inventory.device.register": Capability(
+        DCC, "register or edit one device at a time (service users load theirs through the import)"),
+    "inventory.devicemodel.link": Capability(DCC, "choose the configuration items a device model relies on"),
     # the ground
     "portal.audit.view_all": Capability(DCC, "read the whole audit log, not only one object's trail"),
-    "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     "portal.dashboard.view": Capability(EVERYONE, "open the home page"),
+    "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
+    # slas: service levels
+    "slas.charge.set": Capability(DCC_ADMIN, "set or import the monthly charges credits are computed on"),
+    "slas.report.view": Capability(
+        OPERATIONS, "open the service level pages and the monthly report (DCC: national figures; a service "
+        "user: its own organisation's traffic)", requires=_dcc_or_has_organisation),
+    # workshops: the governance registers
+    "workshops.comment.add": Capability(
+        GOVERNANCE, "comment on a consultation while it is open (the service checks the dates)",
+        object_action=VIEW),
+    "workshops.comment.add_for_any_organisation": Capability(
+        DCC, "record a comment on behalf of any organisation (SDAG members speak for their own only)"),
+    "workshops.raiditem.answer": Capability(
+        GOVERNANCE, "confirm or reject the proposed closure of a RAID item for its originator (the "
+        "originator's people, or DCC on their behalf)", on_object=_dcc_or_of_originator, object_action=VIEW),
+    "workshops.registers.read": Capability(
+        GOVERNANCE, "read the governance registers, and the names of people and organisations in their filters"),
 }
 
 
@@ -127,7 +215,7 @@ def register(name: str, capability: Capability) -> None:
 
 
 # Verbs that only read: with an object, they need the object to be visible, not changeable.
-READ_VERBS = {"view", "view_list", "view_all", "download", "export"}
+READ_VERBS = {"view", "view_list", "view_all", "download", "export", "read"}
 
 
 def _model_for(capability: str) -> type[models.Model] | None:
@@ -164,9 +252,16 @@ def may(user: Viewer, capability: str, obj: models.Model | None = None, *,
             # The domain table lets the person at no row of the model (an empty table the
             # person may use is still a "yes": its list shows nothing rather than a refusal).
             return False
-    if obj is not None:
-        return can(user, obj, VIEW if verb in READ_VERBS else CHANGE)
-    return True
+    if obj is None:
+        return True
+    if entry is not None and entry.on_object is not None and not entry.on_object(user, obj):
+        return False
+    action = (entry.object_action if entry is not None else None) or (VIEW if verb in READ_VERBS else CHANGE)
+    grant = grant_for(user, type(obj), action)
+    if grant is None or grant is True:
+        # Nothing, or every row, of the model: the object needs no query of its own.
+        return grant is True
+    return can(user, obj, action)
 
 
 def capabilities_of(user: Viewer) -> list[str]:
@@ -174,12 +269,14 @@ def capabilities_of(user: Viewer) -> list[str]:
     return sorted(name for name, entry in CAPABILITIES.items() if entry.held_by(user))
 
 
-def require(user: Viewer, capability: str, obj: models.Model | None = None, **kwargs: Any) -> None:
-    """Raise PermissionDenied unless ``may`` says yes (services call it first)."""
+def require(user: Viewer, capability: str, obj: models.Model | None = None, *, message: str | None = None,
+            **kwargs: Any) -> None:
+    """Raise PermissionDenied (with ``message``, or one naming the capability) unless ``may``
+    says yes (services call it first)."""
     from django.core.exceptions import PermissionDenied
 
     if not may(user, capability, obj, **kwargs):
-        raise PermissionDenied(f"You may not do that ({capability}).")
+        raise PermissionDenied(message or f"You may not do that ({capability}).")
 
 
 def declared(names: Iterable[str]) -> list[str]:

@@ -23,7 +23,8 @@ from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from portal.models import BurnRateEpisode, BurnRateRule, User
+from portal.access import people
+from portal.models import BurnRateEpisode, BurnRateRule
 from portal.ops_choices import EpisodeState
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def failing_requests_url(measure, region):
 
 
 def dcc_operations():
-    return list(User.objects.filter(is_active=True, role__in=["dcc_operations", "dcc_admin"]))
+    return list(people("dcc"))
 
 
 def burnrate_check(now=None):

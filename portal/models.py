@@ -44,6 +44,11 @@ class Organisation(models.Model):
     def is_service_user(self):
         return self.kind == OrganisationKind.SERVICE_USER
 
+    @property
+    def is_dcc(self):
+        """DCC itself (a question about the organisation; ``User.is_dcc`` asks about a person)."""
+        return access.is_dcc_organisation(self)
+
 
 class User(AbstractUser):
     """A person with (or without) a login. People belong to one organisation; their portal

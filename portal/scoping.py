@@ -101,7 +101,13 @@ def _grant(user: Viewer, rule: ScopeRule, action: str) -> models.Q | Literal[Tru
 
 def allows(user: Viewer, model: type[models.Model], action: str = VIEW) -> bool:
     """Whether the domain table lets ``user`` at some rows of ``model`` at all (no query)."""
-    return _grant(user, rule_for(model), action) is not None
+    return grant_for(user, model, action) is not None
+
+
+def grant_for(user: Viewer, model: type[models.Model], action: str = VIEW) -> models.Q | Literal[True] | None:
+    """What the domain table grants ``user`` on ``model`` (no query): ``None`` (no row),
+    ``True`` (every row) or a ``Q`` of the rows the person's organisation owns."""
+    return _grant(user, rule_for(model), action)
 
 
 @overload

@@ -7,6 +7,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from portal.access import may
 from portal.scoping import scope
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def audit_entries(user: RequestUser, *, model_label: str | None = None,
         entries = entries.filter(content_type=content_type)
     if object_pk:
         entries = entries.filter(object_pk=str(object_pk))
-    if user.is_authenticated and user.is_dcc:
+    if may(user, "portal.audit.view_all"):
         return entries
     if content_type is None or not object_pk:
         return entries.none()

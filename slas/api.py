@@ -14,8 +14,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.access import may
 from portal.api import ScopedViewSetMixin
-from portal.choices import ProviderCode, Region
+from portal.choices import OrganisationKind, ProviderCode, Region
 from portal.models import Organisation
 from slas import metrics, report, selectors, services
 from slas.filtersets import ChargeFilterSet, MonthField, ReliefEventFilterSet, StatementFilterSet
@@ -24,8 +25,9 @@ from slas.models import Charge, Measure, ReliefEvent, Statement
 MONEY = dict(max_digits=14, decimal_places=2, coerce_to_string=True)
 
 
-def _require_dcc_admin(user, what):
-    if not getattr(user, "is_dcc_admin", False):
+def _require(user, capability, what):
+    # DRF's own PermissionDenied: it keeps the message (Django's would answer a generic one).
+    if not may(user, capability):
         raise PermissionDenied(f"Only DCC administrators may {what}.")
 
 
@@ -66,7 +68,7 @@ class MeasureViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     filterset_fields = ["code", "provider", "measurement_type"]
 
     def perform_update(self, serializer):
-        _require_dcc_admin(self.request.user, "change measure targets")
+        _require(self.request.user, "slas.measure.change", "change measure targets")
         serializer.instance = services.measure_update(measure=serializer.instance, actor=self.request.user,
                                     **serializer.validated_data)
 
@@ -99,7 +101,7 @@ class ReliefEventViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     filterset_class = ReliefEventFilterSet
 
     def perform_create(self, serializer):
-        _require_dcc_admin(self.request.user, "record relief events")
+        _require(self.request.user, "slas.reliefevent.add", "record relief events")
         serializer.instance = services.relief_record(actor=self.request.user, **serializer.validated_data)
 
 
@@ -126,7 +128,7 @@ class ChargeCreateSerializer(serializers.Serializer):
         value = value.strip()
         if value in ProviderCode.values and value != ProviderCode.E2E:
             return {"provider": value}
-        organisation = Organisation.objects.filter(code=value, kind="service_user").first()
+        organisation = Organisation.objects.filter(code=value, kind=OrganisationKind.SERVICE_USER).first()
         if organisation is None:
             raise serializers.ValidationError(f"{value!r} is neither a provider code nor a service user's code.")
         return {"organisation": organisation}
@@ -144,7 +146,7 @@ class ChargeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(request=ChargeCreateSerializer, responses={201: ChargeSerializer})
     def create(self, request, *args, **kwargs):
-        _require_dcc_admin(request.user, "set charges")
+        _require(request.user, "slas.charge.set", "set charges")
         form = ChargeCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
@@ -256,7 +258,7 @@ class ReportView(APIView):
     )
     def get(self, request):
         user = request.user
-        if not (user.is_dcc or (user.role == "service_user" and user.organisation_id)):
+        if not may(user, "slas.report.view"):
             raise PermissionDenied("Service levels are for DCC operations and service users.")
         raw = request.query_params.get("month", "")
         if not raw:

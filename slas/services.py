@@ -17,10 +17,11 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.choices import OrganisationKind, PortalRole, ProviderCode
+from portal.access import people
+from portal.choices import OrganisationKind, ProviderCode
 from portal.events import publish
 from portal.imports import Preview, RowResult
-from portal.models import Organisation, User
+from portal.models import Organisation
 from portal.tabular import TableError, read_table
 from slas import facts, metrics, report, rollups
 from slas.models import Charge, CreditRun, Measure, ProviderTerms, ReliefEvent, Statement
@@ -242,8 +243,7 @@ def statements_notify(*, month: dt.date) -> int:
 
     sent = 0
     for statement in Statement.objects.filter(month=month, notified_at__isnull=True).select_related("organisation"):
-        recipients = list(User.objects.filter(organisation=statement.organisation, role=PortalRole.SERVICE_USER,
-                                              is_active=True).exclude(email=""))
+        recipients = list(people("service_user").filter(organisation=statement.organisation).exclude(email=""))
         with transaction.atomic():
             locked = Statement.objects.select_for_update().filter(pk=statement.pk, notified_at__isnull=True).first()
             if locked is None:

@@ -10,6 +10,7 @@ from rest_framework.decorators import action as api_action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from portal.access import may
 from portal.api import ScopedPermission, ScopedViewSetMixin
 from portal.models import Organisation, User
 from portal.scoping import VIEW, get_scoped_or_404
@@ -484,8 +485,7 @@ class CommentPermission(ScopedPermission):
 
     def has_permission(self, request, view):
         if getattr(view, "action", None) == "create":
-            return bool(request.user and request.user.is_authenticated
-                        and (request.user.is_dcc or request.user.role == "sdag_member"))
+            return may(request.user, "workshops.comment.add")
         return super().has_permission(request, view)
 
 

@@ -65,6 +65,15 @@ class Disposition(models.TextChoices):
     DEFERRED = "deferred", "Deferred"
 
 
+class Announced(models.TextChoices):
+    """What was last announced of a consultation (Consultation.announced): the event names
+    consultation.opened and consultation.closed are made from these values."""
+
+    NOTHING = "", "Nothing yet"
+    OPENED = "opened", "Opened"
+    CLOSED = "closed", "Closed"
+
+
 COLOURS = {
     "board": "blue", "workshop": "purple", "one_to_one": "grey",
     "decision": "green", "information": "grey", "action": "amber",

@@ -3,6 +3,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.access import may
 from portal.models import Organisation, User
 from workshops.choices import (
     ACTION_LIVE,
@@ -28,8 +29,7 @@ from workshops.models import (
 
 
 def _governance_reader(request):
-    user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and (user.is_dcc or user.role == "sdag_member"))
+    return may(getattr(request, "user", None), "workshops.registers.read")
 
 
 def gov_choices(queryset):

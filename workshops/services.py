@@ -11,12 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.access import may, people
 from portal.events import publish
 from workshops.choices import (
     ACTION_CLOSED,
     ACTION_LIVE,
     RAID_OPEN,
     ActionStatus,
+    Announced,
     DistributionState,
     OutcomeKind,
     RaidStatus,
@@ -61,10 +63,6 @@ def _split(fields: Mapping[str, Any], m2m_names: Collection[str]) -> tuple[dict[
     plain = {k: v for k, v in fields.items() if k not in m2m_names}
     m2m = {k: v for k, v in fields.items() if k in m2m_names}
     return plain, m2m
-
-
-def _is_dcc(user: Viewer) -> bool:
-    return bool(user and user.is_authenticated and user.is_dcc)
 
 
 # --- Meetings ------------------------------------------------------------------------------
@@ -265,10 +263,7 @@ def _raid_notify(item: RaidItem, event: str, summary: str, body: str = "") -> No
 
 def can_answer_for_originator(user: Viewer, item: RaidItem) -> bool:
     """The originator's people (SDAG members of that organisation), or DCC staff on their behalf."""
-    if _is_dcc(user):
-        return True
-    return bool(user and user.is_authenticated and user.role == "sdag_member"
-                and user.organisation_id == item.originator_id)
+    return may(user, "workshops.raiditem.answer", item)
 
 
 @transaction.atomic
@@ -374,18 +369,18 @@ def consultation_save(*, consultation: Consultation | None = None, actor: Actor 
     consultation = _save(consultation or Consultation(), actor=actor, fields=fields)
     if created and consultation.closes < today_london():
         # Recording one that already closed (history) is not news: nothing to announce.
-        Consultation.objects.filter(pk=consultation.pk).update(announced="closed")
-        consultation.announced = "closed"
+        Consultation.objects.filter(pk=consultation.pk).update(announced=Announced.CLOSED)
+        consultation.announced = Announced.CLOSED
     else:
         # Created already open, or dates moved so that it opens or closes now: say so at once.
         consultation_announce(consultation=consultation)
     return consultation
 
 
-def _consultation_state(consultation: Consultation, today: dt.date) -> str:
+def _consultation_state(consultation: Consultation, today: dt.date) -> Announced:
     if consultation.closes < today:
-        return "closed"
-    return "opened" if consultation.opens <= today else ""
+        return Announced.CLOSED
+    return Announced.OPENED if consultation.opens <= today else Announced.NOTHING
 
 
 @transaction.atomic
@@ -403,8 +398,8 @@ def consultation_announce(*, consultation: Consultation, today: dt.date | None =
     if not state:
         # Its dates moved into the future: it will be announced again when it opens.
         return None
-    event = f"consultation.{state}"
-    if state == "opened":
+    event = f"consultation.{state.value}"
+    if state == Announced.OPENED:
         summary = f"Consultation opened: {consultation.title} (comments until {consultation.closes:%d %b %Y})"
     else:
         summary = f"Consultation closed: {consultation.title} (closed on {consultation.closes:%d %b %Y})"
@@ -426,9 +421,7 @@ def action_overdue_announce(*, action: Action, today: dt.date | None = None) -> 
     Action.objects.filter(pk=action.pk).update(overdue_announced_for=action.due)
     recipients = list(action.owners.filter(is_active=True))
     if action.all_members:
-        from portal.models import User
-
-        recipients += list(User.objects.filter(is_active=True, role="sdag_member"))
+        recipients += list(people("sdag_member"))
     days = (today - action.due).days
     ago = f"{days} day{'s' if days != 1 else ''} ago"
     publish("action.overdue", obj=action, organisation=None, recipients=recipients,
@@ -441,8 +434,7 @@ def action_overdue_announce(*, action: Action, today: dt.date | None = None) -> 
 
 
 def can_comment(user: Viewer, consultation: Consultation, today: dt.date | None = None) -> bool:
-    return bool(user and user.is_authenticated and (_is_dcc(user) or user.role == "sdag_member")
-                and consultation.is_open(today))
+    return may(user, "workshops.comment.add", consultation) and consultation.is_open(today)
 
 
 @transaction.atomic
@@ -451,12 +443,12 @@ def comment_add(*, consultation: Consultation, theme: str, text: str, actor: Use
     """An SDAG member (for their organisation) or DCC staff (for any) comments while the
     consultation is open; after it closes nobody can."""
     today = today or timezone.localdate()
-    if not (_is_dcc(actor) or (actor and actor.role == "sdag_member")):
+    if not may(actor, "workshops.comment.add"):
         raise PermissionDenied("Only SDAG members and DCC staff may comment.")
     if not consultation.is_open(today):
         when = "has not opened yet" if today < consultation.opens else f"closed on {consultation.closes:%d %b %Y}"
         raise ValidationError({"consultation": f"The consultation {when}: comments are not accepted."})
-    if not _is_dcc(actor):
+    if not may(actor, "workshops.comment.add_for_any_organisation"):
         organisation = actor.organisation  # members speak for their own organisation only
     if organisation is None:
         raise ValidationError({"organisation": "Say which organisation the comment comes from."})

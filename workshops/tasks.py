@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from portal.events import publish
 from workshops import selectors, services
+from workshops.choices import Announced
 from workshops.models import Action, Consultation
 
 
@@ -35,9 +36,9 @@ def consultation_events(today=None):
     consultation, so running twice announces nothing twice. Returns the events published."""
     today = today or timezone.localdate()
     due = Consultation.objects.filter(
-        Q(opens__lte=today, closes__gte=today) & ~Q(announced="opened")
-        | Q(closes__lt=today) & ~Q(announced="closed")
-        | Q(opens__gt=today) & ~Q(announced=""))
+        Q(opens__lte=today, closes__gte=today) & ~Q(announced=Announced.OPENED)
+        | Q(closes__lt=today) & ~Q(announced=Announced.CLOSED)
+        | Q(opens__gt=today) & ~Q(announced=Announced.NOTHING))
     events = []
     for consultation in due.order_by("pk"):
         event = services.consultation_announce(consultation=consultation, today=today)

@@ -1,7 +1,8 @@
-"""Template helpers used on every page: status badges and the audit trail of an object."""
+"""Template helpers used on every page: status badges, the audit trail of an object and the
+capability check (``{% may "inventory.device.register" as allowed %}``)."""
 from django import template
 
-from portal import selectors
+from portal import access, selectors
 from portal.choices import BADGES
 
 register = template.Library()
@@ -13,6 +14,16 @@ def badge(value, label=None, colour=None):
     key = getattr(value, "value", value)
     return {"label": label or getattr(value, "label", None) or str(key).replace("_", " "),
             "colour": colour or BADGES.get(str(key), "grey")}
+
+
+@register.simple_tag(takes_context=True)
+def may(context, capability, obj=None):
+    """Whether the person viewing the page may do ``capability`` (on ``obj``): portal.access.may,
+    so a template asks the capability table instead of comparing roles.
+    ``{% may "slas.charge.set" as can_set %}{% if can_set %}...{% endif %}``"""
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    return access.may(user, capability, obj)
 
 
 @register.inclusion_tag("partials/audit_trail.html", takes_context=True)

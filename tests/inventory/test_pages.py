@@ -42,6 +42,12 @@ def test_supplier_sees_only_own_devices(orgs, supplier_a, client_for):
     assert theirs.status == "pending"
 
 
+def test_only_dcc_is_offered_to_register_a_device(orgs, dcc_operator, supplier_a, client_for):
+    link = 'href="%s"' % reverse("inventory:device_create")
+    assert link in client_for(dcc_operator).get(reverse("inventory:device_list")).content.decode()
+    assert link not in client_for(supplier_a).get(reverse("inventory:device_list")).content.decode()
+
+
 def test_dcc_sees_all_and_detail_accepts_any_id_form(orgs, dcc_operator, client_for):
     a, b = device(orgs["SUPA"]), device(orgs["SUPB"])
     client = client_for(dcc_operator)

@@ -87,3 +87,14 @@ def test_charges_import_page_previews_then_commits(orgs, dcc_admin, dcc_operator
     # The stored preview is used once: a second commit of it finds nothing to write.
     again = admin.post(url, {"token": response.context["token"]})
     assert again.status_code == 302 and again["Location"] == url
+
+
+def test_only_administrators_see_the_edit_and_import_links(month_with_misses, dcc_admin, dcc_operator, supplier_a,
+                                                          client_for):
+    measure = Measure.objects.get(code="SM1.1", measurement_type="on_demand")
+    edit = 'href="%s"' % reverse("slas:measure_edit", args=[measure.pk])
+    imports = 'href="%s"' % reverse("slas:charge_import")
+    for person, shown in ((dcc_admin, True), (dcc_operator, False), (supplier_a, False)):
+        client = client_for(person)
+        assert (edit in client.get(reverse("slas:measure_list")).content.decode()) is shown, person
+        assert (imports in client.get(reverse("slas:charge_list")).content.decode()) is shown, person
