@@ -1,4 +1,4 @@
-"""Site URLs. The project package may import every app's urls and API routes (as NetBox's does)."""
+"""The site's URLs. The project package may import every app's urls and API routes (as NetBox's does)."""
 from importlib import import_module, util
 
 from django.conf import settings
