@@ -9,11 +9,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from portal import burnrate_views, ops_api, ops_views, views
+from portal import ops_api, ops_views, views
 
 router = DefaultRouter()
 api_extra = []
 app_pages = []
+root_pages = []  # an app's pages that keep paths at the site's root (its urls.root_urlpatterns)
 for app in settings.PORTAL_APPS:
     if util.find_spec(f"{app}.api"):
         api_module = import_module(f"{app}.api")
@@ -22,6 +23,7 @@ for app in settings.PORTAL_APPS:
         api_extra += getattr(api_module, "api_urlpatterns", [])
     if app != "portal" and util.find_spec(f"{app}.urls"):
         app_pages.append(path(f"{app}/", include(f"{app}.urls")))
+        root_pages += getattr(import_module(f"{app}.urls"), "root_urlpatterns", [])
 
 for prefix, viewset, basename in ops_api.ROUTES:  # notifications and webhooks
     router.register(prefix, viewset, basename=basename)
@@ -51,10 +53,7 @@ urlpatterns = [
     path("filters/save/", ops_views.saved_filter_save, name="saved_filter_save"),
     path("filters/<int:pk>/delete/", ops_views.saved_filter_delete, name="saved_filter_delete"),
     path("dashboard/tiles/<slug:tile>/", ops_views.dashboard_tile, name="dashboard_tile"),
-    path("burn-rate/rules/", burnrate_views.burnrate_rule_list, name="burnrate_rule_list"),
-    path("burn-rate/rules/new/", burnrate_views.burnrate_rule_create, name="burnrate_rule_create"),
-    path("burn-rate/rules/<int:pk>/", burnrate_views.burnrate_rule_edit, name="burnrate_rule_edit"),
-    path("burn-rate/episodes/", burnrate_views.burnrate_episode_list, name="burnrate_episode_list"),
+    *root_pages,
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),

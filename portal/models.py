@@ -92,7 +92,7 @@ import secrets  # noqa: E402
 from django.contrib.contenttypes.fields import GenericForeignKey  # noqa: E402
 from django.contrib.contenttypes.models import ContentType  # noqa: E402
 
-from portal.ops_choices import DeliveryStatus, EpisodeState, NotificationDelivery  # noqa: E402
+from portal.ops_choices import DeliveryStatus, NotificationDelivery  # noqa: E402
 
 
 class Watch(models.Model):
@@ -242,57 +242,3 @@ class SavedFilter(models.Model):
 
 auditlog.register(WebhookEndpoint, exclude_fields=["secret"])
 auditlog.register(NotificationPreference)
-
-
-class BurnRateRule(models.Model):
-    """When to warn that a service measure spends its monthly error budget too fast: the miss
-    rate over a short and a long window, each divided by the rate the budget allows, must both
-    reach ``threshold`` (the multi-window burn-rate rule of SLO practice)."""
-
-    scope_rule = ScopeRule(Domain.CONFIGURATION)
-
-    name = models.CharField(max_length=100, unique=True)
-    measure_code = models.CharField(max_length=40, blank=True,
-                                    help_text="Service measure code (e.g. PM1.1); blank: every measure")
-    short_window_minutes = models.PositiveIntegerField(default=60)
-    long_window_minutes = models.PositiveIntegerField(default=360)
-    threshold = models.DecimalField(max_digits=6, decimal_places=2, default=14.4,
-                                    help_text="Burn rate (multiple of the budgeted miss rate) that warns")
-    min_requests = models.PositiveIntegerField(default=20, help_text="Ignore windows with fewer measured requests")
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-
-class BurnRateEpisode(models.Model):
-    """A stretch of time during which a rule fired for one measure (and region). DCC operations
-    are warned once when it opens; it closes when the short window recovers."""
-
-    scope_rule = ScopeRule(Domain.OPERATIONAL)  # no owner: DCC's alone
-
-    rule = models.ForeignKey(BurnRateRule, on_delete=models.CASCADE, related_name="episodes")
-    measure_code = models.CharField(max_length=40)
-    region = models.CharField(max_length=10, blank=True)
-    state = models.CharField(max_length=8, choices=EpisodeState.choices, default=EpisodeState.OPEN)
-    opened_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    short_rate = models.DecimalField(max_digits=10, decimal_places=2)
-    long_rate = models.DecimalField(max_digits=10, decimal_places=2)
-    details = models.JSONField(default=dict, blank=True, help_text="Misses and counts per window when it opened")
-
-    class Meta:
-        ordering = ["-opened_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["rule", "measure_code", "region"], condition=models.Q(state="open"),
-                                    name="burnrate_one_open_episode")
-        ]
-
-    def __str__(self):
-        return f"{self.measure_code} burning since {self.opened_at:%d %b %H:%M}"
-
-
-auditlog.register(BurnRateRule)

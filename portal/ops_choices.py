@@ -1,4 +1,4 @@
-"""Choices of the portal's operations features (notifications, webhooks, burn-rate warnings).
+"""Choices of the portal's operations features (notifications, webhooks).
 Kept apart from portal/choices.py, which the lead owns; colours join the one BADGES table."""
 from django.db import models
 
@@ -17,11 +17,6 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class EpisodeState(models.TextChoices):
-    OPEN = "open", "Burning"
-    CLOSED = "closed", "Over"
-
-
 # Events webhooks may subscribe to (apps publish more; these are the ones with rules).
 WEBHOOK_EVENTS = [
     ("request.failed", "A service request failed"),
@@ -35,4 +30,4 @@ WEBHOOK_EVENTS = [
 ]
 
 BADGES.update({"pending": "grey", "retrying": "amber", "succeeded": "green", "failed": "red",
-               "immediate": "blue", "digest": "purple", "open": "red", "closed": "green"})
+               "immediate": "blue", "digest": "purple"})
