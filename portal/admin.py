@@ -1,8 +1,10 @@
-"""The admin site serves DCC administrators: organisations and people."""
+"""The admin site serves DCC administrators: organisations and people, webhook endpoints (the
+secret stays out of the form) and a read-only view of what was delivered to them."""
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from portal.models import Organisation, User
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Organisation)
@@ -18,10 +20,6 @@ class PersonAdmin(UserAdmin):
     list_filter = ["role", "organisation", "is_active"]
     fieldsets = UserAdmin.fieldsets + (("Portal", {"fields": ("organisation", "role", "initials")}),)
     add_fieldsets = UserAdmin.add_fieldsets + (("Portal", {"fields": ("organisation", "role", "initials")}),)
-
-
-# Webhooks: endpoints (the secret stays out of the form) and a read-only view of what was sent.
-from portal.models import WebhookDelivery, WebhookEndpoint  # noqa: E402
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

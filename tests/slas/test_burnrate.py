@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from portal.models import Notification
+from portal.notifications.models import Notification
 from slas import burnrate, metrics
 from slas.models import BurnRateEpisode, BurnRateRule
 

@@ -1,13 +1,8 @@
-"""Choices of the portal's operations features (notifications, webhooks).
-Kept apart from portal/choices.py, which the lead owns; colours join the one BADGES table."""
+"""Choices of webhooks: a delivery's status and the events an endpoint may subscribe to. Colours
+join the one BADGES table."""
 from django.db import models
 
 from portal.choices import BADGES
-
-
-class NotificationDelivery(models.TextChoices):
-    IMMEDIATE = "immediate", "At once"
-    DIGEST = "digest", "Daily digest"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -29,5 +24,4 @@ WEBHOOK_EVENTS = [
     ("burnrate.warning", "A measure burns its error budget too fast"),
 ]
 
-BADGES.update({"pending": "grey", "retrying": "amber", "succeeded": "green", "failed": "red",
-               "immediate": "blue", "digest": "purple"})
+BADGES.update({"pending": "grey", "retrying": "amber", "succeeded": "green", "failed": "red"})
