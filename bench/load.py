@@ -117,7 +117,7 @@ def main():
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     # The test settings: DEBUG off, cookies usable over plain HTTP on localhost, no throttling (this run
     # measures capacity; throttling is proven by tests/portal/test_auth.py).
-    env.update(DJANGO_SETTINGS_MODULE="portal.settings_test", PORTAL_VAR_DIR=str(work / "var"), LOG_LEVEL="WARNING",
+    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", PORTAL_VAR_DIR=str(work / "var"), LOG_LEVEL="WARNING",
                PYTHONDONTWRITEBYTECODE="1")
     try:
         if not options.sqlite and (PGBIN / "initdb").exists():
@@ -138,7 +138,7 @@ def main():
         workers = max(2, (os.cpu_count() or 2))
         log = open(work / "gunicorn.log", "w")
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{port}",
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
              "-w", str(workers), "--threads", "4", "--timeout", "60"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         ready_by = time.monotonic() + 120

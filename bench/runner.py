@@ -55,7 +55,7 @@ def stop_server(folder):
 
 def configure_django(url):
     os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     # production settings: DEBUG off (no query log, no debug templates), local host names
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-" + "x" * 60)

@@ -1,8 +1,10 @@
-"""The admin site serves DCC administrators: organisations and people."""
+"""The admin site serves DCC administrators: organisations and people, webhook endpoints (the
+secret stays out of the form) and a read-only view of what was delivered to them."""
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from portal.models import Organisation, User
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(Organisation)
@@ -20,19 +22,9 @@ class PersonAdmin(UserAdmin):
     add_fieldsets = UserAdmin.add_fieldsets + (("Portal", {"fields": ("organisation", "role", "initials")}),)
 
 
-# Operations configuration kept in portal: burn-rate thresholds (editable), and read-only views of
-# what the portal did with them and with webhooks.
-from portal.models import BurnRateEpisode, BurnRateRule, WebhookDelivery, WebhookEndpoint  # noqa: E402
-
-
-@admin.register(BurnRateRule)
-class BurnRateRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "measure_code", "short_window_minutes", "long_window_minutes", "threshold",
-                    "min_requests", "is_active"]
-    list_editable = ["threshold", "is_active"]
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record the portal writes itself (a delivery, an episode): the admin shows it, never edits it."""
+
     def has_add_permission(self, request):
         return False
 
@@ -41,12 +33,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(BurnRateEpisode)
-class BurnRateEpisodeAdmin(ReadOnlyAdmin):
-    list_display = ["measure_code", "region", "rule", "state", "opened_at", "closed_at", "short_rate", "long_rate"]
-    list_filter = ["state", "rule"]
 
 
 @admin.register(WebhookEndpoint)

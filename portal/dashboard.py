@@ -21,9 +21,9 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from portal.models import BurnRateEpisode
-from portal.ops_choices import EpisodeState
 from portal.scoping import scope
+from slas.choices import EpisodeState
+from slas.models import BurnRateEpisode
 
 LONDON = ZoneInfo("Europe/London")
 log = logging.getLogger(__name__)

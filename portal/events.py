@@ -29,7 +29,8 @@ def publish(event, *, obj=None, organisation=None, recipients=(), summary, body=
     whose event it is (None: DCC's own). ``attachments``: [(filename, bytes, mimetype)].
     Returns the number of e-mails sent at once."""
     # Imported here: apps import this module from their services while models are loading.
-    from portal import notifications, webhooks
+    from portal.notifications import services as notifications
+    from portal.webhooks import services as webhooks
 
     people, seen = [], set()
     for user in list(recipients) + (notifications.watchers_of(obj) if _object_ref(obj) else []):

@@ -1,11 +1,19 @@
-"""Organisations and the people who belong to them."""
+"""The directory: organisations and the people who belong to them.
+
+The models of notifications and watches, webhooks and saved filters are in portal/notifications/,
+portal/webhooks/ and portal/savedfilters/; burn-rate rules and episodes belong to slas."""
 from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+# The cross-cutting features' models live in their own rooms and keep app_label "portal" (their
+# tables are portal_*); Django imports only portal.models, so importing them here registers them.
 from portal import access
 from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
+from portal.notifications import models as _notifications  # noqa: F401
+from portal.savedfilters import models as _savedfilters  # noqa: F401
 from portal.scoping import Domain, ScopeRule
+from portal.webhooks import models as _webhooks  # noqa: F401
 
 
 class Organisation(models.Model):
@@ -89,215 +97,3 @@ class User(AbstractUser):
 
 auditlog.register(Organisation)
 auditlog.register(User, exclude_fields=["password", "last_login"])
-
-
-# --- Notifications, watches and webhooks (portal.events.publish fans out to these) ------------
-import secrets  # noqa: E402
-
-from django.contrib.contenttypes.fields import GenericForeignKey  # noqa: E402
-from django.contrib.contenttypes.models import ContentType  # noqa: E402
-
-from portal.ops_choices import DeliveryStatus, EpisodeState, NotificationDelivery  # noqa: E402
-
-
-class Watch(models.Model):
-    """A person follows one object (a device, an action, a RAID item, a document, a
-    consultation, a batch...) and hears about every event published about it."""
-
-    # Watches are personal: selectors filter by user; the rule keeps them inside the directory.
-    scope_rule = ScopeRule(Domain.DIRECTORY, org_path="user__organisation")
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="watches")
-    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
-    object_id = models.CharField(max_length=64)
-    target = GenericForeignKey("content_type", "object_id")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "content_type", "object_id"], name="watch_once_per_user")
-        ]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="watch_target_idx")]
-
-    def __str__(self):
-        return f"{self.user} watches {self.content_type.model} {self.object_id}"
-
-
-class NotificationPreference(models.Model):
-    """How one person wants e-mail about their notifications: at once, or one daily digest.
-    People without a row get them at once."""
-
-    scope_rule = ScopeRule(Domain.DIRECTORY, org_path="user__organisation")
-
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="notification_preference")
-    delivery = models.CharField(max_length=12, choices=NotificationDelivery.choices,
-                                default=NotificationDelivery.IMMEDIATE)
-    email = models.BooleanField(default=True, help_text="Also send e-mail (the in-app list always fills)")
-
-    def __str__(self):
-        return f"{self.user}: {self.get_delivery_display()}"
-
-
-class Notification(models.Model):
-    """One thing one person was told in the portal: an event they were named in or that
-    concerned an object they watch. Unread until they open it or mark it read."""
-
-    scope_rule = ScopeRule(Domain.DIRECTORY, org_path="user__organisation")
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
-    event = models.CharField(max_length=60)
-    summary = models.CharField(max_length=300)
-    body = models.TextField(blank=True)
-    url = models.CharField(max_length=500, blank=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.SET_NULL, null=True, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # E-mail still owed in the next digest (the immediate ones are sent as they are made).
-    email_due = models.BooleanField(default=False)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["user", "read_at"], name="notification_unread_idx"),
-            models.Index(fields=["email_due", "user"], name="notification_digest_idx"),
-        ]
-
-    def __str__(self):
-        return self.summary
-
-
-def _new_webhook_secret():
-    return secrets.token_urlsafe(32)
-
-
-class WebhookEndpoint(models.Model):
-    """A URL of an organisation's system that receives signed JSON for the events it subscribes
-    to. A service user's endpoint hears its own organisation's events; DCC's hear every event."""
-
-    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
-
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhook_endpoints")
-    name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=100, default=_new_webhook_secret,
-                              help_text="Shared secret for the HMAC-SHA256 signature")
-    events = models.JSONField(default=list, help_text='Event names, e.g. ["request.failed", "alert.received"]')
-    is_active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["organisation__name", "name"]
-
-    def __str__(self):
-        return f"{self.name} ({self.url})"
-
-
-class WebhookDelivery(models.Model):
-    """One event sent (or being sent) to one endpoint: the exact body signed, every attempt's
-    outcome and when the next attempt is due. A resend by hand is a new delivery."""
-
-    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="endpoint__organisation")
-
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=60)
-    payload = models.JSONField()
-    body = models.TextField(help_text="The exact JSON text that is signed and sent")
-    status = models.CharField(max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_excerpt = models.CharField(max_length=500, blank=True)
-    error = models.CharField(max_length=300, blank=True, help_text="Why the last attempt failed")
-    resent_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "webhook deliveries"
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_due_idx")]
-
-    def __str__(self):
-        return f"{self.event} to {self.endpoint.name}: {self.status}"
-
-
-class SavedFilter(models.Model):
-    """A person's named set of filters on one list page (its url name and querystring)."""
-
-    scope_rule = ScopeRule(Domain.DIRECTORY, org_path="user__organisation")
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_filters")
-    page = models.CharField(max_length=100, help_text='URL name of the list page, e.g. "adapter:request_list"')
-    name = models.CharField(max_length=80)
-    querystring = models.CharField(max_length=1000, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["page", "name"]
-        constraints = [models.UniqueConstraint(fields=["user", "page", "name"], name="saved_filter_name_unique")]
-
-    def __str__(self):
-        return f"{self.name} ({self.page})"
-
-
-auditlog.register(WebhookEndpoint, exclude_fields=["secret"])
-auditlog.register(NotificationPreference)
-
-
-class BurnRateRule(models.Model):
-    """When to warn that a service measure spends its monthly error budget too fast: the miss
-    rate over a short and a long window, each divided by the rate the budget allows, must both
-    reach ``threshold`` (the multi-window burn-rate rule of SLO practice)."""
-
-    scope_rule = ScopeRule(Domain.CONFIGURATION)
-
-    name = models.CharField(max_length=100, unique=True)
-    measure_code = models.CharField(max_length=40, blank=True,
-                                    help_text="Service measure code (e.g. PM1.1); blank: every measure")
-    short_window_minutes = models.PositiveIntegerField(default=60)
-    long_window_minutes = models.PositiveIntegerField(default=360)
-    threshold = models.DecimalField(max_digits=6, decimal_places=2, default=14.4,
-                                    help_text="Burn rate (multiple of the budgeted miss rate) that warns")
-    min_requests = models.PositiveIntegerField(default=20, help_text="Ignore windows with fewer measured requests")
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-
-class BurnRateEpisode(models.Model):
-    """A stretch of time during which a rule fired for one measure (and region). DCC operations
-    are warned once when it opens; it closes when the short window recovers."""
-
-    scope_rule = ScopeRule(Domain.OPERATIONAL)  # no owner: DCC's alone
-
-    rule = models.ForeignKey(BurnRateRule, on_delete=models.CASCADE, related_name="episodes")
-    measure_code = models.CharField(max_length=40)
-    region = models.CharField(max_length=10, blank=True)
-    state = models.CharField(max_length=8, choices=EpisodeState.choices, default=EpisodeState.OPEN)
-    opened_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    short_rate = models.DecimalField(max_digits=10, decimal_places=2)
-    long_rate = models.DecimalField(max_digits=10, decimal_places=2)
-    details = models.JSONField(default=dict, blank=True, help_text="Misses and counts per window when it opened")
-
-    class Meta:
-        ordering = ["-opened_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["rule", "measure_code", "region"], condition=models.Q(state="open"),
-                                    name="burnrate_one_open_episode")
-        ]
-
-    def __str__(self):
-        return f"{self.measure_code} burning since {self.opened_at:%d %b %H:%M}"
-
-
-auditlog.register(BurnRateRule)

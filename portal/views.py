@@ -1,14 +1,15 @@
-"""Pages of the portal app: home, account (password, API token), errors."""
+"""Pages of the ground: home and its dashboard tiles, search, account (password, API token),
+organisations, the audit log, errors."""
 import sys
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portal import services
 
@@ -75,3 +76,25 @@ def audit_log(request):
     entries = audit_entries(request.user, model_label=request.GET.get("model"), object_pk=request.GET.get("object_pk"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "portal/audit_log.html", {"page": page})
+
+
+@login_required
+@require_GET
+def search(request):
+    from portal import search as search_module
+
+    query = request.GET.get("q", "").strip()
+    groups = search_module.search(request.user, query) if query else []
+    return render(request, "portal/search.html", {"query": query, "groups": groups,
+                                                  "total": sum(len(g.results) for g in groups)})
+
+
+@login_required
+@require_GET
+def dashboard_tile(request, tile):
+    from portal import dashboard
+
+    found = dashboard.tile_for(request.user, tile)
+    if found is None:
+        raise Http404("No such tile")
+    return HttpResponse(found.render(request))

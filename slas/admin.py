@@ -1,8 +1,10 @@
-"""Admin of the slas app: DCC administrators edit measures, provider terms and relief windows here."""
+"""Admin of the slas app: DCC administrators edit measures, provider terms, relief windows and
+burn-rate thresholds here; burn-rate episodes are shown read-only."""
 from django.contrib import admin
 
+from portal.admin import ReadOnlyAdmin
 from slas import services
-from slas.models import Charge, Measure, ProviderTerms, ReliefEvent
+from slas.models import BurnRateEpisode, BurnRateRule, Charge, Measure, ProviderTerms, ReliefEvent
 
 
 @admin.register(Measure)
@@ -30,3 +32,16 @@ class ReliefEventAdmin(admin.ModelAdmin):
 @admin.register(Charge)
 class ChargeAdmin(admin.ModelAdmin):
     list_display = ["month", "provider", "organisation", "amount"]
+
+
+@admin.register(BurnRateRule)
+class BurnRateRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "measure_code", "short_window_minutes", "long_window_minutes", "threshold",
+                    "min_requests", "is_active"]
+    list_editable = ["threshold", "is_active"]
+
+
+@admin.register(BurnRateEpisode)
+class BurnRateEpisodeAdmin(ReadOnlyAdmin):
+    list_display = ["measure_code", "region", "rule", "state", "opened_at", "closed_at", "short_rate", "long_rate"]
+    list_filter = ["state", "rule"]

@@ -1,7 +1,10 @@
-"""Choices of the slas app: measurement types, intervals, provider kinds and statement states.
+"""Choices of the slas app: measurement types, intervals, provider kinds, statement states and
+burn-rate episode states.
 
 The values are the tokens used in files and JSON (see the cross-app contract)."""
 from django.db import models
+
+from portal.choices import BADGES
 
 
 class MeasurementType(models.TextChoices):
@@ -78,3 +81,13 @@ STATUS_COLOURS = {
     StatementStatus.CURRENT: "green",
     StatementStatus.SUPERSEDED: "grey",
 }
+
+
+class EpisodeState(models.TextChoices):
+    """A burn-rate episode is open while its rule fires and closed once the short window recovers."""
+
+    OPEN = "open", "Burning"
+    CLOSED = "closed", "Over"
+
+
+BADGES.update({EpisodeState.OPEN: "red", EpisodeState.CLOSED: "green"})

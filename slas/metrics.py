@@ -53,6 +53,13 @@ def month_bounds(month):
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
+def error_budget(target_pct):
+    """The share of measured requests a measure may miss and still meet its target of
+    ``target_pct`` percent: (100 - T) / 100, exact (a 99% target allows 1 miss in 100). The
+    dashboard's budget and the burn-rate warnings both measure spending against it."""
+    return (Decimal(100) - Decimal(target_pct)) / 100
+
+
 def parse_month(text):
     """'YYYY-MM' -> the first day of that month, or ValueError."""
     try:

@@ -1,4 +1,5 @@
-"""Service measures, the facts they are computed from, rollups, charges, credits and statements."""
+"""Service measures, the facts they are computed from, rollups, charges, credits and statements,
+and the burn-rate rules that warn when a measure spends its error budget too fast."""
 from decimal import Decimal
 
 from auditlog.registry import auditlog
@@ -8,7 +9,7 @@ from django.db import models
 
 from portal.choices import ProviderCode, Region
 from portal.scoping import Domain, ScopeRule
-from slas.choices import Interval, MeasurementType, ProviderKind
+from slas.choices import EpisodeState, Interval, MeasurementType, ProviderKind
 
 PCT = dict(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
 
@@ -379,9 +380,61 @@ class FoldState(models.Model):
         return self.name
 
 
+class BurnRateRule(models.Model):
+    """When to warn that a service measure spends its monthly error budget too fast: the miss
+    rate over a short and a long window, each divided by the rate the budget allows, must both
+    reach ``threshold`` (the multi-window burn-rate rule of SLO practice)."""
+
+    scope_rule = ScopeRule(Domain.CONFIGURATION)
+
+    name = models.CharField(max_length=100, unique=True)
+    measure_code = models.CharField(max_length=40, blank=True,
+                                    help_text="Service measure code (e.g. PM1.1); blank: every measure")
+    short_window_minutes = models.PositiveIntegerField(default=60)
+    long_window_minutes = models.PositiveIntegerField(default=360)
+    threshold = models.DecimalField(max_digits=6, decimal_places=2, default=14.4,
+                                    help_text="Burn rate (multiple of the budgeted miss rate) that warns")
+    min_requests = models.PositiveIntegerField(default=20, help_text="Ignore windows with fewer measured requests")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class BurnRateEpisode(models.Model):
+    """A stretch of time during which a rule fired for one measure (and region). DCC operations
+    are warned once when it opens; it closes when the short window recovers."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL)  # no owner: DCC's alone
+
+    rule = models.ForeignKey(BurnRateRule, on_delete=models.CASCADE, related_name="episodes")
+    measure_code = models.CharField(max_length=40)
+    region = models.CharField(max_length=10, blank=True)
+    state = models.CharField(max_length=8, choices=EpisodeState.choices, default=EpisodeState.OPEN)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    short_rate = models.DecimalField(max_digits=10, decimal_places=2)
+    long_rate = models.DecimalField(max_digits=10, decimal_places=2)
+    details = models.JSONField(default=dict, blank=True, help_text="Misses and counts per window when it opened")
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "measure_code", "region"], condition=models.Q(state="open"),
+                                    name="burnrate_one_open_episode")
+        ]
+
+    def __str__(self):
+        return f"{self.measure_code} burning since {self.opened_at:%d %b %H:%M}"
+
+
 auditlog.register(Measure)
 auditlog.register(ProviderTerms)
 auditlog.register(ReliefEvent)
 auditlog.register(Charge)
 auditlog.register(CreditRun, exclude_fields=["data"])
 auditlog.register(Statement, exclude_fields=["data"])
+auditlog.register(BurnRateRule)

@@ -1,7 +1,9 @@
-"""Pages of the slas app."""
+"""Pages of the slas app: ``urlpatterns`` under /slas/ (namespace "slas"), and
+``root_urlpatterns``, which config/urls.py serves at the site's root without a namespace (the
+burn-rate pages kept the paths and names they had before they moved here from portal)."""
 from django.urls import path
 
-from slas import views
+from slas import burnrate_views, views
 
 app_name = "slas"
 urlpatterns = [
@@ -15,4 +17,11 @@ urlpatterns = [
     path("statements/<int:pk>/download.<str:fmt>", views.statement_download, name="statement_download"),
     path("charges/", views.charge_list, name="charge_list"),
     path("charges/import/", views.charge_import, name="charge_import"),
+]
+
+root_urlpatterns = [
+    path("burn-rate/rules/", burnrate_views.burnrate_rule_list, name="burnrate_rule_list"),
+    path("burn-rate/rules/new/", burnrate_views.burnrate_rule_create, name="burnrate_rule_create"),
+    path("burn-rate/rules/<int:pk>/", burnrate_views.burnrate_rule_edit, name="burnrate_rule_edit"),
+    path("burn-rate/episodes/", burnrate_views.burnrate_episode_list, name="burnrate_episode_list"),
 ]

@@ -5,7 +5,8 @@ Any list page:    {% include "partials/saved_filters.html" %}
 """
 from django import template
 
-from portal import notifications, savedfilters
+from portal.notifications import services as notifications
+from portal.savedfilters import services as savedfilters
 
 register = template.Library()
 

@@ -77,7 +77,7 @@ def _cluster_env(**extra):
     url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "1",
         "DATABASE_URL": urllib.parse.urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"])),
         "EMAIL_URL": "locmem://",

@@ -42,7 +42,7 @@ def _free_port():
 
 def _env(database_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
-    env.update(DJANGO_SETTINGS_MODULE="portal.settings_test", DATABASE_URL=database_url, PYTHONDONTWRITEBYTECODE="1",
+    env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DATABASE_URL=database_url, PYTHONDONTWRITEBYTECODE="1",
                LOG_LEVEL="WARNING")
     return env
 
@@ -74,7 +74,7 @@ def served_portal():
         ).stdout.strip().splitlines()[-1]
         port = _free_port()
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
              "--threads", "2", "--timeout", "60"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )

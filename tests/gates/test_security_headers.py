@@ -111,7 +111,7 @@ print(json.dumps({
 
 def test_production_settings_enforce_https_with_hsts_and_secure_cookies():
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(DJANGO_SETTINGS_MODULE="portal.settings", DEBUG="0", ALLOWED_HOSTS="testserver",
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", ALLOWED_HOSTS="testserver",
                SECRET_KEY="x7!k2p-production-like-secret-key-with-plenty-of-entropy-0a9s8d7f6g5h",
                DATABASE_URL="sqlite:///:memory:", LOG_LEVEL="ERROR")
     result = subprocess.run([sys.executable, "-c", PRODUCTION_PROBE], cwd=ROOT, env=env, capture_output=True,

@@ -3,8 +3,10 @@
 
 
 def owned_objects(organisation, person):
-    from portal.models import Notification, SavedFilter, WebhookDelivery, WebhookEndpoint
-    from portal.notifications import watch_set
+    from portal.notifications.models import Notification
+    from portal.notifications.services import watch_set
+    from portal.savedfilters.models import SavedFilter
+    from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
     code = organisation.code
     endpoint = WebhookEndpoint.objects.create(

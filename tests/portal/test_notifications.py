@@ -2,9 +2,9 @@
 import pytest
 from django.core import mail
 
-from portal import notifications
 from portal.events import publish
-from portal.models import Notification, Watch
+from portal.notifications import services as notifications
+from portal.notifications.models import Notification, Watch
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ import pytest
 from django.template import Context, Template
 from django.urls import resolve
 
-from portal.models import SavedFilter
+from portal.savedfilters.models import SavedFilter
 
 pytestmark = pytest.mark.django_db
 

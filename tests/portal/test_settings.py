@@ -20,7 +20,7 @@ def manage(*args, **env):
     # A clean environment: the test settings module has set variables of its own in os.environ.
     full_env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     full_env.update(env)
-    full_env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    full_env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
     )

@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 
-from portal.models import SavedFilter, Watch
+from portal.notifications.models import Watch
+from portal.savedfilters.models import SavedFilter
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from portal import webhooks
 from portal.events import publish
-from portal.models import WebhookDelivery, WebhookEndpoint
+from portal.webhooks import services as webhooks
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.portal.receiver import Receiver, closed_port_url
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ import datetime as dt
 import pytest
 import time_machine
 
-from portal.models import Notification, WebhookDelivery, WebhookEndpoint
-from portal.notifications import watch_set
+from portal.notifications.models import Notification
+from portal.notifications.services import watch_set
 from portal.schedules import SCHEDULES
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from workshops import services, tasks
 from workshops.models import Action, Consultation, Meeting, MeetingSeries
 

@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from portal import burnrate
-from portal.models import BurnRateEpisode, BurnRateRule, Notification
+from portal.notifications.models import Notification
+from slas import burnrate, metrics
+from slas.models import BurnRateEpisode, BurnRateRule
 
-pytestmark = [pytest.mark.django_db,
-              pytest.mark.skipif(not burnrate.slas_available(), reason="slas is not built yet")]
+pytestmark = [pytest.mark.django_db]
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
@@ -86,6 +86,14 @@ def test_thresholds_are_editable_and_quiet_traffic_does_not_warn(orgs, measures)
     assert burnrate.burnrate_check(now=NOW) == []
 
 
+def test_the_allowance_is_the_measures_error_budget():
+    # The burn rate divides by slas's one error budget: a 99% target allows 1 miss in 100.
+    assert metrics.error_budget(Decimal("99.00")) == Decimal("0.01")
+    assert metrics.error_budget(Decimal("100")) == 0
+    assert burnrate.burn(600, 100, Decimal("99.00")) == Decimal("16.67")
+    assert burnrate.burn(600, 100, Decimal("100")) == 0  # no budget: the rate is not defined
+
+
 # --- pages: rules editable by DCC administrators only; episodes with their failing requests ------
 
 def test_administrators_edit_thresholds_others_only_read(measures, dcc_admin, dcc_operator, supplier_a, client_for):
@@ -131,3 +139,11 @@ def test_episode_list_links_to_the_failing_requests(orgs, measures, dcc_operator
     # Operational data with no owner is DCC's alone.
     theirs = client_for(supplier_a).get("/burn-rate/episodes/").content.decode()
     assert "100 of 100" not in theirs and "No episode" in theirs
+
+
+def test_admin_edits_burn_rate_thresholds(dcc_admin, client_for):
+    # Moved from tests/portal/test_site.py with the models: the admin pages follow the app label.
+    rule = BurnRateRule.objects.create(name="Fast burn test")
+    client = client_for(dcc_admin)
+    assert client.get(f"/admin/slas/burnraterule/{rule.pk}/change/").status_code == 200
+    assert client.get("/admin/slas/burnrateepisode/").status_code == 200

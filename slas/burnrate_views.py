@@ -1,5 +1,6 @@
 """Pages of the burn-rate warnings: the rules (thresholds) DCC administrators edit, and the
-episodes they have fired, each linking to the failing requests."""
+episodes they have fired, each linking to the failing requests. Their URLs sit at the site's
+root (/burn-rate/...), as before they moved here: slas/urls.py lists them in root_urlpatterns."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,9 +9,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal import burnrate
-from portal.models import BurnRateEpisode, BurnRateRule
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+from slas import burnrate
+from slas.models import BurnRateEpisode, BurnRateRule
 
 
 class BurnRateRuleForm(forms.ModelForm):
@@ -27,7 +28,7 @@ def _may_change(user):
 @require_GET
 def burnrate_rule_list(request):
     rules = scope(request.user, BurnRateRule.objects.all(), VIEW)
-    return render(request, "portal/burnrate_rule_list.html",
+    return render(request, "slas/burnrate_rule_list.html",
                   {"rules": rules, "may_change": _may_change(request.user)})
 
 
@@ -42,7 +43,7 @@ def _rule_form(request, rule):
         else:
             messages.success(request, f"Burn-rate rule {saved.name} saved.")
             return redirect("burnrate_rule_list")
-    return render(request, "portal/burnrate_rule_form.html", {"form": form, "rule": rule})
+    return render(request, "slas/burnrate_rule_form.html", {"form": form, "rule": rule})
 
 
 @login_required
@@ -73,4 +74,4 @@ def burnrate_episode_list(request):
         episodes = episodes.filter(state=state)
     page = Paginator(episodes, 50).get_page(request.GET.get("page"))
     rows = [(episode, burnrate.episode_requests_url(episode)) for episode in page]
-    return render(request, "portal/burnrate_episode_list.html", {"page": page, "rows": rows, "state": state})
+    return render(request, "slas/burnrate_episode_list.html", {"page": page, "rows": rows, "state": state})

@@ -1,18 +1,17 @@
-"""API of the portal's operations features: webhook endpoints and deliveries (with resend) and
-the caller's own notifications. portal/urls.py registers ROUTES."""
+"""API of webhooks: endpoints of your organisation and their deliveries (with resend).
+config/urls.py registers ROUTES."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from portal import notifications, webhooks
-from portal.api import ScopedModelViewSet, ScopedPermission, ScopedReadOnlyViewSet
-from portal.models import Notification, WebhookDelivery, WebhookEndpoint
-from portal.ops_choices import WEBHOOK_EVENTS
-from portal.scoping import VIEW, scope
+from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from portal.webhooks import services as webhooks
+from portal.webhooks.choices import WEBHOOK_EVENTS
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -30,12 +29,6 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         model = WebhookDelivery
         fields = ["id", "endpoint", "event", "payload", "status", "attempts", "next_attempt_at", "last_attempt_at",
                   "response_code", "response_excerpt", "error", "resent_from", "created_at", "delivered_at"]
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["id", "event", "summary", "body", "url", "created_at", "read_at"]
 
 
 class WebhookEndpointViewSet(ScopedModelViewSet):
@@ -84,29 +77,7 @@ class WebhookDeliveryViewSet(ScopedReadOnlyViewSet):
         return Response(WebhookDeliverySerializer(copy).data, status=status.HTTP_202_ACCEPTED)
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Your own notifications, newest first. POST .../read/ marks one read."""
-
-    serializer_class = NotificationSerializer
-    permission_classes = [ScopedPermission]
-    queryset = Notification.objects.all()
-    filterset_fields = ["event"]
-
-    def get_queryset(self):
-        # Marking read is the owner's right whatever their role, so the scope is always "view".
-        return scope(self.request.user, Notification.objects.filter(user=self.request.user), VIEW)
-
-    @extend_schema(request=None, responses={200: NotificationSerializer})
-    @action(detail=True, methods=["post"])
-    def read(self, request, pk=None):
-        notification = self.get_object()
-        notifications.notifications_mark_read(user=request.user, notification=notification)
-        notification.refresh_from_db()
-        return Response(NotificationSerializer(notification).data)
-
-
 ROUTES = [
     ("webhook-endpoints", WebhookEndpointViewSet, "webhook-endpoint"),
     ("webhook-deliveries", WebhookDeliveryViewSet, "webhook-delivery"),
-    ("notifications", NotificationViewSet, "notification"),
 ]

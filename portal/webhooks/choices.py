@@ -1,13 +1,8 @@
-"""Choices of the portal's operations features (notifications, webhooks, burn-rate warnings).
-Kept apart from portal/choices.py, which the lead owns; colours join the one BADGES table."""
+"""Choices of webhooks: a delivery's status and the events an endpoint may subscribe to. Colours
+join the one BADGES table."""
 from django.db import models
 
 from portal.choices import BADGES
-
-
-class NotificationDelivery(models.TextChoices):
-    IMMEDIATE = "immediate", "At once"
-    DIGEST = "digest", "Daily digest"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -15,11 +10,6 @@ class DeliveryStatus(models.TextChoices):
     RETRYING = "retrying", "Retrying"
     SUCCEEDED = "succeeded", "Delivered"
     FAILED = "failed", "Failed"
-
-
-class EpisodeState(models.TextChoices):
-    OPEN = "open", "Burning"
-    CLOSED = "closed", "Over"
 
 
 # Events webhooks may subscribe to (apps publish more; these are the ones with rules).
@@ -34,5 +24,4 @@ WEBHOOK_EVENTS = [
     ("burnrate.warning", "A measure burns its error budget too fast"),
 ]
 
-BADGES.update({"pending": "grey", "retrying": "amber", "succeeded": "green", "failed": "red",
-               "immediate": "blue", "digest": "purple", "open": "red", "closed": "green"})
+BADGES.update({"pending": "grey", "retrying": "amber", "succeeded": "green", "failed": "red"})

@@ -1,4 +1,9 @@
-"""Site URLs. The project package may import every app's urls and API routes (as NetBox's does)."""
+"""The site's URLs. The project package may import every app's urls and API routes (as NetBox's does).
+
+The ground's pages are listed here (portal.views) or included from its rooms (notifications,
+webhooks, saved filters), all at the root without a namespace; each feature app's pages are under
+/<app>/ in its namespace, plus the root_urlpatterns an app keeps at the root. API routes: the
+ground's (portal.endpoints and the rooms' api.py) and each app's <app>.api.ROUTES."""
 from importlib import import_module, util
 
 from django.conf import settings
@@ -9,21 +14,28 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
-from portal import burnrate_views, ops_api, ops_views, views
+from portal import endpoints, views
+from portal.notifications import api as notifications_api
+from portal.webhooks import api as webhooks_api
 
 router = DefaultRouter()
 api_extra = []
 app_pages = []
+root_pages = []  # an app's pages that keep paths at the site's root (its urls.root_urlpatterns)
 for app in settings.PORTAL_APPS:
-    if util.find_spec(f"{app}.api"):
+    if app == "portal":  # portal.api holds the building blocks; the ground's own endpoints:
+        for prefix, viewset, basename in endpoints.ROUTES:
+            router.register(prefix, viewset, basename=basename)
+    elif util.find_spec(f"{app}.api"):
         api_module = import_module(f"{app}.api")
         for prefix, viewset, basename in getattr(api_module, "ROUTES", []):
             router.register(prefix, viewset, basename=basename)
         api_extra += getattr(api_module, "api_urlpatterns", [])
     if app != "portal" and util.find_spec(f"{app}.urls"):
         app_pages.append(path(f"{app}/", include(f"{app}.urls")))
+        root_pages += getattr(import_module(f"{app}.urls"), "root_urlpatterns", [])
 
-for prefix, viewset, basename in ops_api.ROUTES:  # notifications and webhooks
+for prefix, viewset, basename in webhooks_api.ROUTES + notifications_api.ROUTES:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [
@@ -36,25 +48,12 @@ urlpatterns = [
     path("accounts/token/", views.account_token_regenerate, name="account_token_regenerate"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("audit/", views.audit_log, name="audit_log"),
-    path("search/", ops_views.search, name="search"),
-    path("notifications/", ops_views.notification_list, name="notification_list"),
-    path("notifications/badge/", ops_views.notification_badge, name="notification_badge"),
-    path("notifications/read/", ops_views.notification_read_all, name="notification_read_all"),
-    path("notifications/preferences/", ops_views.notification_preferences, name="notification_preferences"),
-    path("notifications/<int:pk>/", ops_views.notification_open, name="notification_open"),
-    path("watch/", ops_views.watch_toggle, name="watch_toggle"),
-    path("webhooks/", ops_views.webhook_list, name="webhook_list"),
-    path("webhooks/<int:pk>/", ops_views.webhook_detail, name="webhook_detail"),
-    path("webhooks/<int:pk>/rotate/", ops_views.webhook_rotate_secret, name="webhook_rotate_secret"),
-    path("webhooks/deliveries/<int:pk>/", ops_views.webhook_delivery_detail, name="webhook_delivery_detail"),
-    path("webhooks/deliveries/<int:pk>/resend/", ops_views.webhook_delivery_resend, name="webhook_delivery_resend"),
-    path("filters/save/", ops_views.saved_filter_save, name="saved_filter_save"),
-    path("filters/<int:pk>/delete/", ops_views.saved_filter_delete, name="saved_filter_delete"),
-    path("dashboard/tiles/<slug:tile>/", ops_views.dashboard_tile, name="dashboard_tile"),
-    path("burn-rate/rules/", burnrate_views.burnrate_rule_list, name="burnrate_rule_list"),
-    path("burn-rate/rules/new/", burnrate_views.burnrate_rule_create, name="burnrate_rule_create"),
-    path("burn-rate/rules/<int:pk>/", burnrate_views.burnrate_rule_edit, name="burnrate_rule_edit"),
-    path("burn-rate/episodes/", burnrate_views.burnrate_episode_list, name="burnrate_episode_list"),
+    path("search/", views.search, name="search"),
+    path("", include("portal.notifications.urls")),
+    path("", include("portal.webhooks.urls")),
+    path("", include("portal.savedfilters.urls")),
+    path("dashboard/tiles/<slug:tile>/", views.dashboard_tile, name="dashboard_tile"),
+    *root_pages,
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),

@@ -25,9 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.choices import OrganisationKind
-from portal.models import WebhookDelivery, WebhookEndpoint
-from portal.ops_choices import WEBHOOK_EVENTS, DeliveryStatus
 from portal.scoping import can_create
+from portal.webhooks.choices import WEBHOOK_EVENTS, DeliveryStatus
+from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def endpoints_for(event, organisation):
 def _enqueue(delivery_pk):
     from django_q.tasks import async_task
 
-    async_task("portal.webhooks.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}")
+    async_task("portal.webhooks.services.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}")
 
 
 def deliveries_create(*, event, payload, organisation):

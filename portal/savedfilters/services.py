@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
-from portal.models import SavedFilter
+from portal.savedfilters.models import SavedFilter
 
 # Not part of a filter: where the list happened to be, and the CSRF token of the form.
 DROPPED_PARAMS = {"page", "cursor", "csrfmiddlewaretoken"}

@@ -11,8 +11,9 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from portal.models import Notification, NotificationPreference, User, Watch
-from portal.ops_choices import NotificationDelivery
+from portal.models import User
+from portal.notifications.choices import NotificationDelivery
+from portal.notifications.models import Notification, NotificationPreference, Watch
 from portal.scoping import can
 
 SUBJECT_PREFIX = "[DCC portal]"

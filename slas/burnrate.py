@@ -8,9 +8,10 @@ long window proves it is not a blip, the short one that it is still happening (t
 multi-window rule of SLO practice). DCC operations are told once when an episode opens; the
 episode closes when the short window recovers, and a later burst opens a new one.
 
-Reads slas facts (read-only; only portal's dashboard and burn-rate modules may import slas): one
-aggregate query per measurement type over the long window, the short window counted inside it.
-Relief windows are not applied here: a warning is about what users live through now.
+Reads the facts (read-only): one aggregate query per measurement type over the long window, the
+short window counted inside it. The allowance is the measure's error budget as slas.metrics
+defines it for every measure. Relief windows are not applied here: a warning is about what users
+live through now.
 """
 import datetime as dt
 import logging
@@ -24,27 +25,17 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from portal.access import people
-from portal.models import BurnRateEpisode, BurnRateRule
-from portal.ops_choices import EpisodeState
+from slas import metrics
+from slas.choices import INTERVAL_COLUMN, EpisodeState, MeasurementType
+from slas.models import AlertFact, BurnRateEpisode, BurnRateRule, Measure, RequestFact
 
 log = logging.getLogger(__name__)
 CSP_KIND = "CSP"
 
 
-def slas_available():
-    try:
-        from slas.models import AlertFact, Measure, RequestFact  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def window_counts(measures, now, short, long):
     """{(measure_pk, region): {"short": (measured, misses), "long": (measured, misses)}}.
     CSP measures are counted per region (each region is its own CSP); others nationally ("")."""
-    from slas.choices import INTERVAL_COLUMN, MeasurementType
-    from slas.models import AlertFact, RequestFact
-
     by_type = defaultdict(list)
     for measure in measures:
         by_type[measure.measurement_type].append(measure)
@@ -78,7 +69,7 @@ def window_counts(measures, now, short, long):
 
 def burn(measured, misses, target_pct):
     """Burn rate of a window: its miss rate over the miss rate the target allows."""
-    allowed = (Decimal(100) - Decimal(target_pct)) / 100
+    allowed = metrics.error_budget(target_pct)
     if not measured or allowed <= 0:
         return Decimal(0)
     return (Decimal(misses) / Decimal(measured) / allowed).quantize(Decimal("0.01"))
@@ -102,10 +93,6 @@ def dcc_operations():
 def burnrate_check(now=None):
     """Scheduled every five minutes: open (and announce) or close episodes. Returns the
     episodes opened in this run."""
-    if not slas_available():
-        return []
-    from slas.models import Measure
-
     now = now or timezone.now()
     opened = []
     for rule in BurnRateRule.objects.filter(is_active=True):

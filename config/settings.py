@@ -1,7 +1,7 @@
 """Settings of the DCC operations portal.
 
 Every value that differs between machines comes from the environment through
-portal.env, which refuses bad values with a message naming the variable.
+config.env, which refuses bad values with a message naming the variable.
 .env.example lists them all; the README explains each.
 """
 from datetime import timedelta
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import (
+from config.env import (
     env_bool,
     env_cache,
     env_choice,
@@ -80,8 +80,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
-WSGI_APPLICATION = "portal.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "portal.User"
 
 TEMPLATES = [

@@ -1,0 +1,90 @@
+"""The ground's own API endpoints: organisations, people and the audit trail. config/urls.py
+registers ROUTES; the building blocks they are made of are in portal/api.py."""
+from auditlog.models import LogEntry
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, serializers, viewsets
+
+from portal import selectors
+from portal.api import ScopedReadOnlyViewSet
+from portal.models import Organisation, User
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "code", "name", "kind", "provider_code", "region", "duis_roles", "user_id", "is_active"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "initials", "organisation", "role"]
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    model = serializers.SerializerMethodField()
+    actor = serializers.CharField(source="actor.username", default=None, read_only=True, allow_null=True)
+    action = serializers.SerializerMethodField()
+    changes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LogEntry
+        fields = ["id", "timestamp", "actor", "action", "model", "object_pk", "object_repr", "changes"]
+
+    def get_model(self, entry) -> str:
+        return f"{entry.content_type.app_label}.{entry.content_type.model}"
+
+    def get_action(self, entry) -> str:
+        return {0: "create", 1: "update", 2: "delete", 3: "access"}.get(entry.action, str(entry.action))
+
+    def get_changes(self, entry) -> dict:
+        """Field-level {"field": [before, after]}."""
+        return entry.changes_dict
+
+
+class OrganisationViewSet(ScopedReadOnlyViewSet):
+    queryset = Organisation.objects.all()
+    serializer_class = OrganisationSerializer
+    filterset_fields = ["kind", "provider_code", "region", "code"]
+    lookup_field = "code"
+
+
+class PersonViewSet(ScopedReadOnlyViewSet):
+    queryset = User.objects.select_related("organisation").filter(is_active=True)
+    serializer_class = PersonSerializer
+    filterset_fields = ["role"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("model", OpenApiTypes.STR, description="app_label.model, e.g. inventory.device"),
+            OpenApiParameter("object_pk", OpenApiTypes.STR, description="primary key of the object"),
+        ]
+    )
+)
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit trail: who changed what, when, field by field. DCC staff read it all; others
+    read the trail of an object they may see (give model and object_pk)."""
+
+    serializer_class = AuditEntrySerializer
+    permission_classes = [permissions.IsAuthenticated]
+    queryset = LogEntry.objects.none()
+
+    def get_queryset(self):
+        return selectors.audit_entries(
+            self.request.user,
+            model_label=self.request.query_params.get("model"),
+            object_pk=self.request.query_params.get("object_pk"),
+        )
+
+
+ROUTES = [
+    ("organisations", OrganisationViewSet, "organisation"),
+    ("people", PersonViewSet, "person"),
+    ("audit", AuditEntryViewSet, "audit"),
+]
