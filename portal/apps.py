@@ -8,4 +8,4 @@ class PortalConfig(AppConfig):
     def ready(self):
         # The ground's own entries in its registries (portal.registry): the sidebar's sections
         # and links, and the organisations search kind.
-        from portal import search  # noqa: F401
+        from portal import navigation, search  # noqa: F401
