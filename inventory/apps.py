@@ -7,4 +7,4 @@ class InventoryConfig(AppConfig):
 
     def ready(self):
         # What the asset register adds to the ground's registries (portal.registry).
-        from inventory import navigation, search  # noqa: F401
+        from inventory import events, navigation, search  # noqa: F401

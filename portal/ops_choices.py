@@ -1,4 +1,5 @@
-"""Choices of the portal's operations features (notifications, webhooks, burn-rate warnings).
+"""Choices of the portal's operations features (notifications, webhooks, burn-rate warnings);
+the events webhooks may subscribe to are registered by the apps (portal.registry).
 Kept apart from portal/choices.py, which the lead owns; colours join the one BADGES table."""
 from django.db import models
 
@@ -21,18 +22,6 @@ class EpisodeState(models.TextChoices):
     OPEN = "open", "Burning"
     CLOSED = "closed", "Over"
 
-
-# Events webhooks may subscribe to (apps publish more; these are the ones with rules).
-WEBHOOK_EVENTS = [
-    ("request.failed", "A service request failed"),
-    ("alert.received", "An alert was received"),
-    ("request.quarantined", "A request was quarantined"),
-    ("action.overdue", "An action is overdue"),
-    ("statement.issued", "A statement was issued"),
-    ("consultation.opened", "A consultation opened"),
-    ("consultation.closed", "A consultation closed"),
-    ("burnrate.warning", "A measure burns its error budget too fast"),
-]
 
 BADGES.update({"pending": "grey", "retrying": "amber", "succeeded": "green", "failed": "red",
                "immediate": "blue", "digest": "purple", "open": "red", "closed": "green"})

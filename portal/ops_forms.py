@@ -2,14 +2,15 @@
 saved filters. They only parse; services write."""
 from django import forms
 
-from portal.ops_choices import WEBHOOK_EVENTS, NotificationDelivery
+from portal.ops_choices import NotificationDelivery
+from portal.registry import webhook_event_choices
 
 
 class WebhookEndpointForm(forms.Form):
     name = forms.CharField(max_length=100)
     url = forms.URLField(max_length=500, label="URL", assume_scheme="https",
                          help_text="Where signed JSON is POSTed")
-    events = forms.MultipleChoiceField(choices=WEBHOOK_EVENTS, widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(choices=webhook_event_choices, widget=forms.CheckboxSelectMultiple)
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
 

@@ -1,17 +1,23 @@
 """The ground's registries (portal.registry): each app registers its tiles, search providers,
-navigation and reports; a key registered twice or an unknown audience fails at start-up; the
-navigation each role sees."""
+navigation, events and reports; a key registered twice or an unknown audience fails at start-up;
+the navigation each role sees; events that nobody registered are refused."""
+import logging
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from portal.context_processors import navigation_for, portal
+from portal.events import publish
+from portal.models import Notification
 from portal.registry import (
+    EVENTS,
     NAV_ENTRIES,
     NAV_SECTIONS,
     REPORTS,
     SEARCH_PROVIDERS,
     TILES,
+    Event,
     NavEntry,
     NavSection,
     Registry,
@@ -19,6 +25,7 @@ from portal.registry import (
     SearchProvider,
     Tile,
     register_tile,
+    webhook_event_choices,
 )
 
 OPERATIONS = ("Operations", [("Dashboard", "/"), ("Devices", "/inventory/devices/"),
@@ -105,6 +112,7 @@ def test_registering_the_same_key_twice_is_an_error():
         (SEARCH_PROVIDERS, SearchProvider("device", "Devices again", lambda user, query: [])),
         (NAV_SECTIONS, NavSection("admin", "Admin again")),
         (NAV_ENTRIES, NavEntry("admin", "Home again", "home", ("dcc",))),
+        (EVENTS, Event("request.failed", "again")),
         (REPORTS, Report("statements", "Again", "slas:statement_list", ("dcc",), section="service_levels")),
     ]:
         with pytest.raises(ImproperlyConfigured, match="registered twice"):
@@ -124,3 +132,58 @@ def test_registry_order_is_weight_then_registration():
         registry.register(NavSection(slug, slug.upper(), weight=weight))
     assert [section.slug for section in registry] == ["d", "a", "b", "c"]
     assert len(registry) == 4 and "a" in registry and registry.get("z") is None
+
+
+# --- events --------------------------------------------------------------------------------------
+
+def test_each_app_registers_the_events_it_publishes():
+    assert {event.name for event in EVENTS} == {
+        "request.failed", "alert.received", "request.quarantined",  # adapter
+        "action.overdue", "consultation.opened", "consultation.closed", "action.raised", "action.status_changed",
+        "action.digest", "raid.closure_requested", "raid.confirmed", "raid.rejected",  # workshops
+        "statement.issued", "burnrate.warning",  # slas
+        "device_model.withdrawn",  # inventory
+    }
+
+
+def test_webhooks_are_offered_the_same_events_in_the_same_order():
+    assert webhook_event_choices() == [
+        ("request.failed", "A service request failed"),
+        ("alert.received", "An alert was received"),
+        ("request.quarantined", "A request was quarantined"),
+        ("action.overdue", "An action is overdue"),
+        ("statement.issued", "A statement was issued"),
+        ("consultation.opened", "A consultation opened"),
+        ("consultation.closed", "A consultation closed"),
+        ("burnrate.warning", "A measure burns its error budget too fast"),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_webhook_form_and_api_offer_the_registered_events(supplier_a, client_for, api_for):
+    from portal.ops_api import WebhookEndpointSerializer
+    from portal.ops_forms import WebhookEndpointForm
+
+    expected = [name for name, _ in webhook_event_choices()]
+    assert [value for value, _ in WebhookEndpointForm().fields["events"].choices] == expected
+    assert list(WebhookEndpointSerializer().fields["events"].child.choices) == expected
+    with EVENTS.registered(Event("test.subscribable", "A test event webhooks may hear", webhook=True)):
+        assert "test.subscribable" in dict(WebhookEndpointForm().fields["events"].choices)
+        response = api_for(supplier_a).post("/api/webhook-endpoints/", {
+            "name": "x", "url": "https://x.example/", "events": ["test.subscribable"]}, format="json")
+        assert response.status_code == 201, response.content
+    response = api_for(supplier_a).post("/api/webhook-endpoints/", {
+        "name": "y", "url": "https://y.example/", "events": ["test.subscribable"]}, format="json")
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_publishing_an_unregistered_event_is_refused(dcc_operator, caplog):
+    with pytest.raises(ImproperlyConfigured, match="event 'no.such.event' is not registered"):
+        publish("no.such.event", recipients=[dcc_operator], summary="Nobody declared this")
+    with override_settings(STRICT_EVENTS=False), caplog.at_level(logging.ERROR, logger="portal.events"):
+        assert publish("no.such.event", recipients=[dcc_operator], summary="Nobody declared this") == 0
+    assert "event no.such.event is not registered" in caplog.text
+    assert not Notification.objects.exists()
+    # A registered one goes through.
+    assert publish("alert.received", recipients=[dcc_operator], summary="Alert 8F3E") == 1
