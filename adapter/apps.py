@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class AdapterConfig(AppConfig):
     name = "adapter"
     verbose_name = "Device commands"
+
+    def ready(self):
+        # What device commands add to the ground's registries (portal.registry).
+        from adapter import events, navigation, search, tiles  # noqa: F401

@@ -1,76 +1,39 @@
-"""Site-wide template context: the navigation, built from url names that exist."""
-from django.urls import NoReverseMatch, reverse
+"""Site-wide template context: the navigation, from the registered sections, entries and reports
+(portal.registry; each app registers its own in ``<app>/navigation.py`` and ``<app>/reports.py``).
+A person sees the links of their audiences; a section with no link for them is left out."""
+from __future__ import annotations
 
-# (section, [(label, url name, who sees it)]): "dcc" DCC staff, "ops" anyone with operational
-# access (DCC and service users), "gov" governance readers (DCC and SDAG), "all" everyone.
-NAVIGATION = [
-    ("Operations", [
-        ("Dashboard", "home", "all"),
-        ("Devices", "inventory:device_list", "ops"),
-        ("Device models", "inventory:model_list", "all"),
-        ("Configuration items", "inventory:ci_list", "all"),
-        ("Service requests", "adapter:request_list", "ops"),
-        ("Batches", "adapter:batch_list", "ops"),
-        ("Alerts", "adapter:alert_list", "ops"),
-    ]),
-    ("Service levels", [
-        ("Monthly report", "slas:report", "ops"),
-        ("Statements", "slas:statement_list", "ops"),
-        ("Measures", "slas:measure_list", "all"),
-    ]),
-    ("Governance", [
-        ("Meetings", "workshops:meeting_list", "gov"),
-        ("Actions", "workshops:action_list", "gov"),
-        ("RAID log", "workshops:raid_list", "gov"),
-        ("Documents", "workshops:document_list", "gov"),
-        ("Consultations", "workshops:consultation_list", "gov"),
-    ]),
-    ("Admin", [
-        ("Notifications", "notification_list", "all"),
-        ("Webhooks", "webhook_list", "ops"),
-        ("Organisations", "organisation_list", "dcc"),
-        ("Audit log", "audit_log", "dcc"),
-        ("Task queue", "admin:django_q_schedule_changelist", "dcc"),
-        ("API docs", "api_docs", "all"),
-        ("Admin site", "admin:index", "admin"),
-    ]),
-]
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from portal.registry import NAV_ENTRIES, NAV_SECTIONS, REPORTS
 
 
-def _audience(user):
+def navigation_for(user: Any) -> list[dict[str, Any]]:
+    """[{"title", "links": [{"label", "url"}]}] in section order, then link order (weights)."""
     if not user.is_authenticated:
-        return set()
-    audience = {"all"}
-    if user.is_dcc:
-        audience |= {"dcc", "ops", "gov"}
-        if user.is_dcc_admin:
-            audience.add("admin")
-    elif user.role == "service_user":
-        audience.add("ops")
-    elif user.role == "sdag_member":
-        audience.add("gov")
-    return audience
-
-
-def portal(request):
-    audience = _audience(request.user)
+        return []
+    links: dict[str, list[tuple[int, str, str]]] = {}
+    # Reports first at equal weight: a report is the reason its section exists.
+    for report in REPORTS:
+        if report.visible_to(user):
+            links.setdefault(report.section, []).append((report.weight, report.title, report.url_name))
+    for entry in NAV_ENTRIES:
+        if entry.visible_to(user):
+            links.setdefault(entry.section, []).append((entry.weight, entry.label, entry.url_name))
+    unknown = set(links) - {section.slug for section in NAV_SECTIONS}
+    if unknown:
+        raise LookupError(f"navigation links name unregistered sections: {', '.join(sorted(unknown))}")
     sections = []
-    for title, entries in NAVIGATION:
-        links = []
-        for label, name, who in entries:
-            if who not in audience:
-                continue
-            try:
-                links.append({"label": label, "url": reverse(name)})
-            except NoReverseMatch:
-                continue  # the app that serves it is not built yet
-        if links:
-            sections.append({"title": title, "links": links})
-    return {"navigation": sections}
+    for section in NAV_SECTIONS:
+        entries = sorted(links.get(section.slug, []), key=lambda link: link[0])
+        if entries:
+            sections.append({"title": section.title,
+                             "links": [{"label": label, "url": reverse(name)} for _weight, label, name in entries]})
+    return sections
 
 
-# Burn-rate thresholds: DCC administrators edit them; the episodes they fired are DCC's to read.
-NAVIGATION[-1][1].extend([
-    ("Burn-rate rules", "burnrate_rule_list", "admin"),
-    ("Burn-rate episodes", "burnrate_episode_list", "dcc"),
-])
+def portal(request: HttpRequest) -> dict[str, Any]:
+    return {"navigation": navigation_for(request.user)}

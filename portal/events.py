@@ -2,17 +2,22 @@
 
 Apps call ``publish(...)`` from their services; portal decides who hears: people named as
 recipients, people watching the object, and webhook endpoints subscribed to the event for the
-organisation concerned (DCC's endpoints hear every organisation's events). Event names
-(webhooks subscribe to them): request.failed, alert.received, request.quarantined,
-action.overdue, statement.issued, consultation.opened, consultation.closed,
-raid.closure_requested, raid.confirmed, raid.rejected, and others apps add.
+organisation concerned (DCC's endpoints hear every organisation's events).
+
+Every event name is registered by the app that publishes it (``<app>/events.py`` with
+``portal.registry.register_event``); the registry says which ones webhooks may subscribe to.
+An unregistered name is refused: it raises in DEBUG and in the tests (settings.STRICT_EVENTS),
+and is logged as an error and not published otherwise.
 
 Everything is written in the caller's transaction; webhook attempts start after it commits.
 """
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+
+from portal.registry import EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,12 @@ def publish(event, *, obj=None, organisation=None, recipients=(), summary, body=
     """Announce ``event`` about ``obj``. ``recipients`` are users told directly; ``organisation`` is
     whose event it is (None: DCC's own). ``attachments``: [(filename, bytes, mimetype)].
     Returns the number of e-mails sent at once."""
+    if event not in EVENTS:
+        # A typo or an event nobody declared: subscribers could never ask for it by name.
+        if getattr(settings, "STRICT_EVENTS", settings.DEBUG):
+            raise ImproperlyConfigured(f"event {event!r} is not registered: add it to its app's events.py")
+        log.error("event %s is not registered; not published: %s", event, summary)
+        return 0
     # Imported here: apps import this module from their services while models are loading.
     from portal.notifications import services as notifications
     from portal.webhooks import services as webhooks

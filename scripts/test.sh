@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# make test: lint, types (mypy), migrations check, the suite on a throwaway PostgreSQL 15, then on SQLite.
+# make test: lint, the import layers, types (mypy), migrations check, the suite on a throwaway PostgreSQL 15, then on SQLite.
 # Any pytest arguments are passed on (e.g. scripts/test.sh tests/inventory -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 echo "== ruff"; .venv/bin/ruff check .
+echo "== layers (import-linter contracts in pyproject.toml)"; .venv/bin/lint-imports --no-cache
 # Typed signatures of every service and selector (and portal's access and scoping): pyproject.toml [tool.mypy].
 echo "== mypy"; DATABASE_URL=sqlite:///:memory: .venv/bin/mypy
 echo "== migrations"; DATABASE_URL=sqlite:///:memory: $PY manage.py makemigrations --check --dry-run >/dev/null \

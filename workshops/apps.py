@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class WorkshopsConfig(AppConfig):
     name = "workshops"
     verbose_name = "Governance registers"
+
+    def ready(self):
+        # What governance adds to the ground's registries (portal.registry).
+        from workshops import events, navigation, search, tiles  # noqa: F401

@@ -7,7 +7,7 @@ delivery made to them (attempts, retries with back-off, resends by hand).
   delivery_resend) and endpoints (endpoint_save, endpoint_secret_rotate)
 - views.py, urls.py: /webhooks/... (URL names without a namespace)
 - api.py: /api/webhook-endpoints/ and /api/webhook-deliveries/ (ROUTES)
-- forms.py, choices.py: the endpoint form, delivery statuses and WEBHOOK_EVENTS
+- forms.py, choices.py: the endpoint form, delivery statuses (the events are the registry's: portal.registry)
 
 portal.events.publish creates the deliveries for each event; nothing else needs to.
 """

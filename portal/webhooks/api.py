@@ -9,19 +9,26 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from portal.registry import webhook_event_choices
 from portal.webhooks import services as webhooks
-from portal.webhooks.choices import WEBHOOK_EVENTS
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    events = serializers.ListField(child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=[]), allow_empty=False)
 
     class Meta:
         model = WebhookEndpoint
         fields = ["id", "organisation", "name", "url", "events", "is_active", "secret", "created_at"]
         read_only_fields = ["secret", "created_at"]
+
+    def get_fields(self):
+        # The choices are the events the apps registered (portal.registry), read when the
+        # serializer is built rather than when this module is imported.
+        fields = super().get_fields()
+        fields["events"].child.choices = webhook_event_choices()
+        return fields
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

@@ -1,12 +1,12 @@
 """Forms of webhooks: an endpoint's name, URL and events. They only parse; services write."""
 from django import forms
 
-from portal.webhooks.choices import WEBHOOK_EVENTS
+from portal.registry import webhook_event_choices
 
 
 class WebhookEndpointForm(forms.Form):
     name = forms.CharField(max_length=100)
     url = forms.URLField(max_length=500, label="URL", assume_scheme="https",
                          help_text="Where signed JSON is POSTed")
-    events = forms.MultipleChoiceField(choices=WEBHOOK_EVENTS, widget=forms.CheckboxSelectMultiple)
+    events = forms.MultipleChoiceField(choices=webhook_event_choices, widget=forms.CheckboxSelectMultiple)
     is_active = forms.BooleanField(required=False, initial=True, label="Active")

@@ -25,8 +25,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.choices import OrganisationKind
+from portal.registry import webhook_event_choices
 from portal.scoping import can_create
-from portal.webhooks.choices import WEBHOOK_EVENTS, DeliveryStatus
+from portal.webhooks.choices import DeliveryStatus
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,6 @@ TIMEOUT_SECONDS = 10
 # While an attempt is in flight its due time is pushed this far out, so the sweep does not
 # pick the same delivery up twice.
 IN_FLIGHT_LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
-EVENT_NAMES = {name for name, _ in WEBHOOK_EVENTS}
 
 
 def sign(secret, timestamp, body):
@@ -187,7 +187,8 @@ def delivery_resend(*, delivery, actor):
 
 
 def _check_events(events):
-    unknown = sorted(set(events) - EVENT_NAMES - {"*"})
+    # The events offered to webhooks are those their apps registered as such (portal.registry).
+    unknown = sorted(set(events) - {name for name, _ in webhook_event_choices()} - {"*"})
     if unknown:
         raise ValidationError({"events": f"Unknown event(s): {', '.join(unknown)}"})
     if not events:

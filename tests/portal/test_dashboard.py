@@ -1,16 +1,21 @@
-"""The role dashboards: the right tiles per role, scoped figures, htmx refresh, and a query count
-that does not grow with the data."""
+"""The role dashboards: the right tiles per role, scoped figures, htmx refresh, a query count
+that does not grow with the data, and every registered tile rendered for every audience (a tile
+that breaks fails here, it never disappears from the page)."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import FieldError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portal import dashboard
+from portal.registry import TILES, Tile
+from slas.metrics import LONDON, london_day, month_start
+from workshops.tiles import GOVERNANCE_ROWS, london_today
 
 pytestmark = pytest.mark.django_db
-needs_slas = pytest.mark.skipif(dashboard._model("slas.MonthRollup") is None, reason="slas is not built yet")
+ROLES = ["dcc_operator", "dcc_admin", "supplier_a", "supplier_b", "sdag_member"]
 
 
 def make_data(orgs, size):
@@ -20,14 +25,14 @@ def make_data(orgs, size):
 
     ensure_measures()
     now = timezone.now()
-    month = dashboard._month(now)[0]
+    month = month_start(london_day(now))
     facts = []
     for code in ("SUPA", "SUPB"):
         for n in range(size):
             at = now - dt.timedelta(minutes=1 + n % 50)
             facts.append(RequestFact(request_id=f"{code}:{size}:{n}", srv="4.1.1", measurement_type="on_demand",
                                      organisation=orgs[code], region=["north", "south"][n % 2], start_at=at,
-                                     day=at.astimezone(dashboard.LONDON).date(), outcome="E21"))
+                                     day=at.astimezone(LONDON).date(), outcome="E21"))
     RequestFact.objects.bulk_create(facts)
     MonthRollup.objects.all().delete()
     MonthRollup.objects.bulk_create([
@@ -43,7 +48,6 @@ def home_queries(client):
     return len(queries), response.content.decode()
 
 
-@needs_slas
 def test_dcc_home_holds_its_query_count_at_two_data_sizes(orgs, dcc_operator, client_for):
     client = client_for(dcc_operator)
     make_data(orgs, 5)
@@ -57,7 +61,6 @@ def test_dcc_home_holds_its_query_count_at_two_data_sizes(orgs, dcc_operator, cl
     assert '<p class="figure">410</p>' in failures
 
 
-@needs_slas
 def test_service_user_tiles_show_only_their_organisation(orgs, supplier_a, dcc_operator, client_for):
     make_data(orgs, 7)
     client = client_for(supplier_a)
@@ -72,37 +75,38 @@ def test_service_user_tiles_show_only_their_organisation(orgs, supplier_a, dcc_o
     assert client_for(dcc_operator).get("/dashboard/tiles/nonsense/").status_code == 404
 
 
-@needs_slas
 def test_error_budget_arithmetic(orgs, dcc_operator, rf):
     from slas.models import Measure, MonthRollup
     from slas.services import ensure_measures
+    from slas.tiles import measures_context
 
     ensure_measures()
     measure = Measure.objects.filter(target_pct=99).first()
     # Ten days into a 31-day month with no clock change: 1000 measured, 15 missed.
-    now = dt.datetime(2026, 1, 11, 0, 0, tzinfo=dashboard.LONDON)
+    now = dt.datetime(2026, 1, 11, 0, 0, tzinfo=LONDON)
     MonthRollup.objects.create(month=dt.date(2026, 1, 1), measure=measure, provider="E2E", region="",
                                organisation=orgs["SUPA"], measured=1000, within=985)
-    row = next(r for r in dashboard.measures_context(dcc_operator, now)["rows"] if r["measure"] == measure)
+    row = next(r for r in measures_context(dcc_operator, now)["rows"] if r["measure"] == measure)
     # Projected volume 3100; the target allows 1% of it = 31 misses; 15 used (48%); 46.5 projected (150%).
     assert (row["allowed"], row["used"], row["used_pct"]) == (31, 15, 48)
     assert row["projected_pct"] == 150
     assert row["achieved"] == 98.5 and row["state"] == "warn"
 
 
-def test_sdag_member_and_missing_apps_get_no_fake_tiles(sdag_member, client_for, monkeypatch):
+def test_sdag_member_and_missing_apps_get_no_fake_tiles(sdag_member, client_for):
     client = client_for(sdag_member)
     html = client.get("/").content.decode()
     assert 'id="tile-measures"' not in html and 'id="tile-requests"' not in html
-    # A tile whose app is missing is omitted.
-    monkeypatch.setattr(dashboard, "_model", lambda label: None)
-    assert dashboard.tiles_for(sdag_member) == []
+    # Only installed apps register tiles: with none registered there is no tile, and the page
+    # still renders (no tile is faked by the ground).
+    with TILES.emptied():
+        assert dashboard.tiles_for(sdag_member) == []
+        page = client.get("/")
+        assert page.status_code == 200 and 'id="tile-' not in page.content.decode()
+        assert client.get("/dashboard/tiles/my_actions/").status_code == 404
 
 
 # --- governance tiles ---------------------------------------------------------------------------
-
-needs_workshops = pytest.mark.skipif(dashboard._model("workshops.Action") is None, reason="workshops is not built")
-
 
 def make_governance(orgs, owner, size, tag):
     """``size`` of each: future meetings with agenda items, overdue actions owned by ``owner``,
@@ -110,7 +114,7 @@ def make_governance(orgs, owner, size, tag):
     within the week."""
     from workshops.models import Action, AgendaItem, Consultation, Meeting, MeetingSeries, RaidItem, Topic
 
-    today = dashboard._today(timezone.now())
+    today = london_today(timezone.now())
     series, _ = MeetingSeries.objects.get_or_create(code="sdag", defaults={"name": "SDAG"})
     start = Meeting.objects.count()
     meetings = Meeting.objects.bulk_create([
@@ -143,7 +147,6 @@ def tile_html(html, slug):
     return html.split(f'id="tile-{slug}"')[1].split("</section>")[0]
 
 
-@needs_workshops
 def test_dcc_governance_tiles_hold_their_query_count(orgs, dcc_operator, sdag_member, client_for):
     client = client_for(dcc_operator)
     make_governance(orgs, sdag_member, 3, "SMALL")
@@ -166,10 +169,9 @@ def test_dcc_governance_tiles_hold_their_query_count(orgs, dcc_operator, sdag_me
         assert count <= 8, (slug, count)
     closing = page_queries(client, "/dashboard/tiles/consultations_closing/")[1]
     # Soonest first, capped: the ones closing today lead.
-    assert closing.count("<li>") == dashboard.GOVERNANCE_ROWS and "(today)" in closing.split("<li>")[1]
+    assert closing.count("<li>") == GOVERNANCE_ROWS and "(today)" in closing.split("<li>")[1]
 
 
-@needs_workshops
 def test_sdag_member_dashboard_holds_its_query_count(orgs, sdag_member, dcc_operator, client_for):
     client = client_for(sdag_member)
     make_governance(orgs, sdag_member, 2, "SMALL")
@@ -191,7 +193,6 @@ def test_sdag_member_dashboard_holds_its_query_count(orgs, sdag_member, dcc_oper
     assert client_for(dcc_operator).get("/dashboard/tiles/my_actions/").status_code == 404
 
 
-@needs_workshops
 def test_suppliers_get_no_governance_tile(orgs, supplier_a, sdag_member, client_for):
     make_governance(orgs, sdag_member, 2, "HIDDEN")
     client = client_for(supplier_a)
@@ -199,3 +200,72 @@ def test_suppliers_get_no_governance_tile(orgs, supplier_a, sdag_member, client_
     assert "HIDDEN" not in html
     for slug in ("overdue_actions", "raid", "my_actions", "next_meeting"):
         assert client.get(f"/dashboard/tiles/{slug}/").status_code == 404
+
+
+# --- every registered tile, for every audience ----------------------------------------------------
+
+def make_everything(orgs, sdag_member, supplier_b):
+    """Demo-like data behind every tile: facts and rollups of both suppliers, governance registers,
+    every scoped kind of every app (the isolation sweep's objects, with a statement and a queued
+    request), a quarantined request and an open burn-rate episode."""
+    from adapter.models import ServiceRequest
+    from slas.models import BurnRateEpisode, BurnRateRule
+    from tests.portal.test_isolation import foreign_objects
+
+    make_data(orgs, 3)
+    make_governance(orgs, sdag_member, 3, "ALL")
+    objects = foreign_objects(orgs["SUPB"], supplier_b)
+    request = next(obj for obj, _ in objects if isinstance(obj, ServiceRequest))
+    ServiceRequest.objects.filter(pk=request.pk).update(state="quarantined")
+    rule = BurnRateRule.objects.create(name="Fast burn (tiles)")
+    BurnRateEpisode.objects.create(rule=rule, measure_code="PM1.1", region="north", opened_at=timezone.now(),
+                                   short_rate=20, long_rate=15, details={"short": [10, 3], "long": [60, 9]})
+
+
+def test_tiles_are_registered_in_the_page_order():
+    assert [tile.slug for tile in TILES] == [
+        "burnrate", "measures", "requests", "quarantined", "failures", "alerts", "overdue_actions",
+        "consultations_closing", "next_meetings", "raid", "my_actions", "open_consultations", "next_meeting",
+        "my_requests", "statement"]
+
+
+@pytest.mark.parametrize("with_data", [False, True], ids=["empty", "demo-like"])
+def test_every_registered_tile_renders_for_every_audience(with_data, orgs, sdag_member, supplier_b, request,
+                                                          client_for):
+    if with_data:
+        make_everything(orgs, sdag_member, supplier_b)
+    shown = set()
+    for role in ROLES:
+        user = request.getfixturevalue(role)
+        client = client_for(user)
+        mine = dashboard.tiles_for(user)
+        html = client.get("/").content.decode()
+        for tile in TILES:
+            assert (f'id="tile-{tile.slug}"' in html) == (tile in mine), (role, tile.slug)
+        for tile in mine:
+            # Raises (and fails the test) if the tile's context or template is broken.
+            partial = client.get(f"/dashboard/tiles/{tile.slug}/").content.decode()
+            assert partial.startswith("<section") and f'id="tile-{tile.slug}"' in partial, (role, tile.slug)
+            shown.add(tile.slug)
+    # Every registered tile has an audience that sees it.
+    assert shown == {tile.slug for tile in TILES}
+    if with_data:  # the data reached the tiles, each through its scope
+        dcc = client_for(request.getfixturevalue("dcc_operator"))
+        assert "PM1.1 · north: 20.00× / 15.00×" in dcc.get("/dashboard/tiles/burnrate/").content.decode()
+        assert '<p class="figure">1</p>' in dcc.get("/dashboard/tiles/quarantined/").content.decode()
+        assert "credit £4242.17" in client_for(supplier_b).get("/dashboard/tiles/statement/").content.decode()
+        assert "£4242.17" not in client_for(request.getfixturevalue("supplier_a")).get(
+            "/dashboard/tiles/statement/").content.decode()
+
+
+def test_a_tile_that_breaks_fails_the_page_instead_of_vanishing(dcc_operator, client_for):
+    def broken(user, now):
+        raise FieldError("Cannot resolve keyword 'renamed' into field")
+
+    with TILES.registered(Tile("broken", "Broken tile", ("dcc",), broken, "portal/partials/tile_base.html")):
+        client = client_for(dcc_operator)
+        with pytest.raises(FieldError):
+            client.get("/")
+        with pytest.raises(FieldError):
+            client.get("/dashboard/tiles/broken/")
+    assert "broken" not in TILES

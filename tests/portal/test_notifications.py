@@ -5,6 +5,7 @@ from django.core import mail
 from portal.events import publish
 from portal.notifications import services as notifications
 from portal.notifications.models import Notification, Watch
+from portal.registry import EVENTS, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +23,15 @@ def test_named_recipients_get_a_notification_and_an_email_with_attachments(dcc_o
                                                                     False)
 
 
+@pytest.fixture
+def organisation_changed():
+    """An event of the test's own: no app publishes one about organisations (portal.registry)."""
+    with EVENTS.registered(Event("organisation.changed", "An organisation's details changed (tests)")):
+        yield
+
+
 def test_watchers_hear_about_the_object_and_only_while_they_may_see_it(orgs, supplier_a, supplier_b, dcc_operator,
-                                                                         client_for):
+                                                                         client_for, organisation_changed):
     organisation = orgs["SUPA"]
     response = client_for(supplier_a).post("/watch/", {"model": "portal.organisation", "object_id": organisation.pk,
                                                        "watch": "1"})

@@ -1,30 +1,18 @@
-"""Global search: each kind found by each of its keys, grouped, and only what the user may see.
-Kinds whose app is not built yet are skipped with the reason."""
+"""Global search: each kind found by each of its keys, grouped, and only what the user may see;
+every registered provider asked for every role (a provider that breaks fails here, it never
+quietly answers nothing)."""
 import datetime
 
 import pytest
-from django.apps import apps
+from django.core.exceptions import FieldError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
-from portal.search import search
+from portal.registry import SEARCH_PROVIDERS, SearchProvider
+from portal.search import Result, search
 
 pytestmark = pytest.mark.django_db
-
-
-def has(label):
-    try:
-        apps.get_model(label)
-        return True
-    except LookupError:
-        return False
-
-
-needs = {label: pytest.mark.skipif(not has(label), reason=f"{label} is not built yet")
-         for label in ["inventory.Device", "adapter.ServiceRequest", "adapter.Alert", "workshops.Action",
-                       "workshops.RaidItem", "workshops.Document", "workshops.Meeting", "workshops.Consultation",
-                       "inventory.ConfigurationItem"]}
 
 
 def kinds(user, query):
@@ -44,7 +32,6 @@ def test_organisations_by_code_and_name_within_scope(orgs, supplier_a, dcc_opera
     assert search(supplier_a, "  ") == []
 
 
-@needs["inventory.Device"]
 def test_devices_by_every_eui64_form_and_by_mpan_and_mprn(orgs, supplier_a, supplier_b, dcc_operator):
     from inventory.models import Device
 
@@ -68,7 +55,6 @@ def test_devices_by_every_eui64_form_and_by_mpan_and_mprn(orgs, supplier_a, supp
     assert found.url == expected
 
 
-@needs["inventory.Device"]
 def test_device_lookup_is_a_handful_of_queries_whatever_the_register_size(orgs, dcc_operator):
     from inventory.models import Device
 
@@ -86,7 +72,6 @@ def test_device_lookup_is_a_handful_of_queries_whatever_the_register_size(orgs, 
     assert all("LIKE" not in q["sql"].upper() for q in queries.captured_queries if "inventory_device" in q["sql"])
 
 
-@needs["adapter.ServiceRequest"]
 def test_service_requests_by_request_id(orgs, supplier_a, supplier_b):
     owned_objects = pytest.importorskip("tests.adapter.isolation").owned_objects
     made = [obj for obj, _ in owned_objects(orgs["SUPB"], supplier_b) if obj._meta.label == "adapter.ServiceRequest"]
@@ -97,7 +82,6 @@ def test_service_requests_by_request_id(orgs, supplier_a, supplier_b):
     assert kinds(supplier_a, request.request_id) == {}
 
 
-@needs["workshops.Action"]
 def test_governance_kinds_by_reference_and_free_text(orgs, dcc_operator, sdag_member, supplier_a):
     from workshops.models import Action, Consultation, Document, Meeting, MeetingSeries, RaidItem, Topic
 
@@ -127,7 +111,6 @@ def test_governance_kinds_by_reference_and_free_text(orgs, dcc_operator, sdag_me
     assert kinds(supplier_a, "SDAG_5.04") == {} and kinds(supplier_a, "firmware") == {}
 
 
-@needs["inventory.ConfigurationItem"]
 def test_configuration_items_by_key_and_name(orgs, supplier_a):
     from inventory.models import ConfigurationItem
 
@@ -141,7 +124,7 @@ def test_free_text_search_uses_the_gin_indexes_on_postgresql(db):
     """The search's ``vector @@ query`` matches the expression of workshops' GIN indexes, so the
     planner can answer from them (sequential scans are switched off to show it can, not whether
     it would on a handful of rows)."""
-    from portal import search as search_module
+    from portal.search import full_text
     from workshops.models import Action, Consultation, Document, Meeting, RaidItem
 
     cases = [(Action, ["reference", "title", "text"], "workshops_action_fts"),
@@ -152,5 +135,50 @@ def test_free_text_search_uses_the_gin_indexes_on_postgresql(db):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     for model, fields, index in cases:
-        plan = search_module._text(model.objects.all(), "firmware upgrade", fields).explain()
+        plan = full_text(model.objects.all(), "firmware upgrade", fields).explain()
         assert index in plan, plan
+
+
+# --- every registered provider ---------------------------------------------------------------------
+
+def test_providers_are_registered_in_the_page_order():
+    assert [(p.kind, p.label) for p in SEARCH_PROVIDERS if p.key] == [
+        ("device", "Devices"), ("request", "Service requests"), ("alert", "Alerts")]
+    assert [(p.kind, p.label) for p in SEARCH_PROVIDERS if not p.key] == [
+        ("action", "Actions"), ("raid", "RAID items"), ("document", "Documents"), ("consultation", "Consultations"),
+        ("meeting", "Meetings"), ("ci", "Configuration items"), ("device_model", "Device models"),
+        ("organisation", "Organisations")]
+
+
+# One query of each shape a provider reacts to: EUI-64, MPAN, request id, alert id, action, RAID
+# and meeting references, a CI key, free text.
+QUERIES = ["00-DB-AD-AD-AD-AD-AD-01", "1200012345678", "90-B3-D5-1F-30-01-00-02:00-DB-AD-AD-AD-AD-AD-01:424242",
+           "ISO-ALERT-5", "SDAG_5.04", "RAID-1", "SDAG 5", "csp-north", "firmware", "marker", "SUPB"]
+
+
+@pytest.mark.parametrize("role", ["dcc_operator", "dcc_admin", "supplier_a", "supplier_b", "sdag_member"])
+def test_every_registered_provider_answers_every_role(role, orgs, supplier_b, request):
+    from tests.portal.test_isolation import foreign_objects
+
+    foreign_objects(orgs["SUPB"], supplier_b)
+    user = request.getfixturevalue(role)
+    for provider in SEARCH_PROVIDERS:
+        for query in QUERIES:
+            # Raises (and fails the test) if the provider is broken.
+            results = provider.find(user, query)
+            assert isinstance(results, list) and all(isinstance(r, Result) for r in results), (provider.kind, query)
+    found = {group.kind for group in search(user, "00-DB-AD-AD-AD-AD-AD-01")}
+    assert found == ({"device"} if role in ("dcc_operator", "dcc_admin", "supplier_b") else set()), role
+
+
+def test_a_provider_that_breaks_fails_the_search_instead_of_answering_nothing(orgs, dcc_operator, client_for):
+    def broken(user, query):
+        raise FieldError("Cannot resolve keyword 'renamed' into field")
+
+    for key in (True, False):
+        with SEARCH_PROVIDERS.registered(SearchProvider("broken", "Broken", broken, key=key)):
+            with pytest.raises(FieldError):
+                search(dcc_operator, "anything at all")
+            with pytest.raises(FieldError):
+                client_for(dcc_operator).get("/search/", {"q": "anything at all"})
+    assert "broken" not in SEARCH_PROVIDERS

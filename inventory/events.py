@@ -1,0 +1,6 @@
+"""Events the asset register publishes (portal.events.publish): a withdrawn device model reaches
+the people watching it and endpoints subscribed to every event ("*").
+Registered in InventoryConfig.ready()."""
+from portal.registry import Event, register_event
+
+register_event(Event("device_model.withdrawn", "A device model was withdrawn"))

@@ -1,0 +1,262 @@
+"""The ground's registries: what the feature apps add to the pages every app shares.
+
+The ground (``portal``) draws the dashboard, the search page, the navigation, the webhook
+subscription list and the report list, but it never names a feature: each app registers what
+it adds from its own modules, imported in its ``AppConfig.ready()`` (as NetBox's
+``register_search`` and its dashboard widget registry do):
+
+- ``<app>/tiles.py``: dashboard tiles, ``register_tile(Tile(...))``, drawn by portal.dashboard;
+- ``<app>/search.py``: search providers, ``register_search(SearchProvider(...))``, asked by
+  portal.search;
+- ``<app>/navigation.py``: sidebar sections and links, ``register_nav_section(NavSection(...))``
+  and ``register_nav_entry(NavEntry(...))``, drawn by portal.context_processors;
+- ``<app>/events.py``: the events the app publishes, ``register_event(Event(...))``, checked by
+  portal.events.publish and offered by the webhook subscription form and API;
+- ``<app>/reports.py``: the app's reports, ``register_report(Report(...))``, listed by the
+  navigation.
+
+An app has only the modules it needs. A key registered twice (a tile slug, a search kind, an
+event name...) raises ImproperlyConfigured at start-up: two apps never shadow each other
+silently. Every registry lists its items by ``weight``, then in registration order (the order
+of INSTALLED_APPS), so the pages keep a stable order whichever app registers first.
+
+Audiences are names of ``portal.access.AUDIENCES`` (the role predicates ``user.is_dcc``,
+``user.is_dcc_admin``, ``user.is_service_user``, ``user.is_sdag_member``, plus
+"authenticated"): an item is shown to a person in any of its audiences.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from portal.access import AUDIENCES
+
+
+class _Weighted(Protocol):
+    @property
+    def weight(self) -> int: ...
+
+
+Item = TypeVar("Item", bound=_Weighted)
+
+
+def _check_audience(what: str, audience: tuple[str, ...]) -> None:
+    if not audience:
+        raise ImproperlyConfigured(f"{what} names no audience")
+    unknown = [name for name in audience if name not in AUDIENCES]
+    if unknown:
+        raise ImproperlyConfigured(f"{what}: unknown audience {', '.join(unknown)} (see portal.access.AUDIENCES)")
+
+
+def _shown_to(audience: tuple[str, ...], user: Any) -> bool:
+    return any(AUDIENCES[name](user) for name in audience)
+
+
+class Registry(Generic[Item]):
+    """Items of one kind, each under a unique key. Iterating gives them by weight, then in the
+    order they were registered."""
+
+    def __init__(self, what: str, key: Callable[[Item], str]) -> None:
+        self.what = what
+        self._key = key
+        self._items: dict[str, Item] = {}
+
+    def register(self, item: Item) -> Item:
+        key = self._key(item)
+        if key in self._items:
+            raise ImproperlyConfigured(f"{self.what} {key!r} is registered twice")
+        self._items[key] = item
+        return item
+
+    def get(self, key: str) -> Item | None:
+        return self._items.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[Item]:
+        # sorted() is stable: equal weights keep their registration order.
+        return iter(sorted(self._items.values(), key=lambda item: item.weight))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @contextmanager
+    def registered(self, item: Item) -> Iterator[Item]:
+        """Register ``item`` for the duration of a ``with`` block (tests of the mechanism)."""
+        self.register(item)
+        try:
+            yield item
+        finally:
+            del self._items[self._key(item)]
+
+    @contextmanager
+    def emptied(self) -> Iterator[None]:
+        """Nothing registered for the duration of a ``with`` block (tests of the mechanism)."""
+        saved, self._items = self._items, {}
+        try:
+            yield
+        finally:
+            self._items = saved
+
+
+# --- dashboard tiles ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One box of the home page. ``context(user, now)`` returns the template's context; it reads
+    only rows the user may see (through portal.scoping.scope) and keeps its query count
+    independent of the data size. ``template`` extends ``portal/partials/tile_base.html``;
+    htmx refreshes the tile in place every ``refresh`` (GET /dashboard/tiles/<slug>/)."""
+
+    slug: str
+    title: str
+    audience: tuple[str, ...]
+    context: Callable[[Any, dt.datetime], dict[str, Any]]
+    template: str
+    wide: bool = False  # spans the grid: tables and charts that need the room
+    chart: bool = False  # holds a plotly figure: the page loads plotly.js
+    refresh: str = "30s"
+    weight: int = 0
+
+    def __post_init__(self) -> None:
+        _check_audience(f"tile {self.slug}", self.audience)
+
+    def visible_to(self, user: Any) -> bool:
+        return _shown_to(self.audience, user)
+
+    def render(self, request: Any, now: dt.datetime | None = None) -> str:
+        # Without the request: a tile needs only its own context, and rendering with it ran every
+        # context processor (the navigation's ~20 url reversals among them) once per tile.
+        context = {"tile": self, **self.context(request.user, now or timezone.now())}
+        return render_to_string(self.template, context)
+
+
+# --- search providers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchProvider:
+    """One kind of result of the global search. ``find(user, query)`` returns a list of
+    ``portal.search.Result`` the user may see (at most ``portal.search.PER_KIND``).
+
+    ``key`` providers answer exact operational keys (device ids, request ids...) from unique
+    indexes; they are asked first, and when one answers, the free-text providers are not asked
+    (a device id is never a document title, and a key search stays a few queries)."""
+
+    kind: str
+    label: str
+    find: Callable[[Any, str], list[Any]]
+    key: bool = False
+    weight: int = 0
+
+
+# --- navigation --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NavSection:
+    """A heading of the sidebar; entries and reports name it by ``slug``."""
+
+    slug: str
+    title: str
+    weight: int = 0
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """One link of the sidebar, under section ``section``, to the page named ``url_name``."""
+
+    section: str
+    label: str
+    url_name: str
+    audience: tuple[str, ...]
+    weight: int = 0
+
+    def __post_init__(self) -> None:
+        _check_audience(f"navigation entry {self.url_name}", self.audience)
+
+    def visible_to(self, user: Any) -> bool:
+        return _shown_to(self.audience, user)
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event an app publishes through ``portal.events.publish``. ``webhook``: offered in the
+    webhook subscription list (the others reach only the people named or watching, and
+    endpoints subscribed to every event with "*")."""
+
+    name: str
+    description: str
+    webhook: bool = False
+    weight: int = 0
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report an app publishes: its page is ``url_name``; the navigation lists it under
+    ``section`` for its ``audience``."""
+
+    slug: str
+    title: str
+    url_name: str
+    audience: tuple[str, ...]
+    section: str
+    weight: int = 0
+
+    def __post_init__(self) -> None:
+        _check_audience(f"report {self.slug}", self.audience)
+
+    def visible_to(self, user: Any) -> bool:
+        return _shown_to(self.audience, user)
+
+
+TILES: Registry[Tile] = Registry("dashboard tile", key=lambda tile: tile.slug)
+SEARCH_PROVIDERS: Registry[SearchProvider] = Registry("search provider", key=lambda provider: provider.kind)
+NAV_SECTIONS: Registry[NavSection] = Registry("navigation section", key=lambda section: section.slug)
+NAV_ENTRIES: Registry[NavEntry] = Registry("navigation entry", key=lambda entry: entry.url_name)
+EVENTS: Registry[Event] = Registry("event", key=lambda event: event.name)
+REPORTS: Registry[Report] = Registry("report", key=lambda report: report.slug)
+
+
+def register_tile(tile: Tile) -> Tile:
+    return TILES.register(tile)
+
+
+def register_search(provider: SearchProvider) -> SearchProvider:
+    return SEARCH_PROVIDERS.register(provider)
+
+
+def register_nav_section(section: NavSection) -> NavSection:
+    return NAV_SECTIONS.register(section)
+
+
+def register_nav_entry(entry: NavEntry) -> NavEntry:
+    return NAV_ENTRIES.register(entry)
+
+
+def register_event(event: Event) -> Event:
+    return EVENTS.register(event)
+
+
+def register_report(report: Report) -> Report:
+    return REPORTS.register(report)
+
+
+def webhook_event_choices() -> list[tuple[str, str]]:
+    """(name, description) of the events webhook endpoints may subscribe to, in order."""
+    return [(event.name, event.description) for event in EVENTS if event.webhook]
