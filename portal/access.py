@@ -114,6 +114,53 @@ CAPABILITIES: dict[str, Capability] = {
 }
 
 
+# --- the pages' capabilities (views declare them: portal.generic) ---------------------------
+# A list page everyone may open shows the rows scope lets the person see, possibly none
+# ("view_list"); the domain's "view" would refuse a person who may see no row of the model.
+
+def _dcc_or_member(user: Any) -> bool:
+    return is_dcc(user) or user.organisation_id is not None
+
+
+CAPABILITIES.update({
+    # the ground
+    "portal.audit.view_list": Capability(EVERYONE, "open the audit log (the entries of what one may see)"),
+    "portal.user.manage_own": Capability(EVERYONE, "see one's own account and API token, issue a new token"),
+    # inventory
+    "inventory.device.view_list": Capability(EVERYONE, "open the device register (a supplier's own devices)"),
+    "inventory.device.register": Capability(
+        DCC, "register or edit one device on its page; suppliers load theirs through the import"),
+    "inventory.configurationitem.link": Capability(
+        DCC, "link devices and device models to configuration items (the catalogue is DCC's)"),
+    # adapter
+    "adapter.servicerequest.view_list": Capability(EVERYONE, "open the list of service requests"),
+    "adapter.servicerequest.submit": Capability(
+        OPERATIONS, "send service requests, one by one or as a batch file, for one's organisation",
+        requires=_has_organisation),
+    "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
+    "adapter.batch.view_list": Capability(EVERYONE, "open the list of batches"),
+    "adapter.alert.view_list": Capability(EVERYONE, "open the list of alerts"),
+    "adapter.anomalythreshold.view_list": Capability(EVERYONE, "open the list of anomaly thresholds"),
+    "adapter.anomalythreshold.set_own": Capability(
+        ("service_user",), "set one's own organisation's anomaly thresholds", requires=_has_organisation),
+    # slas
+    "slas.report.view": Capability(
+        OPERATIONS, "open the service level pages: report, statements, charges, relief windows "
+                    "(DCC: national; a service user: its own)", requires=_dcc_or_member),
+    "slas.charge.import": Capability(DCC_ADMIN, "load charges from a file"),
+    # workshops
+    "workshops.meeting.view_list": Capability(EVERYONE, "open the list of meetings"),
+    "workshops.action.view_list": Capability(EVERYONE, "open the action log"),
+    "workshops.raiditem.view_list": Capability(EVERYONE, "open the RAID log and its heat map"),
+    "workshops.topic.view_list": Capability(EVERYONE, "open the list of RAID topics"),
+    "workshops.document.view_list": Capability(EVERYONE, "open the document list and the roadmap"),
+    "workshops.milestone.view_list": Capability(EVERYONE, "open the list of milestones"),
+    "workshops.consultation.view_list": Capability(EVERYONE, "open the list of consultations"),
+    "workshops.comment.for_any_organisation": Capability(
+        DCC, "record a consultation comment for any organisation (others comment for their own)"),
+})
+
+
 def register(name: str, capability: Capability) -> None:
     """Add a capability at import time (for tests of the mechanism); apps list theirs above so
     that the table stays one table."""
