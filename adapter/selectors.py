@@ -26,16 +26,6 @@ def alerts_visible(user):
     return scope(user, Alert.objects.select_related("organisation", "device"))
 
 
-def keyset_page(queryset, *, before=None, size=50):
-    """One page of a large list by id (newest first) without COUNT(*): (rows, next 'before' id)."""
-    if before:
-        queryset = queryset.filter(pk__lt=before)
-    rows = list(queryset.order_by("-pk")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (rows[-1].pk if more and rows else None)
-
-
 def _between(a, b):
     return (b - a) if a and b else None
 
