@@ -271,7 +271,7 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        if request.method.lower() not in self.http_method_names:
+        if (request.method or "").lower() not in self.http_method_names:
             return self.http_method_not_allowed(request, *args, **kwargs)
         obj = self.get_object() if self.names_object() else None
         if not self.may():
