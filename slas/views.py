@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal.access import may
 from portal.errors import errors_to_form
-from portal.generic import FORBIDDEN, ObjectEditView, view_of
+from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, view_of
 from portal.imports import import_page
 from portal.scoping import get_scoped_or_404, scope
 from portal.tabular import export_response
@@ -145,13 +145,22 @@ def statement_list(request):
     return render(request, "slas/statement_list.html", {"statements": statements})
 
 
-@view_of(Statement, "slas.statement.view")
-def statement_detail(request, pk):
-    statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation", "run"), pk=pk)
-    versions = scope(request.user, Statement).filter(organisation=statement.organisation,
-                                                      month=statement.month).order_by("version")
-    return render(request, "slas/statement_detail.html",
-                  {**documents.statement_context(statement), "versions": versions})
+class StatementDetail(ObjectDetailView):
+    """One version of a statement, with the other versions of its month."""
+
+    model = Statement
+    capability = "slas.statement.view"
+    queryset = Statement.objects.select_related("organisation", "run")
+    template_name = "slas/statement_detail.html"
+    context_object_name = "statement"
+
+    def extra_context(self, statement):
+        versions = scope(self.request.user, Statement).filter(organisation=statement.organisation,
+                                                               month=statement.month).order_by("version")
+        return {**documents.statement_context(statement), "versions": versions}
+
+
+statement_detail = StatementDetail.as_view()
 
 
 @view_of(Statement, "slas.statement.view")

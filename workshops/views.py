@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal import tabular
 from portal.access import may
-from portal.generic import POST, ObjectEditView, ObjectListView, view_of
+from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.imports import import_page
 from portal.pagination import PAGE_SIZE
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
@@ -101,11 +101,17 @@ class MeetingList(RegisterList):
 meeting_list = MeetingList.as_view()
 
 
-@view_of(MeetingSeries, "workshops.meetingseries.view")
-def series_detail(request, pk):
-    series = get_scoped_or_404(request.user, MeetingSeries, pk=pk)
-    meetings = scope(request.user, Meeting).filter(series=series).order_by("-date")
-    return render(request, "workshops/series_detail.html", {"series": series, "meetings": meetings})
+class SeriesDetail(ObjectDetailView):
+    model = MeetingSeries
+    capability = "workshops.meetingseries.view"
+    template_name = "workshops/series_detail.html"
+    context_object_name = "series"
+
+    def extra_context(self, series):
+        return {"meetings": scope(self.request.user, Meeting).filter(series=series).order_by("-date")}
+
+
+series_detail = SeriesDetail.as_view()
 
 
 class SeriesEdit(RegisterEdit):
