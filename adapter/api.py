@@ -16,13 +16,14 @@ from adapter.filtersets import AlertFilterSet, RequestFilterSet
 from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
 from portal.access import may
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.errors import messages_by_field
 from portal.pagination import KeysetPagination, StandardPagination
 
 
 def _api_error(exc):
     if isinstance(exc, services.SubmitRefused):
         return ApiValidationError({exc.field: [exc.message]})
-    return ApiValidationError(exc.message_dict if hasattr(exc, "message_dict") else {"detail": exc.messages})
+    return ApiValidationError(messages_by_field(exc, unnamed="detail"))
 
 
 class SrvSerializer(serializers.ModelSerializer):

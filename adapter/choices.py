@@ -49,6 +49,14 @@ class BatchState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# A batch still at work: its page polls for progress.
+LIVE_BATCH_STATES = (BatchState.UPLOADED, BatchState.VALIDATING, BatchState.RUNNING)
+# A batch that ran to its end (a cancelled one stops where it was).
+FINISHED_BATCH_STATES = (BatchState.COMPLETED, BatchState.FAILED)
+# The row codes of a batch's accepted rows: acknowledged (I99) or held in quarantine (Q).
+ACCEPTED_ROW_CODES = ("I99", "Q")
+
+
 class AttemptState(models.TextChoices):
     SENDING = "sending", "Sending"
     DONE = "done", "Done"

@@ -3,6 +3,7 @@ alerts and anomaly thresholds, and the device simulator's per-device state."""
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from adapter.choices import (
     AttemptState,
@@ -94,6 +95,10 @@ class Batch(models.Model):
 
     def __str__(self):
         return self.name or f"Batch {self.pk}"
+
+    def get_absolute_url(self):
+        """The batch's page: progress and each row's outcome."""
+        return reverse("adapter:batch_detail", args=[self.pk])
 
 
 class BatchRow(models.Model):
@@ -187,6 +192,10 @@ class ServiceRequest(models.Model):
 
     def __str__(self):
         return self.request_id
+
+    def get_absolute_url(self):
+        """The request's page: its timeline and attempts."""
+        return reverse("adapter:request_detail", args=[self.pk])
 
     @property
     def counter(self):

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from adapter.models import ServiceRequestQuerySet
     from inventory.models import Device
-    from portal.types import ModelT, Viewer
+    from portal.types import Viewer
 
 
 class Segment(TypedDict):
@@ -55,17 +55,6 @@ def batches_visible(user: Viewer) -> QuerySet[Batch]:
 
 def alerts_visible(user: Viewer) -> QuerySet[Alert]:
     return scope(user, Alert.objects.select_related("organisation", "device"))
-
-
-def keyset_page(queryset: QuerySet[ModelT], *, before: int | str | None = None,
-                size: int = 50) -> tuple[list[ModelT], int | None]:
-    """One page of a large list by id (newest first) without COUNT(*): (rows, next 'before' id)."""
-    if before:
-        queryset = queryset.filter(pk__lt=before)
-    rows = list(queryset.order_by("-pk")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (rows[-1].pk if more and rows else None)
 
 
 def _between(a: dt.datetime | None, b: dt.datetime | None) -> dt.timedelta | None:

@@ -358,7 +358,7 @@ def quarantine_notify(*, request: ServiceRequest) -> None:
         summary=f"Service request {request.request_id} quarantined",
         body=(f"{request.srv} to {request.device_ref or 'DCC'} exceeded an anomaly threshold of "
               f"{request.organisation}. DCC operations will release or reject it."),
-        url=f"/adapter/requests/{request.pk}/",
+        url=request.get_absolute_url(),
     )
     now = timezone.now()
     ServiceRequest.objects.filter(pk=request.pk).update(notified_at=now)

@@ -250,7 +250,7 @@ def _announce_failures(requests):
     for request in requests:
         events.publish("request.failed", obj=request, organisation=request.organisation,
                        summary=f"Service request {request.request_id} failed ({request.outcome})",
-                       body=request.message, url=f"/adapter/requests/{request.pk}/")
+                       body=request.message, url=request.get_absolute_url())
 
 
 def dispatch(ids=None, batch_id=None, budget=20.0):

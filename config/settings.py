@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    "django_htmx",
     *PORTAL_APPS,
 ]
 
@@ -75,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # request.htmx: the one way a view tells an htmx request from a page load
+    "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the 429 response.
     "axes.middleware.AxesMiddleware",

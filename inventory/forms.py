@@ -152,25 +152,7 @@ class ImportForm(forms.Form):
                                      "firmware_version, status, supplier, mpxn, region, hub_id")
 
 
-class ServiceErrorsMixin:
-    """Puts a service's ValidationError on the form: each message beside the field it names
-    (``field_map`` renames service fields to form fields), the rest above the form."""
-
-    field_map = {}
-
-    def add_service_errors(self, exc):
-        if not hasattr(exc, "message_dict"):
-            self.add_error(None, exc.messages)
-            return
-        for field, messages in exc.message_dict.items():
-            field = self.field_map.get(field, field)
-            if field in self.fields:
-                self.add_error(field, messages)
-            else:
-                self.add_error(None, [f"{field.replace('_', ' ')}: {m}" for m in messages])
-
-
-class ItemForm(ServiceErrorsMixin, forms.Form):
+class ItemForm(forms.Form):
     key = forms.SlugField(max_length=64, help_text="Short stable key, e.g. dsp, csp-north, ichi")
     name = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=ItemKind.choices)
@@ -193,14 +175,14 @@ class ItemForm(ServiceErrorsMixin, forms.Form):
         return list(dict.fromkeys(line for line in lines if line))
 
 
-class RelationshipForm(ServiceErrorsMixin, forms.Form):
+class RelationshipForm(forms.Form):
     kind = forms.ChoiceField(choices=RelationshipKind.choices)
     target = forms.ModelChoiceField(queryset=ConfigurationItem.objects.all(), to_field_name="key",
                                     error_messages={"invalid_choice": "Choose an item of the catalogue."})
     note = forms.CharField(max_length=200, required=False)
 
 
-class RequirementForm(ServiceErrorsMixin, forms.Form):
+class RequirementForm(forms.Form):
     reference = forms.CharField(max_length=40, help_text="e.g. ICHI-GEN-01")
     category = forms.ChoiceField(choices=RequirementCategory.choices)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
@@ -222,10 +204,11 @@ class ItemLinksForm(forms.Form):
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class DeviceForm(ServiceErrorsMixin, forms.Form):
+class DeviceForm(forms.Form):
     """One device. The id may be typed in any EUI-64 form; the services normalise and check it,
     the supply point (MPAN check digit, MPRN), the model's type and the hub rules."""
 
+    # the services' names for two of its fields (portal.errors.errors_to_form reads it)
     field_map = {"hub": "hub_id", "supplier_id": "supplier"}
 
     device_id = forms.CharField(max_length=40, label="Device id",

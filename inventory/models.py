@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from inventory.choices import (
     HAN_TYPES,
@@ -53,6 +54,10 @@ class ConfigurationItem(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        """The item's page in the catalogue."""
+        return reverse("inventory:ci_detail", args=[self.key])
 
 
 class ItemRelationship(models.Model):
@@ -133,6 +138,10 @@ class DeviceModel(models.Model):
     def __str__(self):
         return f"{self.manufacturer_name or self.manufacturer_id} {self.model_id}"
 
+    def get_absolute_url(self):
+        """The model's page, with the devices of that model."""
+        return reverse("inventory:model_detail", args=[self.pk])
+
 
 class DeviceQuerySet(models.QuerySet):
     def for_list(self):
@@ -180,6 +189,10 @@ class Device(models.Model):
 
     def __str__(self):
         return f"{self.device_type} {self.device_id}"
+
+    def get_absolute_url(self):
+        """The device's page, named by its canonical EUI-64."""
+        return reverse("inventory:device_detail", args=[self.device_id])
 
     def clean(self):
         errors = {}

@@ -259,7 +259,7 @@ def device_model_withdraw(*, device_model: DeviceModel, reason: str, actor: Acto
     affected = Device.objects.filter(model=device_model)
     transaction.on_commit(lambda: events.publish(
         "device_model.withdrawn", obj=device_model, summary=f"Device model {device_model} withdrawn",
-        body=reason, url=f"/inventory/models/{device_model.pk}/",
+        body=reason, url=device_model.get_absolute_url(),
         payload={"model": device_model.pk, "reason": reason},
     ))
     return affected

@@ -4,14 +4,12 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
-from django.views.decorators.http import require_POST
 
 from inventory import importers, selectors, services
 from inventory.choices import BADGES, SMIStatus, allowed_transitions
@@ -29,36 +27,19 @@ from inventory.forms import (
     WithdrawForm,
 )
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
+from portal.access import may
 from portal.choices import BADGES as PORTAL_BADGES
 from portal.choices import Region
+from portal.errors import error_text, errors_to_form
+from portal.generic import POST, ObjectEditView, ObjectListView, view_of
 from portal.ids import normalise_eui64
 from portal.imports import import_page
-from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+from portal.pagination import keyset_page
+from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
 from portal.tabular import export_response
 
-PAGE_SIZE = 50
 # Exports stream the filtered list; beyond this many rows use the API (keyset pages) instead.
 EXPORT_LIMIT = 100_000
-
-
-def _error_text(exc):
-    if hasattr(exc, "message_dict"):
-        return "; ".join(" ".join(v) for v in exc.message_dict.values())
-    return " ".join(exc.messages)
-
-
-def keyset_page(queryset, after, size=PAGE_SIZE):
-    """One page of ``queryset`` in descending id order after id ``after``: (rows, next_after).
-    No COUNT: the page asks for one row more than it shows to know whether another page exists."""
-    queryset = queryset.order_by("-id")
-    if after:
-        try:
-            queryset = queryset.filter(id__lt=int(after))
-        except ValueError:
-            pass
-    rows = list(queryset[: size + 1])
-    next_after = rows[size - 1].id if len(rows) > size else None
-    return rows[:size], next_after
 
 
 def _device_by_param(request, device_id, action=VIEW):
@@ -127,7 +108,7 @@ def _list_row(row, detail_url):
     )
 
 
-@login_required
+@view_of(Device, "inventory.device.view_list")
 def device_list(request):
     devices = scope(request.user, Device.objects.for_list())
     filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
@@ -135,7 +116,8 @@ def device_list(request):
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
         return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
-    rows, next_after = keyset_page(queryset.values_list(*_LIST_COLUMNS, named=True), request.GET.get("after"))
+    rows, next_after = keyset_page(queryset.values_list(*_LIST_COLUMNS, named=True),
+                                   before=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
     detail_url = _detail_url_maker()
@@ -143,12 +125,11 @@ def device_list(request):
         "filter": filterset, "devices": [_list_row(row, detail_url) for row in rows], "next_after": next_after,
         "query": query.urlencode(), "paged": bool(request.GET.get("after")),
         # its own ids: the filter form above has a "status" field too (one id, two labels before)
-        "bulk_form": StatusForm(auto_id="bulk_%s"), "can_import": can_create(request.user, Device),
+        "bulk_form": StatusForm(auto_id="bulk_%s"), "can_import": may(request.user, "inventory.device.add"),
     })
 
 
-@login_required
-@require_POST
+@view_of(Device, "inventory.device.change", methods=POST)
 def device_bulk_status(request):
     """Change the status of every device the list's filters select (the filters travel in the
     query string so the user changes exactly what they saw)."""
@@ -166,18 +147,18 @@ def device_bulk_status(request):
         count = services.device_bulk_set_status(devices=filterset.qs, status=form.cleaned_data["status"],
                                                 reason=form.cleaned_data["reason"], actor=request.user)
     except ValidationError as exc:
-        messages.error(request, f"Bulk change refused: {_error_text(exc)}")
+        messages.error(request, f"Bulk change refused: {error_text(exc)}")
     else:
         messages.success(request, f"{count} device{'s' if count != 1 else ''} changed to "
                                   f"{form.cleaned_data['status'].replace('_', ' ')}.")
     return redirect(back)
 
 
-@login_required
+@view_of(Device, "inventory.device.view")
 def device_detail(request, device_id):
     device = _device_by_param(request, device_id)
     if device.device_id != device_id:
-        return redirect("inventory:device_detail", device_id=device.device_id)
+        return redirect(device)
     visible = scope(request.user, Device.objects.all())
     hub = visible.filter(pk=device.hub_id).first() if device.hub_id else None
     neighbours = list(visible.filter(hub=device).select_related("model").order_by("device_type", "device_id")[:100])
@@ -190,13 +171,10 @@ def device_detail(request, device_id):
         "siblings": siblings, "switches": list(device.switches.all()),
         "history": list(device.status_history.select_related("actor")[:50]),
         "items": list(device.items.all()), "badges": BADGES, "can_change": can_change,
-        "can_edit": can_change and request.user.is_dcc,
+        "can_edit": can_change and may(request.user, "inventory.device.register"),
         "status_form": StatusForm(), "hub_form": HubForm(initial={"hub_id": hub.device_id if hub else ""}),
         "switch_form": SwitchForm(), "allowed": [SMIStatus(s) for s in allowed_transitions(device.status)],
     })
-
-
-device_detail.scoped_model = Device
 
 
 def _device_action(request, device_id, action):
@@ -204,12 +182,11 @@ def _device_action(request, device_id, action):
     try:
         action(device)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-    return redirect("inventory:device_detail", device_id=device.device_id)
+        messages.error(request, error_text(exc))
+    return redirect(device)
 
 
-@login_required
-@require_POST
+@view_of(Device, "inventory.device.change", methods=POST)
 def device_status(request, device_id):
     form = StatusForm(request.POST)
 
@@ -223,11 +200,7 @@ def device_status(request, device_id):
     return _device_action(request, device_id, action)
 
 
-device_status.scoped_model = Device
-
-
-@login_required
-@require_POST
+@view_of(Device, "inventory.device.change", methods=POST)
 def device_hub(request, device_id):
     form = HubForm(request.POST)
 
@@ -241,11 +214,7 @@ def device_hub(request, device_id):
     return _device_action(request, device_id, action)
 
 
-device_hub.scoped_model = Device
-
-
-@login_required
-@require_POST
+@view_of(Device, "inventory.device.change", methods=POST)
 def device_switch(request, device_id):
     form = SwitchForm(request.POST)
 
@@ -258,15 +227,10 @@ def device_switch(request, device_id):
     return _device_action(request, device_id, action)
 
 
-device_switch.scoped_model = Device
-
-
-@login_required
+@view_of(Device, "inventory.device.add")
 def device_import(request):
     """Upload -> preview every row -> commit the same file (portal.imports.import_page: the file
     is kept under a token remembered in the uploader's session)."""
-    if not can_create(request.user, Device):
-        raise PermissionDenied("You may not import devices.")
     return import_page(request, run=importers.run, form_class=ImportForm, template="inventory/device_import.html",
                        key="devices", success_url=reverse("inventory:device_list"),
                        done=lambda preview: f"{len(preview.results)} devices imported.",
@@ -275,73 +239,95 @@ def device_import(request):
 
 # --- Device models -----------------------------------------------------------------------------
 
-@login_required
-def model_list(request):
-    filterset = DeviceModelFilterSet(request.GET, queryset=scope(request.user, DeviceModel))
-    queryset = filterset.qs.prefetch_related("items")
-    export = request.GET.get("export")
-    if export in ("csv", "xlsx"):
+class ModelList(ObjectListView):
+    model = DeviceModel
+    capability = "inventory.devicemodel.view"
+    filterset_class = DeviceModelFilterSet
+    filterset_takes_request = False
+    template_name = "inventory/model_list.html"
+    pagination = None
+    context_object_name = "models"
+    limit = 500
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("items")
+
+    def export(self, queryset):
+        export = self.request.GET.get("export")
+        if export not in ("csv", "xlsx"):
+            return None
         rows = ([m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
                  " ".join(m.firmware_versions), m.status] for m in queryset)
         return export_response("device-models", ["manufacturer_id", "manufacturer_name", "model_id", "device_type",
                                                  "smets_version", "firmware_versions", "status"], rows, export)
-    return render(request, "inventory/model_list.html", {"filter": filterset, "models": list(queryset[:500]),
-                                                         "badges": BADGES})
+
+    def extra_context(self, filterset):
+        return {"badges": BADGES}
 
 
-@login_required
+model_list = ModelList.as_view()
+
+
+@view_of(DeviceModel, "inventory.devicemodel.view")
 def model_detail(request, pk):
     device_model = get_scoped_or_404(request.user, DeviceModel.objects.prefetch_related("items"), pk=pk)
     devices = scope(request.user, Device.objects.filter(model=device_model)).select_related("supplier")
-    rows, next_after = keyset_page(devices, request.GET.get("after"))
+    rows, next_after = keyset_page(devices, before=request.GET.get("after"))
     can_change = scope(request.user, DeviceModel.objects.filter(pk=pk), CHANGE).exists()
     return render(request, "inventory/model_detail.html", {
         "model": device_model, "devices": rows, "next_after": next_after, "badges": BADGES,
-        "can_change": can_change, "withdraw_form": WithdrawForm(), "can_link": can_change and request.user.is_dcc,
+        "can_change": can_change, "withdraw_form": WithdrawForm(),
+        "can_link": can_change and may(request.user, "inventory.device.link"),
     })
 
 
-model_detail.scoped_model = DeviceModel
-
-
-@login_required
-@require_POST
+@view_of(DeviceModel, "inventory.devicemodel.change", methods=POST)
 def model_withdraw(request, pk):
     device_model = get_scoped_or_404(request.user, DeviceModel.objects.all(), CHANGE, pk=pk)
     form = WithdrawForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a reason for the withdrawal.")
-        return redirect("inventory:model_detail", pk=pk)
+        return redirect(device_model)
     try:
         services.device_model_withdraw(device_model=device_model, reason=form.cleaned_data["reason"],
                                        actor=request.user)
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"{device_model} withdrawn; the devices of this model are listed below.")
-    return redirect("inventory:model_detail", pk=pk)
-
-
-model_withdraw.scoped_model = DeviceModel
+    return redirect(device_model)
 
 
 # --- Configuration items -----------------------------------------------------------------------
 
-@login_required
-def ci_list(request):
-    filterset = ItemFilterSet(request.GET, queryset=scope(request.user, ConfigurationItem).select_related("owner"))
-    queryset = filterset.qs
-    export = request.GET.get("export")
-    if export in ("csv", "xlsx"):
+class ItemList(ObjectListView):
+    model = ConfigurationItem
+    capability = "inventory.configurationitem.view"
+    filterset_class = ItemFilterSet
+    filterset_takes_request = False
+    template_name = "inventory/ci_list.html"
+    pagination = None
+    context_object_name = "items"
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("owner")
+
+    def export(self, queryset):
+        export = self.request.GET.get("export")
+        if export not in ("csv", "xlsx"):
+            return None
         rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status] for i in queryset)
         return export_response("configuration-items", ["key", "name", "kind", "owner", "version", "status"], rows,
                                export)
-    return render(request, "inventory/ci_list.html", {"filter": filterset, "items": list(queryset),
-                                                      "badges": BADGES,
-                                                      "can_create": can_create(request.user, ConfigurationItem)})
+
+    def extra_context(self, filterset):
+        return {"badges": BADGES, "can_create": self.may("inventory.configurationitem.add")}
 
 
-@login_required
+ci_list = ItemList.as_view()
+
+
+@view_of(ConfigurationItem, "inventory.configurationitem.view")
 def ci_detail(request, key):
     item = get_scoped_or_404(request.user, ConfigurationItem.objects.select_related("owner"), key=key)
     results = selectors.impact_of(item)
@@ -353,54 +339,49 @@ def ci_detail(request, key):
     })
 
 
-ci_detail.scoped_model = ConfigurationItem
-
-
 def _can_change_item(user, item):
     return scope(user, ConfigurationItem.objects.filter(pk=item.pk), CHANGE).exists()
 
 
-def _is_htmx(request):
-    return request.headers.get("HX-Request") == "true"
+class InventoryEditView(ObjectEditView):
+    """The inventory's forms: a refused save shows the form again with 400."""
+
+    invalid_status = 400
 
 
-@login_required
-def ci_create(request):
-    if not can_create(request.user, ConfigurationItem):
-        raise PermissionDenied("Only DCC operations add configuration items.")
-    form = ItemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            item = services.item_create(actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"{item.name} added to the catalogue.")
-            return redirect("inventory:ci_detail", key=item.key)
-    return render(request, "inventory/item_form.html", {"form": form, "item": None},
-                  status=400 if form.errors else 200)
+class ItemEdit(InventoryEditView):
+    """Add a configuration item to the catalogue, or edit one (its key stays)."""
 
+    model = ConfigurationItem
+    form_class = ItemForm
+    template_name = "inventory/item_form.html"
 
-@login_required
-def ci_edit(request, key):
-    item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
-    initial = {"key": item.key, "name": item.name, "kind": item.kind, "owner": item.owner, "version": item.version,
-               "status": item.status, "description": item.description, "documents": "\n".join(item.documents)}
-    form = ItemForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
+    def get_form(self, item):
+        if item is None:
+            return ItemForm(self.request.POST or None)
+        initial = {"key": item.key, "name": item.name, "kind": item.kind, "owner": item.owner,
+                   "version": item.version, "status": item.status, "description": item.description,
+                   "documents": "\n".join(item.documents)}
+        return ItemForm(self.request.POST or None, initial=initial, editing=True)
+
+    def save(self, form, item):
+        if item is None:
+            return services.item_create(actor=self.request.user, **form.cleaned_data)
         changes = {k: v for k, v in form.cleaned_data.items() if k != "key"}
-        try:
-            services.item_update(item=item, actor=request.user, **changes)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"{changes['name']} saved.")
-            return redirect("inventory:ci_detail", key=item.key)
-    return render(request, "inventory/item_form.html", {"form": form, "item": item},
-                  status=400 if form.errors else 200)
+        services.item_update(item=item, actor=self.request.user, **changes)
+        return item
+
+    def success_message(self, item, form):
+        if self.names_object():
+            return f"{form.cleaned_data['name']} saved."
+        return f"{item.name} added to the catalogue."
+
+    def context(self, form, item):
+        return {"form": form, "item": item}
 
 
-ci_edit.scoped_model = ConfigurationItem
+ci_create = ItemEdit.as_view(capability="inventory.configurationitem.add")
+ci_edit = ItemEdit.as_view(capability="inventory.configurationitem.change")
 
 
 def _relationships_context(request, item, form=None):
@@ -418,7 +399,7 @@ def _requirements_context(request, item, form=None):
 def _after_item_change(request, item, partial, context):
     """htmx swaps the section in place; a plain form post goes back to the item's page (errors
     as messages there, since the form's own page is the item page)."""
-    if _is_htmx(request):
+    if request.htmx:
         form = context.get("relationship_form") or context.get("requirement_form")
         return render(request, partial, context, status=422 if form.errors else 200)
     form = context.get("relationship_form") if "relationship_form" in context else context.get("requirement_form")
@@ -426,11 +407,10 @@ def _after_item_change(request, item, partial, context):
         for field, errors in form.errors.items():
             label = "" if field == "__all__" else (form.fields[field].label or field.replace("_", " ").capitalize())
             messages.error(request, (f"{label}: " if label else "") + " ".join(errors))
-    return redirect("inventory:ci_detail", key=item.key)
+    return redirect(item)
 
 
-@login_required
-@require_POST
+@view_of(ConfigurationItem, "inventory.configurationitem.change", methods=POST)
 def ci_relationship_add(request, key):
     item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
     form = RelationshipForm(request.POST)
@@ -438,35 +418,27 @@ def ci_relationship_add(request, key):
         try:
             services.relationship_create(source=item, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            errors_to_form(form, exc)
         else:
             form = None
-            if not _is_htmx(request):
+            if not request.htmx:
                 messages.success(request, "Relationship added.")
     return _after_item_change(request, item, "inventory/partials/ci_relationships.html",
                               _relationships_context(request, item, form))
 
 
-ci_relationship_add.scoped_model = ConfigurationItem
-
-
-@login_required
-@require_POST
+@view_of(ItemRelationship, "inventory.itemrelationship.change", methods=POST)
 def relationship_delete(request, pk):
     relationship = get_scoped_or_404(request.user, ItemRelationship.objects.select_related("source"), CHANGE, pk=pk)
     item = relationship.source
     services.relationship_delete(relationship=relationship, actor=request.user)
-    if not _is_htmx(request):
+    if not request.htmx:
         messages.success(request, "Relationship removed.")
     return _after_item_change(request, item, "inventory/partials/ci_relationships.html",
                               _relationships_context(request, item))
 
 
-relationship_delete.scoped_model = ItemRelationship
-
-
-@login_required
-@require_POST
+@view_of(ConfigurationItem, "inventory.configurationitem.change", methods=POST)
 def ci_requirement_add(request, key):
     item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
     form = RequirementForm(request.POST)
@@ -474,120 +446,128 @@ def ci_requirement_add(request, key):
         try:
             services.requirement_create(item=item, actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            errors_to_form(form, exc)
         else:
             form = None
-            if not _is_htmx(request):
+            if not request.htmx:
                 messages.success(request, "Requirement added.")
     return _after_item_change(request, item, "inventory/partials/ci_requirements.html",
                               _requirements_context(request, item, form))
 
 
-ci_requirement_add.scoped_model = ConfigurationItem
+class RequirementEdit(InventoryEditView):
+    model = Requirement
+    capability = "inventory.requirement.change"
+    queryset = Requirement.objects.select_related("item")
+    template_name = "inventory/requirement_form.html"
 
+    def get_form(self, requirement):
+        initial = {f: getattr(requirement, f) for f in ("reference", "category", "text", "status", "document")}
+        return RequirementForm(self.request.POST or None, initial=initial, editing=True)
 
-@login_required
-def requirement_edit(request, pk):
-    requirement = get_scoped_or_404(request.user, Requirement.objects.select_related("item"), CHANGE, pk=pk)
-    initial = {f: getattr(requirement, f) for f in ("reference", "category", "text", "status", "document")}
-    form = RequirementForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
+    def save(self, form, requirement):
         changes = {k: v for k, v in form.cleaned_data.items() if k != "reference"}
-        try:
-            services.requirement_update(requirement=requirement, actor=request.user, **changes)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Requirement {requirement.reference} saved.")
-            return redirect("inventory:ci_detail", key=requirement.item.key)
-    return render(request, "inventory/requirement_form.html", {"form": form, "requirement": requirement},
-                  status=400 if form.errors else 200)
+        services.requirement_update(requirement=requirement, actor=self.request.user, **changes)
+        return requirement
+
+    def success_message(self, requirement, form):
+        return f"Requirement {requirement.reference} saved."
+
+    def success_url(self, requirement, obj):
+        return requirement.item.get_absolute_url()
+
+    def context(self, form, requirement):
+        return {"form": form, "requirement": requirement}
 
 
-requirement_edit.scoped_model = Requirement
+requirement_edit = RequirementEdit.as_view()
 
 
-def _links_page(request, owner, back, link):
-    form = ItemLinksForm(request.POST or None, initial={"items": list(owner.items.all())})
-    if request.method == "POST" and form.is_valid():
-        link(form.cleaned_data["items"])
-        messages.success(request, "Configuration items saved.")
-        return redirect(back)
-    return render(request, "inventory/item_links_form.html", {"form": form, "owner": owner, "back": back})
+class LinksEdit(ObjectEditView):
+    """Which configuration items a device or a device model relies on (DCC only)."""
+
+    capability = "inventory.device.link"
+    form_class = ItemLinksForm
+    template_name = "inventory/item_links_form.html"
+
+    def get_form(self, owner):
+        return ItemLinksForm(self.request.POST or None, initial={"items": list(owner.items.all())})
+
+    def success_message(self, owner, form):
+        return "Configuration items saved."
+
+    def context(self, form, owner):
+        return {"form": form, "owner": owner, "back": owner.get_absolute_url()}
 
 
-@login_required
-def model_items(request, pk):
-    device_model = get_scoped_or_404(request.user, DeviceModel.objects.all(), CHANGE, pk=pk)
-    if not request.user.is_dcc:
-        raise PermissionDenied("Only DCC operations link device models to configuration items.")
-    return _links_page(request, device_model, reverse("inventory:model_detail", args=[pk]), lambda items: (
-        services.device_model_link_items(device_model=device_model, items=items, actor=request.user)))
+class ModelItems(LinksEdit):
+    model = DeviceModel
+
+    def save(self, form, device_model):
+        services.device_model_link_items(device_model=device_model, items=form.cleaned_data["items"],
+                                         actor=self.request.user)
+        return device_model
 
 
-model_items.scoped_model = DeviceModel
+class DeviceObjectMixin:
+    """The device named in the URL, in any EUI-64 form (``_device_by_param``)."""
+
+    def get_object(self):
+        return _device_by_param(self.request, self.kwargs["device_id"], self.fetch_action)
 
 
-@login_required
-def device_items(request, device_id):
-    device = _device_by_param(request, device_id, CHANGE)
-    if not request.user.is_dcc:
-        raise PermissionDenied("Only DCC operations link devices to configuration items.")
-    return _links_page(request, device, reverse("inventory:device_detail", args=[device.device_id]), lambda items: (
-        services.device_link_items(device=device, items=items, actor=request.user)))
+class DeviceItems(DeviceObjectMixin, LinksEdit):
+    model = Device
+
+    def save(self, form, device):
+        services.device_link_items(device=device, items=form.cleaned_data["items"], actor=self.request.user)
+        return device
 
 
-device_items.scoped_model = Device
+model_items = ModelItems.as_view()
+device_items = DeviceItems.as_view()
 
 
 # --- Device create and edit (one device at a time; the importer does many) ---------------------
 
-def _require_dcc(request):
-    if not request.user.is_dcc:
-        raise PermissionDenied("Only DCC operations register or edit devices here; suppliers use the import.")
+class DeviceEdit(DeviceObjectMixin, InventoryEditView):
+    """DCC registers or edits one device here; suppliers use the import."""
 
+    model = Device
+    capability = "inventory.device.register"
+    form_class = DeviceForm
+    template_name = "inventory/device_form.html"
 
-@login_required
-def device_create(request):
-    _require_dcc(request)
-    form = DeviceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
+    def get_form(self, device):
+        if device is None:
+            return DeviceForm(self.request.POST or None)
+        initial = {name: getattr(device, name) for name in ("device_id", "device_type", "supplier", "region",
+                                                            "status", "mpxn", "model", "firmware_version",
+                                                            "installed_at", "commissioned_at")}
+        initial["hub_id"] = device.hub.device_id if device.hub else ""
+        return DeviceForm(self.request.POST or None, initial=initial, editing=True)
+
+    def save(self, form, device):
+        actor = self.request.user
+        if device is None:
+            data = dict(form.cleaned_data)
             with transaction.atomic():
-                hub = services.hub_from_id(data.pop("hub_id"), actor=request.user)
-                device = services.device_create(actor=request.user, hub=hub, **data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"{device.device_type} {device.device_id} registered.")
-            return redirect("inventory:device_detail", device_id=device.device_id)
-    return render(request, "inventory/device_form.html", {"form": form, "device": None},
-                  status=400 if form.errors else 200)
-
-
-@login_required
-def device_edit(request, device_id):
-    device = _device_by_param(request, device_id, CHANGE)
-    _require_dcc(request)
-    initial = {name: getattr(device, name) for name in ("device_id", "device_type", "supplier", "region", "status",
-                                                        "mpxn", "model", "firmware_version", "installed_at",
-                                                        "commissioned_at")}
-    initial["hub_id"] = device.hub.device_id if device.hub else ""
-    form = DeviceForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
+                hub = services.hub_from_id(data.pop("hub_id"), actor=actor)
+                return services.device_create(actor=actor, hub=hub, **data)
         changes = {name: form.cleaned_data[name] for name in DeviceForm.EDITABLE}
-        try:
-            with transaction.atomic():
-                changes["hub"] = services.hub_from_id(changes.pop("hub_id"), actor=request.user)
-                services.device_update(device=device, actor=request.user, **changes)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"{device.device_id} saved.")
-            return redirect("inventory:device_detail", device_id=device.device_id)
-    return render(request, "inventory/device_form.html", {"form": form, "device": device},
-                  status=400 if form.errors else 200)
+        with transaction.atomic():
+            changes["hub"] = services.hub_from_id(changes.pop("hub_id"), actor=actor)
+            services.device_update(device=device, actor=actor, **changes)
+        return device
+
+    def success_message(self, device, form):
+        if self.names_object():
+            return f"{device.device_id} saved."
+        return f"{device.device_type} {device.device_id} registered."
+
+    def context(self, form, device):
+        return {"form": form, "device": device}
 
 
-device_edit.scoped_model = Device
+device_create = DeviceEdit.as_view()
+device_edit = DeviceEdit.as_view()

@@ -161,11 +161,14 @@ GOVERNANCE = ("dcc", "sdag_member")
 SERVICE_USERS = ("service_user",)
 EVERYONE = ("authenticated",)
 
-# capability -> who. Keep it sorted by app; every entry says why it exists. Capabilities that
-# follow a model's scope domain (view/change/add) need no entry: see may(). An entry named like a
-# model's view/change/add overrides what the scoping table would answer, so it is there only where
-# the table is not the answer (workshops.comment.add: SDAG members add comments to a register they
-# otherwise only read); any other action gets its own verb.
+# capability -> who, sorted by app; every entry says why it exists. Services ask it (require),
+# pages declare theirs (portal.generic.view_of and the generic views). Capabilities that follow a
+# model's scope domain (view/change/add) need no entry: see may(). An entry named like a model's
+# view/change/add overrides what the scoping table would answer, so it is there only where the
+# table is not the answer (workshops.comment.add: SDAG members add comments to a register they
+# otherwise only read); any other action gets its own verb. A list page everyone may open shows
+# the rows scope lets the person see, possibly none ("view_list"), where the domain's "view"
+# would refuse a person who may see no row of the model.
 CAPABILITIES: dict[str, Capability] = {
     # adapter: service requests, batches, alerts, anomaly thresholds
     "adapter.alert.post": Capability(DCC, "post an alert as DCC's backend (the alert receiving endpoint)"),
@@ -174,6 +177,10 @@ CAPABILITIES: dict[str, Capability] = {
         "requests they quarantine instead)", requires=_has_organisation),
     "adapter.batch.upload": Capability(
         OPERATIONS, "upload a batch of service requests, sent as one's organisation", requires=_has_organisation),
+    "adapter.alert.view_list": Capability(EVERYONE, "open the list of alerts"),
+    "adapter.anomalythreshold.view_list": Capability(EVERYONE, "open the list of anomaly thresholds"),
+    "adapter.batch.view_list": Capability(EVERYONE, "open the list of batches"),
+    "adapter.servicerequest.view_list": Capability(EVERYONE, "open the list of service requests"),
     "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
     "adapter.servicerequest.submit": Capability(
         OPERATIONS, "send a service request as one's organisation (its DUIS user id is the originator)",
@@ -182,17 +189,33 @@ CAPABILITIES: dict[str, Capability] = {
     "inventory.device.link": Capability(DCC, "choose the configuration items a device relies on"),
     "inventory.device.register": Capability(
         DCC, "register or edit one device at a time (service users load theirs through the import)"),
+    "inventory.device.view_list": Capability(EVERYONE, "open the device register (a supplier's own devices)"),
     "inventory.devicemodel.link": Capability(DCC, "choose the configuration items a device model relies on"),
     # the ground
     "portal.audit.view_all": Capability(DCC, "read the whole audit log, not only one object's trail"),
     "portal.dashboard.view": Capability(EVERYONE, "open the home page"),
+    "portal.audit.view_list": Capability(EVERYONE, "open the audit log (the entries of what one may see)"),
+    "portal.notification.view_own": Capability(
+        EVERYONE, "read and mark one's own notifications, set one's e-mail preference, watch what one may see"),
+    "portal.savedfilter.manage_own": Capability(EVERYONE, "save and delete one's own named filters of a list"),
+    "portal.user.manage_own": Capability(EVERYONE, "see one's own account and API token, issue a new token"),
+    "portal.webhookendpoint.view_list": Capability(
+        EVERYONE, "open the list of webhook endpoints (one's organisation's; DCC: all)"),
     "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     # slas: service levels
+    "slas.burnrateepisode.view_list": Capability(EVERYONE, "open the list of burn-rate episodes (DCC's alone)"),
     "slas.charge.set": Capability(DCC_ADMIN, "set or import the monthly charges credits are computed on"),
     "slas.report.view": Capability(
         OPERATIONS, "open the service level pages and the monthly report (DCC: national figures; a service "
         "user: its own organisation's traffic)", requires=_dcc_or_has_organisation),
     # workshops: the governance registers
+    "workshops.action.view_list": Capability(EVERYONE, "open the action log"),
+    "workshops.consultation.view_list": Capability(EVERYONE, "open the list of consultations"),
+    "workshops.document.view_list": Capability(EVERYONE, "open the document list and the roadmap"),
+    "workshops.meeting.view_list": Capability(EVERYONE, "open the list of meetings"),
+    "workshops.milestone.view_list": Capability(EVERYONE, "open the list of milestones"),
+    "workshops.raiditem.view_list": Capability(EVERYONE, "open the RAID log and its heat map"),
+    "workshops.topic.view_list": Capability(EVERYONE, "open the list of RAID topics"),
     "workshops.comment.add": Capability(
         GOVERNANCE, "comment on a consultation while it is open (the service checks the dates)",
         object_action=VIEW),

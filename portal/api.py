@@ -52,6 +52,8 @@ def exception_handler(exc, context):
     from rest_framework.exceptions import ValidationError as ApiValidationError
     from rest_framework.views import exception_handler as drf_exception_handler
 
+    from portal.errors import messages_by_field
+
     if isinstance(exc, DjangoValidationError):
-        exc = ApiValidationError(exc.message_dict if hasattr(exc, "message_dict") else {"detail": exc.messages})
+        exc = ApiValidationError(messages_by_field(exc, unnamed="detail"))
     return drf_exception_handler(exc, context)

@@ -1,9 +1,20 @@
-"""Pagination shared by every API: page numbers for small lists, keyset for large tables."""
+"""Pagination shared by every list: page numbers for small lists, keyset for large tables.
+
+The API's two paginators (DRF) and the pages' one keyset paginator (``keyset_page``) live here,
+so a list of millions of rows is paged the same way wherever it is shown.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+PAGE_SIZE = 50
 
 
 class StandardPagination(PageNumberPagination):
-    page_size = 50
+    page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 500
 
@@ -11,7 +22,36 @@ class StandardPagination(PageNumberPagination):
 class KeysetPagination(CursorPagination):
     """For tables of millions of rows: no COUNT(*), stable pages deep into the list."""
 
-    page_size = 50
+    page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 500
     ordering = "-pk"
+
+
+def keyset_page(queryset: QuerySet[Any], *, before: Any = None, size: int = PAGE_SIZE,
+                key: str = "id") -> tuple[list[Any], Any]:
+    """One page of ``queryset``, newest ``key`` first, of the rows whose ``key`` is below
+    ``before`` (a page's URL carries it as text; anything that is not a number means "from the
+    start"): ``(rows, next_before)``, ``next_before`` being None on the last page.
+
+    No COUNT: the page asks for one row more than it shows to know whether another page exists.
+    ``queryset`` may be of model instances or of named ``values_list`` rows (the device list's),
+    which is why the key is read by name and not as ``pk``.
+    """
+    queryset = queryset.order_by(f"-{key}")
+    bound = _as_key(before)
+    if bound is not None:
+        queryset = queryset.filter(**{f"{key}__lt": bound})
+    rows = list(queryset[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (getattr(rows[-1], key) if more else None)
+
+
+def _as_key(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

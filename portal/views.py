@@ -2,33 +2,33 @@
 organisations, the audit log, errors."""
 import sys
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
-from django.views.decorators.http import require_GET, require_POST
 
 from portal import services
+from portal.generic import GET, POST, view_of
+from portal.models import Organisation, User
 
 
-@login_required
+@view_of(None, "portal.dashboard.view")
 def home(request):
     from portal.dashboard import rendered_tiles
 
     return render(request, "portal/home.html", {"tiles": rendered_tiles(request)})
 
 
-@login_required
+@view_of(User, "portal.user.manage_own")
 def account(request):
     token = services.api_token_get_or_create(user=request.user)
     return render(request, "portal/account.html", {"token": token})
 
 
-@login_required
-@require_POST
+@view_of(User, "portal.user.manage_own", methods=POST)
 def account_token_regenerate(request):
     services.api_token_regenerate(user=request.user)
     messages.success(request, "A new API token was issued; the old one no longer works.")
@@ -57,17 +57,16 @@ def server_error(request):
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
 
 
-@login_required
+@view_of(Organisation, "portal.organisation.view")
 def organisation_list(request):
     from portal.filtersets import OrganisationFilterSet
-    from portal.models import Organisation
     from portal.scoping import scope
 
     filterset = OrganisationFilterSet(request.GET, queryset=scope(request.user, Organisation))
     return render(request, "portal/organisation_list.html", {"filter": filterset, "organisations": filterset.qs})
 
 
-@login_required
+@view_of(LogEntry, "portal.audit.view_list")
 def audit_log(request):
     from django.core.paginator import Paginator
 
@@ -78,8 +77,7 @@ def audit_log(request):
     return render(request, "portal/audit_log.html", {"page": page})
 
 
-@login_required
-@require_GET
+@view_of(None, "portal.dashboard.view", methods=GET)
 def search(request):
     from portal import search as search_module
 
@@ -89,8 +87,7 @@ def search(request):
                                                   "total": sum(len(g.results) for g in groups)})
 
 
-@login_required
-@require_GET
+@view_of(None, "portal.dashboard.view", methods=GET)
 def dashboard_tile(request, tile):
     from portal import dashboard
 

@@ -3,13 +3,13 @@ episodes they have fired, each linking to the failing requests. Their URLs sit a
 root (/burn-rate/...), as before they moved here: slas/urls.py lists them in root_urlpatterns."""
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+from portal.access import may
+from portal.generic import FORBIDDEN, GET, POST, view_of
+from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
 from slas import burnrate
 from slas.models import BurnRateEpisode, BurnRateRule
 
@@ -21,11 +21,10 @@ class BurnRateRuleForm(forms.ModelForm):
 
 
 def _may_change(user):
-    return can_create(user, BurnRateRule)
+    return may(user, "slas.burnraterule.add")
 
 
-@login_required
-@require_GET
+@view_of(BurnRateRule, "slas.burnraterule.view", methods=GET)
 def burnrate_rule_list(request):
     rules = scope(request.user, BurnRateRule.objects.all(), VIEW)
     return render(request, "slas/burnrate_rule_list.html",
@@ -46,27 +45,21 @@ def _rule_form(request, rule):
     return render(request, "slas/burnrate_rule_form.html", {"form": form, "rule": rule})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@view_of(BurnRateRule, "slas.burnraterule.add", methods=(*GET, *POST), refused=FORBIDDEN)
 def burnrate_rule_create(request):
-    if not _may_change(request.user):
-        raise PermissionDenied("Only DCC administrators change burn-rate rules.")
+    # Only DCC administrators change burn-rate rules (configuration).
     return _rule_form(request, None)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@view_of(BurnRateRule, "slas.burnraterule.change", methods=(*GET, *POST))
 def burnrate_rule_edit(request, pk):
     # Configuration: everybody may read a rule, only DCC administrators change one.
     rule = get_scoped_or_404(request.user, BurnRateRule, CHANGE, pk=pk)
     return _rule_form(request, rule)
 
 
-burnrate_rule_edit.scoped_model = BurnRateRule
 
-
-@login_required
-@require_GET
+@view_of(BurnRateEpisode, "slas.burnrateepisode.view_list", methods=GET)
 def burnrate_episode_list(request):
     episodes = scope(request.user, BurnRateEpisode.objects.select_related("rule"))
     state = request.GET.get("state")

@@ -6,6 +6,7 @@ from auditlog.registry import auditlog
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from portal.choices import ProviderCode, Region
 from portal.scoping import Domain, ScopeRule
@@ -363,6 +364,10 @@ class Statement(models.Model):
 
     def __str__(self):
         return f"{self.organisation.code} {self.month:%Y-%m} v{self.version}"
+
+    def get_absolute_url(self):
+        """The statement's page (this version)."""
+        return reverse("slas:statement_detail", args=[self.pk])
 
     @property
     def reference(self):

@@ -14,7 +14,6 @@ from auditlog.context import set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 
 from portal.access import people
@@ -254,7 +253,7 @@ def statements_notify(*, month: dt.date) -> int:
                 body=(f"Your service credit statement for {month:%B %Y} (version {statement.version}) is issued: "
                       f"credit £{statement.amount} on monthly charges of £{statement.charges}."
                       + (f"\nRestated: {statement.reason}" if statement.reason else "")),
-                url=reverse("slas:statement_detail", args=[statement.pk]),
+                url=statement.get_absolute_url(),
                 payload={"month": f"{month:%Y-%m}", "version": statement.version, "amount": str(statement.amount)},
                 attachments=[(f"statement-{statement.reference}.pdf", documents.statement_pdf(statement),
                               "application/pdf")],

@@ -2,23 +2,23 @@
 traffic), statements with downloads, and charges. Views parse, call, render."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.access import may
+from portal.errors import errors_to_form
+from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, view_of
 from portal.imports import import_page
-from portal.scoping import CHANGE, get_scoped_or_404, scope
+from portal.scoping import get_scoped_or_404, scope
 from portal.tabular import export_response
 from slas import charts, documents, forms, metrics, report, selectors, services
-from slas.models import Measure, ReliefEvent, Statement
+from slas.models import Charge, Measure, MonthSummary, ReliefEvent, Statement
 
-
-def _require_ops(user):
-    if not (user.is_dcc or (user.role == "service_user" and user.organisation_id)):
-        raise PermissionDenied("Service levels are for DCC operations and service users.")
+# Service levels are for DCC operations and service users (portal.access).
+SERVICE_LEVELS = "slas.report.view"
 
 
 def _month(request):
@@ -28,59 +28,50 @@ def _month(request):
         return metrics.previous_month(metrics.month_start(timezone.localdate()))
 
 
-@login_required
+@view_of(Measure, "slas.measure.view")
 def measure_list(request):
     measures = scope(request.user, Measure)
     return render(request, "slas/measure_list.html", {"measures": measures})
 
 
-def _require_admin(user):
-    if not user.is_dcc_admin:
-        raise PermissionDenied("Only DCC administrators may do this.")
-
-
-def _form_errors(form, exc):
-    """Put a service's ValidationError on the form, on the field it names where there is one."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-@login_required
-def measure_edit(request, pk):
+class MeasureEdit(ObjectEditView):
     """DCC administrators change a measure's targets; the service rebuilds the current month."""
-    measure = get_scoped_or_404(request.user, Measure, CHANGE, pk=pk)
-    _require_admin(request.user)
-    form = forms.MeasureTargetsForm(request.POST or None, instance=measure)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.measure_update(measure=Measure.objects.get(pk=measure.pk), actor=request.user,
-                                    **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, f"{measure}: targets saved and this month's figures rebuilt.")
-            return redirect("slas:measure_list")
-    return render(request, "slas/measure_edit.html", {"measure": measure, "form": form})
+
+    model = Measure
+    capability = "slas.measure.change"
+    form_class = forms.MeasureTargetsForm
+    template_name = "slas/measure_edit.html"
+
+    def save(self, form, measure):
+        # the form has written the new targets on its instance: the service gets the stored row
+        services.measure_update(measure=Measure.objects.get(pk=measure.pk), actor=self.request.user,
+                                **form.cleaned_data)
+        return measure
+
+    def success_message(self, measure, form):
+        return f"{measure}: targets saved and this month's figures rebuilt."
+
+    def success_url(self, measure, obj):
+        return reverse("slas:measure_list")
+
+    def context(self, form, measure):
+        return {"measure": measure, "form": form}
 
 
-measure_edit.scoped_model = Measure
+measure_edit = MeasureEdit.as_view()
 
 
-@login_required
+@view_of(ReliefEvent, SERVICE_LEVELS)
 def relief_list(request):
     """Relief windows; DCC administrators record new ones here (the months touched are rebuilt)."""
-    _require_ops(request.user)
     form = None
-    if request.user.is_dcc_admin:
+    if may(request.user, "slas.reliefevent.add"):
         form = forms.ReliefEventForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
                 relief = services.relief_record(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _form_errors(form, exc)
+                errors_to_form(form, exc)
             else:
                 messages.success(request, f"Relief window recorded: {relief}.")
                 return redirect("slas:relief_list")
@@ -90,25 +81,23 @@ def relief_list(request):
     return render(request, "slas/relief_list.html", {"events": events, "form": form})
 
 
-@login_required
+@view_of(Charge, "slas.charge.set")
 def charge_import(request):
     """Upload -> preview -> commit (portal.imports.import_page), with the importer of
     slas_import_charges."""
-    _require_admin(request.user)
     return import_page(request, run=services.charges_import, form_class=forms.ChargesImportForm,
                        template="slas/charge_import.html", key="slas-charges",
                        success_url=reverse("slas:charge_list"))
 
 
 def _report_context(request):
-    _require_ops(request.user)
     month = _month(request)
     organisation = selectors.viewer_organisation(request.user)
     built = report.build(month, organisation)
     return month, built
 
 
-@login_required
+@view_of(MonthSummary, SERVICE_LEVELS)
 def report_page(request):
     month, built = _report_context(request)
     series, first = selectors.trend(request.user, month)
@@ -133,7 +122,7 @@ REPORT_HEADERS = ["code", "type", "provider", "region", "measured", "within", "e
                   "target_pct", "minimum_pct", "met", "p50_seconds", "p95_seconds", "p99_seconds"]
 
 
-@login_required
+@view_of(None, SERVICE_LEVELS, refused=FORBIDDEN)
 def report_export(request, fmt):
     month, built = _report_context(request)
     if fmt == "pdf":
@@ -145,9 +134,8 @@ def report_export(request, fmt):
     return export_response(f"service-report-{month:%Y-%m}", REPORT_HEADERS, rows, "csv", "report")
 
 
-@login_required
+@view_of(Statement, SERVICE_LEVELS)
 def statement_list(request):
-    _require_ops(request.user)
     statements = list(selectors.statements_for(request.user)[:500])
     latest = {}
     for statement in statements:
@@ -157,19 +145,25 @@ def statement_list(request):
     return render(request, "slas/statement_list.html", {"statements": statements})
 
 
-@login_required
-def statement_detail(request, pk):
-    statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation", "run"), pk=pk)
-    versions = scope(request.user, Statement).filter(organisation=statement.organisation,
-                                                      month=statement.month).order_by("version")
-    return render(request, "slas/statement_detail.html",
-                  {**documents.statement_context(statement), "versions": versions})
+class StatementDetail(ObjectDetailView):
+    """One version of a statement, with the other versions of its month."""
+
+    model = Statement
+    capability = "slas.statement.view"
+    queryset = Statement.objects.select_related("organisation", "run")
+    template_name = "slas/statement_detail.html"
+    context_object_name = "statement"
+
+    def extra_context(self, statement):
+        versions = scope(self.request.user, Statement).filter(organisation=statement.organisation,
+                                                               month=statement.month).order_by("version")
+        return {**documents.statement_context(statement), "versions": versions}
 
 
-statement_detail.scoped_model = Statement
+statement_detail = StatementDetail.as_view()
 
 
-@login_required
+@view_of(Statement, "slas.statement.view")
 def statement_download(request, pk, fmt):
     statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation"), pk=pk)
     if fmt == "pdf":
@@ -182,10 +176,6 @@ def statement_download(request, pk, fmt):
                            documents.statement_rows(statement), "csv", "statement")
 
 
-statement_download.scoped_model = Statement
-
-
-@login_required
+@view_of(Charge, SERVICE_LEVELS)
 def charge_list(request):
-    _require_ops(request.user)
     return render(request, "slas/charge_list.html", {"charges": selectors.charges_for(request.user)[:500]})

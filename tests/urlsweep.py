@@ -1,7 +1,14 @@
-"""Enumerate every URL pattern of the site, so that access tests cover new routes by themselves."""
+"""Enumerate every URL pattern of the site, so that access tests cover new routes by themselves.
+
+Each route's model and capability are read from the view's own declaration
+(portal.generic.view_of or a generic view's ``model``/``capability``); DRF views name their model
+through their queryset. Routes that declare nothing are listed by ``undeclared``.
+"""
 from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
+
+from portal.generic import ViewDeclaration, declaration_of
 
 
 @dataclass
@@ -12,20 +19,33 @@ class Route:
     route: str
 
     @property
+    def declaration(self) -> ViewDeclaration | None:
+        return declaration_of(self.callback)
+
+    @property
+    def api_model(self):
+        """The model of a DRF view (viewset or APIView), from its ``queryset`` or ``model``."""
+        holder = getattr(self.callback, "cls", None)
+        if holder is None:
+            return None
+        model = getattr(holder, "model", None)
+        if model is not None:
+            return model
+        queryset = getattr(holder, "queryset", None)
+        return getattr(queryset, "model", None)
+
+    @property
     def model(self):
-        """The model a view serves, where it can be told (DRF viewsets, class-based views,
-        function views marked with ``view.scoped_model = Model``)."""
-        callback = self.callback
-        for holder in (getattr(callback, "cls", None), getattr(callback, "view_class", None), callback):
-            if holder is None:
-                continue
-            model = getattr(holder, "scoped_model", None) or getattr(holder, "model", None)
-            if model is not None:
-                return model
-            queryset = getattr(holder, "queryset", None)
-            if queryset is not None and hasattr(queryset, "model"):
-                return queryset.model
-        return None
+        """The model a route serves: the object its parameters name, or the rows it lists."""
+        declaration = self.declaration
+        if declaration is not None:
+            return declaration.model
+        return self.api_model
+
+    @property
+    def capability(self):
+        declaration = self.declaration
+        return declaration.capability if declaration is not None else None
 
 
 SKIP_PREFIXES = ("admin:", "djdt", "static")

@@ -1,20 +1,19 @@
 """Pages of the governance registers. Views parse, call a service and render; every queryset passes
 portal.scoping.scope, and one object is fetched with get_scoped_or_404 (others' objects are 404)."""
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from portal import tabular
+from portal.access import may
+from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.imports import import_page
-from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+from portal.pagination import PAGE_SIZE
+from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
 from workshops import charts, forms, importers, printing, selectors, services
 from workshops.choices import RAID_OPEN, ActionStatus, RaidStatus
 from workshops.filtersets import (
@@ -39,16 +38,6 @@ from workshops.models import (
     Topic,
 )
 
-PAGE_SIZE = 50
-
-
-def scoped(model):
-    """Mark a view as showing one ``model`` object by key (tests/urlsweep.py reads it)."""
-    def mark(view):
-        view.scoped_model = model
-        return view
-    return mark
-
 
 def _page(request, queryset):
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -57,77 +46,89 @@ def _page(request, queryset):
     return page, query.urlencode()
 
 
-def _require_create(request, model):
-    if not can_create(request.user, model):
-        raise PermissionDenied("Only DCC staff maintain the governance registers.")
+class RegisterList(ObjectListView):
+    """A governance register's list: filtered, paged, "can_edit" when the person may add to it."""
+
+    def extra_context(self, filterset):
+        return {"can_edit": self.may(f"{self.model._meta.app_label}.{self.model._meta.model_name}.add"),
+                **self.more_context()}
+
+    def more_context(self):
+        return {}
 
 
-def _errors_to_form(form, exc):
-    """Put a service's ValidationError on the form (field errors where the field exists)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
+class RegisterEdit(ObjectEditView):
+    """The registers' one form page (workshops/form.html): create on a route without parameters,
+    edit the URL's object otherwise, through the register's service. ``list_url`` is where a new
+    record's Cancel goes; an edit's Cancel goes back to the record."""
 
+    template_name = "workshops/form.html"
+    list_url = ""
+    noun = ""
+    # a create page may be opened with initial values in the query string (?series=3)
+    initial_from_query = False
 
-def _form_page(request, form, *, title, cancel, obj=None, enctype=False):
-    return render(request, "workshops/form.html",
-                  {"form": form, "title": title, "cancel": cancel, "object": obj, "multipart": enctype})
+    def form_kwargs(self, obj):
+        kwargs = super().form_kwargs(obj)
+        if obj is None and self.initial_from_query:
+            kwargs["initial"] = self.request.GET.dict()
+        return kwargs
 
+    def title(self, obj):
+        return f"Edit {obj}" if obj is not None else f"New {self.noun}"
 
-def _save_form(request, form, save, *, title, cancel, obj=None, success=None):
-    """Validate ``form``; call ``save(cleaned_data)``; redirect to the result or show the errors."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = save(form.cleaned_data)
-        except ValidationError as exc:
-            _errors_to_form(form, exc)
-        else:
-            messages.success(request, success or f"Saved {result}.")
-            return redirect(result.get_absolute_url())
-    return _form_page(request, form, title=title, cancel=cancel, obj=obj)
+    def cancel(self, obj):
+        return obj.get_absolute_url() if obj is not None else reverse(self.list_url)
 
-
-def htmx(view):
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        request.htmx = request.headers.get("HX-Request") == "true"
-        return view(request, *args, **kwargs)
-    return wrapped
+    def context(self, form, obj):
+        return {"form": form, "title": self.title(obj), "cancel": self.cancel(obj), "object": obj,
+                "multipart": False}
 
 
 # --- Meetings ------------------------------------------------------------------------------
 
-@login_required
-def meeting_list(request):
-    filterset = MeetingFilterSet(request.GET, queryset=scope(request.user, Meeting).select_related("series"),
-                                 request=request)
-    page, query = _page(request, filterset.qs)
-    series = scope(request.user, MeetingSeries)
-    return render(request, "workshops/meeting_list.html", {"filter": filterset, "page": page, "query": query,
-                                                           "series": series,
-                                                           "can_edit": can_create(request.user, Meeting)})
+class MeetingList(RegisterList):
+    model = Meeting
+    capability = "workshops.meeting.view_list"
+    queryset = Meeting.objects.select_related("series")
+    filterset_class = MeetingFilterSet
+    template_name = "workshops/meeting_list.html"
+
+    def more_context(self):
+        return {"series": scope(self.request.user, MeetingSeries)}
 
 
-@login_required
-@scoped(MeetingSeries)
-def series_detail(request, pk):
-    series = get_scoped_or_404(request.user, MeetingSeries, pk=pk)
-    meetings = scope(request.user, Meeting).filter(series=series).order_by("-date")
-    return render(request, "workshops/series_detail.html", {"series": series, "meetings": meetings})
+meeting_list = MeetingList.as_view()
 
 
-@login_required
-def series_create(request):
-    _require_create(request, MeetingSeries)
-    form = forms.SeriesForm(request.POST or None)
-    return _save_form(request, form, lambda data: services.series_save(actor=request.user, **data),
-                      title="New meeting series", cancel=reverse("workshops:meeting_list"))
+class SeriesDetail(ObjectDetailView):
+    model = MeetingSeries
+    capability = "workshops.meetingseries.view"
+    template_name = "workshops/series_detail.html"
+    context_object_name = "series"
+
+    def extra_context(self, series):
+        return {"meetings": scope(self.request.user, Meeting).filter(series=series).order_by("-date")}
 
 
-@login_required
-@scoped(Meeting)
+series_detail = SeriesDetail.as_view()
+
+
+class SeriesEdit(RegisterEdit):
+    model = MeetingSeries
+    capability = "workshops.meetingseries.add"
+    form_class = forms.SeriesForm
+    noun = "meeting series"
+    list_url = "workshops:meeting_list"
+
+    def save(self, form, series):
+        return services.series_save(actor=self.request.user, **form.cleaned_data)
+
+
+series_create = SeriesEdit.as_view()
+
+
+@view_of(Meeting, "workshops.meeting.view")
 def meeting_detail(request, pk):
     meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
     can_edit = scope(request.user, Meeting, CHANGE).filter(pk=pk).exists()
@@ -140,26 +141,24 @@ def meeting_detail(request, pk):
     })
 
 
-@login_required
-def meeting_create(request):
-    _require_create(request, Meeting)
-    form = forms.MeetingForm(request.POST or None, initial=request.GET.dict())
-    return _save_form(request, form, lambda data: services.meeting_save(actor=request.user, **data),
-                      title="New meeting", cancel=reverse("workshops:meeting_list"))
+class MeetingEdit(RegisterEdit):
+    model = Meeting
+    form_class = forms.MeetingForm
+    noun = "meeting"
+    list_url = "workshops:meeting_list"
+    initial_from_query = True
+
+    def save(self, form, meeting):
+        if meeting is None:
+            return services.meeting_save(actor=self.request.user, **form.cleaned_data)
+        return services.meeting_save(meeting=meeting, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@scoped(Meeting)
-def meeting_edit(request, pk):
-    meeting = get_scoped_or_404(request.user, Meeting, CHANGE, pk=pk)
-    form = forms.MeetingForm(request.POST or None, instance=meeting)
-    return _save_form(request, form, lambda data: services.meeting_save(meeting=meeting, actor=request.user, **data),
-                      title=f"Edit {meeting}", cancel=meeting.get_absolute_url(), obj=meeting)
+meeting_create = MeetingEdit.as_view(capability="workshops.meeting.add")
+meeting_edit = MeetingEdit.as_view(capability="workshops.meeting.change")
 
 
-@login_required
-@require_POST
-@scoped(Meeting)
+@view_of(Meeting, "workshops.meeting.change", methods=POST)
 def agenda_item_add(request, pk):
     meeting = get_scoped_or_404(request.user, Meeting, CHANGE, pk=pk)
     form = forms.AgendaItemForm(request.POST)
@@ -175,18 +174,23 @@ def agenda_item_add(request, pk):
     return redirect(meeting.get_absolute_url())
 
 
-@login_required
-@scoped(AgendaItem)
-def agenda_item_edit(request, pk):
-    item = get_scoped_or_404(request.user, AgendaItem.objects.select_related("meeting"), CHANGE, pk=pk)
-    form = forms.AgendaItemForm(request.POST or None, instance=item)
-    return _save_form(request, form, lambda data: services.agenda_item_save(item=item, actor=request.user, **data),
-                      title=f"Edit agenda item {item}", cancel=item.get_absolute_url(), obj=item)
+class AgendaItemEdit(RegisterEdit):
+    model = AgendaItem
+    capability = "workshops.agendaitem.change"
+    queryset = AgendaItem.objects.select_related("meeting")
+    form_class = forms.AgendaItemForm
+
+    def title(self, item):
+        return f"Edit agenda item {item}"
+
+    def save(self, form, item):
+        return services.agenda_item_save(item=item, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@require_POST
-@scoped(AgendaItem)
+agenda_item_edit = AgendaItemEdit.as_view()
+
+
+@view_of(AgendaItem, "workshops.agendaitem.change", methods=POST)
 def agenda_outcome_add(request, pk):
     item = get_scoped_or_404(request.user, AgendaItem.objects.select_related("meeting"), CHANGE, pk=pk)
     form = forms.OutcomeForm(request.POST)
@@ -198,9 +202,7 @@ def agenda_outcome_add(request, pk):
     return redirect(item.get_absolute_url())
 
 
-@login_required
-@require_POST
-@scoped(AgendaItem)
+@view_of(AgendaItem, "workshops.agendaitem.change", methods=POST)
 def agenda_action_raise(request, pk):
     item = get_scoped_or_404(request.user, AgendaItem.objects.select_related("meeting__series"), CHANGE, pk=pk)
     form = forms.ActionForm(request.POST)
@@ -214,15 +216,13 @@ def agenda_action_raise(request, pk):
     return redirect(item.get_absolute_url())
 
 
-@login_required
-@scoped(Meeting)
+@view_of(Meeting, "workshops.meeting.view")
 def meeting_print(request, pk):
     meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
     return HttpResponse(printing.meeting_html(meeting, minutes=request.GET.get("minutes") == "1"))
 
 
-@login_required
-@scoped(Meeting)
+@view_of(Meeting, "workshops.meeting.view")
 def meeting_pdf(request, pk):
     meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
     minutes = request.GET.get("minutes") == "1"
@@ -232,8 +232,7 @@ def meeting_pdf(request, pk):
     return response
 
 
-@login_required
-@scoped(Meeting)
+@view_of(Meeting, "workshops.meeting.view")
 def meeting_ics(request, pk):
     meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
     response = HttpResponse(printing.calendar_bytes([meeting], name=str(meeting)),
@@ -242,10 +241,9 @@ def meeting_ics(request, pk):
     return response
 
 
-@scoped(MeetingSeries)
-def series_feed(request, pk):
-    """Subscribable calendar of a series. Calendar programs cannot log in, so besides a session
-    the feed accepts the user's API token as ``?token=`` (the account page shows it)."""
+def _feed_user(request):
+    """Calendar programs cannot log in, so besides a session a feed accepts the person's API
+    token as ``?token=`` (the account page shows it)."""
     user = request.user
     token = request.GET.get("token")
     if token and not user.is_authenticated:
@@ -253,10 +251,13 @@ def series_feed(request, pk):
 
         found = Token.objects.select_related("user").filter(key=token).first()
         user = found.user if found and found.user.is_active else user
-    if not user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
+    return user
 
-        return redirect_to_login(request.get_full_path())
+
+@view_of(MeetingSeries, "workshops.meetingseries.view", authenticate=_feed_user)
+def series_feed(request, pk):
+    """Subscribable calendar of a series (session or ``?token=``)."""
+    user = request.user
     series = get_scoped_or_404(user, MeetingSeries, pk=pk)
     meetings = scope(user, Meeting).filter(series=series).select_related("series").order_by("date")
     return HttpResponse(printing.calendar_bytes(meetings, name=series.name),
@@ -265,26 +266,30 @@ def series_feed(request, pk):
 
 # --- Actions -------------------------------------------------------------------------------
 
-@login_required
-def action_list(request):
-    filterset = ActionFilterSet(request.GET, queryset=selectors.actions_for_list(request.user), request=request)
-    page, query = _page(request, filterset.qs)
-    can_edit = can_create(request.user, Action)
-    return render(request, "workshops/action_list.html", {
-        "filter": filterset, "page": page, "query": query, "can_edit": can_edit, "statuses": ActionStatus.choices,
-        "today": timezone.localdate(),
-    })
+class ActionList(RegisterList):
+    model = Action
+    capability = "workshops.action.view_list"
+    filterset_class = ActionFilterSet
+    template_name = "workshops/action_list.html"
+
+    def get_queryset(self):
+        return selectors.actions_for_list(self.request.user)
+
+    def more_context(self):
+        return {"statuses": ActionStatus.choices, "today": timezone.localdate()}
 
 
-@login_required
+action_list = ActionList.as_view()
+
+
+@view_of(Action, "workshops.action.view_list")
 def action_mine(request):
     query = request.GET.copy()
     query["mine"] = "true"
     return redirect(reverse("workshops:action_list") + "?" + query.urlencode())
 
 
-@login_required
-@scoped(Action)
+@view_of(Action, "workshops.action.view")
 def action_detail(request, pk):
     action = get_scoped_or_404(request.user, Action.objects.select_related("meeting", "agenda_item"), pk=pk)
     can_edit = scope(request.user, Action, CHANGE).filter(pk=pk).exists()
@@ -295,26 +300,25 @@ def action_detail(request, pk):
     })
 
 
-@login_required
-def action_create(request):
-    _require_create(request, Action)
-    form = forms.ActionRaiseForm(request.POST or None, initial=request.GET.dict())
-    return _save_form(request, form, lambda data: services.action_raise(actor=request.user, **data),
-                      title="Raise an action", cancel=reverse("workshops:action_list"))
+class ActionEdit(RegisterEdit):
+    model = Action
+    list_url = "workshops:action_list"
+    initial_from_query = True
+
+    def title(self, action):
+        return f"Edit {action.reference}" if action is not None else "Raise an action"
+
+    def save(self, form, action):
+        if action is None:
+            return services.action_raise(actor=self.request.user, **form.cleaned_data)
+        return services.action_edit(action=action, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@scoped(Action)
-def action_edit(request, pk):
-    action = get_scoped_or_404(request.user, Action, CHANGE, pk=pk)
-    form = forms.ActionForm(request.POST or None, instance=action)
-    return _save_form(request, form, lambda data: services.action_edit(action=action, actor=request.user, **data),
-                      title=f"Edit {action.reference}", cancel=action.get_absolute_url(), obj=action)
+action_create = ActionEdit.as_view(capability="workshops.action.add", form_class=forms.ActionRaiseForm)
+action_edit = ActionEdit.as_view(capability="workshops.action.change", form_class=forms.ActionForm)
 
 
-@login_required
-@htmx
-@scoped(Action)
+@view_of(Action, "workshops.action.change")
 def action_quick(request, pk):
     """Status change and/or update from the list (htmx swaps the row) or the detail page."""
     action = get_scoped_or_404(request.user, Action.objects.select_related("meeting"), CHANGE, pk=pk)
@@ -345,7 +349,7 @@ def action_quick(request, pk):
     return redirect(request.POST.get("next") or action.get_absolute_url())
 
 
-@login_required
+@view_of(Action, "workshops.action.view_list")
 def action_export(request):
     filterset = ActionFilterSet(request.GET, queryset=selectors.actions_for_list(request.user), request=request)
     fmt = request.GET.get("format", "csv")
@@ -353,11 +357,10 @@ def action_export(request):
                                    title="Actions")
 
 
-@login_required
+@view_of(Action, "workshops.action.add")
 def action_import(request):
     """Upload -> preview -> commit (portal.imports.import_page), with the importer the
     import_actions command uses."""
-    _require_create(request, Action)
     return import_page(request, run=importers.run, form_class=forms.ActionImportForm,
                        template="workshops/action_import.html", key="actions",
                        success_url=reverse("workshops:action_list"))
@@ -365,16 +368,20 @@ def action_import(request):
 
 # --- RAID log ------------------------------------------------------------------------------
 
-@login_required
-def raid_list(request):
-    queryset = scope(request.user, RaidItem).select_related("topic", "originator", "owner")
-    filterset = RaidFilterSet(request.GET, queryset=queryset, request=request)
-    page, query = _page(request, filterset.qs)
-    return render(request, "workshops/raid_list.html", {
-        "filter": filterset, "page": page, "query": query, "can_edit": can_create(request.user, RaidItem),
-        "topics": scope(request.user, Topic).filter(is_active=True),
-        "open_by_topic": {t: n for t, n in _open_by_topic(request.user)},
-    })
+class RaidList(RegisterList):
+    model = RaidItem
+    capability = "workshops.raiditem.view_list"
+    queryset = RaidItem.objects.select_related("topic", "originator", "owner")
+    filterset_class = RaidFilterSet
+    template_name = "workshops/raid_list.html"
+
+    def more_context(self):
+        user = self.request.user
+        return {"topics": scope(user, Topic).filter(is_active=True),
+                "open_by_topic": {t: n for t, n in _open_by_topic(user)}}
+
+
+raid_list = RaidList.as_view()
 
 
 def _open_by_topic(user):
@@ -385,15 +392,14 @@ def _open_by_topic(user):
     return [(row["topic__name"], row["n"]) for row in rows]
 
 
-@login_required
+@view_of(RaidItem, "workshops.raiditem.view_list")
 def raid_heatmap(request):
     cells = selectors.open_risk_matrix(request.user)
     return render(request, "workshops/raid_heatmap.html", {"figure": charts.risk_heatmap(cells), "cells": cells,
                                                            "total": sum(len(v) for v in cells.values())})
 
 
-@login_required
-@scoped(RaidItem)
+@view_of(RaidItem, "workshops.raiditem.view")
 def raid_detail(request, pk):
     item = get_scoped_or_404(request.user, RaidItem.objects.select_related("topic", "originator", "owner"), pk=pk)
     can_edit = scope(request.user, RaidItem, CHANGE).filter(pk=pk).exists()
@@ -406,21 +412,22 @@ def raid_detail(request, pk):
     })
 
 
-@login_required
-def raid_create(request):
-    _require_create(request, RaidItem)
-    form = forms.RaidForm(request.POST or None)
-    return _save_form(request, form, lambda data: services.raid_save(actor=request.user, **data),
-                      title="New RAID item", cancel=reverse("workshops:raid_list"))
+class RaidEdit(RegisterEdit):
+    model = RaidItem
+    form_class = forms.RaidForm
+    list_url = "workshops:raid_list"
+
+    def title(self, item):
+        return f"Edit {item.reference}" if item is not None else "New RAID item"
+
+    def save(self, form, item):
+        if item is None:
+            return services.raid_save(actor=self.request.user, **form.cleaned_data)
+        return services.raid_save(item=item, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@scoped(RaidItem)
-def raid_edit(request, pk):
-    item = get_scoped_or_404(request.user, RaidItem, CHANGE, pk=pk)
-    form = forms.RaidForm(request.POST or None, instance=item)
-    return _save_form(request, form, lambda data: services.raid_save(item=item, actor=request.user, **data),
-                      title=f"Edit {item.reference}", cancel=item.get_absolute_url(), obj=item)
+raid_create = RaidEdit.as_view(capability="workshops.raiditem.add")
+raid_edit = RaidEdit.as_view(capability="workshops.raiditem.change")
 
 
 def _raid_step(request, item, step, success):
@@ -432,9 +439,7 @@ def _raid_step(request, item, step, success):
     return redirect(item.get_absolute_url())
 
 
-@login_required
-@require_POST
-@scoped(RaidItem)
+@view_of(RaidItem, "workshops.raiditem.change", methods=POST)
 def raid_close(request, pk):
     item = get_scoped_or_404(request.user, RaidItem, CHANGE, pk=pk)
     form = forms.RaidCloseForm(request.POST)
@@ -444,9 +449,7 @@ def raid_close(request, pk):
                       f"{item.reference} sent to {item.originator.code} for confirmation.")
 
 
-@login_required
-@require_POST
-@scoped(RaidItem)
+@view_of(RaidItem, "workshops.raiditem.view", methods=POST)
 def raid_confirm(request, pk):
     # Originators may only view governance data, so find the item with VIEW; the service decides
     # whether this person may answer for the originator.
@@ -455,9 +458,7 @@ def raid_confirm(request, pk):
                       f"{item.reference} closed.")
 
 
-@login_required
-@require_POST
-@scoped(RaidItem)
+@view_of(RaidItem, "workshops.raiditem.view", methods=POST)
 def raid_reject(request, pk):
     item = get_scoped_or_404(request.user, RaidItem, VIEW, pk=pk)
     reason = request.POST.get("reason", "")
@@ -465,11 +466,11 @@ def raid_reject(request, pk):
                       f"{item.reference} re-opened.")
 
 
-@login_required
+@view_of(Topic, "workshops.topic.view_list")
 def topic_list(request):
     topics = scope(request.user, Topic).order_by("name")
     form = None
-    if can_create(request.user, Topic):
+    if may(request.user, "workshops.topic.add"):
         form = forms.TopicForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             services.topic_save(actor=request.user, **form.cleaned_data)
@@ -478,32 +479,50 @@ def topic_list(request):
     return render(request, "workshops/topic_list.html", {"topics": topics, "form": form})
 
 
-@login_required
-@scoped(Topic)
-def topic_edit(request, pk):
-    topic = get_scoped_or_404(request.user, Topic, CHANGE, pk=pk)
-    form = forms.TopicForm(request.POST or None, instance=topic)
-    if request.method == "POST" and form.is_valid():
-        services.topic_save(topic=topic, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Topic saved.")
-        return redirect("workshops:topic_list")
-    return _form_page(request, form, title=f"Edit topic {topic}", cancel=reverse("workshops:topic_list"), obj=topic)
+class TopicEdit(RegisterEdit):
+    """Topics are edited from their list, and go back to it."""
+
+    model = Topic
+    capability = "workshops.topic.change"
+    form_class = forms.TopicForm
+
+    def title(self, topic):
+        return f"Edit topic {topic}"
+
+    def cancel(self, topic):
+        return reverse("workshops:topic_list")
+
+    def save(self, form, topic):
+        return services.topic_save(topic=topic, actor=self.request.user, **form.cleaned_data)
+
+    def success_message(self, topic, form):
+        return "Topic saved."
+
+    def success_url(self, result, topic):
+        return reverse("workshops:topic_list")
+
+
+topic_edit = TopicEdit.as_view()
 
 
 # --- Documents -----------------------------------------------------------------------------
 
-@login_required
-def document_list(request):
-    queryset = scope(request.user, Document).select_related("owner")
-    filterset = DocumentFilterSet(request.GET, queryset=queryset, request=request)
-    page, query = _page(request, filterset.qs)
-    groups = sorted(set(scope(request.user, Document).exclude(group="").values_list("group", flat=True)))
-    return render(request, "workshops/document_list.html", {"filter": filterset, "page": page, "query": query,
-                                                            "groups": groups,
-                                                            "can_edit": can_create(request.user, Document)})
+class DocumentList(RegisterList):
+    model = Document
+    capability = "workshops.document.view_list"
+    queryset = Document.objects.select_related("owner")
+    filterset_class = DocumentFilterSet
+    template_name = "workshops/document_list.html"
+
+    def more_context(self):
+        documents = scope(self.request.user, Document)
+        return {"groups": sorted(set(documents.exclude(group="").values_list("group", flat=True)))}
 
 
-@login_required
+document_list = DocumentList.as_view()
+
+
+@view_of(Document, "workshops.document.view_list")
 def document_roadmap(request):
     queryset = scope(request.user, Document).select_related("owner")
     filterset = DocumentFilterSet(request.GET, queryset=queryset, request=request)
@@ -516,8 +535,7 @@ def document_roadmap(request):
     })
 
 
-@login_required
-@scoped(Document)
+@view_of(Document, "workshops.document.view")
 def document_detail(request, pk):
     document = get_scoped_or_404(request.user, Document.objects.select_related("owner"), pk=pk)
     can_edit = scope(request.user, Document, CHANGE).filter(pk=pk).exists()
@@ -528,87 +546,106 @@ def document_detail(request, pk):
     })
 
 
-@login_required
-def document_create(request):
-    _require_create(request, Document)
-    form = forms.DocumentForm(request.POST or None)
-    return _save_form(request, form, lambda data: services.document_save(actor=request.user, **data),
-                      title="New document", cancel=reverse("workshops:document_list"))
+class DocumentEdit(RegisterEdit):
+    model = Document
+    form_class = forms.DocumentForm
+    noun = "document"
+    list_url = "workshops:document_list"
+
+    def save(self, form, document):
+        if document is None:
+            return services.document_save(actor=self.request.user, **form.cleaned_data)
+        return services.document_save(document=document, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@scoped(Document)
-def document_edit(request, pk):
-    document = get_scoped_or_404(request.user, Document, CHANGE, pk=pk)
-    form = forms.DocumentForm(request.POST or None, instance=document)
-    return _save_form(request, form,
-                      lambda data: services.document_save(document=document, actor=request.user, **data),
-                      title=f"Edit {document}", cancel=document.get_absolute_url(), obj=document)
+document_create = DocumentEdit.as_view(capability="workshops.document.add")
+document_edit = DocumentEdit.as_view(capability="workshops.document.change")
 
 
-@login_required
-@scoped(Document)
-def version_add(request, pk):
-    document = get_scoped_or_404(request.user, Document, CHANGE, pk=pk)
-    form = forms.VersionForm(request.POST or None)
-    return _save_form(request, form,
-                      lambda data: services.version_save(document=document, actor=request.user, **data),
-                      title=f"New version of {document}", cancel=document.get_absolute_url())
+class VersionAdd(RegisterEdit):
+    """A new version of the URL's document (adding one changes the document)."""
+
+    model = Document
+    capability = "workshops.document.change"
+    form_class = forms.VersionForm
+
+    def get_form(self, document):
+        return forms.VersionForm(self.request.POST or None)
+
+    def title(self, document):
+        return f"New version of {document}"
+
+    def context(self, form, document):
+        return {**super().context(form, document), "object": None}
+
+    def save(self, form, document):
+        return services.version_save(document=document, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@scoped(DocumentVersion)
-def version_edit(request, pk):
-    version = get_scoped_or_404(request.user, DocumentVersion.objects.select_related("document"), CHANGE, pk=pk)
-    form = forms.VersionForm(request.POST or None, instance=version)
-    return _save_form(request, form, lambda data: services.version_save(document_version=version, actor=request.user,
-                                                                         **data),
-                      title=f"Edit {version}", cancel=version.get_absolute_url(), obj=version)
+class VersionEdit(RegisterEdit):
+    model = DocumentVersion
+    capability = "workshops.documentversion.change"
+    queryset = DocumentVersion.objects.select_related("document")
+    form_class = forms.VersionForm
+
+    def save(self, form, version):
+        return services.version_save(document_version=version, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
+version_add = VersionAdd.as_view()
+version_edit = VersionEdit.as_view()
+
+
+@view_of(Milestone, "workshops.milestone.view_list")
 def milestone_list(request):
     milestones = scope(request.user, Milestone).prefetch_related("gated_versions__document")
     return render(request, "workshops/milestone_list.html", {"milestones": milestones,
-                                                             "can_edit": can_create(request.user, Milestone)})
+                                                             "can_edit": may(request.user, "workshops.milestone.add")})
 
 
-@login_required
-def milestone_create(request):
-    _require_create(request, Milestone)
-    form = forms.MilestoneForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        services.milestone_save(actor=request.user, **form.cleaned_data)
-        return redirect("workshops:milestone_list")
-    return _form_page(request, form, title="New milestone", cancel=reverse("workshops:milestone_list"))
+class MilestoneEdit(RegisterEdit):
+    """Milestones are kept on their list: both Cancel and Save go back to it, without a message."""
+
+    model = Milestone
+    form_class = forms.MilestoneForm
+    noun = "milestone"
+
+    def cancel(self, milestone):
+        return reverse("workshops:milestone_list")
+
+    def save(self, form, milestone):
+        if milestone is None:
+            return services.milestone_save(actor=self.request.user, **form.cleaned_data)
+        return services.milestone_save(milestone=milestone, actor=self.request.user, **form.cleaned_data)
+
+    def success_message(self, milestone, form):
+        return None
+
+    def success_url(self, result, milestone):
+        return reverse("workshops:milestone_list")
 
 
-@login_required
-@scoped(Milestone)
-def milestone_edit(request, pk):
-    milestone = get_scoped_or_404(request.user, Milestone, CHANGE, pk=pk)
-    form = forms.MilestoneForm(request.POST or None, instance=milestone)
-    if request.method == "POST" and form.is_valid():
-        services.milestone_save(milestone=milestone, actor=request.user, **form.cleaned_data)
-        return redirect("workshops:milestone_list")
-    return _form_page(request, form, title=f"Edit {milestone}", cancel=reverse("workshops:milestone_list"),
-                      obj=milestone)
+milestone_create = MilestoneEdit.as_view(capability="workshops.milestone.add")
+milestone_edit = MilestoneEdit.as_view(capability="workshops.milestone.change")
 
 
 # --- Consultations -------------------------------------------------------------------------
 
-@login_required
-def consultation_list(request):
-    queryset = scope(request.user, Consultation).select_related("version__document")
-    filterset = ConsultationFilterSet(request.GET, queryset=queryset, request=request)
-    page, query = _page(request, filterset.qs)
-    return render(request, "workshops/consultation_list.html", {
-        "filter": filterset, "page": page, "query": query, "today": timezone.localdate(),
-        "can_edit": can_create(request.user, Consultation)})
+class ConsultationList(RegisterList):
+    model = Consultation
+    capability = "workshops.consultation.view_list"
+    queryset = Consultation.objects.select_related("version__document")
+    filterset_class = ConsultationFilterSet
+    template_name = "workshops/consultation_list.html"
+
+    def more_context(self):
+        return {"today": timezone.localdate()}
 
 
-@login_required
-@scoped(Consultation)
+consultation_list = ConsultationList.as_view()
+
+
+@view_of(Consultation, "workshops.consultation.view")
 def consultation_detail(request, pk):
     consultation = get_scoped_or_404(request.user, Consultation.objects.select_related("version__document"), pk=pk)
     comments = consultation.comments.select_related("organisation", "author")
@@ -616,7 +653,7 @@ def consultation_detail(request, pk):
     page, query = _page(request, filterset.qs)
     can_edit = scope(request.user, Consultation, CHANGE).filter(pk=pk).exists()
     comment_form = forms.CommentForm() if services.can_comment(request.user, consultation) else None
-    if comment_form is not None and not request.user.is_dcc:
+    if comment_form is not None and not may(request.user, "workshops.comment.add_for_any_organisation"):
         del comment_form.fields["organisation"]
     summary = selectors.theme_summary(consultation)
     return render(request, "workshops/consultation_detail.html", {
@@ -627,27 +664,23 @@ def consultation_detail(request, pk):
     })
 
 
-@login_required
-def consultation_create(request):
-    _require_create(request, Consultation)
-    form = forms.ConsultationForm(request.POST or None)
-    return _save_form(request, form, lambda data: services.consultation_save(actor=request.user, **data),
-                      title="New consultation", cancel=reverse("workshops:consultation_list"))
+class ConsultationEdit(RegisterEdit):
+    model = Consultation
+    form_class = forms.ConsultationForm
+    noun = "consultation"
+    list_url = "workshops:consultation_list"
+
+    def save(self, form, consultation):
+        if consultation is None:
+            return services.consultation_save(actor=self.request.user, **form.cleaned_data)
+        return services.consultation_save(consultation=consultation, actor=self.request.user, **form.cleaned_data)
 
 
-@login_required
-@scoped(Consultation)
-def consultation_edit(request, pk):
-    consultation = get_scoped_or_404(request.user, Consultation, CHANGE, pk=pk)
-    form = forms.ConsultationForm(request.POST or None, instance=consultation)
-    return _save_form(request, form, lambda data: services.consultation_save(consultation=consultation,
-                                                                             actor=request.user, **data),
-                      title=f"Edit {consultation}", cancel=consultation.get_absolute_url(), obj=consultation)
+consultation_create = ConsultationEdit.as_view(capability="workshops.consultation.add")
+consultation_edit = ConsultationEdit.as_view(capability="workshops.consultation.change")
 
 
-@login_required
-@require_POST
-@scoped(Consultation)
+@view_of(Consultation, "workshops.consultation.view", methods=POST)
 def comment_add(request, pk):
     consultation = get_scoped_or_404(request.user, Consultation, VIEW, pk=pk)
     form = forms.CommentForm(request.POST)
@@ -665,9 +698,7 @@ def comment_add(request, pk):
     return redirect(consultation.get_absolute_url())
 
 
-@login_required
-@require_POST
-@scoped(Comment)
+@view_of(Comment, "workshops.comment.change", methods=POST)
 def comment_respond(request, pk):
     comment = get_scoped_or_404(request.user, Comment, CHANGE, pk=pk)
     form = forms.CommentRespondForm(request.POST)
@@ -680,8 +711,7 @@ def comment_respond(request, pk):
 MATRIX_COLUMNS = ["id", "organisation", "theme", "section", "comment", "response", "disposition", "received"]
 
 
-@login_required
-@scoped(Consultation)
+@view_of(Consultation, "workshops.consultation.view")
 def consultation_export(request, pk):
     consultation = get_scoped_or_404(request.user, Consultation, pk=pk)
     comments = CommentFilterSet(request.GET, queryset=consultation.comments.select_related("organisation"),

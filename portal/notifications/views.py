@@ -1,13 +1,12 @@
 """Pages of notifications and watches: the list, the unread badge, opening one, marking read,
 e-mail preferences and the watch button. Views parse, call a service or selector, render."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.generic import GET, POST, view_of
 from portal.notifications import services
 from portal.notifications.forms import NotificationPreferenceForm
 from portal.notifications.models import Notification
@@ -15,8 +14,7 @@ from portal.redirects import safe_next
 from portal.scoping import VIEW, get_scoped_or_404
 
 
-@login_required
-@require_GET
+@view_of(Notification, "portal.notification.view_own", methods=GET)
 def notification_list(request):
     items = services.notifications_for(request.user)
     if request.GET.get("unread"):
@@ -29,16 +27,14 @@ def notification_list(request):
     })
 
 
-@login_required
-@require_GET
+@view_of(Notification, "portal.notification.view_own", methods=GET)
 def notification_badge(request):
     """The unread count, refreshed in place by htmx."""
     return render(request, "partials/notification_badge.html",
                   {"unread": services.unread_count(request.user)})
 
 
-@login_required
-@require_GET
+@view_of(Notification, "portal.notification.view_own", methods=GET)
 def notification_open(request, pk):
     """Open a notification: mark it read and go to what it is about."""
     notification = get_scoped_or_404(request.user, Notification.objects.filter(user=request.user), VIEW, pk=pk)
@@ -47,19 +43,15 @@ def notification_open(request, pk):
     return redirect(target or "notification_list")
 
 
-notification_open.scoped_model = Notification
 
-
-@login_required
-@require_POST
+@view_of(Notification, "portal.notification.view_own", methods=POST)
 def notification_read_all(request):
     count = services.notifications_mark_read(user=request.user)
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     return redirect("notification_list")
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@view_of(Notification, "portal.notification.view_own", methods=(*GET, *POST))
 def notification_preferences(request):
     preference = services.preference_for(request.user)
     form = NotificationPreferenceForm(request.POST or None,
@@ -72,8 +64,7 @@ def notification_preferences(request):
     return render(request, "portal/notification_preferences.html", {"form": form})
 
 
-@login_required
-@require_POST
+@view_of(Notification, "portal.notification.view_own", methods=POST)
 def watch_toggle(request):
     """Watch or stop watching one object (content type "app.model" and its primary key)."""
     app_label, _, model_name = request.POST.get("model", "").partition(".")
@@ -84,7 +75,7 @@ def watch_toggle(request):
     obj = get_scoped_or_404(request.user, model, VIEW, pk=request.POST.get("object_id"))
     watching = request.POST.get("watch") == "1"
     services.watch_set(user=request.user, obj=obj, watching=watching)
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return render(request, "partials/watch_button.html",
                       {"obj": obj, "model": f"{app_label}.{model_name}", "watching": watching})
     messages.success(request, "You are watching it now." if watching else "You no longer watch it.")

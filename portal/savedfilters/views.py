@@ -1,11 +1,10 @@
 """Pages of saved filters: save the filters of a list page under a name, delete one."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
+from portal.generic import POST, view_of
 from portal.redirects import safe_next
 from portal.savedfilters import services
 from portal.savedfilters.forms import SavedFilterForm
@@ -13,8 +12,7 @@ from portal.savedfilters.models import SavedFilter
 from portal.scoping import VIEW, get_scoped_or_404
 
 
-@login_required
-@require_POST
+@view_of(SavedFilter, "portal.savedfilter.manage_own", methods=POST)
 def saved_filter_save(request):
     form = SavedFilterForm(request.POST)
     if not form.is_valid():
@@ -31,8 +29,7 @@ def saved_filter_save(request):
     return redirect(services.saved_filter_url(saved))
 
 
-@login_required
-@require_POST
+@view_of(SavedFilter, "portal.savedfilter.manage_own", methods=POST)
 def saved_filter_delete(request, pk):
     saved = get_scoped_or_404(request.user, SavedFilter.objects.filter(user=request.user), VIEW, pk=pk)
     page = saved.page
@@ -40,5 +37,3 @@ def saved_filter_delete(request, pk):
     messages.success(request, "Filter deleted.")
     return redirect(safe_next(request, reverse(page)))
 
-
-saved_filter_delete.scoped_model = SavedFilter

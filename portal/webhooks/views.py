@@ -1,23 +1,22 @@
 """Pages of webhooks: endpoints (register, change, rotate the secret) and their deliveries
 (read, resend). Views parse, call a service or selector, render."""
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
+from portal.access import may
+from portal.generic import GET, POST, view_of
+from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
 from portal.webhooks import services
 from portal.webhooks.forms import WebhookEndpointForm
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@view_of(WebhookEndpoint, "portal.webhookendpoint.view_list", methods=(*GET, *POST))
 def webhook_list(request):
-    may_create = request.user.organisation is not None and can_create(
-        request.user, WebhookEndpoint, request.user.organisation)
+    may_create = request.user.organisation is not None and may(
+        request.user, "portal.webhookendpoint.add", organisation=request.user.organisation)
     form = WebhookEndpointForm(request.POST or None, initial={"is_active": True})
     if request.method == "POST":
         if not may_create:
@@ -36,8 +35,7 @@ def webhook_list(request):
                   {"endpoints": endpoints, "form": form if may_create else None})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@view_of(WebhookEndpoint, "portal.webhookendpoint.view", methods=(*GET, *POST))
 def webhook_detail(request, pk):
     endpoint = get_scoped_or_404(request.user, WebhookEndpoint.objects.select_related("organisation"),
                                  CHANGE if request.method == "POST" else VIEW, pk=pk)
@@ -59,11 +57,8 @@ def webhook_detail(request, pk):
                   {"endpoint": endpoint, "form": form if may_change else None, "deliveries": deliveries})
 
 
-webhook_detail.scoped_model = WebhookEndpoint
 
-
-@login_required
-@require_POST
+@view_of(WebhookEndpoint, "portal.webhookendpoint.change", methods=POST)
 def webhook_rotate_secret(request, pk):
     endpoint = get_scoped_or_404(request.user, WebhookEndpoint, CHANGE, pk=pk)
     services.endpoint_secret_rotate(endpoint=endpoint, actor=request.user)
@@ -71,26 +66,18 @@ def webhook_rotate_secret(request, pk):
     return redirect("webhook_detail", pk=endpoint.pk)
 
 
-webhook_rotate_secret.scoped_model = WebhookEndpoint
 
-
-@login_required
-@require_GET
+@view_of(WebhookDelivery, "portal.webhookdelivery.view", methods=GET)
 def webhook_delivery_detail(request, pk):
     delivery = get_scoped_or_404(request.user, WebhookDelivery.objects.select_related("endpoint"), VIEW, pk=pk)
     return render(request, "portal/webhook_delivery.html", {"delivery": delivery})
 
 
-webhook_delivery_detail.scoped_model = WebhookDelivery
 
-
-@login_required
-@require_POST
+@view_of(WebhookDelivery, "portal.webhookdelivery.change", methods=POST)
 def webhook_delivery_resend(request, pk):
     delivery = get_scoped_or_404(request.user, WebhookDelivery.objects.select_related("endpoint"), CHANGE, pk=pk)
     copy = services.delivery_resend(delivery=delivery, actor=request.user)
     messages.success(request, "The delivery was queued again.")
     return redirect("webhook_delivery_detail", pk=copy.pk)
 
-
-webhook_delivery_resend.scoped_model = WebhookDelivery

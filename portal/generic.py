@@ -1,0 +1,327 @@
+"""Views that say what they serve: every page declares its model and the capability it needs.
+
+Two forms, one declaration (``ViewDeclaration``), which tests/urlsweep.py reads so that the
+isolation sweep fills each route with objects of the model it serves:
+
+- registers are declarations of the generic views below, NetBox-style: ``ObjectListView``
+  (filterset, page or keyset pagination, template), ``ObjectDetailView`` and ``ObjectEditView``
+  (create and edit through a service function; the service's ValidationError lands on the form);
+- a function view that stays a function view says the same with ``@view_of(Model, "app.model.verb")``.
+
+Both check the capability with ``portal.access.may`` and fetch one object with
+``portal.scoping.get_scoped_or_404``, so another organisation's object is a 404, never a 403.
+A refusal answers as the page always did: on a route that names an object a person who may not
+do the thing learns nothing of the object (404); elsewhere the answer is 403.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.views import View
+
+from portal.access import may
+from portal.errors import errors_to_form
+from portal.pagination import PAGE_SIZE, keyset_page
+from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
+
+FORBIDDEN = 403
+NOT_FOUND = 404
+GET = ("GET",)
+POST = ("POST",)
+
+
+@dataclass(frozen=True)
+class ViewDeclaration:
+    """What a view serves: ``model`` (the model of the object its URL names, or of the rows it
+    lists; None for a page of no model, such as the home page) and the ``capability`` asked of
+    ``portal.access.may`` before the view runs."""
+
+    model: type[models.Model] | None
+    capability: str
+
+
+def declaration_of(view: Any) -> ViewDeclaration | None:
+    """The declaration of a URL pattern's callback (a function view or a class view's as_view())."""
+    declaration = getattr(view, "declaration", None)
+    if isinstance(declaration, ViewDeclaration):
+        return declaration
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None and issubclass(view_class, DeclaredView):
+        # as_view(capability=...) declares one class twice (create and edit)
+        initkwargs = getattr(view, "view_initkwargs", {})
+        return ViewDeclaration(initkwargs.get("model", view_class.model),
+                               initkwargs.get("capability", view_class.capability))
+    return None
+
+
+def refuse(status: int | None, names_object: bool, capability: str) -> None:
+    """Raise the refusal: 404 on a route that names an object unless ``status`` says otherwise."""
+    if (status or (NOT_FOUND if names_object else FORBIDDEN)) == NOT_FOUND:
+        raise Http404("No such object")
+    raise PermissionDenied(f"You may not do that ({capability}).")
+
+
+def view_of(model: type[models.Model] | None, capability: str, *, methods: Iterable[str] | None = None,
+            refused: int | None = None,
+            authenticate: Callable[[HttpRequest], Any] | None = None) -> Callable[[Callable[..., Any]], Any]:
+    """Declare a function view's model and capability, and check them before the view runs.
+
+    In order: the person must be logged in (else the login page), the method must be one of
+    ``methods`` (else 405), and ``may(user, capability)`` must say yes (else ``refused``: 404 on a
+    route with URL parameters, 403 on others, unless given). ``authenticate(request)`` replaces the
+    session login for the rare page other programs fetch (a calendar feed with a token): it
+    returns the person, who becomes ``request.user`` for the view.
+    """
+    allowed = list(methods) if methods else None
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if allowed is not None and request.method not in allowed:
+                return HttpResponseNotAllowed(allowed)
+            if not may(request.user, capability):
+                refuse(refused, bool(args or kwargs), capability)
+            return view(request, *args, **kwargs)
+
+        if authenticate is None:
+            wrapped = login_required(checked)
+        else:
+            @wraps(view)
+            def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+                user = authenticate(request)
+                if user is None or not user.is_authenticated:
+                    return redirect_to_login(request.get_full_path())
+                request.user = user
+                return checked(request, *args, **kwargs)
+
+        wrapped.declaration = ViewDeclaration(model, capability)  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate
+
+
+class DeclaredView(LoginRequiredMixin, View):
+    """Base of the generic views: a logged-in person, a model and a capability."""
+
+    model: type[models.Model] | None = None
+    capability: str = ""
+    # the queryset objects are fetched from and lists start from (default: the model's)
+    queryset: models.QuerySet[Any] | None = None
+    template_name = ""
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def base_queryset(self) -> models.QuerySet[Any]:
+        if self.queryset is not None:
+            return self.queryset.all()
+        if self.model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} declares no model")
+        return self.model._default_manager.all()
+
+    def may(self, capability: str | None = None, obj: models.Model | None = None, **kwargs: Any) -> bool:
+        return may(self.request.user, capability or self.capability, obj, **kwargs)
+
+    def check(self) -> None:
+        """The capability, before anything is read (lists and create pages: 403)."""
+        if not self.may():
+            refuse(FORBIDDEN, False, self.capability)
+
+
+class ObjectFetchMixin:
+    """Fetch the URL's object through scope: another organisation's object is a 404. ``lookup``
+    maps URL parameters to fields (default: every URL parameter is a field of the same name)."""
+
+    lookup: dict[str, str] | None = None
+    fetch_action = VIEW
+
+    def get_lookup(self) -> dict[str, Any]:
+        kwargs = self.kwargs  # type: ignore[attr-defined]
+        if self.lookup is None:
+            return dict(kwargs)
+        return {field: kwargs[param] for param, field in self.lookup.items()}
+
+    def get_object(self) -> models.Model:
+        return get_scoped_or_404(self.request.user, self.base_queryset(), self.fetch_action,  # type: ignore[attr-defined]
+                                 **self.get_lookup())
+
+
+class ObjectListView(DeclaredView):
+    """A register's list page: the scoped rows, filtered, paginated, rendered.
+
+    Declare ``model``, ``capability``, ``template_name``, optionally ``filterset_class``,
+    ``pagination`` ("page": ``page`` and ``query`` in the context; "keyset": ``rows`` and
+    ``next_url``; None: ``context_object_name`` holds every row, up to ``limit``) and
+    ``extra_context(filterset)``. ``export(queryset)`` may answer a download instead of the page.
+    """
+
+    filterset_class: Any = None
+    filterset_takes_request = True
+    pagination: str | None = "page"
+    page_size = PAGE_SIZE
+    keyset_param = "before"
+    context_object_name = "rows"
+    limit: int | None = None
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check()
+        queryset = self.get_queryset()
+        filterset = None
+        if self.filterset_class is not None:
+            extra = {"request": request} if self.filterset_takes_request else {}
+            filterset = self.filterset_class(request.GET, queryset=queryset, **extra)
+            queryset = filterset.qs
+        exported = self.export(queryset)
+        if exported is not None:
+            return exported
+        context: dict[str, Any] = {"filter": filterset} if filterset is not None else {}
+        context.update(self.paginate(queryset))
+        context.update(self.extra_context(filterset))
+        return render(request, self.template_name, context)
+
+    def get_queryset(self) -> models.QuerySet[Any]:
+        return scope(self.request.user, self.base_queryset())
+
+    def export(self, queryset: models.QuerySet[Any]) -> HttpResponse | None:
+        return None
+
+    def paginate(self, queryset: models.QuerySet[Any]) -> dict[str, Any]:
+        if self.pagination == "page":
+            page = Paginator(queryset, self.page_size).get_page(self.request.GET.get("page"))
+            return {"page": page, "query": self.querystring_without("page")}
+        if self.pagination == "keyset":
+            rows, next_before = keyset_page(queryset, before=self.request.GET.get(self.keyset_param),
+                                            size=self.keyset_size())
+            next_url = ""
+            if next_before:
+                query = self.request.GET.copy()
+                query[self.keyset_param] = str(next_before)
+                next_url = f"?{query.urlencode()}"
+            return {self.context_object_name: rows, "next_url": next_url}
+        rows = list(queryset if self.limit is None else queryset[: self.limit])
+        return {self.context_object_name: rows}
+
+    def keyset_size(self) -> int:
+        """``?size=`` chooses the page's size, from 1 to 500."""
+        try:
+            return max(1, min(int(self.request.GET.get("size", self.page_size)), 500))
+        except ValueError:
+            return self.page_size
+
+    def querystring_without(self, name: str) -> str:
+        query = self.request.GET.copy()
+        query.pop(name, None)
+        return query.urlencode()
+
+    def extra_context(self, filterset: Any) -> dict[str, Any]:
+        return {}
+
+
+class ObjectDetailView(ObjectFetchMixin, DeclaredView):
+    """One object's page: fetched through scope (404 for others'), ``context_object_name`` in the
+    context with ``extra_context(obj)``."""
+
+    context_object_name = "object"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        # The object came through scope, which is what a model's own "view" asks; a capability
+        # of the table is asked of the person (no second query for the object).
+        if not self.may():
+            refuse(NOT_FOUND, True, self.capability)
+        return self.render_object(obj)
+
+    def render_object(self, obj: Any) -> HttpResponse:
+        return render(self.request, self.template_name, {self.context_object_name: obj, **self.extra_context(obj)})
+
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+
+class ObjectEditView(ObjectFetchMixin, DeclaredView):
+    """Create (a route without parameters) or edit (the URL names the object) through a service.
+
+    Declare ``model``, ``capability`` (``<app>.<model>.add`` to create, ``.change`` to edit, or a
+    capability of the table), ``form_class``, ``template_name`` and ``save(form, obj)``, which
+    calls the service and returns the saved object. A ValidationError of the service is put on
+    the form (``portal.errors.errors_to_form``) and the page is shown again with
+    ``invalid_status``; success flashes ``success_message(result, form)`` and redirects to
+    ``success_url(result, obj)`` (the result's own page by default).
+
+    Editing fetches the object through scope for change first (another organisation's object,
+    or one the person may not change, is a 404), then asks the capability (403), as the pages
+    always did; creating asks the capability first (403).
+    """
+
+    form_class: Any = None
+    fetch_action = CHANGE
+    invalid_status = 200
+    http_method_names = ["get", "post"]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if (request.method or "").lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        obj = self.get_object() if self.names_object() else None
+        if not self.may():
+            refuse(FORBIDDEN, False, self.capability)
+        return self.handle(obj)
+
+    def names_object(self) -> bool:
+        return bool(self.kwargs)
+
+    def handle(self, obj: Any) -> HttpResponse:
+        form = self.get_form(obj)
+        if self.request.method == "POST" and form.is_valid():
+            try:
+                result = self.save(form, obj)
+            except ValidationError as exc:
+                errors_to_form(form, exc, getattr(form, "field_map", None))
+            else:
+                message = self.success_message(result, form)
+                if message:
+                    messages.success(self.request, message)
+                return redirect(self.success_url(result, obj))
+        return render(self.request, self.template_name, self.context(form, obj),
+                      status=self.invalid_status if form.errors else 200)
+
+    def form_kwargs(self, obj: Any) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"data": self.request.POST or None}
+        if self.request.FILES:
+            kwargs["files"] = self.request.FILES
+        if obj is not None and issubclass(self.form_class, _model_forms()):
+            kwargs["instance"] = obj
+        return kwargs
+
+    def get_form(self, obj: Any) -> Any:
+        return self.form_class(**self.form_kwargs(obj))
+
+    def save(self, form: Any, obj: Any) -> Any:
+        raise ImproperlyConfigured(f"{type(self).__name__} must say how it saves (a service call)")
+
+    def success_message(self, result: Any, form: Any) -> str | None:
+        return f"Saved {result}."
+
+    def success_url(self, result: Any, obj: Any) -> str:
+        return result.get_absolute_url()
+
+    def context(self, form: Any, obj: Any) -> dict[str, Any]:
+        return {"form": form, "object": obj}
+
+
+def _model_forms() -> type:
+    from django.forms import BaseModelForm
+
+    return BaseModelForm
