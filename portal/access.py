@@ -172,19 +172,19 @@ EVERYONE = ("authenticated",)
 CAPABILITIES: dict[str, Capability] = {
     # adapter: service requests, batches, alerts, anomaly thresholds
     "adapter.alert.post": Capability(DCC, "post an alert as DCC's backend (the alert receiving endpoint)"),
+    "adapter.alert.view_list": Capability(EVERYONE, "open the list of alerts"),
     "adapter.anomalythreshold.set": Capability(
         SERVICE_USERS, "set one's own organisation's anomaly thresholds (DCC releases or rejects the "
         "requests they quarantine instead)", requires=_has_organisation),
+    "adapter.anomalythreshold.view_list": Capability(EVERYONE, "open the list of anomaly thresholds"),
     "adapter.batch.upload": Capability(
         OPERATIONS, "upload a batch of service requests, sent as one's organisation", requires=_has_organisation),
-    "adapter.alert.view_list": Capability(EVERYONE, "open the list of alerts"),
-    "adapter.anomalythreshold.view_list": Capability(EVERYONE, "open the list of anomaly thresholds"),
     "adapter.batch.view_list": Capability(EVERYONE, "open the list of batches"),
-    "adapter.servicerequest.view_list": Capability(EVERYONE, "open the list of service requests"),
     "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
     "adapter.servicerequest.submit": Capability(
         OPERATIONS, "send a service request as one's organisation (its DUIS user id is the originator)",
         requires=_has_organisation),
+    "adapter.servicerequest.view_list": Capability(EVERYONE, "open the list of service requests"),
     # inventory: the asset register
     "inventory.device.link": Capability(DCC, "choose the configuration items a device relies on"),
     "inventory.device.register": Capability(
@@ -193,15 +193,15 @@ CAPABILITIES: dict[str, Capability] = {
     "inventory.devicemodel.link": Capability(DCC, "choose the configuration items a device model relies on"),
     # the ground
     "portal.audit.view_all": Capability(DCC, "read the whole audit log, not only one object's trail"),
-    "portal.dashboard.view": Capability(EVERYONE, "open the home page"),
     "portal.audit.view_list": Capability(EVERYONE, "open the audit log (the entries of what one may see)"),
+    "portal.dashboard.view": Capability(EVERYONE, "open the home page"),
     "portal.notification.view_own": Capability(
         EVERYONE, "read and mark one's own notifications, set one's e-mail preference, watch what one may see"),
+    "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     "portal.savedfilter.manage_own": Capability(EVERYONE, "save and delete one's own named filters of a list"),
     "portal.user.manage_own": Capability(EVERYONE, "see one's own account and API token, issue a new token"),
     "portal.webhookendpoint.view_list": Capability(
         EVERYONE, "open the list of webhook endpoints (one's organisation's; DCC: all)"),
-    "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     # slas: service levels
     "slas.burnrateepisode.view_list": Capability(EVERYONE, "open the list of burn-rate episodes (DCC's alone)"),
     "slas.charge.set": Capability(DCC_ADMIN, "set or import the monthly charges credits are computed on"),
@@ -210,22 +210,22 @@ CAPABILITIES: dict[str, Capability] = {
         "user: its own organisation's traffic)", requires=_dcc_or_has_organisation),
     # workshops: the governance registers
     "workshops.action.view_list": Capability(EVERYONE, "open the action log"),
-    "workshops.consultation.view_list": Capability(EVERYONE, "open the list of consultations"),
-    "workshops.document.view_list": Capability(EVERYONE, "open the document list and the roadmap"),
-    "workshops.meeting.view_list": Capability(EVERYONE, "open the list of meetings"),
-    "workshops.milestone.view_list": Capability(EVERYONE, "open the list of milestones"),
-    "workshops.raiditem.view_list": Capability(EVERYONE, "open the RAID log and its heat map"),
-    "workshops.topic.view_list": Capability(EVERYONE, "open the list of RAID topics"),
     "workshops.comment.add": Capability(
         GOVERNANCE, "comment on a consultation while it is open (the service checks the dates)",
         object_action=VIEW),
     "workshops.comment.add_for_any_organisation": Capability(
         DCC, "record a comment on behalf of any organisation (SDAG members speak for their own only)"),
+    "workshops.consultation.view_list": Capability(EVERYONE, "open the list of consultations"),
+    "workshops.document.view_list": Capability(EVERYONE, "open the document list and the roadmap"),
+    "workshops.meeting.view_list": Capability(EVERYONE, "open the list of meetings"),
+    "workshops.milestone.view_list": Capability(EVERYONE, "open the list of milestones"),
     "workshops.raiditem.answer": Capability(
         GOVERNANCE, "confirm or reject the proposed closure of a RAID item for its originator (the "
         "originator's people, or DCC on their behalf)", on_object=_dcc_or_of_originator, object_action=VIEW),
+    "workshops.raiditem.view_list": Capability(EVERYONE, "open the RAID log and its heat map"),
     "workshops.registers.read": Capability(
         GOVERNANCE, "read the governance registers, and the names of people and organisations in their filters"),
+    "workshops.topic.view_list": Capability(EVERYONE, "open the list of RAID topics"),
 }
 
 

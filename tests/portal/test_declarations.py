@@ -14,7 +14,7 @@ NOT_DECLARED = {
     "slas-report",
 }
 # URL parameters that name no object ("report.csv").
-NOT_OBJECTS = {"fmt"}
+NOT_OBJECTS = {"fmt", "tile"}  # an export format and a registered tile's slug are not objects
 # Views another part of issue 13 is moving out of portal/ (they declare with view_of there).
 def _is_api(route):
     return getattr(route.callback, "cls", None) is not None

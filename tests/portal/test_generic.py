@@ -115,7 +115,7 @@ urlpatterns = [
     path("t/directory.<str:fmt>", directory_export, name="t_directory_export"),
     path("t/feed/", feed, name="t_feed"),
     path("t/misspelt/", misspelt, name="t_misspelt"),
-    path("", include("portal.urls")),
+    path("", include("config.urls")),
 ]
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
