@@ -7,4 +7,4 @@ class AdapterConfig(AppConfig):
 
     def ready(self):
         # What device commands add to the ground's registries (portal.registry).
-        from adapter import events, navigation, search, tiles  # noqa: F401
+        from adapter import events, navigation, schedules, search, tiles  # noqa: F401

@@ -7,5 +7,5 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         # The ground's own entries in its registries (portal.registry): the sidebar's sections
-        # and links, and the organisations search kind.
-        from portal import navigation, search  # noqa: F401
+        # and links, the organisations search kind, and its schedules.
+        from portal import navigation, schedules, search  # noqa: F401

@@ -13,7 +13,9 @@ it adds from its own modules, imported in its ``AppConfig.ready()`` (as NetBox's
 - ``<app>/events.py``: the events the app publishes, ``register_event(Event(...))``, checked by
   portal.events.publish and offered by the webhook subscription form and API;
 - ``<app>/reports.py``: the app's reports, ``register_report(Report(...))``, listed by the
-  navigation.
+  navigation;
+- ``<app>/schedules.py``: the app's django-q2 schedules, ``register_schedule(Schedule(...))``,
+  created or updated by name by ``manage.py setup_schedules``.
 
 An app has only the modules it needs. A key registered twice (a tile slug, a search kind, an
 event name...) raises ImproperlyConfigured at start-up: two apps never shadow each other
@@ -225,12 +227,44 @@ class Report:
         return _shown_to(self.audience, user)
 
 
+# --- schedules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One django-q2 schedule: ``func`` is the task's dotted path (so registering imports no task
+    module), ``schedule_type`` a ``django_q.models.Schedule`` code ("I" every ``minutes``, "D"
+    daily, "W" weekly, "C" ``cron``), ``next_run`` a function giving the first run (computed when
+    ``setup_schedules`` runs, in London time where a day is meant). ``name`` is the key
+    ``setup_schedules`` updates by: renaming one leaves the old row behind."""
+
+    name: str
+    func: str
+    schedule_type: str
+    minutes: int | None = None
+    cron: str | None = None
+    next_run: Callable[[], dt.datetime] | None = None
+    weight: int = 0
+
+    def fields(self) -> dict[str, Any]:
+        """The django_q Schedule fields, as ``Schedule.objects.update_or_create`` takes them."""
+        fields: dict[str, Any] = {"func": self.func, "schedule_type": self.schedule_type}
+        if self.minutes is not None:
+            fields["minutes"] = self.minutes
+        if self.cron is not None:
+            fields["cron"] = self.cron
+        if self.next_run is not None:
+            fields["next_run"] = self.next_run()
+        return fields
+
+
 TILES: Registry[Tile] = Registry("dashboard tile", key=lambda tile: tile.slug)
 SEARCH_PROVIDERS: Registry[SearchProvider] = Registry("search provider", key=lambda provider: provider.kind)
 NAV_SECTIONS: Registry[NavSection] = Registry("navigation section", key=lambda section: section.slug)
 NAV_ENTRIES: Registry[NavEntry] = Registry("navigation entry", key=lambda entry: entry.url_name)
 EVENTS: Registry[Event] = Registry("event", key=lambda event: event.name)
 REPORTS: Registry[Report] = Registry("report", key=lambda report: report.slug)
+SCHEDULES: Registry[Schedule] = Registry("schedule", key=lambda schedule: schedule.name)
 
 
 def register_tile(tile: Tile) -> Tile:
@@ -255,6 +289,10 @@ def register_event(event: Event) -> Event:
 
 def register_report(report: Report) -> Report:
     return REPORTS.register(report)
+
+
+def register_schedule(schedule: Schedule) -> Schedule:
+    return SCHEDULES.register(schedule)
 
 
 def webhook_event_choices() -> list[tuple[str, str]]:

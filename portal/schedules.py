@@ -1,83 +1,38 @@
-"""Every django-q2 schedule of the portal, declared in one place.
+"""The ground's own django-q2 schedules, and the first-run helpers every app's schedules use.
 
-``manage.py setup_schedules`` creates or updates each by name, so running it twice changes
-nothing. Functions are named by dotted path, so this file imports no app.
-Each entry: name, func, schedule_type (django_q Schedule.* code), and cron or minutes.
+Each app declares its schedules in ``<app>/schedules.py`` (``portal.registry.register_schedule``),
+imported in its ``AppConfig.ready()``; ``manage.py setup_schedules`` creates or updates every
+registered schedule by name, so running it twice changes nothing.
 """
-SCHEDULES = [
-    # Apps add their entries here, e.g.
-    # {"name": "workshops: weekly action digest", "func": "workshops.tasks.action_digest_send",
-    #  "schedule_type": "C", "cron": "0 7 * * 1"},
-]
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from portal.registry import Schedule, register_schedule
+
+LONDON = ZoneInfo("Europe/London")
 
 
-def _next_monday_0700_london():
-    # Weekly schedule (django-q2 "W") anchored on Monday 07:00 London time; cron would need croniter.
-    import datetime as _dt
-    from zoneinfo import ZoneInfo
-
-    now = _dt.datetime.now(ZoneInfo("Europe/London"))
-    monday = (now + _dt.timedelta(days=(7 - now.weekday()) % 7 or 7)).date()
-    return _dt.datetime.combine(monday, _dt.time(7, 0), tzinfo=ZoneInfo("Europe/London"))
-
-
-SCHEDULES.append(
-    {"name": "workshops: weekly action digest", "func": "workshops.tasks.action_digest_send",
-     "schedule_type": "W", "next_run": _next_monday_0700_london()},
-)
+def next_london(hour: int) -> dt.datetime:
+    """The next ``hour``:00 in London, where a daily schedule starts (a daily "D" schedule then
+    advances by 24 h in UTC, so across a clock change it lands an hour off: pick an hour that
+    stays on the right day either way)."""
+    now = dt.datetime.now(LONDON)
+    day = now.date() + dt.timedelta(days=1 if now.time() >= dt.time(hour) else 0)
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON)
 
 
-def _next_london(hour):
-    """The next ``hour``:00 in London, where a daily schedule starts (cron expressions need
-    croniter, which requirements.txt does not carry)."""
-    from datetime import datetime, time, timedelta
-    from zoneinfo import ZoneInfo
-
-    london = ZoneInfo("Europe/London")
-    now = datetime.now(london)
-    day = now.date() + timedelta(days=1 if now.time() >= time(hour) else 0)
-    return datetime.combine(day, time(hour), tzinfo=london)
+def next_monday_0700_london() -> dt.datetime:
+    """Where a weekly ("W") schedule anchored on Monday 07:00 London time starts."""
+    now = dt.datetime.now(LONDON)
+    monday = (now + dt.timedelta(days=(7 - now.weekday()) % 7 or 7)).date()
+    return dt.datetime.combine(monday, dt.time(7, 0), tzinfo=LONDON)
 
 
-SCHEDULES += [
-    # Notifications owed to people who chose a daily digest, before the working day starts.
-    {"name": "portal: notification digest", "func": "portal.notifications.services.digest_send",
-     "schedule_type": "D", "next_run": _next_london(7)},
-    # Webhook attempts whose back-off has run out (the lost-task safety net as well).
-    {"name": "portal: webhook retries", "func": "portal.webhooks.services.deliveries_retry_due",
-     "schedule_type": "I", "minutes": 1},
-    # Burn-rate warnings (slas): the short window is an hour, so five minutes is prompt enough. The
-    # name is kept from when portal held them: setup_schedules updates by name, so a renamed entry
-    # would leave the old row behind, calling a function that no longer exists.
-    {"name": "portal: burn-rate check", "func": "slas.burnrate.burnrate_check",
-     "schedule_type": "I", "minutes": 5},
-]
-
-SCHEDULES += [
-    # slas: fold completed adapter requests and new alerts into facts and rollups.
-    {"name": "slas: fold facts", "func": "slas.tasks.fold_facts", "schedule_type": "I", "minutes": 1},
-    # slas: cron 06:00 every day in London time (django-q2 evaluates cron with croniter over
-    # localtime(), i.e. TIME_ZONE Europe/London, so it stays 06:00 across clock changes); the task
-    # acts only on the first working day of a month (freezes the previous month, issues and e-mails
-    # the statements) and is idempotent.
-    {"name": "slas: monthly freeze", "func": "slas.tasks.monthly_freeze",
-     "schedule_type": "C", "cron": "0 6 * * *"},
-]
-
-SCHEDULES += [
-    # adapter: recover attempts of dead workers, send requests that are due (future-dated ones held
-    # by DSP), collect device-held responses, time out overdue requests (E21/E30), finish batches.
-    {"name": "adapter: advance requests", "func": "adapter.tasks.advance", "schedule_type": "I", "minutes": 1},
-]
-
-SCHEDULES += [
-    # workshops: consultations whose opening or closing day has come (London dates), announced once
-    # each (consultation.opened / .closed; the state is recorded on the consultation). 01:00 London,
-    # not midnight: a daily ("D") schedule advances by 24 h in UTC, so across a clock change it
-    # drifts by an hour and must still land after midnight.
-    {"name": "workshops: consultation opened/closed events", "func": "workshops.tasks.consultation_events",
-     "schedule_type": "D", "next_run": _next_london(1)},
-    # workshops: action.overdue once per action and due date, to owners, watchers and webhooks.
-    {"name": "workshops: overdue action events", "func": "workshops.tasks.actions_overdue_announce",
-     "schedule_type": "D", "next_run": _next_london(1)},
-]
+# Notifications owed to people who chose a daily digest, before the working day starts.
+register_schedule(Schedule("portal: notification digest", "portal.notifications.services.digest_send", "D",
+                           next_run=lambda: next_london(7)))
+# Webhook attempts whose back-off has run out (the lost-task safety net as well).
+register_schedule(Schedule("portal: webhook retries", "portal.webhooks.services.deliveries_retry_due", "I",
+                           minutes=1))

@@ -7,4 +7,4 @@ class SlasConfig(AppConfig):
 
     def ready(self):
         # What the service levels add to the ground's registries (portal.registry).
-        from slas import events, navigation, reports, tiles  # noqa: F401
+        from slas import events, navigation, reports, schedules, tiles  # noqa: F401

@@ -7,4 +7,4 @@ class WorkshopsConfig(AppConfig):
 
     def ready(self):
         # What governance adds to the ground's registries (portal.registry).
-        from workshops import events, navigation, search, tiles  # noqa: F401
+        from workshops import events, navigation, schedules, search, tiles  # noqa: F401

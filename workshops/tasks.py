@@ -1,4 +1,4 @@
-"""Background work of the governance registers (django-q2; schedules in portal/schedules.py)."""
+"""Background work of the governance registers (django-q2; schedules in workshops/schedules.py)."""
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone

@@ -37,22 +37,23 @@ def test_load_demo_is_idempotent():
 
 @pytest.mark.django_db
 def test_setup_schedules_is_idempotent():
-    from portal.schedules import SCHEDULES
+    from portal.registry import SCHEDULES
 
     call_command("setup_schedules", stdout=StringIO())
     call_command("setup_schedules", stdout=StringIO())
     assert Schedule.objects.count() == len(SCHEDULES)
-    assert sorted(Schedule.objects.values_list("name", flat=True)) == sorted(s["name"] for s in SCHEDULES)
+    assert sorted(Schedule.objects.values_list("name", flat=True)) == sorted(s.name for s in SCHEDULES)
 
 
 def test_every_schedule_names_a_function_that_exists():
     # Schedules name their function by dotted path; a module that moves must take its schedule along.
     from django.utils.module_loading import import_string
 
-    from portal.schedules import SCHEDULES
+    from portal.registry import SCHEDULES
 
+    assert len(SCHEDULES) == 9  # every app's schedules.py was read (portal 2, adapter 1, slas 3, workshops 3)
     for entry in SCHEDULES:
-        assert callable(import_string(entry["func"])), entry["name"]
+        assert callable(import_string(entry.func)), entry.name
 
 
 @pytest.mark.django_db

@@ -8,16 +8,16 @@ import time_machine
 from django_q.models import Schedule
 from django_q.scheduler import scheduler
 
-from portal.schedules import SCHEDULES
+from portal.registry import SCHEDULES
 from slas.models import CreditRun, Statement
 
 UTC = dt.UTC
 
 
 def _freeze_schedule():
-    entry = next(e for e in SCHEDULES if e["name"] == "slas: monthly freeze")
-    assert (entry["schedule_type"], entry["cron"]) == (Schedule.CRON, "0 6 * * *")
-    return Schedule.objects.create(repeats=-1, **entry)
+    entry = SCHEDULES.get("slas: monthly freeze")
+    assert (entry.schedule_type, entry.cron) == (Schedule.CRON, "0 6 * * *")
+    return Schedule.objects.create(repeats=-1, name=entry.name, **entry.fields())
 
 
 def _tick(moment):

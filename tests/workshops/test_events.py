@@ -8,7 +8,7 @@ import time_machine
 
 from portal.notifications.models import Notification
 from portal.notifications.services import watch_set
-from portal.schedules import SCHEDULES
+from portal.registry import SCHEDULES
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from workshops import services, tasks
 from workshops.models import Action, Consultation, Meeting, MeetingSeries
@@ -86,6 +86,6 @@ def test_actions_are_announced_once_when_overdue(orgs, dcc_admin, sdag_member, d
 
 
 def test_both_tasks_are_scheduled_daily():
-    by_func = {s["func"]: s for s in SCHEDULES}
+    by_func = {s.func: s for s in SCHEDULES}
     for func in ("workshops.tasks.consultation_events", "workshops.tasks.actions_overdue_announce"):
-        assert by_func[func]["schedule_type"] == "D" and by_func[func]["next_run"].hour == 1
+        assert by_func[func].schedule_type == "D" and by_func[func].fields()["next_run"].hour == 1
