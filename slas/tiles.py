@@ -15,7 +15,7 @@ from portal.access import DCC, OPERATIONS
 from portal.registry import Tile, register_tile
 from portal.scoping import scope
 from slas.choices import EpisodeState
-from slas.metrics import LONDON, london_day, month_bounds, month_start
+from slas.metrics import LONDON, error_budget, london_day, month_bounds, month_start
 from slas.models import BurnRateEpisode, Measure, MonthRollup, RequestFact, Statement
 
 
@@ -37,7 +37,7 @@ def measures_context(user, now):
         misses = measured - within
         achieved = (Decimal(within) * 100 / measured).quantize(Decimal("0.01")) if measured else None
         projected_volume = Decimal(measured) / share if share else Decimal(0)
-        allowed = (projected_volume * (100 - measure.target_pct) / 100).quantize(Decimal("1"))
+        allowed = (projected_volume * error_budget(measure.target_pct)).quantize(Decimal("1"))
         projected_misses = Decimal(misses) / share if share else Decimal(0)
         rows.append({
             "measure": measure, "measured": measured, "achieved": achieved,
