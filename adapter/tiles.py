@@ -1,7 +1,10 @@
 """Dashboard tiles of device commands: requests in flight by state, quarantined requests awaiting
 DCC's decision, and alerts of the last hour. Grouped counts on indexed columns, so the query
 count does not depend on the data size. Registered in AdapterConfig.ready()."""
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count
 from django.urls import reverse
@@ -12,21 +15,24 @@ from portal.access import DCC, OPERATIONS
 from portal.registry import Tile, register_tile
 from portal.scoping import scope
 
+if TYPE_CHECKING:
+    from portal.types import Viewer
 
-def requests_context(user, now):
+
+def requests_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     live = scope(user, ServiceRequest.objects.exclude(state__in=TERMINAL))
     counts = dict(live.values_list("state").annotate(n=Count("pk")).order_by())
     states = [(state, counts.get(state.value, 0)) for state in RequestState if state not in TERMINAL]
     return {"states": states, "list_url": reverse("adapter:request_list")}
 
 
-def quarantined_context(user, now):
+def quarantined_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     waiting = scope(user, ServiceRequest.objects.filter(state=RequestState.QUARANTINED))
     latest = list(waiting.select_related("srv", "organisation").order_by("-received_at")[:5])
     return {"count": waiting.count(), "latest": latest, "list_url": reverse("adapter:request_list")}
 
 
-def alerts_context(user, now):
+def alerts_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     recent = scope(user, Alert.objects.filter(created_at__gte=now - dt.timedelta(hours=1)))
     rows = list(recent.values("alert_code").annotate(n=Count("pk")).order_by("-n")[:5])
     return {"count": recent.count(), "rows": rows, "list_url": reverse("adapter:alert_list")}

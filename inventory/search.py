@@ -2,7 +2,10 @@
 (exact keys, unique-index lookups, never a text scan of the device register), configuration
 items by key, name or free text, device models by model id or manufacturer.
 Registered in InventoryConfig.ready()."""
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -13,17 +16,20 @@ from portal.registry import SearchProvider, register_search
 from portal.scoping import scope
 from portal.search import PER_KIND, Result, full_text, result_url
 
+if TYPE_CHECKING:
+    from portal.types import Viewer
+
 MPXN = re.compile(r"^\d{6,13}$")
 
 
-def _eui64(query):
+def _eui64(query: str) -> str | None:
     try:
         return normalise_eui64(query)
     except (ValidationError, ValueError):
         return None
 
 
-def devices(user, query):
+def devices(user: Viewer, query: str) -> list[Result]:
     eui = _eui64(query)
     compact = query.replace(" ", "")
     if eui:
@@ -38,7 +44,7 @@ def devices(user, query):
             for d in found]
 
 
-def configuration_items(user, query):
+def configuration_items(user: Viewer, query: str) -> list[Result]:
     queryset = scope(user, ConfigurationItem.objects.all())
     exact = list(queryset.filter(Q(key__iexact=query) | Q(name__iexact=query))[:PER_KIND])
     found = exact or list(full_text(queryset, query, ["key", "name", "description"])[:PER_KIND])
@@ -46,7 +52,7 @@ def configuration_items(user, query):
                    result_url(i, "inventory:ci_detail", i.key)) for i in found]
 
 
-def device_models(user, query):
+def device_models(user: Viewer, query: str) -> list[Result]:
     found = scope(user, DeviceModel.objects.filter(Q(model_id__iexact=query) | Q(manufacturer_name__iexact=query)))
     return [Result(f"{m.manufacturer_name or m.manufacturer_id} {m.model_id}", m.get_device_type_display(),
                    result_url(m, "inventory:model_detail", m.pk)) for m in found[:PER_KIND]]

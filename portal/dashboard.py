@@ -8,19 +8,22 @@ audience).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 
 from portal.registry import TILES, Tile
 
+if TYPE_CHECKING:
+    from portal.types import Viewer
 
-def tiles_for(user: Any) -> list[Tile]:
+
+def tiles_for(user: Viewer) -> list[Tile]:
     """The registered tiles the person sees, in the registry's order."""
     return [tile for tile in TILES if tile.visible_to(user)]
 
 
-def tile_for(user: Any, slug: str) -> Tile | None:
+def tile_for(user: Viewer, slug: str) -> Tile | None:
     """The tile ``slug`` if the person sees it (None: no such tile, or not theirs)."""
     tile = TILES.get(slug)
     return tile if tile is not None and tile.visible_to(user) else None

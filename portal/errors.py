@@ -8,9 +8,12 @@ form, each beside the field it names.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+if TYPE_CHECKING:
+    from django.forms import BaseForm
 
 
 def messages_by_field(exc: ValidationError, *, unnamed: str = NON_FIELD_ERRORS) -> dict[str, list[str]]:
@@ -21,7 +24,7 @@ def messages_by_field(exc: ValidationError, *, unnamed: str = NON_FIELD_ERRORS) 
     return {unnamed: list(exc.messages)}
 
 
-def errors_to_form(form: Any, exc: ValidationError, field_map: Mapping[str, str] | None = None) -> None:
+def errors_to_form(form: BaseForm, exc: ValidationError, field_map: Mapping[str, str] | None = None) -> None:
     """Put a service's ValidationError on ``form``: each message beside the field it names
     (``field_map`` renames a service's field to the form's, e.g. ``hub`` -> ``hub_id``), the rest
     above the form, prefixed with the field's name so the person knows what it is about."""

@@ -11,7 +11,11 @@ and is logged as an error and not published otherwise.
 
 Everything is written in the caller's transaction; webhook attempts start after it commits.
 """
+from __future__ import annotations
+
 import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -19,17 +23,23 @@ from django.utils import timezone
 
 from portal.registry import EVENTS
 
+if TYPE_CHECKING:
+    from django.db import models
+
+    from portal.models import Organisation, User
+
 log = logging.getLogger(__name__)
 
 
-def _object_ref(obj):
+def _object_ref(obj: models.Model | None) -> dict[str, str] | None:
     if obj is None or getattr(obj, "pk", None) is None:
         return None
     return {"type": obj._meta.label_lower, "id": str(obj.pk), "name": str(obj)}
 
 
-def publish(event, *, obj=None, organisation=None, recipients=(), summary, body="", url="", payload=None,
-            attachments=()):
+def publish(event: str, *, obj: models.Model | None = None, organisation: Organisation | None = None,
+            recipients: Iterable[User] = (), summary: str, body: str = "", url: str = "",
+            payload: Mapping[str, Any] | None = None, attachments: Sequence[tuple[str, bytes, str]] = ()) -> int:
     """Announce ``event`` about ``obj``. ``recipients`` are users told directly; ``organisation`` is
     whose event it is (None: DCC's own). ``attachments``: [(filename, bytes, mimetype)].
     Returns the number of e-mails sent at once."""
@@ -44,7 +54,7 @@ def publish(event, *, obj=None, organisation=None, recipients=(), summary, body=
     from portal.webhooks import services as webhooks
 
     people, seen = [], set()
-    for user in list(recipients) + (notifications.watchers_of(obj) if _object_ref(obj) else []):
+    for user in list(recipients) + (notifications.watchers_of(obj) if obj is not None and _object_ref(obj) else []):
         if user.pk not in seen:
             seen.add(user.pk)
             people.append(user)

@@ -12,7 +12,7 @@ _HEX16 = re.compile(r"^[0-9A-F]{16}$")
 _GROUPED = re.compile(r"^[0-9A-Fa-f]{2}([-: ][0-9A-Fa-f]{2}){7}$")
 
 
-def normalise_eui64(value, field="device id"):
+def normalise_eui64(value: str | None, field: str = "device id") -> str:
     """Return the canonical form of an EUI-64, or raise ValidationError naming the field."""
     text = (value or "").strip()
     compact = _SEPARATORS.sub("", text).upper()
@@ -26,7 +26,7 @@ def normalise_eui64(value, field="device id"):
     return "-".join(compact[i : i + 2] for i in range(0, 16, 2))
 
 
-def is_eui64(value):
+def is_eui64(value: str | None) -> bool:
     try:
         normalise_eui64(value)
     except ValidationError:

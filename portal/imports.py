@@ -5,10 +5,18 @@ with portal.tabular.read_table, checks every row and, only when ``commit`` is tr
 error, writes all rows inside one transaction. The web preview page and the ``import_*`` management
 commands both call it, so they cannot disagree.
 """
-import sys
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+if TYPE_CHECKING:
+    from django import forms
+    from django.http import HttpRequest, HttpResponse
 
 
 @dataclass
@@ -19,44 +27,48 @@ class RowResult:
     change: str = ""  # "create", "update", "unchanged" (for the preview)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return not self.error
 
 
 @dataclass
 class Preview:
-    results: list = field(default_factory=list)
+    results: list[RowResult] = field(default_factory=list)
     file_error: str = ""
     committed: bool = False
 
     @property
-    def clean(self):
+    def clean(self) -> bool:
         return not self.file_error and bool(self.results) and all(r.ok for r in self.results)
 
     @property
-    def error_count(self):
+    def error_count(self) -> int:
         return sum(1 for r in self.results if not r.ok)
 
-    def counts(self):
-        counts = {}
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
         for result in self.results:
             label = "error" if result.error else (result.change or "ok")
             counts[label] = counts.get(label, 0) + 1
         return counts
 
 
+# ``run(data, *, filename, commit, actor) -> Preview`` (the module's docstring).
+Importer: TypeAlias = Callable[..., Preview]
+
+
 class ImportCommand(BaseCommand):
     """``manage.py import_x FILE [--commit]``: one line per row (row number, key, ok or the error);
     exit status 0 only when the file is clean. Subclasses set ``importer`` (dotted path or function)."""
 
-    importer = None
+    importer: str | Importer  # set by every subclass
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--commit", action="store_true", help="write the rows (refused while any row has an error)")
         parser.add_argument("--actor", help="username recorded in the audit trail")
 
-    def handle(self, *args, file, commit=False, actor=None, **options):
+    def handle(self, *args: Any, file: str, commit: bool = False, actor: str | None = None, **options: Any) -> None:
         from django.utils.module_loading import import_string
 
         from portal.models import User
@@ -86,7 +98,9 @@ class ImportCommand(BaseCommand):
         sys.exit(1)
 
 
-def import_page(request, *, run, form_class, template, key, success_url, done=None, context=None):
+def import_page(request: HttpRequest, *, run: Importer, form_class: type[forms.Form], template: str, key: str,
+                success_url: str, done: Callable[[Preview], str] | None = None,
+                context: Mapping[str, Any] | None = None) -> HttpResponse:
     """The upload -> preview -> commit page of every register's import.
 
     A clean preview's file is kept in default storage under a random token remembered in the

@@ -32,13 +32,19 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.access import AUDIENCES
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from portal.search import Result
+    from portal.types import Viewer
 
 
 class _Weighted(Protocol):
@@ -57,7 +63,7 @@ def _check_audience(what: str, audience: tuple[str, ...]) -> None:
         raise ImproperlyConfigured(f"{what}: unknown audience {', '.join(unknown)} (see portal.access.AUDIENCES)")
 
 
-def _shown_to(audience: tuple[str, ...], user: Any) -> bool:
+def _shown_to(audience: tuple[str, ...], user: Viewer) -> bool:
     return any(AUDIENCES[name](user) for name in audience)
 
 
@@ -122,7 +128,7 @@ class Tile:
     slug: str
     title: str
     audience: tuple[str, ...]
-    context: Callable[[Any, dt.datetime], dict[str, Any]]
+    context: Callable[[Viewer, dt.datetime], dict[str, Any]]
     template: str
     wide: bool = False  # spans the grid: tables and charts that need the room
     chart: bool = False  # holds a plotly figure: the page loads plotly.js
@@ -132,10 +138,10 @@ class Tile:
     def __post_init__(self) -> None:
         _check_audience(f"tile {self.slug}", self.audience)
 
-    def visible_to(self, user: Any) -> bool:
+    def visible_to(self, user: Viewer) -> bool:
         return _shown_to(self.audience, user)
 
-    def render(self, request: Any, now: dt.datetime | None = None) -> str:
+    def render(self, request: HttpRequest, now: dt.datetime | None = None) -> str:
         # Without the request: a tile needs only its own context, and rendering with it ran every
         # context processor (the navigation's ~20 url reversals among them) once per tile.
         context = {"tile": self, **self.context(request.user, now or timezone.now())}
@@ -156,7 +162,7 @@ class SearchProvider:
 
     kind: str
     label: str
-    find: Callable[[Any, str], list[Any]]
+    find: Callable[[Viewer, str], list[Result]]
     key: bool = False
     weight: int = 0
 
@@ -186,7 +192,7 @@ class NavEntry:
     def __post_init__(self) -> None:
         _check_audience(f"navigation entry {self.url_name}", self.audience)
 
-    def visible_to(self, user: Any) -> bool:
+    def visible_to(self, user: Viewer) -> bool:
         return _shown_to(self.audience, user)
 
 
@@ -223,7 +229,7 @@ class Report:
     def __post_init__(self) -> None:
         _check_audience(f"report {self.slug}", self.audience)
 
-    def visible_to(self, user: Any) -> bool:
+    def visible_to(self, user: Viewer) -> bool:
         return _shown_to(self.audience, user)
 
 

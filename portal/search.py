@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import F, Model, Q
 from django.urls import NoReverseMatch, reverse
 
 from portal.models import Organisation
 from portal.registry import SEARCH_PROVIDERS, SearchProvider, register_search
 from portal.scoping import scope
+from portal.types import QuerySetT, Viewer
 
 PER_KIND = 20
 
@@ -58,7 +59,7 @@ def result_url(obj: Model, name: str | None = None, *args: Any) -> str:
     return ""
 
 
-def full_text(queryset: QuerySet, query: str, fields: list[str]) -> QuerySet:
+def full_text(queryset: QuerySetT, query: str, fields: list[str]) -> QuerySetT:
     """Free-text match over ``fields``: full-text search on PostgreSQL, icontains elsewhere."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
@@ -77,7 +78,7 @@ def full_text(queryset: QuerySet, query: str, fields: list[str]) -> QuerySet:
     return queryset.filter(condition)
 
 
-def search(user: Any, query: str | None) -> list[Group]:
+def search(user: Viewer, query: str | None) -> list[Group]:
     """Groups of results the user may see, in the registry's order, empty groups left out."""
     query = (query or "").strip()[:200]
     if not query:
@@ -87,7 +88,7 @@ def search(user: Any, query: str | None) -> list[Group]:
     return groups or _run([p for p in providers if not p.key], user, query)
 
 
-def _run(providers: list[SearchProvider], user: Any, query: str) -> list[Group]:
+def _run(providers: list[SearchProvider], user: Viewer, query: str) -> list[Group]:
     groups = []
     for provider in providers:
         results = provider.find(user, query)
@@ -98,7 +99,7 @@ def _run(providers: list[SearchProvider], user: Any, query: str) -> list[Group]:
 
 # --- the ground's own kind --------------------------------------------------------------------
 
-def _organisations(user: Any, query: str) -> list[Result]:
+def _organisations(user: Viewer, query: str) -> list[Result]:
     found = scope(user, Organisation.objects.filter(Q(code__iexact=query) | Q(name__icontains=query)))[:PER_KIND]
     return [Result(o.name, f"{o.code} · {o.get_kind_display()}", result_url(o, "organisation_list") + f"?q={o.name}")
             for o in found]

@@ -5,11 +5,15 @@ UTF-8 with or without BOM, Windows-1252/Latin-1, comma/semicolon/tab separators,
 columns and exact duplicate rows all get a message that says what is wrong and where.
 Writing: cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are neutralised.
 """
+from __future__ import annotations
+
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import tablib
 from django.conf import settings
@@ -25,13 +29,13 @@ class TableError(ValueError):
 
 @dataclass
 class Table:
-    headers: list
-    rows: list  # [(row number as in the file, {column: text})]; the header is row 1
-    duplicates: dict = field(default_factory=dict)  # row number -> earlier identical row number
+    headers: list[str]
+    rows: list[tuple[int, dict[str, str]]]  # [(row number as in the file, {column: text})]; the header is row 1
+    duplicates: dict[int, int] = field(default_factory=dict)  # row number -> earlier identical row number
     encoding: str = "utf-8"
 
 
-def _text(value):
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -43,7 +47,7 @@ def _text(value):
     return str(value).strip()
 
 
-def _decode(data):
+def _decode(data: bytes) -> tuple[str, str]:
     if b"\x00" in data[:4096]:
         raise TableError("The file holds binary data: upload a CSV text file or an XLSX workbook.")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -55,14 +59,15 @@ def _decode(data):
         return data.decode("cp1252", errors="replace"), "cp1252"
 
 
-def _delimiter(first_line):
+def _delimiter(first_line: str) -> str:
     try:
         return csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
         return ","
 
 
-def read_table(data, *, filename="", required=(), optional=(), max_bytes=None):
+def read_table(data: bytes, *, filename: str | None = "", required: Sequence[str] = (), optional: Sequence[str] = (),
+               max_bytes: int | None = None) -> Table:
     """Parse ``data`` (bytes) into a Table, or raise TableError with a clear message."""
     limit = max_bytes or settings.UPLOAD_MAX_BYTES
     if len(data) > limit:
@@ -101,7 +106,9 @@ def read_table(data, *, filename="", required=(), optional=(), max_bytes=None):
             f"Expected columns: {', '.join([*required, *optional])}; "
             f"found: {', '.join(h for h in headers if h) or 'none'}."
         )
-    rows, seen, duplicates = [], {}, {}
+    rows: list[tuple[int, dict[str, str]]] = []
+    seen: dict[tuple[tuple[str, str], ...], int] = {}  # a row's cells -> the first row holding them
+    duplicates: dict[int, int] = {}
     for index, values in enumerate(raw_rows, start=2):
         if not any(v for v in values):
             continue  # blank lines are not rows
@@ -119,14 +126,14 @@ def read_table(data, *, filename="", required=(), optional=(), max_bytes=None):
     return Table(headers=headers, rows=rows, duplicates=duplicates, encoding=encoding)
 
 
-def neutralise(value):
+def neutralise(value: object) -> object:
     """Make a cell safe to open in a spreadsheet: text that starts like a formula gets a leading '."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if value is None:
         return ""
     if isinstance(value, (int, Decimal, float)) and not isinstance(value, bool):
@@ -138,7 +145,8 @@ def _cell(value):
     return neutralise(str(value))
 
 
-def build_dataset(headers, rows, title="export"):
+def build_dataset(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+                  title: str = "export") -> tablib.Dataset:
     dataset = tablib.Dataset(headers=list(headers), title=title[:31])
     for row in rows:
         values = [row.get(h) for h in headers] if isinstance(row, dict) else list(row)
@@ -146,7 +154,8 @@ def build_dataset(headers, rows, title="export"):
     return dataset
 
 
-def export_bytes(headers, rows, fmt="csv", title="export"):
+def export_bytes(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]], fmt: str = "csv",
+                 title: str = "export") -> bytes:
     """CSV (UTF-8 with BOM, so Excel reads it right) or XLSX bytes."""
     dataset = build_dataset(headers, rows, title)
     if fmt == "xlsx":
@@ -162,7 +171,8 @@ CONTENT_TYPES = {
 }
 
 
-def export_response(filename, headers, rows, fmt="csv", title="export"):
+def export_response(filename: str, headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+                    fmt: str = "csv", title: str = "export") -> HttpResponse:
     """An HTTP download of the rows in the chosen format (``filename`` without extension)."""
     if fmt not in CONTENT_TYPES:
         fmt = "csv"

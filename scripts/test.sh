@@ -7,7 +7,8 @@ PY=.venv/bin/python
 export PYTHONDONTWRITEBYTECODE=1
 echo "== ruff"; .venv/bin/ruff check .
 echo "== layers (import-linter contracts in pyproject.toml)"; .venv/bin/lint-imports --no-cache
-# Typed signatures of every service and selector (and portal's access and scoping): pyproject.toml [tool.mypy].
+# Typed signatures of every service and selector, every app's registrations (tiles, search, navigation,
+# events, reports) and the ground's shared pieces: pyproject.toml [tool.mypy] (tests/portal/test_typing.py holds its globs).
 echo "== mypy"; DATABASE_URL=sqlite:///:memory: .venv/bin/mypy
 echo "== migrations"; DATABASE_URL=sqlite:///:memory: $PY manage.py makemigrations --check --dry-run >/dev/null \
   || { echo "migrations are missing: run manage.py makemigrations"; exit 1; }

@@ -13,14 +13,18 @@ short window counted inside it. The allowance is the measure's error budget as s
 defines it for every measure. Relief windows are not applied here: a warning is about what users
 live through now.
 """
+from __future__ import annotations
+
 import datetime as dt
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from urllib.parse import urlencode
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -29,18 +33,27 @@ from slas import metrics
 from slas.choices import INTERVAL_COLUMN, EpisodeState, MeasurementType
 from slas.models import AlertFact, BurnRateEpisode, BurnRateRule, Measure, RequestFact
 
+if TYPE_CHECKING:
+    from portal.models import User
+    from portal.types import Actor
+
 log = logging.getLogger(__name__)
 CSP_KIND = "CSP"
 
+# {"short": [measured, misses], "long": [measured, misses]} of one measure in one region.
+Windows: TypeAlias = dict[str, list[int]]
 
-def window_counts(measures, now, short, long):
+
+def window_counts(measures: Iterable[Measure], now: dt.datetime, short: dt.timedelta,
+                  long: dt.timedelta) -> dict[tuple[int, str], Windows]:
     """{(measure_pk, region): {"short": (measured, misses), "long": (measured, misses)}}.
     CSP measures are counted per region (each region is its own CSP); others nationally ("")."""
     by_type = defaultdict(list)
     for measure in measures:
         by_type[measure.measurement_type].append(measure)
-    counts = {}
+    counts: dict[tuple[int, str], Windows] = {}
     for mtype, group in by_type.items():
+        facts: QuerySet[Any]  # alert facts or request facts
         if mtype == MeasurementType.ALERT:
             facts, stamp = AlertFact.objects.all(), "raised_at"
         else:
@@ -56,7 +69,8 @@ def window_counts(measures, now, short, long):
             annotations[f"m{measure.pk}_x"] = Count("pk", filter=started & missed)
             annotations[f"m{measure.pk}_sn"] = Count("pk", filter=started & recent)
             annotations[f"m{measure.pk}_sx"] = Count("pk", filter=started & missed & recent)
-        for row in facts.values("region").annotate(**annotations).order_by():
+        # Rows of the region and the counts named m<pk>_n, _x, _sn, _sx (annotations the stubs cannot name).
+        for row in cast("QuerySet[Any, dict[str, Any]]", facts.values("region").annotate(**annotations).order_by()):
             for measure in group:
                 region = (row["region"] or "") if measure.provider == CSP_KIND else ""
                 entry = counts.setdefault((measure.pk, region), {"short": [0, 0], "long": [0, 0]})
@@ -67,7 +81,7 @@ def window_counts(measures, now, short, long):
     return counts
 
 
-def burn(measured, misses, target_pct):
+def burn(measured: int, misses: int, target_pct: Decimal) -> Decimal:
     """Burn rate of a window: its miss rate over the miss rate the target allows."""
     allowed = metrics.error_budget(target_pct)
     if not measured or allowed <= 0:
@@ -75,7 +89,7 @@ def burn(measured, misses, target_pct):
     return (Decimal(misses) / Decimal(measured) / allowed).quantize(Decimal("0.01"))
 
 
-def failing_requests_url(measure, region):
+def failing_requests_url(measure: Measure, region: str) -> str:
     try:
         url = reverse("adapter:request_list")
     except NoReverseMatch:
@@ -86,20 +100,20 @@ def failing_requests_url(measure, region):
     return url + query
 
 
-def dcc_operations():
+def dcc_operations() -> list[User]:
     return list(people("dcc"))
 
 
-def burnrate_check(now=None):
+def burnrate_check(now: dt.datetime | None = None) -> list[BurnRateEpisode]:
     """Scheduled every five minutes: open (and announce) or close episodes. Returns the
     episodes opened in this run."""
     now = now or timezone.now()
     opened = []
     for rule in BurnRateRule.objects.filter(is_active=True):
-        measures = Measure.objects.all()
+        chosen = Measure.objects.all()
         if rule.measure_code:
-            measures = measures.filter(code=rule.measure_code)
-        measures = {m.pk: m for m in measures}
+            chosen = chosen.filter(code=rule.measure_code)
+        measures = {m.pk: m for m in chosen}
         short = dt.timedelta(minutes=rule.short_window_minutes)
         long = dt.timedelta(minutes=rule.long_window_minutes)
         counts = window_counts(measures.values(), now, short, long)
@@ -124,7 +138,8 @@ def burnrate_check(now=None):
 
 
 @transaction.atomic
-def _open(rule, measure, key, region, now, short_burn, long_burn, windows):
+def _open(rule: BurnRateRule, measure: Measure, key: tuple[str, str], region: str, now: dt.datetime,
+          short_burn: Decimal, long_burn: Decimal, windows: Windows) -> BurnRateEpisode:
     from portal.events import publish
 
     episode = BurnRateEpisode(
@@ -154,13 +169,13 @@ def _open(rule, measure, key, region, now, short_burn, long_burn, windows):
 
 
 @transaction.atomic
-def _close(episode, now):
+def _close(episode: BurnRateEpisode, now: dt.datetime) -> None:
     episode.state = EpisodeState.CLOSED
     episode.closed_at = now
     episode.save(update_fields=["state", "closed_at"])
 
 
-def episode_requests_url(episode):
+def episode_requests_url(episode: BurnRateEpisode) -> str:
     """The failing requests behind an episode: its measurement type (and region), received from
     the start of the short window that opened it."""
     try:
@@ -182,7 +197,7 @@ RULE_FIELDS = ("name", "measure_code", "short_window_minutes", "long_window_minu
                "is_active")
 
 
-def burnrate_rule_save(*, actor, rule=None, **fields):
+def burnrate_rule_save(*, actor: Actor, rule: BurnRateRule | None = None, **fields: Any) -> BurnRateRule:
     """Create or change a burn-rate rule (DCC administrators; the views check scope)."""
     from auditlog.context import set_actor
     from django.core.exceptions import ValidationError
@@ -202,7 +217,7 @@ def burnrate_rule_save(*, actor, rule=None, **fields):
     return rule
 
 
-def ensure_default_rules():
+def ensure_default_rules() -> None:
     """The two rules of common SLO practice: fast (1 h and 6 h at 14.4x) and slow
     (6 h and 3 days at 6x)."""
     BurnRateRule.objects.get_or_create(name="Fast burn", defaults={

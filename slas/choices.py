@@ -50,7 +50,7 @@ class Interval(models.TextChoices):
 
 # The fact column holding each interval's duration in microseconds (NULL: not started,
 # -1: started but never ended, i.e. a miss).
-INTERVAL_COLUMN = {
+INTERVAL_COLUMN: dict[str, str] = {  # looked up by a measure's stored interval (text)
     Interval.DSP_OUTBOUND: "dsp_outbound_us",
     Interval.CSP: "csp_us",
     Interval.DSP_INBOUND: "dsp_inbound_us",

@@ -5,8 +5,11 @@ They read rollups and grouped counts on indexed columns (MonthRollup, facts of t
 their start-time index), so a tile's query count does not depend on the data size.
 Registered in SlasConfig.ready().
 """
+from __future__ import annotations
+
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Sum
 from django.urls import reverse
@@ -18,8 +21,11 @@ from slas.choices import EpisodeState
 from slas.metrics import LONDON, error_budget, london_day, month_bounds, month_start
 from slas.models import BurnRateEpisode, Measure, MonthRollup, RequestFact, Statement
 
+if TYPE_CHECKING:
+    from portal.types import Viewer
 
-def measures_context(user, now):
+
+def measures_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """Month to date per measure: achieved vs target and minimum, and the error budget: misses
     the target allows this month (at the projected volume), used so far, projected at month end."""
     month = month_start(london_day(now))
@@ -50,7 +56,7 @@ def measures_context(user, now):
     return {"rows": rows, "month": month, "report_url": reverse("slas:report")}
 
 
-def failures_context(user, now):
+def failures_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """Failed requests of the last hour by SRV and region, from the facts' start-time index."""
     facts = scope(user, RequestFact.objects.filter(start_at__gte=now - dt.timedelta(hours=1), start_at__lt=now)
                   .exclude(outcome__in=["", "I0", "I99"]))
@@ -58,12 +64,12 @@ def failures_context(user, now):
     return {"rows": rows, "total": sum(r["n"] for r in rows), "list_url": reverse("adapter:request_list")}
 
 
-def burnrate_context(user, now):
+def burnrate_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     episodes = list(scope(user, BurnRateEpisode.objects.filter(state=EpisodeState.OPEN)).select_related("rule")[:10])
     return {"episodes": episodes}
 
 
-def my_requests_context(user, now):
+def my_requests_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """The service user's requests today by outcome (facts by their London day)."""
     today = london_day(now)
     # The London day as a start_at range: the indexed column (day = London date of start_at).
@@ -74,7 +80,7 @@ def my_requests_context(user, now):
     return {"rows": rows, "total": sum(r["n"] for r in rows), "list_url": reverse("adapter:request_list")}
 
 
-def statement_context(user, now):
+def statement_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     latest = scope(user, Statement.objects.all()).order_by("-month", "-version").first()
     return {"statement": latest, "url": reverse("slas:statement_detail", args=[latest.pk]) if latest else "",
             "list_url": reverse("slas:statement_list")}

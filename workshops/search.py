@@ -2,7 +2,10 @@
 or free text, RAID items by number (RAID-7) or free text, documents by name or reference,
 consultations and meetings (series and number, "SDAG 5") by free text.
 Registered in WorkshopsConfig.ready()."""
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING
 
 from django.db.models import Q
 
@@ -11,12 +14,15 @@ from portal.scoping import scope
 from portal.search import PER_KIND, Result, full_text, result_url
 from workshops.models import Action, Consultation, Document, Meeting, RaidItem
 
+if TYPE_CHECKING:
+    from portal.types import Viewer
+
 ACTION_REF = re.compile(r"^([A-Za-z]+)[\s_-]*(\d+)\.(\d+)$")
 RAID_REF = re.compile(r"^(?:raid|r)[\s_#-]*(\d+)$", re.I)
 MEETING_REF = re.compile(r"^([A-Za-z][\w-]*)\s*#?\s*(\d+)$")
 
 
-def actions(user, query):
+def actions(user: Viewer, query: str) -> list[Result]:
     match = ACTION_REF.match(query.strip())
     queryset = scope(user, Action.objects.all())
     if match:
@@ -28,7 +34,7 @@ def actions(user, query):
             for a in found[:PER_KIND]]
 
 
-def raid_items(user, query):
+def raid_items(user: Viewer, query: str) -> list[Result]:
     queryset = scope(user, RaidItem.objects.select_related("topic"))
     match = RAID_REF.match(query.strip())
     found = queryset.filter(pk=int(match.group(1))) if match else full_text(queryset, query, ["title", "description"])
@@ -36,19 +42,19 @@ def raid_items(user, query):
             for r in found[:PER_KIND]]
 
 
-def documents(user, query):
+def documents(user: Viewer, query: str) -> list[Result]:
     queryset = scope(user, Document.objects.all())
     exact = list(queryset.filter(Q(name__iexact=query) | Q(reference__iexact=query))[:PER_KIND])
     found = exact or list(full_text(queryset, query, ["name", "reference", "content"])[:PER_KIND])
     return [Result(d.name, f"{d.reference} · version {d.current_version or '—'}", result_url(d)) for d in found]
 
 
-def consultations(user, query):
+def consultations(user: Viewer, query: str) -> list[Result]:
     found = full_text(scope(user, Consultation.objects.all()), query, ["title", "summary"])[:PER_KIND]
     return [Result(c.title, url=result_url(c)) for c in found]
 
 
-def meetings(user, query):
+def meetings(user: Viewer, query: str) -> list[Result]:
     queryset = scope(user, Meeting.objects.select_related("series"))
     match = MEETING_REF.match(query.strip())
     found = []

@@ -2,7 +2,10 @@
 open-risk heat map), consultations closing this week and the next meetings; for SDAG members,
 the actions they own, open consultations and the next meeting's agenda. Each tile is a few
 queries whatever the register size. Registered in WorkshopsConfig.ready()."""
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
@@ -15,16 +18,19 @@ from workshops import charts, selectors
 from workshops.choices import RAID_OPEN, RaidKind
 from workshops.models import Action, Consultation, Meeting, RaidItem
 
+if TYPE_CHECKING:
+    from portal.types import Viewer
+
 LONDON = ZoneInfo("Europe/London")
 GOVERNANCE_ROWS = 8
 
 
-def london_today(now):
+def london_today(now: dt.datetime) -> dt.date:
     """Due dates and consultation windows are London calendar days."""
     return now.astimezone(LONDON).date()
 
 
-def overdue_actions_context(user, now):
+def overdue_actions_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """Live actions past their due date (London day), oldest due first; two queries."""
     overdue = scope(user, Action.objects.overdue(london_today(now)))
     latest = list(overdue.select_related("meeting").prefetch_related("owners").order_by("due", "reference")
@@ -32,13 +38,13 @@ def overdue_actions_context(user, now):
     return {"count": overdue.count(), "actions": latest, "list_url": reverse("workshops:action_list")}
 
 
-def raid_context(user, now):
+def raid_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """Open RAID items by topic and kind (one grouped query) and the open-risk heat map, drawn
     with workshops' own chart so the dashboard and the RAID log show the same picture."""
     rows = list(scope(user, RaidItem.objects.filter(status__in=RAID_OPEN)).values("topic", "topic__name", "kind")
                 .annotate(n=Count("pk")).order_by("topic__name", "kind"))
     kinds = list(RaidKind)
-    topics = {}
+    topics: dict[tuple[int, str], dict[str, int]] = {}  # (topic pk, name) -> open items by kind
     for row in rows:
         topics.setdefault((row["topic"], row["topic__name"]), {kind.value: 0 for kind in kinds})[row["kind"]] = row["n"]
     cells = selectors.open_risk_matrix(user)
@@ -49,7 +55,7 @@ def raid_context(user, now):
             "heatmap_url": reverse("workshops:raid_heatmap")}
 
 
-def consultations_closing_context(user, now):
+def consultations_closing_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """Open consultations whose last day falls within the coming seven days (London dates)."""
     today = london_today(now)
     closing = scope(user, Consultation.objects.filter(opens__lte=today, closes__gte=today,
@@ -59,12 +65,12 @@ def consultations_closing_context(user, now):
             "today": today, "list_url": reverse("workshops:consultation_list")}
 
 
-def next_meetings_context(user, now):
+def next_meetings_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     upcoming = scope(user, Meeting.objects.filter(date__gte=london_today(now))).select_related("series")
     return {"meetings": list(upcoming.order_by("date", "start")[:5]), "list_url": reverse("workshops:meeting_list")}
 
 
-def my_actions_context(user, now):
+def my_actions_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """Live actions the person owns, by name or as one of "ALL" members."""
     mine = scope(user, Action.objects.live().filter(Q(owners=user) | Q(all_members=True)).distinct())
     today = london_today(now)
@@ -74,14 +80,14 @@ def my_actions_context(user, now):
             "list_url": reverse("workshops:action_mine")}
 
 
-def open_consultations_context(user, now):
+def open_consultations_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     today = london_today(now)
     open_now = scope(user, Consultation.objects.filter(opens__lte=today, closes__gte=today))
     return {"consultations": list(open_now.order_by("closes", "title")[:GOVERNANCE_ROWS]), "today": today,
             "count": open_now.count(), "list_url": reverse("workshops:consultation_list")}
 
 
-def next_meeting_context(user, now):
+def next_meeting_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """The next meeting and its agenda (items in order, one query for them)."""
     meeting = (scope(user, Meeting.objects.filter(date__gte=london_today(now))).select_related("series")
                .order_by("date", "start").first())

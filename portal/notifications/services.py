@@ -4,6 +4,11 @@ Writes here follow the services pattern (keyword-only, atomic); reads used by th
 the dashboard are the ``*_for`` functions. Notifications are personal: every read filters by
 the user, never only by organisation.
 """
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 from auditlog.context import set_actor
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -16,22 +21,28 @@ from portal.notifications.choices import NotificationDelivery
 from portal.notifications.models import Notification, NotificationPreference, Watch
 from portal.scoping import can
 
+if TYPE_CHECKING:
+    from django.db import models
+    from django.db.models import QuerySet
+
+    from portal.types import RequestUser
+
 SUBJECT_PREFIX = "[DCC portal]"
 
 
-def _key(obj):
+def _key(obj: models.Model) -> tuple[ContentType, str]:
     return ContentType.objects.get_for_model(type(obj)), str(obj.pk)
 
 
 # --- watches ------------------------------------------------------------------------------
 
-def is_watching(user, obj):
+def is_watching(user: User, obj: models.Model) -> bool:
     content_type, object_id = _key(obj)
     return Watch.objects.filter(user=user, content_type=content_type, object_id=object_id).exists()
 
 
 @transaction.atomic
-def watch_set(*, user, obj, watching):
+def watch_set(*, user: User, obj: models.Model, watching: bool) -> bool:
     """Start or stop watching ``obj``. Only objects the user may see can be watched."""
     if watching and not can(user, obj):
         raise PermissionError("You cannot watch an object you may not see.")
@@ -43,7 +54,7 @@ def watch_set(*, user, obj, watching):
     return watching
 
 
-def watchers_of(obj):
+def watchers_of(obj: models.Model) -> list[User]:
     """People watching ``obj`` who may still see it (access can change after they started)."""
     content_type, object_id = _key(obj)
     people = User.objects.filter(
@@ -52,19 +63,19 @@ def watchers_of(obj):
     return [person for person in people if can(person, obj)]
 
 
-def watches_for(user):
+def watches_for(user: User) -> QuerySet[Watch]:
     return Watch.objects.filter(user=user).select_related("content_type")
 
 
 # --- notifications ------------------------------------------------------------------------
 
-def preference_for(user):
+def preference_for(user: User) -> NotificationPreference:
     # Read afresh: the user object may have cached an older answer (or its absence).
     return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
 
 
 @transaction.atomic
-def preference_set(*, user, delivery, email=True):
+def preference_set(*, user: User, delivery: str, email: bool = True) -> NotificationPreference:
     with set_actor(user):
         preference = NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
         preference.delivery = delivery
@@ -74,7 +85,8 @@ def preference_set(*, user, delivery, email=True):
     return preference
 
 
-def _email(user, summary, body, url, attachments=()):
+def _email(user: User, summary: str, body: str, url: str,
+           attachments: Iterable[tuple[str, bytes, str]] = ()) -> None:
     link = f"\n\n{settings.SITE_URL}{url}" if url else ""
     message = EmailMessage(f"{SUBJECT_PREFIX} {summary}", (body or summary) + link, to=[user.email])
     for attachment in attachments:
@@ -83,7 +95,8 @@ def _email(user, summary, body, url, attachments=()):
 
 
 @transaction.atomic
-def notify(*, users, event, summary, body="", url="", obj=None, attachments=()):
+def notify(*, users: Iterable[User], event: str, summary: str, body: str = "", url: str = "",
+           obj: models.Model | None = None, attachments: Sequence[tuple[str, bytes, str]] = ()) -> int:
     """Tell each of ``users`` in the portal and by e-mail as they prefer. E-mail with
     attachments always goes at once (a digest cannot carry them). Returns e-mails sent."""
     content_type, object_id = _key(obj) if obj is not None and obj.pk is not None else (None, "")
@@ -106,18 +119,18 @@ def notify(*, users, event, summary, body="", url="", obj=None, attachments=()):
     return sent
 
 
-def notifications_for(user):
+def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user)
 
 
-def unread_count(user):
+def unread_count(user: RequestUser) -> int:
     if not user.is_authenticated:
         return 0
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 @transaction.atomic
-def notifications_mark_read(*, user, notification=None):
+def notifications_mark_read(*, user: User, notification: Notification | None = None) -> int:
     """Mark one notification (or all of the user's) read."""
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if notification is not None:
@@ -125,13 +138,13 @@ def notifications_mark_read(*, user, notification=None):
     return unread.update(read_at=timezone.now())
 
 
-def digest_send():
+def digest_send() -> int:
     """Daily schedule: one e-mail per person listing the notifications owed to them."""
     owed = (
         Notification.objects.filter(email_due=True, emailed_at__isnull=True)
         .select_related("user").order_by("user_id", "created_at")
     )
-    by_user = {}
+    by_user: dict[User, list[Notification]] = {}
     for notification in owed:
         by_user.setdefault(notification.user, []).append(notification)
     sent = 0

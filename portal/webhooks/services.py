@@ -9,12 +9,17 @@ and refuse old timestamps (``verify_signature`` below is the reference check). A
 django-q2 tasks; a failed attempt sets ``next_attempt_at`` with exponential back-off and the
 minutely schedule ``deliveries_retry_due`` picks it up, so a lost task never loses a delivery.
 """
+from __future__ import annotations
+
 import hashlib
 import hmac
 import json
 import logging
 import time
+from collections.abc import Collection, Iterable, Mapping
 from datetime import timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import requests
 from auditlog.context import set_actor
@@ -30,6 +35,10 @@ from portal.scoping import can_create
 from portal.webhooks.choices import DeliveryStatus
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
+if TYPE_CHECKING:
+    from portal.models import Organisation, User
+    from portal.types import Actor
+
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-DCC-Signature"
@@ -43,13 +52,13 @@ TIMEOUT_SECONDS = 10
 IN_FLIGHT_LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
 
 
-def sign(secret, timestamp, body):
+def sign(secret: str, timestamp: int, body: str) -> str:
     """The signature header value for ``body`` (str) sent at ``timestamp`` (int seconds)."""
     digest = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
 
 
-def verify_signature(secret, header, body, *, tolerance=300, now=None):
+def verify_signature(secret: str, header: str, body: str, *, tolerance: float = 300, now: float | None = None) -> bool:
     """What a receiver does: True when ``header`` signs ``body`` with ``secret`` within
     ``tolerance`` seconds (old signatures are refused so a captured request cannot be replayed)."""
     try:
@@ -64,12 +73,12 @@ def verify_signature(secret, header, body, *, tolerance=300, now=None):
     return hmac.compare_digest(expected, given)
 
 
-def backoff(attempts):
+def backoff(attempts: int) -> timedelta:
     """Wait after the ``attempts``-th failed attempt."""
     return BACKOFF_BASE * (2 ** (attempts - 1))
 
 
-def endpoints_for(event, organisation):
+def endpoints_for(event: str, organisation: Organisation | None) -> list[WebhookEndpoint]:
     """Active endpoints that hear ``event`` about ``organisation``: that organisation's own and
     DCC's (which hear every organisation's events)."""
     hears = Q(organisation__kind=OrganisationKind.DCC)
@@ -80,13 +89,14 @@ def endpoints_for(event, organisation):
     return [endpoint for endpoint in candidates if event in endpoint.events or "*" in endpoint.events]
 
 
-def _enqueue(delivery_pk):
+def _enqueue(delivery_pk: int) -> None:
     from django_q.tasks import async_task
 
     async_task("portal.webhooks.services.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}")
 
 
-def deliveries_create(*, event, payload, organisation):
+def deliveries_create(*, event: str, payload: Mapping[str, Any],
+                      organisation: Organisation | None) -> list[WebhookDelivery]:
     """Record one delivery per subscribed endpoint and send each once the caller's transaction
     commits (a rolled-back event is never announced)."""
     deliveries = []
@@ -98,11 +108,11 @@ def deliveries_create(*, event, payload, organisation):
         delivery.full_clean()
         delivery.save()
         deliveries.append(delivery)
-        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+        transaction.on_commit(partial(_enqueue, delivery.pk))
     return deliveries
 
 
-def _describe_error(error):
+def _describe_error(error: Exception) -> str:
     text = str(error)
     if isinstance(error, requests.Timeout):
         return f"no answer within {TIMEOUT_SECONDS} s"
@@ -113,7 +123,7 @@ def _describe_error(error):
     return f"{type(error).__name__}: {text}"[:300]
 
 
-def delivery_attempt(delivery_pk):
+def delivery_attempt(delivery_pk: int) -> str | None:
     """One attempt at one delivery (a django-q2 task). Claims the delivery first, so two
     workers never send it twice at once; records the outcome and schedules the next attempt."""
     now = timezone.now()
@@ -162,7 +172,7 @@ def delivery_attempt(delivery_pk):
     return delivery.status
 
 
-def deliveries_retry_due():
+def deliveries_retry_due() -> int:
     """Minutely schedule: hand every delivery whose next attempt is due to a worker."""
     due = WebhookDelivery.objects.filter(
         status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING], next_attempt_at__lte=timezone.now()
@@ -174,7 +184,7 @@ def deliveries_retry_due():
 
 
 @transaction.atomic
-def delivery_resend(*, delivery, actor):
+def delivery_resend(*, delivery: WebhookDelivery, actor: Actor) -> WebhookDelivery:
     """Send a recorded delivery again, by hand: a new delivery with the same event and body
     (the original keeps its history)."""
     with set_actor(actor):
@@ -186,7 +196,7 @@ def delivery_resend(*, delivery, actor):
     return copy
 
 
-def _check_events(events):
+def _check_events(events: Collection[str]) -> None:
     # The events offered to webhooks are those their apps registered as such (portal.registry).
     unknown = sorted(set(events) - {name for name, _ in webhook_event_choices()} - {"*"})
     if unknown:
@@ -196,7 +206,8 @@ def _check_events(events):
 
 
 @transaction.atomic
-def endpoint_save(*, actor, organisation, name, url, events, is_active=True, endpoint=None):
+def endpoint_save(*, actor: User, organisation: Organisation, name: str, url: str, events: Iterable[str],
+                  is_active: bool = True, endpoint: WebhookEndpoint | None = None) -> WebhookEndpoint:
     """Create or change an endpoint. A service user registers endpoints for their own
     organisation only; DCC staff register DCC's (which hear every organisation's events)."""
     if not can_create(actor, WebhookEndpoint, organisation):
@@ -217,7 +228,7 @@ def endpoint_save(*, actor, organisation, name, url, events, is_active=True, end
 
 
 @transaction.atomic
-def endpoint_secret_rotate(*, endpoint, actor):
+def endpoint_secret_rotate(*, endpoint: WebhookEndpoint, actor: Actor) -> WebhookEndpoint:
     with set_actor(actor):
         endpoint.secret = WebhookEndpoint._meta.get_field("secret").default()
         endpoint.save(update_fields=["secret"])
