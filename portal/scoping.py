@@ -39,10 +39,22 @@ CHANGE = "change"
 @dataclass(frozen=True)
 class ScopeRule:
     """How a model is scoped. ``org_path`` is the ORM path from the model to its owning
-    Organisation ("supplier", "request__organisation"); "" means the row *is* the organisation."""
+    Organisation ("supplier", "request__organisation"); "" means the row *is* the organisation.
+
+    Two optional refinements, both about people outside DCC:
+
+    - ``viewer_paths``: further paths to organisations that may *see* the row but not change it
+      (an incident's interested parties: ``("interested_parties",)``). They are ORed with the
+      owner; a path through a many-valued relation is matched in a subquery, so a row is never
+      returned twice.
+    - ``outsiders_see``: a ``Q`` that rows must match to be seen by anyone outside DCC at all
+      (an incident's DCC-internal notes are not: ``Q(visibility="parties")``).
+    """
 
     domain: str
     org_path: str | None = None
+    viewer_paths: tuple[str, ...] = ()
+    outsiders_see: models.Q | None = None
 
 
 def rule_for(model):
@@ -52,19 +64,36 @@ def rule_for(model):
     return rule
 
 
-def _org_filter(rule, organisation):
+def _org_filter(rule, organisation, model=None, action=VIEW):
     if rule.org_path == "":
-        return models.Q(pk=organisation.pk)
-    return models.Q(**{rule.org_path: organisation})
+        owned = models.Q(pk=organisation.pk)
+    else:
+        owned = models.Q(**{rule.org_path: organisation})
+    if action == VIEW and rule.viewer_paths:
+        if model is None:
+            raise ImproperlyConfigured("a scope rule with viewer_paths needs its model to build the filter")
+        for path in rule.viewer_paths:
+            owned |= models.Q(pk__in=model._default_manager.filter(**{path: organisation}).values("pk"))
+    return owned
 
 
-def _grant(user, rule, action):
+def _grant(user, rule, action, model=None):
     """What the domain table grants: ``None`` (nothing), ``True`` (every row) or a ``Q`` of the
-    rows owned by the person's organisation. The role predicates are portal.access's."""
-    from portal.access import is_dcc, is_dcc_admin, is_sdag_member, is_service_user
+    rows owned by the person's organisation (or shared with it, see ScopeRule), narrowed by the
+    rule's ``outsiders_see`` for anyone outside DCC. The role predicates are portal.access's."""
+    from portal.access import is_dcc
 
     if user is None or not user.is_authenticated or not user.is_active:
         return None
+    grant = _grant_table(user, rule, action, model)
+    if grant is None or rule.outsiders_see is None or is_dcc(user):
+        return grant
+    return rule.outsiders_see if grant is True else grant & rule.outsiders_see
+
+
+def _grant_table(user, rule, action, model):
+    from portal.access import is_dcc, is_dcc_admin, is_sdag_member, is_service_user
+
     if is_dcc(user):
         if action == VIEW or is_dcc_admin(user):
             return True
@@ -75,7 +104,7 @@ def _grant(user, rule, action):
     if rule.domain == Domain.DIRECTORY:
         if action != VIEW or organisation is None:
             return None
-        return _org_filter(rule, organisation)
+        return _org_filter(rule, organisation, model, action)
     if rule.domain == Domain.GOVERNANCE:
         return True if (is_sdag_member(user) and action == VIEW) else None
     if rule.domain == Domain.OPERATIONAL:
@@ -84,20 +113,20 @@ def _grant(user, rule, action):
         if rule.org_path is None:
             # Operational data with no owner (e.g. national figures) is DCC's alone.
             return None
-        return _org_filter(rule, organisation)
+        return _org_filter(rule, organisation, model, action)
     raise ImproperlyConfigured(f"unknown scope domain {rule.domain!r}")
 
 
 def allows(user, model, action=VIEW):
     """Whether the domain table lets ``user`` at some rows of ``model`` at all (no query)."""
-    return _grant(user, rule_for(model), action) is not None
+    return _grant(user, rule_for(model), action, model) is not None
 
 
 def scope(user, queryset, action=VIEW):
     """Return the part of ``queryset`` (a QuerySet or a model) that ``user`` may ``action``."""
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset._default_manager.all()
-    grant = _grant(user, rule_for(queryset.model), action)
+    grant = _grant(user, rule_for(queryset.model), action, queryset.model)
     if grant is None:
         return queryset.none()
     if grant is True:
