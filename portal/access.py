@@ -111,6 +111,15 @@ CAPABILITIES: dict[str, Capability] = {
     "portal.audit.view_all": Capability(DCC, "read the whole audit log, not only one object's trail"),
     "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     "portal.dashboard.view": Capability(EVERYONE, "open the home page"),
+    # servicedesk (raising, notes, closing and re-opening one's own incident follow the scope of
+    # servicedesk.incident: add/change)
+    "servicedesk.incident.manage": Capability(
+        DCC, "run the Incident Management Log: assign, categorise, ask for information, resolve, flag major, "
+             "link repeats and problems, name interested parties"),
+    "servicedesk.incident.view_internal": Capability(DCC, "read and write an incident's DCC-internal updates"),
+    "servicedesk.majorincidentreport.add": Capability(DCC, "write a version of a major incident report"),
+    "servicedesk.plannedmaintenance.approve": Capability(
+        DCC_ADMIN, "approve planned maintenance before it is announced (not the person who scheduled it)"),
 }
 
 

@@ -79,3 +79,13 @@ SCHEDULES += [
     {"name": "workshops: overdue action events", "func": "workshops.tasks.actions_overdue_announce",
      "schedule_type": "D", "next_run": _next_london(1)},
 ]
+
+SCHEDULES += [
+    # servicedesk: resolved incidents close after the desk policy's working days unless re-opened.
+    {"name": "servicedesk: auto-close resolved incidents", "func": "servicedesk.tasks.incidents_auto_close",
+     "schedule_type": "I", "minutes": 60},
+    # servicedesk: the monthly self-service reports (SEC H3.24, due by the 10th working day), from
+    # the first working day of the month; idempotent, so later days only catch up.
+    {"name": "servicedesk: monthly self-service reports", "func": "servicedesk.tasks.reports_monthly_deliver",
+     "schedule_type": "C", "cron": "30 6 * * *"},
+]
