@@ -154,10 +154,13 @@ class Device(models.Model):
     region = models.CharField(max_length=10, choices=Region.choices)
     mpxn = models.CharField("MPxN", max_length=13, blank=True, help_text="MPAN core (electricity) or MPRN (gas)")
     # The top line of a full MPAN (an ESME's supply characteristics, the supplier's to keep):
-    # blank when only the core was given.
-    mpan_profile_class = models.CharField("profile class", max_length=2, blank=True)
-    mpan_meter_timeswitch_code = models.CharField("meter time-switch code", max_length=3, blank=True)
-    mpan_line_loss_factor_class = models.CharField("line loss factor class", max_length=3, blank=True)
+    # blank when only the core was given. db_default too: bulk paths (the bench's INSERT ...
+    # SELECT, COPY) that name only the older columns still write valid rows.
+    mpan_profile_class = models.CharField("profile class", max_length=2, blank=True, default="", db_default="")
+    mpan_meter_timeswitch_code = models.CharField("meter time-switch code", max_length=3, blank=True, default="",
+                                                  db_default="")
+    mpan_line_loss_factor_class = models.CharField("line loss factor class", max_length=3, blank=True, default="",
+                                                   db_default="")
     hub = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="joined_devices")
     model = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, null=True, blank=True, related_name="devices")
     firmware_version = models.CharField(max_length=40, blank=True)

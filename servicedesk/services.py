@@ -90,8 +90,9 @@ def _save(obj: Any) -> Any:
 
 
 def _locked(incident: Incident) -> Incident:
-    return Incident.objects.select_for_update().select_related("organisation", "raised_by", "assignee").get(
-        pk=incident.pk)
+    # of=("self",): PostgreSQL refuses to lock the nullable side of the outer joins.
+    return (Incident.objects.select_for_update(of=("self",))
+            .select_related("organisation", "raised_by", "assignee").get(pk=incident.pk))
 
 
 def _refresh_due(incident: Incident, now: dt.datetime) -> None:

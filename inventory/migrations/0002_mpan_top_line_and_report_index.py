@@ -14,17 +14,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='device',
             name='mpan_line_loss_factor_class',
-            field=models.CharField(blank=True, max_length=3, verbose_name='line loss factor class'),
+            field=models.CharField(blank=True, default='', db_default='', max_length=3, verbose_name='line loss factor class'),
         ),
         migrations.AddField(
             model_name='device',
             name='mpan_meter_timeswitch_code',
-            field=models.CharField(blank=True, max_length=3, verbose_name='meter time-switch code'),
+            field=models.CharField(blank=True, default='', db_default='', max_length=3, verbose_name='meter time-switch code'),
         ),
         migrations.AddField(
             model_name='device',
             name='mpan_profile_class',
-            field=models.CharField(blank=True, max_length=2, verbose_name='profile class'),
+            field=models.CharField(blank=True, default='', db_default='', max_length=2, verbose_name='profile class'),
         ),
         migrations.AddIndex(
             model_name='device',

@@ -56,3 +56,9 @@ def raise_incident():
         return services.incident_raise(actor=actor, **arguments)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """Attachments and report files go to a throwaway MEDIA_ROOT."""
+    settings.MEDIA_ROOT = tmp_path / "media"
