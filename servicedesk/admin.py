@@ -46,8 +46,8 @@ class DeskPolicyAdmin(admin.ModelAdmin):
 class IncidentUpdateInline(admin.TabularInline):
     model = IncidentUpdate
     extra = 0
-    fields = ["created_at", "kind", "visibility", "author", "text"]
-    readonly_fields = fields
+    fields = ("created_at", "kind", "visibility", "author", "text")
+    readonly_fields = ("created_at", "kind", "visibility", "author", "text")
     can_delete = False
 
 

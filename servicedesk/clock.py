@@ -160,8 +160,10 @@ def state(start: dt.datetime, target: Target, *, now: dt.datetime, pauses: Itera
     """Where the clock stands at ``now``: it counts from ``start`` to ``stopped_at`` (the response
     or the resolution) or, while it runs, to ``now``."""
     pauses = list(pauses)
-    stopped = stopped_at is not None and _utc(stopped_at) <= _utc(now)
-    until = stopped_at if stopped else now
+    until = now
+    stopped = False
+    if stopped_at is not None and _utc(stopped_at) <= _utc(now):
+        until, stopped = stopped_at, True
     # Pauses after the clock stopped do not matter; an open one ends where the count ends.
     closed = [(a, b if b is not None else until) for a, b in pauses if _utc(a) < _utc(until)]
     spent = elapsed(start, until, target, closed)

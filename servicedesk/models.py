@@ -30,9 +30,12 @@ from servicedesk.choices import (
 )
 from servicedesk.defaults import DEFAULT_POLICY, DEFAULTS_NOTE
 
-# What an incident's records share: owned by the incident's organisation, seen by its
-# interested parties.
-_INCIDENT_CHILD = {"org_path": "incident__organisation", "viewer_paths": ("incident__interested_parties",)}
+
+def _incident_child(outsiders_see: models.Q | None = None) -> ScopeRule:
+    """The rule of an incident's own records: owned by the incident's organisation, seen by its
+    interested parties (and, with ``outsiders_see``, only partly by anyone outside DCC)."""
+    return ScopeRule(Domain.OPERATIONAL, org_path="incident__organisation",
+                     viewer_paths=("incident__interested_parties",), outsiders_see=outsiders_see)
 
 
 def validate_regions(value):
@@ -238,7 +241,7 @@ class IncidentReference(models.Model):
         DEVICE = "device", "Device (EUI-64)"
         SERVICE_REQUEST = "service_request", "Service request (request id)"
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, **_INCIDENT_CHILD)
+    scope_rule = _incident_child()
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="references")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -259,7 +262,7 @@ class IncidentUpdate(models.Model):
     written by the services (``data`` keeps from/to). Visible to the incident's parties or
     internal to DCC; internal entries are never in anyone else's scope."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, **_INCIDENT_CHILD, outsiders_see=models.Q(visibility="parties"))
+    scope_rule = _incident_child(outsiders_see=models.Q(visibility="parties"))
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
     kind = models.CharField(max_length=24, choices=UpdateKind.choices)
@@ -287,7 +290,7 @@ class IncidentAttachment(models.Model):
     and, by its content, for type; stored under MEDIA_ROOT with the incident. It is as visible
     as the update it came with."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, **_INCIDENT_CHILD, outsiders_see=models.Q(visibility="parties"))
+    scope_rule = _incident_child(outsiders_see=models.Q(visibility="parties"))
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attachments")
     update = models.ForeignKey(IncidentUpdate, on_delete=models.SET_NULL, null=True, blank=True,
@@ -314,7 +317,7 @@ class ClockPause(models.Model):
     the request for information to the answer), or while it lay resolved before it was
     re-opened. An open pause (no end) is the current one; there is at most one."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, **_INCIDENT_CHILD)
+    scope_rule = _incident_child()
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pauses")
     reason = models.CharField(max_length=16, choices=PauseReason.choices)
@@ -506,7 +509,7 @@ class MajorIncidentReport(models.Model):
     cause and actions. A correction is a new version with a reason, never an edit; the PDF is
     rendered from the version's own text, so a version always prints the same."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, **_INCIDENT_CHILD)
+    scope_rule = _incident_child()
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="major_reports")
     version = models.PositiveSmallIntegerField()

@@ -15,7 +15,7 @@ monthly transactions count one organisation-month of the request index that carr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +39,7 @@ class Report:
     kind: str
     title: str
     headers: tuple[str, ...]
-    rows: Iterator[tuple] | list[tuple]
+    rows: Iterable[tuple]
     filters: dict[str, Any] = field(default_factory=dict)
 
     def csv(self) -> bytes:
@@ -174,14 +174,14 @@ def hubs(source: Source, *, region: str = "") -> Report:
     """RSMI_004: each communications hub of the organisation and the devices joined to it (one
     row per joined device; a hub with none has one row with empty device columns). Devices of
     other organisations on the same hub are not this organisation's to see."""
-    hub_rows = source.devices.filter(device_type__in=HUB_TYPES)
+    hubs_of = source.devices.filter(device_type__in=HUB_TYPES)
     if region:
-        hub_rows = hub_rows.filter(region=region)
-    hub_rows = hub_rows.order_by("id").values_list("id", "device_id", "status", "region")
-    joined = (source.devices.filter(hub__supplier=source.organisation, hub__device_type__in=HUB_TYPES)
-              .order_by("hub_id", "id").values_list("hub_id", "device_id", "device_type", "status"))
+        hubs_of = hubs_of.filter(region=region)
+    hub_rows = hubs_of.order_by("id").values_list("id", "device_id", "status", "region")
+    members_of = source.devices.filter(hub__supplier=source.organisation, hub__device_type__in=HUB_TYPES)
     if region:
-        joined = joined.filter(hub__region=region)
+        members_of = members_of.filter(hub__region=region)
+    joined = members_of.order_by("hub_id", "id").values_list("hub_id", "device_id", "device_type", "status")
 
     def generate():
         members = iter(joined.iterator(2000))

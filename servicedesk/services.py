@@ -38,6 +38,7 @@ from servicedesk.choices import (
     MaintenanceStatus,
     PauseReason,
     ProblemStatus,
+    ReportKind,
     TargetBasis,
     UpdateKind,
     Visibility,
@@ -254,8 +255,8 @@ def incident_assign(*, actor: User, incident: Incident, resolver: Organisation, 
             raise ValidationError({"resolver": f"{resolver} is not DCC or a service provider"})
         if assignee is not None and not (assignee.is_dcc or assignee.organisation_id == resolver.pk):
             raise ValidationError({"assignee": f"{assignee} works neither for DCC nor for {resolver}"})
-        previous = {"resolver": incident.resolver.code if incident.resolver_id else "",
-                    "assignee": incident.assignee.username if incident.assignee_id else ""}
+        previous = {"resolver": incident.resolver.code if incident.resolver else "",
+                    "assignee": incident.assignee.username if incident.assignee else ""}
         incident.resolver, incident.assignee = resolver, assignee
         _record(incident, kind=UpdateKind.ASSIGNMENT, actor=actor, now=now, text=note,
                 data={"from": previous, "to": {"resolver": resolver.code,
@@ -451,18 +452,18 @@ def incident_reopen(*, actor: User, incident: Incident, reason: str) -> Incident
     policy = DeskPolicy.current()
     with set_actor(actor):
         incident = _locked(incident)
-        if incident.status != IncidentStatus.RESOLVED:
+        resolved_at = incident.resolved_at
+        if incident.status != IncidentStatus.RESOLVED or resolved_at is None:
             raise ValidationError({"status": f"{incident.reference} is {incident.get_status_display().lower()}: "
                                              "only a resolved incident is re-opened (raise a new one and link it "
                                              "as a repeat)"})
-        if now >= auto_close_at(incident.resolved_at, policy.auto_close_working_days):
+        if now >= auto_close_at(resolved_at, policy.auto_close_working_days):
             raise ValidationError({"status": f"{incident.reference} was resolved more than "
                                              f"{policy.auto_close_working_days} working days ago: raise a new "
                                              "incident and link it as a repeat"})
-        _save(ClockPause(incident=incident, reason=PauseReason.RESOLVED, started_at=incident.resolved_at,
-                         ended_at=now))
+        _save(ClockPause(incident=incident, reason=PauseReason.RESOLVED, started_at=resolved_at, ended_at=now))
         _set_status(incident, IncidentStatus.IN_PROGRESS, actor=actor, now=now, text=reason.strip(),
-                    extra={"reopened": True, "resolved_at": incident.resolved_at.isoformat()})
+                    extra={"reopened": True, "resolved_at": resolved_at.isoformat()})
         incident.resolved_at = None
         incident.reopened_count += 1
         _refresh_due(incident, now)
@@ -481,7 +482,7 @@ def incidents_auto_close(*, now: dt.datetime | None = None) -> list[str]:
                                          resolved_at__lte=now - dt.timedelta(days=days))
     closed = []
     for incident in candidates.order_by("resolved_at"):
-        if auto_close_at(incident.resolved_at, days) <= now:
+        if incident.resolved_at is not None and auto_close_at(incident.resolved_at, days) <= now:
             incident_close(actor=None, incident=incident, now=now)
             closed.append(incident.reference)
     return closed
@@ -827,7 +828,7 @@ def maintenance_cancel(*, actor: User, maintenance: PlannedMaintenance, reason: 
         maintenance = PlannedMaintenance.objects.select_for_update().get(pk=maintenance.pk)
         if maintenance.status == MaintenanceStatus.CANCELLED:
             return maintenance
-        if maintenance.alert_id:
+        if maintenance.alert is not None:
             service_alert_close(actor=actor, alert=maintenance.alert, text=f"Cancelled: {reason.strip()}")
         maintenance.status = MaintenanceStatus.CANCELLED
         _save(maintenance)
@@ -929,7 +930,7 @@ def report_deliver(*, organisation: Organisation, kind: str, month: dt.date,
         defaults={"due_on": calendar_uk.nth_working_day(following.year, following.month, 10)})
     if delivery.state == DeliveryState.DELIVERED:
         return delivery
-    report = reports.MONTHLY[kind](reports.for_organisation(organisation), month)
+    report = reports.MONTHLY[ReportKind(kind)](reports.for_organisation(organisation), month)
     tally = [0]
     report.rows = _counted(report.rows, tally)
     content = report.csv()
