@@ -98,6 +98,17 @@ def _time(value: dt.datetime | None) -> str:
     return value.astimezone(LONDON).isoformat(timespec="seconds") if value else ""
 
 
+def _chunked(rows: Iterable[tuple], size: int) -> Iterable[list[tuple]]:
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _models() -> dict[int, DeviceModel]:
     return {m.pk: m for m in DeviceModel.objects.all()}  # the products list: hundreds of rows
 
@@ -116,13 +127,19 @@ def installation_status(source: Source, *, status: str = "", device_type: str = 
         devices = devices.filter(region=region)
     models = _models()
     rows = devices.order_by("id").values_list("device_type", "device_id", "model_id", "firmware_version", "status",
-                                              "status_changed_at", "mpxn", "hub__device_id", "region")
+                                              "status_changed_at", "mpxn", "hub_id", "region")
 
     def generate():
-        for device_type_, device_id, model_id, firmware, status_, changed, mpxn, hub, region_ in rows.iterator(2000):
-            model = models.get(model_id)
-            yield (device_type_, device_id, model.manufacturer_id if model else "", model.model_id if model else "",
-                   firmware, status_, _date(changed), mpxn, hub or "", region_)
+        # Hub ids are looked up a chunk at a time by primary key: joining the register to itself
+        # made PostgreSQL hash every device of every supplier for one supplier's report.
+        for chunk in _chunked(rows.iterator(2000), 2000):
+            hub_ids = dict(Device.objects.filter(pk__in={row[7] for row in chunk if row[7]})
+                           .values_list("pk", "device_id"))
+            for device_type_, device_id, model_id, firmware, status_, changed, mpxn, hub, region_ in chunk:
+                model = models.get(model_id)
+                yield (device_type_, device_id, model.manufacturer_id if model else "",
+                       model.model_id if model else "", firmware, status_, _date(changed), mpxn,
+                       hub_ids.get(hub, ""), region_)
 
     return Report(ReportKind.RSMI_001, ReportKind.RSMI_001.label,
                   ("device_type", "device_id", "manufacturer", "model", "firmware_version", "smi_status",
