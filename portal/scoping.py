@@ -16,6 +16,10 @@ reference      view, change                 view                             vie
 configuration  view; change: admin only     view                             view
 directory      view; change: admin only     own organisation (view)          own organisation (view)
 =============  ===========================  ===============================  ==========================
+
+A rule may also let other organisations *see* a row (``viewer_paths``: an incident's interested
+parties) and hide rows from everyone outside DCC (``outsiders_see``: DCC-internal notes); see
+ScopeRule.
 """
 from dataclasses import dataclass
 
