@@ -186,7 +186,10 @@ class ServiceRequest(models.Model):
             models.Index(fields=["state", "id"], name="adapter_sr_state_id"),
             models.Index(fields=["device", "id"], name="adapter_sr_device_id"),
             models.Index(fields=["batch", "state"], name="adapter_sr_batch_state"),
-            models.Index(fields=["organisation", "received_at"], name="adapter_sr_org_received"),
+            # srv last: a user's monthly transactions by SRV (the SSI report RSAT_001) are counted
+            # by an index-only scan of its month, never the table (a key column rather than
+            # INCLUDE, which SQLite does not support).
+            models.Index(fields=["organisation", "received_at", "srv"], name="adapter_sr_org_received"),
             models.Index(fields=["state", "execute_at"], name="adapter_sr_state_execute"),
         ]
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.db import connection
 
+from inventory.validators import MPAN_PRIMES, mpan_check_digit
 from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
 
 MONTH = dt.date(2025, 6, 1)  # June: no clock change, 30 London days
@@ -71,11 +72,14 @@ def devices(count):
                         ELSE (ARRAY['pending', 'installed_not_commissioned', 'decommissioned'])[1 + g % 20] END,
                    CASE WHEN g % 8 = 0 THEN {org_array}[1] ELSE {org_array}[1 + (g / 8) % {SERVICE_USERS}] END,
                    CASE WHEN g % 8 = 0 THEN 'north' ELSE (ARRAY['north', 'central', 'south'])[1 + (g / 4) % 3] END,
-                   CASE WHEN g % 4 = 0 THEN lpad((1000000000000 + g)::text, 13, '0')
+                   CASE WHEN g % 4 = 0 THEN m.first12 || (
+                            SELECT sum(substr(m.first12, w.i::int, 1)::int * w.p) % 11 % 10
+                            FROM unnest(ARRAY{list(MPAN_PRIMES)}) WITH ORDINALITY AS w(p, i))::text
                         WHEN g % 4 = 1 THEN lpad((2000000 + g)::text, 10, '0') ELSE '' END,
                    NULL, NULL, '1.' || (g % 7), now() - interval '400 days', now() - interval '390 days',
                    now() - interval '390 days', now()
-            FROM generate_series(1, {int(count)}) g
+            FROM generate_series(1, {int(count)}) g,
+                 LATERAL (SELECT lpad((100000000000 + g)::text, 12, '0')) AS m(first12)
         """)
         cursor.execute("ANALYZE inventory_device")
 
@@ -86,8 +90,10 @@ def device_eui(g):
 
 
 def device_mpan(g):
-    """The MPAN of device number g (ESMEs: g % 4 == 0)."""
-    return f"{1000000000000 + g:013d}"
+    """The MPAN core of device number g (ESMEs: g % 4 == 0): distributor 10 (a DNO), the
+    number, and the check digit the SQL above computes the same way."""
+    first12 = f"{100000000000 + g:012d}"
+    return first12 + str(mpan_check_digit(first12))
 
 
 # Per measurement type: (share of requests in percent, scale of the DSP/CSP legs). On-demand legs

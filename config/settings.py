@@ -41,8 +41,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # The portal's own apps, in dependency order (arrows point left:
-# slas -> adapter -> inventory -> portal, workshops -> portal).
-PORTAL_APPS = ["portal", "inventory", "workshops", "adapter", "slas"]
+# slas -> servicedesk -> adapter -> inventory -> portal, workshops -> portal).
+PORTAL_APPS = ["portal", "inventory", "workshops", "adapter", "servicedesk", "slas"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -32,11 +32,15 @@ class DeviceSerializer(serializers.ModelSerializer):
                                    help_text="Device id of the hub to join (any EUI-64 form)")
     model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all(), required=False, allow_null=True)
     device_id = serializers.CharField(help_text="EUI-64 in any accepted form; answered in canonical form")
+    mpxn = serializers.CharField(required=False, allow_blank=True,
+                                 help_text="MPAN core or full 21-digit MPAN (ESME), MPRN (GSME); answered as the core")
+    full_mpan = serializers.CharField(read_only=True,
+                                      help_text="The 21-digit MPAN when its top line is known, else the core")
 
     class Meta:
         model = Device
-        fields = ["id", "device_id", "device_type", "status", "supplier", "region", "mpxn", "hub", "hub_id", "model",
-                  "firmware_version", "installed_at", "commissioned_at", "status_changed_at"]
+        fields = ["id", "device_id", "device_type", "status", "supplier", "region", "mpxn", "full_mpan", "hub",
+                  "hub_id", "model", "firmware_version", "installed_at", "commissioned_at", "status_changed_at"]
         read_only_fields = ["status_changed_at"]
 
 

@@ -220,8 +220,9 @@ class DeviceForm(forms.Form):
     region = forms.ChoiceField(choices=Region.choices)
     status = forms.ChoiceField(choices=SMIStatus.choices, initial=SMIStatus.PENDING,
                                help_text="The status it is registered in; later changes go through the status form")
-    mpxn = forms.CharField(max_length=20, required=False, label="MPxN",
-                           help_text="MPAN core (ESME, check digit checked) or MPRN (GSME)")
+    mpxn = forms.CharField(max_length=40, required=False, label="MPxN",
+                           help_text="MPAN core or the full 21-digit MPAN (ESME: distributor and check digit "
+                                     "checked) or MPRN (GSME)")
     hub_id = forms.CharField(max_length=40, required=False, label="Hub device id",
                              help_text="The communications hub (or meter, for a HAN device) it is joined to")
     model = forms.ModelChoiceField(queryset=DeviceModel.objects.all(), required=False)

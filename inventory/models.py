@@ -21,7 +21,7 @@ from inventory.choices import (
     SMIStatus,
     SwitchState,
 )
-from inventory.validators import normalise_mpan, normalise_mprn
+from inventory.validators import normalise_mprn, parse_mpan
 from portal.choices import Region
 from portal.ids import normalise_eui64
 from portal.scoping import Domain, ScopeRule
@@ -162,6 +162,14 @@ class Device(models.Model):
     supplier = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="devices")
     region = models.CharField(max_length=10, choices=Region.choices)
     mpxn = models.CharField("MPxN", max_length=13, blank=True, help_text="MPAN core (electricity) or MPRN (gas)")
+    # The top line of a full MPAN (an ESME's supply characteristics, the supplier's to keep):
+    # blank when only the core was given. db_default too: bulk paths (the bench's INSERT ...
+    # SELECT, COPY) that name only the older columns still write valid rows.
+    mpan_profile_class = models.CharField("profile class", max_length=2, blank=True, default="", db_default="")
+    mpan_meter_timeswitch_code = models.CharField("meter time-switch code", max_length=3, blank=True, default="",
+                                                  db_default="")
+    mpan_line_loss_factor_class = models.CharField("line loss factor class", max_length=3, blank=True, default="",
+                                                   db_default="")
     hub = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="joined_devices")
     model = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, null=True, blank=True, related_name="devices")
     firmware_version = models.CharField(max_length=40, blank=True)
@@ -185,6 +193,10 @@ class Device(models.Model):
             models.Index(fields=["region", "id"], name="inv_device_region_id"),
             models.Index(fields=["firmware_version"], name="inv_device_firmware"),
             models.Index(fields=["mpxn"], name="inv_device_mpxn"),
+            # The self-service reports count one supplier's devices by type, model, firmware and
+            # status (RSMI_002, RSMI_003): an index-only scan of this index, never the table.
+            models.Index(fields=["supplier", "device_type", "model", "firmware_version", "status"],
+                         name="inv_device_supplier_report"),
         ]
 
     def __str__(self):
@@ -193,6 +205,31 @@ class Device(models.Model):
     def get_absolute_url(self):
         """The device's page, named by its canonical EUI-64."""
         return reverse("inventory:device_detail", args=[self.device_id])
+
+    @property
+    def full_mpan(self):
+        """The 21-digit MPAN when its top line is known, else the core (ESMEs only)."""
+        if self.device_type != DeviceType.ESME or not self.mpxn:
+            return ""
+        return self.mpan_profile_class + self.mpan_meter_timeswitch_code + self.mpan_line_loss_factor_class + self.mpxn
+
+    def clean_fields(self, exclude=None):
+        # A full MPAN (21 digits, spaced as on a bill) is split into its top line and core
+        # before the fields' own checks, so that the core alone meets mpxn's 13 characters; a
+        # value that does not parse is left for clean() to report.
+        if self.device_type == DeviceType.ESME and self.mpxn:
+            try:
+                self._set_mpan(parse_mpan(self.mpxn))
+            except ValidationError:
+                pass
+        super().clean_fields(exclude=exclude)
+
+    def _set_mpan(self, mpan):
+        self.mpxn = mpan.core
+        if mpan.is_full:
+            self.mpan_profile_class = mpan.profile_class
+            self.mpan_meter_timeswitch_code = mpan.meter_timeswitch_code
+            self.mpan_line_loss_factor_class = mpan.line_loss_factor_class
 
     def clean(self):
         errors = {}
@@ -203,13 +240,16 @@ class Device(models.Model):
         if self.mpxn:
             try:
                 if self.device_type == DeviceType.ESME:
-                    self.mpxn = normalise_mpan(self.mpxn)
+                    self._set_mpan(parse_mpan(self.mpxn))
                 elif self.device_type == DeviceType.GSME:
                     self.mpxn = normalise_mprn(self.mpxn)
                 else:
                     errors["mpxn"] = [f"a {self.device_type} has no supply point: only ESME (MPAN) and GSME (MPRN) do"]
             except ValidationError as exc:
                 errors["mpxn"] = exc.messages
+        if self.device_type != DeviceType.ESME and (self.mpan_profile_class or self.mpan_meter_timeswitch_code
+                                                     or self.mpan_line_loss_factor_class):
+            errors.setdefault("mpxn", []).append(f"a {self.device_type} has no MPAN top line: only an ESME does")
         if self.model_id and self.device_type and self.model.device_type != self.device_type:
             errors["model"] = [f"model {self.model} is a {self.model.device_type} model, not {self.device_type}"]
         if self.hub_id:

@@ -41,9 +41,11 @@ def device_search_q(text: str | None) -> Q | None:
         return Q(device_id=normalise_eui64(text))
     except ValidationError:
         pass
-    digits = text.replace(" ", "").replace("-", "")
+    digits = text.replace(" ", "").replace("-", "").replace("/", "").lstrip("Ss")
     if digits.isdigit() and 6 <= len(digits) <= 13:
         return Q(mpxn=digits)
+    if digits.isdigit() and len(digits) == 21:
+        return Q(mpxn=digits[8:])  # a full MPAN: the register is keyed by its core
     return None
 
 

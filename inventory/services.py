@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from inventory.choices import (
     DeviceModelStatus,
+    DeviceType,
     ItemStatus,
     RequirementStatus,
     SMIStatus,
@@ -27,6 +28,7 @@ from inventory.models import (
     ItemRelationship,
     Requirement,
 )
+from inventory.validators import parse_mpan
 from portal import events
 from portal.access import require
 from portal.ids import normalise_eui64
@@ -111,10 +113,25 @@ def device_update(*, device: Device, actor: Actor, **changes: Any) -> Device:
                 value = ""
             if name == "hub":
                 value = _visible_hub(value, actor)
+            if name == "mpxn":
+                _forget_stale_top_line(device, value)
             setattr(device, name, value)
         device.full_clean()
         device.save()
     return device
+
+
+def _forget_stale_top_line(device: Device, value: str) -> None:
+    """A new MPAN core given without its top line leaves no top line: the old one described
+    another supply point. The same core again keeps it."""
+    if device.device_type != DeviceType.ESME or not value:
+        return
+    try:
+        mpan = parse_mpan(value)
+    except ValidationError:
+        return  # full_clean reports it
+    if not mpan.is_full and mpan.core != device.mpxn:
+        device.mpan_profile_class = device.mpan_meter_timeswitch_code = device.mpan_line_loss_factor_class = ""
 
 
 @transaction.atomic

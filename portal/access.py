@@ -202,6 +202,15 @@ CAPABILITIES: dict[str, Capability] = {
     "portal.user.manage_own": Capability(EVERYONE, "see one's own account and API token, issue a new token"),
     "portal.webhookendpoint.view_list": Capability(
         EVERYONE, "open the list of webhook endpoints (one's organisation's; DCC: all)"),
+    # servicedesk (raising, notes, closing and re-opening one's own incident follow the scope of
+    # servicedesk.incident: add/change)
+    "servicedesk.incident.manage": Capability(
+        DCC, "run the Incident Management Log: assign, categorise, ask for information, resolve, flag major, "
+             "link repeats and problems, name interested parties"),
+    "servicedesk.incident.view_internal": Capability(DCC, "read and write an incident's DCC-internal updates"),
+    "servicedesk.majorincidentreport.add": Capability(DCC, "write a version of a major incident report"),
+    "servicedesk.plannedmaintenance.approve": Capability(
+        DCC_ADMIN, "approve planned maintenance before it is announced (not the person who scheduled it)"),
     # slas: service levels
     "slas.burnrateepisode.view_list": Capability(EVERYONE, "open the list of burn-rate episodes (DCC's alone)"),
     "slas.charge.set": Capability(DCC_ADMIN, "set or import the monthly charges credits are computed on"),

@@ -16,6 +16,10 @@ reference      view, change                 view                             vie
 configuration  view; change: admin only     view                             view
 directory      view; change: admin only     own organisation (view)          own organisation (view)
 =============  ===========================  ===============================  ==========================
+
+A rule may also let other organisations *see* a row (``viewer_paths``: an incident's interested
+parties) and hide rows from everyone outside DCC (``outsiders_see``: DCC-internal notes); see
+ScopeRule.
 """
 from __future__ import annotations
 
@@ -48,10 +52,22 @@ CHANGE = "change"
 @dataclass(frozen=True)
 class ScopeRule:
     """How a model is scoped. ``org_path`` is the ORM path from the model to its owning
-    Organisation ("supplier", "request__organisation"); "" means the row *is* the organisation."""
+    Organisation ("supplier", "request__organisation"); "" means the row *is* the organisation.
+
+    Two optional refinements, both about people outside DCC:
+
+    - ``viewer_paths``: further paths to organisations that may *see* the row but not change it
+      (an incident's interested parties: ``("interested_parties",)``). They are ORed with the
+      owner; a path through a many-valued relation is matched in a subquery, so a row is never
+      returned twice.
+    - ``outsiders_see``: a ``Q`` that rows must match to be seen by anyone outside DCC at all
+      (an incident's DCC-internal notes are not: ``Q(visibility="parties")``).
+    """
 
     domain: str
     org_path: str | None = None
+    viewer_paths: tuple[str, ...] = ()
+    outsiders_see: models.Q | None = None
 
 
 def rule_for(model: type[models.Model]) -> ScopeRule:
@@ -61,32 +77,52 @@ def rule_for(model: type[models.Model]) -> ScopeRule:
     return rule
 
 
-def _org_filter(rule: ScopeRule, organisation: Organisation) -> models.Q | None:
+def _org_filter(rule: ScopeRule, organisation: Organisation, model: type[models.Model] | None = None,
+                action: str = VIEW) -> models.Q | None:
     if rule.org_path is None:
         return None  # rows with no path to an owner belong to no organisation: DCC's alone
     if rule.org_path == "":
-        return models.Q(pk=organisation.pk)
-    return models.Q(**{rule.org_path: organisation})
+        owned = models.Q(pk=organisation.pk)
+    else:
+        owned = models.Q(**{rule.org_path: organisation})
+    if action == VIEW and rule.viewer_paths:
+        if model is None:
+            raise ImproperlyConfigured("a scope rule with viewer_paths needs its model to build the filter")
+        for path in rule.viewer_paths:
+            owned |= models.Q(pk__in=model._default_manager.filter(**{path: organisation}).values("pk"))
+    return owned
 
 
-def _grant(user: Viewer, rule: ScopeRule, action: str) -> models.Q | Literal[True] | None:
+def _grant(user: Viewer, rule: ScopeRule, action: str,
+           model: type[models.Model] | None = None) -> models.Q | Literal[True] | None:
     """What the domain table grants: ``None`` (nothing), ``True`` (every row) or a ``Q`` of the
-    rows owned by the person's organisation. The role predicates are portal.access's."""
-    from portal.access import is_dcc, is_dcc_admin, is_sdag_member, is_service_user
+    rows owned by the person's organisation (or shared with it, see ScopeRule), narrowed by the
+    rule's ``outsiders_see`` for anyone outside DCC. The role predicates are portal.access's."""
+    from portal.access import is_dcc
 
     if user is None or not user.is_authenticated or not user.is_active:
         return None
+    grant = _grant_table(user, rule, action, model)
+    if grant is None or rule.outsiders_see is None or is_dcc(user):
+        return grant
+    return rule.outsiders_see if grant is True else grant & rule.outsiders_see
+
+
+def _grant_table(user: Viewer, rule: ScopeRule, action: str,
+                 model: type[models.Model] | None) -> models.Q | Literal[True] | None:
+    from portal.access import is_dcc, is_dcc_admin, is_sdag_member, is_service_user
+
     if is_dcc(user):
         if action == VIEW or is_dcc_admin(user):
             return True
         return None if rule.domain in (Domain.CONFIGURATION, Domain.DIRECTORY) else True
-    organisation = user.organisation
+    organisation = getattr(user, "organisation", None)  # _grant let only signed-in people through
     if rule.domain in (Domain.REFERENCE, Domain.CONFIGURATION):
         return True if action == VIEW else None
     if rule.domain == Domain.DIRECTORY:
         if action != VIEW or organisation is None:
             return None
-        return _org_filter(rule, organisation)
+        return _org_filter(rule, organisation, model, action)
     if rule.domain == Domain.GOVERNANCE:
         return True if (is_sdag_member(user) and action == VIEW) else None
     if rule.domain == Domain.OPERATIONAL:
@@ -95,7 +131,7 @@ def _grant(user: Viewer, rule: ScopeRule, action: str) -> models.Q | Literal[Tru
         if rule.org_path is None:
             # Operational data with no owner (e.g. national figures) is DCC's alone.
             return None
-        return _org_filter(rule, organisation)
+        return _org_filter(rule, organisation, model, action)
     raise ImproperlyConfigured(f"unknown scope domain {rule.domain!r}")
 
 
@@ -106,8 +142,8 @@ def allows(user: Viewer, model: type[models.Model], action: str = VIEW) -> bool:
 
 def grant_for(user: Viewer, model: type[models.Model], action: str = VIEW) -> models.Q | Literal[True] | None:
     """What the domain table grants ``user`` on ``model`` (no query): ``None`` (no row),
-    ``True`` (every row) or a ``Q`` of the rows the person's organisation owns."""
-    return _grant(user, rule_for(model), action)
+    ``True`` (every row) or a ``Q`` of the rows the person's organisation owns or shares."""
+    return _grant(user, rule_for(model), action, model)
 
 
 @overload
@@ -118,7 +154,7 @@ def scope(user: Viewer, queryset: QuerySet[Any] | type[models.Model], action: st
     """Return the part of ``queryset`` (a QuerySet or a model) that ``user`` may ``action``."""
     if isinstance(queryset, type) and issubclass(queryset, models.Model):
         queryset = queryset._default_manager.all()
-    grant = _grant(user, rule_for(queryset.model), action)
+    grant = _grant(user, rule_for(queryset.model), action, queryset.model)
     if grant is None:
         return queryset.none()
     if grant is True:

@@ -3,7 +3,8 @@ import logging
 
 from django.utils import timezone
 
-from slas import calendar_uk, metrics, services
+from portal import calendar_uk
+from slas import metrics, services
 
 log = logging.getLogger(__name__)
 

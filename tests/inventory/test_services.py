@@ -39,11 +39,20 @@ def test_malformed_device_id_refused_with_clear_message(orgs, raw):
 # --- MPAN / MPRN ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("first12", ["120002330596", "180000000001", "220001234567", "100000000000",
-                                     "999999999999"])
+                                     "380000000009"])
 def test_mpan_with_computed_check_digit_is_valid(first12):
     digit = formula(first12)
     assert mpan_check_digit(first12) == digit
     assert normalise_mpan(first12 + str(digit)) == first12 + str(digit)
+
+
+def test_mpan_of_an_unknown_distributor_is_refused_before_its_check_digit():
+    # 99 is no distributor's id: the right check digit does not make it an MPAN (this sample was
+    # a "valid" one before distributor ids were checked).
+    digit = formula("999999999999")
+    assert mpan_check_digit("999999999999") == digit
+    with pytest.raises(ValidationError, match="unknown distributor id 99"):
+        normalise_mpan("999999999999" + str(digit))
 
 
 def test_mpan_hand_computed_sample():

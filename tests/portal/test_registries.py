@@ -143,6 +143,8 @@ def test_each_app_registers_the_events_it_publishes():
         "action.digest", "raid.closure_requested", "raid.confirmed", "raid.rejected",  # workshops
         "statement.issued", "burnrate.warning",  # slas
         "device_model.withdrawn",  # inventory
+        "incident.created", "incident.updated", "incident.resolved", "incident.reopened",
+        "service_alert.published", "maintenance.scheduled", "self_service_report.delivered",  # servicedesk
     }
 
 
@@ -156,6 +158,13 @@ def test_webhooks_are_offered_the_same_events_in_the_same_order():
         ("consultation.opened", "A consultation opened"),
         ("consultation.closed", "A consultation closed"),
         ("burnrate.warning", "A measure burns its error budget too fast"),
+        ("incident.created", "An incident was raised"),
+        ("incident.updated", "An incident was updated"),
+        ("incident.resolved", "An incident was resolved"),
+        ("incident.reopened", "An incident was re-opened"),
+        ("service_alert.published", "A service alert was published"),
+        ("maintenance.scheduled", "Planned maintenance was announced"),
+        ("self_service_report.delivered", "A monthly self-service report was delivered"),
     ]
 
 

@@ -123,7 +123,7 @@ def test_scheduled_freeze_acts_on_the_first_working_day_only_and_once(month_with
 
 
 def test_bank_holidays_move_the_first_working_day():
-    from slas.calendar_uk import first_working_day
+    from portal.calendar_uk import first_working_day
 
     assert first_working_day(2027, 1) == dt.date(2027, 1, 4)  # New Year's Day Friday, then the weekend
     assert first_working_day(2021, 1) == dt.date(2021, 1, 4)

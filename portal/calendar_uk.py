@@ -3,8 +3,13 @@
 Bank holidays are computed from their rules (New Year's Day, Good Friday, Easter Monday, the
 early May, spring and summer Mondays, Christmas and Boxing Day, with weekend substitutes), plus a
 small table of the one-off changes proclaimed since 2010. Add future proclamations to ONE_OFFS.
+
+The ground holds it because more than one app counts working days: slas (the month freeze on the
+first working day) and servicedesk (working-hours incident targets, auto-close after N working
+days, the self-service reports due by the 10th working day).
 """
 import datetime as dt
+from functools import lru_cache
 
 # year -> (days removed from the rules, days added)
 ONE_OFFS = {
@@ -42,7 +47,9 @@ def _last_monday(year, month):
     return day - dt.timedelta(days=day.weekday())
 
 
+@lru_cache(maxsize=64)
 def bank_holidays(year):
+    """The bank holidays of England and Wales in ``year`` (a frozenset of dates)."""
     days = set()
     new_year = dt.date(year, 1, 1)
     days.add(new_year if new_year.weekday() < 5 else new_year + dt.timedelta(days=7 - new_year.weekday()))
@@ -56,7 +63,7 @@ def bank_holidays(year):
             day += dt.timedelta(days=1)
         days.add(day)
     removed, added = ONE_OFFS.get(year, ((), ()))
-    return (days - set(removed)) | set(added)
+    return frozenset((days - set(removed)) | set(added))
 
 
 def is_working_day(day):
@@ -68,3 +75,34 @@ def first_working_day(year, month):
     while not is_working_day(day):
         day += dt.timedelta(days=1)
     return day
+
+
+def nth_working_day(year, month, n):
+    """The ``n``-th working day (1-based) of a month: SEC H3.24 reports are due by the 10th."""
+    if n < 1:
+        raise ValueError("n counts from 1")
+    day = first_working_day(year, month)
+    return add_working_days(day, n - 1)
+
+
+def add_working_days(day, n):
+    """The working day ``n`` working days after ``day`` (``n`` = 0: ``day`` itself if it is a
+    working day, else the next one)."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    while not is_working_day(day):
+        day += dt.timedelta(days=1)
+    while n:
+        day += dt.timedelta(days=1)
+        if is_working_day(day):
+            n -= 1
+    return day
+
+
+def working_days_between(start, end):
+    """How many working days lie after ``start`` up to and including ``end`` (0 when end <= start)."""
+    count, day = 0, start
+    while day < end:
+        day += dt.timedelta(days=1)
+        count += is_working_day(day)
+    return count
