@@ -185,7 +185,7 @@ def _loaded_failures(kind: Kind, checks: list[Check], seen: dict[str, list[int]]
     position, check = next((n, c) for n, c in enumerate(checks) if c.rule == NOT_LOADED)
     found, ids = [], list(seen)
     for start in range(0, len(ids), 5000):
-        for existing in kind.model.objects.filter(**{f"{kind.key}__in": ids[start:start + 5000]}).values_list(
+        for existing in kind.model._default_manager.filter(**{f"{kind.key}__in": ids[start:start + 5000]}).values_list(
                 kind.key, flat=True):
             message = check.message.replace("{value}", quoted(existing))
             found += [(line, position, message) for line in seen[existing]]
@@ -217,7 +217,7 @@ def _check_sql(kind: Kind, check: Check, stage: sql.Identifier) -> tuple[sql.Com
         bad = sql.SQL("EXISTS (SELECT 1 FROM {} d WHERE d.{k} = {c} AND d.line < s.line)").format(
             stage, k=sql.Identifier(kind.key), c=c)
     before, value, after = check.message.partition("{value}")
-    message = sql.Literal(before)
+    message: sql.Composable = sql.Literal(before)
     if value:
         message = sql.SQL("{} || quote_literal({}) || {}").format(message, cell, sql.Literal(after))
     return bad, message
@@ -318,12 +318,12 @@ def _load_python(sources, codes):
         seen, found = {}, []
         loaded[name] = list(_python_rows(handle, header, label, kind, codes, found, seen))
         found += _loaded_failures(kind, CHECKS[name], seen)
-        errors += [(label, line, position, message) for line, position, message in found]
+        # As the diagnosis orders and cuts them: by line, then in the order of the checks, per file.
+        errors += [(label, line, message) for line, _, message in sorted(found)[:MAX_ERRORS]]
     if errors:
-        errors.sort(key=lambda e: e[:3])
-        raise FactsRejected([(label, line, message) for label, line, _, message in errors[:MAX_ERRORS]])
+        raise FactsRejected(errors)
     for kind in (REQUESTS, ALERTS):
-        kind.model.objects.bulk_create(loaded[kind.name], batch_size=2000)
+        kind.model._default_manager.bulk_create(loaded[kind.name], batch_size=2000)
         rollups.fold_into_rollups(loaded[kind.name], alerts=not kind.requests)
     result.requests, result.alerts = len(loaded["requests"]), len(loaded["alerts"])
     rollups.refresh_summaries()
@@ -511,8 +511,9 @@ def _fold_sql(feed: Feed, rows, state) -> int:
     window, params = rows.query.sql_with_params()
     # The selector's columns, renamed by position to the names it documents.
     w = sql.SQL("w AS MATERIALIZED (SELECT * FROM ({}) sel({}))").format(sql.SQL(window), names(feed.selected))
-    taken = [sql.SQL("w.{} AS {}").format(sql.Identifier(feed.renamed.get(c, c)), sql.Identifier(c))
-             for c in (kind.key, *kind.blank, "organisation_id", *kind.times)]
+    taken: list[sql.Composable] = [
+        sql.SQL("w.{} AS {}").format(sql.Identifier(feed.renamed.get(c, c)), sql.Identifier(c))
+        for c in (kind.key, *kind.blank, "organisation_id", *kind.times)]
     if kind.requests:
         taken += [sql.SQL("{} AS measurement_type").format(metrics.adapter_type_sql(sql.SQL("w.measurement_type"))),
                   sql.SQL("w.state")]
@@ -548,12 +549,12 @@ def _fold_python(feed: Feed, rows, state) -> int:
     rows = list(rows)
     if not rows:
         return 0
-    known = set()
+    known: set[str] = set()
     ids = [row[kind.key] for row in rows]
     for start in range(0, len(ids), 5000):
-        known.update(kind.model.objects.filter(**{f"{kind.key}__in": ids[start:start + 5000]})
+        known.update(kind.model._default_manager.filter(**{f"{kind.key}__in": ids[start:start + 5000]})
                      .values_list(kind.key, flat=True))
-    facts = []
+    facts: list[models.Model] = []
     for row in rows:
         fact_row = {c: row[feed.renamed.get(c, c)] for c in (kind.key, *kind.blank, "organisation_id", *kind.times)}
         if row[kind.key] in known or fact_row[kind.clock] is None:

@@ -169,7 +169,7 @@ def is_measured(*, measurement_type: str, outcome: str | None, dsp_sent_at: dt.d
                 state: str | None = None) -> bool:
     if state in UNMEASURED_STATES:
         return False
-    rejected_inside = bool(outcome) and not outcome.startswith(ANSWERED) and dsp_sent_at is None
+    rejected_inside = outcome is not None and outcome != "" and not outcome.startswith(ANSWERED) and dsp_sent_at is None
     return not (rejected_inside and measurement_type not in STAYS_IN_DCC)
 
 
