@@ -84,7 +84,7 @@ def _utc(moment):
 # loader and the fold on SQLite evaluate them in Python (request_measures, alert_measures, within),
 # the same loader and fold on PostgreSQL run the SQL rendered from them (request_measures_sql,
 # alert_measures_sql, within_sql), and the rollups count "within target" through within/within_sql.
-# A change here changes both; tests/slas/test_fold.py holds the two renderings to the same facts.
+# A change here changes both; tests/slas/test_one_definition.py holds the two to the same facts.
 
 @dataclass(frozen=True)
 class Later:
