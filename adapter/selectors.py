@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, TypedDict
 
+from django.db.models import F, Q, QuerySet
+
 from adapter.models import Alert, Batch, ServiceRequest
 from portal.scoping import scope
 
@@ -103,3 +105,49 @@ def timeline(request: ServiceRequest) -> tuple[list[Segment], Total]:
 
 def device_recent_requests(user: Viewer, device: Device, limit: int = 20) -> QuerySet[ServiceRequest]:
     return requests_visible(user).filter(device=device).order_by("-pk")[:limit]
+
+
+# --- what the adapter has recorded, for the measures (slas's fold) -------------------------------
+# Unscoped system reads: the fold copies every organisation's records into facts. Each returns a
+# values() QuerySet whose columns are, in this order, the names below (a caller compiling it to SQL
+# can rely on the order), oldest first by the watermark column then pk, so a caller that remembers
+# the last (watermark, pk) it read asks for the rest with since=that pair and never reads a row twice.
+
+COMPLETED_REQUEST_COLUMNS = (
+    "pk", "completed_at", "request_id", "srv_code", "measurement_type", "organisation_id", "device_eui", "region",
+    "state", "outcome", "start_at", "received_at", "dsp_sent_at", "wan_delivered_at", "device_responded_at",
+    "wan_returned_at", "responded_at",
+)
+ALERT_COLUMNS = (
+    "pk", "created_at", "alert_id", "alert_code", "organisation_id", "device_eui", "region", "raised_at",
+    "wan_received_at", "delivered_at",
+)
+
+
+def _since(rows: QuerySet, stamp: str, since: tuple[dt.datetime, int] | None) -> QuerySet:
+    rows = rows.filter(**{f"{stamp}__isnull": False})
+    if since is not None:
+        watermark, last_pk = since
+        rows = rows.filter(Q(**{f"{stamp}__gt": watermark}) | Q(**{stamp: watermark, "pk__gt": last_pk}))
+    return rows.order_by(stamp, "pk")
+
+
+def _columns(rows: QuerySet, names: tuple[str, ...]) -> QuerySet:
+    # srv_code and device_eui come through joins; every other name is the model's own field. One
+    # values() call with the annotations in place keeps the SELECT list in the order of ``names``.
+    joined = {"srv_code": F("srv__code"), "device_eui": F("device__device_id")}
+    return rows.annotate(**{n: joined[n] for n in names if n in joined}).values(*names)
+
+
+def completed_requests_since(since: tuple[dt.datetime, int] | None = None, *, limit: int) -> QuerySet:
+    """Completed service requests (completed_at set) after ``since`` = (completed_at, pk) of the last
+    one read, at most ``limit``, as dicts of COMPLETED_REQUEST_COLUMNS: the request's timestamps,
+    state and DUIS outcome, the adapter's measurement type token, the SRV code and the device's
+    EUI-64 (None when the target was unknown)."""
+    return _columns(_since(ServiceRequest.objects.all(), "completed_at", since), COMPLETED_REQUEST_COLUMNS)[:limit]
+
+
+def alerts_since(since: tuple[dt.datetime, int] | None = None, *, limit: int) -> QuerySet:
+    """Alerts recorded (created_at) after ``since`` = (created_at, pk) of the last one read, at most
+    ``limit``, as dicts of ALERT_COLUMNS (device_eui: the device's EUI-64 or None)."""
+    return _columns(_since(Alert.objects.all(), "created_at", since), ALERT_COLUMNS)[:limit]

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from psycopg import sql
 
 from adapter.backends import BackendError, get_backend
 from adapter.choices import AttemptState, BatchState, MeasurementType, RequestState
@@ -188,32 +189,42 @@ def bulk_set(model, objects, fields):
         return
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        connection.ops.quote_name(meta.db_table),
-        ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in columns),
-        connection.ops.quote_name(meta.pk.column))
+    table, pk = sql.Identifier(meta.db_table), sql.Identifier(meta.pk.column)
     convert = _converters(columns, connection)
     rows = [[c(obj) for c in convert] + [obj.pk] for obj in objects]
     if connection.vendor == "postgresql":
         # executemany is one round trip per row on PostgreSQL, and a VALUES list of thousands of
         # placeholders costs more to build client-side than to run. Instead the rows are COPYed
         # into a temporary table shaped like the target columns, then one UPDATE ... FROM joins it.
-        quote = connection.ops.quote_name
-        table, pk = quote(meta.db_table), quote(meta.pk.column)
-        temp = quote("bulk_set_{}_{}".format(meta.db_table, zlib.crc32(",".join(fields).encode())))
-        names = ", ".join(quote(f.column) for f in columns)
+        temp = sql.Identifier(f"bulk_set_{meta.db_table}_{zlib.crc32(','.join(fields).encode())}")
+        names = sql.SQL(", ").join(sql.Identifier(f.column) for f in columns)
+        sets = sql.SQL(", ").join(sql.SQL("{c} = v.{c}").format(c=sql.Identifier(f.column)) for f in columns)
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
-                           f"SELECT {names}, {pk} FROM {table} WITH NO DATA")
-            cursor.execute(f"TRUNCATE {temp}")  # empty even when called twice in one transaction
-            with cursor.cursor.copy(f"COPY {temp} ({names}, {pk}) FROM STDIN") as copy:
+            cursor.execute(_sql_text(connection, sql.SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
+                "SELECT {names}, {pk} FROM {table} WITH NO DATA").format(temp=temp, names=names, pk=pk, table=table)))
+            # empty even when called twice in one transaction
+            cursor.execute(_sql_text(connection, sql.SQL("TRUNCATE {}").format(temp)))
+            with cursor.cursor.copy(sql.SQL("COPY {} ({}, {}) FROM STDIN").format(temp, names, pk)) as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute("UPDATE {t} SET {sets} FROM {temp} AS v WHERE {t}.{pk} = v.{pk}".format(
-                t=table, temp=temp, pk=pk, sets=", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)))
+            cursor.execute(_sql_text(connection, sql.SQL(
+                "UPDATE {table} SET {sets} FROM {temp} AS v WHERE {table}.{pk} = v.{pk}").format(
+                    table=table, sets=sets, temp=temp, pk=pk)))
         return
+    update = sql.SQL("UPDATE {} SET {} WHERE {} = %s").format(
+        table, sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(f.column)) for f in columns), pk)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(_sql_text(connection, update), rows)
+
+
+def _sql_text(connection, query):
+    """A statement composed with psycopg.sql as text (Django's cursor wrappers log and time text);
+    SQLite takes the standard double-quoted identifiers psycopg writes without a connection."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        return query.as_string(connection.connection)
+    return query.as_string()
 
 
 def bulk_insert(model, objects):
@@ -226,22 +237,20 @@ def bulk_insert(model, objects):
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        connection.ops.quote_name(meta.db_table), ", ".join(connection.ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)))
+    table = sql.Identifier(meta.db_table)
+    names = sql.SQL(", ").join(sql.Identifier(f.column) for f in fields)
     convert = _converters(fields, connection)
     rows = [[c(obj) for c in convert] for obj in objects]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: one stream instead of a round trip per row
-            copy_sql = "COPY {} ({}) FROM STDIN".format(
-                connection.ops.quote_name(meta.db_table),
-                ", ".join(connection.ops.quote_name(f.column) for f in fields))
-            with cursor.cursor.copy(copy_sql) as copy:
+            with cursor.cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, names)) as copy:
                 for row in rows:
                     copy.write_row(row)
             return
-        cursor.executemany(sql, rows)
+        insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+            table, names, sql.SQL(", ").join(sql.Placeholder() * len(fields)))
+        cursor.executemany(_sql_text(connection, insert), rows)
 
 
 def _announce_failures(requests):

@@ -35,7 +35,7 @@ def ingest(requests_csv, alerts_csv, requests, alerts, sample):
         try:
             return execute(sql, params, many, context)
         finally:
-            head = sql.lstrip()[:60]
+            head = sql.lstrip()[:60].replace('"', "")  # composed statements quote their identifiers
             step = ("fact INSERT ... SELECT" if head.startswith(("INSERT INTO slas_requestfact",
                                                                     "INSERT INTO slas_alertfact"))
                     else "rollups (daily + month histograms)" if head.startswith("WITH m(")
@@ -73,11 +73,9 @@ def _bulk_create_rate(requests_csv, sample):
             if number >= sample:
                 break
             times = {c: (None if not row[c] else _iso(row[c])) for c in facts.REQUEST_TIMES}
-            instances.append(RequestFact(
-                request_id=f"BASELINE-{number}", srv=row["srv"], organisation_id=codes[row["organisation"]],
-                device_id="", region=row["region"],
-                **facts.request_fact_values(measurement_type=row["measurement_type"], outcome=row["outcome"],
-                                            **times)))
+            instances.append(facts.request_fact({
+                **row, **times, "request_id": f"BASELINE-{number}", "organisation_id": codes[row["organisation"]],
+                "device_id": ""}))
     with transaction.atomic():
         seconds, _ = timed(RequestFact.objects.bulk_create, instances, batch_size=2000)
         transaction.set_rollback(True)

@@ -8,6 +8,9 @@ from portal.choices import BADGES
 
 
 class MeasurementType(models.TextChoices):
+    """What each type is measured on (request or alert facts, whether it leaves DCC, which adapter
+    type folds into it): slas.metrics.MEASUREMENT_TYPES."""
+
     ON_DEMAND = "on_demand", "On-demand"
     FUTURE_DATED_ACK = "future_dated_ack", "Future-dated (acknowledgement)"
     FUTURE_DATED_RESPONSE = "future_dated_response", "Future-dated (future response)"
@@ -16,21 +19,6 @@ class MeasurementType(models.TextChoices):
     DSP_SCHEDULED = "dsp_scheduled", "DSP-scheduled"
     METER_SCHEDULED = "meter_scheduled", "Meter-scheduled"
     ALERT = "alert", "Alert"
-
-
-# adapter.choices.MeasurementType -> our token. The adapter records one set of timestamps for a
-# future-dated request (those of its execution), so it is measured as the future response.
-ADAPTER_MEASUREMENT_TYPE = {
-    "on_demand": MeasurementType.ON_DEMAND,
-    "future_dated": MeasurementType.FUTURE_DATED_RESPONSE,
-    "firmware": MeasurementType.FIRMWARE,
-    "dcc_only": MeasurementType.DCC_ONLY,
-    "dsp_scheduled": MeasurementType.DSP_SCHEDULED,
-    "meter_scheduled": MeasurementType.METER_SCHEDULED,
-}
-
-# States of adapter requests that never left DCC for a reason outside the providers: not measured.
-UNMEASURED_STATES = {"rejected", "quarantined", "cancelled"}
 
 
 class Interval(models.TextChoices):
@@ -49,7 +37,7 @@ class Interval(models.TextChoices):
 
 
 # The fact column holding each interval's duration in microseconds (NULL: not started,
-# -1: started but never ended, i.e. a miss).
+# -1: started but never ended, i.e. a miss). How each is timed: slas.metrics.REQUEST_SPANS / ALERT_SPANS.
 INTERVAL_COLUMN: dict[str, str] = {  # looked up by a measure's stored interval (text)
     Interval.DSP_OUTBOUND: "dsp_outbound_us",
     Interval.CSP: "csp_us",

@@ -6,32 +6,38 @@ through COPY into a staging table, is checked there by SQL (every bad row report
 and is moved into the fact table and the rollups by INSERT ... SELECT, in one transaction. On
 other databases (SQLite: tests, demo) rows are parsed in Python and bulk-created. Either way a
 file with one bad row loads nothing.
+
+Both paths read the same definitions: a row of a file is checked against one list of checks
+(``CHECKS``, evaluated by ``_failures`` in Python and rendered by ``_check_sql`` as SQL), and a
+fact is computed from its row by slas.metrics' table (``request_fact`` in Python, ``_fact_select``
+as SQL). The fold reads the adapter's records through adapter.selectors, never its tables.
 """
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, models, transaction
+from psycopg import sql
 
+from adapter import selectors as adapter_selectors
 from portal.choices import Region
 from portal.models import Organisation
 from slas import metrics, rollups
-from slas.choices import ADAPTER_MEASUREMENT_TYPE, UNMEASURED_STATES, MeasurementType
 from slas.models import AlertFact, FoldState, RequestFact
+from slas.sqltext import execute, names, table
 
 REQUEST_FIELDS = ["request_id", "srv", "measurement_type", "organisation", "device_id", "region", "start_at",
                   "received_at", "dsp_sent_at", "wan_delivered_at", "device_responded_at", "wan_returned_at",
                   "responded_at", "outcome"]
 ALERT_FIELDS = ["alert_id", "alert_code", "organisation", "device_id", "region", "raised_at", "wan_received_at",
                 "delivered_at"]
-REQUEST_TIMES = REQUEST_FIELDS[6:13]
-ALERT_TIMES = ALERT_FIELDS[5:8]
-REQUEST_TYPES = [t.value for t in MeasurementType if t != MeasurementType.ALERT]
+REQUEST_TIMES = list(metrics.REQUEST_TIMES)
+ALERT_TIMES = list(metrics.ALERT_TIMES)
+REQUEST_TYPES = list(metrics.REQUEST_TYPES)
 REGIONS = [r.value for r in Region]
 MAX_ERRORS = 100
-ISO_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)$"
 
 
 @dataclass
@@ -47,43 +53,209 @@ class FactsRejected(Exception):
         self.errors = errors
 
 
-def is_measured(*, outcome, dsp_sent_at, measurement_type):
-    """A request answered with an error before DSP sent it anywhere was rejected inside DCC (E-code
-    outcome, no dsp_sent_at): not measured. DCC-only requests never leave DCC, so they always are."""
-    return not (outcome and not outcome.startswith("I") and dsp_sent_at is None
-                and measurement_type != MeasurementType.DCC_ONLY)
+@dataclass(frozen=True)
+class Kind:
+    """One kind of fact: its file's columns, its key, the time its clock starts (required: the day
+    it counts in), its timestamps, the text columns stored as '' when absent, and its model."""
+
+    name: str
+    fields: tuple[str, ...]
+    key: str
+    clock: str
+    times: tuple[str, ...]
+    blank: tuple[str, ...]
+    model: type[models.Model]
+
+    @property
+    def requests(self) -> bool:
+        return self.name == "requests"
 
 
-def request_fact_values(*, start_at, measurement_type, outcome, **times):
-    values = {"start_at": start_at, "measurement_type": measurement_type, "outcome": outcome, **times,
-              "day": metrics.london_day(start_at),
-              "measured": is_measured(outcome=outcome, dsp_sent_at=times.get("dsp_sent_at"),
-                                      measurement_type=measurement_type)}
-    values.update(metrics.request_durations(start_at=start_at, **times))
-    return values
+REQUESTS = Kind("requests", tuple(REQUEST_FIELDS), "request_id", "start_at", metrics.REQUEST_TIMES,
+                ("srv", "device_id", "region", "outcome"), RequestFact)
+ALERTS = Kind("alerts", tuple(ALERT_FIELDS), "alert_id", "raised_at", metrics.ALERT_TIMES,
+              ("alert_code", "device_id", "region"), AlertFact)
+KINDS = {"requests": REQUESTS, "alerts": ALERTS}
 
 
-def alert_fact_values(*, raised_at, wan_received_at, delivered_at):
-    return {"raised_at": raised_at, "wan_received_at": wan_received_at, "delivered_at": delivered_at,
-            "day": metrics.london_day(raised_at),
-            **metrics.alert_durations(raised_at=raised_at, wan_received_at=wan_received_at,
-                                      delivered_at=delivered_at)}
+# --- a row of a fact file: one list of checks ---------------------------------------------------
+#
+# Each check names the field it reads and says, by its rule, what is wrong; its message (a template
+# whose {value} is the cell as PostgreSQL's quote_literal writes it) names the field, and the loader
+# names the file and line. The Python path evaluates each check on each row (_failures); the
+# PostgreSQL path renders each as a condition over the staging table (_check_sql): the fast INSERT
+# filters rows by the checks marked FILTERED and leaves the others to the database (a join, the
+# unique key, the column's length, the timestamptz cast), and only when it refuses a row does the
+# diagnosis run every check and name every bad line.
+
+REQUIRED, ONE_OF, MAX_LENGTH, TIME, ORGANISATION, NOT_LOADED, ONCE = (
+    "required", "one of", "max length", "time", "organisation", "not loaded", "once")
+# Rules the fast INSERT filters on; the database itself refuses the rest (see above).
+FILTERED = {REQUIRED, ONE_OF, TIME}
+OFFSET_LIKE = "____-__-__%"  # the date's shape; what follows must carry an offset
+
+
+@dataclass(frozen=True)
+class Check:
+    field: str
+    rule: str
+    allowed: tuple[str, ...] = ()
+    limit: int = 0
+
+    @property
+    def message(self) -> str:
+        return {
+            REQUIRED: "{field}: required",
+            ONE_OF: "{field}: {value} is not one of " + ", ".join(a for a in self.allowed if a),
+            MAX_LENGTH: f"{{field}}: longer than {self.limit} characters",
+            TIME: "{field}: {value} is not an ISO 8601 time with an offset",
+            ORGANISATION: "{field}: no organisation with code {value}",
+            NOT_LOADED: "{field}: {value} is already loaded",
+            ONCE: "{field}: {value} appears twice in the file",
+        }[self.rule].replace("{field}", self.field)
+
+
+def _checks(kind: Kind) -> list[Check]:
+    def longest(name):
+        return Check(name, MAX_LENGTH, limit=kind.model._meta.get_field(name).max_length)
+
+    checks = [Check(kind.key, REQUIRED), Check(kind.clock, REQUIRED), Check("organisation", ORGANISATION),
+              Check("region", ONE_OF, allowed=("", *REGIONS)), Check(kind.key, NOT_LOADED), Check(kind.key, ONCE),
+              *(Check(c, TIME) for c in kind.times)]
+    if kind.requests:
+        checks.append(Check("measurement_type", ONE_OF, allowed=tuple(REQUEST_TYPES)))
+    checks += [longest(c) for c in (kind.key, *kind.blank) if c != "region"]
+    return checks
+
+
+CHECKS = {name: _checks(kind) for name, kind in KINDS.items()}
+
+
+def quoted(text: str) -> str:
+    """A value as PostgreSQL's quote_literal writes it, so that both paths name a value alike."""
+    body = text.replace("'", "''")
+    if "\\" in text:
+        return "E'" + body.replace("\\", "\\\\") + "'"
+    return "'" + body + "'"
+
+
+def has_offset(text: str) -> bool:
+    """Shaped like an ISO 8601 time with an explicit offset (as _offset_sql); whether it is a time
+    at all is for the parser (Python's fromisoformat, PostgreSQL's timestamptz input) to say."""
+    return (len(text) >= 10 and text[4] == "-" and text[7] == "-"
+            and ("+" in text[10:] or "-" in text[10:] or text[-1] in "Zz"))
+
+
+def _offset_sql(column: sql.Composable) -> sql.Composable:
+    # String functions, not a regular expression: a regex costs ~8 times as much a value, and a
+    # file has seven times a row. The cast that follows checks the rest of the format.
+    return sql.SQL("({c} LIKE {shape} AND (strpos(substr({c}, 11), '+') > 0 OR strpos(substr({c}, 11), '-') > 0 "
+                   "OR right({c}, 1) IN ('Z', 'z')))").format(c=column, shape=sql.Literal(OFFSET_LIKE))
+
+
+def _failures(row: Mapping[str, str], line: int, checks: list[Check], codes: Mapping[str, int],
+              seen: dict[str, list[int]]) -> list[tuple[int, int, str]]:
+    """(line, check position, message) of every check but NOT_LOADED this row fails; notes its key
+    (seen: {key: its lines})."""
+    found = []
+    for position, check in enumerate(checks):
+        value = row[check.field]
+        if check.rule == REQUIRED:
+            bad = value == ""
+        elif check.rule == ONE_OF:
+            bad = value not in check.allowed
+        elif check.rule == MAX_LENGTH:
+            bad = len(value) > check.limit
+        elif check.rule == TIME:
+            bad = value != "" and not has_offset(value)
+        elif check.rule == ORGANISATION:
+            bad = value not in codes
+        elif check.rule == ONCE:
+            bad = value != "" and value in seen
+            if value != "":
+                seen.setdefault(value, []).append(line)
+        else:  # NOT_LOADED: looked up for the whole file at once (_loaded_failures)
+            continue
+        if bad:
+            found.append((line, position, check.message.replace("{value}", quoted(value))))
+    return found
+
+
+def _loaded_failures(kind: Kind, checks: list[Check], seen: dict[str, list[int]]) -> list[tuple[int, int, str]]:
+    position, check = next((n, c) for n, c in enumerate(checks) if c.rule == NOT_LOADED)
+    found, ids = [], list(seen)
+    for start in range(0, len(ids), 5000):
+        for existing in kind.model._default_manager.filter(**{f"{kind.key}__in": ids[start:start + 5000]}).values_list(
+                kind.key, flat=True):
+            message = check.message.replace("{value}", quoted(existing))
+            found += [(line, position, message) for line in seen[existing]]
+    return found
+
+
+def _time_unreadable(column: str, text: str, reason: str) -> str:
+    return f"{column}: {quoted(text)} could not be read as a time: {reason}"
+
+
+def _check_sql(kind: Kind, check: Check, stage: sql.Identifier) -> tuple[sql.Composable, sql.Composable]:
+    """(condition true for a bad row of ``stage`` s, its message) of one check."""
+    c = sql.SQL("s.{}").format(sql.Identifier(check.field))
+    cell = sql.SQL("coalesce({}, '')").format(c)
+    if check.rule == REQUIRED:
+        bad = sql.SQL("{} = ''").format(cell)
+    elif check.rule == ONE_OF:
+        bad = sql.SQL("{} NOT IN ({})").format(cell, sql.SQL(", ").join(map(sql.Literal, check.allowed)))
+    elif check.rule == MAX_LENGTH:
+        bad = sql.SQL("length({}) > {}").format(cell, sql.Literal(check.limit))
+    elif check.rule == TIME:
+        bad = sql.SQL("({c} IS NOT NULL AND NOT {ok})").format(c=c, ok=_offset_sql(c))
+    elif check.rule == ORGANISATION:
+        bad = sql.SQL("NOT EXISTS (SELECT 1 FROM {} o WHERE o.code = {})").format(table(Organisation), c)
+    elif check.rule == NOT_LOADED:
+        bad = sql.SQL("EXISTS (SELECT 1 FROM {} t WHERE t.{k} = {c})").format(
+            table(kind.model), k=sql.Identifier(kind.key), c=c)
+    else:  # ONCE
+        bad = sql.SQL("EXISTS (SELECT 1 FROM {} d WHERE d.{k} = {c} AND d.line < s.line)").format(
+            stage, k=sql.Identifier(kind.key), c=c)
+    before, value, after = check.message.partition("{value}")
+    message: sql.Composable = sql.Literal(before)
+    if value:
+        message = sql.SQL("{} || quote_literal({}) || {}").format(message, cell, sql.Literal(after))
+    return bad, message
+
+
+def _fast_filter(kind: Kind, stage: sql.Identifier) -> sql.Composable:
+    return sql.SQL(" AND ").join(sql.SQL("NOT ({})").format(_check_sql(kind, check, stage)[0])
+                                 for check in CHECKS[kind.name] if check.rule in FILTERED)
+
+
+# --- a fact from its row ------------------------------------------------------------------------
+# A fact row has the fact's own column names (organisation_id resolved; times aware datetimes or
+# None; from the adapter also its state). The file loader and the fold build rows their own way
+# and hand them to these.
+
+def request_fact(row: Mapping) -> RequestFact:
+    return RequestFact(request_id=row["request_id"], measurement_type=row["measurement_type"],
+                       organisation_id=row["organisation_id"], **{c: row[c] or "" for c in REQUESTS.blank},
+                       **{c: row[c] for c in REQUESTS.times}, **metrics.request_measures(row))
+
+
+def alert_fact(row: Mapping) -> AlertFact:
+    return AlertFact(alert_id=row["alert_id"], organisation_id=row["organisation_id"],
+                     **{c: row[c] or "" for c in ALERTS.blank}, **{c: row[c] for c in ALERTS.times},
+                     **metrics.alert_measures(row))
+
+
+def _fact_select(kind: Kind, *, state: str | None = None) -> tuple[sql.Composable, sql.Composable]:
+    """request_fact / alert_fact as SQL: (the fact table's columns, the SELECT list computing them
+    from a source whose columns are named as a fact row's)."""
+    copied = [kind.key, *(["measurement_type"] if kind.requests else []), "organisation_id", *kind.times]
+    values = [*((c, sql.Identifier(c)) for c in copied),
+              *((c, sql.SQL("coalesce({}, '')").format(sql.Identifier(c))) for c in kind.blank),
+              *(metrics.request_measures_sql(state=state) if kind.requests else metrics.alert_measures_sql())]
+    return names(c for c, _ in values), sql.SQL(", ").join(v for _, v in values)
 
 
 # --- files --------------------------------------------------------------------------------------
-
-def _parse_time(text, column, errors, label, line):
-    if not text:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        errors.append((label, line, f"{column}: {text!r} is not an ISO 8601 time with an offset"))
-        return None
-    return value
-
 
 def _header(handle, label, expected):
     first = handle.readline().lstrip("\ufeff")
@@ -97,222 +269,150 @@ def _header(handle, label, expected):
     return header
 
 
-def _python_rows(handle, header, label, kind, codes, errors, seen_ids):
-    reader = csv.reader(handle)
-    for line, values in enumerate(reader, start=2):
+def _parse_time(text: str) -> tuple[dt.datetime | None, str | None]:
+    """(time, None) or (None, why it is not one); '' is no time."""
+    if not text:
+        return None, None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        return None, str(exc)
+    if value.tzinfo is None:
+        return None, "no offset"
+    return value, None
+
+
+def _python_rows(handle, header, label, kind: Kind, codes, errors, seen):
+    """Facts of the file's good rows; every failure appended to errors as (line, position, message).
+    Cells are read as COPY reads them: not trimmed, empty meaning absent."""
+    checks = CHECKS[kind.name]
+    parse_position = len(checks)
+    for line, values in enumerate(csv.reader(handle), start=2):
         if not any(values):
             continue
         if len(values) != len(header):
-            errors.append((label, line, f"{len(values)} cells where the header has {len(header)}"))
+            errors.append((line, -1, f"{len(values)} cells where the header has {len(header)}"))
             continue
-        row = dict(zip(header, (v.strip() for v in values), strict=True))
-        before = len(errors)
-        key = row["request_id" if kind == "requests" else "alert_id"]
-        if not key:
-            errors.append((label, line, f"{'request_id' if kind == 'requests' else 'alert_id'}: required"))
-        elif key in seen_ids:
-            errors.append((label, line, f"{key}: appears twice in the file (also line {seen_ids[key]})"))
-        else:
-            seen_ids[key] = line
-        org = codes.get(row["organisation"])
-        if org is None:
-            errors.append((label, line, f"organisation: no organisation with code {row['organisation']!r}"))
-        if row["region"] not in REGIONS and row["region"] != "":
-            errors.append((label, line, f"region: {row['region']!r} is not one of {', '.join(REGIONS)}"))
-        times = {c: _parse_time(row[c], c, errors, label, line) for c in (REQUEST_TIMES if kind == "requests"
-                                                                           else ALERT_TIMES)}
-        first = "start_at" if kind == "requests" else "raised_at"
-        if not row[first]:
-            errors.append((label, line, f"{first}: required"))
-        if kind == "requests" and row["measurement_type"] not in REQUEST_TYPES:
-            errors.append((label, line, f"measurement_type: {row['measurement_type']!r} is not one of "
-                                        f"{', '.join(REQUEST_TYPES)}"))
-        if kind == "requests" and len(row["outcome"]) > 8:
-            errors.append((label, line, "outcome: longer than 8 characters"))
-        if len(errors) > before:
+        row = dict(zip(header, values, strict=True))
+        failed = _failures(row, line, checks, codes, seen)
+        times = {}
+        for column in kind.times:
+            times[column], why = _parse_time(row[column]) if has_offset(row[column]) else (None, None)
+            if why is not None:
+                failed.append((line, parse_position, _time_unreadable(column, row[column], why)))
+        if failed:
+            errors += failed
             if len(errors) >= MAX_ERRORS:
                 return
             continue
-        common = {"organisation_id": org, "device_id": row["device_id"], "region": row["region"]}
-        if kind == "requests":
-            yield RequestFact(request_id=key, srv=row["srv"], **common, **request_fact_values(
-                measurement_type=row["measurement_type"], outcome=row["outcome"], **times))
-        else:
-            yield AlertFact(alert_id=key, alert_code=row["alert_code"], **common, **alert_fact_values(**times))
+        fact_row = {**row, **times, "organisation_id": codes[row["organisation"]]}
+        yield request_fact(fact_row) if kind.requests else alert_fact(fact_row)
 
 
 def _load_python(sources, codes):
     result, errors = LoadResult(), []
     loaded = {"requests": [], "alerts": []}
-    for kind, label, handle in sources:
-        header = _header(handle, label, REQUEST_FIELDS if kind == "requests" else ALERT_FIELDS)
-        seen = {}
-        loaded[kind] = list(_python_rows(handle, header, label, kind, codes, errors, seen))
-        model = RequestFact if kind == "requests" else AlertFact
-        key = "request_id" if kind == "requests" else "alert_id"
-        ids = list(seen)
-        for start in range(0, len(ids), 5000):
-            for existing in model.objects.filter(**{f"{key}__in": ids[start:start + 5000]}).values_list(key, flat=True):
-                errors.append((label, seen[existing], f"{existing}: already loaded"))
+    for name, label, handle in sources:
+        kind = KINDS[name]
+        header = _header(handle, label, kind.fields)
+        seen, found = {}, []
+        loaded[name] = list(_python_rows(handle, header, label, kind, codes, found, seen))
+        found += _loaded_failures(kind, CHECKS[name], seen)
+        # As the diagnosis orders and cuts them: by line, then in the order of the checks, per file.
+        errors += [(label, line, message) for line, _, message in sorted(found)[:MAX_ERRORS]]
     if errors:
-        raise FactsRejected(sorted(errors, key=lambda e: (e[0], e[1]))[:MAX_ERRORS])
-    for kind, model in (("requests", RequestFact), ("alerts", AlertFact)):
-        model.objects.bulk_create(loaded[kind], batch_size=2000)
-        rollups.fold_into_rollups(loaded[kind], alerts=kind == "alerts")
+        raise FactsRejected(errors)
+    for kind in (REQUESTS, ALERTS):
+        kind.model._default_manager.bulk_create(loaded[kind.name], batch_size=2000)
+        rollups.fold_into_rollups(loaded[kind.name], alerts=not kind.requests)
     result.requests, result.alerts = len(loaded["requests"]), len(loaded["alerts"])
     rollups.refresh_summaries()
     return result
 
 
-def _us(a, b):
-    # date_part on an interval is float8 arithmetic, twice as fast as extract (numeric since PG 14);
-    # rounding recovers the exact microseconds for any interval shorter than a century.
-    return f"round(date_part('epoch', {b} - {a}) * 1000000)::bigint"
-
-
-def _interval_sql(start, end, minus="0"):
-    return (f"CASE WHEN {start} IS NULL THEN NULL WHEN {end} IS NULL THEN -1 "
-            f"ELSE greatest(0, {_us(start, end)} - {minus}) END")
-
-
-def _load_postgres_one(cursor, kind, label, handle):
-    fields = REQUEST_FIELDS if kind == "requests" else ALERT_FIELDS
-    header = _header(handle, label, fields)
-    stage = f"slas_stage_{kind}"
+def _load_postgres_one(cursor, name, label, handle):
+    kind = KINDS[name]
+    header = _header(handle, label, kind.fields)
+    stage = sql.Identifier(f"slas_stage_{name}")
     # ON COMMIT DROP clears it at the end; the DROP covers an enclosing transaction (tests, callers).
-    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
-    cursor.execute(f"CREATE TEMP TABLE {stage} (line bigint GENERATED ALWAYS AS IDENTITY (START 2), "
-                   + ", ".join(f"{c} text" for c in fields) + ") ON COMMIT DROP")
-    with cursor.copy(f"COPY {stage} ({', '.join(header)}) FROM STDIN WITH (FORMAT csv)") as copy:
+    execute(cursor, sql.SQL("DROP TABLE IF EXISTS {}").format(stage))
+    execute(cursor, sql.SQL("CREATE TEMP TABLE {} (line bigint GENERATED ALWAYS AS IDENTITY (START 2), {}) "
+                            "ON COMMIT DROP").format(
+        stage, sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c)) for c in kind.fields)))
+    # FORCE_NULL: an empty cell is absent whether quoted or not, as the Python path reads it.
+    copy = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, FORCE_NULL ({}))").format(
+        stage, names(header), names(header))
+    with cursor.copy(copy) as stream:
         while chunk := handle.read(1 << 20):
-            copy.write(chunk)
+            stream.write(chunk)
     staged = cursor.rowcount
-    key = "request_id" if kind == "requests" else "alert_id"
-    table = RequestFact._meta.db_table if kind == "requests" else AlertFact._meta.db_table
-    times = REQUEST_TIMES if kind == "requests" else ALERT_TIMES
-    first = "start_at" if kind == "requests" else "raised_at"
-    cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-    cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+    facts = table(kind.model)
+    execute(cursor, sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(facts))
+    execute(cursor, sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(facts))
     before = cursor.fetchone()[0]
     # Fast path: one INSERT ... SELECT that parses the times (timestamptz input), resolves the
-    # organisation by a join and drops rows failing the cheap checks. The unique index refuses
-    # duplicates and reloads, a cast refuses a malformed time; when anything is refused or dropped
-    # the savepoint is rolled back and the diagnostic checks below name every bad line.
+    # organisation by a join and drops rows failing the filtered checks. The unique index refuses
+    # duplicates and reloads, a cast refuses a malformed time, a column its over-long text; when
+    # anything is refused or dropped the savepoint is rolled back and the diagnosis names every bad line.
     try:
         with transaction.atomic():
             # The planner cannot estimate the checks' selectivity on the staging text (it guesses a
             # few rows) and picked a nested loop over the organisations: 45 comparisons a row.
             cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute(_insert_sql(kind, stage, table, times, key, first))
+            execute(cursor, _insert_sql(kind, stage))
             if cursor.rowcount != staged:
                 raise _Refused
             count = cursor.rowcount
             cursor.execute("SET LOCAL enable_nestloop = on")
     except (DataError, IntegrityError, _Refused):
-        return _diagnose(cursor, kind, label, stage, table, key, first, times), 0
-    rollups.aggregate_sql(alerts=kind == "alerts", where="f.id > %s", where_params=[before])
+        return _diagnose(cursor, kind, label, stage), 0
+    rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id > %s"), where_params=[before])
     return [], count
 
 
 class _Refused(Exception):
-    """The fast path dropped a row: let the diagnostic checks say which and why."""
+    """The fast path dropped a row: let the diagnosis say which and why."""
 
 
-def _offset_ok(column):
-    # The cast checks the format; this only insists on an explicit offset (timestamptz input would
-    # otherwise read a bare local time in the session's zone). String functions, not a regex.
-    return (f"({column} IS NULL OR ({column} LIKE '____-__-__%%' AND (strpos(substr({column}, 11), '+') > 0 "
-            f"OR strpos(substr({column}, 11), '-') > 0 OR right({column}, 1) IN ('Z', 'z'))))")
-
-
-def _insert_sql(kind, stage, table, times, key, first):
-    valid = [f"coalesce(s.{key}, '') <> ''", f"coalesce(s.{first}, '') <> ''",
-             "coalesce(s.region, '') IN ('', %s)" % ", ".join(f"'{r}'" for r in REGIONS),
-             *(_offset_ok(f"s.{c}") for c in times)]
-    if kind == "requests":
-        valid += ["s.measurement_type IN (%s)" % ", ".join(f"'{t}'" for t in REQUEST_TYPES),
-                  "length(coalesce(s.outcome, '')) <= 8"]
-    where = " AND ".join(valid)
+def _insert_sql(kind: Kind, stage: sql.Identifier) -> sql.Composable:
     # OFFSET 0 below keeps the typed subquery from being flattened: otherwise every reference to a
     # time in the interval expressions parses its text again (~30 parses a row instead of 7).
-    typed = ", ".join(f"s.{c}::timestamptz AS {c}" for c in times)
-    source = (f"(SELECT s.{key}, s.{'srv' if kind == 'requests' else 'alert_code'}, "
-              + ("s.measurement_type, s.outcome, " if kind == "requests" else "")
-              + f"s.device_id, s.region, o.id AS org_id, {typed} FROM {stage} s "
-              f"JOIN portal_organisation o ON o.code = s.organisation WHERE {where} OFFSET 0) x0")
+    copied = [kind.key, *(["measurement_type"] if kind.requests else []), *kind.blank]
+    source = sql.SQL("(SELECT {copied}, o.id AS organisation_id, {typed} FROM {stage} s "
+                     "JOIN {orgs} o ON o.code = s.organisation WHERE {valid} OFFSET 0) x0").format(
+        copied=sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(c)) for c in copied),
+        typed=sql.SQL(", ").join(sql.SQL("s.{c}::timestamptz AS {c}").format(c=sql.Identifier(c)) for c in kind.times),
+        stage=stage, orgs=table(Organisation), valid=_fast_filter(kind, stage))
+    columns, values = _fact_select(kind)
     # In key order: the unique key's btree then fills leaf after leaf instead of touching a random
     # leaf per row, which at 10M rows (an index beyond shared buffers) took the INSERT from 187 s to
     # 153 s (bench, full scale). Ordering by start time instead gained nothing (191 s).
-    if kind == "requests":
-        return (f"INSERT INTO {table} ({REQUEST_TARGET}) SELECT {_request_values()} FROM {source} "
-                f"ORDER BY request_id")
-    return f"INSERT INTO {table} ({ALERT_TARGET}) SELECT {_alert_values()} FROM {source} ORDER BY alert_id"
+    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY {}").format(
+        table(kind.model), columns, values, source, sql.Identifier(kind.key))
 
 
-REQUEST_TARGET = ("request_id, srv, measurement_type, organisation_id, device_id, region, "
-                  + ", ".join(REQUEST_TIMES) + ", outcome, measured, day, "
-                  "dsp_outbound_us, csp_us, dsp_inbound_us, dsp_total_us, end_to_end_us")
-ALERT_TARGET = ("alert_id, alert_code, organisation_id, device_id, region, " + ", ".join(ALERT_TIMES)
-                + ", day, csp_us, dsp_us, end_to_end_us")
-
-
-def _request_values(measured="TRUE"):
-    """The SELECT list computing a request fact (slas.metrics' arithmetic in SQL) from columns
-    request_id, srv, measurement_type, org_id, device_id, region, outcome and the typed times."""
-    han = (f"CASE WHEN wan_delivered_at IS NOT NULL AND device_responded_at IS NOT NULL "
-           f"THEN {_us('wan_delivered_at', 'device_responded_at')} ELSE 0 END")
-    clock = "CASE WHEN received_at IS NULL THEN NULL ELSE greatest(received_at, start_at) END"
-    return f"""request_id, coalesce(srv, ''), measurement_type, org_id, coalesce(device_id, ''),
-        coalesce(region, ''), {", ".join(REQUEST_TIMES)}, coalesce(outcome, ''),
-        {measured} AND NOT (coalesce(outcome, '') <> '' AND outcome NOT LIKE 'I%%' AND dsp_sent_at IS NULL
-                            AND measurement_type <> 'dcc_only'),
-        (start_at AT TIME ZONE 'Europe/London')::date,
-        {_interval_sql(clock, 'dsp_sent_at')}, {_interval_sql('dsp_sent_at', 'wan_returned_at', han)},
-        {_interval_sql('wan_returned_at', 'responded_at')}, {_interval_sql(clock, 'responded_at')},
-        {_interval_sql('start_at', 'responded_at', han)}"""
-
-
-def _alert_values():
-    return f"""alert_id, coalesce(alert_code, ''), org_id, coalesce(device_id, ''), coalesce(region, ''),
-        {", ".join(ALERT_TIMES)}, (raised_at AT TIME ZONE 'Europe/London')::date,
-        {_interval_sql('raised_at', 'wan_received_at')}, {_interval_sql('wan_received_at', 'delivered_at')},
-        {_interval_sql('raised_at', 'delivered_at')}"""
-
-
-def _diagnose(cursor, kind, label, stage, table, key, first, times):
+def _diagnose(cursor, kind: Kind, label, stage: sql.Identifier):
     """The slow path, only for a file the fast path refused: every check, each bad line named."""
-    checks = [
-        (f"coalesce({key}, '') = ''", f"'{key}: required'"),
-        (f"coalesce({first}, '') = ''", f"'{first}: required'"),
-        ("NOT EXISTS (SELECT 1 FROM portal_organisation o WHERE o.code = s.organisation)",
-         "'organisation: no organisation with code ' || quote_literal(coalesce(organisation, ''))"),
-        ("coalesce(region, '') NOT IN ('', %s)" % ", ".join(f"'{r}'" for r in REGIONS),
-         "'region: ' || quote_literal(region) || ' is not one of north, central, south'"),
-        (f"EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})", f"s.{key} || ': already loaded'"),
-        (f"EXISTS (SELECT 1 FROM {stage} d WHERE d.{key} = s.{key} AND d.line < s.line)",
-         f"s.{key} || ': appears twice in the file'"),
-    ]
-    checks += [(f"{c} IS NOT NULL AND {c} !~ '{ISO_RE}'",
-                f"'{c}: ' || quote_literal({c}) || ' is not an ISO 8601 time with an offset'") for c in times]
-    if kind == "requests":
-        checks.append(("coalesce(measurement_type, '') NOT IN (%s)" % ", ".join(f"'{t}'" for t in REQUEST_TYPES),
-                       "'measurement_type: ' || quote_literal(coalesce(measurement_type, '')) || ' is unknown'"))
-        checks.append(("length(coalesce(outcome, '')) > 8", "'outcome: longer than 8 characters'"))
-    union = " UNION ALL ".join(f"SELECT line, {message} FROM {stage} s WHERE {cond}" for cond, message in checks)
-    cursor.execute(f"SELECT * FROM ({union}) e ORDER BY 1 LIMIT {MAX_ERRORS}")
+    union = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT line, {position} AS position, {message} FROM {stage} s WHERE {bad}").format(
+            position=sql.Literal(position), message=message, stage=stage, bad=bad)
+        for position, (bad, message) in enumerate(_check_sql(kind, check, stage) for check in CHECKS[kind.name]))
+    execute(cursor, sql.SQL("SELECT line, message FROM ({}) e(line, position, message) ORDER BY line, position "
+                            "LIMIT {}").format(union, sql.Literal(MAX_ERRORS)))
     errors = [(label, line, message) for line, message in cursor.fetchall()]
     if errors:
         return errors
-    # Every check passed yet the fast path refused: a time matching the pattern is still not a time
+    # Every check passed yet the fast path refused: a time of the right shape is still not a time
     # (month 13, 25:00); find the first such line by casting row by row.
-    for column in times:
-        cursor.execute(f"SELECT line, {column} FROM {stage} WHERE {column} IS NOT NULL ORDER BY line")
+    for column in kind.times:
+        execute(cursor, sql.SQL("SELECT line, {c} FROM {stage} WHERE {c} IS NOT NULL ORDER BY line").format(
+            c=sql.Identifier(column), stage=stage))
         for line, text in cursor.fetchall():
             try:
                 with transaction.atomic():
                     cursor.execute("SELECT %s::timestamptz", [text])
             except DataError as exc:
-                return [(label, line, f"{column}: {text!r} could not be read as a time: {str(exc).splitlines()[0]}")]
+                return [(label, line, _time_unreadable(column, text, str(exc).splitlines()[0]))]
     return [(label, 0, "the file could not be loaded")]
 
 
@@ -361,6 +461,26 @@ def load_text(*, requests="", alerts=""):
 
 # --- the fold of the adapter's records ----------------------------------------------------------
 
+@dataclass(frozen=True)
+class Feed:
+    """What the fold reads for one kind: the adapter selector, its watermark column, and the fact
+    row's columns taken from the selector's columns ({fact row column: selector column})."""
+
+    kind: Kind
+    select: Callable
+    selected: tuple[str, ...]
+    stamp: str
+    renamed: dict[str, str]
+
+
+FEEDS = (
+    Feed(REQUESTS, adapter_selectors.completed_requests_since, adapter_selectors.COMPLETED_REQUEST_COLUMNS,
+         "completed_at", {"srv": "srv_code", "device_id": "device_eui"}),
+    Feed(ALERTS, adapter_selectors.alerts_since, adapter_selectors.ALERT_COLUMNS, "created_at",
+         {"device_id": "device_eui"}),
+)
+
+
 def _state(name):
     state, _ = FoldState.objects.select_for_update().get_or_create(name=name)
     return state
@@ -369,142 +489,99 @@ def _state(name):
 def fold_adapter(*, limit=20000):
     """Copy newly completed adapter requests and new alerts into facts and rollups, by watermark
     (completed_at / created_at, then pk for ties). Returns (requests, alerts) folded."""
-    try:
-        request_model = apps.get_model("adapter", "ServiceRequest")
-        alert_model = apps.get_model("adapter", "Alert")
-    except LookupError:
-        return 0, 0  # the adapter is not installed yet: nothing to fold
     with transaction.atomic():
-        folded_requests = _fold(request_model, "completed_at", "requests", limit)
-        folded_alerts = _fold(alert_model, "created_at", "alerts", limit)
-        if folded_requests or folded_alerts:
+        folded = [_fold(feed, limit) for feed in FEEDS]
+        if any(folded):
             rollups.refresh_summaries()
-    return folded_requests, folded_alerts
+    return tuple(folded)
 
 
-def _fold(model, stamp, name, limit):
-    state = _state(f"adapter {name}")
+def _fold(feed: Feed, limit: int) -> int:
+    state = _state(f"adapter {feed.kind.name}")
+    rows = feed.select((state.watermark, state.last_pk) if state.watermark else None, limit=limit)
     if connection.vendor == "postgresql":
-        return _fold_sql(model, stamp, name, limit, state)
-    return _fold_python(model, stamp, name, limit, state)
+        return _fold_sql(feed, rows, state)
+    return _fold_python(feed, rows, state)
 
 
-def _window_sql(stamp, state):
-    where, params = f"r.{stamp} IS NOT NULL", []
-    if state.watermark:
-        where += f" AND (r.{stamp} > %s OR (r.{stamp} = %s AND r.id > %s))"
-        params += [state.watermark, state.watermark, state.last_pk]
-    return where, params
-
-
-def _fold_sql(model, stamp, name, limit, state):
-    """PostgreSQL: the next window of adapter rows (by watermark) straight into facts by one
-    INSERT ... SELECT (the arithmetic of the file loader), then its rollups in one more statement."""
-    requests = name == "requests"
-    table = model._meta.db_table
-    where, params = _window_sql(stamp, state)
-    device_table = model._meta.get_field("device").related_model._meta.db_table
-    if requests:
-        srv_table = model._meta.get_field("srv").related_model._meta.db_table
-        mapping = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in ADAPTER_MEASUREMENT_TYPE.items())
-        unmeasured = ", ".join(f"'{s}'" for s in sorted(UNMEASURED_STATES))
-        source = f"""
-          SELECT w.request_id, v.code AS srv, CASE w.measurement_type {mapping} END AS measurement_type,
-                 w.organisation_id AS org_id, d.device_id, w.region, w.outcome, w.state,
-                 {", ".join(f"w.{c}" for c in REQUEST_TIMES)}
-          FROM w LEFT JOIN {srv_table} v ON v.id = w.srv_id LEFT JOIN {device_table} d ON d.id = w.device_id"""
-        insert = f"""
-          INSERT INTO {RequestFact._meta.db_table} ({REQUEST_TARGET})
-          SELECT {_request_values(f"state NOT IN ({unmeasured})")}
-          FROM ({source}) x0 WHERE measurement_type IS NOT NULL AND start_at IS NOT NULL"""
-    else:
-        source = f"""
-          SELECT w.alert_id, w.alert_code, w.organisation_id AS org_id, d.device_id, w.region,
-                 {", ".join(f"w.{c}" for c in ALERT_TIMES)}
-          FROM w LEFT JOIN {device_table} d ON d.id = w.device_id"""
-        insert = f"""
-          INSERT INTO {AlertFact._meta.db_table} ({ALERT_TARGET})
-          SELECT {_alert_values()} FROM ({source}) x0 WHERE raised_at IS NOT NULL"""
-    key = "request_id" if requests else "alert_id"
-    sql = f"""
-    WITH w AS MATERIALIZED (
-      SELECT r.* FROM {table} r WHERE {where} ORDER BY r.{stamp}, r.id LIMIT %s
-    ),
-    ins AS ({insert} ON CONFLICT ({key}) DO NOTHING RETURNING id)
-    SELECT last.{stamp}, last.id, (SELECT array_agg(id) FROM ins)
-    FROM (SELECT {stamp}, id FROM w ORDER BY {stamp} DESC, id DESC LIMIT 1) last
-    """
+def _fold_sql(feed: Feed, rows, state) -> int:
+    """PostgreSQL: the selector's window compiled to SQL and read by one INSERT ... SELECT (the
+    arithmetic of the file loader), then its rollups in one more statement."""
+    kind = feed.kind
+    window, params = rows.query.sql_with_params()
+    # The selector's columns, renamed by position to the names it documents.
+    w = sql.SQL("w AS MATERIALIZED (SELECT * FROM ({}) sel({}))").format(sql.SQL(window), names(feed.selected))
+    taken: list[sql.Composable] = [
+        sql.SQL("w.{} AS {}").format(sql.Identifier(feed.renamed.get(c, c)), sql.Identifier(c))
+        for c in (kind.key, *kind.blank, "organisation_id", *kind.times)]
+    if kind.requests:
+        taken += [sql.SQL("{} AS measurement_type").format(metrics.adapter_type_sql(sql.SQL("w.measurement_type"))),
+                  sql.SQL("w.state")]
+    keep = sql.SQL("measurement_type IS NOT NULL AND start_at IS NOT NULL" if kind.requests
+                   else "raised_at IS NOT NULL")
+    columns, values = _fact_select(kind, state="state" if kind.requests else None)
+    query = sql.SQL("""
+    WITH {w},
+    ins AS (
+      INSERT INTO {facts} ({columns}) SELECT {values} FROM (SELECT {taken} FROM w) x0 WHERE {keep}
+      ON CONFLICT ({key}) DO NOTHING RETURNING id
+    )
+    SELECT last.{stamp}, last.pk, (SELECT array_agg(id) FROM ins)
+    FROM (SELECT {stamp}, pk FROM w ORDER BY {stamp} DESC, pk DESC LIMIT 1) last
+    """).format(w=w, facts=table(kind.model), columns=columns, values=values, taken=sql.SQL(", ").join(taken),
+                keep=keep, key=sql.Identifier(kind.key), stamp=sql.Identifier(feed.stamp))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit])
+        execute(cursor, query, list(params))
         row = cursor.fetchone()
     if row is None:
         return 0
     state.watermark, state.last_pk, ids = row[0], row[1], row[2] or []
     if ids:
-        rollups.aggregate_sql(alerts=not requests, where="f.id = ANY(%s)", where_params=[ids])
+        rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id = ANY(%s)"), where_params=[ids])
     state.save()
     return len(ids)
 
 
-def _fold_python(model, stamp, name, limit, state):
-    """Other databases (SQLite: tests, demo): the window as a values list (no model instances),
-    the London day and intervals computed by slas.metrics, facts bulk-created."""
-    from django.db.models import Q
-
-    rows = model.objects.filter(**{f"{stamp}__isnull": False})
-    if state.watermark:
-        rows = rows.filter(Q(**{f"{stamp}__gt": state.watermark})
-                           | Q(**{stamp: state.watermark, "pk__gt": state.last_pk}))
-    requests = name == "requests"
-    key = "request_id" if requests else "alert_id"
-    fields = ["pk", stamp, key, "organisation_id", "device__device_id", "region"]
-    fields += (["srv__code", "measurement_type", "state", "outcome", *REQUEST_TIMES] if requests
-               else ["alert_code", *ALERT_TIMES])
-    rows = list(rows.order_by(stamp, "pk").values(*fields)[:limit])
+def _fold_python(feed: Feed, rows, state) -> int:
+    """Other databases (SQLite: tests, demo): the selector's window as dicts, the London day and
+    intervals computed by slas.metrics (request_fact / alert_fact), facts inserted in bulk."""
+    kind = feed.kind
+    rows = list(rows)
     if not rows:
         return 0
-    model_out = RequestFact if requests else AlertFact
-    known = set()
-    ids = [row[key] for row in rows]
+    known: set[str] = set()
+    ids = [row[kind.key] for row in rows]
     for start in range(0, len(ids), 5000):
-        known.update(model_out.objects.filter(**{f"{key}__in": ids[start:start + 5000]})
-                     .values_list(key, flat=True))
-    facts = []
+        known.update(kind.model._default_manager.filter(**{f"{kind.key}__in": ids[start:start + 5000]})
+                     .values_list(kind.key, flat=True))
+    facts: list[models.Model] = []
     for row in rows:
-        if row[key] in known:
+        fact_row = {c: row[feed.renamed.get(c, c)] for c in (kind.key, *kind.blank, "organisation_id", *kind.times)}
+        if row[kind.key] in known or fact_row[kind.clock] is None:
             continue
-        common = {"organisation_id": row["organisation_id"], "device_id": row["device__device_id"] or "",
-                  "region": row["region"] or ""}
-        if requests:
-            mtype = ADAPTER_MEASUREMENT_TYPE.get(row["measurement_type"])
-            if mtype is None or row["start_at"] is None:
+        if kind.requests:
+            fact_row["measurement_type"] = metrics.ADAPTER_MEASUREMENT_TYPE.get(row["measurement_type"])
+            if fact_row["measurement_type"] is None:
                 continue
-            values = request_fact_values(measurement_type=mtype, outcome=row["outcome"] or "",
-                                         **{c: row[c] for c in REQUEST_TIMES})
-            if row["state"] in UNMEASURED_STATES:
-                values["measured"] = False
-            facts.append(RequestFact(request_id=row[key], srv=row["srv__code"] or "", **common, **values))
+            fact_row["state"] = row["state"]
+            facts.append(request_fact(fact_row))
         else:
-            if row["raised_at"] is None:
-                continue
-            facts.append(AlertFact(alert_id=row[key], alert_code=row["alert_code"] or "", **common,
-                                   **alert_fact_values(**{c: row[c] for c in ALERT_TIMES})))
-    _insert(model_out, facts)
-    rollups.fold_into_rollups(facts, alerts=not requests)
-    state.watermark = rows[-1][stamp]
+            facts.append(alert_fact(fact_row))
+    _insert(kind.model, facts)
+    rollups.fold_into_rollups(facts, alerts=not kind.requests)
+    state.watermark = rows[-1][feed.stamp]
     state.last_pk = rows[-1]["pk"]
     state.save()
     return len(facts)
 
 
-def _insert(model, objects):
+def _insert(model, objects: Iterable):
     """bulk_create, except on SQLite where it spent 2/3 of a fold preparing each value through the
     field machinery: executemany with each column's conversion chosen once (what Django's SQLite
     backend stores: naive UTC datetimes and dates as text)."""
     if connection.vendor != "sqlite":
         model.objects.bulk_create(objects, batch_size=2000)
         return
-    from django.db import models
 
     def convert(field):
         if isinstance(field, models.DateTimeField):
@@ -515,9 +592,10 @@ def _insert(model, objects):
 
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     conversions = [(f.attname, convert(f)) for f in fields]
-    sql = (f"INSERT INTO {model._meta.db_table} ({', '.join(f.column for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        table(model), names(f.column for f in fields), sql.SQL(", ").join(sql.Placeholder() * len(fields)))
     rows = [[conv(getattr(obj, name)) for name, conv in conversions] for obj in objects]
     with connection.cursor() as cursor:
+        statement = query.as_string()
         for start in range(0, len(rows), 5000):
-            cursor.executemany(sql, rows[start:start + 5000])
+            cursor.executemany(statement, rows[start:start + 5000])

@@ -1,5 +1,7 @@
-"""The arithmetic of service measures, free of the database: London days and months, interval
-durations from timestamps, and the log-bucket latency histogram.
+"""The arithmetic of service measures: London days and months, interval durations from
+timestamps, "measured" and "within target", and the log-bucket latency histogram. Each is defined
+once here, as a table or a function, with its PostgreSQL rendering (psycopg.sql, no connection
+needed) beside it: the Python and SQL paths of slas.facts and slas.rollups both read them.
 
 Durations are integers of microseconds so that "within target" is exact (a boundary value is
 within). A fact keeps one duration per interval: None when the interval never started (the
@@ -7,10 +9,15 @@ request is not measured by it), MISS (-1) when it started but never ended (a mis
 """
 import datetime as dt
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from slas.choices import Interval, MeasurementType, ProviderKind
+from django.db.models import Q
+from psycopg import sql
+
+from slas.choices import INTERVAL_COLUMN, Interval, MeasurementType, ProviderKind
 
 LONDON = ZoneInfo("Europe/London")
 MISS = -1
@@ -78,53 +85,262 @@ def _utc(moment):
     return moment.astimezone(dt.UTC) if moment is not None else None
 
 
+# --- the measures' definition: one table, evaluated here in Python and rendered below as SQL ----
+#
+# Every path that turns timestamps into facts and facts into counts reads these tables: the file
+# loader and the fold on SQLite evaluate them in Python (request_measures, alert_measures, within),
+# the same loader and fold on PostgreSQL run the SQL rendered from them (request_measures_sql,
+# alert_measures_sql, within_sql), and the rollups count "within target" through within/within_sql.
+# A change here changes both; tests/slas/test_one_definition.py holds the two to the same facts.
+
+@dataclass(frozen=True)
+class Later:
+    """The later of two timestamps, unknown while ``first`` is: the DSP's clock starts at receipt
+    (t0) or, for a request dated in the future, at its execution time (start_at)."""
+
+    first: str
+    second: str
+
+
+@dataclass(frozen=True)
+class Span:
+    """An interval: from ``start`` to ``end`` (timestamp columns), less HAN and meter time when
+    ``less_han``. Not started (start unknown): the request is not measured by it; started but not
+    ended: a miss (MISS)."""
+
+    start: "str | Later"
+    end: str
+    less_han: bool = False
+
+
+CLOCK = Later("received_at", "start_at")
+HAN = ("wan_delivered_at", "device_responded_at")  # t2 -> t3: HAN and meter time, never counted
+
+# Interval -> how it is timed; the fact column holding it is slas.choices.INTERVAL_COLUMN.
+REQUEST_SPANS = {
+    Interval.DSP_OUTBOUND: Span(CLOCK, "dsp_sent_at"),
+    Interval.CSP: Span("dsp_sent_at", "wan_returned_at", less_han=True),
+    Interval.DSP_INBOUND: Span("wan_returned_at", "responded_at"),
+    Interval.DSP_TOTAL: Span(CLOCK, "responded_at"),
+    Interval.END_TO_END: Span("start_at", "responded_at", less_han=True),
+}
+ALERT_SPANS = {
+    Interval.ALERT_CSP: Span("raised_at", "wan_received_at"),
+    Interval.ALERT_DSP: Span("wan_received_at", "delivered_at"),
+    Interval.ALERT_END_TO_END: Span("raised_at", "delivered_at"),
+}
+REQUEST_TIMES = ("start_at", "received_at", "dsp_sent_at", "wan_delivered_at", "device_responded_at",
+                 "wan_returned_at", "responded_at")
+ALERT_TIMES = ("raised_at", "wan_received_at", "delivered_at")
+REQUEST_COLUMNS = tuple(INTERVAL_COLUMN[i] for i in REQUEST_SPANS)  # a request fact's durations
+ALERT_COLUMNS = tuple(INTERVAL_COLUMN[i] for i in ALERT_SPANS)
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """What a measurement type is measured on. ``alerts``: alert facts (else request facts);
+    ``leaves_dcc``: False when the request never leaves DCC (DCC-only), so a rejection inside DCC
+    is still a measured response; ``adapter``: the adapter's measurement type folded into it (the
+    adapter records one set of timestamps for a future-dated request, those of its execution, so
+    it is measured as the future response). Every measure's target is its own Measure.target_seconds."""
+
+    alerts: bool = False
+    leaves_dcc: bool = True
+    adapter: str | None = None
+
+
+MEASUREMENT_TYPES = {
+    MeasurementType.ON_DEMAND: TypeRule(adapter="on_demand"),
+    MeasurementType.FUTURE_DATED_ACK: TypeRule(),
+    MeasurementType.FUTURE_DATED_RESPONSE: TypeRule(adapter="future_dated"),
+    MeasurementType.FIRMWARE: TypeRule(adapter="firmware"),
+    MeasurementType.DCC_ONLY: TypeRule(leaves_dcc=False, adapter="dcc_only"),
+    MeasurementType.DSP_SCHEDULED: TypeRule(adapter="dsp_scheduled"),
+    MeasurementType.METER_SCHEDULED: TypeRule(adapter="meter_scheduled"),
+    MeasurementType.ALERT: TypeRule(alerts=True),
+}
+REQUEST_TYPES = tuple(str(t) for t, rule in MEASUREMENT_TYPES.items() if not rule.alerts)
+STAYS_IN_DCC = tuple(str(t) for t, rule in MEASUREMENT_TYPES.items() if not rule.alerts and not rule.leaves_dcc)
+ADAPTER_MEASUREMENT_TYPE = {rule.adapter: str(t) for t, rule in MEASUREMENT_TYPES.items() if rule.adapter}
+
+# "Measured": a request answered with an error (an outcome not starting with ANSWERED) before DSP
+# sent it anywhere (no SENT stamp) was rejected inside DCC and is not measured, unless its type
+# never leaves DCC; an adapter request that ended in one of UNMEASURED_STATES never left DCC for a
+# reason outside the providers and is not measured either.
+ANSWERED = "I"
+SENT = "dsp_sent_at"
+UNMEASURED_STATES = ("cancelled", "quarantined", "rejected")
+
+
+def is_measured(*, measurement_type: str, outcome: str | None, dsp_sent_at: dt.datetime | None,
+                state: str | None = None) -> bool:
+    if state in UNMEASURED_STATES:
+        return False
+    rejected_inside = outcome is not None and outcome != "" and not outcome.startswith(ANSWERED) and dsp_sent_at is None
+    return not (rejected_inside and measurement_type not in STAYS_IN_DCC)
+
+
+def within(duration_us: int, target_us: int) -> bool:
+    """Within target: ended (not a miss) no later than the target; a boundary value is within."""
+    return 0 <= duration_us <= target_us
+
+
 def _span(start, end):
     return (end - start) // US
 
 
-def _han(t2, t3):
-    # HAN and meter time is never counted; when either end of it is unknown there is none to remove.
-    return _span(t2, t3) if t2 is not None and t3 is not None else 0
+def _start(start, times):
+    if isinstance(start, Later):
+        first = times[start.first]
+        return None if first is None else max(first, times[start.second])
+    return times[start]
 
 
-def _interval(start, end, minus=0):
-    if start is None:
-        return None
-    if end is None:
-        return MISS
-    return max(0, _span(start, end) - minus)
+def _durations(spans, times):
+    times = {name: _utc(value) for name, value in times.items()}
+    han = None
+    out = {}
+    for interval, span in spans.items():
+        start = _start(span.start, times)
+        end = times[span.end]
+        if start is None:
+            out[INTERVAL_COLUMN[interval]] = None
+        elif end is None:
+            out[INTERVAL_COLUMN[interval]] = MISS
+        else:
+            minus = 0
+            if span.less_han:
+                if han is None:
+                    t2, t3 = times[HAN[0]], times[HAN[1]]
+                    # When either end of HAN time is unknown there is none to remove.
+                    han = _span(t2, t3) if t2 is not None and t3 is not None else 0
+                minus = han
+            out[INTERVAL_COLUMN[interval]] = max(0, _span(start, end) - minus)
+    return out
 
 
 def request_durations(*, start_at, received_at, dsp_sent_at, wan_delivered_at, device_responded_at,
                       wan_returned_at, responded_at):
     """Every request interval's duration in microseconds (None / MISS as described above)."""
-    start_at, received_at, dsp_sent_at, wan_delivered_at, device_responded_at, wan_returned_at, responded_at = map(
-        _utc, (start_at, received_at, dsp_sent_at, wan_delivered_at, device_responded_at, wan_returned_at,
-               responded_at))
-    han = _han(wan_delivered_at, device_responded_at)
-    clock = max(received_at, start_at) if received_at is not None else None
-    return {
-        "dsp_outbound_us": _interval(clock, dsp_sent_at),
-        "csp_us": _interval(dsp_sent_at, wan_returned_at, han),
-        "dsp_inbound_us": _interval(wan_returned_at, responded_at),
-        "dsp_total_us": _interval(clock, responded_at),
-        "end_to_end_us": _interval(start_at, responded_at, han),
-    }
+    return _durations(REQUEST_SPANS, {
+        "start_at": start_at, "received_at": received_at, "dsp_sent_at": dsp_sent_at,
+        "wan_delivered_at": wan_delivered_at, "device_responded_at": device_responded_at,
+        "wan_returned_at": wan_returned_at, "responded_at": responded_at})
 
 
 def alert_durations(*, raised_at, wan_received_at, delivered_at):
-    raised_at, wan_received_at, delivered_at = map(_utc, (raised_at, wan_received_at, delivered_at))
-    return {
-        "csp_us": _interval(raised_at, wan_received_at),
-        "dsp_us": _interval(wan_received_at, delivered_at),
-        "end_to_end_us": _interval(raised_at, delivered_at),
-    }
+    return _durations(ALERT_SPANS, {"raised_at": raised_at, "wan_received_at": wan_received_at,
+                                    "delivered_at": delivered_at})
+
+
+def request_measures(row: Mapping) -> dict:
+    """What a request fact derives from its row (timestamps as aware datetimes or None, the
+    measurement type, the outcome and, from the adapter, the state): measured, day, durations."""
+    return {"measured": is_measured(measurement_type=row["measurement_type"], outcome=row["outcome"],
+                                    dsp_sent_at=row[SENT], state=row.get("state")),
+            "day": london_day(row["start_at"]),
+            **_durations(REQUEST_SPANS, {name: row[name] for name in REQUEST_TIMES})}
+
+
+def alert_measures(row: Mapping) -> dict:
+    """What an alert fact derives from its row: day and durations."""
+    return {"day": london_day(row["raised_at"]), **_durations(ALERT_SPANS, {name: row[name] for name in ALERT_TIMES})}
+
+
+# --- the same table as PostgreSQL expressions ----------------------------------------------------
+# Composed with psycopg.sql over columns of the row being read (same names as above), so a loader
+# writes "INSERT ... SELECT <these>" and the database does the arithmetic in one pass.
+
+def _col(name):
+    return sql.Identifier(name)
+
+
+def _us_sql(start, end):
+    # date_part on an interval is float8 arithmetic, twice as fast as extract (numeric since PG 14);
+    # rounding recovers the exact microseconds for any interval shorter than a century.
+    return sql.SQL("round(date_part('epoch', {} - {}) * 1000000)::bigint").format(end, start)
+
+
+def _start_sql(start):
+    if isinstance(start, Later):
+        return sql.SQL("CASE WHEN {a} IS NULL THEN NULL ELSE greatest({a}, {b}) END").format(
+            a=_col(start.first), b=_col(start.second))
+    return _col(start)
+
+
+def _durations_sql(spans):
+    han = sql.SQL("CASE WHEN {a} IS NOT NULL AND {b} IS NOT NULL THEN {us} ELSE 0 END").format(
+        a=_col(HAN[0]), b=_col(HAN[1]), us=_us_sql(_col(HAN[0]), _col(HAN[1])))
+    out = []
+    for interval, span in spans.items():
+        start, end = _start_sql(span.start), _col(span.end)
+        out.append((INTERVAL_COLUMN[interval], sql.SQL(
+            "CASE WHEN {start} IS NULL THEN NULL WHEN {end} IS NULL THEN {miss} "
+            "ELSE greatest(0, {us} - {minus}) END").format(
+                start=start, end=end, miss=sql.Literal(MISS), us=_us_sql(start, end),
+                minus=han if span.less_han else sql.Literal(0))))
+    return out
+
+
+def _day_sql(column):
+    return sql.SQL("({} AT TIME ZONE {})::date").format(_col(column), sql.Literal(LONDON.key))
+
+
+def _in(values):
+    return sql.SQL(", ").join(sql.Literal(v) for v in values)
+
+
+def measured_sql(*, state: str | None = None) -> sql.Composable:
+    """is_measured as SQL over columns measurement_type, outcome, dsp_sent_at (and ``state``)."""
+    expr = sql.SQL("NOT (coalesce({outcome}, '') <> '' AND NOT starts_with({outcome}, {ok}) AND {sent} IS NULL "
+                   "AND {mtype} NOT IN ({stays}))").format(
+        outcome=_col("outcome"), ok=sql.Literal(ANSWERED), sent=_col(SENT), mtype=_col("measurement_type"),
+        stays=_in(STAYS_IN_DCC))
+    if state is not None:
+        expr = sql.SQL("coalesce({state}, '') NOT IN ({states}) AND {expr}").format(
+            state=_col(state), states=_in(UNMEASURED_STATES), expr=expr)
+    return expr
+
+
+def request_measures_sql(*, state: str | None = None) -> list[tuple[str, sql.Composable]]:
+    """request_measures as [(fact column, SQL expression)]."""
+    return [("measured", measured_sql(state=state)), ("day", _day_sql("start_at")), *_durations_sql(REQUEST_SPANS)]
+
+
+def alert_measures_sql() -> list[tuple[str, sql.Composable]]:
+    """alert_measures as [(fact column, SQL expression)]."""
+    return [("day", _day_sql("raised_at")), *_durations_sql(ALERT_SPANS)]
+
+
+def adapter_type_sql(column: sql.Composable) -> sql.Composable:
+    """ADAPTER_MEASUREMENT_TYPE as SQL: the adapter's token in ``column`` -> ours (NULL: not measured)."""
+    return sql.SQL("CASE {} {} END").format(column, sql.SQL(" ").join(
+        sql.SQL("WHEN {} THEN {}").format(sql.Literal(theirs), sql.Literal(ours))
+        for theirs, ours in ADAPTER_MEASUREMENT_TYPE.items()))
+
+
+def within_sql(duration: sql.Composable, target_us: sql.Composable) -> sql.Composable:
+    """within() as SQL."""
+    return sql.SQL("({d} >= 0 AND {d} <= {t})").format(d=duration, t=target_us)
+
+
+def within_q(column: str, target_us: int) -> Q:
+    """within() as a Django filter on a fact's duration column (for querysets over facts)."""
+    return Q(**{f"{column}__gte": 0, f"{column}__lte": target_us})
 
 
 def bucket(duration_us):
     if duration_us < HIST_BASE_US * HIST_RATIO:
         return 0
     return int(math.floor(math.log(duration_us / HIST_BASE_US) / _LOG_RATIO))
+
+
+def bucket_sql(duration: sql.Composable) -> sql.Composable:
+    """bucket() as SQL, for a duration known to be >= 0."""
+    return sql.SQL("CASE WHEN {d} < {first} THEN 0 "
+                   "ELSE floor(ln({d}::float8 / {base}::float8) / {log}::float8)::int END").format(
+        d=duration, first=sql.Literal(HIST_BASE_US * HIST_RATIO), base=sql.Literal(float(HIST_BASE_US)),
+        log=sql.Literal(_LOG_RATIO))
 
 
 def bucket_seconds(index):

@@ -21,9 +21,10 @@ from collections import Counter, defaultdict
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
+from psycopg import sql
 
 from portal.choices import REGION_PROVIDER
-from slas import metrics
+from slas import metrics, sqltext
 from slas.choices import INTERVAL_COLUMN, MeasurementType, ProviderKind
 from slas.models import (
     AlertFact,
@@ -35,9 +36,10 @@ from slas.models import (
     ReliefEvent,
     RequestFact,
 )
+from slas.sqltext import execute, names, table
 
-REQUEST_COLUMNS = ("dsp_outbound_us", "csp_us", "dsp_inbound_us", "dsp_total_us", "end_to_end_us")
-ALERT_COLUMNS = ("csp_us", "dsp_us", "end_to_end_us")
+REQUEST_COLUMNS = metrics.REQUEST_COLUMNS
+ALERT_COLUMNS = metrics.ALERT_COLUMNS
 REGION_TO_PROVIDER = {str(region): str(code) for region, code in REGION_PROVIDER.items()}
 PROVIDER_REGION = {code: region for region, code in REGION_TO_PROVIDER.items()}
 
@@ -70,7 +72,7 @@ class Deltas:
         monthly[0] += 1
         if duration == metrics.MISS:
             return
-        if duration <= measure.target_us:
+        if metrics.within(duration, measure.target_us):
             daily[1] += 1
             monthly[1] += 1
         monthly[3][metrics.bucket(duration)] += 1
@@ -110,14 +112,20 @@ def aggregate_python(facts, *, alerts=False, measures=None, reliefs=None, deltas
     return deltas
 
 
-DAILY_UPSERT = """
-INSERT INTO slas_dailyrollup (day, measure_id, provider, region, organisation_id, measured, within, excluded)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (day, measure_id, region, organisation_id) DO UPDATE SET
-  measured = slas_dailyrollup.measured + excluded.measured,
-  within = slas_dailyrollup.within + excluded.within,
-  excluded = slas_dailyrollup.excluded + excluded.excluded
-"""
+ROLLUP_KEY = ("measure_id", "region", "organisation_id")  # after the day or month
+COUNTS = ("measured", "within", "excluded")
+
+
+def _add_counts(rollup) -> sql.Composable:
+    """ON CONFLICT's SET: the new counts added to the row's ("excluded" is also PostgreSQL's and
+    SQLite's name for the row that was refused; the first of each pair below is that row)."""
+    return sql.SQL(", ").join(sql.SQL("{c} = {t}.{c} + excluded.{c}").format(c=sql.Identifier(c), t=table(rollup))
+                              for c in COUNTS)
+
+
+DAILY_UPSERT = sql.SQL("INSERT INTO {t} ({columns}) VALUES ({values}) ON CONFLICT ({key}) DO UPDATE SET {add}").format(
+    t=table(DailyRollup), columns=names(("day", "measure_id", "provider", "region", "organisation_id", *COUNTS)),
+    values=sql.SQL(", ").join(sql.Placeholder() * 8), key=names(("day", *ROLLUP_KEY)), add=_add_counts(DailyRollup))
 
 
 def apply(deltas):
@@ -126,7 +134,7 @@ def apply(deltas):
         rows = [(day, measure_id, deltas.providers[(measure_id, region)], region, org_id, *counts)
                 for (day, measure_id, region, org_id), counts in deltas.daily.items()]
         with connection.cursor() as cursor:
-            cursor.executemany(DAILY_UPSERT, rows)
+            cursor.executemany(sqltext.text(DAILY_UPSERT), rows)
     apply_monthly(deltas.monthly, deltas.providers)
 
 
@@ -169,32 +177,42 @@ def bulk_settings(cursor):
     to stay in memory at a few million facts. With the default 4 MB they spilled to disk in ~25
     batches, a third of the rollup time. Three hash nodes at hash_mem_multiplier 2 stay near
     400 MB, well under the 1 GB a process may use; larger loads spill, which is still correct."""
-    cursor.execute(f"SET LOCAL work_mem = '{BULK_WORK_MEM}'")
+    execute(cursor, sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(BULK_WORK_MEM)))
 
 
 def _sql_parts(*, alerts, measures, reliefs):
     columns = ALERT_COLUMNS if alerts else REQUEST_COLUMNS
-    start = "raised_at" if alerts else "start_at"
+    start = sql.Identifier("raised_at" if alerts else "start_at")
     values, params = [], []
     for measure in measures:
         column = INTERVAL_COLUMN[measure.interval]
-        values.append("(%s::bigint, %s::text, %s::text, %s::int, %s::bigint)")
+        values.append(sql.SQL("(%s::bigint, %s::text, %s::text, %s::int, %s::bigint)"))
         params += [measure.pk, measure.measurement_type, measure.provider, columns.index(column), measure.target_us]
-    case = " ".join(f"WHEN {i} THEN f.{column}" for i, column in enumerate(columns))
+    case = sql.SQL(" ").join(sql.SQL("WHEN {} THEN f.{}").format(sql.Literal(i), sql.Identifier(column))
+                             for i, column in enumerate(columns))
     relief_sql, relief_params = [], []
     for relief in reliefs:
         region = PROVIDER_REGION.get(relief.provider) or relief.region
         kind = "CSP" if relief.provider in PROVIDER_REGION else relief.provider
-        clause = f"(m.pkind = %s AND f.{start} >= %s AND f.{start} < %s"
+        clause = sql.SQL("m.pkind = %s AND f.{start} >= %s AND f.{start} < %s").format(start=start)
         relief_params += [kind, relief.starts_at, relief.ends_at]
         if region:
-            clause += " AND f.region = %s"
+            clause = sql.SQL("{} AND f.region = %s").format(clause)
             relief_params.append(region)
-        relief_sql.append(clause + ")")
-    return values, params, case, (" OR ".join(relief_sql) or "FALSE"), relief_params
+        relief_sql.append(sql.SQL("({})").format(clause))
+    relief = sql.SQL(" OR ").join(relief_sql) if relief_sql else sql.SQL("FALSE")
+    return sql.SQL(", ").join(values), params, case, relief, relief_params
 
 
-def aggregate_sql(*, alerts, where, where_params, measures=None, reliefs=None):
+def _provider_sql():
+    """provider_for as SQL over pkind (the measure's provider kind) and region."""
+    regional = sql.SQL(" ").join(sql.SQL("WHEN {} THEN {}").format(sql.Literal(region), sql.Literal(code))
+                                 for region, code in REGION_TO_PROVIDER.items())
+    return sql.SQL("CASE WHEN pkind = {csp} THEN CASE region {regional} ELSE {csp} END ELSE pkind END").format(
+        csp=sql.Literal(str(ProviderKind.CSP)), regional=regional)
+
+
+def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None):
     """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
     (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only."""
     measures = [m for m in (measures or Measure.objects.all()) if m.is_alert == alerts]
@@ -202,62 +220,56 @@ def aggregate_sql(*, alerts, where, where_params, measures=None, reliefs=None):
         return
     reliefs = reliefs if reliefs is not None else _reliefs()
     values, params, case, relief_sql, relief_params = _sql_parts(alerts=alerts, measures=measures, reliefs=reliefs)
-    table = AlertFact._meta.db_table if alerts else RequestFact._meta.db_table
-    type_join = "TRUE" if alerts else "m.mtype = f.measurement_type AND f.measured"
-    provider_sql = ("CASE WHEN pkind = 'CSP' THEN CASE region WHEN 'north' THEN 'CSP_NORTH' WHEN 'central' "
-                    "THEN 'CSP_CENTRAL' WHEN 'south' THEN 'CSP_SOUTH' ELSE 'CSP' END ELSE pkind END")
-    sql = f"""
-    WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {", ".join(values)}),
+    facts = table(AlertFact if alerts else RequestFact)
+    type_join = sql.SQL("TRUE" if alerts else "m.mtype = f.measurement_type AND f.measured")
+    provider_sql = _provider_sql()
+    v, target = sql.Identifier("v"), sql.Identifier("target_us")
+    daily, monthly = table(DailyRollup), table(MonthRollup)
+    query = sql.SQL("""
+    WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {values}),
     y AS MATERIALIZED (
       SELECT * FROM (
         SELECT f.day, f.region, f.organisation_id, m.measure_id, m.pkind, m.target_us,
                CASE m.col {case} END AS v, ({relief_sql}) AS excl
-        FROM {table} f JOIN m ON {type_join}
+        FROM {facts} f JOIN m ON {type_join}
         WHERE {where}
       ) z WHERE v IS NOT NULL
     ),
     ins AS (
-      INSERT INTO slas_dailyrollup (day, measure_id, provider, region, organisation_id, measured, within, excluded)
-      SELECT day, measure_id, {provider_sql}, region, organisation_id,
+      INSERT INTO {daily} (day, {key}, provider, {counts})
+      SELECT day, measure_id, region, organisation_id, {provider_sql},
              count(*) FILTER (WHERE NOT excl),
-             count(*) FILTER (WHERE NOT excl AND v >= 0 AND v <= target_us),
+             count(*) FILTER (WHERE NOT excl AND {within}),
              count(*) FILTER (WHERE excl)
       FROM y GROUP BY day, measure_id, pkind, region, organisation_id
-      ON CONFLICT (day, measure_id, region, organisation_id) DO UPDATE SET
-        measured = slas_dailyrollup.measured + EXCLUDED.measured,
-        within = slas_dailyrollup.within + EXCLUDED.within,
-        excluded = slas_dailyrollup.excluded + EXCLUDED.excluded
+      ON CONFLICT (day, {key}) DO UPDATE SET {add_daily}
     ),
     b AS (
       SELECT date_trunc('month', day)::date AS month, measure_id, {provider_sql} AS provider, region,
              organisation_id,
-             CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 WHEN v < %s THEN 0
-                  ELSE floor(ln(v::float8 / %s::float8) / %s::float8)::int END AS b,
-             count(*) AS n, count(*) FILTER (WHERE v >= 0 AND v <= target_us) AS w
+             CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 ELSE {bucket} END AS b,
+             count(*) AS n, count(*) FILTER (WHERE {within}) AS w
       FROM y GROUP BY 1, 2, 3, 4, 5, 6
     )
-    INSERT INTO slas_monthrollup (month, measure_id, provider, region, organisation_id, measured, within, excluded,
-                                  histogram)
-    SELECT month, measure_id, min(provider), region, organisation_id,
+    INSERT INTO {monthly} (month, {key}, provider, {counts}, histogram)
+    SELECT month, measure_id, region, organisation_id, min(provider),
            coalesce(sum(n) FILTER (WHERE b <> -3), 0), coalesce(sum(w) FILTER (WHERE b >= 0), 0),
            coalesce(sum(n) FILTER (WHERE b = -3), 0),
            coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE b >= 0), '{{}}'::jsonb)
     FROM b GROUP BY month, measure_id, region, organisation_id
-    ON CONFLICT (month, measure_id, region, organisation_id) DO UPDATE SET
-      measured = slas_monthrollup.measured + EXCLUDED.measured,
-      within = slas_monthrollup.within + EXCLUDED.within,
-      excluded = slas_monthrollup.excluded + EXCLUDED.excluded,
+    ON CONFLICT (month, {key}) DO UPDATE SET {add_monthly},
       histogram = (SELECT coalesce(jsonb_object_agg(k, t), '{{}}'::jsonb) FROM (
                      SELECT k, sum(c::bigint) AS t FROM (
-                       SELECT * FROM jsonb_each_text(slas_monthrollup.histogram)
+                       SELECT * FROM jsonb_each_text({monthly}.histogram)
                        UNION ALL SELECT * FROM jsonb_each_text(EXCLUDED.histogram)) u(k, c)
                      GROUP BY k) merged)
-    """
-    all_params = [*params, *relief_params, *where_params,
-                  metrics.HIST_BASE_US * metrics.HIST_RATIO, float(metrics.HIST_BASE_US), metrics._LOG_RATIO]
+    """).format(values=values, case=case, relief_sql=relief_sql, facts=facts, type_join=type_join, where=where,
+                daily=daily, monthly=monthly, key=names(ROLLUP_KEY), counts=names(COUNTS), provider_sql=provider_sql,
+                within=metrics.within_sql(v, target), bucket=metrics.bucket_sql(v),
+                add_daily=_add_counts(DailyRollup), add_monthly=_add_counts(MonthRollup))
     # Counts and histograms are summed in the database: only a statement goes over the wire.
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
+        execute(cursor, query, [*params, *relief_params, *where_params])
 
 
 def fold_into_rollups(facts, *, alerts=False):
@@ -279,7 +291,8 @@ def rebuild_month(month):
                 # The month as a range of the indexed start time (day is the London date of it).
                 start, end = metrics.month_bounds(month)
                 stamp = "raised_at" if alerts else "start_at"
-                aggregate_sql(alerts=alerts, where=f"f.{stamp} >= %s AND f.{stamp} < %s", where_params=[start, end])
+                aggregate_sql(alerts=alerts, where=sql.SQL("f.{stamp} >= %s AND f.{stamp} < %s").format(
+                    stamp=sql.Identifier(stamp)), where_params=[start, end])
             refresh_summaries([month])
             return
         measures, reliefs = _measures_by_type(), _reliefs()
