@@ -64,7 +64,7 @@ def window_counts(measures: Iterable[Measure], now: dt.datetime, short: dt.timed
         for measure in group:
             column = INTERVAL_COLUMN[measure.interval]
             started = Q(**{f"{column}__isnull": False})
-            missed = Q(**{column: -1}) | Q(**{f"{column}__gt": measure.target_us})
+            missed = ~metrics.within_q(column, measure.target_us)  # the one "within target" (slas.metrics)
             annotations[f"m{measure.pk}_n"] = Count("pk", filter=started)
             annotations[f"m{measure.pk}_x"] = Count("pk", filter=started & missed)
             annotations[f"m{measure.pk}_sn"] = Count("pk", filter=started & recent)
