@@ -347,8 +347,8 @@ def _enqueue_dispatch(ids: list[int]) -> None:
 
     from adapter.tasks import URGENT_CLUSTER
 
-    async_task("adapter.tasks.dispatch", ids=ids, task_name="adapter dispatch", group="adapter",
-               cluster=URGENT_CLUSTER)
+    async_task("adapter.tasks.dispatch", ids=ids, cluster_name=URGENT_CLUSTER, task_name="adapter dispatch",
+               group="adapter", cluster=URGENT_CLUSTER)
 
 
 def quarantine_notify(*, request: ServiceRequest) -> None:

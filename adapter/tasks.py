@@ -262,9 +262,11 @@ def _announce_failures(requests):
                        body=request.message, url=request.get_absolute_url())
 
 
-def dispatch(ids=None, batch_id=None, budget=20.0):
+def dispatch(ids=None, batch_id=None, budget=20.0, cluster_name=None):
     """Send due requests (the given ones, a batch's, or all) in chunks until none is left or the
-    time budget is spent; then hand the rest to a fresh task so no task runs for long."""
+    time budget is spent; then hand the rest to a fresh task so no task runs for long, on the
+    same cluster's queue (``cluster_name``: the urgent one for single requests, which must never land
+    behind a batch's chunks on the main queue)."""
     backend = get_backend()
     started = time.monotonic()
     sent = 0
@@ -276,8 +278,9 @@ def dispatch(ids=None, batch_id=None, budget=20.0):
         if time.monotonic() - started > budget:
             from django_q.tasks import async_task
 
-            async_task("adapter.tasks.dispatch", ids=ids, batch_id=batch_id, task_name="adapter dispatch",
-                       group="adapter")
+            on_cluster = {"cluster": cluster_name} if cluster_name else {}
+            async_task("adapter.tasks.dispatch", ids=ids, batch_id=batch_id, cluster_name=cluster_name,
+                       task_name="adapter dispatch", group="adapter", **on_cluster)
             break
     if batch_id is not None:
         batch_finish_if_done(batch_id)

@@ -153,3 +153,26 @@ def test_cancel_only_before_sending(srvs, supplier_a, devices):
 
     with pytest.raises(ValidationError):
         services.request_cancel(request=held, actor=supplier_a)
+
+
+def test_a_single_request_and_its_continuation_stay_on_the_urgent_queue(srvs, devices, supplier_a, monkeypatch):
+    """Single requests go to the urgent cluster; when a dispatch outlives its time budget (a slow
+    DSP, a loaded machine), the rest it hands on must stay on that queue, never behind a batch."""
+    import django_q.tasks
+
+    from adapter import tasks
+
+    queued = []
+    monkeypatch.setattr(django_q.tasks, "async_task", lambda func, **kwargs: queued.append((func, kwargs)))
+    request = submit(supplier_a, "4.1.1", "00db1234567890a0")
+    services._enqueue_dispatch([request.pk])
+    assert queued[-1][1]["cluster"] == tasks.URGENT_CLUSTER
+    assert queued[-1][1]["cluster_name"] == tasks.URGENT_CLUSTER
+    tasks.dispatch(ids=[request.pk], budget=-1, cluster_name=tasks.URGENT_CLUSTER)  # over budget at once
+    func, kwargs = queued[-1]
+    assert func == "adapter.tasks.dispatch" and kwargs["cluster"] == tasks.URGENT_CLUSTER
+    assert kwargs["cluster_name"] == tasks.URGENT_CLUSTER and kwargs["ids"] == [request.pk]
+    # A dispatch of the main queue (a batch's, the sweep's) hands on to the main queue, as before.
+    second = submit(supplier_a, "4.1.1", "00db1234567890a0")
+    assert tasks.dispatch(ids=[second.pk], budget=-1) == 1
+    assert "cluster" not in queued[-1][1] and queued[-1][1]["ids"] == [second.pk]
