@@ -14,6 +14,7 @@ from adapter.filtersets import AlertFilterSet, RequestFilterSet
 from adapter.forms import BatchUploadForm, SrvChoiceForm, SubmitForm, ThresholdForm
 from adapter.models import AnomalyThreshold, Batch, ServiceRequest, ServiceRequestVariant
 from inventory.models import Device
+from portal.dbrouter import replica_reads
 from portal.scoping import CHANGE, can_create, get_scoped_or_404, scope
 from portal.tabular import export_response
 
@@ -207,6 +208,7 @@ batch_progress.scoped_model = Batch
 
 
 @login_required
+@replica_reads
 def batch_results(request, pk):
     batch = get_scoped_or_404(request.user, Batch, pk=pk)
     rows = batch.rows.select_related("request").order_by("row").iterator(chunk_size=5000)

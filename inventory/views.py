@@ -31,6 +31,7 @@ from inventory.forms import (
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
 from portal.choices import BADGES as PORTAL_BADGES
 from portal.choices import Region
+from portal.dbrouter import reading_from_replica
 from portal.ids import normalise_eui64
 from portal.imports import import_page
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
@@ -134,7 +135,8 @@ def device_list(request):
     queryset = filterset.qs
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
-        return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
+        with reading_from_replica():  # an export is reading work: the list itself reads the primary
+            return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
     rows, next_after = keyset_page(queryset.values_list(*_LIST_COLUMNS, named=True), request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import notifications, savedfilters, webhooks
+from portal.dbrouter import replica_reads
 from portal.models import Notification, SavedFilter, WebhookDelivery, WebhookEndpoint
 from portal.ops_forms import NotificationPreferenceForm, SavedFilterForm, WebhookEndpointForm
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
@@ -225,6 +226,7 @@ saved_filter_delete.scoped_model = SavedFilter
 
 @login_required
 @require_GET
+@replica_reads
 def search(request):
     from portal import search as search_module
 
@@ -236,6 +238,7 @@ def search(request):
 
 @login_required
 @require_GET
+@replica_reads
 def dashboard_tile(request, tile):
     from portal import dashboard
 

@@ -11,9 +11,11 @@ from django.template import loader
 from django.views.decorators.http import require_POST
 
 from portal import services
+from portal.dbrouter import replica_reads
 
 
 @login_required
+@replica_reads
 def home(request):
     from portal.dashboard import rendered_tiles
 

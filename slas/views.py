@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.dbrouter import replica_reads
 from portal.imports import import_page
 from portal.scoping import CHANGE, get_scoped_or_404, scope
 from portal.tabular import export_response
@@ -109,6 +110,7 @@ def _report_context(request):
 
 
 @login_required
+@replica_reads
 def report_page(request):
     month, built = _report_context(request)
     series, first = selectors.trend(request.user, month)
@@ -134,6 +136,7 @@ REPORT_HEADERS = ["code", "type", "provider", "region", "measured", "within", "e
 
 
 @login_required
+@replica_reads
 def report_export(request, fmt):
     month, built = _report_context(request)
     if fmt == "pdf":
@@ -170,6 +173,7 @@ statement_detail.scoped_model = Statement
 
 
 @login_required
+@replica_reads
 def statement_download(request, pk, fmt):
     statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation"), pk=pk)
     if fmt == "pdf":

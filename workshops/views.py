@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import tabular
+from portal.dbrouter import replica_reads
 from portal.imports import import_page
 from portal.scoping import CHANGE, VIEW, can_create, get_scoped_or_404, scope
 from workshops import charts, forms, importers, printing, selectors, services
@@ -346,6 +347,7 @@ def action_quick(request, pk):
 
 
 @login_required
+@replica_reads
 def action_export(request):
     filterset = ActionFilterSet(request.GET, queryset=selectors.actions_for_list(request.user), request=request)
     fmt = request.GET.get("format", "csv")
@@ -682,6 +684,7 @@ MATRIX_COLUMNS = ["id", "organisation", "theme", "section", "comment", "response
 
 @login_required
 @scoped(Consultation)
+@replica_reads
 def consultation_export(request, pk):
     consultation = get_scoped_or_404(request.user, Consultation, pk=pk)
     comments = CommentFilterSet(request.GET, queryset=consultation.comments.select_related("organisation"),
