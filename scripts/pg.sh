@@ -3,8 +3,9 @@
 #   scripts/pg.sh start DIR   initialise and start a server in DIR; prints its DATABASE_URL
 #   scripts/pg.sh stop DIR    stop it and delete DIR
 #   scripts/pg.sh pause DIR / resume DIR   stop and start the same server (fault tests)
-#   scripts/pg.sh replica PRIMARY_DIR DIR  a streaming replica of the server in PRIMARY_DIR (pg_basebackup),
-#                                          started in DIR; prints its DATABASE_URL (stop/pause/resume as above)
+#   scripts/pg.sh replica PRIMARY DIR      a streaming replica (pg_basebackup) of the server in folder PRIMARY
+#                                          (its socket) or at PRIMARY=host:port, started in DIR; prints its
+#                                          DATABASE_URL (stop/pause/resume DIR as above)
 # PG_OPTIONS adds server options (e.g. "-c log_statement=all") to start, replica and resume.
 set -euo pipefail
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
@@ -47,14 +48,15 @@ case "$cmd" in
     url_of "$dir"
     ;;
   replica)
-    # dir is the primary's folder here; the replica goes into the third argument.
+    # dir is the primary (folder or host:port) here; the replica goes into the third argument.
     primary=$dir; dir=${3:?replica folder}
     ensure_binaries
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     # -R writes standby.signal and primary_conninfo: the copy starts as a hot standby streaming
     # from the primary (initdb's pg_hba trusts local replication connections).
-    as_pg "$PGBIN/pg_basebackup" -h "$primary" -U portal -D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1 \
+    if [ -d "$primary" ]; then source_args=(-h "$primary"); else source_args=(-h "${primary%:*}" -p "${primary##*:}"); fi
+    as_pg "$PGBIN/pg_basebackup" "${source_args[@]}" -U portal -D "$dir/data" -R -X stream -c fast >"$dir/basebackup.log" 2>&1 \
       || { cat "$dir/basebackup.log" >&2; exit 1; }
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(server_options)" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
