@@ -63,16 +63,19 @@ def sent_count():
     return sum(len(sent(host)) for host in WORKERS)
 
 
-def clusters_running(host):
-    """True when every qcluster the host started last has said it is running."""
-    logs = [DIR / "logs" / f"{host}-{name}.log" for name in ("qcluster", "urgent")]
-    logs = [path for path in logs if path.exists()]
-    for path in logs:
-        text = path.read_text(errors="replace")
-        last_start = text.rfind(" starting.")
-        if last_start < 0 or "] running." not in text[last_start:]:
-            return False
-    return bool(logs)
+def cluster_logs(host):
+    paths = [DIR / "logs" / f"{host}-{name}.log" for name in ("qcluster", "urgent")]
+    return {path: path.stat().st_size for path in paths if path.exists()}
+
+
+def clusters_running(since):
+    """True when every qcluster whose log had ``since`` bytes (cluster_logs) has since said it runs."""
+    for path, offset in since.items():
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            if b"] running." not in handle.read():
+                return False
+    return True
 
 
 def portal_pids():
@@ -288,9 +291,10 @@ def test_a_worker_host_killed_and_another_cut_off_lose_nothing(scenario, api):
     wait(lambda: finished(batch_id), 600, "the batch to complete on w2 after the faults", every=2)
     elapsed = time.monotonic() - started
     after_kill = len(sent("w1")) - w1_lines
+    logs = cluster_logs("w1")
     ctl("start-host", "w1")
     states, lost, shares = every_request_once(batch_id, FAULT_BATCH)
-    wait(lambda: clusters_running("w1"), 120, "w1's clusters to run again")
+    wait(lambda: clusters_running(logs), 120, "w1's clusters to run again")
     scenario["detail"] = (f"batch of {FAULT_BATCH:,}: w1 SIGKILLed (all its processes) after {at_kill:,} hand-overs, "
                           f"w2 cut off (link down) for 30 s right after ({at_heal - at_kill:,} hand-overs meanwhile); "
                           f"completed {time.monotonic() - killed_at:.0f} s after the kill, {elapsed:.0f} s in all; "
