@@ -150,8 +150,10 @@ def replica_reads(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        # The session and the user are read from the primary, before any routing.
-        getattr(request, "user", None) and request.user.is_authenticated
+        user = getattr(request, "user", None)
+        if user is not None:
+            # Evaluated now, so the session and the user are read from the primary, before any routing.
+            _ = user.is_authenticated
         if not configured() or request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         state = None

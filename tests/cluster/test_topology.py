@@ -19,7 +19,7 @@ import requests
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from tests.cluster.support import PASSWORD
+from tests.cluster.support import DEVICES, PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 DIR = Path(os.environ.get("CLUSTER_DIR", "/nonexistent"))
@@ -127,7 +127,7 @@ def submit(api, size):
     """A batch of ``size`` on-demand reads (4.1.1) to the service user's devices, through the API."""
     from bench import datagen
 
-    targets = range(8, 100_000 + 1, 8)  # tests.cluster.support.DEVICES: BU01's commissioned ESMEs
+    targets = range(8, DEVICES + 1, 8)  # BU01's commissioned ESMEs (bench.datagen.devices)
     lines = ["srv,device_id"] + [f"4.1.1,{datagen.device_eui(targets[n % len(targets)])}" for n in range(size)]
     data = ("\n".join(lines) + "\n").encode()
     response = api.post(f"{WEB}/api/adapter/batches/", files={"file": ("cluster.csv", data, "text/csv")},
