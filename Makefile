@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv demo bench e2e gates load lint clean
+.PHONY: run test venv demo bench e2e gates load lint clean cluster-test
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -37,6 +37,11 @@ run: demo
 
 test: venv
 	scripts/test.sh
+
+# The portal on real hosts (network namespaces: db, replica, two workers, web) with faults, a batch
+# of 100,000 requests; results in bench/results/cluster.json. Needs root (ip netns).
+cluster-test: venv
+	scripts/cluster_test.sh run
 
 # Quality gates alone (SQLite; `make test` runs them on both databases, the journeys on PostgreSQL).
 e2e: venv

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 import zlib
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
@@ -359,14 +360,17 @@ def batch_finish_if_done(batch_id):
 
 
 def advance():
-    """The periodic sweep (every minute): recover, send what is due, collect, time out, finish."""
+    """The periodic sweep (every minute): recover, hand out checks that died, send what is due,
+    collect, time out, finish."""
     recovered = recover()
+    rechecked = checks_stalled()
     sent = dispatch(budget=40.0)
     collected = collect()
     timed_out = time_out()
     for batch_id in Batch.objects.filter(state=BatchState.RUNNING).values_list("pk", flat=True):
         batch_finish_if_done(batch_id)
-    return {"recovered": recovered, "sent": sent, "collected": collected, "timed_out": timed_out}
+    return {"recovered": recovered, "rechecked": rechecked, "sent": sent, "collected": collected,
+            "timed_out": timed_out}
 
 
 # --- Batch checking ------------------------------------------------------------------------------
@@ -440,9 +444,65 @@ def _execute_at(text):
     return value, ""
 
 
+# Two numbers name an advisory lock in PostgreSQL: this one says "checking batch <pk>".
+CHECK_LOCK_CLASS = zlib.crc32(b"adapter.batch_check") & 0x7FFFFFFF
+
+
+@contextmanager
+def _checking(batch_pk):
+    """True while this worker alone checks the batch. On PostgreSQL a session advisory lock,
+    held on this worker's connection: a check handed out twice (the Redis broker loses the tasks
+    of a killed worker, so the sweep hands them out again; the ORM broker re-delivers after its
+    retry period) runs once at a time, and the lock ends with the connection of a worker that died.
+    SQLite serves one machine and has no such lock: there the broker's own hand-over suffices."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CHECK_LOCK_CLASS, batch_pk])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CHECK_LOCK_CLASS, batch_pk])
+            except DatabaseError:
+                connection.close()  # the lock went with the broken connection
+
+
+def checks_stalled(now=None):
+    """Batches uploaded or being checked for longer than the lease whose check may have died with
+    its worker: hand each check out again (a check still running elsewhere holds its lock, so the
+    new one returns at once). PostgreSQL only, where the lock tells a live check from a dead one."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0
+    from adapter import services
+
+    now = now or timezone.now()
+    stalled = list(Batch.objects.filter(state__in=(BatchState.UPLOADED, BatchState.VALIDATING),
+                                        created_at__lt=now - dt.timedelta(seconds=lease_seconds()))
+                   .values_list("pk", flat=True)[:100])
+    for batch_pk in stalled:
+        services._enqueue_batch_check(batch_pk)
+    return len(stalled)
+
+
 def batch_check(batch_pk):
     """Check every row of a batch and create its accepted requests, CHECK_CHUNK rows per
-    transaction with bulk inserts. Re-running it after a crash continues after the last row stored."""
+    transaction with bulk inserts. Re-running it after a crash continues after the last row stored;
+    only one run at a time checks a batch (``_checking``)."""
+    with _checking(batch_pk) as mine:
+        if mine:
+            _batch_check(batch_pk)
+
+
+def _batch_check(batch_pk):
     from adapter import services
     from portal.tabular import TableError
 

@@ -22,6 +22,7 @@ from adapter.forms import BatchUploadForm, SrvChoiceForm, SubmitForm, ThresholdF
 from adapter.models import Alert, AnomalyThreshold, Batch, ServiceRequest, ServiceRequestVariant
 from inventory.models import Device
 from portal.access import may
+from portal.dbrouter import replica_reads
 from portal.generic import POST, ObjectListView, view_of
 from portal.scoping import CHANGE, get_scoped_or_404, scope
 from portal.tabular import export_response
@@ -174,6 +175,7 @@ def batch_progress(request, pk):
 
 
 @view_of(Batch, "adapter.batch.view")
+@replica_reads
 def batch_results(request, pk):
     batch = get_scoped_or_404(request.user, Batch, pk=pk)
     rows = batch.rows.select_related("request").order_by("row").iterator(chunk_size=5000)

@@ -98,12 +98,25 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.portal",
+                "portal.dbrouter.replica_status",
             ],
         },
     },
 ]
 
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+# Optional PostgreSQL streaming replica for reading work (reports, dashboards, exports, search):
+# portal.dbrouter sends a view's reads there only inside reading_from_replica(), and back to the
+# primary while the replica is more than REPLICA_MAX_LAG_SECONDS behind or down (checked at most
+# every REPLICA_CHECK_SECONDS per process). In tests the alias mirrors the default database.
+if env_str("DATABASE_REPLICA_URL", ""):
+    DATABASES["replica"] = {**env_database("DATABASE_REPLICA_URL", ""), "TEST": {"MIRROR": "default"}}
+    if "postgresql" not in DATABASES["replica"]["ENGINE"] or "postgresql" not in DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// streaming replica of a "
+                                   "postgres:// DATABASE_URL")
+DATABASE_ROUTERS = ["portal.dbrouter.ReplicaRouter"]
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30, minimum=1)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 5, minimum=1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env_cache("CACHE_URL", "locmem://")}
 

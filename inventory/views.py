@@ -30,6 +30,7 @@ from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelatio
 from portal.access import may
 from portal.choices import BADGES as PORTAL_BADGES
 from portal.choices import Region
+from portal.dbrouter import reading_from_replica
 from portal.errors import error_text, errors_to_form
 from portal.generic import POST, ObjectEditView, ObjectListView, view_of
 from portal.ids import normalise_eui64
@@ -115,7 +116,8 @@ def device_list(request):
     queryset = filterset.qs
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
-        return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
+        with reading_from_replica():  # an export is reading work: the list itself reads the primary
+            return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
     rows, next_after = keyset_page(queryset.values_list(*_LIST_COLUMNS, named=True),
                                    before=request.GET.get("after"))
     query = request.GET.copy()

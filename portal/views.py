@@ -11,11 +11,13 @@ from django.shortcuts import redirect, render
 from django.template import loader
 
 from portal import services
+from portal.dbrouter import replica_reads
 from portal.generic import GET, POST, view_of
 from portal.models import Organisation, User
 
 
 @view_of(None, "portal.dashboard.view")
+@replica_reads
 def home(request):
     from portal.dashboard import rendered_tiles
 
@@ -78,6 +80,7 @@ def audit_log(request):
 
 
 @view_of(None, "portal.dashboard.view", methods=GET)
+@replica_reads
 def search(request):
     from portal import search as search_module
 
@@ -88,6 +91,7 @@ def search(request):
 
 
 @view_of(None, "portal.dashboard.view", methods=GET)
+@replica_reads
 def dashboard_tile(request, tile):
     from portal import dashboard
 

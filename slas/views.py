@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.access import may
+from portal.dbrouter import replica_reads
 from portal.errors import errors_to_form
 from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, view_of
 from portal.imports import import_page
@@ -98,6 +99,7 @@ def _report_context(request):
 
 
 @view_of(MonthSummary, SERVICE_LEVELS)
+@replica_reads
 def report_page(request):
     month, built = _report_context(request)
     series, first = selectors.trend(request.user, month)
@@ -123,6 +125,7 @@ REPORT_HEADERS = ["code", "type", "provider", "region", "measured", "within", "e
 
 
 @view_of(None, SERVICE_LEVELS, refused=FORBIDDEN)
+@replica_reads
 def report_export(request, fmt):
     month, built = _report_context(request)
     if fmt == "pdf":
@@ -164,6 +167,7 @@ statement_detail = StatementDetail.as_view()
 
 
 @view_of(Statement, "slas.statement.view")
+@replica_reads
 def statement_download(request, pk, fmt):
     statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation"), pk=pk)
     if fmt == "pdf":

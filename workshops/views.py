@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal import tabular
 from portal.access import may
+from portal.dbrouter import replica_reads
 from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.imports import import_page
 from portal.pagination import PAGE_SIZE
@@ -350,6 +351,7 @@ def action_quick(request, pk):
 
 
 @view_of(Action, "workshops.action.view_list")
+@replica_reads
 def action_export(request):
     filterset = ActionFilterSet(request.GET, queryset=selectors.actions_for_list(request.user), request=request)
     fmt = request.GET.get("format", "csv")
@@ -712,6 +714,7 @@ MATRIX_COLUMNS = ["id", "organisation", "theme", "section", "comment", "response
 
 
 @view_of(Consultation, "workshops.consultation.view")
+@replica_reads
 def consultation_export(request, pk):
     consultation = get_scoped_or_404(request.user, Consultation, pk=pk)
     comments = CommentFilterSet(request.GET, queryset=consultation.comments.select_related("organisation"),

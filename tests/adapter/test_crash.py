@@ -66,6 +66,43 @@ def test_a_stale_sweep_does_not_pull_back_a_request_claimed_again(srvs, devices,
     assert request.state == RequestState.SENT and request.attempts == 2
 
 
+def test_a_batch_check_runs_once_at_a_time_and_a_dead_one_is_handed_out_again(srvs, devices, supplier_a,
+                                                                              settings, monkeypatch):
+    """The Redis broker loses the tasks a killed worker had taken: the sweep hands the check of a
+    batch left unchecked out again, and the advisory lock keeps a check that is still running (on
+    a worker cut off for a while) from being run twice."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: advisory locks (SQLite serves one machine with the ORM broker)")
+    from django.db import connections
+
+    settings.ADAPTER_LEASE_SECONDS = 30
+    queued = []
+    monkeypatch.setattr(services, "_enqueue_batch_check", queued.append)
+    device = devices["a_esme"].device_id
+    batch = services.batch_create(user=supplier_a, data=f"srv,device_id\n4.1.1,{device}\n4.1.1,{device}\n".encode(),
+                                  filename="b.csv")
+    assert tasks.checks_stalled() == 0  # within the lease: its first check may still be on its way
+    later = timezone.now() + timezone.timedelta(seconds=31)
+    assert tasks.checks_stalled(now=later) == 1 and queued == [batch.pk]
+    other = connections.create_connection("default")  # another worker's session, checking this batch
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [tasks.CHECK_LOCK_CLASS, batch.pk])
+        tasks.batch_check(batch.pk)  # handed out twice: this one leaves it to the running check
+        assert Batch.objects.get(pk=batch.pk).state == "uploaded"
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [tasks.CHECK_LOCK_CLASS, batch.pk])
+    finally:
+        other.close()
+    tasks.batch_check(batch.pk)
+    batch.refresh_from_db()
+    assert batch.state in ("running", "completed") and batch.accepted_rows == 2
+    assert tasks.checks_stalled(now=later) == 0  # checked: nothing left to hand out
+    with connection.cursor() as cursor:  # and this worker's session let go of the lock
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+        assert cursor.fetchone()[0] == 0
+
+
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: a real qcluster shares the test database only on the PostgreSQL pass")

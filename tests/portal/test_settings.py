@@ -36,6 +36,9 @@ def manage(*args, **env):
         ("EMAIL_URL", "pigeon://coop", "EMAIL_URL='pigeon://coop'"),
         ("ADAPTER_BACKEND", "telepathy", "ADAPTER_BACKEND='telepathy' is not one of"),
         ("CACHE_URL", "memcached://x", "CACHE_URL='memcached://x'"),
+        ("DATABASE_REPLICA_URL", "sqlite:///var/replica.sqlite3", "DATABASE_REPLICA_URL must be a postgres://"),
+        ("REPLICA_MAX_LAG_SECONDS", "soon", "REPLICA_MAX_LAG_SECONDS='soon' is not a whole number"),
+        ("REPLICA_CHECK_SECONDS", "0", "REPLICA_CHECK_SECONDS=0 is below the minimum of 1"),
     ],
 )
 def test_bad_configuration_stops_start_up_with_a_clear_message(name, value, message):

@@ -1,0 +1,28 @@
+"""What the topology's hosts run from the test tree (scripts/cluster_test.sh): the data the web
+host loads before the scenarios, and the task the schedule probes call."""
+import os
+
+DEVICES = 100_000
+PASSWORD = "cluster-password-123"
+
+
+def load_data():
+    """The benchmark's organisations and people, 100,000 devices, and a DCC administrator."""
+    from bench import datagen
+    from portal import services
+    from portal.choices import PortalRole
+
+    operator, supplier = datagen.organisations_and_people()
+    datagen.devices(DEVICES)
+    for user in (operator, supplier):
+        services.person_upsert(username=user.username, first_name=user.first_name, last_name=user.last_name,
+                               organisation=user.organisation, role=user.role, password=PASSWORD)
+    services.person_upsert(username="cluster-admin", first_name="Cluster", last_name="Admin",
+                           organisation=operator.organisation, role=PortalRole.DCC_ADMIN, password=PASSWORD,
+                           is_staff=True, is_superuser=True)
+    print(f"cluster data: {DEVICES:,} devices, users {operator.username}, {supplier.username}, cluster-admin")
+
+
+def host_name():
+    """The schedule probe: which host's worker ran this task."""
+    return os.environ.get("CLUSTER_HOST", "unknown")
