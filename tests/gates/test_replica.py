@@ -119,7 +119,7 @@ def replicated_portal():
         topology.env = _env(primary, replica)
         port = _free_port()
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "portal.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
              "--threads", "2", "--timeout", "60"],
             env=topology.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         topology.base = f"http://127.0.0.1:{port}"
