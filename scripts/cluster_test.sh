@@ -157,7 +157,7 @@ start_host() {
     w1) start_proc w1 qcluster "$PY" manage.py qcluster
         start_proc w1 urgent env Q_CLUSTER_NAME=urgent "$PY" manage.py qcluster ;;
     w2) start_proc w2 qcluster "$PY" manage.py qcluster ;;
-    web) start_proc web gunicorn "$ROOT/.venv/bin/gunicorn" portal.wsgi -b "${ADDR[web]}:8000" -w 2 --threads 2 \
+    web) start_proc web gunicorn "$ROOT/.venv/bin/gunicorn" config.wsgi -b "${ADDR[web]}:8000" -w 2 --threads 2 \
            --timeout 120 --access-logfile - ;;
     *) say "no portal processes on $host"; return 2 ;;
   esac
