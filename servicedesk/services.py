@@ -77,7 +77,9 @@ def _allocate(name: str) -> str:
         raise RuntimeError("references are allocated inside the transaction that writes the record")
     counter = ReferenceCounter.objects.select_for_update().filter(name=name).first()
     if counter is None:  # shipped by the data migration; a flushed test database lacks it
-        ReferenceCounter.objects.bulk_create([ReferenceCounter(name=name)], ignore_conflicts=True)
+        # get_or_create (in a savepoint) tolerates only a racing writer's row of the same name;
+        # ON CONFLICT DO NOTHING also swallowed any other conflict and then found no row.
+        ReferenceCounter.objects.get_or_create(name=name)
         counter = ReferenceCounter.objects.select_for_update().get(name=name)
     counter.value += 1
     counter.save(update_fields=["value"])
