@@ -1,0 +1,2 @@
+"""Routes of the service desk (status pages); included by servicedesk.urls."""
+urlpatterns: list = []
