@@ -39,9 +39,12 @@ def _object_ref(obj: models.Model | None) -> dict[str, str] | None:
 
 def publish(event: str, *, obj: models.Model | None = None, organisation: Organisation | None = None,
             recipients: Iterable[User] = (), summary: str, body: str = "", url: str = "",
-            payload: Mapping[str, Any] | None = None, attachments: Sequence[tuple[str, bytes, str]] = ()) -> int:
+            payload: Mapping[str, Any] | None = None, attachments: Sequence[tuple[str, bytes, str]] = (),
+            parties: Iterable[Organisation] = (), everyone: bool = False) -> int:
     """Announce ``event`` about ``obj``. ``recipients`` are users told directly; ``organisation`` is
-    whose event it is (None: DCC's own). ``attachments``: [(filename, bytes, mimetype)].
+    whose event it is (None: DCC's own); ``parties`` are other organisations that may see ``obj``
+    (their webhooks hear it too); ``everyone``: every organisation may read it (a service alert).
+    ``attachments``: [(filename, bytes, mimetype)].
     Returns the number of e-mails sent at once."""
     if event not in EVENTS:
         # A typo or an event nobody declared: subscribers could never ask for it by name.
@@ -69,6 +72,7 @@ def publish(event: str, *, obj: models.Model | None = None, organisation: Organi
         "object": _object_ref(obj),
         "data": payload or {},
     }
-    deliveries = webhooks.deliveries_create(event=event, payload=envelope, organisation=organisation)
+    deliveries = webhooks.deliveries_create(event=event, payload=envelope, organisation=organisation,
+                                            parties=parties, everyone=everyone)
     log.info("event %s: %s (%d told, %d e-mails, %d webhooks)", event, summary, len(people), sent, len(deliveries))
     return sent

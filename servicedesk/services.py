@@ -136,7 +136,9 @@ def _people_to_tell(incident: Incident, actor: Any) -> list[User]:
 
 
 def _announce(event: str, incident: Incident, actor: Any, summary: str) -> None:
+    # The interested parties follow the incident: their webhooks hear its events as the raiser's do.
     events.publish(event, obj=incident, organisation=incident.organisation,
+                   parties=list(incident.interested_parties.all()),
                    recipients=_people_to_tell(incident, actor), summary=summary,
                    payload={"reference": incident.reference, "status": incident.status,
                             "category": incident.category})
@@ -701,8 +703,9 @@ def service_alert_publish(*, actor: User, title: str, description: str,
                           components: Iterable[ServiceComponent] = (), regions: Iterable[str] = (),
                           expected_resolution_at: dt.datetime | None = None, incident: Incident | None = None,
                           recipients: Iterable[User] = ()) -> ServiceAlert:
-    """Publish a service alert for every user to read (DCC's endpoints and ``recipients`` are
-    told: a major incident names everyone it affects)."""
+    """Publish a service alert for every user to read: every organisation's endpoints subscribed to
+    service_alert.published hear it, and ``recipients`` are told (a major incident names everyone
+    it affects)."""
     require(actor, "servicedesk.servicealert.add")
     with set_actor(actor):
         alert = ServiceAlert(title=title, description=description, regions=list(regions), incident=incident,
@@ -711,7 +714,7 @@ def service_alert_publish(*, actor: User, title: str, description: str,
         alert.reference = _allocate("service_alert")
         _save(alert)
         alert.components.set(list(components))
-    events.publish("service_alert.published", obj=alert, organisation=None, recipients=list(recipients),
+    events.publish("service_alert.published", obj=alert, organisation=None, everyone=True, recipients=list(recipients),
                    summary=f"Service alert {alert.reference}: {alert.title}", body=alert.description,
                    payload={"reference": alert.reference, "regions": alert.regions,
                             "components": sorted(c.key for c in alert.components.all()),
@@ -814,7 +817,7 @@ def maintenance_announce(*, actor: User, maintenance: PlannedMaintenance) -> Pla
                                       expected_resolution_at=maintenance.end_at)
         maintenance.status, maintenance.alert = MaintenanceStatus.ANNOUNCED, alert
         _save(maintenance)
-    events.publish("maintenance.scheduled", obj=maintenance, organisation=None,
+    events.publish("maintenance.scheduled", obj=maintenance, organisation=None, everyone=True,
                    summary=f"Planned maintenance {maintenance.reference}: {window}",
                    payload={"reference": maintenance.reference, "start_at": maintenance.start_at,
                             "end_at": maintenance.end_at, "alert": alert.reference})

@@ -78,13 +78,19 @@ def backoff(attempts: int) -> timedelta:
     return BACKOFF_BASE * (2 ** (attempts - 1))
 
 
-def endpoints_for(event: str, organisation: Organisation | None) -> list[WebhookEndpoint]:
-    """Active endpoints that hear ``event`` about ``organisation``: that organisation's own and
-    DCC's (which hear every organisation's events)."""
-    hears = Q(organisation__kind=OrganisationKind.DCC)
-    if organisation is not None:
-        hears |= Q(organisation=organisation)
-    candidates = WebhookEndpoint.objects.filter(hears, is_active=True).select_related("organisation")
+def endpoints_for(event: str, organisation: Organisation | None, *, parties: Iterable[Organisation] = (),
+                  everyone: bool = False) -> list[WebhookEndpoint]:
+    """Active endpoints that hear ``event`` about ``organisation``: that organisation's own, those of
+    the ``parties`` that may also see the object (an incident's interested parties), and DCC's
+    (which hear every organisation's events). ``everyone``: what every organisation may read (a
+    service alert), heard by every endpoint subscribed to it."""
+    candidates = WebhookEndpoint.objects.filter(is_active=True).select_related("organisation")
+    if not everyone:
+        hears = Q(organisation__kind=OrganisationKind.DCC)
+        owners = [org.pk for org in (organisation, *parties) if org is not None]
+        if owners:
+            hears |= Q(organisation__in=owners)
+        candidates = candidates.filter(hears)
     # Subscriptions are a short JSON list; matching in Python works the same on every database.
     return [endpoint for endpoint in candidates if event in endpoint.events or "*" in endpoint.events]
 
@@ -95,14 +101,14 @@ def _enqueue(delivery_pk: int) -> None:
     async_task("portal.webhooks.services.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}")
 
 
-def deliveries_create(*, event: str, payload: Mapping[str, Any],
-                      organisation: Organisation | None) -> list[WebhookDelivery]:
+def deliveries_create(*, event: str, payload: Mapping[str, Any], organisation: Organisation | None,
+                      parties: Iterable[Organisation] = (), everyone: bool = False) -> list[WebhookDelivery]:
     """Record one delivery per subscribed endpoint and send each once the caller's transaction
     commits (a rolled-back event is never announced)."""
     deliveries = []
     body = json.dumps(payload, cls=DjangoJSONEncoder, sort_keys=True, separators=(",", ":"))
     payload = json.loads(body)  # what the receiver will read (dates as ISO text)
-    for endpoint in endpoints_for(event, organisation):
+    for endpoint in endpoints_for(event, organisation, parties=parties, everyone=everyone):
         delivery = WebhookDelivery(endpoint=endpoint, event=event, payload=payload, body=body,
                                    next_attempt_at=timezone.now())
         delivery.full_clean()

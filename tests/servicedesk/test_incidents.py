@@ -370,3 +370,30 @@ def test_lists_show_every_incidents_clock_in_a_fixed_number_of_queries(supplier_
         rows = selectors.with_clocks(selectors.incidents_visible(dcc_operator), now=WEDNESDAY + dt.timedelta(hours=5))
     assert len(rows) == 6 and all(clocks.breached for _, clocks in rows)
     assert all(clocks.resolution.left == -dt.timedelta(hours=1) for _, clocks in rows)
+
+
+# --- webhooks beyond the raiser ----------------------------------------------------------------
+
+def test_interested_parties_webhooks_hear_the_incident_and_every_organisation_hears_alerts(
+        orgs, supplier_a, supplier_b, supplier_c, supplier_c_org, dcc_operator, raise_incident):
+    hooks = {code: WebhookEndpoint.objects.create(organisation=org, name=code, url=f"https://{code.lower()}.example/h",
+                                                  events=["*"])
+             for code, org in (("SUPA", orgs["SUPA"]), ("SUPB", orgs["SUPB"]), ("SUPC", supplier_c_org))}
+    with at(WEDNESDAY):
+        incident = raise_incident(supplier_a)
+        services.incident_set_parties(actor=dcc_operator, incident=incident, parties=[orgs["SUPB"]])
+        services.incident_add_update(actor=dcc_operator, incident=incident, text="Looking at it")
+        services.incident_add_update(actor=dcc_operator, incident=incident, text="CSP ticket 991",
+                                     visibility="internal")
+
+    def heard(code, event):
+        return WebhookDelivery.objects.filter(endpoint=hooks[code], event=event).count()
+
+    # The raiser hears everything it may see; the party hears once it is a party; C hears nothing,
+    # and an internal note is nobody's event but DCC's own record.
+    assert heard("SUPA", "incident.created") == 1 and heard("SUPA", "incident.updated") >= 1
+    assert heard("SUPB", "incident.created") == 0 and heard("SUPB", "incident.updated") >= 1
+    assert heard("SUPC", "incident.created") == 0 and heard("SUPC", "incident.updated") == 0
+    assert not any("CSP ticket" in body for body in WebhookDelivery.objects.values_list("body", flat=True))
+    services.service_alert_publish(actor=dcc_operator, title="DSP slow", description="Responses are delayed")
+    assert all(heard(code, "service_alert.published") == 1 for code in hooks)
