@@ -1,5 +1,11 @@
 """The Service desk section of the navigation: incidents, service status, alerts, maintenance and
 the self-service reports. Registered in ServicedeskConfig.ready()."""
-from portal.registry import NavSection, register_nav_section
+from portal.access import DCC, DCC_ADMIN, OPERATIONS
+from portal.registry import NavEntry, NavSection, register_nav_entry, register_nav_section
 
 register_nav_section(NavSection("servicedesk", "Service desk", weight=25))
+# Incident pages (servicedesk.incident_urls); the status pages take the weights in between.
+register_nav_entry(NavEntry("servicedesk", "Incidents", "servicedesk:incident_list", OPERATIONS, weight=10))
+register_nav_entry(NavEntry("servicedesk", "Problems", "servicedesk:problem_list", DCC, weight=20))
+register_nav_entry(NavEntry("servicedesk", "Target times", "servicedesk:target_list", DCC, weight=80))
+register_nav_entry(NavEntry("servicedesk", "Desk policy", "servicedesk:policy_edit", DCC_ADMIN, weight=90))

@@ -37,16 +37,21 @@ SERVICE_LEVELS = ("Service levels", [("Monthly report", "/slas/"), ("Statements"
 GOVERNANCE = ("Governance", [("Meetings", "/workshops/meetings/"), ("Actions", "/workshops/actions/"),
                              ("RAID log", "/workshops/raid/"), ("Documents", "/workshops/documents/"),
                              ("Consultations", "/workshops/consultations/")])
+# The incident pages' entries (servicedesk.navigation); the status pages add theirs in between.
+SERVICE_DESK_USER = ("Service desk", [("Incidents", "/servicedesk/incidents/")])
+SERVICE_DESK_DCC = ("Service desk", [("Incidents", "/servicedesk/incidents/"), ("Problems", "/servicedesk/problems/"),
+                                     ("Target times", "/servicedesk/desk/targets/")])
+SERVICE_DESK_ADMIN = ("Service desk", SERVICE_DESK_DCC[1] + [("Desk policy", "/servicedesk/desk/policy/")])
 DCC_ADMIN_LINKS = [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                    ("Organisations", "/organisations/"), ("Audit log", "/audit/"),
                    ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/docs/")]
 NAVIGATION = {
-    "dcc_operator": [OPERATIONS, SERVICE_LEVELS, GOVERNANCE,
+    "dcc_operator": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_DCC, GOVERNANCE,
                      ("Admin", DCC_ADMIN_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
-    "dcc_admin": [OPERATIONS, SERVICE_LEVELS, GOVERNANCE,
+    "dcc_admin": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_ADMIN, GOVERNANCE,
                   ("Admin", DCC_ADMIN_LINKS + [("Admin site", "/admin/"), ("Burn-rate rules", "/burn-rate/rules/"),
                                                ("Burn-rate episodes", "/burn-rate/episodes/")])],
-    "supplier_a": [OPERATIONS, SERVICE_LEVELS,
+    "supplier_a": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_USER,
                    ("Admin", [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                               ("API docs", "/api/docs/")])],
     "sdag_member": [("Operations", [("Dashboard", "/"), ("Device models", "/inventory/models/"),

@@ -143,10 +143,12 @@ def test_free_text_search_uses_the_gin_indexes_on_postgresql(db):
 
 def test_providers_are_registered_in_the_page_order():
     assert [(p.kind, p.label) for p in SEARCH_PROVIDERS if p.key] == [
-        ("device", "Devices"), ("request", "Service requests"), ("alert", "Alerts")]
+        ("device", "Devices"), ("request", "Service requests"), ("alert", "Alerts"),
+        ("incident_reference", "Incidents and problems")]
     assert [(p.kind, p.label) for p in SEARCH_PROVIDERS if not p.key] == [
         ("action", "Actions"), ("raid", "RAID items"), ("document", "Documents"), ("consultation", "Consultations"),
-        ("meeting", "Meetings"), ("ci", "Configuration items"), ("device_model", "Device models"),
+        ("meeting", "Meetings"), ("incident", "Incidents"), ("problem", "Problems"), ("ci", "Configuration items"),
+        ("device_model", "Device models"),
         ("organisation", "Organisations")]
 
 
