@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from django.db.models import QuerySet
+
 from portal.registry import SearchProvider, register_search
 from portal.scoping import scope
 from portal.search import PER_KIND, Result, full_text, result_url
+from servicedesk import selectors
 from servicedesk.models import Incident, IncidentReference, Problem
 
 if TYPE_CHECKING:
@@ -19,10 +22,19 @@ if TYPE_CHECKING:
 REFERENCE = re.compile(r"^(INC|PRB)[\s#-]*0*(\d{1,6})$", re.I)
 
 
-def _incident_result(incident: Incident) -> Result:
-    return Result(f"{incident.reference} {incident.summary}",
-                  f"{incident.get_status_display()} · category {incident.category} · {incident.organisation.code}",
-                  result_url(incident, "servicedesk:incident_detail", incident.reference))
+def _incident_results(found: QuerySet[Incident]) -> list[Result]:
+    """Each incident with where its clock stands, as everywhere incidents are listed (the targets
+    read once, the pauses in one query: selectors.with_clocks)."""
+    results = []
+    for incident, state in selectors.with_clocks(found):
+        due = state.resolution.due_at
+        clock = ("breached" if state.breached else
+                 "paused" if state.resolution.paused else
+                 f"resolution due {due.astimezone(selectors.LONDON):%d %b %H:%M}" if due and incident.is_open else "")
+        subtitle = f"{incident.get_status_display()} · category {incident.category} · {incident.organisation.code}"
+        results.append(Result(f"{incident.reference} {incident.summary}", subtitle + (f" · {clock}" if clock else ""),
+                              result_url(incident, "servicedesk:incident_detail", incident.reference)))
+    return results
 
 
 def _problem_result(problem: Problem) -> Result:
@@ -38,8 +50,8 @@ def by_reference(user: Viewer, query: str) -> list[Result]:
     prefix, number = match.group(1).upper(), int(match.group(2))
     reference = f"{prefix}{number:06d}"
     if prefix == "INC":
-        found = scope(user, Incident.objects.filter(reference=reference).select_related("organisation"))
-        return [_incident_result(i) for i in found[:1]]
+        return _incident_results(scope(user, Incident.objects.filter(reference=reference)
+                                       .select_related("organisation")))
     return [_problem_result(p) for p in scope(user, Problem.objects.filter(reference=reference))[:1]]
 
 
@@ -47,10 +59,10 @@ def incidents(user: Viewer, query: str) -> list[Result]:
     """Incidents by free text over summary and description, or naming a device or request id."""
     visible = scope(user, Incident.objects.select_related("organisation"))
     named = IncidentReference.objects.filter(value__iexact=query.strip()).values("incident")
-    found = list(visible.filter(pk__in=named)[:PER_KIND])
-    if not found:
-        found = list(full_text(visible, query, ["summary", "description"])[:PER_KIND])
-    return [_incident_result(i) for i in found]
+    found = visible.filter(pk__in=named)[:PER_KIND]
+    if not found.exists():
+        found = full_text(visible, query, ["summary", "description"])[:PER_KIND]
+    return _incident_results(found)
 
 
 def problems(user: Viewer, query: str) -> list[Result]:

@@ -470,3 +470,12 @@ def test_dashboard_tiles(supplier_a, supplier_b, raise_incident, dcc_operator, w
         assert '<p class="figure">1</p>' in mine and urgent.reference in mine and "await" in mine
         assert "Theirs" not in mine
     assert web["a"].get("/dashboard/tiles/incidents_by_category/").status_code == 404
+
+
+def test_search_results_carry_the_clock(supplier_a, raise_incident, web):
+    with time_machine.travel(WEDNESDAY, tick=False):
+        urgent = raise_incident(supplier_a, summary="Everything is down", proposed_category=1)
+    with time_machine.travel(WEDNESDAY + dt.timedelta(minutes=20), tick=False):  # before the 30-minute response target
+        assert "resolution due 04 Jun 14:00" in text(web["a"].get("/search/", {"q": urgent.reference}))
+    with time_machine.travel(WEDNESDAY + dt.timedelta(hours=5), tick=False):
+        assert "breached" in text(web["a"].get("/search/", {"q": "Everything is down"}))
