@@ -142,6 +142,17 @@ def _scoped_incident(request, reference, action="view"):
         action, reference=reference)
 
 
+_STATUS_LABELS = dict(IncidentStatus.choices)
+
+
+def _status_label(update):
+    """The status a status change moved to, as people read it ("Awaiting user")."""
+    if update.kind != UpdateKind.STATUS_CHANGE or not isinstance(update.data, dict):
+        return ""
+    to = update.data.get("to", "")
+    return _STATUS_LABELS.get(to, to) if isinstance(to, str) else ""
+
+
 @view_of(Incident, "servicedesk.incident.view")
 def incident_detail(request, reference):
     incident = _scoped_incident(request, reference)
@@ -163,7 +174,7 @@ def incident_detail(request, reference):
         "incident": incident, "status_colour": colour(incident.status),
         "response": ClockCell.of(state.response), "resolution": ClockCell.of(state.resolution),
         "breached": state.breached, "pauses": list(incident.pauses.all()),
-        "timeline": [(u, colour(u.visibility)) for u in selectors.timeline(user, incident)],
+        "timeline": [(u, colour(u.visibility), _status_label(u)) for u in selectors.timeline(user, incident)],
         "attachments": list(scope(user, IncidentAttachment.objects.filter(incident=incident))),
         "references": list(incident.references.all()),
         "affected_items": list(incident.affected_items.order_by("name")),

@@ -199,6 +199,7 @@ def test_request_information_and_answer(incident, web):
     assert incident.status == IncidentStatus.AWAITING_USER
     page = text(web["a"].get(detail(incident)))
     assert "Which firmware?" in page and "Paused" in page and "Send the answer" in page
+    assert "<strong>Status change</strong>: Awaiting user" in page
     again = web["dcc"].post(action("request_information", incident), {"text": "And the model?"})
     assert again.status_code == 400 and "already awaits the user" in text(again)
     # A supplier may not ask itself (DCC's step): refused, not hidden (it is its own incident).
