@@ -1,6 +1,7 @@
 """Filters of the incident and problem lists. The organisation and resolver filters are DCC's:
 a service user sees only its own incidents and those it follows, so there is nothing to choose."""
 import django_filters
+from django import forms
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
@@ -23,15 +24,20 @@ def breached_q(now):
             | Q(resolved_at__isnull=False, resolution_due_at__isnull=False, resolved_at__gt=F("resolution_due_at")))
 
 
+def _yes_no():
+    """"Any / Yes / No" rather than django-filter's "Unknown / Yes / No"."""
+    return forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+
+
 class IncidentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label="Reference, text, device or request id")
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
-    open = django_filters.BooleanFilter(method="filter_open", label="Open only")
+    open = django_filters.BooleanFilter(method="filter_open", label="Open", widget=_yes_no())
     category = django_filters.MultipleChoiceFilter(choices=IncidentCategory.choices)
     resolver = django_filters.ModelChoiceFilter(queryset=Organisation.objects.none())
     organisation = django_filters.ModelChoiceFilter(queryset=Organisation.objects.none(), label="Raised by")
-    breached = django_filters.BooleanFilter(method="filter_breached", label="Breached")
-    major = django_filters.BooleanFilter(field_name="is_major", label="Major")
+    breached = django_filters.BooleanFilter(method="filter_breached", label="Breached", widget=_yes_no())
+    major = django_filters.BooleanFilter(field_name="is_major", label="Major", widget=_yes_no())
 
     class Meta:
         model = Incident

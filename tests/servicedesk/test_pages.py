@@ -128,6 +128,8 @@ def test_the_list_shows_clocks_and_breaches(orgs, supplier_a, raise_incident, we
         by_category = text(web["a"].get(listing, {"category": "5"}))
         assert calm.reference in by_category and urgent.reference not in by_category
         assert calm.reference in text(web["a"].get(listing, {"q": "slow"}))
+        assert calm.reference not in text(web["a"].get(listing, {"open": "false"}))
+        assert calm.reference in text(web["a"].get(listing, {"open": "true", "major": "false"}))
         assert calm.reference in text(web["a"].get(listing, {"q": calm.reference.lower()}))
 
 
