@@ -148,6 +148,25 @@ def test_the_list_pages_by_keyset_and_filters_by_organisation_for_dcc(supplier_a
     assert len(web["a"].get(listing, {"organisation": theirs.organisation.pk}).context["rows"]) == 4
 
 
+def test_the_list_holds_its_query_count_at_two_sizes(orgs, supplier_a, dcc_operator, raise_incident, web):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert web["dcc"].get(reverse("servicedesk:incident_list")).status_code == 200
+        return len(captured)
+
+    first = raise_incident(supplier_a, summary="One")
+    services.incident_request_information(actor=dcc_operator, incident=first, text="?")
+    small = queries()
+    for n in range(12):
+        incident = raise_incident(supplier_a, summary=f"More {n}")
+        services.incident_assign(actor=dcc_operator, incident=incident, resolver=orgs["DSP"], assignee=dcc_operator)
+        services.incident_request_information(actor=dcc_operator, incident=incident, text="?")
+    assert queries() == small
+
+
 # --- raising -------------------------------------------------------------------------------------
 
 def test_a_supplier_raises_an_incident(orgs, supplier_a, web):
