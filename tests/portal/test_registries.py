@@ -37,21 +37,27 @@ SERVICE_LEVELS = ("Service levels", [("Monthly report", "/slas/"), ("Statements"
 GOVERNANCE = ("Governance", [("Meetings", "/workshops/meetings/"), ("Actions", "/workshops/actions/"),
                              ("RAID log", "/workshops/raid/"), ("Documents", "/workshops/documents/"),
                              ("Consultations", "/workshops/consultations/")])
+STATUS_LINKS = [("Service status", "/servicedesk/status/"), ("Service alerts", "/servicedesk/alerts/"),
+                ("Planned maintenance", "/servicedesk/maintenance/")]
+REPORT_LINKS = [("Self-service reports", "/servicedesk/reports/"),
+                ("Report deliveries", "/servicedesk/reports/deliveries/"),
+                ("Forecasts", "/servicedesk/reports/forecasts/")]
+SERVICE_DESK = ("Service desk", STATUS_LINKS + REPORT_LINKS)
 DCC_ADMIN_LINKS = [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                    ("Organisations", "/organisations/"), ("Audit log", "/audit/"),
                    ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/docs/")]
 NAVIGATION = {
-    "dcc_operator": [OPERATIONS, SERVICE_LEVELS, GOVERNANCE,
+    "dcc_operator": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK, GOVERNANCE,
                      ("Admin", DCC_ADMIN_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
-    "dcc_admin": [OPERATIONS, SERVICE_LEVELS, GOVERNANCE,
+    "dcc_admin": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK, GOVERNANCE,
                   ("Admin", DCC_ADMIN_LINKS + [("Admin site", "/admin/"), ("Burn-rate rules", "/burn-rate/rules/"),
                                                ("Burn-rate episodes", "/burn-rate/episodes/")])],
-    "supplier_a": [OPERATIONS, SERVICE_LEVELS,
+    "supplier_a": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK,
                    ("Admin", [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                               ("API docs", "/api/docs/")])],
     "sdag_member": [("Operations", [("Dashboard", "/"), ("Device models", "/inventory/models/"),
                                     ("Configuration items", "/inventory/items/")]),
-                    ("Service levels", [("Measures", "/slas/measures/")]), GOVERNANCE,
+                    ("Service levels", [("Measures", "/slas/measures/")]), ("Service desk", STATUS_LINKS), GOVERNANCE,
                     ("Admin", [("Notifications", "/notifications/"), ("API docs", "/api/docs/")])],
 }
 
