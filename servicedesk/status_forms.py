@@ -14,6 +14,7 @@ from inventory.choices import METER_TYPES, DeviceType, SMIStatus
 from portal.choices import OrganisationKind, Region
 from portal.ids import normalise_eui64
 from portal.models import Organisation
+from portal.scoping import scope
 from servicedesk.choices import ComponentStatus, MaintenanceStatus
 from servicedesk.clock import LONDON
 from servicedesk.models import Incident, PlannedMaintenance, ServiceAlert, ServiceComponent
@@ -169,6 +170,8 @@ class ReportFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if user is None or not user.is_dcc:
             del self.fields["organisation"]
+        else:
+            self.fields["organisation"].queryset = scope(user, self.fields["organisation"].queryset)
         for name, field in self.fields.items():
             if name != "organisation":
                 field.required = False
@@ -265,6 +268,8 @@ class ForecastMonthForm(forms.Form):
         self.fields["month"].required = False
         if user is None or not user.is_dcc:
             del self.fields["organisation"]
+        else:
+            self.fields["organisation"].queryset = scope(user, self.fields["organisation"].queryset)
 
 
 class ForecastForm(forms.Form):

@@ -37,6 +37,7 @@ from servicedesk.clock import LONDON
 from servicedesk.models import (
     ComponentStatusChange,
     DeskPolicy,
+    Incident,
     Outage,
     PlannedMaintenance,
     SelfServiceReportDelivery,
@@ -147,12 +148,12 @@ def status_history(components: list[ServiceComponent], *, now: dt.datetime,
     return history
 
 
-def _components_for_page(now: dt.datetime) -> list[ServiceComponent]:
+def _components_for_page(user: Any, now: dt.datetime) -> list[ServiceComponent]:
     start = _london_midnight(now.astimezone(LONDON).date() - dt.timedelta(days=HISTORY_DAYS - 1))
     before = (ComponentStatusChange.objects.filter(component=OuterRef("pk"), changed_at__lt=start)
               .order_by("-changed_at", "-id").values("to_status")[:1])
-    active = ServiceAlert.objects.filter(closed_at__isnull=True).order_by("-published_at", "-id")
-    return list(ServiceComponent.objects.filter(is_active=True).annotate(status_before=Subquery(before))
+    active = scope(user, ServiceAlert.objects.filter(closed_at__isnull=True)).order_by("-published_at", "-id")
+    return list(scope(user, ServiceComponent.objects.filter(is_active=True)).annotate(status_before=Subquery(before))
                 .prefetch_related(Prefetch("alerts", queryset=active, to_attr="active_alerts")))
 
 
@@ -161,7 +162,7 @@ def status_page(request):
     """Every logged-in person: each component's status, its active alerts, 90 days of history and
     this month's availability (planned maintenance excluded)."""
     now = timezone.now()
-    components = _components_for_page(now)
+    components = _components_for_page(request.user, now)
     history = status_history(components, now=now)
     month = now.astimezone(LONDON).date().replace(day=1)
     availability = {a.component.pk: a for a in selectors.availability_month(month, now=now)}
@@ -169,7 +170,9 @@ def status_page(request):
              "availability": availability.get(c.pk)} for c in components]
     upcoming = scope(request.user, PlannedMaintenance.objects.filter(
         status=MaintenanceStatus.ANNOUNCED, end_at__gt=now)).order_by("start_at")[:5]
-    return render(request, "servicedesk/status.html", {
+    # htmx refreshes the board in place (every minute); a page load gets the whole page.
+    template = "servicedesk/status_board.html" if request.htmx else "servicedesk/status.html"
+    return render(request, template, {
         "rows": rows, "month": month, "upcoming": upcoming, "legend": [_badge(s) | {"label": s.label}
                                                                         for s in ComponentStatus],
         "days": HISTORY_DAYS, "can_change": may(request.user, "servicedesk.servicecomponent.change"),
@@ -185,11 +188,16 @@ class ComponentDetail(ObjectDetailView):
     template_name = "servicedesk/status_component.html"
 
     def extra_context(self, component):
-        now = timezone.now()
+        user, now = self.request.user, timezone.now()
         month = now.astimezone(LONDON).date().replace(day=1)
+        outages = list(scope(user, component.outages.all())[:50])
+        # The incident an outage was recorded under is named only to those who may see it.
+        visible = set(scope(user, Incident.objects.filter(pk__in={o.incident_id for o in outages if o.incident_id}))
+                      .values_list("pk", "reference"))
+        references = dict(visible)
         return {"badge": _badge(component.status),
-                "changes": component.status_changes.select_related("actor")[:50],
-                "outages": component.outages.select_related("incident")[:50],
+                "changes": scope(user, component.status_changes.select_related("actor"))[:50],
+                "outages": [(o, references.get(o.incident_id, "")) for o in outages],
                 "availability": selectors.availability(component, month, now=now), "month": month,
                 "status_form": forms.ComponentStatusForm(initial={"status": component.status}),
                 "outage_form": forms.OutageForm(), "end_form": forms.OutageEndForm(initial={"ended_at": now})}

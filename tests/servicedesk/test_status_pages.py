@@ -145,6 +145,23 @@ def test_dcc_sets_a_components_status_and_records_an_outage_through_pages(compon
     assert dsp.status == ComponentStatus.MAJOR_OUTAGE
 
 
+def test_htmx_refreshes_the_board_alone(components, supplier_a, client_for):
+    response = client_for(supplier_a).get(url("status"), HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and body.startswith("<div id=\"status-board\"") and "<html" not in body
+    assert 'hx-trigger="every 60s"' in body and components["dsp"].name in body
+
+
+def test_an_outages_incident_is_named_only_to_those_who_may_see_it(components, dcc_operator, supplier_a,
+                                                                   supplier_b, client_for, raise_incident):
+    incident = raise_incident(supplier_b)
+    services.outage_record(actor=dcc_operator, component=components["dsp"], started_at=NOON, incident=incident)
+    page = url("component_detail", components["dsp"].pk)
+    assert incident.reference in client_for(supplier_b).get(page).content.decode()
+    assert incident.reference in client_for(dcc_operator).get(page).content.decode()
+    assert incident.reference not in client_for(supplier_a).get(page).content.decode()
+
+
 # --- service alerts --------------------------------------------------------------------------
 
 def test_alert_published_updated_and_closed_through_pages(components, dcc_operator, supplier_a, client_for):
