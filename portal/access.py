@@ -211,6 +211,9 @@ CAPABILITIES: dict[str, Capability] = {
     "servicedesk.majorincidentreport.add": Capability(DCC, "write a version of a major incident report"),
     "servicedesk.plannedmaintenance.approve": Capability(
         DCC_ADMIN, "approve planned maintenance before it is announced (not the person who scheduled it)"),
+    "servicedesk.report.read": Capability(
+        OPERATIONS, "read the self-service reports (a service user: its own organisation's; DCC: the service "
+        "user it names)", requires=_dcc_or_has_organisation),
     # slas: service levels
     "slas.burnrateepisode.view_list": Capability(EVERYONE, "open the list of burn-rate episodes (DCC's alone)"),
     "slas.charge.set": Capability(DCC_ADMIN, "set or import the monthly charges credits are computed on"),

@@ -35,6 +35,7 @@ EXPECTED = {
     "servicedesk.incident.view_internal":           (Y, Y, N, N, N, N, Y),
     "servicedesk.majorincidentreport.add":          (Y, Y, N, N, N, N, Y),
     "servicedesk.plannedmaintenance.approve":       (N, Y, N, N, N, N, Y),
+    "servicedesk.report.read":                      (Y, Y, Y, N, N, N, Y),
     "slas.charge.set":                              (N, Y, N, N, N, N, Y),
     "slas.report.view":                             (Y, Y, Y, N, N, N, Y),
     "workshops.comment.add":                        (Y, Y, N, N, Y, N, Y),

@@ -228,9 +228,9 @@ def make_everything(orgs, sdag_member, supplier_b):
 
 def test_tiles_are_registered_in_the_page_order():
     assert [tile.slug for tile in TILES] == [
-        "burnrate", "measures", "requests", "quarantined", "failures", "alerts", "incidents_by_category",
-        "overdue_actions", "consultations_closing", "next_meetings", "raid", "my_actions", "open_consultations",
-        "next_meeting", "my_requests", "statement", "my_incidents"]
+        "burnrate", "measures", "requests", "quarantined", "failures", "alerts", "service_status",
+        "incidents_by_category", "overdue_actions", "consultations_closing", "next_meetings", "raid", "my_actions",
+        "open_consultations", "next_meeting", "my_requests", "statement", "my_incidents"]
 
 
 @pytest.mark.parametrize("with_data", [False, True], ids=["empty", "demo-like"])

@@ -37,11 +37,18 @@ SERVICE_LEVELS = ("Service levels", [("Monthly report", "/slas/"), ("Statements"
 GOVERNANCE = ("Governance", [("Meetings", "/workshops/meetings/"), ("Actions", "/workshops/actions/"),
                              ("RAID log", "/workshops/raid/"), ("Documents", "/workshops/documents/"),
                              ("Consultations", "/workshops/consultations/")])
-# The incident pages' entries (servicedesk.navigation); the status pages add theirs in between.
-SERVICE_DESK_USER = ("Service desk", [("Incidents", "/servicedesk/incidents/")])
-SERVICE_DESK_DCC = ("Service desk", [("Incidents", "/servicedesk/incidents/"), ("Problems", "/servicedesk/problems/"),
-                                     ("Target times", "/servicedesk/desk/targets/")])
-SERVICE_DESK_ADMIN = ("Service desk", SERVICE_DESK_DCC[1] + [("Desk policy", "/servicedesk/desk/policy/")])
+STATUS_LINKS = [("Service status", "/servicedesk/status/"), ("Service alerts", "/servicedesk/alerts/"),
+                ("Planned maintenance", "/servicedesk/maintenance/")]
+REPORT_LINKS = [("Self-service reports", "/servicedesk/reports/"),
+                ("Report deliveries", "/servicedesk/reports/deliveries/"),
+                ("Forecasts", "/servicedesk/reports/forecasts/")]
+# The incident pages' entries come first, the status and report pages after (servicedesk.navigation).
+SERVICE_DESK_USER = ("Service desk", [("Incidents", "/servicedesk/incidents/")] + STATUS_LINKS + REPORT_LINKS)
+INCIDENT_DCC = [("Incidents", "/servicedesk/incidents/"), ("Problems", "/servicedesk/problems/"),
+                ("Target times", "/servicedesk/desk/targets/")]
+SERVICE_DESK_DCC = ("Service desk", INCIDENT_DCC + STATUS_LINKS + REPORT_LINKS)
+SERVICE_DESK_ADMIN = ("Service desk", INCIDENT_DCC + [("Desk policy", "/servicedesk/desk/policy/")]
+                      + STATUS_LINKS + REPORT_LINKS)
 DCC_ADMIN_LINKS = [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                    ("Organisations", "/organisations/"), ("Audit log", "/audit/"),
                    ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/docs/")]
@@ -56,7 +63,7 @@ NAVIGATION = {
                               ("API docs", "/api/docs/")])],
     "sdag_member": [("Operations", [("Dashboard", "/"), ("Device models", "/inventory/models/"),
                                     ("Configuration items", "/inventory/items/")]),
-                    ("Service levels", [("Measures", "/slas/measures/")]), GOVERNANCE,
+                    ("Service levels", [("Measures", "/slas/measures/")]), ("Service desk", STATUS_LINKS), GOVERNANCE,
                     ("Admin", [("Notifications", "/notifications/"), ("API docs", "/api/docs/")])],
 }
 

@@ -10,7 +10,7 @@ from servicedesk import services
 from servicedesk.choices import Visibility
 
 
-def owned_objects(organisation, person):
+def _incident_objects(organisation, person):
     dcc = Organisation.objects.filter(kind=OrganisationKind.DCC).first()
     desk = portal_services.person_upsert(username=f"iso-desk-{organisation.code.lower()}", first_name="Iso",
                                          last_name="Desk", organisation=dcc, role=PortalRole.DCC_OPERATIONS,
@@ -33,3 +33,10 @@ def owned_objects(organisation, person):
     return [(incident, f"{marker} incident summary"), (note, f"{marker} parties note"),
             (internal, f"{marker} internal note"), (attachment, f"{marker}-log.txt"),
             (report, f"{marker} report summary"), (problem, f"{marker} problem title")]
+
+
+def owned_objects(organisation, person):
+    # The status pages' objects (report deliveries, forecasts) keep their own module.
+    from tests.servicedesk.isolation_status import owned_objects as status_objects
+
+    return _incident_objects(organisation, person) + status_objects(organisation, person)
