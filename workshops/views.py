@@ -64,8 +64,8 @@ class RegisterEdit(ObjectEditView):
     record's Cancel goes; an edit's Cancel goes back to the record."""
 
     template_name = "workshops/form.html"
-    list_url = ""
-    noun = ""
+    list_url = ""  # default: the model's list, workshops:<model>_list
+    noun = ""  # default: the model's verbose name
     # a create page may be opened with initial values in the query string (?series=3)
     initial_from_query = False
 
@@ -76,10 +76,12 @@ class RegisterEdit(ObjectEditView):
         return kwargs
 
     def title(self, obj):
-        return f"Edit {obj}" if obj is not None else f"New {self.noun}"
+        return f"Edit {obj}" if obj is not None else f"New {self.noun or self.model._meta.verbose_name}"
 
     def cancel(self, obj):
-        return obj.get_absolute_url() if obj is not None else reverse(self.list_url)
+        if obj is not None:
+            return obj.get_absolute_url()
+        return reverse(self.list_url or f"workshops:{self.model._meta.model_name}_list")
 
     def context(self, form, obj):
         return {"form": form, "title": self.title(obj), "cancel": self.cancel(obj), "object": obj,
@@ -119,11 +121,8 @@ class SeriesEdit(RegisterEdit):
     model = MeetingSeries
     capability = "workshops.meetingseries.add"
     form_class = forms.SeriesForm
-    noun = "meeting series"
     list_url = "workshops:meeting_list"
-
-    def save(self, form, series):
-        return services.series_save(actor=self.request.user, **form.cleaned_data)
+    service = services.series_save
 
 
 series_create = SeriesEdit.as_view()
@@ -145,34 +144,42 @@ def meeting_detail(request, pk):
 class MeetingEdit(RegisterEdit):
     model = Meeting
     form_class = forms.MeetingForm
-    noun = "meeting"
-    list_url = "workshops:meeting_list"
     initial_from_query = True
-
-    def save(self, form, meeting):
-        if meeting is None:
-            return services.meeting_save(actor=self.request.user, **form.cleaned_data)
-        return services.meeting_save(meeting=meeting, actor=self.request.user, **form.cleaned_data)
+    service = services.meeting_save
 
 
-meeting_create = MeetingEdit.as_view(capability="workshops.meeting.add")
-meeting_edit = MeetingEdit.as_view(capability="workshops.meeting.change")
+meeting_create, meeting_edit = MeetingEdit.create_and_edit()
+
+
+def _form_errors(form):
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+
+
+def _add_from_page(request, form, add, done, not_done, page):
+    """A form posted from a record's page (an agenda item, an action, a comment): the service
+    ``add(cleaned_data)``, then back to the page with one message: ``done(result)``, or
+    ``not_done`` and the form's errors, or the service's refusal."""
+    if not form.is_valid():
+        messages.error(request, f"{not_done}: {_form_errors(form)}")
+        return redirect(page)
+    try:
+        result = add(form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done(result))
+    return redirect(page)
 
 
 @view_of(Meeting, "workshops.meeting.change", methods=POST)
 def agenda_item_add(request, pk):
     meeting = get_scoped_or_404(request.user, Meeting, CHANGE, pk=pk)
-    form = forms.AgendaItemForm(request.POST)
-    if form.is_valid():
-        try:
-            services.agenda_item_save(meeting=meeting, actor=request.user, **form.cleaned_data)
-            messages.success(request, "Agenda item added.")
-        except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
-    else:
-        messages.error(request, "Agenda item not added: " + "; ".join(f"{k}: {' '.join(v)}"
-                                                                        for k, v in form.errors.items()))
-    return redirect(meeting.get_absolute_url())
+    return _add_from_page(
+        request, forms.AgendaItemForm(request.POST),
+        lambda data: services.agenda_item_save(meeting=meeting, actor=request.user, **data),
+        lambda item: "Agenda item added.", "Agenda item not added", meeting.get_absolute_url())
 
 
 class AgendaItemEdit(RegisterEdit):
@@ -180,12 +187,11 @@ class AgendaItemEdit(RegisterEdit):
     capability = "workshops.agendaitem.change"
     queryset = AgendaItem.objects.select_related("meeting")
     form_class = forms.AgendaItemForm
+    service = services.agenda_item_save
+    service_object = "item"
 
     def title(self, item):
         return f"Edit agenda item {item}"
-
-    def save(self, form, item):
-        return services.agenda_item_save(item=item, actor=self.request.user, **form.cleaned_data)
 
 
 agenda_item_edit = AgendaItemEdit.as_view()
@@ -206,15 +212,10 @@ def agenda_outcome_add(request, pk):
 @view_of(AgendaItem, "workshops.agendaitem.change", methods=POST)
 def agenda_action_raise(request, pk):
     item = get_scoped_or_404(request.user, AgendaItem.objects.select_related("meeting__series"), CHANGE, pk=pk)
-    form = forms.ActionForm(request.POST)
-    if form.is_valid():
-        action = services.action_raise(meeting=item.meeting, agenda_item=item, actor=request.user,
-                                       **form.cleaned_data)
-        messages.success(request, f"Action {action.reference} raised.")
-    else:
-        messages.error(request, "Action not raised: " + "; ".join(f"{k}: {' '.join(v)}"
-                                                                  for k, v in form.errors.items()))
-    return redirect(item.get_absolute_url())
+    return _add_from_page(
+        request, forms.ActionForm(request.POST),
+        lambda data: services.action_raise(meeting=item.meeting, agenda_item=item, actor=request.user, **data),
+        lambda action: f"Action {action.reference} raised.", "Action not raised", item.get_absolute_url())
 
 
 @view_of(Meeting, "workshops.meeting.view")
@@ -303,7 +304,6 @@ def action_detail(request, pk):
 
 class ActionEdit(RegisterEdit):
     model = Action
-    list_url = "workshops:action_list"
     initial_from_query = True
 
     def title(self, action):
@@ -337,7 +337,7 @@ def action_quick(request, pk):
         except ValidationError as exc:
             error = "; ".join(exc.messages)
     else:
-        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        error = _form_errors(form)
     if request.htmx:
         action = Action.objects.prefetch_related("owners").select_related("meeting").get(pk=action.pk)
         return render(request, "workshops/partials/action_row.html",
@@ -418,18 +418,14 @@ class RaidEdit(RegisterEdit):
     model = RaidItem
     form_class = forms.RaidForm
     list_url = "workshops:raid_list"
+    service = services.raid_save
+    service_object = "item"
 
     def title(self, item):
         return f"Edit {item.reference}" if item is not None else "New RAID item"
 
-    def save(self, form, item):
-        if item is None:
-            return services.raid_save(actor=self.request.user, **form.cleaned_data)
-        return services.raid_save(item=item, actor=self.request.user, **form.cleaned_data)
 
-
-raid_create = RaidEdit.as_view(capability="workshops.raiditem.add")
-raid_edit = RaidEdit.as_view(capability="workshops.raiditem.change")
+raid_create, raid_edit = RaidEdit.create_and_edit()
 
 
 def _raid_step(request, item, step, success):
@@ -487,15 +483,13 @@ class TopicEdit(RegisterEdit):
     model = Topic
     capability = "workshops.topic.change"
     form_class = forms.TopicForm
+    service = services.topic_save
 
     def title(self, topic):
         return f"Edit topic {topic}"
 
     def cancel(self, topic):
         return reverse("workshops:topic_list")
-
-    def save(self, form, topic):
-        return services.topic_save(topic=topic, actor=self.request.user, **form.cleaned_data)
 
     def success_message(self, topic, form):
         return "Topic saved."
@@ -551,17 +545,10 @@ def document_detail(request, pk):
 class DocumentEdit(RegisterEdit):
     model = Document
     form_class = forms.DocumentForm
-    noun = "document"
-    list_url = "workshops:document_list"
-
-    def save(self, form, document):
-        if document is None:
-            return services.document_save(actor=self.request.user, **form.cleaned_data)
-        return services.document_save(document=document, actor=self.request.user, **form.cleaned_data)
+    service = services.document_save
 
 
-document_create = DocumentEdit.as_view(capability="workshops.document.add")
-document_edit = DocumentEdit.as_view(capability="workshops.document.change")
+document_create, document_edit = DocumentEdit.create_and_edit()
 
 
 class VersionAdd(RegisterEdit):
@@ -570,6 +557,7 @@ class VersionAdd(RegisterEdit):
     model = Document
     capability = "workshops.document.change"
     form_class = forms.VersionForm
+    service = services.version_save
 
     def get_form(self, document):
         return forms.VersionForm(self.request.POST or None)
@@ -580,18 +568,14 @@ class VersionAdd(RegisterEdit):
     def context(self, form, document):
         return {**super().context(form, document), "object": None}
 
-    def save(self, form, document):
-        return services.version_save(document=document, actor=self.request.user, **form.cleaned_data)
-
 
 class VersionEdit(RegisterEdit):
     model = DocumentVersion
     capability = "workshops.documentversion.change"
     queryset = DocumentVersion.objects.select_related("document")
     form_class = forms.VersionForm
-
-    def save(self, form, version):
-        return services.version_save(document_version=version, actor=self.request.user, **form.cleaned_data)
+    service = services.version_save
+    service_object = "document_version"
 
 
 version_add = VersionAdd.as_view()
@@ -610,15 +594,10 @@ class MilestoneEdit(RegisterEdit):
 
     model = Milestone
     form_class = forms.MilestoneForm
-    noun = "milestone"
+    service = services.milestone_save
 
     def cancel(self, milestone):
         return reverse("workshops:milestone_list")
-
-    def save(self, form, milestone):
-        if milestone is None:
-            return services.milestone_save(actor=self.request.user, **form.cleaned_data)
-        return services.milestone_save(milestone=milestone, actor=self.request.user, **form.cleaned_data)
 
     def success_message(self, milestone, form):
         return None
@@ -627,8 +606,7 @@ class MilestoneEdit(RegisterEdit):
         return reverse("workshops:milestone_list")
 
 
-milestone_create = MilestoneEdit.as_view(capability="workshops.milestone.add")
-milestone_edit = MilestoneEdit.as_view(capability="workshops.milestone.change")
+milestone_create, milestone_edit = MilestoneEdit.create_and_edit()
 
 
 # --- Consultations -------------------------------------------------------------------------
@@ -669,35 +647,19 @@ def consultation_detail(request, pk):
 class ConsultationEdit(RegisterEdit):
     model = Consultation
     form_class = forms.ConsultationForm
-    noun = "consultation"
-    list_url = "workshops:consultation_list"
-
-    def save(self, form, consultation):
-        if consultation is None:
-            return services.consultation_save(actor=self.request.user, **form.cleaned_data)
-        return services.consultation_save(consultation=consultation, actor=self.request.user, **form.cleaned_data)
+    service = services.consultation_save
 
 
-consultation_create = ConsultationEdit.as_view(capability="workshops.consultation.add")
-consultation_edit = ConsultationEdit.as_view(capability="workshops.consultation.change")
+consultation_create, consultation_edit = ConsultationEdit.create_and_edit()
 
 
 @view_of(Consultation, "workshops.consultation.view", methods=POST)
 def comment_add(request, pk):
     consultation = get_scoped_or_404(request.user, Consultation, VIEW, pk=pk)
-    form = forms.CommentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Comment not added: " + "; ".join(f"{k}: {' '.join(v)}"
-                                                                 for k, v in form.errors.items()))
-        return redirect(consultation.get_absolute_url())
-    try:
-        services.comment_add(consultation=consultation, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Comment added.")
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    return redirect(consultation.get_absolute_url())
+    return _add_from_page(
+        request, forms.CommentForm(request.POST),
+        lambda data: services.comment_add(consultation=consultation, actor=request.user, **data),
+        lambda comment: "Comment added.", "Comment not added", consultation.get_absolute_url())
 
 
 @view_of(Comment, "workshops.comment.change", methods=POST)
