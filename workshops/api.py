@@ -11,7 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.access import may
-from portal.api import ScopedPermission, ScopedViewSetMixin
+from portal.api import ScopedPermission, ScopedViewSetMixin, validated
 from portal.models import Organisation, User
 from portal.scoping import VIEW, get_scoped_or_404
 from workshops import selectors, services
@@ -265,18 +265,16 @@ class ActionViewSet(NoDeleteViewSet):
     @api_action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         action = self.get_object()
-        body = StatusSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        action = services.action_set_status(action=action, actor=request.user, **body.validated_data)
+        data = validated(StatusSerializer, request)
+        action = services.action_set_status(action=action, actor=request.user, **data)
         return Response(ActionSerializer(Action.objects.get(pk=action.pk)).data)
 
     @extend_schema(request=NewUpdateSerializer, responses={201: ActionUpdateSerializer})
     @api_action(detail=True, methods=["post"])
     def updates(self, request, pk=None):
         action = self.get_object()
-        body = NewUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        update = services.action_update(action=action, actor=request.user, **body.validated_data)
+        data = validated(NewUpdateSerializer, request)
+        update = services.action_update(action=action, actor=request.user, **data)
         return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
 
@@ -354,9 +352,8 @@ class RaidItemViewSet(NoDeleteViewSet):
     @api_action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         item = self.get_object()
-        body = ResolutionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        item = services.raid_close(item=item, actor=request.user, **body.validated_data)
+        data = validated(ResolutionSerializer, request)
+        item = services.raid_close(item=item, actor=request.user, **data)
         return Response(RaidItemSerializer(item).data)
 
     @extend_schema(request=None, responses=RaidItemSerializer)
@@ -369,9 +366,8 @@ class RaidItemViewSet(NoDeleteViewSet):
     @api_action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         item = self._viewable(pk)
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        item = services.raid_reject(item=item, actor=request.user, **body.validated_data)
+        data = validated(ReasonSerializer, request)
+        item = services.raid_reject(item=item, actor=request.user, **data)
         return Response(RaidItemSerializer(item).data)
 
 
