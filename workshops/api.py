@@ -14,17 +14,7 @@ from portal.access import may
 from portal.api import ScopedPermission, ScopedViewSetMixin, validated
 from portal.models import Organisation, User
 from portal.scoping import VIEW, get_scoped_or_404
-from workshops import selectors, services
-from workshops.choices import (
-    ActionStatus,
-    Disposition,
-    DistributionState,
-    DocumentCategory,
-    MeetingKind,
-    OutcomeKind,
-    RaidKind,
-    RaidStatus,
-)
+from workshops import choices, models, selectors, services
 from workshops.filtersets import (
     ActionFilterSet,
     CommentFilterSet,
@@ -33,21 +23,6 @@ from workshops.filtersets import (
     DocumentVersionFilterSet,
     MeetingFilterSet,
     RaidFilterSet,
-)
-from workshops.models import (
-    Action,
-    ActionUpdate,
-    AgendaItem,
-    AgendaOutcome,
-    Comment,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    Milestone,
-    RaidItem,
-    Topic,
 )
 
 
@@ -67,14 +42,14 @@ class NoDeleteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
             actor=self.request.user, **{self.update_key: serializer.instance}, **serializer.validated_data)
 
 
-def choice_field(choices, **kwargs):
+def choice_field(options, **kwargs):
     """A choice field documented with its enum inline: several registers (and other apps) have
     fields named kind/status/state with different choice sets, which would otherwise collide as
     named enum components in the OpenAPI schema."""
     # Wrapped in allOf so the enum post-processing hook leaves it inline.
-    schema = {"allOf": [{"type": "string"}, {"enum": [value for value, _ in choices]}]}
+    schema = {"allOf": [{"type": "string"}, {"enum": [value for value, _ in options]}]}
     field_class = extend_schema_field(schema)(type("InlineChoiceField", (serializers.ChoiceField,), {}))
-    return field_class(choices=choices, **kwargs)
+    return field_class(choices=options, **kwargs)
 
 
 @extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
@@ -96,16 +71,16 @@ def org_field(**kwargs):
 # --- Meetings ------------------------------------------------------------------------------
 
 class MeetingSeriesSerializer(serializers.ModelSerializer):
-    kind = choice_field(MeetingKind.choices, required=False)
+    kind = choice_field(choices.MeetingKind.choices, required=False)
     class Meta:
-        model = MeetingSeries
+        model = models.MeetingSeries
         fields = ["id", "code", "name", "kind", "action_prefix", "description"]
 
 
 class MeetingSeriesViewSet(NoDeleteViewSet):
     """Meeting series (SDAG board, workshops, 1:1s)."""
 
-    queryset = MeetingSeries.objects.all()
+    queryset = models.MeetingSeries.objects.all()
     serializer_class = MeetingSeriesSerializer
     filterset_fields = ["kind", "code"]
     create_service = services.series_save
@@ -116,12 +91,12 @@ class MeetingSeriesViewSet(NoDeleteViewSet):
 class MeetingSerializer(serializers.ModelSerializer):
     attendees = people_field(many=True, required=False)
     organisations = org_field(many=True, required=False)
-    kind = choice_field(MeetingKind.choices, required=False)
+    kind = choice_field(choices.MeetingKind.choices, required=False)
     start = ClockTimeField()
     end = ClockTimeField()
 
     class Meta:
-        model = Meeting
+        model = models.Meeting
         fields = ["id", "series", "number", "title", "kind", "date", "start", "end", "venue", "attendees",
                   "organisations", "minutes"]
 
@@ -129,7 +104,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 class MeetingViewSet(NoDeleteViewSet):
     """Meetings and workshops: number, date, times, venue, attendees; agenda items hang off them."""
 
-    queryset = Meeting.objects.select_related("series").prefetch_related("attendees", "organisations")
+    queryset = models.Meeting.objects.select_related("series").prefetch_related("attendees", "organisations")
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilterSet
     ordering_fields = ["date", "number"]
@@ -145,7 +120,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
     end = ClockTimeField(required=False, allow_null=True)
 
     class Meta:
-        model = AgendaItem
+        model = models.AgendaItem
         fields = ["id", "meeting", "position", "start", "end", "title", "presenters", "notes", "raid_items",
                   "documents", "consultations"]
 
@@ -153,7 +128,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 class AgendaItemViewSet(NoDeleteViewSet):
     """Timed agenda items with presenters and the registers they discuss."""
 
-    queryset = AgendaItem.objects.prefetch_related("presenters", "raid_items", "documents", "consultations")
+    queryset = models.AgendaItem.objects.prefetch_related("presenters", "raid_items", "documents", "consultations")
     serializer_class = AgendaItemSerializer
     filterset_fields = ["meeting"]
     create_service = services.agenda_item_save
@@ -162,9 +137,9 @@ class AgendaItemViewSet(NoDeleteViewSet):
 
 
 class AgendaOutcomeSerializer(serializers.ModelSerializer):
-    kind = choice_field(OutcomeKind.choices)
+    kind = choice_field(choices.OutcomeKind.choices)
     class Meta:
-        model = AgendaOutcome
+        model = models.AgendaOutcome
         fields = ["id", "agenda_item", "kind", "text", "action", "created_at"]
         read_only_fields = ["action", "created_at"]
 
@@ -173,7 +148,7 @@ class AgendaOutcomeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
                            mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Decisions and information recorded against agenda items (actions: POST /actions/)."""
 
-    queryset = AgendaOutcome.objects.all()
+    queryset = models.AgendaOutcome.objects.all()
     serializer_class = AgendaOutcomeSerializer
     filterset_fields = ["agenda_item", "kind"]
 
@@ -186,11 +161,11 @@ class AgendaOutcomeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
 class ActionUpdateSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
                                           help_text="Username of the author; null if recorded without one")
-    status_from = choice_field([("", ""), *ActionStatus.choices], read_only=True)
-    status_to = choice_field([("", ""), *ActionStatus.choices], read_only=True)
+    status_from = choice_field([("", ""), *choices.ActionStatus.choices], read_only=True)
+    status_to = choice_field([("", ""), *choices.ActionStatus.choices], read_only=True)
 
     class Meta:
-        model = ActionUpdate
+        model = models.ActionUpdate
         fields = ["id", "action", "date", "text", "author", "status_from", "status_to", "created_at"]
         read_only_fields = fields
 
@@ -214,10 +189,10 @@ class ActionSerializer(serializers.ModelSerializer):
     due = DueField(required=False, help_text="YYYY-MM-DD, DD.MM.YY, DD/MM/YYYY or tbc")
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     updates = ActionUpdateSerializer(many=True, read_only=True)
-    status = choice_field(ActionStatus.choices, read_only=True)
+    status = choice_field(choices.ActionStatus.choices, read_only=True)
 
     class Meta:
-        model = Action
+        model = models.Action
         fields = ["id", "reference", "meeting", "agenda_item", "title", "text", "owners", "all_members", "due",
                   "status", "overdue", "reopened_count", "updates", "created_at", "updated_at"]
         read_only_fields = ["reference", "status", "reopened_count", "created_at", "updated_at"]
@@ -239,7 +214,7 @@ class ActionSerializer(serializers.ModelSerializer):
 
 
 class StatusSerializer(serializers.Serializer):
-    status = choice_field(ActionStatus.choices)
+    status = choice_field(choices.ActionStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -253,7 +228,7 @@ class ActionViewSet(NoDeleteViewSet):
     (SDAG_<meeting>.<nn>); status changes (and reopenings) go through POST .../status/ and are
     recorded; updates are appended with POST .../updates/. Actions cannot be deleted."""
 
-    queryset = Action.objects.select_related("meeting").prefetch_related("owners", "updates__author")
+    queryset = models.Action.objects.select_related("meeting").prefetch_related("owners", "updates__author")
     serializer_class = ActionSerializer
     filterset_class = ActionFilterSet
     ordering_fields = ["reference", "due", "status", "updated_at"]
@@ -267,7 +242,7 @@ class ActionViewSet(NoDeleteViewSet):
         action = self.get_object()
         data = validated(StatusSerializer, request)
         action = services.action_set_status(action=action, actor=request.user, **data)
-        return Response(ActionSerializer(Action.objects.get(pk=action.pk)).data)
+        return Response(ActionSerializer(models.Action.objects.get(pk=action.pk)).data)
 
     @extend_schema(request=NewUpdateSerializer, responses={201: ActionUpdateSerializer})
     @api_action(detail=True, methods=["post"])
@@ -281,7 +256,7 @@ class ActionViewSet(NoDeleteViewSet):
 class ActionUpdateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Dated updates of actions (append-only: add them with POST /actions/{id}/updates/)."""
 
-    queryset = ActionUpdate.objects.select_related("author")
+    queryset = models.ActionUpdate.objects.select_related("author")
     serializer_class = ActionUpdateSerializer
     filterset_fields = ["action"]
 
@@ -290,14 +265,14 @@ class ActionUpdateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class TopicSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Topic
+        model = models.Topic
         fields = ["id", "name", "is_active"]
 
 
 class TopicViewSet(NoDeleteViewSet):
     """The editable list of RAID topics (HAN, 868 MHz development, ALCS, …)."""
 
-    queryset = Topic.objects.all()
+    queryset = models.Topic.objects.all()
     serializer_class = TopicSerializer
     filterset_fields = ["is_active"]
     create_service = services.topic_save
@@ -309,11 +284,11 @@ class RaidItemSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     originator = org_field()
     owner = people_field(required=False, allow_null=True)
-    kind = choice_field(RaidKind.choices)
-    status = choice_field(RaidStatus.choices, read_only=True)
+    kind = choice_field(choices.RaidKind.choices)
+    status = choice_field(choices.RaidStatus.choices, read_only=True)
 
     class Meta:
-        model = RaidItem
+        model = models.RaidItem
         fields = ["id", "reference", "kind", "topic", "title", "description", "originator", "owner", "status",
                   "resolution", "rejection_reason", "likelihood", "impact", "score", "actions", "documents",
                   "closure_requested_at", "closed_at", "created_at", "updated_at"]
@@ -334,7 +309,7 @@ class RaidItemViewSet(NoDeleteViewSet):
     originator's people (or DCC) POST .../confirm/ or .../reject/ (with a reason, re-opening it).
     RAID items cannot be deleted."""
 
-    queryset = RaidItem.objects.select_related("topic", "originator", "owner").prefetch_related("actions",
+    queryset = models.RaidItem.objects.select_related("topic", "originator", "owner").prefetch_related("actions",
                                                                                                  "documents")
     serializer_class = RaidItemSerializer
     filterset_class = RaidFilterSet
@@ -346,7 +321,7 @@ class RaidItemViewSet(NoDeleteViewSet):
     def _viewable(self, pk):
         # The originator's SDAG members may only view governance data; the service decides
         # whether they may answer for the originator.
-        return get_scoped_or_404(self.request.user, RaidItem, VIEW, pk=pk)
+        return get_scoped_or_404(self.request.user, models.RaidItem, VIEW, pk=pk)
 
     @extend_schema(request=ResolutionSerializer, responses=RaidItemSerializer)
     @api_action(detail=True, methods=["post"])
@@ -375,10 +350,10 @@ class RaidItemViewSet(NoDeleteViewSet):
 
 class DocumentSerializer(serializers.ModelSerializer):
     owner = org_field()
-    category = choice_field(DocumentCategory.choices, required=False)
+    category = choice_field(choices.DocumentCategory.choices, required=False)
 
     class Meta:
-        model = Document
+        model = models.Document
         fields = ["id", "category", "reference", "timing", "group", "name", "content", "owner", "current_version"]
         read_only_fields = ["current_version"]
 
@@ -386,7 +361,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 class DocumentViewSet(NoDeleteViewSet):
     """Design documents and Schedule 6.3 products: group, timing, owner, current version."""
 
-    queryset = Document.objects.select_related("owner")
+    queryset = models.Document.objects.select_related("owner")
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilterSet
     create_service = services.document_save
@@ -396,10 +371,10 @@ class DocumentViewSet(NoDeleteViewSet):
 
 class DocumentVersionSerializer(serializers.ModelSerializer):
     slipped = serializers.BooleanField(read_only=True)
-    state = choice_field(DistributionState.choices, required=False)
+    state = choice_field(choices.DistributionState.choices, required=False)
 
     class Meta:
-        model = DocumentVersion
+        model = models.DocumentVersion
         fields = ["id", "document", "version", "planned_issue", "actual_issue", "state", "gating_milestone", "notes",
                   "slipped"]
 
@@ -408,7 +383,7 @@ class DocumentVersionViewSet(NoDeleteViewSet):
     """Versions with planned and actual issue dates and their distribution state; circulation
     waits for the gating milestone."""
 
-    queryset = DocumentVersion.objects.select_related("document", "gating_milestone")
+    queryset = models.DocumentVersion.objects.select_related("document", "gating_milestone")
     serializer_class = DocumentVersionSerializer
     filterset_class = DocumentVersionFilterSet
     create_service = services.version_save
@@ -418,14 +393,14 @@ class DocumentVersionViewSet(NoDeleteViewSet):
 
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Milestone
+        model = models.Milestone
         fields = ["id", "name", "planned", "achieved", "description"]
 
 
 class MilestoneViewSet(NoDeleteViewSet):
     """Programme milestones (e.g. ISFT release) that gate document circulation."""
 
-    queryset = Milestone.objects.all()
+    queryset = models.Milestone.objects.all()
     serializer_class = MilestoneSerializer
     create_service = services.milestone_save
     update_service = services.milestone_save
@@ -438,7 +413,7 @@ class ConsultationSerializer(serializers.ModelSerializer):
     is_open = serializers.SerializerMethodField()
 
     class Meta:
-        model = Consultation
+        model = models.Consultation
         fields = ["id", "version", "title", "opens", "closes", "summary", "is_open"]
 
     def get_is_open(self, consultation) -> bool:
@@ -448,7 +423,7 @@ class ConsultationSerializer(serializers.ModelSerializer):
 class ConsultationViewSet(NoDeleteViewSet):
     """Consultations on document versions; GET .../themes/ gives the comment counts by theme."""
 
-    queryset = Consultation.objects.select_related("version__document")
+    queryset = models.Consultation.objects.select_related("version__document")
     serializer_class = ConsultationSerializer
     filterset_class = ConsultationFilterSet
     create_service = services.consultation_save
@@ -467,10 +442,10 @@ class CommentSerializer(serializers.ModelSerializer):
     organisation = org_field(required=False, help_text="DCC staff only; SDAG members comment for their own")
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
                                           help_text="Username of the author; null if recorded without one")
-    disposition = choice_field(Disposition.choices, required=False)
+    disposition = choice_field(choices.Disposition.choices, required=False)
 
     class Meta:
-        model = Comment
+        model = models.Comment
         fields = ["id", "consultation", "organisation", "author", "theme", "section", "text", "response",
                   "disposition", "created_at"]
         read_only_fields = ["created_at"]
@@ -489,7 +464,7 @@ class CommentViewSet(NoDeleteViewSet):
     """Consultation comments. SDAG members and DCC POST comments while the consultation is open;
     DCC staff answer them (PATCH response and disposition)."""
 
-    queryset = Comment.objects.select_related("organisation", "author")
+    queryset = models.Comment.objects.select_related("organisation", "author")
     serializer_class = CommentSerializer
     filterset_class = CommentFilterSet
     permission_classes = [CommentPermission]
@@ -498,7 +473,7 @@ class CommentViewSet(NoDeleteViewSet):
         data = dict(serializer.validated_data)
         for answer_only in ("response", "disposition"):
             data.pop(answer_only, None)
-        consultation = get_scoped_or_404(self.request.user, Consultation, VIEW, pk=data.pop("consultation").pk)
+        consultation = get_scoped_or_404(self.request.user, models.Consultation, VIEW, pk=data.pop("consultation").pk)
         serializer.instance = services.comment_add(consultation=consultation, actor=self.request.user,
                                     today=timezone.localdate(), **data)
 

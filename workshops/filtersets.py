@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from portal.access import may
 from portal.models import Organisation, User
+from workshops import models
 from workshops.choices import (
     ACTION_LIVE,
     ActionStatus,
@@ -14,17 +15,6 @@ from workshops.choices import (
     MeetingKind,
     RaidKind,
     RaidStatus,
-)
-from workshops.models import (
-    Action,
-    Comment,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    RaidItem,
-    Topic,
 )
 
 
@@ -47,12 +37,12 @@ RAID_OWNERS = gov_choices(User.objects.filter(raid_items_owned__isnull=False).di
 
 class MeetingFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Text")
-    series = django_filters.ModelChoiceFilter(queryset=gov_choices(MeetingSeries.objects.all()))
+    series = django_filters.ModelChoiceFilter(queryset=gov_choices(models.MeetingSeries.objects.all()))
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
     after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="On or after")
 
     class Meta:
-        model = Meeting
+        model = models.Meeting
         fields = ["series", "kind"]
 
     def search(self, queryset, name, value):
@@ -67,10 +57,10 @@ class ActionFilterSet(django_filters.FilterSet):
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only")
     mine = django_filters.BooleanFilter(method="filter_mine", label="My actions")
-    meeting = django_filters.ModelChoiceFilter(queryset=gov_choices(Meeting.objects.all()))
+    meeting = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Meeting.objects.all()))
 
     class Meta:
-        model = Action
+        model = models.Action
         fields = ["status", "owner", "meeting"]
 
     def search(self, queryset, name, value):
@@ -93,12 +83,12 @@ class RaidFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Text")
     kind = django_filters.ChoiceFilter(choices=RaidKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=RaidStatus.choices)
-    topic = django_filters.ModelChoiceFilter(queryset=gov_choices(Topic.objects.all()))
+    topic = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Topic.objects.all()))
     originator = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
     owner = django_filters.ModelChoiceFilter(queryset=RAID_OWNERS)
 
     class Meta:
-        model = RaidItem
+        model = models.RaidItem
         fields = ["kind", "status", "topic", "originator", "owner"]
 
     def search(self, queryset, name, value):
@@ -113,7 +103,7 @@ class DocumentFilterSet(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
 
     class Meta:
-        model = Document
+        model = models.Document
         fields = ["category", "group", "owner"]
 
     def search(self, queryset, name, value):
@@ -122,10 +112,10 @@ class DocumentFilterSet(django_filters.FilterSet):
 
 class DocumentVersionFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=DistributionState.choices)
-    document = django_filters.ModelChoiceFilter(queryset=gov_choices(Document.objects.all()))
+    document = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Document.objects.all()))
 
     class Meta:
-        model = DocumentVersion
+        model = models.DocumentVersion
         fields = ["document", "state", "gating_milestone"]
 
 
@@ -134,7 +124,7 @@ class ConsultationFilterSet(django_filters.FilterSet):
     open_on = django_filters.DateFilter(method="filter_open_on", label="Open on")
 
     class Meta:
-        model = Consultation
+        model = models.Consultation
         fields = []
 
     def filter_open_on(self, queryset, name, value):
@@ -146,8 +136,8 @@ class CommentFilterSet(django_filters.FilterSet):
     theme = django_filters.CharFilter(lookup_expr="iexact")
     disposition = django_filters.ChoiceFilter(choices=Disposition.choices, empty_label="Any")
     organisation = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
-    consultation = django_filters.ModelChoiceFilter(queryset=gov_choices(Consultation.objects.all()))
+    consultation = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Consultation.objects.all()))
 
     class Meta:
-        model = Comment
+        model = models.Comment
         fields = ["consultation", "organisation", "theme", "disposition"]
