@@ -28,18 +28,23 @@ from workshops.filtersets import (
 
 class NoDeleteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """List, detail, create, update; no DELETE. ``create_service``/``update_service`` do the writes."""
+    """List, detail, create, update; no DELETE. ``service`` does the writes (a register's one
+    save function: without the object to create, with it to update), or ``create_service`` and
+    ``update_service`` where the two differ."""
 
+    service = None
     create_service = None
     update_service = None
-    update_key = None  # the service's keyword for the object being updated
+    update_key = None  # the service's keyword for the object being updated (default: the model's name)
 
     def perform_create(self, serializer):
-        serializer.instance = type(self).create_service(actor=self.request.user, **serializer.validated_data)
+        create = type(self).create_service or type(self).service
+        serializer.instance = create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(
-            actor=self.request.user, **{self.update_key: serializer.instance}, **serializer.validated_data)
+        update = type(self).update_service or type(self).service
+        key = self.update_key or type(serializer.instance)._meta.model_name
+        serializer.instance = update(actor=self.request.user, **{key: serializer.instance}, **serializer.validated_data)
 
 
 def choice_field(options, **kwargs):
@@ -83,8 +88,7 @@ class MeetingSeriesViewSet(NoDeleteViewSet):
     queryset = models.MeetingSeries.objects.all()
     serializer_class = MeetingSeriesSerializer
     filterset_fields = ["kind", "code"]
-    create_service = services.series_save
-    update_service = services.series_save
+    service = services.series_save
     update_key = "series"
 
 
@@ -108,9 +112,7 @@ class MeetingViewSet(NoDeleteViewSet):
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilterSet
     ordering_fields = ["date", "number"]
-    create_service = services.meeting_save
-    update_service = services.meeting_save
-    update_key = "meeting"
+    service = services.meeting_save
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
@@ -131,8 +133,7 @@ class AgendaItemViewSet(NoDeleteViewSet):
     queryset = models.AgendaItem.objects.prefetch_related("presenters", "raid_items", "documents", "consultations")
     serializer_class = AgendaItemSerializer
     filterset_fields = ["meeting"]
-    create_service = services.agenda_item_save
-    update_service = services.agenda_item_save
+    service = services.agenda_item_save
     update_key = "item"
 
 
@@ -234,7 +235,6 @@ class ActionViewSet(NoDeleteViewSet):
     ordering_fields = ["reference", "due", "status", "updated_at"]
     create_service = services.action_raise
     update_service = services.action_edit
-    update_key = "action"
 
     @extend_schema(request=StatusSerializer, responses=ActionSerializer)
     @api_action(detail=True, methods=["post"])
@@ -275,9 +275,7 @@ class TopicViewSet(NoDeleteViewSet):
     queryset = models.Topic.objects.all()
     serializer_class = TopicSerializer
     filterset_fields = ["is_active"]
-    create_service = services.topic_save
-    update_service = services.topic_save
-    update_key = "topic"
+    service = services.topic_save
 
 
 class RaidItemSerializer(serializers.ModelSerializer):
@@ -314,8 +312,7 @@ class RaidItemViewSet(NoDeleteViewSet):
     serializer_class = RaidItemSerializer
     filterset_class = RaidFilterSet
     ordering_fields = ["score", "created_at", "updated_at"]
-    create_service = services.raid_save
-    update_service = services.raid_save
+    service = services.raid_save
     update_key = "item"
 
     def _viewable(self, pk):
@@ -364,9 +361,7 @@ class DocumentViewSet(NoDeleteViewSet):
     queryset = models.Document.objects.select_related("owner")
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilterSet
-    create_service = services.document_save
-    update_service = services.document_save
-    update_key = "document"
+    service = services.document_save
 
 
 class DocumentVersionSerializer(serializers.ModelSerializer):
@@ -386,8 +381,7 @@ class DocumentVersionViewSet(NoDeleteViewSet):
     queryset = models.DocumentVersion.objects.select_related("document", "gating_milestone")
     serializer_class = DocumentVersionSerializer
     filterset_class = DocumentVersionFilterSet
-    create_service = services.version_save
-    update_service = services.version_save
+    service = services.version_save
     update_key = "document_version"
 
 
@@ -402,9 +396,7 @@ class MilestoneViewSet(NoDeleteViewSet):
 
     queryset = models.Milestone.objects.all()
     serializer_class = MilestoneSerializer
-    create_service = services.milestone_save
-    update_service = services.milestone_save
-    update_key = "milestone"
+    service = services.milestone_save
 
 
 # --- Consultations -------------------------------------------------------------------------
@@ -426,9 +418,7 @@ class ConsultationViewSet(NoDeleteViewSet):
     queryset = models.Consultation.objects.select_related("version__document")
     serializer_class = ConsultationSerializer
     filterset_class = ConsultationFilterSet
-    create_service = services.consultation_save
-    update_service = services.consultation_save
-    update_key = "consultation"
+    service = services.consultation_save
 
     @extend_schema(responses=inline_serializer("ThemeCount", {"theme": serializers.CharField(),
                                                                "count": serializers.IntegerField()}, many=True))
