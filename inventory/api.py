@@ -177,12 +177,12 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class DeviceModelViewSet(ScopedModelViewSet):
-    """Central Products List. DCC staff add, change and withdraw models; everyone reads them."""
+class UpsertViewSet(ScopedModelViewSet):
+    """Create and update are one upsert service: ``upsert(data)`` gets the record's current
+    ``upsert_fields`` overlaid with the request's (a PATCH names only what changes) and returns
+    the saved record."""
 
-    queryset = DeviceModel.objects.prefetch_related("items")
-    serializer_class = DeviceModelSerializer
-    filterset_class = DeviceModelFilterSet
+    upsert_fields: tuple[str, ...] = ()
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
@@ -192,10 +192,24 @@ class DeviceModelViewSet(ScopedModelViewSet):
         self._save(serializer)
 
     def _save(self, serializer):
-        fields = ("manufacturer_id", "model_id", "device_type", "smets_version", "firmware_versions",
-                  "manufacturer_name")
-        current = {f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}
-        data = {**current, **serializer.validated_data}
+        instance = serializer.instance
+        current = {f: getattr(instance, f) for f in self.upsert_fields} if instance else {}
+        serializer.instance = self.upsert({**current, **serializer.validated_data})
+
+    def upsert(self, data):
+        raise NotImplementedError
+
+
+class DeviceModelViewSet(UpsertViewSet):
+    """Central Products List. DCC staff add, change and withdraw models; everyone reads them."""
+
+    queryset = DeviceModel.objects.prefetch_related("items")
+    serializer_class = DeviceModelSerializer
+    filterset_class = DeviceModelFilterSet
+    upsert_fields = ("manufacturer_id", "model_id", "device_type", "smets_version", "firmware_versions",
+                     "manufacturer_name")
+
+    def upsert(self, data):
         items = data.pop("items", None)
         device_model = services.device_model_upsert(
             manufacturer_id=data["manufacturer_id"], model_id=data["model_id"], device_type=data["device_type"],
@@ -203,7 +217,7 @@ class DeviceModelViewSet(ScopedModelViewSet):
             manufacturer_name=data.get("manufacturer_name", ""), actor=self.request.user)
         if items is not None:
             services.device_model_link_items(device_model=device_model, items=items, actor=self.request.user)
-        serializer.instance = device_model
+        return device_model
 
     @extend_schema(request=WithdrawSerializer, responses=inline_serializer(
         "ModelWithdrawal", {"model": DeviceModelSerializer(), "affected_devices": serializers.ListField(
@@ -229,27 +243,18 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "name", "kind", "owner", "version", "status", "description", "documents"]
 
 
-class ItemViewSet(ScopedModelViewSet):
+class ItemViewSet(UpsertViewSet):
     """Configuration items, looked up by key."""
 
     queryset = ConfigurationItem.objects.select_related("owner")
     serializer_class = ItemSerializer
     filterset_class = ItemFilterSet
     lookup_field = "key"
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def perform_create(self, serializer):
-        self._save(serializer)
+    upsert_fields = ("key", "name", "kind", "owner", "version", "status", "description", "documents")
 
-    def perform_update(self, serializer):
-        self._save(serializer)
-
-    def _save(self, serializer):
-        fields = ("key", "name", "kind", "owner", "version", "status", "description", "documents")
-        data = {**({f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}),
-                **serializer.validated_data}
-        serializer.instance = services.item_upsert(actor=self.request.user, **{f: data[f] for f in fields
-                                                                                if f in data})
+    def upsert(self, data):
+        return services.item_upsert(actor=self.request.user, **{f: data[f] for f in self.upsert_fields if f in data})
 
     @extend_schema(responses=inline_serializer("Impact", {
         "item": serializers.CharField(),
