@@ -41,6 +41,7 @@ from inventory.choices import SMIStatus
 from portal import events
 from portal.access import people
 from portal.ids import normalise_eui64
+from portal.writes import save_validated
 
 if TYPE_CHECKING:
     from inventory.models import Device
@@ -410,14 +411,8 @@ def request_cancel(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
 def threshold_save(*, organisation: Organisation, srv: ServiceRequestVariant | None, period: str, limit: int,
                    actor: Actor, note: str = "", threshold: AnomalyThreshold | None = None) -> AnomalyThreshold:
     with set_actor(actor), transaction.atomic():
-        threshold = threshold or AnomalyThreshold(organisation=organisation)
-        threshold.srv = srv
-        threshold.period = period
-        threshold.limit = limit
-        threshold.note = note
-        threshold.full_clean()
-        threshold.save()
-    return threshold
+        return save_validated(threshold or AnomalyThreshold(organisation=organisation), srv=srv, period=period,
+                              limit=limit, note=note)
 
 
 def threshold_delete(*, threshold: AnomalyThreshold, actor: Actor) -> None:
