@@ -1,9 +1,9 @@
 """Filters of the governance registers, shared by the pages and the API."""
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 
 from portal.access import may
+from portal.filtersets import SearchFilter
 from portal.models import Organisation, User
 from workshops import models
 from workshops.choices import (
@@ -36,7 +36,7 @@ RAID_OWNERS = gov_choices(User.objects.filter(raid_items_owned__isnull=False).di
 
 
 class MeetingFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("title", "venue")
     series = django_filters.ModelChoiceFilter(queryset=gov_choices(models.MeetingSeries.objects.all()))
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
     after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="On or after")
@@ -45,12 +45,9 @@ class MeetingFilterSet(django_filters.FilterSet):
         model = models.Meeting
         fields = ["series", "kind"]
 
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(venue__icontains=value))
-
 
 class ActionFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("reference", "title", "text", "updates__text", distinct=True)
     status = django_filters.MultipleChoiceFilter(choices=ActionStatus.choices)
     owner = django_filters.ModelChoiceFilter(
         field_name="owners", queryset=OWNERS, label="Owner"
@@ -62,10 +59,6 @@ class ActionFilterSet(django_filters.FilterSet):
     class Meta:
         model = models.Action
         fields = ["status", "owner", "meeting"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value) | Q(text__icontains=value)
-                               | Q(updates__text__icontains=value)).distinct()
 
     def filter_overdue(self, queryset, name, value):
         if not value:
@@ -80,7 +73,7 @@ class ActionFilterSet(django_filters.FilterSet):
 
 
 class RaidFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("title", "description", "resolution")
     kind = django_filters.ChoiceFilter(choices=RaidKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=RaidStatus.choices)
     topic = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Topic.objects.all()))
@@ -91,13 +84,9 @@ class RaidFilterSet(django_filters.FilterSet):
         model = models.RaidItem
         fields = ["kind", "status", "topic", "originator", "owner"]
 
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value)
-                               | Q(resolution__icontains=value))
-
 
 class DocumentFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("name", "content", "reference")
     category = django_filters.ChoiceFilter(choices=DocumentCategory.choices)
     group = django_filters.CharFilter(lookup_expr="iexact")
     owner = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
@@ -105,9 +94,6 @@ class DocumentFilterSet(django_filters.FilterSet):
     class Meta:
         model = models.Document
         fields = ["category", "group", "owner"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(content__icontains=value) | Q(reference__icontains=value))
 
 
 class DocumentVersionFilterSet(django_filters.FilterSet):
