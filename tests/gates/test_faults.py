@@ -34,6 +34,13 @@ def _skip_reason():
     return ""
 
 
+def skip_unless_postgres_servers():
+    """Skip the test unless this is the PostgreSQL pass and pg.sh can start servers of its own."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -70,9 +77,7 @@ def stop(server):
 @pytest.fixture
 def served_portal():
     """(base url, pg folder, api token, requests session logged in) for a gunicorn on its own PostgreSQL."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
+    skip_unless_postgres_servers()
     folder = tempfile.mkdtemp(prefix="portal-fault-pg.")
     server = None
     log = open(Path(folder + ".log"), "w")  # outside the folder: pg.sh stop deletes the folder

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.gates.test_faults import PG_SH, ROOT, _free_port, _skip_reason, gunicorn, stop
+from tests.gates.test_faults import PG_SH, ROOT, _free_port, gunicorn, skip_unless_postgres_servers, stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 LOGGED = "-c log_statement=all"
@@ -90,9 +90,7 @@ class Topology:
 
 @pytest.fixture
 def replicated_portal():
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
+    skip_unless_postgres_servers()
     root = tempfile.mkdtemp(prefix="portal-replica.")
     os.chmod(root, 0o755)
     topology = Topology(root)
