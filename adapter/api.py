@@ -15,7 +15,7 @@ from adapter.choices import RequestState, ThresholdPeriod
 from adapter.filtersets import AlertFilterSet, RequestFilterSet
 from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
 from portal.access import may
-from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin
+from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
 from portal.errors import messages_by_field
 from portal.pagination import KeysetPagination, StandardPagination
 
@@ -72,17 +72,16 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @extend_schema(request=SubmitSerializer, responses={201: RequestSerializer, 200: RequestSerializer,
                                                         422: RequestSerializer})
     def create(self, request, *args, **kwargs):
-        data = SubmitSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = validated(SubmitSerializer, request)
         # ScopedPermission let DCC staff and service users this far; sending needs an organisation.
         if not may(request.user, "adapter.servicerequest.submit"):
             raise PermissionDenied("You belong to no organisation.")
         try:
-            obj = services.request_submit(user=request.user, srv=data.validated_data["srv"],
-                                          device_id=data.validated_data["device_id"],
-                                          params=data.validated_data["params"],
-                                          execute_at=data.validated_data["execute_at"],
-                                          request_id=data.validated_data["request_id"] or None)
+            obj = services.request_submit(user=request.user, srv=data["srv"],
+                                          device_id=data["device_id"],
+                                          params=data["params"],
+                                          execute_at=data["execute_at"],
+                                          request_id=data["request_id"] or None)
         except (services.SubmitRefused, ValidationError) as exc:
             raise _api_error(exc)
         if obj.organisation_id != request.user.organisation_id and not request.user.is_dcc:
@@ -215,9 +214,7 @@ class AlertViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
         if not may(request.user, "adapter.alert.post"):
             raise PermissionDenied("Only DCC's backend posts alerts.")
-        data = AlertInSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
+        values = dict(validated(AlertInSerializer, request))
         code = values.pop("organisation")
         organisation = Organisation.objects.filter(code=code).first() if code else None
         try:

@@ -41,6 +41,7 @@ from inventory.choices import SMIStatus
 from portal import events
 from portal.access import people
 from portal.ids import normalise_eui64
+from portal.writes import save_validated
 
 if TYPE_CHECKING:
     from inventory.models import Device
@@ -365,13 +366,18 @@ def quarantine_notify(*, request: ServiceRequest) -> None:
     request.notified_at = now
 
 
+def _decide_quarantined(request: ServiceRequest, actor: Actor, state: str, done: str) -> None:
+    """A DCC operator's decision on a quarantined request (only those): its new state, and who decided."""
+    if request.state != RequestState.QUARANTINED:
+        raise ValidationError({"state": f"only quarantined requests can be {done} (this one is {request.state})"})
+    request.state = state
+    request.released_by = actor
+
+
 def request_release(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """A DCC operator lets a quarantined request go on."""
-    if request.state != RequestState.QUARANTINED:
-        raise ValidationError({"state": f"only quarantined requests can be released (this one is {request.state})"})
     with set_actor(actor), transaction.atomic():
-        request.state = RequestState.QUEUED
-        request.released_by = actor
+        _decide_quarantined(request, actor, RequestState.QUEUED, "released")
         request.full_clean(validate_unique=False)
         request.save(update_fields=["state", "released_by"])
         if not _held(request):
@@ -381,11 +387,8 @@ def request_release(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
 
 def request_reject(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """A DCC operator refuses a quarantined request."""
-    if request.state != RequestState.QUARANTINED:
-        raise ValidationError({"state": f"only quarantined requests can be rejected (this one is {request.state})"})
     with set_actor(actor), transaction.atomic():
-        request.state = RequestState.REJECTED
-        request.released_by = actor
+        _decide_quarantined(request, actor, RequestState.REJECTED, "rejected")
         request.message = f"Rejected after quarantine by {actor}."
         request.completed_at = timezone.now()
         request.save(update_fields=["state", "released_by", "message", "completed_at"])
@@ -410,14 +413,8 @@ def request_cancel(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
 def threshold_save(*, organisation: Organisation, srv: ServiceRequestVariant | None, period: str, limit: int,
                    actor: Actor, note: str = "", threshold: AnomalyThreshold | None = None) -> AnomalyThreshold:
     with set_actor(actor), transaction.atomic():
-        threshold = threshold or AnomalyThreshold(organisation=organisation)
-        threshold.srv = srv
-        threshold.period = period
-        threshold.limit = limit
-        threshold.note = note
-        threshold.full_clean()
-        threshold.save()
-    return threshold
+        return save_validated(threshold or AnomalyThreshold(organisation=organisation), srv=srv, period=period,
+                              limit=limit, note=note)
 
 
 def threshold_delete(*, threshold: AnomalyThreshold, actor: Actor) -> None:

@@ -1,18 +1,10 @@
 """Admin of the inventory app (for DCC administrators; everyday work goes through the pages)."""
 from django.contrib import admin
 
-from inventory.models import (
-    AuxiliarySwitch,
-    ConfigurationItem,
-    Device,
-    DeviceModel,
-    DeviceStatusChange,
-    ItemRelationship,
-    Requirement,
-)
+from inventory import models
 
 
-@admin.register(Device)
+@admin.register(models.Device)
 class DeviceAdmin(admin.ModelAdmin):
     list_display = ["device_id", "device_type", "status", "supplier", "region", "mpxn"]
     list_filter = ["device_type", "status", "region"]
@@ -22,19 +14,19 @@ class DeviceAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over a million rows
 
 
-@admin.register(DeviceModel)
+@admin.register(models.DeviceModel)
 class DeviceModelAdmin(admin.ModelAdmin):
     list_display = ["manufacturer_id", "manufacturer_name", "model_id", "device_type", "smets_version", "status"]
     list_filter = ["device_type", "status"]
 
 
-@admin.register(ConfigurationItem)
+@admin.register(models.ConfigurationItem)
 class ConfigurationItemAdmin(admin.ModelAdmin):
     list_display = ["key", "name", "kind", "status", "owner"]
     list_filter = ["kind", "status"]
 
 
-admin.site.register(ItemRelationship)
-admin.site.register(Requirement)
-admin.site.register(AuxiliarySwitch)
-admin.site.register(DeviceStatusChange)
+admin.site.register(models.ItemRelationship)
+admin.site.register(models.Requirement)
+admin.site.register(models.AuxiliarySwitch)
+admin.site.register(models.DeviceStatusChange)

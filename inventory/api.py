@@ -11,7 +11,7 @@ from inventory import selectors, services
 from inventory.choices import RelationshipKind, SMIStatus, SwitchState
 from inventory.filtersets import DeviceFilterSet, DeviceModelFilterSet, ItemFilterSet, RelationshipFilterSet
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
-from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, validated
 from portal.choices import Region
 from portal.ids import normalise_eui64
 from portal.models import Organisation
@@ -95,9 +95,7 @@ class DeviceViewSet(ScopedModelViewSet):
         return super().get_object()
 
     def create(self, request, *args, **kwargs):
-        serializer = DeviceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(DeviceSerializer, request)
         self.check_create_organisation(data["supplier"])
         hub = services.hub_from_id(data.pop("hub_id", ""), actor=request.user)
         device = services.device_create(
@@ -111,9 +109,8 @@ class DeviceViewSet(ScopedModelViewSet):
     @extend_schema(request=DeviceUpdateSerializer, responses=DeviceSerializer)
     def partial_update(self, request, *args, **kwargs):
         device = self.get_object()
-        serializer = DeviceUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        device = services.device_update(device=device, actor=request.user, **serializer.validated_data)
+        data = validated(DeviceUpdateSerializer, request, partial=True)
+        device = services.device_update(device=device, actor=request.user, **data)
         return Response(DeviceSerializer(device).data)
 
     def update(self, request, *args, **kwargs):
@@ -126,9 +123,8 @@ class DeviceViewSet(ScopedModelViewSet):
     def status(self, request, device_id=None):
         """Move the device to another SMI status; an illegal transition answers 400 naming the allowed ones."""
         device = self.get_object()
-        serializer = StatusChangeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        device = services.device_set_status(device=device, actor=request.user, **serializer.validated_data)
+        data = validated(StatusChangeSerializer, request)
+        device = services.device_set_status(device=device, actor=request.user, **data)
         return Response(DeviceSerializer(device).data)
 
     @extend_schema(request=HubJoinSerializer, responses=DeviceSerializer)
@@ -136,9 +132,8 @@ class DeviceViewSet(ScopedModelViewSet):
     def hub(self, request, device_id=None):
         """Join the device to a hub (or leave it with an empty hub_id)."""
         device = self.get_object()
-        serializer = HubJoinSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        hub = services.hub_from_id(serializer.validated_data["hub_id"], actor=request.user)
+        data = validated(HubJoinSerializer, request)
+        hub = services.hub_from_id(data["hub_id"], actor=request.user)
         device = services.device_join_hub(device=device, hub=hub, actor=request.user)
         return Response(DeviceSerializer(device).data)
 
@@ -147,9 +142,8 @@ class DeviceViewSet(ScopedModelViewSet):
     def switches(self, request, device_id=None):
         """Create or change one auxiliary load control switch (1 to 5) of an ESME."""
         device = self.get_object()
-        serializer = SwitchSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        switch = services.switch_set(device=device, actor=request.user, **serializer.validated_data)
+        data = validated(SwitchSerializer, request)
+        switch = services.switch_set(device=device, actor=request.user, **data)
         return Response(SwitchSerializer(switch).data)
 
     @extend_schema(responses=StatusHistorySerializer(many=True))
@@ -183,12 +177,12 @@ class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class DeviceModelViewSet(ScopedModelViewSet):
-    """Central Products List. DCC staff add, change and withdraw models; everyone reads them."""
+class UpsertViewSet(ScopedModelViewSet):
+    """Create and update are one upsert service: ``upsert(data)`` gets the record's current
+    ``upsert_fields`` overlaid with the request's (a PATCH names only what changes) and returns
+    the saved record."""
 
-    queryset = DeviceModel.objects.prefetch_related("items")
-    serializer_class = DeviceModelSerializer
-    filterset_class = DeviceModelFilterSet
+    upsert_fields: tuple[str, ...] = ()
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def perform_create(self, serializer):
@@ -198,10 +192,24 @@ class DeviceModelViewSet(ScopedModelViewSet):
         self._save(serializer)
 
     def _save(self, serializer):
-        fields = ("manufacturer_id", "model_id", "device_type", "smets_version", "firmware_versions",
-                  "manufacturer_name")
-        current = {f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}
-        data = {**current, **serializer.validated_data}
+        instance = serializer.instance
+        current = {f: getattr(instance, f) for f in self.upsert_fields} if instance else {}
+        serializer.instance = self.upsert({**current, **serializer.validated_data})
+
+    def upsert(self, data):
+        raise NotImplementedError
+
+
+class DeviceModelViewSet(UpsertViewSet):
+    """Central Products List. DCC staff add, change and withdraw models; everyone reads them."""
+
+    queryset = DeviceModel.objects.prefetch_related("items")
+    serializer_class = DeviceModelSerializer
+    filterset_class = DeviceModelFilterSet
+    upsert_fields = ("manufacturer_id", "model_id", "device_type", "smets_version", "firmware_versions",
+                     "manufacturer_name")
+
+    def upsert(self, data):
         items = data.pop("items", None)
         device_model = services.device_model_upsert(
             manufacturer_id=data["manufacturer_id"], model_id=data["model_id"], device_type=data["device_type"],
@@ -209,7 +217,7 @@ class DeviceModelViewSet(ScopedModelViewSet):
             manufacturer_name=data.get("manufacturer_name", ""), actor=self.request.user)
         if items is not None:
             services.device_model_link_items(device_model=device_model, items=items, actor=self.request.user)
-        serializer.instance = device_model
+        return device_model
 
     @extend_schema(request=WithdrawSerializer, responses=inline_serializer(
         "ModelWithdrawal", {"model": DeviceModelSerializer(), "affected_devices": serializers.ListField(
@@ -218,10 +226,9 @@ class DeviceModelViewSet(ScopedModelViewSet):
     def withdraw(self, request, pk=None):
         """Withdraw the model; the answer lists the affected devices the user may see."""
         device_model = self.get_object()
-        serializer = WithdrawSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated(WithdrawSerializer, request)
         affected = services.device_model_withdraw(device_model=device_model, actor=request.user,
-                                                  reason=serializer.validated_data["reason"])
+                                                  reason=data["reason"])
         device_model.refresh_from_db()
         visible = scope(request.user, affected).order_by("device_id").values_list("device_id", flat=True)
         return Response({"model": DeviceModelSerializer(device_model).data, "affected_devices": list(visible)})
@@ -236,27 +243,18 @@ class ItemSerializer(serializers.ModelSerializer):
         fields = ["id", "key", "name", "kind", "owner", "version", "status", "description", "documents"]
 
 
-class ItemViewSet(ScopedModelViewSet):
+class ItemViewSet(UpsertViewSet):
     """Configuration items, looked up by key."""
 
     queryset = ConfigurationItem.objects.select_related("owner")
     serializer_class = ItemSerializer
     filterset_class = ItemFilterSet
     lookup_field = "key"
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def perform_create(self, serializer):
-        self._save(serializer)
+    upsert_fields = ("key", "name", "kind", "owner", "version", "status", "description", "documents")
 
-    def perform_update(self, serializer):
-        self._save(serializer)
-
-    def _save(self, serializer):
-        fields = ("key", "name", "kind", "owner", "version", "status", "description", "documents")
-        data = {**({f: getattr(serializer.instance, f) for f in fields} if serializer.instance else {}),
-                **serializer.validated_data}
-        serializer.instance = services.item_upsert(actor=self.request.user, **{f: data[f] for f in fields
-                                                                                if f in data})
+    def upsert(self, data):
+        return services.item_upsert(actor=self.request.user, **{f: data[f] for f in self.upsert_fields if f in data})
 
     @extend_schema(responses=inline_serializer("Impact", {
         "item": serializers.CharField(),

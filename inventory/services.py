@@ -33,6 +33,7 @@ from portal import events
 from portal.access import require
 from portal.ids import normalise_eui64
 from portal.scoping import CHANGE, VIEW, scope
+from portal.writes import refuse_unknown, save_validated, upsert
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -103,9 +104,7 @@ _EDITABLE = ("mpxn", "model", "firmware_version", "region", "installed_at", "com
 def device_update(*, device: Device, actor: Actor, **changes: Any) -> Device:
     """Change a device's descriptive fields (not its id, type, supplier or status: the status
     moves only through device_set_status so that its history stays true)."""
-    unknown = set(changes) - set(_EDITABLE)
-    if unknown:
-        raise ValueError(f"device_update cannot change {', '.join(sorted(unknown))}")
+    refuse_unknown("device_update", changes, _EDITABLE)
     with set_actor(actor):
         device = Device.objects.select_for_update().get(pk=device.pk)
         for name, value in changes.items():
@@ -116,9 +115,7 @@ def device_update(*, device: Device, actor: Actor, **changes: Any) -> Device:
             if name == "mpxn":
                 _forget_stale_top_line(device, value)
             setattr(device, name, value)
-        device.full_clean()
-        device.save()
-    return device
+        return save_validated(device)
 
 
 def _forget_stale_top_line(device: Device, value: str) -> None:
@@ -225,16 +222,10 @@ def device_bulk_set_status(*, devices: QuerySet[Device], status: str, reason: st
 def switch_set(*, device: Device, number: int, description: str | None = None, state: str | None = None,
                actor: Actor) -> AuxiliarySwitch:
     """Create or change auxiliary load control switch ``number`` (1 to 5) of an ESME."""
+    given = {"description": description, "state": state}
     with set_actor(actor):
-        switch = AuxiliarySwitch.objects.filter(device=device, number=number).first() or AuxiliarySwitch(
-            device=device, number=number)
-        if description is not None:
-            switch.description = description
-        if state is not None:
-            switch.state = state
-        switch.full_clean()
-        switch.save()
-    return switch
+        return upsert(AuxiliarySwitch, {"device": device, "number": number},
+                      **{name: value for name, value in given.items() if value is not None})
 
 
 # --- Device models (Central Products List) ---------------------------------------------------
@@ -316,17 +307,8 @@ def item_upsert(*, key: str, name: str, kind: str, owner: Organisation | None = 
                 actor: Actor = None) -> ConfigurationItem:
     """Create or update a configuration item by its key (idempotent: the demo uses it)."""
     with set_actor(actor):
-        item = ConfigurationItem.objects.filter(key=key).first() or ConfigurationItem(key=key)
-        item.name = name
-        item.kind = kind
-        item.owner = owner
-        item.version = version
-        item.status = status
-        item.description = description
-        item.documents = list(documents)
-        item.full_clean()
-        item.save()
-    return item
+        return upsert(ConfigurationItem, {"key": key}, name=name, kind=kind, owner=owner, version=version,
+                      status=status, description=description, documents=list(documents))
 
 
 _ITEM_FIELDS = ("name", "kind", "owner", "version", "status", "description", "documents")
@@ -350,9 +332,7 @@ def item_create(*, key: str, name: str, kind: str, owner: Organisation | None = 
 @transaction.atomic
 def item_update(*, item: ConfigurationItem, actor: Actor, **changes: Any) -> ConfigurationItem:
     """Change an item's descriptive fields. Its key stays: pages, links and documents cite it."""
-    unknown = set(changes) - set(_ITEM_FIELDS)
-    if unknown:
-        raise ValueError(f"item_update cannot change {', '.join(sorted(unknown))}")
+    refuse_unknown("item_update", changes, _ITEM_FIELDS)
     with set_actor(actor):
         item = ConfigurationItem.objects.select_for_update().get(pk=item.pk)
         for name, value in changes.items():
@@ -361,9 +341,7 @@ def item_update(*, item: ConfigurationItem, actor: Actor, **changes: Any) -> Con
             elif value is None and name != "owner":
                 value = ""
             setattr(item, name, value)
-        item.full_clean()
-        item.save()
-    return item
+        return save_validated(item)
 
 
 @transaction.atomic
@@ -406,31 +384,19 @@ def requirement_create(*, item: ConfigurationItem, reference: str, category: str
 @transaction.atomic
 def requirement_update(*, requirement: Requirement, actor: Actor, **changes: str | None) -> Requirement:
     """Change a requirement's category, text, status or stating document (its reference stays)."""
-    unknown = set(changes) - {"category", "text", "status", "document"}
-    if unknown:
-        raise ValueError(f"requirement_update cannot change {', '.join(sorted(unknown))}")
+    refuse_unknown("requirement_update", changes, ("category", "text", "status", "document"))
     with set_actor(actor):
         requirement = Requirement.objects.select_for_update().get(pk=requirement.pk)
-        for name, value in changes.items():
-            setattr(requirement, name, value if value is not None else "")
-        requirement.full_clean()
-        requirement.save()
-    return requirement
+        return save_validated(requirement, **{name: value if value is not None else ""
+                                              for name, value in changes.items()})
 
 
 @transaction.atomic
 def requirement_upsert(*, item: ConfigurationItem, reference: str, category: str, text: str,
                        status: str = RequirementStatus.DRAFT, document: str = "", actor: Actor = None) -> Requirement:
     with set_actor(actor):
-        requirement = Requirement.objects.filter(item=item, reference=reference).first() or Requirement(
-            item=item, reference=reference)
-        requirement.category = category
-        requirement.text = text
-        requirement.status = status
-        requirement.document = document
-        requirement.full_clean()
-        requirement.save()
-    return requirement
+        return upsert(Requirement, {"item": item, "reference": reference}, category=category, text=text,
+                      status=status, document=document)
 
 
 def can_change_device(actor: Viewer, device: Device) -> bool:

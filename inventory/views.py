@@ -382,8 +382,7 @@ class ItemEdit(InventoryEditView):
         return {"form": form, "item": item}
 
 
-ci_create = ItemEdit.as_view(capability="inventory.configurationitem.add")
-ci_edit = ItemEdit.as_view(capability="inventory.configurationitem.change")
+ci_create, ci_edit = ItemEdit.create_and_edit()
 
 
 def _relationships_context(request, item, form=None):
@@ -412,21 +411,29 @@ def _after_item_change(request, item, partial, context):
     return redirect(item)
 
 
-@view_of(ConfigurationItem, "inventory.configurationitem.change", methods=POST)
-def ci_relationship_add(request, key):
+def _add_to_item(request, key, form_class, add, added, partial, context):
+    """The item page's add forms (a relationship, a requirement): the form, then the service
+    ``add(item, cleaned_data)``; its refusal lands on the form, and the section answers."""
     item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
-    form = RelationshipForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.relationship_create(source=item, actor=request.user, **form.cleaned_data)
+            add(item, form.cleaned_data)
         except ValidationError as exc:
             errors_to_form(form, exc)
         else:
             form = None
             if not request.htmx:
-                messages.success(request, "Relationship added.")
-    return _after_item_change(request, item, "inventory/partials/ci_relationships.html",
-                              _relationships_context(request, item, form))
+                messages.success(request, added)
+    return _after_item_change(request, item, partial, context(request, item, form))
+
+
+@view_of(ConfigurationItem, "inventory.configurationitem.change", methods=POST)
+def ci_relationship_add(request, key):
+    return _add_to_item(
+        request, key, RelationshipForm,
+        lambda item, data: services.relationship_create(source=item, actor=request.user, **data),
+        "Relationship added.", "inventory/partials/ci_relationships.html", _relationships_context)
 
 
 @view_of(ItemRelationship, "inventory.itemrelationship.change", methods=POST)
@@ -442,19 +449,10 @@ def relationship_delete(request, pk):
 
 @view_of(ConfigurationItem, "inventory.configurationitem.change", methods=POST)
 def ci_requirement_add(request, key):
-    item = get_scoped_or_404(request.user, ConfigurationItem.objects.all(), CHANGE, key=key)
-    form = RequirementForm(request.POST)
-    if form.is_valid():
-        try:
-            services.requirement_create(item=item, actor=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            form = None
-            if not request.htmx:
-                messages.success(request, "Requirement added.")
-    return _after_item_change(request, item, "inventory/partials/ci_requirements.html",
-                              _requirements_context(request, item, form))
+    return _add_to_item(
+        request, key, RequirementForm,
+        lambda item, data: services.requirement_create(item=item, actor=request.user, **data),
+        "Requirement added.", "inventory/partials/ci_requirements.html", _requirements_context)
 
 
 class RequirementEdit(InventoryEditView):

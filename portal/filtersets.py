@@ -1,7 +1,29 @@
-"""Filtersets of the portal app."""
+"""Filtersets of the portal app, and the filters every app's filtersets share."""
 import django_filters
+from django.db.models import Q
+from django_filters.constants import EMPTY_VALUES
 
 from portal.models import Organisation
+
+
+class SearchFilter(django_filters.CharFilter):
+    """A register's free-text ``?q=``: the rows where any of ``fields`` contains the text
+    (case-insensitive). ``distinct`` when a field crosses a to-many relation, so that a row
+    matching twice is listed once."""
+
+    def __init__(self, *fields, distinct=False, label="Text", **kwargs):
+        super().__init__(label=label, **kwargs)
+        self.search_fields = fields
+        self.search_distinct = distinct
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        match = Q()
+        for field in self.search_fields:
+            match |= Q(**{f"{field}__icontains": value})
+        qs = qs.filter(match)
+        return qs.distinct() if self.search_distinct else qs
 
 
 class OrganisationFilterSet(django_filters.FilterSet):

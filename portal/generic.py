@@ -253,9 +253,11 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     """Create (a route without parameters) or edit (the URL names the object) through a service.
 
     Declare ``model``, ``capability`` (``<app>.<model>.add`` to create, ``.change`` to edit, or a
-    capability of the table), ``form_class``, ``template_name`` and ``save(form, obj)``, which
-    calls the service and returns the saved object. A ValidationError of the service is put on
-    the form (``portal.errors.errors_to_form``) and the page is shown again with
+    capability of the table), ``form_class``, ``template_name`` and the write: ``service`` (called
+    as ``service(actor=person, **form.cleaned_data)``, with ``<service_object>=obj`` added when the
+    URL names an object; ``service_object`` defaults to the model's name) or, for anything else,
+    ``save(form, obj)``, which calls the service and returns the saved object. A ValidationError
+    of the service is put on the form (``portal.errors.errors_to_form``) and the page is shown again with
     ``invalid_status``; success flashes ``success_message(result, form)`` and redirects to
     ``success_url(result, obj)`` (the result's own page by default).
 
@@ -265,6 +267,10 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     """
 
     form_class: Any = None
+    # the write: a service function, declared on the class (read through the class, so it stays a
+    # plain function), and the keyword it takes the URL's object by (default: the model's name)
+    service: Callable[..., Any] | None = None
+    service_object = ""
     fetch_action = CHANGE
     invalid_status = 200
     http_method_names = ["get", "post"]
@@ -278,6 +284,16 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
         if not self.may():
             refuse(FORBIDDEN, False, self.capability)
         return self.handle(obj)
+
+    @classmethod
+    def create_and_edit(cls, **initkwargs: Any) -> tuple[Any, Any]:
+        """The register's two pages of one declaration: create (``<app>.<model>.add``, a route
+        without parameters) and edit (``<app>.<model>.change``, the URL names the object)."""
+        if cls.model is None:
+            raise ImproperlyConfigured(f"{cls.__name__} declares no model")
+        label = f"{cls.model._meta.app_label}.{cls.model._meta.model_name}"
+        return (cls.as_view(capability=f"{label}.add", **initkwargs),
+                cls.as_view(capability=f"{label}.change", **initkwargs))
 
     def names_object(self) -> bool:
         return bool(self.kwargs)
@@ -309,7 +325,12 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
         return self.form_class(**self.form_kwargs(obj))
 
     def save(self, form: Any, obj: Any) -> Any:
-        raise ImproperlyConfigured(f"{type(self).__name__} must say how it saves (a service call)")
+        service = type(self).service
+        if service is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} must say how it saves (a service call)")
+        keyword = self.service_object or str(self.model._meta.model_name if self.model is not None else "")
+        target: dict[str, Any] = {keyword: obj} if obj is not None else {}
+        return service(actor=self.request.user, **target, **form.cleaned_data)
 
     def success_message(self, result: Any, form: Any) -> str | None:
         return f"Saved {result}."

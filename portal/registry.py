@@ -32,7 +32,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
@@ -65,6 +65,22 @@ def _check_audience(what: str, audience: tuple[str, ...]) -> None:
 
 def _shown_to(audience: tuple[str, ...], user: Viewer) -> bool:
     return any(AUDIENCES[name](user) for name in audience)
+
+
+class _ForAudience:
+    """What is shown to an ``audience`` (names of portal.access.AUDIENCES): checked when it is
+    declared (an unknown or empty audience is a configuration error naming the ``noun`` and the
+    field ``named_by``), and ``visible_to(user)`` when a page draws it."""
+
+    audience: tuple[str, ...]
+    noun: ClassVar[str]
+    named_by: ClassVar[str] = "slug"
+
+    def __post_init__(self) -> None:
+        _check_audience(f"{self.noun} {getattr(self, self.named_by)}", self.audience)
+
+    def visible_to(self, user: Viewer) -> bool:
+        return _shown_to(self.audience, user)
 
 
 class Registry(Generic[Item]):
@@ -119,7 +135,7 @@ class Registry(Generic[Item]):
 
 
 @dataclass(frozen=True)
-class Tile:
+class Tile(_ForAudience):
     """One box of the home page. ``context(user, now)`` returns the template's context; it reads
     only rows the user may see (through portal.scoping.scope) and keeps its query count
     independent of the data size. ``template`` extends ``portal/partials/tile_base.html``;
@@ -134,12 +150,7 @@ class Tile:
     chart: bool = False  # holds a plotly figure: the page loads plotly.js
     refresh: str = "30s"
     weight: int = 0
-
-    def __post_init__(self) -> None:
-        _check_audience(f"tile {self.slug}", self.audience)
-
-    def visible_to(self, user: Viewer) -> bool:
-        return _shown_to(self.audience, user)
+    noun: ClassVar[str] = "tile"
 
     def render(self, request: HttpRequest, now: dt.datetime | None = None) -> str:
         # Without the request: a tile needs only its own context, and rendering with it ran every
@@ -180,7 +191,7 @@ class NavSection:
 
 
 @dataclass(frozen=True)
-class NavEntry:
+class NavEntry(_ForAudience):
     """One link of the sidebar, under section ``section``, to the page named ``url_name``."""
 
     section: str
@@ -188,12 +199,8 @@ class NavEntry:
     url_name: str
     audience: tuple[str, ...]
     weight: int = 0
-
-    def __post_init__(self) -> None:
-        _check_audience(f"navigation entry {self.url_name}", self.audience)
-
-    def visible_to(self, user: Viewer) -> bool:
-        return _shown_to(self.audience, user)
+    noun: ClassVar[str] = "navigation entry"
+    named_by: ClassVar[str] = "url_name"
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -215,7 +222,7 @@ class Event:
 
 
 @dataclass(frozen=True)
-class Report:
+class Report(_ForAudience):
     """A report an app publishes: its page is ``url_name``; the navigation lists it under
     ``section`` for its ``audience``."""
 
@@ -225,12 +232,7 @@ class Report:
     audience: tuple[str, ...]
     section: str
     weight: int = 0
-
-    def __post_init__(self) -> None:
-        _check_audience(f"report {self.slug}", self.audience)
-
-    def visible_to(self, user: Viewer) -> bool:
-        return _shown_to(self.audience, user)
+    noun: ClassVar[str] = "report"
 
 
 # --- schedules ---------------------------------------------------------------------------------

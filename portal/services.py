@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 
 from portal.ids import normalise_eui64
 from portal.models import Organisation, User
+from portal.writes import find_or_new, save_validated, upsert
 
 if TYPE_CHECKING:
     from portal.types import Actor
@@ -20,16 +21,9 @@ def organisation_upsert(*, code: str, name: str, kind: str, provider_code: str =
                         duis_roles: Iterable[str] = (), user_id: str = "", actor: Actor = None) -> Organisation:
     """Create or update an organisation by its code (idempotent: demo loading and imports use it)."""
     with set_actor(actor):
-        organisation = Organisation.objects.filter(code=code).first() or Organisation(code=code)
-        organisation.name = name
-        organisation.kind = kind
-        organisation.provider_code = provider_code
-        organisation.region = region
-        organisation.duis_roles = sorted(set(duis_roles))
-        organisation.user_id = normalise_eui64(user_id, field="user_id") if user_id else ""
-        organisation.full_clean()
-        organisation.save()
-    return organisation
+        return upsert(Organisation, {"code": code}, name=name, kind=kind, provider_code=provider_code, region=region,
+                      duis_roles=sorted(set(duis_roles)),
+                      user_id=normalise_eui64(user_id, field="user_id") if user_id else "")
 
 
 @transaction.atomic
@@ -38,22 +32,15 @@ def person_upsert(*, username: str, first_name: str, last_name: str, organisatio
                   is_superuser: bool = False, actor: Actor = None) -> User:
     """Create or update a person by username. ``password=None`` leaves them without a login."""
     with set_actor(actor):
-        user = User.objects.filter(username=username).first() or User(username=username)
-        user.first_name = first_name
-        user.last_name = last_name
-        user.organisation = organisation
+        user = find_or_new(User, {"username": username})
         user.role = role
-        user.initials = initials
-        user.email = email or user.email
-        user.is_staff = is_staff
-        user.is_superuser = is_superuser
         if password:
             user.set_password(password)
         elif not user.pk:
             user.set_unusable_password()
-        user.full_clean(exclude=["password"])
-        user.save()
-    return user
+        return save_validated(user, exclude=["password"], first_name=first_name, last_name=last_name,
+                              organisation=organisation, initials=initials, email=email or user.email,
+                              is_staff=is_staff, is_superuser=is_superuser)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.access import may
-from portal.api import ScopedViewSetMixin
+from portal.api import ScopedViewSetMixin, validated
 from portal.choices import OrganisationKind, ProviderCode, Region
 from portal.dbrouter import reading_from_replica
 from portal.models import Organisation
@@ -148,9 +148,7 @@ class ChargeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(request=ChargeCreateSerializer, responses={201: ChargeSerializer})
     def create(self, request, *args, **kwargs):
         _require(request.user, "slas.charge.set", "set charges")
-        form = ChargeCreateSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        data = form.validated_data
+        data = validated(ChargeCreateSerializer, request)
         charge = services.charge_set(month=data["month"], amount=data["amount"], actor=request.user,
                        **data["party"])
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)

@@ -106,16 +106,12 @@ class ReliefEvent(models.Model):
                 and self.starts_at <= start_at < self.ends_at)
 
 
-class RequestFact(models.Model):
-    """One completed service request as measured: its timestamps, frozen when it completed (or as
-    loaded from another system), and the interval durations derived from them in microseconds
-    (NULL: the interval never started, so not measured; -1: started but never ended, a miss)."""
+class Fact(models.Model):
+    """What every fact has: the service user it counts for and the device and region it came from
+    (the fields of RequestFact and AlertFact that the loaders and the fold fill alike)."""
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
-    request_id = models.CharField(max_length=120)
-    srv = models.CharField(max_length=12, blank=True)
-    measurement_type = models.CharField(max_length=30, choices=MeasurementType.choices)
     # No database constraint: a per-row deferred check at COMMIT was a fifth of a file load's time.
     # Every writer resolves the organisation first (the loader by a join on its code, the fold from
     # the adapter's own foreign key) and PROTECT still guards deletes in the ORM.
@@ -123,6 +119,19 @@ class RequestFact(models.Model):
                                      db_constraint=False, db_index=False)
     device_id = models.CharField(max_length=23, blank=True)
     region = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class RequestFact(Fact):
+    """One completed service request as measured: its timestamps, frozen when it completed (or as
+    loaded from another system), and the interval durations derived from them in microseconds
+    (NULL: the interval never started, so not measured; -1: started but never ended, a miss)."""
+
+    request_id = models.CharField(max_length=120)
+    srv = models.CharField(max_length=12, blank=True)
+    measurement_type = models.CharField(max_length=30, choices=MeasurementType.choices)
     start_at = models.DateTimeField()
     received_at = models.DateTimeField(null=True, blank=True)
     dsp_sent_at = models.DateTimeField(null=True, blank=True)
@@ -154,21 +163,12 @@ class RequestFact(models.Model):
         return self.request_id
 
 
-class AlertFact(models.Model):
+class AlertFact(Fact):
     """One alert as measured: raised at the hub (a1), received at the WAN gateway (a2), delivered
     to the service user (a3), with its leg durations in microseconds (as for RequestFact)."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
-
     alert_id = models.CharField(max_length=120)
     alert_code = models.CharField(max_length=16, blank=True)
-    # No database constraint: a per-row deferred check at COMMIT was a fifth of a file load's time.
-    # Every writer resolves the organisation first (the loader by a join on its code, the fold from
-    # the adapter's own foreign key) and PROTECT still guards deletes in the ORM.
-    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+",
-                                     db_constraint=False, db_index=False)
-    device_id = models.CharField(max_length=23, blank=True)
-    region = models.CharField(max_length=10, blank=True)
     raised_at = models.DateTimeField()
     wan_received_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -186,13 +186,12 @@ class AlertFact(models.Model):
         return self.alert_id
 
 
-class DailyRollup(models.Model):
-    """Exact counts for one London day, measure, region and service user: measured, within target
-    and excluded by relief. Kept as facts arrive; rebuilt per month by slas_rebuild_rollups."""
+class Rollup(models.Model):
+    """The counts of one measure, provider, region and service user over a period (a day for
+    DailyRollup, a month for MonthRollup, each naming its period in its own key field)."""
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
-    day = models.DateField()
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     provider = models.CharField(max_length=20)
     region = models.CharField(max_length=10, blank=True)
@@ -202,6 +201,16 @@ class DailyRollup(models.Model):
     excluded = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(Rollup):
+    """Exact counts for one London day, measure, region and service user: measured, within target
+    and excluded by relief. Kept as facts arrive; rebuilt per month by slas_rebuild_rollups."""
+
+    day = models.DateField()
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "measure", "region", "organisation"],
                                                name="slas_dailyrollup_key")]
 
@@ -209,20 +218,11 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.measure_id} {self.region} {self.organisation_id}"
 
 
-class MonthRollup(models.Model):
+class MonthRollup(Rollup):
     """The month's counts for one measure, region and service user, plus the latency histogram
     (log-spaced buckets, slas.metrics) of the intervals that ended. Reports read these."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
-
     month = models.DateField(help_text="first day of the London month")
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    provider = models.CharField(max_length=20)
-    region = models.CharField(max_length=10, blank=True)
-    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
-    measured = models.BigIntegerField(default=0)
-    within = models.BigIntegerField(default=0)
-    excluded = models.BigIntegerField(default=0)
     histogram = models.JSONField(default=dict)
 
     class Meta:

@@ -102,3 +102,15 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def quiet_simulator():
+    """The adapter's simulator with no random E20/E21 failures (a test that wants them configures
+    its own), reset afterwards. The adapter and browser tests use it for every test."""
+    from adapter import simulator
+
+    simulator.configure(fail_e20={"north": 0, "central": 0, "south": 0},
+                        fail_e21={"north": 0, "central": 0, "south": 0})
+    yield simulator
+    simulator.reset()

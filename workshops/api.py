@@ -11,20 +11,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portal.access import may
-from portal.api import ScopedPermission, ScopedViewSetMixin
+from portal.api import ScopedPermission, ScopedViewSetMixin, validated
 from portal.models import Organisation, User
 from portal.scoping import VIEW, get_scoped_or_404
-from workshops import selectors, services
-from workshops.choices import (
-    ActionStatus,
-    Disposition,
-    DistributionState,
-    DocumentCategory,
-    MeetingKind,
-    OutcomeKind,
-    RaidKind,
-    RaidStatus,
-)
+from workshops import choices, models, selectors, services
 from workshops.filtersets import (
     ActionFilterSet,
     CommentFilterSet,
@@ -34,47 +24,37 @@ from workshops.filtersets import (
     MeetingFilterSet,
     RaidFilterSet,
 )
-from workshops.models import (
-    Action,
-    ActionUpdate,
-    AgendaItem,
-    AgendaOutcome,
-    Comment,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    Milestone,
-    RaidItem,
-    Topic,
-)
 
 
 class NoDeleteViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """List, detail, create, update; no DELETE. ``create_service``/``update_service`` do the writes."""
+    """List, detail, create, update; no DELETE. ``service`` does the writes (a register's one
+    save function: without the object to create, with it to update), or ``create_service`` and
+    ``update_service`` where the two differ."""
 
+    service = None
     create_service = None
     update_service = None
-    update_key = None  # the service's keyword for the object being updated
+    update_key = None  # the service's keyword for the object being updated (default: the model's name)
 
     def perform_create(self, serializer):
-        serializer.instance = type(self).create_service(actor=self.request.user, **serializer.validated_data)
+        create = type(self).create_service or type(self).service
+        serializer.instance = create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(
-            actor=self.request.user, **{self.update_key: serializer.instance}, **serializer.validated_data)
+        update = type(self).update_service or type(self).service
+        key = self.update_key or type(serializer.instance)._meta.model_name
+        serializer.instance = update(actor=self.request.user, **{key: serializer.instance}, **serializer.validated_data)
 
 
-def choice_field(choices, **kwargs):
+def choice_field(options, **kwargs):
     """A choice field documented with its enum inline: several registers (and other apps) have
     fields named kind/status/state with different choice sets, which would otherwise collide as
     named enum components in the OpenAPI schema."""
     # Wrapped in allOf so the enum post-processing hook leaves it inline.
-    schema = {"allOf": [{"type": "string"}, {"enum": [value for value, _ in choices]}]}
+    schema = {"allOf": [{"type": "string"}, {"enum": [value for value, _ in options]}]}
     field_class = extend_schema_field(schema)(type("InlineChoiceField", (serializers.ChoiceField,), {}))
-    return field_class(choices=choices, **kwargs)
+    return field_class(choices=options, **kwargs)
 
 
 @extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
@@ -96,32 +76,31 @@ def org_field(**kwargs):
 # --- Meetings ------------------------------------------------------------------------------
 
 class MeetingSeriesSerializer(serializers.ModelSerializer):
-    kind = choice_field(MeetingKind.choices, required=False)
+    kind = choice_field(choices.MeetingKind.choices, required=False)
     class Meta:
-        model = MeetingSeries
+        model = models.MeetingSeries
         fields = ["id", "code", "name", "kind", "action_prefix", "description"]
 
 
 class MeetingSeriesViewSet(NoDeleteViewSet):
     """Meeting series (SDAG board, workshops, 1:1s)."""
 
-    queryset = MeetingSeries.objects.all()
+    queryset = models.MeetingSeries.objects.all()
     serializer_class = MeetingSeriesSerializer
     filterset_fields = ["kind", "code"]
-    create_service = services.series_save
-    update_service = services.series_save
+    service = services.series_save
     update_key = "series"
 
 
 class MeetingSerializer(serializers.ModelSerializer):
     attendees = people_field(many=True, required=False)
     organisations = org_field(many=True, required=False)
-    kind = choice_field(MeetingKind.choices, required=False)
+    kind = choice_field(choices.MeetingKind.choices, required=False)
     start = ClockTimeField()
     end = ClockTimeField()
 
     class Meta:
-        model = Meeting
+        model = models.Meeting
         fields = ["id", "series", "number", "title", "kind", "date", "start", "end", "venue", "attendees",
                   "organisations", "minutes"]
 
@@ -129,13 +108,11 @@ class MeetingSerializer(serializers.ModelSerializer):
 class MeetingViewSet(NoDeleteViewSet):
     """Meetings and workshops: number, date, times, venue, attendees; agenda items hang off them."""
 
-    queryset = Meeting.objects.select_related("series").prefetch_related("attendees", "organisations")
+    queryset = models.Meeting.objects.select_related("series").prefetch_related("attendees", "organisations")
     serializer_class = MeetingSerializer
     filterset_class = MeetingFilterSet
     ordering_fields = ["date", "number"]
-    create_service = services.meeting_save
-    update_service = services.meeting_save
-    update_key = "meeting"
+    service = services.meeting_save
 
 
 class AgendaItemSerializer(serializers.ModelSerializer):
@@ -145,7 +122,7 @@ class AgendaItemSerializer(serializers.ModelSerializer):
     end = ClockTimeField(required=False, allow_null=True)
 
     class Meta:
-        model = AgendaItem
+        model = models.AgendaItem
         fields = ["id", "meeting", "position", "start", "end", "title", "presenters", "notes", "raid_items",
                   "documents", "consultations"]
 
@@ -153,18 +130,17 @@ class AgendaItemSerializer(serializers.ModelSerializer):
 class AgendaItemViewSet(NoDeleteViewSet):
     """Timed agenda items with presenters and the registers they discuss."""
 
-    queryset = AgendaItem.objects.prefetch_related("presenters", "raid_items", "documents", "consultations")
+    queryset = models.AgendaItem.objects.prefetch_related("presenters", "raid_items", "documents", "consultations")
     serializer_class = AgendaItemSerializer
     filterset_fields = ["meeting"]
-    create_service = services.agenda_item_save
-    update_service = services.agenda_item_save
+    service = services.agenda_item_save
     update_key = "item"
 
 
 class AgendaOutcomeSerializer(serializers.ModelSerializer):
-    kind = choice_field(OutcomeKind.choices)
+    kind = choice_field(choices.OutcomeKind.choices)
     class Meta:
-        model = AgendaOutcome
+        model = models.AgendaOutcome
         fields = ["id", "agenda_item", "kind", "text", "action", "created_at"]
         read_only_fields = ["action", "created_at"]
 
@@ -173,7 +149,7 @@ class AgendaOutcomeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
                            mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Decisions and information recorded against agenda items (actions: POST /actions/)."""
 
-    queryset = AgendaOutcome.objects.all()
+    queryset = models.AgendaOutcome.objects.all()
     serializer_class = AgendaOutcomeSerializer
     filterset_fields = ["agenda_item", "kind"]
 
@@ -186,11 +162,11 @@ class AgendaOutcomeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
 class ActionUpdateSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
                                           help_text="Username of the author; null if recorded without one")
-    status_from = choice_field([("", ""), *ActionStatus.choices], read_only=True)
-    status_to = choice_field([("", ""), *ActionStatus.choices], read_only=True)
+    status_from = choice_field([("", ""), *choices.ActionStatus.choices], read_only=True)
+    status_to = choice_field([("", ""), *choices.ActionStatus.choices], read_only=True)
 
     class Meta:
-        model = ActionUpdate
+        model = models.ActionUpdate
         fields = ["id", "action", "date", "text", "author", "status_from", "status_to", "created_at"]
         read_only_fields = fields
 
@@ -214,10 +190,10 @@ class ActionSerializer(serializers.ModelSerializer):
     due = DueField(required=False, help_text="YYYY-MM-DD, DD.MM.YY, DD/MM/YYYY or tbc")
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
     updates = ActionUpdateSerializer(many=True, read_only=True)
-    status = choice_field(ActionStatus.choices, read_only=True)
+    status = choice_field(choices.ActionStatus.choices, read_only=True)
 
     class Meta:
-        model = Action
+        model = models.Action
         fields = ["id", "reference", "meeting", "agenda_item", "title", "text", "owners", "all_members", "due",
                   "status", "overdue", "reopened_count", "updates", "created_at", "updated_at"]
         read_only_fields = ["reference", "status", "reopened_count", "created_at", "updated_at"]
@@ -239,7 +215,7 @@ class ActionSerializer(serializers.ModelSerializer):
 
 
 class StatusSerializer(serializers.Serializer):
-    status = choice_field(ActionStatus.choices)
+    status = choice_field(choices.ActionStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -253,37 +229,34 @@ class ActionViewSet(NoDeleteViewSet):
     (SDAG_<meeting>.<nn>); status changes (and reopenings) go through POST .../status/ and are
     recorded; updates are appended with POST .../updates/. Actions cannot be deleted."""
 
-    queryset = Action.objects.select_related("meeting").prefetch_related("owners", "updates__author")
+    queryset = models.Action.objects.select_related("meeting").prefetch_related("owners", "updates__author")
     serializer_class = ActionSerializer
     filterset_class = ActionFilterSet
     ordering_fields = ["reference", "due", "status", "updated_at"]
     create_service = services.action_raise
     update_service = services.action_edit
-    update_key = "action"
 
     @extend_schema(request=StatusSerializer, responses=ActionSerializer)
     @api_action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         action = self.get_object()
-        body = StatusSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        action = services.action_set_status(action=action, actor=request.user, **body.validated_data)
-        return Response(ActionSerializer(Action.objects.get(pk=action.pk)).data)
+        data = validated(StatusSerializer, request)
+        action = services.action_set_status(action=action, actor=request.user, **data)
+        return Response(ActionSerializer(models.Action.objects.get(pk=action.pk)).data)
 
     @extend_schema(request=NewUpdateSerializer, responses={201: ActionUpdateSerializer})
     @api_action(detail=True, methods=["post"])
     def updates(self, request, pk=None):
         action = self.get_object()
-        body = NewUpdateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        update = services.action_update(action=action, actor=request.user, **body.validated_data)
+        data = validated(NewUpdateSerializer, request)
+        update = services.action_update(action=action, actor=request.user, **data)
         return Response(ActionUpdateSerializer(update).data, status=status.HTTP_201_CREATED)
 
 
 class ActionUpdateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Dated updates of actions (append-only: add them with POST /actions/{id}/updates/)."""
 
-    queryset = ActionUpdate.objects.select_related("author")
+    queryset = models.ActionUpdate.objects.select_related("author")
     serializer_class = ActionUpdateSerializer
     filterset_fields = ["action"]
 
@@ -292,30 +265,28 @@ class ActionUpdateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class TopicSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Topic
+        model = models.Topic
         fields = ["id", "name", "is_active"]
 
 
 class TopicViewSet(NoDeleteViewSet):
     """The editable list of RAID topics (HAN, 868 MHz development, ALCS, …)."""
 
-    queryset = Topic.objects.all()
+    queryset = models.Topic.objects.all()
     serializer_class = TopicSerializer
     filterset_fields = ["is_active"]
-    create_service = services.topic_save
-    update_service = services.topic_save
-    update_key = "topic"
+    service = services.topic_save
 
 
 class RaidItemSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     originator = org_field()
     owner = people_field(required=False, allow_null=True)
-    kind = choice_field(RaidKind.choices)
-    status = choice_field(RaidStatus.choices, read_only=True)
+    kind = choice_field(choices.RaidKind.choices)
+    status = choice_field(choices.RaidStatus.choices, read_only=True)
 
     class Meta:
-        model = RaidItem
+        model = models.RaidItem
         fields = ["id", "reference", "kind", "topic", "title", "description", "originator", "owner", "status",
                   "resolution", "rejection_reason", "likelihood", "impact", "score", "actions", "documents",
                   "closure_requested_at", "closed_at", "created_at", "updated_at"]
@@ -336,27 +307,25 @@ class RaidItemViewSet(NoDeleteViewSet):
     originator's people (or DCC) POST .../confirm/ or .../reject/ (with a reason, re-opening it).
     RAID items cannot be deleted."""
 
-    queryset = RaidItem.objects.select_related("topic", "originator", "owner").prefetch_related("actions",
+    queryset = models.RaidItem.objects.select_related("topic", "originator", "owner").prefetch_related("actions",
                                                                                                  "documents")
     serializer_class = RaidItemSerializer
     filterset_class = RaidFilterSet
     ordering_fields = ["score", "created_at", "updated_at"]
-    create_service = services.raid_save
-    update_service = services.raid_save
+    service = services.raid_save
     update_key = "item"
 
     def _viewable(self, pk):
         # The originator's SDAG members may only view governance data; the service decides
         # whether they may answer for the originator.
-        return get_scoped_or_404(self.request.user, RaidItem, VIEW, pk=pk)
+        return get_scoped_or_404(self.request.user, models.RaidItem, VIEW, pk=pk)
 
     @extend_schema(request=ResolutionSerializer, responses=RaidItemSerializer)
     @api_action(detail=True, methods=["post"])
     def close(self, request, pk=None):
         item = self.get_object()
-        body = ResolutionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        item = services.raid_close(item=item, actor=request.user, **body.validated_data)
+        data = validated(ResolutionSerializer, request)
+        item = services.raid_close(item=item, actor=request.user, **data)
         return Response(RaidItemSerializer(item).data)
 
     @extend_schema(request=None, responses=RaidItemSerializer)
@@ -369,9 +338,8 @@ class RaidItemViewSet(NoDeleteViewSet):
     @api_action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         item = self._viewable(pk)
-        body = ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        item = services.raid_reject(item=item, actor=request.user, **body.validated_data)
+        data = validated(ReasonSerializer, request)
+        item = services.raid_reject(item=item, actor=request.user, **data)
         return Response(RaidItemSerializer(item).data)
 
 
@@ -379,10 +347,10 @@ class RaidItemViewSet(NoDeleteViewSet):
 
 class DocumentSerializer(serializers.ModelSerializer):
     owner = org_field()
-    category = choice_field(DocumentCategory.choices, required=False)
+    category = choice_field(choices.DocumentCategory.choices, required=False)
 
     class Meta:
-        model = Document
+        model = models.Document
         fields = ["id", "category", "reference", "timing", "group", "name", "content", "owner", "current_version"]
         read_only_fields = ["current_version"]
 
@@ -390,20 +358,18 @@ class DocumentSerializer(serializers.ModelSerializer):
 class DocumentViewSet(NoDeleteViewSet):
     """Design documents and Schedule 6.3 products: group, timing, owner, current version."""
 
-    queryset = Document.objects.select_related("owner")
+    queryset = models.Document.objects.select_related("owner")
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilterSet
-    create_service = services.document_save
-    update_service = services.document_save
-    update_key = "document"
+    service = services.document_save
 
 
 class DocumentVersionSerializer(serializers.ModelSerializer):
     slipped = serializers.BooleanField(read_only=True)
-    state = choice_field(DistributionState.choices, required=False)
+    state = choice_field(choices.DistributionState.choices, required=False)
 
     class Meta:
-        model = DocumentVersion
+        model = models.DocumentVersion
         fields = ["id", "document", "version", "planned_issue", "actual_issue", "state", "gating_milestone", "notes",
                   "slipped"]
 
@@ -412,28 +378,25 @@ class DocumentVersionViewSet(NoDeleteViewSet):
     """Versions with planned and actual issue dates and their distribution state; circulation
     waits for the gating milestone."""
 
-    queryset = DocumentVersion.objects.select_related("document", "gating_milestone")
+    queryset = models.DocumentVersion.objects.select_related("document", "gating_milestone")
     serializer_class = DocumentVersionSerializer
     filterset_class = DocumentVersionFilterSet
-    create_service = services.version_save
-    update_service = services.version_save
+    service = services.version_save
     update_key = "document_version"
 
 
 class MilestoneSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Milestone
+        model = models.Milestone
         fields = ["id", "name", "planned", "achieved", "description"]
 
 
 class MilestoneViewSet(NoDeleteViewSet):
     """Programme milestones (e.g. ISFT release) that gate document circulation."""
 
-    queryset = Milestone.objects.all()
+    queryset = models.Milestone.objects.all()
     serializer_class = MilestoneSerializer
-    create_service = services.milestone_save
-    update_service = services.milestone_save
-    update_key = "milestone"
+    service = services.milestone_save
 
 
 # --- Consultations -------------------------------------------------------------------------
@@ -442,7 +405,7 @@ class ConsultationSerializer(serializers.ModelSerializer):
     is_open = serializers.SerializerMethodField()
 
     class Meta:
-        model = Consultation
+        model = models.Consultation
         fields = ["id", "version", "title", "opens", "closes", "summary", "is_open"]
 
     def get_is_open(self, consultation) -> bool:
@@ -452,12 +415,10 @@ class ConsultationSerializer(serializers.ModelSerializer):
 class ConsultationViewSet(NoDeleteViewSet):
     """Consultations on document versions; GET .../themes/ gives the comment counts by theme."""
 
-    queryset = Consultation.objects.select_related("version__document")
+    queryset = models.Consultation.objects.select_related("version__document")
     serializer_class = ConsultationSerializer
     filterset_class = ConsultationFilterSet
-    create_service = services.consultation_save
-    update_service = services.consultation_save
-    update_key = "consultation"
+    service = services.consultation_save
 
     @extend_schema(responses=inline_serializer("ThemeCount", {"theme": serializers.CharField(),
                                                                "count": serializers.IntegerField()}, many=True))
@@ -471,10 +432,10 @@ class CommentSerializer(serializers.ModelSerializer):
     organisation = org_field(required=False, help_text="DCC staff only; SDAG members comment for their own")
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True,
                                           help_text="Username of the author; null if recorded without one")
-    disposition = choice_field(Disposition.choices, required=False)
+    disposition = choice_field(choices.Disposition.choices, required=False)
 
     class Meta:
-        model = Comment
+        model = models.Comment
         fields = ["id", "consultation", "organisation", "author", "theme", "section", "text", "response",
                   "disposition", "created_at"]
         read_only_fields = ["created_at"]
@@ -493,7 +454,7 @@ class CommentViewSet(NoDeleteViewSet):
     """Consultation comments. SDAG members and DCC POST comments while the consultation is open;
     DCC staff answer them (PATCH response and disposition)."""
 
-    queryset = Comment.objects.select_related("organisation", "author")
+    queryset = models.Comment.objects.select_related("organisation", "author")
     serializer_class = CommentSerializer
     filterset_class = CommentFilterSet
     permission_classes = [CommentPermission]
@@ -502,7 +463,7 @@ class CommentViewSet(NoDeleteViewSet):
         data = dict(serializer.validated_data)
         for answer_only in ("response", "disposition"):
             data.pop(answer_only, None)
-        consultation = get_scoped_or_404(self.request.user, Consultation, VIEW, pk=data.pop("consultation").pk)
+        consultation = get_scoped_or_404(self.request.user, models.Consultation, VIEW, pk=data.pop("consultation").pk)
         serializer.instance = services.comment_add(consultation=consultation, actor=self.request.user,
                                     today=timezone.localdate(), **data)
 

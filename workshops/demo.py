@@ -11,7 +11,7 @@ import itertools
 from portal import services as portal_services
 from portal.choices import OrganisationKind, PortalRole
 from portal.models import Organisation, User
-from workshops import importers, services
+from workshops import importers, models, services
 from workshops.choices import (
     ActionStatus,
     Disposition,
@@ -20,16 +20,6 @@ from workshops.choices import (
     MeetingKind,
     OutcomeKind,
     RaidKind,
-)
-from workshops.models import (
-    AgendaItem,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    Milestone,
-    RaidItem,
 )
 
 D = dt.date
@@ -240,11 +230,11 @@ def _people(orgs):
 
 
 def _series(code, **fields):
-    return MeetingSeries.objects.filter(code=code).first() or services.series_save(code=code, **fields)
+    return models.MeetingSeries.objects.filter(code=code).first() or services.series_save(code=code, **fields)
 
 
 def _meeting(series, number, **fields):
-    return Meeting.objects.filter(series=series, number=number).first() or services.meeting_save(
+    return models.Meeting.objects.filter(series=series, number=number).first() or services.meeting_save(
         series=series, number=number, **fields)
 
 
@@ -282,11 +272,11 @@ def load(stdout=None):
     topics = {name: services.topic_get_or_create(name=name, actor=actor) for _, name, *_ in RAID}
     raid_items = []
     for kind, topic, title, originator, owner, likelihood, impact in RAID:
-        item = RaidItem.objects.filter(title=title).first() or services.raid_save(
+        item = models.RaidItem.objects.filter(title=title).first() or services.raid_save(
             kind=kind, topic=topics[topic], title=title, originator=orgs[originator], owner=people[owner],
             likelihood=likelihood, impact=impact, actor=actor)
         raid_items.append(item)
-    closed = RaidItem.objects.filter(title="Export tariff functionality in the User Gateway").first()
+    closed = models.RaidItem.objects.filter(title="Export tariff functionality in the User Gateway").first()
     if closed is None:
         closed = services.raid_save(kind=RaidKind.ISSUE, topic=services.topic_get_or_create(name="Import/Export"),
                                     title="Export tariff functionality in the User Gateway", originator=orgs["SUPA"],
@@ -295,16 +285,16 @@ def load(stdout=None):
         services.raid_close(item=closed, resolution="Export tariff and prices excluded at SMETS2; the UGC will not "
                                                     "provide this capability (SDAG_4.08).", actor=actor)
 
-    isft = Milestone.objects.filter(name="ISFT release").first() or services.milestone_save(
+    isft = models.Milestone.objects.filter(name="ISFT release").first() or services.milestone_save(
         name="ISFT release", planned=D(2013, 5, 31), actor=actor,
         description="'Green' docs will be circulated to SDAG following release of ISFT.")
     documents = {}
     for name in ARTEFACTS:
-        documents[name] = Document.objects.filter(name=name).first() or services.document_save(
+        documents[name] = models.Document.objects.filter(name=name).first() or services.document_save(
             name=name, category=DocumentCategory.ARTEFACT, group="Architecture artefacts - design documents",
             owner=orgs["DECC"], actor=actor)
     for name, content, version in PRODUCTS:
-        document = Document.objects.filter(name=name).first() or services.document_save(
+        document = models.Document.objects.filter(name=name).first() or services.document_save(
             name=name, category=DocumentCategory.PRODUCT, group="A- Arch E2E", content=content, owner=orgs["DECC"],
             actor=actor)
         documents[name] = document
@@ -314,17 +304,17 @@ def load(stdout=None):
                                   notes="Updated product list circulated to SDAG on 18/4/13", actor=actor)
     for name, versions in DISTRIBUTION.items():
         for version, planned, actual, state, gated in versions:
-            if not DocumentVersion.objects.filter(document=documents[name], version=version).exists():
+            if not models.DocumentVersion.objects.filter(document=documents[name], version=version).exists():
                 services.version_save(document=documents[name], version=version, planned_issue=planned,
                                       actual_issue=actual, state=state, gating_milestone=isft if gated else None,
                                       actor=actor)
-    ppmid_doc = Document.objects.filter(name="PPMID Technical Specification").first() or services.document_save(
+    ppmid_doc = models.Document.objects.filter(name="PPMID Technical Specification").first() or services.document_save(
         name="PPMID Technical Specification", category=DocumentCategory.ARTEFACT, group="SMETS", owner=orgs["DECC"],
         actor=actor)
-    ppmid_version = DocumentVersion.objects.filter(document=ppmid_doc, version="0.9").first() or \
+    ppmid_version = models.DocumentVersion.objects.filter(document=ppmid_doc, version="0.9").first() or \
         services.version_save(document=ppmid_doc, version="0.9", planned_issue=D(2013, 2, 15),
                               actual_issue=D(2013, 2, 22), state=DistributionState.COMMENTS_UNDER_REVIEW, actor=actor)
-    pandc = Document.objects.filter(name="Parse and Correlate requirements").first() or services.document_save(
+    pandc = models.Document.objects.filter(name="Parse and Correlate requirements").first() or services.document_save(
         name="Parse and Correlate requirements", category=DocumentCategory.ARTEFACT, group="DCC systems",
         owner=orgs["DECC"], actor=actor)
     if not pandc.versions.exists():
@@ -332,7 +322,7 @@ def load(stdout=None):
                               state=DistributionState.DRAFTING, notes="Expect to issue for comment in May",
                               actor=actor)
 
-    ppmid = Consultation.objects.filter(title="PPMID Technical Specification consultation").first() or \
+    ppmid = models.Consultation.objects.filter(title="PPMID Technical Specification consultation").first() or \
         services.consultation_save(version=ppmid_version, title="PPMID Technical Specification consultation",
                                    opens=D(2013, 2, 22), closes=D(2013, 3, 22), actor=actor,
                                    summary="193 comments received - main themes. Summary of findings presented at "
@@ -346,7 +336,7 @@ def load(stdout=None):
                 rows.append({"organisation": orgs[next(orgs_cycle)], "theme": theme,
                              "text": samples[i % len(samples)], "disposition": next(dispositions)})
         services.comment_add_bulk_for_demo(consultation=ppmid, rows=rows, actor=actor)
-    if not Consultation.objects.filter(title__startswith="Energy Efficiency Directive").exists():
+    if not models.Consultation.objects.filter(title__startswith="Energy Efficiency Directive").exists():
         services.consultation_save(title="Energy Efficiency Directive: 24 months of consumption data",
                                    opens=D(2012, 12, 12), closes=D(2013, 2, 6), actor=actor,
                                    summary="Whether daily reads should be added to SMETS 2 and how suppliers "
@@ -373,7 +363,7 @@ def _agenda(meeting, people, raid_items, documents, ppmid, actor):
                                          **links.get(position, {}))
         for kind, text in OUTCOMES.get(position, []):
             services.agenda_outcome_add(agenda_item=item, kind=kind, text=text, actor=actor)
-    assert AgendaItem.objects.filter(meeting=meeting).count() == len(AGENDA)
+    assert models.AgendaItem.objects.filter(meeting=meeting).count() == len(AGENDA)
 
 
 def _actions(meeting5, actor):
@@ -404,10 +394,10 @@ def _this_month(sdag, people, ppmid_doc, actor):
     from django.utils import timezone
 
     today = timezone.localdate()
-    upcoming = Meeting.objects.filter(series=sdag, title="SDAG meeting (demo: next board)").first()
+    upcoming = models.Meeting.objects.filter(series=sdag, title="SDAG meeting (demo: next board)").first()
     if upcoming is None:
-        number = (Meeting.objects.filter(series=sdag).order_by("-number").values_list("number", flat=True).first()
-                  or 0) + 1
+        number = (models.Meeting.objects.filter(series=sdag).order_by("-number").values_list("number", flat=True)
+                  .first() or 0) + 1
         upcoming = services.meeting_save(series=sdag, number=number, title="SDAG meeting (demo: next board)",
                                          kind=MeetingKind.BOARD, date=today + dt.timedelta(days=28), start=T(10),
                                          end=T(15), venue="BIS Conference Centre", actor=actor)
@@ -415,8 +405,9 @@ def _this_month(sdag, people, ppmid_doc, actor):
         services.action_raise(meeting=upcoming, title="Circulate the PPMID comment dispositions", actor=actor,
                               text="Demo: fell overdue yesterday.", owners=[people["peter.morgan"]],
                               due=today - dt.timedelta(days=1))
-    if not Consultation.objects.filter(title="Re-issued PPMID specification v1.0 (demo: open now)").exists():
-        version = DocumentVersion.objects.filter(document=ppmid_doc, version="1.0").first() or services.version_save(
+    if not models.Consultation.objects.filter(title="Re-issued PPMID specification v1.0 (demo: open now)").exists():
+        version = models.DocumentVersion.objects.filter(document=ppmid_doc, version="1.0").first()
+        version = version or services.version_save(
             document=ppmid_doc, version="1.0", planned_issue=today - dt.timedelta(days=20),
             actual_issue=today - dt.timedelta(days=18), state=DistributionState.ISSUED_FOR_COMMENT, actor=actor)
         services.consultation_save(version=version, title="Re-issued PPMID specification v1.0 (demo: open now)",

@@ -1,10 +1,11 @@
 """Filters of the governance registers, shared by the pages and the API."""
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 
 from portal.access import may
+from portal.filtersets import SearchFilter
 from portal.models import Organisation, User
+from workshops import models
 from workshops.choices import (
     ACTION_LIVE,
     ActionStatus,
@@ -14,17 +15,6 @@ from workshops.choices import (
     MeetingKind,
     RaidKind,
     RaidStatus,
-)
-from workshops.models import (
-    Action,
-    Comment,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    RaidItem,
-    Topic,
 )
 
 
@@ -46,36 +36,29 @@ RAID_OWNERS = gov_choices(User.objects.filter(raid_items_owned__isnull=False).di
 
 
 class MeetingFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
-    series = django_filters.ModelChoiceFilter(queryset=gov_choices(MeetingSeries.objects.all()))
+    q = SearchFilter("title", "venue")
+    series = django_filters.ModelChoiceFilter(queryset=gov_choices(models.MeetingSeries.objects.all()))
     kind = django_filters.ChoiceFilter(choices=MeetingKind.choices)
     after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label="On or after")
 
     class Meta:
-        model = Meeting
+        model = models.Meeting
         fields = ["series", "kind"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(venue__icontains=value))
 
 
 class ActionFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("reference", "title", "text", "updates__text", distinct=True)
     status = django_filters.MultipleChoiceFilter(choices=ActionStatus.choices)
     owner = django_filters.ModelChoiceFilter(
         field_name="owners", queryset=OWNERS, label="Owner"
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only")
     mine = django_filters.BooleanFilter(method="filter_mine", label="My actions")
-    meeting = django_filters.ModelChoiceFilter(queryset=gov_choices(Meeting.objects.all()))
+    meeting = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Meeting.objects.all()))
 
     class Meta:
-        model = Action
+        model = models.Action
         fields = ["status", "owner", "meeting"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(reference__icontains=value) | Q(title__icontains=value) | Q(text__icontains=value)
-                               | Q(updates__text__icontains=value)).distinct()
 
     def filter_overdue(self, queryset, name, value):
         if not value:
@@ -90,42 +73,35 @@ class ActionFilterSet(django_filters.FilterSet):
 
 
 class RaidFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("title", "description", "resolution")
     kind = django_filters.ChoiceFilter(choices=RaidKind.choices)
     status = django_filters.MultipleChoiceFilter(choices=RaidStatus.choices)
-    topic = django_filters.ModelChoiceFilter(queryset=gov_choices(Topic.objects.all()))
+    topic = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Topic.objects.all()))
     originator = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
     owner = django_filters.ModelChoiceFilter(queryset=RAID_OWNERS)
 
     class Meta:
-        model = RaidItem
+        model = models.RaidItem
         fields = ["kind", "status", "topic", "originator", "owner"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value)
-                               | Q(resolution__icontains=value))
 
 
 class DocumentFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Text")
+    q = SearchFilter("name", "content", "reference")
     category = django_filters.ChoiceFilter(choices=DocumentCategory.choices)
     group = django_filters.CharFilter(lookup_expr="iexact")
     owner = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
 
     class Meta:
-        model = Document
+        model = models.Document
         fields = ["category", "group", "owner"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(content__icontains=value) | Q(reference__icontains=value))
 
 
 class DocumentVersionFilterSet(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=DistributionState.choices)
-    document = django_filters.ModelChoiceFilter(queryset=gov_choices(Document.objects.all()))
+    document = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Document.objects.all()))
 
     class Meta:
-        model = DocumentVersion
+        model = models.DocumentVersion
         fields = ["document", "state", "gating_milestone"]
 
 
@@ -134,7 +110,7 @@ class ConsultationFilterSet(django_filters.FilterSet):
     open_on = django_filters.DateFilter(method="filter_open_on", label="Open on")
 
     class Meta:
-        model = Consultation
+        model = models.Consultation
         fields = []
 
     def filter_open_on(self, queryset, name, value):
@@ -146,8 +122,8 @@ class CommentFilterSet(django_filters.FilterSet):
     theme = django_filters.CharFilter(lookup_expr="iexact")
     disposition = django_filters.ChoiceFilter(choices=Disposition.choices, empty_label="Any")
     organisation = django_filters.ModelChoiceFilter(queryset=ORGANISATIONS)
-    consultation = django_filters.ModelChoiceFilter(queryset=gov_choices(Consultation.objects.all()))
+    consultation = django_filters.ModelChoiceFilter(queryset=gov_choices(models.Consultation.objects.all()))
 
     class Meta:
-        model = Comment
+        model = models.Comment
         fields = ["consultation", "organisation", "theme", "disposition"]

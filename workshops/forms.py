@@ -3,21 +3,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from portal.models import Organisation, User
-from workshops import services
+from workshops import models, services
 from workshops.choices import ActionStatus, Disposition
-from workshops.models import (
-    Action,
-    AgendaItem,
-    Comment,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    Milestone,
-    RaidItem,
-    Topic,
-)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -49,7 +36,7 @@ def people():
 
 class SeriesForm(forms.ModelForm):
     class Meta:
-        model = MeetingSeries
+        model = models.MeetingSeries
         fields = ["code", "name", "kind", "action_prefix", "description"]
 
 
@@ -58,7 +45,7 @@ class MeetingForm(forms.ModelForm):
     organisations = forms.ModelMultipleChoiceField(queryset=Organisation.objects.all(), required=False)
 
     class Meta:
-        model = Meeting
+        model = models.Meeting
         fields = ["series", "number", "title", "kind", "date", "start", "end", "venue", "attendees", "organisations",
                   "minutes"]
         widgets = {"date": DATE, "start": TIME, "end": TIME}
@@ -68,7 +55,7 @@ class AgendaItemForm(forms.ModelForm):
     presenters = forms.ModelMultipleChoiceField(queryset=people(), required=False)
 
     class Meta:
-        model = AgendaItem
+        model = models.AgendaItem
         fields = ["position", "start", "end", "title", "presenters", "notes", "raid_items", "documents",
                   "consultations"]
         widgets = {"start": TIME, "end": TIME}
@@ -88,13 +75,13 @@ class ActionForm(forms.ModelForm):
     due = DueField()
 
     class Meta:
-        model = Action
+        model = models.Action
         fields = ["title", "text", "owners", "all_members", "due"]
 
 
 class ActionRaiseForm(ActionForm):
-    meeting = forms.ModelChoiceField(queryset=Meeting.objects.all())
-    agenda_item = forms.ModelChoiceField(queryset=AgendaItem.objects.select_related("meeting"), required=False)
+    meeting = forms.ModelChoiceField(queryset=models.Meeting.objects.all())
+    agenda_item = forms.ModelChoiceField(queryset=models.AgendaItem.objects.select_related("meeting"), required=False)
 
     class Meta(ActionForm.Meta):
         fields = ["meeting", "agenda_item", *ActionForm.Meta.fields]
@@ -113,13 +100,13 @@ class ActionImportForm(forms.Form):
 
 class TopicForm(forms.ModelForm):
     class Meta:
-        model = Topic
+        model = models.Topic
         fields = ["name", "is_active"]
 
 
 class RaidForm(forms.ModelForm):
     class Meta:
-        model = RaidItem
+        model = models.RaidItem
         fields = ["kind", "topic", "title", "description", "originator", "owner", "likelihood", "impact", "actions",
                   "documents"]
 
@@ -134,27 +121,27 @@ class RaidRejectForm(forms.Form):
 
 class DocumentForm(forms.ModelForm):
     class Meta:
-        model = Document
+        model = models.Document
         fields = ["category", "reference", "timing", "group", "name", "content", "owner"]
 
 
 class VersionForm(forms.ModelForm):
     class Meta:
-        model = DocumentVersion
+        model = models.DocumentVersion
         fields = ["version", "planned_issue", "actual_issue", "state", "gating_milestone", "notes"]
         widgets = {"planned_issue": DATE, "actual_issue": DATE}
 
 
 class MilestoneForm(forms.ModelForm):
     class Meta:
-        model = Milestone
+        model = models.Milestone
         fields = ["name", "planned", "achieved", "description"]
         widgets = {"planned": DATE, "achieved": DATE}
 
 
 class ConsultationForm(forms.ModelForm):
     class Meta:
-        model = Consultation
+        model = models.Consultation
         fields = ["version", "title", "opens", "closes", "summary"]
         widgets = {"opens": DATE, "closes": DATE}
 
@@ -164,7 +151,7 @@ class CommentForm(forms.ModelForm):
                                           help_text="DCC staff only: whose comment this is")
 
     class Meta:
-        model = Comment
+        model = models.Comment
         fields = ["organisation", "theme", "section", "text"]
 
 

@@ -15,7 +15,7 @@ from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListVie
 from portal.imports import import_page
 from portal.pagination import PAGE_SIZE
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
-from workshops import charts, forms, importers, printing, selectors, services
+from workshops import charts, forms, importers, models, printing, selectors, services
 from workshops.choices import RAID_OPEN, ActionStatus, RaidStatus
 from workshops.filtersets import (
     ActionFilterSet,
@@ -24,19 +24,6 @@ from workshops.filtersets import (
     DocumentFilterSet,
     MeetingFilterSet,
     RaidFilterSet,
-)
-from workshops.models import (
-    Action,
-    AgendaItem,
-    Comment,
-    Consultation,
-    Document,
-    DocumentVersion,
-    Meeting,
-    MeetingSeries,
-    Milestone,
-    RaidItem,
-    Topic,
 )
 
 
@@ -64,8 +51,8 @@ class RegisterEdit(ObjectEditView):
     record's Cancel goes; an edit's Cancel goes back to the record."""
 
     template_name = "workshops/form.html"
-    list_url = ""
-    noun = ""
+    list_url = ""  # default: the model's list, workshops:<model>_list
+    noun = ""  # default: the model's verbose name
     # a create page may be opened with initial values in the query string (?series=3)
     initial_from_query = False
 
@@ -76,10 +63,12 @@ class RegisterEdit(ObjectEditView):
         return kwargs
 
     def title(self, obj):
-        return f"Edit {obj}" if obj is not None else f"New {self.noun}"
+        return f"Edit {obj}" if obj is not None else f"New {self.noun or self.model._meta.verbose_name}"
 
     def cancel(self, obj):
-        return obj.get_absolute_url() if obj is not None else reverse(self.list_url)
+        if obj is not None:
+            return obj.get_absolute_url()
+        return reverse(self.list_url or f"workshops:{self.model._meta.model_name}_list")
 
     def context(self, form, obj):
         return {"form": form, "title": self.title(obj), "cancel": self.cancel(obj), "object": obj,
@@ -89,50 +78,47 @@ class RegisterEdit(ObjectEditView):
 # --- Meetings ------------------------------------------------------------------------------
 
 class MeetingList(RegisterList):
-    model = Meeting
+    model = models.Meeting
     capability = "workshops.meeting.view_list"
-    queryset = Meeting.objects.select_related("series")
+    queryset = models.Meeting.objects.select_related("series")
     filterset_class = MeetingFilterSet
     template_name = "workshops/meeting_list.html"
 
     def more_context(self):
-        return {"series": scope(self.request.user, MeetingSeries)}
+        return {"series": scope(self.request.user, models.MeetingSeries)}
 
 
 meeting_list = MeetingList.as_view()
 
 
 class SeriesDetail(ObjectDetailView):
-    model = MeetingSeries
+    model = models.MeetingSeries
     capability = "workshops.meetingseries.view"
     template_name = "workshops/series_detail.html"
     context_object_name = "series"
 
     def extra_context(self, series):
-        return {"meetings": scope(self.request.user, Meeting).filter(series=series).order_by("-date")}
+        return {"meetings": scope(self.request.user, models.Meeting).filter(series=series).order_by("-date")}
 
 
 series_detail = SeriesDetail.as_view()
 
 
 class SeriesEdit(RegisterEdit):
-    model = MeetingSeries
+    model = models.MeetingSeries
     capability = "workshops.meetingseries.add"
     form_class = forms.SeriesForm
-    noun = "meeting series"
     list_url = "workshops:meeting_list"
-
-    def save(self, form, series):
-        return services.series_save(actor=self.request.user, **form.cleaned_data)
+    service = services.series_save
 
 
 series_create = SeriesEdit.as_view()
 
 
-@view_of(Meeting, "workshops.meeting.view")
+@view_of(models.Meeting, "workshops.meeting.view")
 def meeting_detail(request, pk):
-    meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
-    can_edit = scope(request.user, Meeting, CHANGE).filter(pk=pk).exists()
+    meeting = get_scoped_or_404(request.user, models.Meeting.objects.select_related("series"), pk=pk)
+    can_edit = scope(request.user, models.Meeting, CHANGE).filter(pk=pk).exists()
     return render(request, "workshops/meeting_detail.html", {
         "meeting": meeting, "agenda": selectors.meeting_with_agenda(meeting),
         "actions": meeting.actions.prefetch_related("owners").order_by("reference"), "can_edit": can_edit,
@@ -143,57 +129,64 @@ def meeting_detail(request, pk):
 
 
 class MeetingEdit(RegisterEdit):
-    model = Meeting
+    model = models.Meeting
     form_class = forms.MeetingForm
-    noun = "meeting"
-    list_url = "workshops:meeting_list"
     initial_from_query = True
-
-    def save(self, form, meeting):
-        if meeting is None:
-            return services.meeting_save(actor=self.request.user, **form.cleaned_data)
-        return services.meeting_save(meeting=meeting, actor=self.request.user, **form.cleaned_data)
+    service = services.meeting_save
 
 
-meeting_create = MeetingEdit.as_view(capability="workshops.meeting.add")
-meeting_edit = MeetingEdit.as_view(capability="workshops.meeting.change")
+meeting_create, meeting_edit = MeetingEdit.create_and_edit()
 
 
-@view_of(Meeting, "workshops.meeting.change", methods=POST)
-def agenda_item_add(request, pk):
-    meeting = get_scoped_or_404(request.user, Meeting, CHANGE, pk=pk)
-    form = forms.AgendaItemForm(request.POST)
-    if form.is_valid():
-        try:
-            services.agenda_item_save(meeting=meeting, actor=request.user, **form.cleaned_data)
-            messages.success(request, "Agenda item added.")
-        except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+def _form_errors(form):
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+
+
+def _add_from_page(request, form, add, done, not_done, page):
+    """A form posted from a record's page (an agenda item, an action, a comment): the service
+    ``add(cleaned_data)``, then back to the page with one message: ``done(result)``, or
+    ``not_done`` and the form's errors, or the service's refusal."""
+    if not form.is_valid():
+        messages.error(request, f"{not_done}: {_form_errors(form)}")
+        return redirect(page)
+    try:
+        result = add(form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
     else:
-        messages.error(request, "Agenda item not added: " + "; ".join(f"{k}: {' '.join(v)}"
-                                                                        for k, v in form.errors.items()))
-    return redirect(meeting.get_absolute_url())
+        messages.success(request, done(result))
+    return redirect(page)
+
+
+@view_of(models.Meeting, "workshops.meeting.change", methods=POST)
+def agenda_item_add(request, pk):
+    meeting = get_scoped_or_404(request.user, models.Meeting, CHANGE, pk=pk)
+    return _add_from_page(
+        request, forms.AgendaItemForm(request.POST),
+        lambda data: services.agenda_item_save(meeting=meeting, actor=request.user, **data),
+        lambda item: "Agenda item added.", "Agenda item not added", meeting.get_absolute_url())
 
 
 class AgendaItemEdit(RegisterEdit):
-    model = AgendaItem
+    model = models.AgendaItem
     capability = "workshops.agendaitem.change"
-    queryset = AgendaItem.objects.select_related("meeting")
+    queryset = models.AgendaItem.objects.select_related("meeting")
     form_class = forms.AgendaItemForm
+    service = services.agenda_item_save
+    service_object = "item"
 
     def title(self, item):
         return f"Edit agenda item {item}"
-
-    def save(self, form, item):
-        return services.agenda_item_save(item=item, actor=self.request.user, **form.cleaned_data)
 
 
 agenda_item_edit = AgendaItemEdit.as_view()
 
 
-@view_of(AgendaItem, "workshops.agendaitem.change", methods=POST)
+@view_of(models.AgendaItem, "workshops.agendaitem.change", methods=POST)
 def agenda_outcome_add(request, pk):
-    item = get_scoped_or_404(request.user, AgendaItem.objects.select_related("meeting"), CHANGE, pk=pk)
+    item = get_scoped_or_404(request.user, models.AgendaItem.objects.select_related("meeting"), CHANGE, pk=pk)
     form = forms.OutcomeForm(request.POST)
     if form.is_valid():
         services.agenda_outcome_add(agenda_item=item, actor=request.user, **form.cleaned_data)
@@ -203,29 +196,24 @@ def agenda_outcome_add(request, pk):
     return redirect(item.get_absolute_url())
 
 
-@view_of(AgendaItem, "workshops.agendaitem.change", methods=POST)
+@view_of(models.AgendaItem, "workshops.agendaitem.change", methods=POST)
 def agenda_action_raise(request, pk):
-    item = get_scoped_or_404(request.user, AgendaItem.objects.select_related("meeting__series"), CHANGE, pk=pk)
-    form = forms.ActionForm(request.POST)
-    if form.is_valid():
-        action = services.action_raise(meeting=item.meeting, agenda_item=item, actor=request.user,
-                                       **form.cleaned_data)
-        messages.success(request, f"Action {action.reference} raised.")
-    else:
-        messages.error(request, "Action not raised: " + "; ".join(f"{k}: {' '.join(v)}"
-                                                                  for k, v in form.errors.items()))
-    return redirect(item.get_absolute_url())
+    item = get_scoped_or_404(request.user, models.AgendaItem.objects.select_related("meeting__series"), CHANGE, pk=pk)
+    return _add_from_page(
+        request, forms.ActionForm(request.POST),
+        lambda data: services.action_raise(meeting=item.meeting, agenda_item=item, actor=request.user, **data),
+        lambda action: f"Action {action.reference} raised.", "Action not raised", item.get_absolute_url())
 
 
-@view_of(Meeting, "workshops.meeting.view")
+@view_of(models.Meeting, "workshops.meeting.view")
 def meeting_print(request, pk):
-    meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
+    meeting = get_scoped_or_404(request.user, models.Meeting.objects.select_related("series"), pk=pk)
     return HttpResponse(printing.meeting_html(meeting, minutes=request.GET.get("minutes") == "1"))
 
 
-@view_of(Meeting, "workshops.meeting.view")
+@view_of(models.Meeting, "workshops.meeting.view")
 def meeting_pdf(request, pk):
-    meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
+    meeting = get_scoped_or_404(request.user, models.Meeting.objects.select_related("series"), pk=pk)
     minutes = request.GET.get("minutes") == "1"
     response = HttpResponse(printing.meeting_pdf(meeting, minutes=minutes), content_type="application/pdf")
     kind = "minutes" if minutes else "agenda"
@@ -233,9 +221,9 @@ def meeting_pdf(request, pk):
     return response
 
 
-@view_of(Meeting, "workshops.meeting.view")
+@view_of(models.Meeting, "workshops.meeting.view")
 def meeting_ics(request, pk):
-    meeting = get_scoped_or_404(request.user, Meeting.objects.select_related("series"), pk=pk)
+    meeting = get_scoped_or_404(request.user, models.Meeting.objects.select_related("series"), pk=pk)
     response = HttpResponse(printing.calendar_bytes([meeting], name=str(meeting)),
                             content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{meeting.series.code}-{meeting.number}.ics"'
@@ -255,12 +243,12 @@ def _feed_user(request):
     return user
 
 
-@view_of(MeetingSeries, "workshops.meetingseries.view", authenticate=_feed_user)
+@view_of(models.MeetingSeries, "workshops.meetingseries.view", authenticate=_feed_user)
 def series_feed(request, pk):
     """Subscribable calendar of a series (session or ``?token=``)."""
     user = request.user
-    series = get_scoped_or_404(user, MeetingSeries, pk=pk)
-    meetings = scope(user, Meeting).filter(series=series).select_related("series").order_by("date")
+    series = get_scoped_or_404(user, models.MeetingSeries, pk=pk)
+    meetings = scope(user, models.Meeting).filter(series=series).select_related("series").order_by("date")
     return HttpResponse(printing.calendar_bytes(meetings, name=series.name),
                         content_type="text/calendar; charset=utf-8")
 
@@ -268,7 +256,7 @@ def series_feed(request, pk):
 # --- Actions -------------------------------------------------------------------------------
 
 class ActionList(RegisterList):
-    model = Action
+    model = models.Action
     capability = "workshops.action.view_list"
     filterset_class = ActionFilterSet
     template_name = "workshops/action_list.html"
@@ -283,17 +271,17 @@ class ActionList(RegisterList):
 action_list = ActionList.as_view()
 
 
-@view_of(Action, "workshops.action.view_list")
+@view_of(models.Action, "workshops.action.view_list")
 def action_mine(request):
     query = request.GET.copy()
     query["mine"] = "true"
     return redirect(reverse("workshops:action_list") + "?" + query.urlencode())
 
 
-@view_of(Action, "workshops.action.view")
+@view_of(models.Action, "workshops.action.view")
 def action_detail(request, pk):
-    action = get_scoped_or_404(request.user, Action.objects.select_related("meeting", "agenda_item"), pk=pk)
-    can_edit = scope(request.user, Action, CHANGE).filter(pk=pk).exists()
+    action = get_scoped_or_404(request.user, models.Action.objects.select_related("meeting", "agenda_item"), pk=pk)
+    can_edit = scope(request.user, models.Action, CHANGE).filter(pk=pk).exists()
     return render(request, "workshops/action_detail.html", {
         "action": action, "updates": action.updates.select_related("author").order_by("-date", "-pk"),
         "can_edit": can_edit, "quick_form": forms.ActionQuickForm(initial={"status": action.status}),
@@ -302,8 +290,7 @@ def action_detail(request, pk):
 
 
 class ActionEdit(RegisterEdit):
-    model = Action
-    list_url = "workshops:action_list"
+    model = models.Action
     initial_from_query = True
 
     def title(self, action):
@@ -319,10 +306,10 @@ action_create = ActionEdit.as_view(capability="workshops.action.add", form_class
 action_edit = ActionEdit.as_view(capability="workshops.action.change", form_class=forms.ActionForm)
 
 
-@view_of(Action, "workshops.action.change")
+@view_of(models.Action, "workshops.action.change")
 def action_quick(request, pk):
     """Status change and/or update from the list (htmx swaps the row) or the detail page."""
-    action = get_scoped_or_404(request.user, Action.objects.select_related("meeting"), CHANGE, pk=pk)
+    action = get_scoped_or_404(request.user, models.Action.objects.select_related("meeting"), CHANGE, pk=pk)
     if request.method != "POST":
         return render(request, "workshops/partials/action_row.html", {"action": action, "can_edit": True,
                                                                       "statuses": ActionStatus.choices})
@@ -337,9 +324,9 @@ def action_quick(request, pk):
         except ValidationError as exc:
             error = "; ".join(exc.messages)
     else:
-        error = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        error = _form_errors(form)
     if request.htmx:
-        action = Action.objects.prefetch_related("owners").select_related("meeting").get(pk=action.pk)
+        action = models.Action.objects.prefetch_related("owners").select_related("meeting").get(pk=action.pk)
         return render(request, "workshops/partials/action_row.html",
                       {"action": action, "can_edit": True, "statuses": ActionStatus.choices, "error": error,
                        "saved": not error}, status=422 if error else 200)
@@ -350,7 +337,7 @@ def action_quick(request, pk):
     return redirect(request.POST.get("next") or action.get_absolute_url())
 
 
-@view_of(Action, "workshops.action.view_list")
+@view_of(models.Action, "workshops.action.view_list")
 @replica_reads
 def action_export(request):
     filterset = ActionFilterSet(request.GET, queryset=selectors.actions_for_list(request.user), request=request)
@@ -359,7 +346,7 @@ def action_export(request):
                                    title="Actions")
 
 
-@view_of(Action, "workshops.action.add")
+@view_of(models.Action, "workshops.action.add")
 def action_import(request):
     """Upload -> preview -> commit (portal.imports.import_page), with the importer the
     import_actions command uses."""
@@ -371,15 +358,15 @@ def action_import(request):
 # --- RAID log ------------------------------------------------------------------------------
 
 class RaidList(RegisterList):
-    model = RaidItem
+    model = models.RaidItem
     capability = "workshops.raiditem.view_list"
-    queryset = RaidItem.objects.select_related("topic", "originator", "owner")
+    queryset = models.RaidItem.objects.select_related("topic", "originator", "owner")
     filterset_class = RaidFilterSet
     template_name = "workshops/raid_list.html"
 
     def more_context(self):
         user = self.request.user
-        return {"topics": scope(user, Topic).filter(is_active=True),
+        return {"topics": scope(user, models.Topic).filter(is_active=True),
                 "open_by_topic": {t: n for t, n in _open_by_topic(user)}}
 
 
@@ -389,22 +376,23 @@ raid_list = RaidList.as_view()
 def _open_by_topic(user):
     from django.db.models import Count
 
-    rows = (scope(user, RaidItem).filter(status__in=RAID_OPEN).values("topic__name").annotate(n=Count("pk"))
+    rows = (scope(user, models.RaidItem).filter(status__in=RAID_OPEN).values("topic__name").annotate(n=Count("pk"))
             .order_by("topic__name"))
     return [(row["topic__name"], row["n"]) for row in rows]
 
 
-@view_of(RaidItem, "workshops.raiditem.view_list")
+@view_of(models.RaidItem, "workshops.raiditem.view_list")
 def raid_heatmap(request):
     cells = selectors.open_risk_matrix(request.user)
     return render(request, "workshops/raid_heatmap.html", {"figure": charts.risk_heatmap(cells), "cells": cells,
                                                            "total": sum(len(v) for v in cells.values())})
 
 
-@view_of(RaidItem, "workshops.raiditem.view")
+@view_of(models.RaidItem, "workshops.raiditem.view")
 def raid_detail(request, pk):
-    item = get_scoped_or_404(request.user, RaidItem.objects.select_related("topic", "originator", "owner"), pk=pk)
-    can_edit = scope(request.user, RaidItem, CHANGE).filter(pk=pk).exists()
+    item = get_scoped_or_404(request.user, models.RaidItem.objects.select_related("topic", "originator", "owner"),
+                             pk=pk)
+    can_edit = scope(request.user, models.RaidItem, CHANGE).filter(pk=pk).exists()
     return render(request, "workshops/raid_detail.html", {
         "item": item, "can_edit": can_edit,
         "can_answer": (item.status == RaidStatus.CLOSED_AWAITING_ORIGINATOR
@@ -415,21 +403,17 @@ def raid_detail(request, pk):
 
 
 class RaidEdit(RegisterEdit):
-    model = RaidItem
+    model = models.RaidItem
     form_class = forms.RaidForm
     list_url = "workshops:raid_list"
+    service = services.raid_save
+    service_object = "item"
 
     def title(self, item):
         return f"Edit {item.reference}" if item is not None else "New RAID item"
 
-    def save(self, form, item):
-        if item is None:
-            return services.raid_save(actor=self.request.user, **form.cleaned_data)
-        return services.raid_save(item=item, actor=self.request.user, **form.cleaned_data)
 
-
-raid_create = RaidEdit.as_view(capability="workshops.raiditem.add")
-raid_edit = RaidEdit.as_view(capability="workshops.raiditem.change")
+raid_create, raid_edit = RaidEdit.create_and_edit()
 
 
 def _raid_step(request, item, step, success):
@@ -441,9 +425,9 @@ def _raid_step(request, item, step, success):
     return redirect(item.get_absolute_url())
 
 
-@view_of(RaidItem, "workshops.raiditem.change", methods=POST)
+@view_of(models.RaidItem, "workshops.raiditem.change", methods=POST)
 def raid_close(request, pk):
-    item = get_scoped_or_404(request.user, RaidItem, CHANGE, pk=pk)
+    item = get_scoped_or_404(request.user, models.RaidItem, CHANGE, pk=pk)
     form = forms.RaidCloseForm(request.POST)
     resolution = form.data.get("resolution", "")
     return _raid_step(request, item, lambda: services.raid_close(item=item, resolution=resolution,
@@ -451,26 +435,26 @@ def raid_close(request, pk):
                       f"{item.reference} sent to {item.originator.code} for confirmation.")
 
 
-@view_of(RaidItem, "workshops.raiditem.view", methods=POST)
+@view_of(models.RaidItem, "workshops.raiditem.view", methods=POST)
 def raid_confirm(request, pk):
     # Originators may only view governance data, so find the item with VIEW; the service decides
     # whether this person may answer for the originator.
-    item = get_scoped_or_404(request.user, RaidItem, VIEW, pk=pk)
+    item = get_scoped_or_404(request.user, models.RaidItem, VIEW, pk=pk)
     return _raid_step(request, item, lambda: services.raid_confirm(item=item, actor=request.user),
                       f"{item.reference} closed.")
 
 
-@view_of(RaidItem, "workshops.raiditem.view", methods=POST)
+@view_of(models.RaidItem, "workshops.raiditem.view", methods=POST)
 def raid_reject(request, pk):
-    item = get_scoped_or_404(request.user, RaidItem, VIEW, pk=pk)
+    item = get_scoped_or_404(request.user, models.RaidItem, VIEW, pk=pk)
     reason = request.POST.get("reason", "")
     return _raid_step(request, item, lambda: services.raid_reject(item=item, reason=reason, actor=request.user),
                       f"{item.reference} re-opened.")
 
 
-@view_of(Topic, "workshops.topic.view_list")
+@view_of(models.Topic, "workshops.topic.view_list")
 def topic_list(request):
-    topics = scope(request.user, Topic).order_by("name")
+    topics = scope(request.user, models.Topic).order_by("name")
     form = None
     if may(request.user, "workshops.topic.add"):
         form = forms.TopicForm(request.POST or None)
@@ -484,18 +468,16 @@ def topic_list(request):
 class TopicEdit(RegisterEdit):
     """Topics are edited from their list, and go back to it."""
 
-    model = Topic
+    model = models.Topic
     capability = "workshops.topic.change"
     form_class = forms.TopicForm
+    service = services.topic_save
 
     def title(self, topic):
         return f"Edit topic {topic}"
 
     def cancel(self, topic):
         return reverse("workshops:topic_list")
-
-    def save(self, form, topic):
-        return services.topic_save(topic=topic, actor=self.request.user, **form.cleaned_data)
 
     def success_message(self, topic, form):
         return "Topic saved."
@@ -510,37 +492,37 @@ topic_edit = TopicEdit.as_view()
 # --- Documents -----------------------------------------------------------------------------
 
 class DocumentList(RegisterList):
-    model = Document
+    model = models.Document
     capability = "workshops.document.view_list"
-    queryset = Document.objects.select_related("owner")
+    queryset = models.Document.objects.select_related("owner")
     filterset_class = DocumentFilterSet
     template_name = "workshops/document_list.html"
 
     def more_context(self):
-        documents = scope(self.request.user, Document)
+        documents = scope(self.request.user, models.Document)
         return {"groups": sorted(set(documents.exclude(group="").values_list("group", flat=True)))}
 
 
 document_list = DocumentList.as_view()
 
 
-@view_of(Document, "workshops.document.view_list")
+@view_of(models.Document, "workshops.document.view_list")
 def document_roadmap(request):
-    queryset = scope(request.user, Document).select_related("owner")
+    queryset = scope(request.user, models.Document).select_related("owner")
     filterset = DocumentFilterSet(request.GET, queryset=queryset, request=request)
-    versions = (scope(request.user, DocumentVersion).filter(document__in=filterset.qs)
+    versions = (scope(request.user, models.DocumentVersion).filter(document__in=filterset.qs)
                 .select_related("document", "document__owner", "gating_milestone").order_by("document__name"))
-    milestones = scope(request.user, Milestone)
+    milestones = scope(request.user, models.Milestone)
     return render(request, "workshops/roadmap.html", {
         "filter": filterset, "figure": charts.roadmap(versions, milestones, today=timezone.localdate()),
         "versions": versions, "milestones": milestones,
     })
 
 
-@view_of(Document, "workshops.document.view")
+@view_of(models.Document, "workshops.document.view")
 def document_detail(request, pk):
-    document = get_scoped_or_404(request.user, Document.objects.select_related("owner"), pk=pk)
-    can_edit = scope(request.user, Document, CHANGE).filter(pk=pk).exists()
+    document = get_scoped_or_404(request.user, models.Document.objects.select_related("owner"), pk=pk)
+    can_edit = scope(request.user, models.Document, CHANGE).filter(pk=pk).exists()
     versions = document.versions.select_related("gating_milestone").prefetch_related("consultations")
     return render(request, "workshops/document_detail.html", {
         "document": document, "versions": versions, "can_edit": can_edit,
@@ -549,27 +531,21 @@ def document_detail(request, pk):
 
 
 class DocumentEdit(RegisterEdit):
-    model = Document
+    model = models.Document
     form_class = forms.DocumentForm
-    noun = "document"
-    list_url = "workshops:document_list"
-
-    def save(self, form, document):
-        if document is None:
-            return services.document_save(actor=self.request.user, **form.cleaned_data)
-        return services.document_save(document=document, actor=self.request.user, **form.cleaned_data)
+    service = services.document_save
 
 
-document_create = DocumentEdit.as_view(capability="workshops.document.add")
-document_edit = DocumentEdit.as_view(capability="workshops.document.change")
+document_create, document_edit = DocumentEdit.create_and_edit()
 
 
 class VersionAdd(RegisterEdit):
     """A new version of the URL's document (adding one changes the document)."""
 
-    model = Document
+    model = models.Document
     capability = "workshops.document.change"
     form_class = forms.VersionForm
+    service = services.version_save
 
     def get_form(self, document):
         return forms.VersionForm(self.request.POST or None)
@@ -580,27 +556,23 @@ class VersionAdd(RegisterEdit):
     def context(self, form, document):
         return {**super().context(form, document), "object": None}
 
-    def save(self, form, document):
-        return services.version_save(document=document, actor=self.request.user, **form.cleaned_data)
-
 
 class VersionEdit(RegisterEdit):
-    model = DocumentVersion
+    model = models.DocumentVersion
     capability = "workshops.documentversion.change"
-    queryset = DocumentVersion.objects.select_related("document")
+    queryset = models.DocumentVersion.objects.select_related("document")
     form_class = forms.VersionForm
-
-    def save(self, form, version):
-        return services.version_save(document_version=version, actor=self.request.user, **form.cleaned_data)
+    service = services.version_save
+    service_object = "document_version"
 
 
 version_add = VersionAdd.as_view()
 version_edit = VersionEdit.as_view()
 
 
-@view_of(Milestone, "workshops.milestone.view_list")
+@view_of(models.Milestone, "workshops.milestone.view_list")
 def milestone_list(request):
-    milestones = scope(request.user, Milestone).prefetch_related("gated_versions__document")
+    milestones = scope(request.user, models.Milestone).prefetch_related("gated_versions__document")
     return render(request, "workshops/milestone_list.html", {"milestones": milestones,
                                                              "can_edit": may(request.user, "workshops.milestone.add")})
 
@@ -608,17 +580,12 @@ def milestone_list(request):
 class MilestoneEdit(RegisterEdit):
     """Milestones are kept on their list: both Cancel and Save go back to it, without a message."""
 
-    model = Milestone
+    model = models.Milestone
     form_class = forms.MilestoneForm
-    noun = "milestone"
+    service = services.milestone_save
 
     def cancel(self, milestone):
         return reverse("workshops:milestone_list")
-
-    def save(self, form, milestone):
-        if milestone is None:
-            return services.milestone_save(actor=self.request.user, **form.cleaned_data)
-        return services.milestone_save(milestone=milestone, actor=self.request.user, **form.cleaned_data)
 
     def success_message(self, milestone, form):
         return None
@@ -627,16 +594,15 @@ class MilestoneEdit(RegisterEdit):
         return reverse("workshops:milestone_list")
 
 
-milestone_create = MilestoneEdit.as_view(capability="workshops.milestone.add")
-milestone_edit = MilestoneEdit.as_view(capability="workshops.milestone.change")
+milestone_create, milestone_edit = MilestoneEdit.create_and_edit()
 
 
 # --- Consultations -------------------------------------------------------------------------
 
 class ConsultationList(RegisterList):
-    model = Consultation
+    model = models.Consultation
     capability = "workshops.consultation.view_list"
-    queryset = Consultation.objects.select_related("version__document")
+    queryset = models.Consultation.objects.select_related("version__document")
     filterset_class = ConsultationFilterSet
     template_name = "workshops/consultation_list.html"
 
@@ -647,13 +613,14 @@ class ConsultationList(RegisterList):
 consultation_list = ConsultationList.as_view()
 
 
-@view_of(Consultation, "workshops.consultation.view")
+@view_of(models.Consultation, "workshops.consultation.view")
 def consultation_detail(request, pk):
-    consultation = get_scoped_or_404(request.user, Consultation.objects.select_related("version__document"), pk=pk)
+    consultation = get_scoped_or_404(request.user, models.Consultation.objects.select_related("version__document"),
+                                     pk=pk)
     comments = consultation.comments.select_related("organisation", "author")
     filterset = CommentFilterSet(request.GET, queryset=comments, request=request)
     page, query = _page(request, filterset.qs)
-    can_edit = scope(request.user, Consultation, CHANGE).filter(pk=pk).exists()
+    can_edit = scope(request.user, models.Consultation, CHANGE).filter(pk=pk).exists()
     comment_form = forms.CommentForm() if services.can_comment(request.user, consultation) else None
     if comment_form is not None and not may(request.user, "workshops.comment.add_for_any_organisation"):
         del comment_form.fields["organisation"]
@@ -667,42 +634,26 @@ def consultation_detail(request, pk):
 
 
 class ConsultationEdit(RegisterEdit):
-    model = Consultation
+    model = models.Consultation
     form_class = forms.ConsultationForm
-    noun = "consultation"
-    list_url = "workshops:consultation_list"
-
-    def save(self, form, consultation):
-        if consultation is None:
-            return services.consultation_save(actor=self.request.user, **form.cleaned_data)
-        return services.consultation_save(consultation=consultation, actor=self.request.user, **form.cleaned_data)
+    service = services.consultation_save
 
 
-consultation_create = ConsultationEdit.as_view(capability="workshops.consultation.add")
-consultation_edit = ConsultationEdit.as_view(capability="workshops.consultation.change")
+consultation_create, consultation_edit = ConsultationEdit.create_and_edit()
 
 
-@view_of(Consultation, "workshops.consultation.view", methods=POST)
+@view_of(models.Consultation, "workshops.consultation.view", methods=POST)
 def comment_add(request, pk):
-    consultation = get_scoped_or_404(request.user, Consultation, VIEW, pk=pk)
-    form = forms.CommentForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Comment not added: " + "; ".join(f"{k}: {' '.join(v)}"
-                                                                 for k, v in form.errors.items()))
-        return redirect(consultation.get_absolute_url())
-    try:
-        services.comment_add(consultation=consultation, actor=request.user, **form.cleaned_data)
-        messages.success(request, "Comment added.")
-    except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-    return redirect(consultation.get_absolute_url())
+    consultation = get_scoped_or_404(request.user, models.Consultation, VIEW, pk=pk)
+    return _add_from_page(
+        request, forms.CommentForm(request.POST),
+        lambda data: services.comment_add(consultation=consultation, actor=request.user, **data),
+        lambda comment: "Comment added.", "Comment not added", consultation.get_absolute_url())
 
 
-@view_of(Comment, "workshops.comment.change", methods=POST)
+@view_of(models.Comment, "workshops.comment.change", methods=POST)
 def comment_respond(request, pk):
-    comment = get_scoped_or_404(request.user, Comment, CHANGE, pk=pk)
+    comment = get_scoped_or_404(request.user, models.Comment, CHANGE, pk=pk)
     form = forms.CommentRespondForm(request.POST)
     if form.is_valid():
         services.comment_respond(comment=comment, actor=request.user, **form.cleaned_data)
@@ -713,10 +664,10 @@ def comment_respond(request, pk):
 MATRIX_COLUMNS = ["id", "organisation", "theme", "section", "comment", "response", "disposition", "received"]
 
 
-@view_of(Consultation, "workshops.consultation.view")
+@view_of(models.Consultation, "workshops.consultation.view")
 @replica_reads
 def consultation_export(request, pk):
-    consultation = get_scoped_or_404(request.user, Consultation, pk=pk)
+    consultation = get_scoped_or_404(request.user, models.Consultation, pk=pk)
     comments = CommentFilterSet(request.GET, queryset=consultation.comments.select_related("organisation"),
                                 request=request).qs
     rows = [{"id": c.pk, "organisation": c.organisation.code, "theme": c.theme, "section": c.section,

@@ -20,6 +20,7 @@ from portal.models import User
 from portal.notifications.choices import NotificationDelivery
 from portal.notifications.models import Notification, NotificationPreference, Watch
 from portal.scoping import can
+from portal.writes import find_or_new, upsert
 
 if TYPE_CHECKING:
     from django.db import models
@@ -71,18 +72,13 @@ def watches_for(user: User) -> QuerySet[Watch]:
 
 def preference_for(user: User) -> NotificationPreference:
     # Read afresh: the user object may have cached an older answer (or its absence).
-    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
+    return find_or_new(NotificationPreference, {"user": user})
 
 
 @transaction.atomic
 def preference_set(*, user: User, delivery: str, email: bool = True) -> NotificationPreference:
     with set_actor(user):
-        preference = NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
-        preference.delivery = delivery
-        preference.email = email
-        preference.full_clean()
-        preference.save()
-    return preference
+        return upsert(NotificationPreference, {"user": user}, delivery=delivery, email=email)
 
 
 def _email(user: User, summary: str, body: str, url: str,

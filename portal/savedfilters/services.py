@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 from portal.savedfilters.models import SavedFilter
+from portal.writes import upsert
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -39,12 +40,8 @@ def saved_filter_save(*, user: User, page: str, name: str, querystring: str | No
         reverse(page)
     except NoReverseMatch:
         raise ValidationError({"page": f"No list page is called {page!r}."})
-    saved = SavedFilter.objects.filter(user=user, page=page, name=name.strip()).first() or SavedFilter(
-        user=user, page=page, name=name.strip())
-    saved.querystring = clean_querystring(querystring)
-    saved.full_clean()
-    saved.save()
-    return saved
+    return upsert(SavedFilter, {"user": user, "page": page, "name": name.strip()},
+                  querystring=clean_querystring(querystring))
 
 
 @transaction.atomic

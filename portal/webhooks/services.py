@@ -34,6 +34,7 @@ from portal.registry import webhook_event_choices
 from portal.scoping import can_create
 from portal.webhooks.choices import DeliveryStatus
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
+from portal.writes import save_validated
 
 if TYPE_CHECKING:
     from portal.models import Organisation, User
@@ -223,14 +224,8 @@ def endpoint_save(*, actor: User, organisation: Organisation, name: str, url: st
     events = sorted(set(events))
     _check_events(events)
     with set_actor(actor):
-        endpoint = endpoint or WebhookEndpoint(organisation=organisation, created_by=actor)
-        endpoint.name = name
-        endpoint.url = url
-        endpoint.events = events
-        endpoint.is_active = is_active
-        endpoint.full_clean()
-        endpoint.save()
-    return endpoint
+        return save_validated(endpoint or WebhookEndpoint(organisation=organisation, created_by=actor), name=name,
+                              url=url, events=events, is_active=is_active)
 
 
 @transaction.atomic

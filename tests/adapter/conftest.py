@@ -1,7 +1,7 @@
 """Fixtures of the adapter tests: the catalogue and a few devices of suppliers A and B."""
 import pytest
 
-from adapter import catalogue, simulator
+from adapter import catalogue
 from adapter.models import ServiceRequestVariant
 from inventory import services as inventory_services
 
@@ -14,12 +14,9 @@ def srvs(db):
 
 
 @pytest.fixture(autouse=True)
-def _quiet_simulator():
+def _quiet_simulator(quiet_simulator):
     # no random failures unless a test asks for them
-    simulator.configure(fail_e20={"north": 0, "central": 0, "south": 0},
-                        fail_e21={"north": 0, "central": 0, "south": 0})
-    yield
-    simulator.reset()
+    return quiet_simulator
 
 
 def make_device(device_id, supplier, device_type="ESME", status="commissioned", region="north"):

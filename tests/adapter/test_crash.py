@@ -103,6 +103,22 @@ def test_a_batch_check_runs_once_at_a_time_and_a_dead_one_is_handed_out_again(sr
         assert cursor.fetchone()[0] == 0
 
 
+def real_clusters(seconds):
+    """The marks of a test that runs real qclusters on this test's database: PostgreSQL only, slow,
+    at most ``seconds``. Skipped at collection on SQLite, before transactional_db is set up: its
+    flush at teardown would empty the data migrations' rows (the SRV catalogue) for the tests that
+    follow on the same worker."""
+    marks = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(seconds),
+             pytest.mark.skipif(connection.vendor != "postgresql",
+                                reason="needs PostgreSQL: real clusters share the test database")]
+
+    def mark(test):
+        for one in reversed(marks):
+            test = one(test)
+        return test
+    return mark
+
+
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: a real qcluster shares the test database only on the PostgreSQL pass")
@@ -157,12 +173,7 @@ def _wait(condition, seconds, what):
     raise AssertionError(f"timed out after {seconds} s waiting for {what}")
 
 
-@pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.timeout(150)
-# Skipped at collection on SQLite, before transactional_db is set up: its flush at teardown would empty
-# the data migrations' rows (the SRV catalogue) for the tests that follow on the same worker.
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real clusters share the test database")
+@real_clusters(150)
 def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srvs, devices, supplier_a,
                                                            tmp_path, monkeypatch):
     _postgres_only()
@@ -239,10 +250,7 @@ def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srv
     assert Batch.objects.get(pk=batch.pk).state == "completed"
 
 
-@pytest.mark.postgres
-@pytest.mark.slow
-@pytest.mark.timeout(90)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: real clusters share the test database")
+@real_clusters(90)
 def test_single_requests_are_sent_by_the_urgent_cluster_alone(transactional_db, srvs, devices, supplier_a,
                                                               tmp_path, monkeypatch):
     """A single request goes to the urgent cluster's queue: with only that cluster running (the main

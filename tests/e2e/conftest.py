@@ -86,15 +86,10 @@ def pytest_runtest_teardown(item, nextitem):
 
 
 @pytest.fixture(autouse=True)
-def _quiet_simulator():
+def _quiet_simulator(quiet_simulator):
     # A journey expects its request to be answered: no random E20/E21 from the simulator (the live
     # server runs in this process, so the profile set here is the one it uses).
-    from adapter import simulator
-
-    simulator.configure(fail_e20={"north": 0, "central": 0, "south": 0},
-                        fail_e21={"north": 0, "central": 0, "south": 0})
-    yield
-    simulator.reset()
+    return quiet_simulator
 
 
 # The supplier A meter the device-command journeys act on (commissioned, switch 1 fitted), with the

@@ -12,7 +12,6 @@ warnings instead of failing the suite, until the owner fixes them and deletes th
 tolerated. The supplier's run is in test_api_fuzz_supplier.py, so the two run on separate workers.
 """
 import os
-import re
 import warnings
 from contextlib import contextmanager
 
@@ -20,13 +19,11 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.urls import Resolver404, resolve
 from hypothesis import HealthCheck, Phase, given, settings
 
 from portal.services import api_token_get_or_create
-from tests.gates.schema_routes import objects_of_both
+from tests.gates.schema_routes import PARAM, model_of, objects_of_both
 from tests.portal.test_isolation import param_value
-from tests.urlsweep import Route
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
@@ -38,7 +35,6 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "3"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-PARAM = re.compile(r"\{([^}]+)\}")
 
 pytestmark = [
     pytest.mark.django_db, pytest.mark.slow,
@@ -68,15 +64,6 @@ def connections_kept():
 def load_schema(user):
     headers = {"Authorization": f"Token {api_token_get_or_create(user=user).key}"}
     return schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler(), headers=headers), headers
-
-
-def model_of(path):
-    """The model behind an API path template such as /api/organisations/{code}/."""
-    try:
-        match = resolve(PARAM.sub("1", path))
-    except Resolver404:
-        return None
-    return Route(match.view_name, [], match.func, path).model
 
 
 def real_cases(operation, objects):

@@ -34,6 +34,13 @@ def _skip_reason():
     return ""
 
 
+def skip_unless_postgres_servers():
+    """Skip the test unless this is the PostgreSQL pass and pg.sh can start servers of its own."""
+    reason = _skip_reason()
+    if reason:
+        pytest.skip(reason)
+
+
 def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -47,12 +54,30 @@ def _env(database_url):
     return env
 
 
+def gunicorn(env, port, log):
+    """One gunicorn worker (two threads) serving the portal on 127.0.0.1:port, in its own process
+    group so that stop() ends it and its children."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
+         "--threads", "2", "--timeout", "60"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def stop(server):
+    """End a gunicorn started by gunicorn() (TERM, then KILL after 20 s); nothing if it is gone."""
+    if server is not None and server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def served_portal():
     """(base url, pg folder, api token, requests session logged in) for a gunicorn on its own PostgreSQL."""
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
+    skip_unless_postgres_servers()
     folder = tempfile.mkdtemp(prefix="portal-fault-pg.")
     server = None
     log = open(Path(folder + ".log"), "w")  # outside the folder: pg.sh stop deletes the folder
@@ -73,11 +98,7 @@ def served_portal():
             env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
         ).stdout.strip().splitlines()[-1]
         port = _free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-             "--threads", "2", "--timeout", "60"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        server = gunicorn(env, port, log)
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -97,12 +118,7 @@ def served_portal():
         assert response.status_code == 302, "logging in failed"
         yield base, folder, token, session
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
         log.close()
         subprocess.run(["bash", str(PG_SH), "stop", folder], capture_output=True, timeout=60)
         shutil.rmtree(folder, ignore_errors=True)

@@ -16,7 +16,6 @@ a word that appears nowhere else, so the log that holds the word is the server t
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.gates.test_faults import PG_SH, ROOT, _free_port, _skip_reason
+from tests.gates.test_faults import PG_SH, ROOT, _free_port, gunicorn, skip_unless_postgres_servers, stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 LOGGED = "-c log_statement=all"
@@ -91,9 +90,7 @@ class Topology:
 
 @pytest.fixture
 def replicated_portal():
-    reason = _skip_reason()
-    if reason:
-        pytest.skip(reason)
+    skip_unless_postgres_servers()
     root = tempfile.mkdtemp(prefix="portal-replica.")
     os.chmod(root, 0o755)
     topology = Topology(root)
@@ -118,10 +115,7 @@ def replicated_portal():
         replica = _pg("replica", topology.primary_dir, topology.replica_dir)
         topology.env = _env(primary, replica)
         port = _free_port()
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-             "--threads", "2", "--timeout", "60"],
-            env=topology.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = gunicorn(topology.env, port, log)
         topology.base = f"http://127.0.0.1:{port}"
         topology.gunicorn_log = log_path
 
@@ -137,12 +131,7 @@ def replicated_portal():
         topology.manage = manage
         yield topology
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
         log.close()
         for folder in (topology.replica_dir, topology.primary_dir):
             subprocess.run(["bash", str(PG_SH), "stop", folder], capture_output=True, timeout=60)

@@ -1,20 +1,15 @@
 """manage.py slas_freeze --month YYYY-MM: freeze a month now (what the schedule does on the first working day)."""
-from django.core.management.base import BaseCommand, CommandError
+from slas import services
+from slas.management.month import MonthCommand
 
-from slas import metrics, services
 
-
-class Command(BaseCommand):
+class Command(MonthCommand):
     help = "Freeze a month: results, credits and one statement per service user. Running it twice issues nothing."
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", required=True)
+        super().add_arguments(parser)
         parser.add_argument("--no-notify", action="store_true")
 
-    def handle(self, *args, month, no_notify=False, **options):
-        try:
-            first = metrics.parse_month(month)
-        except ValueError as exc:
-            raise CommandError(f"--month: {exc}") from None
+    def handle_month(self, first, no_notify=False, **options):
         run, issued = services.month_freeze(month=first, notify=not no_notify)
         self.stdout.write(f"{first:%Y-%m}: run v{run.version}, {len(issued)} statements issued now")

@@ -1,25 +1,22 @@
 """manage.py slas_report --month YYYY-MM --format json: the month's report, from rollups."""
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from portal.models import Organisation
-from slas import metrics, report
+from slas import report
+from slas.management.month import MonthCommand
 
 
-class Command(BaseCommand):
+class Command(MonthCommand):
     help = "Print the month's service measure report (measures, credits, statements); decimals as strings."
 
     def add_arguments(self, parser):
-        parser.add_argument("--month", required=True, help="YYYY-MM (London calendar month)")
+        super().add_arguments(parser)
         parser.add_argument("--format", default="json", choices=["json"])
         parser.add_argument("--organisation", help="a service user's code: the report over its own traffic")
 
-    def handle(self, *args, month, organisation=None, **options):
-        try:
-            first = metrics.parse_month(month)
-        except ValueError as exc:
-            raise CommandError(f"--month: {exc}") from None
+    def handle_month(self, first, organisation=None, **options):
         org = None
         if organisation:
             org = Organisation.objects.filter(code=organisation).first()
