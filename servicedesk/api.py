@@ -14,7 +14,6 @@ Nothing here is deleted: incidents are closed, alerts closed, maintenance cancel
 import datetime as dt
 import io
 import itertools
-import json
 from pathlib import PurePosixPath
 
 import django_filters
@@ -29,9 +28,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -71,28 +71,19 @@ from servicedesk.models import (
 # --- shared pieces ---------------------------------------------------------------------------
 
 
-class BinaryRenderer(BaseRenderer):
-    """Lets a client that asks for the file's type (Accept) reach a download; the file itself is
-    answered as a Django response, so this only ever renders an error."""
+class DownloadNegotiation(BaseContentNegotiation):
+    """A download answers its file whatever the client accepts, and any error as JSON (as the
+    schema documents): the file is a Django response, so no renderer of its type is needed."""
 
-    media_type = "application/octet-stream"
-    format = "bin"
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, bytes) else json.dumps(data, default=str).encode()
-
-
-class PdfRenderer(BinaryRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
-class CsvRenderer(BinaryRenderer):
-    media_type = "text/csv"
-    format = "csv"
-
-
-DOWNLOAD = {"renderer_classes": [JSONRenderer, BinaryRenderer], "pagination_class": None, "filter_backends": []}
+DOWNLOAD = {"renderer_classes": [JSONRenderer], "content_negotiation_class": DownloadNegotiation,
+            "pagination_class": None, "filter_backends": []}
 
 
 def _download(content_or_file, filename, content_type):
@@ -495,8 +486,7 @@ class MajorReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["created_at", "version"]
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PdfRenderer], pagination_class=None,
-            filter_backends=[])
+    @action(detail=True, methods=["get"], **DOWNLOAD)
     def pdf(self, request, pk=None):
         report = self.get_object()
         return _download(io.BytesIO(documents.major_report_pdf(report)), documents.major_report_filename(report),
@@ -796,8 +786,7 @@ class DeliveryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["month"]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
-    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CsvRenderer], pagination_class=None,
-            filter_backends=[])
+    @action(detail=True, methods=["get"], **DOWNLOAD)
     def download(self, request, pk=None):
         delivery = self.get_object()
         if not delivery.file:
@@ -827,6 +816,9 @@ class ReportView(APIView):
 
     model = SelfServiceReportDelivery  # the reports' stored form; the report itself is computed
     permission_classes = [IsAuthenticated]
+    # ?export=csv chooses the file, not the Accept header; JSON (and any error) otherwise.
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = DownloadNegotiation
 
     def _build(self, request, kind):
         """The report and whose it is, from the query's filters (400 naming a bad one)."""
