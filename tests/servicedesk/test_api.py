@@ -509,3 +509,20 @@ def test_problems_are_dccs(supplier_a, dcc_operator, api_for, raise_incident):
     assert api_for(supplier_a).get(f"{BASE}/incidents/{incident.reference}/").json()["problem"] is None
     assert desk.get(f"{BASE}/incidents/{incident.reference}/").json()["problem"] == prb
 
+
+
+def test_the_incident_list_costs_the_same_queries_for_one_row_or_many(supplier_a, dcc_operator, api_for,
+                                                                     raise_incident):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = api_for(dcc_operator)
+    first = raise_incident(supplier_a)
+    services.incident_request_information(actor=dcc_operator, incident=first, text="Which meters?")
+    with CaptureQueriesContext(connection) as one:
+        assert api.get(f"{BASE}/incidents/").json()["count"] == 1
+    for _ in range(4):
+        services.incident_request_information(actor=dcc_operator, incident=raise_incident(supplier_a), text="?")
+    with CaptureQueriesContext(connection) as five:
+        assert api.get(f"{BASE}/incidents/").json()["count"] == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
