@@ -87,6 +87,11 @@ DOWNLOAD = {"renderer_classes": [JSONRenderer], "content_negotiation_class": Dow
             "pagination_class": None, "filter_backends": []}
 
 
+# References and keys may be anything but a slash in the path: DRF's default also stops at a dot,
+# and a path the URLconf does not match answers Django's HTML 404 instead of the API's JSON one.
+LOOKUP = r"[^/]+"
+
+
 def _download(content_or_file, filename, content_type):
     """A file, always as an attachment: nothing uploaded is ever shown inline by the browser."""
     response = FileResponse(content_or_file, as_attachment=True, filename=filename, content_type=content_type)
@@ -238,6 +243,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     pagination_class = StandardPagination
     ordering_fields = ["number", "raised_at", "category", "status", "updated_at"]
     lookup_field = "reference"
+    lookup_value_regex = LOOKUP
     parser_classes = [JSONParser]
 
     def get_serializer_class(self):
@@ -508,6 +514,7 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     pagination_class = StandardPagination
     filterset_fields = ["status"]
     lookup_field = "reference"
+    lookup_value_regex = LOOKUP
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     @extend_schema(request=s.ProblemCreateSerializer, responses={201: s.ProblemSerializer})
@@ -539,6 +546,7 @@ class ComponentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = None
     filterset_fields = ["status", "is_active"]
     lookup_field = "key"
+    lookup_value_regex = LOOKUP
 
     @extend_schema(request=s.ServiceComponentStatusSerializer, responses=s.ServiceComponentSerializer)
     @action(detail=True, methods=["post"], url_path="status")
@@ -558,6 +566,7 @@ class ServiceAlertViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retr
     serializer_class = s.ServiceAlertSerializer
     pagination_class = StandardPagination
     lookup_field = "reference"
+    lookup_value_regex = LOOKUP
 
     class Filter(django_filters.FilterSet):
         active = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull")
@@ -618,6 +627,7 @@ class MaintenanceViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     filterset_fields = ["status"]
     ordering_fields = ["start_at"]
     lookup_field = "reference"
+    lookup_value_regex = LOOKUP
 
     def _answer(self, maintenance, code=status.HTTP_200_OK):
         return Response(s.MaintenanceSerializer(self.queryset.get(pk=maintenance.pk)).data, status=code)
@@ -661,6 +671,7 @@ class TargetTimeViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     pagination_class = None
     filter_backends = []
     lookup_field = "category"
+    lookup_value_regex = LOOKUP
 
     def _row(self, category):
         if not allows(self.request.user, TargetTime):
