@@ -4,6 +4,7 @@ import django_filters
 from adapter.choices import MeasurementType, RequestState
 from adapter.models import Alert, Batch, ServiceRequest
 from portal.choices import Region
+from portal.filtersets import UtcDateTimeFilter
 
 
 class RequestFilterSet(django_filters.FilterSet):
@@ -14,8 +15,8 @@ class RequestFilterSet(django_filters.FilterSet):
     outcome = django_filters.CharFilter()
     device_id = django_filters.CharFilter(method="filter_device", label="Device id")
     batch = django_filters.NumberFilter(field_name="batch_id")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = ServiceRequest

@@ -136,3 +136,15 @@ def test_threshold_post_without_srv_is_a_400_naming_srv(srvs, supplier_a, api_fo
     made = api_for(supplier_a).post("/api/adapter/thresholds/", {"srv": None, "limit": 7}, format="json")
     assert made.status_code == 201
     assert made.json()["period"] == "day" and made.json()["srv"] is None
+
+
+def test_request_time_filters_take_any_iso_offset_and_refuse_impossible_instants(supplier_a, api_for):
+    # Python accepts offsets up to 23:59 that PostgreSQL refuses (an aborted transaction, then a
+    # 503 for everything after): the filter hands the database UTC, and an instant that does not
+    # exist in UTC is refused naming the field (the API fuzz found both).
+    api = api_for(supplier_a)
+    assert api.get("/api/adapter/requests/", {"received_after": "0491-01-01T00:00:00-20:25"}).status_code == 200
+    assert api.get("/api/adapter/requests/", {"received_before": "2025-06-01T00:00:00+23:59"}).status_code == 200
+    refused = api.get("/api/adapter/requests/", {"received_after": "0001-01-01T00:00:00+05:00"})
+    assert refused.status_code == 400 and "received_after" in refused.json()
+    assert api.get("/api/adapter/requests/").status_code == 200
