@@ -15,7 +15,7 @@ monthly transactions count one organisation-month of the request index that carr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,16 @@ from servicedesk.models import UsageForecast
 from servicedesk.selectors import month_bounds
 
 
+@dataclass(frozen=True)
+class Section:
+    """A further table of a report (RSAT_001's service metrics): on screen below the main one, in
+    the CSV after it, past an empty line and a line with its title."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: list[tuple]
+
+
 @dataclass
 class Report:
     kind: str
@@ -41,9 +51,15 @@ class Report:
     headers: tuple[str, ...]
     rows: Iterable[tuple]
     filters: dict[str, Any] = field(default_factory=dict)
+    sections: tuple[Section, ...] = ()
 
     def csv(self) -> bytes:
-        return export_bytes(self.headers, self.rows, "csv", title=self.kind)
+        main = export_bytes(self.headers, self.rows, "csv", title=self.kind)
+        for section in self.sections:
+            # One file a spreadsheet opens: each further table under the main one, titled.
+            block = export_bytes(section.headers, section.rows, "csv", title=self.kind).decode("utf-8-sig")
+            main += f"\r\n{section.title}\r\n{block}".encode()
+        return main
 
     def filename(self, organisation: Organisation) -> str:
         suffix = "_".join(str(v) for v in self.filters.values() if v not in (None, ""))
@@ -221,6 +237,20 @@ def hubs(source: Source, *, region: str = "") -> Report:
 
 # --- RSAT_001 monthly transactions -----------------------------------------------------------
 
+# SEC H3.24 puts each monthly service metric against its threshold beside the month's requests.
+# The metrics are slas's, and slas stands above the service desk (it may import servicedesk, not
+# the other way), so slas registers the section's maker here (slas/reports.py, in ready()).
+MetricsSection = Callable[[Organisation, dt.date], Section]
+_METRIC_SECTIONS: list[MetricsSection] = []
+
+
+def register_metrics_section(maker: MetricsSection) -> MetricsSection:
+    """Add a maker of a further RSAT_001 table, called with the organisation and the month."""
+    if maker not in _METRIC_SECTIONS:
+        _METRIC_SECTIONS.append(maker)
+    return maker
+
+
 def monthly_transactions(source: Source, *, month: dt.date) -> Report:
     """RSAT_001 (SEC H3.24): the organisation's service requests received in the London month,
     in total and by SRV, against its own forecast (an SRV forecast but not sent shows 0)."""
@@ -240,7 +270,8 @@ def monthly_transactions(source: Source, *, month: dt.date) -> Report:
                  "" if total_forecast is None else total - total_forecast, _percent(total, total_forecast)))
     return Report(ReportKind.RSAT_001, ReportKind.RSAT_001.label,
                   ("srv", "name", "requests", "forecast", "difference", "percent_of_forecast"), rows,
-                  {"month": f"{month:%Y-%m}"})
+                  {"month": f"{month:%Y-%m}"},
+                  sections=tuple(maker(source.organisation, month) for maker in _METRIC_SECTIONS))
 
 
 def _percent(actual: int, forecast: int | None) -> str:
