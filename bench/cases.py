@@ -183,7 +183,7 @@ def _raw_report(month):
     from slas.choices import INTERVAL_COLUMN, ProviderKind
     from slas.models import Measure
 
-    measures = list(Measure.objects.all())
+    measures = list(Measure.objects.of_facts())  # incident measures have no facts to query
     values, params = [], []
     for m in measures:
         values.append("(%s::bigint, %s::text, %s::text, %s::bigint, %s::boolean)")
