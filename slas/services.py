@@ -37,6 +37,10 @@ def measure_update(*, measure: Measure, actor: Actor, target_seconds: Decimal | 
     """Change a measure's targets. Counts within target depend on the target, so the months given
     (by default the current one) are rebuilt; older months keep the figures they were frozen with
     unless rebuilt with slas_rebuild_rollups."""
+    if measure.is_incident and target_seconds is not None and Decimal(target_seconds) != measure.target_seconds:
+        # Its time is the category's in the service desk's target table, copied in at each count.
+        raise ValidationError({"target_seconds": "An incident measure's time is its category's target time in the "
+                                                 "service desk's table: change it there."})
     with transaction.atomic(), set_actor(actor):
         for name, value in (("target_seconds", target_seconds), ("target_pct", target_pct),
                             ("minimum_pct", minimum_pct), ("weight", weight)):

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from servicedesk import reports as desk_reports
@@ -176,6 +177,24 @@ def test_the_late_incident_counts_in_july_and_june_is_stable(orgs, june):
     # Rebuilding the month's fact rollups leaves the incident rows alone.
     rollups.rebuild_month(JUNE)
     assert from_report(report.build(JUNE)["incidents"]) == +direct(JUNE, MEASURED_AT)
+
+
+def test_an_incident_measures_time_is_the_desks_table(orgs, dcc_admin):
+    incidents.refresh_month(JUNE)
+    measure = Measure.objects.get(code="INC-RES-2")
+    assert measure.target_seconds == 8 * 3600
+    with pytest.raises(ValidationError) as refused:
+        slas_services.measure_update(measure=measure, actor=dcc_admin, target_seconds=Decimal(60),
+                                     rebuild_months=[JUNE])
+    assert "target_seconds" in refused.value.message_dict
+    # The share of incidents within target is the measure's own, as for every measure.
+    slas_services.measure_update(measure=measure, actor=dcc_admin, target_seconds=measure.target_seconds,
+                                 target_pct=Decimal("90.00"), minimum_pct=Decimal("80.00"), rebuild_months=[JUNE])
+    services.target_time_set(actor=dcc_admin, category=2, response_minutes=30, resolution_minutes=600,
+                             basis="24x7")
+    incidents.refresh_month(JUNE)
+    measure.refresh_from_db()
+    assert measure.target_seconds == 600 * 60 and measure.target_pct == Decimal("90.00")
 
 
 def test_a_running_clock_breaches_without_a_write(orgs, supplier_a, raise_incident):
