@@ -183,7 +183,7 @@ def _raw_report(month):
     from slas.choices import INTERVAL_COLUMN, ProviderKind
     from slas.models import Measure
 
-    measures = list(Measure.objects.all())
+    measures = list(Measure.objects.of_facts())  # incident measures have no facts to query
     values, params = [], []
     for m in measures:
         values.append("(%s::bigint, %s::text, %s::text, %s::bigint, %s::boolean)")
@@ -361,6 +361,106 @@ def portal_pages(operator, reps, report_baseline):
     rep, _ = _page_figure("monthly_report_page_p95_s", client, f"/slas/?month={month}", reps, 0.3, report_baseline,
                           "Baseline: the raw-facts report query alone (benchmark 1's baseline).")
     return [dash, rep]
+
+
+# --- self-service reports (servicedesk.reports) -------------------------------------------------
+
+SELF_SERVICE_TARGET_S = 2.0
+
+
+def _naive_reports(organisation, month, device):
+    """What each report costs without the indexes' discipline: the ORM's model instances of the
+    organisation's slice, counted and joined in Python (select_related for models and hubs, one
+    query per hub for its devices replaced by a prefetch). {kind: seconds}, one run each."""
+    from collections import Counter
+
+    from adapter.models import ServiceRequest
+    from inventory.choices import HUB_TYPES, METER_TYPES
+    from inventory.models import Device
+    from servicedesk.selectors import month_bounds
+
+    start, end = month_bounds(month)
+
+    def devices():  # a fresh queryset each time: a reused one would answer from its cache
+        return Device.objects.filter(supplier=organisation)
+
+    def rsmi_001():
+        return [(d.device_type, d.device_id, str(d.model) if d.model else "", d.firmware_version, d.status,
+                 d.status_changed_at, d.mpxn, d.hub.device_id if d.hub else "", d.region)
+                for d in devices().filter(device_type__in=METER_TYPES).select_related("model", "hub").order_by("id")]
+
+    def rsmi_002():
+        return Counter((d.device_type, d.model_id, d.firmware_version, d.status) for d in devices())
+
+    def rsmi_003():
+        return Counter((d.device_type, d.model_id, d.status) for d in devices())
+
+    def rsmi_004():
+        hubs = devices().filter(device_type__in=HUB_TYPES).prefetch_related("joined_devices").order_by("id")
+        return [(h.device_id, m.device_id) for h in hubs for m in h.joined_devices.all()]
+
+    def rsat_001():
+        return Counter(r.srv_id for r in ServiceRequest.objects.filter(organisation=organisation,
+                                                                       received_at__gte=start, received_at__lt=end))
+
+    def rsat_002():
+        return [r for r in ServiceRequest.objects.filter(organisation=organisation, received_at__gte=start,
+                                                         received_at__lt=end) if r.device_id == device.pk]
+
+    return {kind: timed(function)[0] for kind, function in (
+        ("RSMI_001", rsmi_001), ("RSMI_002", rsmi_002), ("RSMI_003", rsmi_003), ("RSMI_004", rsmi_004),
+        ("RSAT_001", rsat_001), ("RSAT_002", rsat_002))}
+
+
+def self_service_reports(supplier, reps):
+    """Each self-service report of servicedesk.reports for one supplier (the bench supplier,
+    BU01: an eighth of the register and about 15% of the month's requests, the largest), built as
+    the report pages' CSV downloads and the monthly delivery build them (report_scope for the
+    person, the selector, then every byte of the CSV), p95 of ``reps``; target 2 s each.
+    Baseline: the same answer from model instances counted in Python (_naive_reports), once."""
+    from adapter.models import ServiceRequest, ServiceRequestVariant
+    from inventory.models import Device
+    from servicedesk import reports, services
+    from servicedesk.selectors import month_bounds
+
+    organisation = supplier.organisation
+    month = datagen.MONTH
+    for code in datagen.REQUEST_SRVS[:5]:  # RSAT_001 sets the month against the user's own forecast
+        services.forecast_set(actor=supplier, organisation=organisation, month=month,
+                              srv=ServiceRequestVariant.objects.get(code=code), forecast=100_000)
+    device_pk = (ServiceRequest.objects.filter(organisation=organisation).order_by("id")
+                 .values_list("device_id", flat=True).first())
+    device = Device.objects.get(pk=device_pk) if device_pk else Device.objects.filter(supplier=organisation).first()
+    start, end = month_bounds(month)
+    cases_ = {
+        "RSMI_001": lambda source: reports.installation_status(source),
+        "RSMI_002": lambda source: reports.by_firmware(source),
+        "RSMI_003": lambda source: reports.by_model(source),
+        "RSMI_004": lambda source: reports.hubs(source),
+        "RSAT_001": lambda source: reports.monthly_transactions(source, month=month),
+        "RSAT_002": lambda source: reports.device_transactions(source, device=device, start=start, end=end),
+    }
+    baselines = _naive_reports(organisation, month, device)
+    figures = []
+    for kind, build in cases_.items():
+        def run(build=build):
+            with CaptureQueriesContext(connection) as queries:
+                data = build(reports.report_scope(supplier)).csv()
+            return data, len(queries)
+
+        run()  # warm-up, as the page figures do
+        times, counts, size = [], [], 0
+        for _ in range(reps):
+            seconds, (data, count) = timed(run)
+            times.append(seconds)
+            counts.append(count)
+            size = len(data)
+        rows = max(0, data.count(b"\n") - 1)
+        figures.append(Figure(
+            f"self_service_{kind.lower()}_p95_s", p95(times), "s", SELF_SERVICE_TARGET_S, baselines[kind],
+            detail=f"{kind} for {organisation.code} as CSV ({rows:,} lines, {size / 1e6:.1f} MB), p95 of {reps}; "
+                   f"queries {sorted(set(counts))}. Baseline: model instances counted in Python, once."))
+    return figures
 
 
 # --- 3. batch of on-demand requests -------------------------------------------------------------

@@ -184,3 +184,47 @@ def _copy_out(path, sql, header):
             for chunk in copy:
                 handle.write(chunk)
         cursor.execute("RESET TIME ZONE")
+
+
+# The SRVs of the generated month of service requests (the self-service reports count them by SRV).
+REQUEST_SRVS = ("4.1.1", "4.17", "4.8.1", "11.2", "7.4", "7.5", "6.2.7", "3.1", "8.2", "11.3")
+
+
+def service_requests(count):
+    """``count`` service requests of the month in the adapter's own table (what the self-service
+    reports read): each to a device of the register, sent by that device's supplier (so BU01, with
+    an eighth of the register, sends about 15% of them), spread evenly over the month, answered
+    I0 two seconds later. The devices must be the single contiguous block devices() wrote.
+
+    The FK triggers are off for the statement (session_replication_role, the throwaway server's
+    superuser): every foreign key is true by construction, and 10M deferred checks at COMMIT would
+    time the generator, not the reports."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), count(*) FROM inventory_device")
+        first, devices_ = cursor.fetchone()
+        cursor.execute("SELECT id FROM adapter_servicerequestvariant WHERE code = ANY(%s) ORDER BY code",
+                       [list(REQUEST_SRVS)])
+        srvs = [row[0] for row in cursor.fetchall()]
+        if not devices_ or not srvs:
+            return 0
+        seconds = (30 * 24 * 3600) / max(count, 1)
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(f"""
+                INSERT INTO adapter_servicerequest (request_id, srv_id, organisation_id, device_id, device_ref,
+                    region, measurement_type, state, outcome, message, params, start_at, received_at,
+                    dsp_sent_at, responded_at, completed_at, precommand, signature, attempts, response)
+                SELECT 'BENCH-' || r, (ARRAY{srvs})[1 + r % {len(srvs)}], d.supplier_id, d.id, d.device_id,
+                       d.region, 'on_demand', 'responded', 'I0', '', '{{}}', t.at, t.at,
+                       t.at + interval '0.2 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}'
+                FROM generate_series(1, {int(count)}) r
+                CROSS JOIN LATERAL (SELECT {_month_start_sql()} + r * interval '{seconds} s') AS t(at)
+                JOIN inventory_device d ON d.id = {first} + (r::bigint * 7919) % {devices_}
+            """)
+            written = cursor.rowcount
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        # As autovacuum would by the time a report is asked for: the visibility map lets the
+        # monthly counts be index-only scans.
+        cursor.execute("VACUUM (ANALYZE) adapter_servicerequest")
+    return written

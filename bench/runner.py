@@ -39,7 +39,7 @@ def parse(argv):
     parser.add_argument("--scale", choices=sorted(SCALES), default="full")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"),
                         help="folder for latest.json and latest.md (default bench/results)")
-    parser.add_argument("--only", default="", help="comma-separated subset: ingest,report,pages,batch")
+    parser.add_argument("--only", default="", help="comma-separated subset: ingest,report,pages,selfservice,batch")
     return parser.parse_args(argv)
 
 
@@ -139,7 +139,7 @@ class Cluster:
 def main(argv=None):
     args = parse(argv if argv is not None else sys.argv[1:])
     scale = SCALES[args.scale]
-    only = {s for s in args.only.split(",") if s} or {"ingest", "report", "pages", "batch"}
+    only = {s for s in args.only.split(",") if s} or {"ingest", "report", "pages", "selfservice", "batch"}
     folder = tempfile.mkdtemp(prefix="portal-bench-pg.")
     run_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     figures, notes = [], []
@@ -191,7 +191,7 @@ def run(args, scale, only, folder, cluster):
     started = time.perf_counter()
     datagen.devices(scale["devices"])
     log(f"{scale['devices']:,} devices in {time.perf_counter() - started:.1f} s")
-    if not only & {"ingest", "report", "pages"}:
+    if not only & {"ingest", "report", "pages", "selfservice"}:
         scale = {**scale, "requests": 1000, "alerts": 100}  # batch alone: a token month of facts
     started = time.perf_counter()
     datagen.write_requests_csv(requests_csv, scale["requests"])
@@ -234,6 +234,19 @@ def run(args, scale, only, folder, cluster):
         found = attempt("portal pages", lambda: cases.portal_pages(operator, scale["page_reps"], report_baseline))
         figures += found or [Figure("dashboard_page_p95_s", None, "s", 0.3, detail="not measured")]
         log("pages done")
+    if "selfservice" in only:
+        # The month of service requests in the adapter's table (the facts above are slas's copy):
+        # as many as the month's request facts, before the batch adds its own.
+        started = time.perf_counter()
+        written = datagen.service_requests(scale["requests"])
+        log(f"{written:,} service requests in {time.perf_counter() - started:.1f} s")
+        notes.append(f"Self-service reports: {written:,} service requests of {datagen.MONTH:%B %Y} in the "
+                     "adapter's table (INSERT ... SELECT generate_series, each to a register device by its "
+                     "supplier), read for the bench supplier BU01.")
+        found = attempt("self-service reports", lambda: cases.self_service_reports(supplier, scale["report_reps"]))
+        figures += found or [Figure("self_service_rsmi_001_p95_s", None, "s", cases.SELF_SERVICE_TARGET_S,
+                                    detail="not measured (see notes)")]
+        log("self-service reports done")
     if "batch" in only:
         def batch():
             cluster.start(work / "qcluster.log")

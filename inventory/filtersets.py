@@ -1,8 +1,5 @@
 """Filters of the device, model and item lists (pages, exports and the API share them)."""
-import hashlib
-
 import django_filters
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django_filters.fields import ModelChoiceField, ModelChoiceIterator
@@ -25,15 +22,14 @@ def _suppliers(request):
     return scope(request.user, queryset)
 
 
-# How long a filter's options are kept: a new supplier or device model appears in the list
-# page's <select> within this time (choosing it by URL works at once; validation asks the database).
-CHOICES_TTL = 60
-
-
 class _ColumnsIterator(ModelChoiceIterator):
     """The options of a _ColumnsChoiceField: one values_list query (no model instances, no
-    server-side cursor, which is three round trips on PostgreSQL), kept in the cache for
-    CHOICES_TTL seconds under the query's own SQL, so that a scoped list is never shared."""
+    server-side cursor, which is three round trips on PostgreSQL), read every time the <select>
+    is drawn. They used to be cached for a minute, so a new supplier or device model was missing
+    from the list pages for up to that long; the tables are small (organisations, the products
+    list: hundreds of rows), one indexed query each, so reading them is cheaper than keeping a
+    cache right on every write path (an organisation is written by the ground, which cannot tell
+    inventory)."""
 
     def __iter__(self):
         field = self.field
@@ -46,12 +42,7 @@ class _ColumnsIterator(ModelChoiceIterator):
     def _options(self):
         field = self.field
         rows = self.queryset.values_list(field.to_field_name or "pk", *field.label_columns)
-        key = "inventory:choices:" + hashlib.sha256(str(rows.query).encode()).hexdigest()
-        options = cache.get(key)
-        if options is None:
-            options = [(value, field.label_from_columns(*columns)) for value, *columns in rows]
-            cache.set(key, options, CHOICES_TTL)
-        return options
+        return [(value, field.label_from_columns(*columns)) for value, *columns in rows]
 
 
 class _ColumnsChoiceField(ModelChoiceField):

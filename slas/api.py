@@ -223,6 +223,29 @@ class ReportMeasureSerializer(serializers.Serializer):
     p99_seconds = serializers.CharField(allow_null=True)
 
 
+class ReportIncidentSerializer(serializers.Serializer):
+    """One incident measure for one resolver ("" when the measure had no incidents that month)."""
+
+    code = serializers.CharField()
+    category = serializers.IntegerField()
+    resolver = serializers.CharField(allow_blank=True)
+    measured = serializers.IntegerField()
+    within = serializers.IntegerField()
+    achieved_pct = serializers.CharField(allow_null=True)
+    target_pct = serializers.CharField()
+    met = serializers.BooleanField(allow_null=True)
+
+
+class ReportAvailabilitySerializer(serializers.Serializer):
+    """One service component's month: minutes, planned maintenance, unplanned outage, percent."""
+
+    component = serializers.CharField()
+    minutes = serializers.CharField()
+    maintenance = serializers.CharField()
+    outage = serializers.CharField()
+    percent = serializers.CharField()
+
+
 class ReportCreditSerializer(serializers.Serializer):
     provider = serializers.CharField()
     points = serializers.CharField()
@@ -240,6 +263,8 @@ class ReportStatementSerializer(serializers.Serializer):
 class ReportSerializer(serializers.Serializer):
     month = serializers.CharField()
     measures = ReportMeasureSerializer(many=True)
+    incidents = ReportIncidentSerializer(many=True)
+    availability = ReportAvailabilitySerializer(many=True)
     credits = ReportCreditSerializer(many=True)
     statements = ReportStatementSerializer(many=True)
 

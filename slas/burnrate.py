@@ -110,7 +110,7 @@ def burnrate_check(now: dt.datetime | None = None) -> list[BurnRateEpisode]:
     now = now or timezone.now()
     opened = []
     for rule in BurnRateRule.objects.filter(is_active=True):
-        chosen = Measure.objects.all()
+        chosen = Measure.objects.of_facts()  # incident measures have no facts to burn through
         if rule.measure_code:
             chosen = chosen.filter(code=rule.measure_code)
         measures = {m.pk: m for m in chosen}

@@ -19,6 +19,9 @@ class MeasurementType(models.TextChoices):
     DSP_SCHEDULED = "dsp_scheduled", "DSP-scheduled"
     METER_SCHEDULED = "meter_scheduled", "Meter-scheduled"
     ALERT = "alert", "Alert"
+    # Not a kind of request: incidents of the Incident Management Log, timed by the service
+    # desk's incident clock (slas.incidents); no fact table, so not in metrics.MEASUREMENT_TYPES.
+    INCIDENT = "incident", "Incident"
 
 
 class Interval(models.TextChoices):
@@ -34,6 +37,8 @@ class Interval(models.TextChoices):
     ALERT_CSP = "alert_csp", "CSP alert leg: a2 - a1"
     ALERT_DSP = "alert_dsp", "DSP alert leg: a3 - a2"
     ALERT_END_TO_END = "alert_end_to_end", "Alert end-to-end: a3 - a1"
+    INCIDENT_RESPONSE = "incident_response", "Incident response: raised to first response, less pauses (clock time)"
+    INCIDENT_RESOLUTION = "incident_resolution", "Incident resolution: raised to resolved, less pauses (clock time)"
 
 
 # The fact column holding each interval's duration in microseconds (NULL: not started,
@@ -51,11 +56,13 @@ INTERVAL_COLUMN: dict[str, str] = {  # looked up by a measure's stored interval 
 
 
 class ProviderKind(models.TextChoices):
-    """Who a measure holds to account; CSP measures are reported per region (CSP_NORTH...)."""
+    """Who a measure holds to account; CSP measures are reported per region (CSP_NORTH...),
+    incident measures per resolver (the rollup's ``region`` holds the resolver's code)."""
 
     E2E = "E2E", "End-to-end"
     DSP = "DSP", "DSP"
     CSP = "CSP", "CSP"
+    RESOLVER = "RES", "Incident resolver"
 
 
 class StatementStatus(models.TextChoices):

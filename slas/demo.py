@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from portal.models import Organisation
-from slas import facts, metrics, services
+from slas import facts, incidents, metrics, services
 from slas.models import Charge, RequestFact
 
 PROVIDER_CHARGES = {"DSP": Decimal("1250000.00"), "CSP_NORTH": Decimal("640000.00"),
@@ -68,6 +68,8 @@ def load(stdout=None):
             if not Charge.objects.filter(month=month, organisation=organisation).exists():
                 services.charge_set(month=month, amount=Decimal(150000 + 37500 * index), actor=None,
                                     organisation=organisation)
+    # The incident measures of both months (the freeze recounts the previous one as well).
+    incidents.refresh_recent()
     run, issued = services.month_freeze(month=previous, notify=False)
     if stdout:
         stdout.write(f"slas: folded {folded[0]} requests and {folded[1]} alerts; {previous:%Y-%m} frozen "

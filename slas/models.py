@@ -15,11 +15,25 @@ from slas.choices import EpisodeState, Interval, MeasurementType, ProviderKind
 PCT = dict(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
 
 
+class MeasureQuerySet(models.QuerySet):
+    def of_facts(self):
+        """The measures timed from request and alert facts (every one but the incident measures,
+        which the service desk's incident clock times: slas.incidents)."""
+        return self.exclude(measurement_type=MeasurementType.INCIDENT)
+
+    def of_incidents(self):
+        return self.filter(measurement_type=MeasurementType.INCIDENT)
+
+
 class Measure(models.Model):
     """One service measure of the seed's table: which provider it holds to account, which kind of
     request (measurement type) it applies to, which interval of the timestamps it times and the
     targets. The same code can appear for several types (SM1.2 times the DSP leg of firmware and
-    of every future response); code + measurement type is the key."""
+    of every future response); code + measurement type is the key.
+
+    Incident measures (type ``incident``) time one Incident Category's response or resolution
+    with the service desk's incident clock; their ``target_seconds`` mirrors the desk's target
+    table (servicedesk TargetTime, which DCC edits), copied in whenever they are counted."""
 
     scope_rule = ScopeRule(Domain.CONFIGURATION)
 
@@ -34,7 +48,11 @@ class Measure(models.Model):
     weight = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"), **{
         "validators": [MinValueValidator(Decimal("0"))]})
     position = models.PositiveSmallIntegerField(default=0)
+    category = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                help_text="Incident measures: the Incident Category (1-5) timed")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MeasureQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "code"]
@@ -56,6 +74,10 @@ class Measure(models.Model):
     @property
     def is_alert(self):
         return self.measurement_type == MeasurementType.ALERT
+
+    @property
+    def is_incident(self):
+        return self.measurement_type == MeasurementType.INCIDENT
 
 
 class ProviderTerms(models.Model):
@@ -194,7 +216,9 @@ class Rollup(models.Model):
 
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     provider = models.CharField(max_length=20)
-    region = models.CharField(max_length=10, blank=True)
+    # The region for CSP measures; for incident measures the resolver's organisation code (as
+    # long as an organisation code), "" for unassigned; blank for the others.
+    region = models.CharField(max_length=32, blank=True)
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="+")
     measured = models.BigIntegerField(default=0)
     within = models.BigIntegerField(default=0)
@@ -245,7 +269,8 @@ class MonthSummary(models.Model):
 
     month = models.DateField(help_text="first day of the London month")
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    region = models.CharField(max_length=10, blank=True, help_text="CSP measures: the region; others blank")
+    region = models.CharField(max_length=32, blank=True,
+                              help_text="CSP measures: the region; incident measures: the resolver; others blank")
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, null=True, blank=True,
                                      related_name="+", help_text="empty: every service user")
     measured = models.BigIntegerField(default=0)

@@ -2,8 +2,11 @@
 
 ``build(month, organisation=None)`` returns the measure results (national for DSP and end-to-end
 measures, per region for CSP measures; with ``organisation``, over that service user's traffic
-only), the credits per provider, the statements' shares and the exclusions. ``as_json`` gives the
-shape of ``manage.py slas_report --format json``.
+only), the incident measures (per category and resolver, from the same rollups and summaries;
+with ``organisation``, over its own incidents), the availability of each service component, the
+credits per provider, the statements' shares and the exclusions. ``as_json`` gives the shape of
+``manage.py slas_report --format json``. Incident measures earn no credits: the credit terms are
+the request and alert measures'.
 """
 from collections import defaultdict
 from collections.abc import Mapping
@@ -13,6 +16,7 @@ from django.db.models import Sum
 
 from portal.choices import ProviderCode, Region
 from portal.models import Organisation
+from servicedesk import selectors as desk
 from slas import credits, metrics, rollups
 from slas.choices import ProviderKind
 from slas.models import Charge, Measure, MonthRollup, MonthSummary, ProviderTerms, ReliefEvent
@@ -51,7 +55,7 @@ def measure_results(month, organisation=None, measures=None):
     (rows, per_user {org_id: rows}). Read from MonthSummary, recomputed first if the month's
     rollups changed since; the per-user rows are read when first used (the JSON report and the
     credits need only the national ones)."""
-    measures = measures or list(Measure.objects.all())
+    measures = measures or list(Measure.objects.of_facts())
     rollups.refresh_summaries([month])
     summaries = MonthSummary.objects.filter(month=month)
     own = summaries.filter(organisation__isnull=True) if organisation is None else summaries.filter(
@@ -95,6 +99,39 @@ class PerUser(Mapping):
         return len(self._data())
 
 
+def incident_results(month, organisation=None, measures=None, *, refresh=True):
+    """The incident measures' rows: per measure (category and clock), one row per resolver that
+    had incidents decided in the month (a measure with none: one row, not measured). With
+    ``organisation``, over the incidents it raised only. Read from MonthSummary like every measure."""
+    measures = measures if measures is not None else list(Measure.objects.of_incidents())
+    if refresh:
+        rollups.refresh_summaries([month])
+    summaries = MonthSummary.objects.filter(month=month, measure__in=measures)
+    summaries = summaries.filter(organisation__isnull=True) if organisation is None else summaries.filter(
+        organisation=organisation)
+    by_measure = defaultdict(list)
+    for summary in summaries.order_by("region"):
+        by_measure[summary.measure_id].append(summary)
+    rows = []
+    for measure in measures:
+        found = by_measure.get(measure.pk) or [None]
+        for summary in found:
+            row = _result(measure, summary.region if summary else None, summary)
+            row["resolver"] = (summary.region or "unassigned") if summary else ""
+            row["category"] = measure.category
+            rows.append(row)
+    return rows
+
+
+def availability(month):
+    """Each active service component's availability in the month (servicedesk's selector: minutes
+    less planned maintenance less unplanned outage, as a share of the minutes less maintenance)."""
+    return [{"component": a.component.name, "key": a.component.key, "minutes": a.minutes.quantize(Decimal("1")),
+             "maintenance": a.maintenance.quantize(Decimal("0.1")), "outage": a.outage.quantize(Decimal("0.1")),
+             "available": a.available.quantize(Decimal("0.1")), "percent": a.percent}
+            for a in desk.availability_month(month)]
+
+
 def charges_for(month):
     providers, users = {}, {}
     for charge in Charge.objects.filter(month=month).select_related("organisation"):
@@ -135,7 +172,8 @@ def exclusions(month):
 
 def build(month, organisation=None):
     month = metrics.month_start(month)
-    measures = list(Measure.objects.all())
+    everything = list(Measure.objects.all())
+    measures = [m for m in everything if not m.is_incident]
     results, per_user = measure_results(month, organisation, measures)
     # A service user sees the providers' national calculations (they are on its statement) but
     # only its own share of the pool.
@@ -148,6 +186,9 @@ def build(month, organisation=None):
         excluded = excluded.filter(organisation=organisation)
     return {
         "month": month, "organisation": organisation, "measures": results, "per_user": per_user,
+        # measure_results has just brought the month's summary up to date.
+        "incidents": incident_results(month, organisation, [m for m in everything if m.is_incident], refresh=False),
+        "availability": availability(month),
         "credits": calculations, "pool": credits.pounds(pool_pence), "statements": statements,
         "relief_events": exclusions(month),
         "excluded_total": excluded.aggregate(n=Sum("excluded"))["n"] or 0,
@@ -168,6 +209,13 @@ def as_json(report):
             "target_pct": _s(r["target_pct"]), "minimum_pct": _s(r["minimum_pct"]), "met": r["met"],
             "p99_seconds": _s(r["p99_seconds"]),
         } for r in report["measures"]],
+        "incidents": [{
+            "code": r["code"], "category": r["category"], "resolver": r["resolver"], "measured": r["measured"],
+            "within": r["within"], "achieved_pct": _s(r["achieved_pct"]), "target_pct": _s(r["target_pct"]),
+            "met": r["met"],
+        } for r in report["incidents"]],
+        "availability": [{"component": a["key"], "minutes": str(a["minutes"]), "maintenance": str(a["maintenance"]),
+                          "outage": str(a["outage"]), "percent": str(a["percent"])} for a in report["availability"]],
         "credits": [{"provider": c["provider"], "points": c["points"], "credit_pct": c["credit_pct"],
                      "charge": c["charge"], "credit": c["credit"]} for c in report["credits"]],
         "statements": [{"organisation": s["organisation"], "charges": str(s["charges"]), "amount": str(s["amount"])}

@@ -48,6 +48,8 @@ def provider_for(kind, region):
     """The provider a measure result belongs to: CSP measures go to the region's CSP."""
     if kind == ProviderKind.CSP:
         return REGION_TO_PROVIDER.get(region or "", "CSP")
+    if kind == ProviderKind.RESOLVER:
+        return region or ""  # incident measures: the resolver's organisation code, "" unassigned
     return str(kind)
 
 
@@ -80,7 +82,7 @@ class Deltas:
 
 def _measures_by_type():
     by_type = defaultdict(list)
-    for measure in Measure.objects.all():
+    for measure in Measure.objects.of_facts():
         by_type[measure.measurement_type].append(measure)
     return by_type
 
@@ -215,7 +217,7 @@ def _provider_sql():
 def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None):
     """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
     (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only."""
-    measures = [m for m in (measures or Measure.objects.all()) if m.is_alert == alerts]
+    measures = [m for m in (measures or Measure.objects.of_facts()) if m.is_alert == alerts and not m.is_incident]
     if not measures:
         return
     reliefs = reliefs if reliefs is not None else _reliefs()
@@ -283,7 +285,9 @@ def rebuild_month(month):
     following = metrics.next_month(month)
     with transaction.atomic():
         DailyRollup.objects.filter(day__gte=month, day__lt=following).delete()
-        MonthRollup.objects.filter(month=month).delete()
+        # The incident measures' rows stay: they are counted from the incident clocks, not from
+        # facts (slas.incidents.refresh_month), and a rebuild of the facts leaves them as they are.
+        MonthRollup.objects.filter(month=month).exclude(measure__measurement_type=MeasurementType.INCIDENT).delete()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 bulk_settings(cursor)
@@ -351,7 +355,8 @@ def _refresh_month(month):
         # newer than the stamp and the next reader recomputes (never the other way round).
         fingerprint = _fingerprints([month]).get(month, "")
         measures = {m.pk: m for m in Measure.objects.all()}
-        csp = {pk for pk, m in measures.items() if m.provider == ProviderKind.CSP}
+        # Measures reported per region (CSP) or per resolver (incidents) keep the rollup's region.
+        csp = {pk for pk, m in measures.items() if m.provider in (ProviderKind.CSP, ProviderKind.RESOLVER)}
         groups = defaultdict(lambda: [0, 0, 0, {}])
         rows = MonthRollup.objects.filter(month=month).values_list(
             "measure_id", "region", "organisation_id", "measured", "within", "excluded", "histogram")

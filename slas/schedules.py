@@ -3,6 +3,9 @@ from portal.registry import Schedule, register_schedule
 
 # Fold completed adapter requests and new alerts into facts and rollups.
 register_schedule(Schedule("slas: fold facts", "slas.tasks.fold_facts", "I", minutes=1))
+# Incident measures: a running incident clock breaches without anyone writing, so this month's
+# and last month's incident rollups are recounted from the clocks (rewritten only on a change).
+register_schedule(Schedule("slas: incident measures", "slas.tasks.incident_measures", "I", minutes=5))
 # Cron 06:00 every day in London time (django-q2 evaluates cron with croniter over localtime(),
 # i.e. TIME_ZONE Europe/London, so it stays 06:00 across clock changes); the task acts only on the
 # first working day of a month (freezes the previous month, issues and e-mails the statements) and

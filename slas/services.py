@@ -22,7 +22,7 @@ from portal.events import publish
 from portal.imports import Preview, RowResult
 from portal.models import Organisation
 from portal.tabular import TableError, read_table
-from slas import facts, metrics, report, rollups
+from slas import facts, incidents, metrics, report, rollups
 from slas.models import Charge, CreditRun, Measure, ProviderTerms, ReliefEvent, Statement
 
 if TYPE_CHECKING:
@@ -37,6 +37,10 @@ def measure_update(*, measure: Measure, actor: Actor, target_seconds: Decimal | 
     """Change a measure's targets. Counts within target depend on the target, so the months given
     (by default the current one) are rebuilt; older months keep the figures they were frozen with
     unless rebuilt with slas_rebuild_rollups."""
+    if measure.is_incident and target_seconds is not None and Decimal(target_seconds) != measure.target_seconds:
+        # Its time is the category's in the service desk's target table, copied in at each count.
+        raise ValidationError({"target_seconds": "An incident measure's time is its category's target time in the "
+                                                 "service desk's table: change it there."})
     with transaction.atomic(), set_actor(actor):
         for name, value in (("target_seconds", target_seconds), ("target_pct", target_pct),
                             ("minimum_pct", minimum_pct), ("weight", weight)):
@@ -165,6 +169,8 @@ def _jsonable(value: Any) -> Any:
 def _snapshot(built: dict[str, Any]) -> dict[str, Any]:
     return {
         "measures": _jsonable(built["measures"]),
+        "incidents": _jsonable(built["incidents"]),
+        "availability": _jsonable(built["availability"]),
         "credits": _jsonable([{k: v for k, v in c.items() if k != "credit_pence"} for c in built["credits"]]),
         "pool": str(built["pool"]),
         "statements": _jsonable(built["statements"]),
@@ -210,6 +216,7 @@ def month_freeze(*, month: dt.date, actor: Actor = None, notify: bool = True) ->
     if existing is not None:
         issued: list[Statement] = []
     else:
+        incidents.refresh_month(month)  # the incident clocks as they stand now, frozen with the rest
         try:
             with transaction.atomic(), set_actor(actor):
                 existing, issued = _issue(month, 1, "", actor)
@@ -269,5 +276,6 @@ def ensure_measures() -> None:
     does this too; the demo and tests call it to be safe)."""
     for row in metrics.seed_rows():
         Measure.objects.get_or_create(code=row["code"], measurement_type=row["measurement_type"], defaults=row)
+    incidents.ensure_measures()
     for provider in (ProviderCode.DSP, ProviderCode.CSP_NORTH, ProviderCode.CSP_CENTRAL, ProviderCode.CSP_SOUTH):
         ProviderTerms.objects.get_or_create(provider=provider)

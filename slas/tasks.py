@@ -4,7 +4,7 @@ import logging
 from django.utils import timezone
 
 from portal import calendar_uk
-from slas import metrics, services
+from slas import incidents, metrics, services
 
 log = logging.getLogger(__name__)
 
@@ -12,6 +12,11 @@ log = logging.getLogger(__name__)
 def fold_facts():
     """Every minute: copy newly completed adapter requests and new alerts into facts and rollups."""
     return services.facts_fold()
+
+
+def incident_measures():
+    """Every five minutes: recount this month's and last month's incident measures."""
+    return [f"{month:%Y-%m}" for month in incidents.refresh_recent()]
 
 
 def monthly_freeze(today=None):

@@ -133,7 +133,8 @@ def report_export(request, fmt):
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="service-report-{month:%Y-%m}.pdf"'
         return response
-    rows = [{h: row[h] for h in REPORT_HEADERS} for row in built["measures"]]
+    # Incident measures follow the others, their resolver in the region column.
+    rows = [{h: row[h] for h in REPORT_HEADERS} for row in [*built["measures"], *built["incidents"]]]
     return export_response(f"service-report-{month:%Y-%m}", REPORT_HEADERS, rows, "csv", "report")
 
 

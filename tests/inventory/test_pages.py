@@ -108,7 +108,7 @@ def test_device_list_query_count_does_not_grow(orgs, request, client_for, who):
     model = services.device_model_upsert(manufacturer_id="1234", model_id="E470", device_type="ESME")
     bulk_devices(orgs["SUPA"], 10, model=model)
     url = reverse("inventory:device_list")
-    client.get(url)  # the filters' options are cached (inventory.filtersets.CHOICES_TTL): the first view fills it
+    client.get(url)  # the first view fills what is kept between requests (sessions, the capability table)
     small = _list_queries(client, url)
     bulk_devices(orgs["SUPA"], 990, start=0x200000, model=model)
     assert Device.objects.count() == 1002

@@ -4,6 +4,7 @@ e-mail with its file, and availability per component with planned maintenance ex
 import csv
 import datetime as dt
 import io
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -27,10 +28,11 @@ UTC = dt.UTC
 
 
 def parsed(report):
+    """The main table of the report's CSV (RSAT_001's further sections follow an empty line)."""
     text = report.csv().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == report.headers
-    return rows[1:]
+    return list(itertools.takewhile(bool, rows[1:]))
 
 
 def strings(rows):

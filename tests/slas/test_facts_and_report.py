@@ -168,7 +168,7 @@ def test_json_report_equals_direct_computation_on_a_generated_month(orgs, measur
     out = io.StringIO()
     call_command("slas_report", month="2025-10", format="json", stdout=out)
     data = json.loads(out.getvalue())
-    assert set(data) == {"month", "measures", "credits", "statements"}
+    assert set(data) == {"month", "measures", "incidents", "availability", "credits", "statements"}
     assert set(data["measures"][0]) == {"code", "type", "provider", "region", "measured", "within", "achieved_pct",
                                         "target_pct", "minimum_pct", "met", "p99_seconds"}
     direct = _direct(request_rows, alert_rows, month)
