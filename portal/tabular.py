@@ -10,14 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import tablib
 from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAGIC = b"PK\x03\x04"
@@ -178,29 +178,4 @@ def export_response(filename: str, headers: Sequence[str], rows: Iterable[Mappin
         fmt = "csv"
     response = HttpResponse(export_bytes(headers, rows, fmt, title), content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    return response
-
-
-class _Echo:
-    """A file-like object whose write hands the written text back (csv.writer into a generator)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def export_csv_stream(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]]) -> Iterator[bytes]:
-    """The bytes of ``export_bytes(headers, rows, "csv")`` a row at a time, so that a download of
-    a million rows never sits in memory: the same BOM, cells and quoting as tablib's CSV."""
-    writer = csv.writer(_Echo())
-    yield ("\ufeff" + writer.writerow(list(headers))).encode("utf-8")
-    for row in rows:
-        values = [row.get(h) for h in headers] if isinstance(row, dict) else list(row)
-        yield writer.writerow([_cell(v) for v in values]).encode("utf-8")
-
-
-def stream_response(filename: str, headers: Sequence[str],
-                    rows: Iterable[Mapping[str, Any] | Sequence[Any]]) -> StreamingHttpResponse:
-    """A streamed CSV download of the rows (``filename`` without extension)."""
-    response = StreamingHttpResponse(export_csv_stream(headers, rows), content_type=CONTENT_TYPES["csv"])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response

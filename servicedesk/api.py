@@ -19,8 +19,8 @@ from pathlib import PurePosixPath
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import FileResponse, Http404
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -52,6 +52,7 @@ from servicedesk.choices import (
     IncidentStatus,
     ReportKind,
 )
+from servicedesk.filtersets import breached_q
 from servicedesk.models import (
     ClockPause,
     DeskPolicy,
@@ -137,15 +138,6 @@ def _body(serializer_class, request, **kwargs):
 
 
 # --- incidents -------------------------------------------------------------------------------
-
-def breached_q(now):
-    """Incidents past a due time, from the stored due times that the services keep current (the
-    clock fields of each row are the clock's own answer, selectors.with_clocks)."""
-    return (Q(responded_at__isnull=True, response_due_at__lt=now)
-            | Q(responded_at__isnull=False, response_due_at__isnull=False, responded_at__gt=F("response_due_at"))
-            | Q(resolved_at__isnull=True, resolution_due_at__lt=now)
-            | Q(resolved_at__isnull=False, resolution_due_at__isnull=False, resolved_at__gt=F("resolution_due_at")))
-
 
 class IncidentApiFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=IncidentStatus.choices)
@@ -899,9 +891,7 @@ class ReportView(APIView):
         source, built = self._build(request, kind)
         organisation = source.organisation
         if request.query_params.get("export", "") == "csv":
-            response = HttpResponse(built.csv(), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{built.filename(organisation)}.csv"'
-            return response
+            return built.response(organisation)
         if request.query_params.get("export"):
             raise ValidationError({"export": ["the only export is csv"]})
         page_text = request.query_params.get("page", "1")

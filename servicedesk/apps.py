@@ -7,4 +7,4 @@ class ServicedeskConfig(AppConfig):
 
     def ready(self):
         # What the service desk adds to the ground's registries (portal.registry).
-        from servicedesk import events, navigation, schedules, search, status_tiles, tiles  # noqa: F401
+        from servicedesk import events, navigation, schedules, search, tiles  # noqa: F401

@@ -29,7 +29,6 @@ from portal.access import may
 from portal.errors import errors_to_form
 from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.scoping import get_scoped_or_404, scope
-from portal.tabular import stream_response
 from servicedesk import reports, selectors, services
 from servicedesk import status_forms as forms
 from servicedesk.choices import ComponentStatus, MaintenanceStatus, ReportKind, colour
@@ -675,7 +674,7 @@ def report_view(page: ReportPage):
         except ValidationError:
             return render(request, "servicedesk/report_page.html", context, status=400)
         if request.GET.get("export") == "csv":
-            return stream_response(report.filename(source.organisation), report.headers, report.rows)
+            return report.response(source.organisation)
         try:
             number = max(1, int(request.GET.get("page", 1)))
         except ValueError:

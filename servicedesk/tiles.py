@@ -1,6 +1,8 @@
 """Dashboard tiles of the service desk: for DCC, the open incidents by category with those past
-a due time; for a service user, its open incidents, those awaiting its answer first. Each tile
-is a fixed number of queries whatever the size of the log. Registered in ServicedeskConfig.ready()."""
+a due time; for a service user, its open incidents, those awaiting its answer first; for
+everyone, the service status (components not operational, active alerts, the next announced
+maintenance). Each tile is a fixed number of queries whatever the size of the log. Registered
+in ServicedeskConfig.ready()."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from portal.access import DCC
+from portal.access import DCC, EVERYONE
 from portal.registry import Tile, register_tile
 from portal.scoping import scope
-from servicedesk.choices import OPEN_STATUSES, IncidentCategory, IncidentStatus
+from servicedesk.choices import OPEN_STATUSES, ComponentStatus, IncidentCategory, IncidentStatus, MaintenanceStatus
 from servicedesk.filtersets import breached_q
-from servicedesk.models import Incident
+from servicedesk.models import Incident, PlannedMaintenance, ServiceAlert, ServiceComponent
 
 if TYPE_CHECKING:
     from portal.types import Viewer
@@ -60,3 +62,18 @@ register_tile(Tile("incidents_by_category", "Open incidents by category", DCC, o
                    "servicedesk/incident_tile_by_category.html", weight=65))
 register_tile(Tile("my_incidents", "Your open incidents", ("service_user",), my_incidents_context,
                    "servicedesk/incident_tile_mine.html", wide=True, weight=160))
+
+
+def service_status_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
+    troubled = list(scope(user, ServiceComponent.objects.filter(is_active=True)
+                          .exclude(status=ComponentStatus.OPERATIONAL)))
+    next_maintenance = (scope(user, PlannedMaintenance.objects.filter(status=MaintenanceStatus.ANNOUNCED,
+                                                                      end_at__gt=now))
+                        .order_by("start_at").first())
+    return {"troubled": troubled,
+            "active_alerts": scope(user, ServiceAlert.objects.filter(closed_at__isnull=True)).count(),
+            "next_maintenance": next_maintenance, "status_url": reverse("servicedesk:status")}
+
+
+register_tile(Tile("service_status", "Service status", EVERYONE, service_status_context,
+                   "servicedesk/partials/status_tile.html", refresh="60s", weight=60))

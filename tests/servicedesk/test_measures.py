@@ -286,3 +286,11 @@ def test_monthly_transactions_carry_each_service_metric_against_its_threshold(or
                        "66.67", "95.00", "90.00", "below minimum")
     text = built.csv().decode("utf-8-sig")
     assert "Service metrics against their thresholds" in text and "INC-RSP-1" in text
+
+
+def test_the_monthly_transactions_page_shows_the_metrics_section(orgs, june, supplier_a, client):
+    with at(MEASURED_AT):
+        incidents.refresh_month(JUNE)
+        client.force_login(supplier_a)
+        page = client.get(reverse("servicedesk:report_monthly-transactions") + "?month=2025-06").content.decode()
+    assert "<h2>Service metrics against their thresholds</h2>" in page and "INC-RSP-1" in page
