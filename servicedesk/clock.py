@@ -47,7 +47,8 @@ class ClockState:
     """Where one clock stands at ``now``.
 
     ``elapsed`` and ``left`` are clock time (working time for a working-hours target); ``left``
-    is negative once breached. ``due_at`` is None while the clock is paused. ``stopped_at`` is
+    is negative once breached. ``due_at`` is None while the clock is paused (unless it breached
+before the pause: then the instant the target was passed). ``stopped_at`` is
     when the clock stopped for good (responded, resolved), None while it runs."""
 
     target: Target
@@ -168,7 +169,9 @@ def state(start: dt.datetime, target: Target, *, now: dt.datetime, pauses: Itera
     closed = [(a, b if b is not None else until) for a, b in pauses if _utc(a) < _utc(until)]
     spent = elapsed(start, until, target, closed)
     paused = not stopped and any(b is None for _, b in pauses)
-    due = None if paused else due_at(start, target, closed)
     breached = spent > target.duration
+    # A paused clock has no due time yet, unless it breached before the pause: then the instant
+    # it was passed stands (the pause cannot undo it, and the lists' breached filter reads it).
+    due = None if paused and not breached else due_at(start, target, closed)
     return ClockState(target=target, elapsed=spent, left=target.duration - spent, due_at=due, paused=paused,
                       stopped_at=_utc(until) if stopped else None, breached=breached)

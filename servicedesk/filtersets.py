@@ -14,10 +14,8 @@ from servicedesk.models import Incident, IncidentReference, Problem
 
 
 def breached_q(now):
-    """Incidents past a due time, from the stored due times (the services keep them current).
-    A clock that breached before it was paused has no stored due time while it waits for the
-    user, so this filter misses it until the user answers; the badge on each row is the clock's
-    own answer (servicedesk.selectors.incident_clock)."""
+    """Incidents past a due time, from the stored due times (the services keep them current; a
+    clock that breached before a pause keeps the instant it was passed, servicedesk.clock.state)."""
     return (Q(responded_at__isnull=True, response_due_at__lt=now)
             | Q(responded_at__isnull=False, response_due_at__isnull=False, responded_at__gt=F("response_due_at"))
             | Q(resolved_at__isnull=True, resolution_due_at__lt=now)

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 from servicedesk import importers, selectors, services
@@ -397,3 +398,26 @@ def test_interested_parties_webhooks_hear_the_incident_and_every_organisation_he
     assert not any("CSP ticket" in body for body in WebhookDelivery.objects.values_list("body", flat=True))
     services.service_alert_publish(actor=dcc_operator, title="DSP slow", description="Responses are delayed")
     assert all(heard(code, "service_alert.published") == 1 for code in hooks)
+
+
+def test_a_clock_that_breached_before_a_pause_keeps_its_due_time_and_stays_in_the_breached_filter(
+        orgs, supplier_a, dcc_operator, raise_incident):
+    from servicedesk.filtersets import breached_q
+
+    with at(WEDNESDAY):
+        incident = raise_incident(supplier_a)
+    due = incident.resolution_due_at  # category 3: Monday 9 June 10:00
+    with at(WEDNESDAY, days=6):  # Tuesday 10 June: the resolution target is passed
+        services.incident_request_information(actor=dcc_operator, incident=incident, text="Which meters?")
+        incident.refresh_from_db()
+        state = selectors.incident_clock(incident)
+        assert state.resolution.paused and state.resolution.breached and state.resolution.due_at == due
+        assert incident.resolution_due_at == due
+        assert list(Incident.objects.filter(breached_q(timezone.now()))) == [incident]
+    # A pause that starts within target still has no due time while the user is awaited.
+    with at(WEDNESDAY):
+        fresh = raise_incident(supplier_a)
+    with at(WEDNESDAY, hours=1):
+        services.incident_request_information(actor=dcc_operator, incident=fresh, text="Which meters?")
+        fresh.refresh_from_db()
+        assert fresh.resolution_due_at is None and not selectors.incident_clock(fresh).breached
