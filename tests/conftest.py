@@ -114,3 +114,54 @@ def quiet_simulator():
                         fail_e21={"north": 0, "central": 0, "south": 0})
     yield simulator
     simulator.reset()
+
+
+def _flushes(item):
+    """Whether the test runs outside a rolled-back transaction, so Django flushes the tables after it."""
+    marker = item.get_closest_marker("django_db")
+    kwargs = marker.kwargs if marker is not None else {}
+    transactional = kwargs.get("transaction") or kwargs.get("serialized_rollback")
+    return bool(transactional) or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A transactional test (a live-server journey, real row locks across threads) flushes the
+    database when it ends; put back what the migrations loaded (the SRV catalogue, seeded measures,
+    the service desk's shipped targets) so later tests on the same worker find it, as before."""
+    yield
+    if nextitem is None or not _flushes(item):
+        return  # the last test of the run (the test database is already gone), or nothing flushed
+    setup = getattr(item, "rep_setup", None)
+    if setup is None or not setup.passed:
+        return  # skipped or never set up: nothing flushed
+    from django.core.management import call_command
+    from django.db import connections
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for connection in connections.all(initialized_only=True):
+            contents = getattr(connection, "_test_serialized_contents", None)
+            if contents:
+                # Empty again without the post-migrate rows (content types), then load the saved contents.
+                call_command("flush", verbosity=0, interactive=False, database=connection.alias,
+                             inhibit_post_migrate=True)
+                connection.creation.deserialize_db_from_string(contents)
+                # The rows come back with their own ids, which move no sequence: reset them, or the
+                # next test's inserts collide with restored rows (a counter row the service desk
+                # creates on first use took the id of another and was lost to ON CONFLICT).
+                from django.apps import apps
+                from django.core.management.color import no_style
+
+                statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
+                if statements:
+                    with connection.cursor() as cursor:
+                        for statement in statements:
+                            cursor.execute(statement)

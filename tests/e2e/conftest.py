@@ -43,48 +43,6 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-@pytest.hookimpl(tryfirst=True, hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"rep_{report.when}", report)
-
-
-@pytest.hookimpl(hookwrapper=True, trylast=True)
-def pytest_runtest_teardown(item, nextitem):
-    """A live-server journey flushes the database when it ends; put back what the migrations loaded (the
-    SRV catalogue, seeded measures) so later tests on the same worker find it, as before the journey."""
-    yield
-    if nextitem is None or "tests/e2e/" not in str(item.fspath).replace(os.sep, "/"):
-        return  # the last test of the run: the test database is already gone
-    setup = getattr(item, "rep_setup", None)
-    if setup is None or not setup.passed:
-        return  # skipped (SQLite pass, no Chromium) or never set up: no live server flushed anything
-    from django.core.management import call_command
-    from django.db import connections
-    from pytest_django.plugin import blocking_manager_key
-
-    with item.config.stash[blocking_manager_key].unblock():
-        for connection in connections.all(initialized_only=True):
-            contents = getattr(connection, "_test_serialized_contents", None)
-            if contents:
-                # Empty again without the post-migrate rows (content types), then load the saved contents.
-                call_command("flush", verbosity=0, interactive=False, database=connection.alias,
-                             inhibit_post_migrate=True)
-                connection.creation.deserialize_db_from_string(contents)
-                # The rows come back with their own ids, which move no sequence: reset them, or the
-                # next test's inserts collide with restored rows (a counter row the service desk
-                # creates on first use took the id of another and was lost to ON CONFLICT).
-                from django.apps import apps
-                from django.core.management.color import no_style
-
-                statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models())
-                if statements:
-                    with connection.cursor() as cursor:
-                        for statement in statements:
-                            cursor.execute(statement)
-
-
 @pytest.fixture(autouse=True)
 def _quiet_simulator(quiet_simulator):
     # A journey expects its request to be answered: no random E20/E21 from the simulator (the live
