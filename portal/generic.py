@@ -73,6 +73,20 @@ def refuse(status: int | None, names_object: bool, capability: str) -> None:
     raise PermissionDenied(f"You may not do that ({capability}).")
 
 
+def session_or_token(request: HttpRequest) -> Any:
+    """For ``view_of(authenticate=...)`` on calendar feeds: calendar programs cannot log in, so
+    besides a session a feed accepts the person's API token as ``?token=`` (the account page
+    shows it); an unknown token or an inactive person stays anonymous."""
+    user = request.user
+    token = request.GET.get("token")
+    if token and not user.is_authenticated:
+        from rest_framework.authtoken.models import Token
+
+        found = Token.objects.select_related("user").filter(key=token).first()
+        user = found.user if found and found.user.is_active else user
+    return user
+
+
 def view_of(model: type[models.Model] | None, capability: str, *, methods: Iterable[str] | None = None,
             refused: int | None = None,
             authenticate: Callable[[HttpRequest], Any] | None = None) -> Callable[[Callable[..., Any]], Any]:

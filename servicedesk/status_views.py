@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from portal.access import may
 from portal.errors import errors_to_form
-from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, ObjectListView, view_of
+from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, ObjectListView, session_or_token, view_of
 from portal.scoping import get_scoped_or_404, scope
 from servicedesk import reports, selectors, services
 from servicedesk import status_forms as forms
@@ -537,19 +537,6 @@ class MaintenanceCancel(ActionView):
 maintenance_cancel = MaintenanceCancel.as_view()
 
 
-def _feed_user(request):
-    """Calendar programs cannot log in: besides a session the feed accepts the person's API
-    token as ``?token=`` (the account page shows it), as the meeting feeds do."""
-    user = request.user
-    token = request.GET.get("token")
-    if token and not user.is_authenticated:
-        from rest_framework.authtoken.models import Token
-
-        found = Token.objects.select_related("user").filter(key=token).first()
-        user = found.user if found and found.user.is_active else user
-    return user
-
-
 def _site_host() -> str:
     return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0]
 
@@ -581,7 +568,7 @@ def maintenance_calendar(windows) -> bytes:
     return calendar.to_ical()
 
 
-@view_of(PlannedMaintenance, "servicedesk.plannedmaintenance.view", authenticate=_feed_user)
+@view_of(PlannedMaintenance, "servicedesk.plannedmaintenance.view", authenticate=session_or_token)
 def maintenance_feed(request):
     """Subscribable calendar of announced maintenance (session or ``?token=``)."""
     windows = (scope(request.user, PlannedMaintenance.objects.filter(status=MaintenanceStatus.ANNOUNCED))

@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal import tabular
 from portal.access import may
 from portal.dbrouter import replica_reads
-from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
+from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, session_or_token, view_of
 from portal.imports import import_page
 from portal.pagination import PAGE_SIZE
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
@@ -230,20 +230,7 @@ def meeting_ics(request, pk):
     return response
 
 
-def _feed_user(request):
-    """Calendar programs cannot log in, so besides a session a feed accepts the person's API
-    token as ``?token=`` (the account page shows it)."""
-    user = request.user
-    token = request.GET.get("token")
-    if token and not user.is_authenticated:
-        from rest_framework.authtoken.models import Token
-
-        found = Token.objects.select_related("user").filter(key=token).first()
-        user = found.user if found and found.user.is_active else user
-    return user
-
-
-@view_of(models.MeetingSeries, "workshops.meetingseries.view", authenticate=_feed_user)
+@view_of(models.MeetingSeries, "workshops.meetingseries.view", authenticate=session_or_token)
 def series_feed(request, pk):
     """Subscribable calendar of a series (session or ``?token=``)."""
     user = request.user
