@@ -265,8 +265,22 @@ def test_a_batch_through_the_web_api_is_split_across_both_worker_hosts(scenario,
 
 
 @pytest.mark.scenario("worker host killed and another cut off")
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(1800)
 def test_a_worker_host_killed_and_another_cut_off_lose_nothing(scenario, api):
+    # The kill is aimed at w1 while its log grows, but with a zero-latency simulator a chunk can end
+    # in the instant between that check and the SIGKILL: then nothing was in flight and the run
+    # proves nothing about lost attempts. Such a run is still checked in full (every request once,
+    # nothing handed over by the dead host) and the scenario runs again with a fresh batch, three
+    # times at most.
+    tries, lost = 1, kill_and_cut(scenario, api)
+    while lost == 0 and tries < 3:
+        tries, lost = tries + 1, kill_and_cut(scenario, api)
+    scenario["detail"] += f"; the kill landed mid-chunk on try {tries} of 3"
+    assert lost > 0, "the kill landed between chunks on three tries: no attempt was in flight on w1"
+
+
+def kill_and_cut(scenario, api):
+    """One run of the fault scenario, checked; returns the attempts lost with the stopped workers."""
     before = sent_count()
     started = time.monotonic()
     batch_id = submit(api, FAULT_BATCH)
@@ -301,8 +315,8 @@ def test_a_worker_host_killed_and_another_cut_off_lose_nothing(scenario, api):
                           f"{dict(states)}; {lost} attempts lost with the dead or cut-off workers and sent again as "
                           f"their next attempt; handed over by {share_text(shares)}; none twice per attempt")
     assert after_kill == 0, "a killed host handed requests over"
-    assert lost > 0, "the kill landed between chunks: no attempt was in flight on w1"
     assert at_kill < FAULT_BATCH, "the kill came after the batch was sent"
+    return lost
 
 
 @pytest.mark.scenario("Redis restarted mid-batch")
