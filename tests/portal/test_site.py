@@ -24,15 +24,84 @@ def test_no_template_loads_from_another_host():
         assert not re.search(r'(src|href)="(https?:)?//', template.read_text()), template
 
 
+@pytest.fixture
+def demo_machine(settings, tmp_path, monkeypatch):
+    """A developer machine: DEBUG on (load_demo refuses otherwise), its own var folder."""
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    return tmp_path
+
+
 @pytest.mark.django_db
-def test_load_demo_is_idempotent():
+def test_load_demo_is_idempotent(demo_machine):
     from portal.models import Organisation, User
 
     call_command("load_demo", "--only", "portal", stdout=StringIO())
     counts = (Organisation.objects.count(), User.objects.count())
+    admin_password = (demo_machine / "demo-admin-password").read_text().strip()
     call_command("load_demo", "--only", "portal", stdout=StringIO())
     assert (Organisation.objects.count(), User.objects.count()) == counts
     assert User.objects.get(username="ops").check_password("smart-metering-demo")
+    # a second run keeps the superuser's password that the first one printed
+    assert User.objects.get(username="admin").check_password(admin_password)
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_with_debug_off(settings, tmp_path):
+    from django.core.management.base import CommandError
+
+    from portal.models import User
+
+    settings.DEBUG = False
+    settings.VAR_DIR = tmp_path
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("load_demo", "--only", "portal", stdout=StringIO())
+    assert not User.objects.exists()
+    assert not (tmp_path / "demo-admin-password").exists()
+
+
+@pytest.mark.django_db
+def test_demo_superuser_password_is_random_and_demo_logins_print_working_ones(demo_machine):
+    from django.test import Client
+
+    from portal.models import User
+
+    call_command("load_demo", "--only", "portal", stdout=StringIO())
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser
+    assert not admin.check_password("smart-metering-demo")
+    stored = demo_machine / "demo-admin-password"
+    assert stored.stat().st_mode & 0o777 == 0o600
+    printed = StringIO()
+    call_command("demo_logins", stdout=printed)
+    logins = [line.split() for line in printed.getvalue().splitlines() if line.strip()]
+    assert {fields[0] for fields in logins} == {"admin", "ops", "supa", "supb", "sdag"}
+    for username, password, *_ in logins:
+        client = Client()
+        assert client.login(username=username, password=password), username
+    assert [p for u, p, *_ in logins if u == "admin"] == [stored.read_text().strip()]
+    # another machine (another var folder) gets another random password
+    other = demo_machine / "other"
+    from django.conf import settings as live
+
+    live.VAR_DIR = other
+    call_command("load_demo", "--only", "portal", stdout=StringIO())
+    assert (other / "demo-admin-password").read_text() != stored.read_text()
+
+
+@pytest.mark.django_db
+def test_demo_superuser_password_given_by_option_or_environment(demo_machine, monkeypatch):
+    from portal.models import User
+
+    call_command("load_demo", "--only", "portal", "--admin-password", "given-by-option-123", stdout=StringIO())
+    assert User.objects.get(username="admin").check_password("given-by-option-123")
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "given-by-environment-456")
+    call_command("load_demo", "--only", "portal", stdout=StringIO())
+    assert User.objects.get(username="admin").check_password("given-by-environment-456")
+    printed = StringIO()
+    call_command("demo_logins", stdout=printed)
+    assert "given-by-environment-456" in printed.getvalue()
 
 
 @pytest.mark.django_db
