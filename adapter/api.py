@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from adapter import services
@@ -134,13 +134,19 @@ class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     queryset = Batch.objects.select_related("organisation")
     serializer_class = BatchSerializer
     pagination_class = StandardPagination
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]
     filterset_fields = ["state"]
 
-    @extend_schema(request=inline_serializer("BatchUpload", {"name": serializers.CharField(required=False),
-                                                             "file": serializers.FileField(required=False),
-                                                             "rows": serializers.ListField(required=False)}),
-                   responses={202: BatchSerializer})
+    @extend_schema(request={
+        "application/json": inline_serializer("BatchRows", {
+            "name": serializers.CharField(required=False),
+            "rows": serializers.ListField(child=serializers.DictField(), help_text=(
+                'one object per row: {"srv", "device_id", "params", "execute_at"}'))}),
+        "multipart/form-data": inline_serializer("BatchFile", {
+            "name": serializers.CharField(required=False),
+            "file": serializers.FileField(help_text="CSV or JSON with columns srv, device_id, params_json, "
+                                                    "execute_at")})},
+        responses={202: BatchSerializer})
     def create(self, request, *args, **kwargs):
         import json
 

@@ -181,6 +181,10 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Bodies are JSON; only the views that take a file accept multipart (and say so themselves), so the
+    # schema declares one content type per body and a generated client sends what the server reads.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "portal.pagination.StandardPagination",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "PAGE_SIZE": 50,

@@ -11,7 +11,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from portal import endpoints, views
@@ -58,7 +57,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
-    path("api/auth/token/", obtain_auth_token, name="api_token"),
+    path("api/auth/token/", endpoints.TokenView.as_view(), name="api_token"),
     path("api/", include(api_extra)),
     path("api/", include(router.urls)),
     *app_pages,

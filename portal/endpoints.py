@@ -2,8 +2,12 @@
 registers ROUTES; the building blocks they are made of are in portal/api.py."""
 from auditlog.models import LogEntry
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 
 from portal import selectors
 from portal.api import ScopedReadOnlyViewSet
@@ -88,3 +92,17 @@ ROUTES = [
     ("people", PersonViewSet, "person"),
     ("audit", AuditEntryViewSet, "audit"),
 ]
+
+
+class TokenView(ObtainAuthToken):
+    """POST ``{"username", "password"}`` as JSON: ``{"token"}``, the key to send as
+    ``Authorization: Token <key>``. JSON only, like every other body of the API (DRF's view also
+    reads forms, which made the schema declare three content types and generated clients send forms)."""
+
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer(
+        "AuthToken", {"token": serializers.CharField()})}, auth=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

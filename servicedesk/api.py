@@ -29,7 +29,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -359,7 +359,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(methods=["get"], request=None, responses=s.IncidentAttachmentSerializer(many=True))
     @extend_schema(methods=["post"], request={"multipart/form-data": s.IncidentAttachmentUploadSerializer},
                    responses={201: s.IncidentAttachmentSerializer})
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser],
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser],
             pagination_class=None, filter_backends=[])
     def attachments(self, request, reference=None):
         """GET: the files the reader may see. POST (multipart ``file``): attach one; its size is
@@ -440,7 +440,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
 
     @extend_schema(request={"multipart/form-data": s.IncidentImportSerializer},
                    responses={200: s.IncidentImportResultSerializer, 201: s.IncidentImportResultSerializer})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser],
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser],
             pagination_class=None, filter_backends=[])
     def import_file(self, request):
         """Raise incidents from a CSV or XLSX file. ``commit`` false (the default) checks every row
