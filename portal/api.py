@@ -1,6 +1,8 @@
 """API building blocks shared by every app: the scoped viewset bases, their permission and the
 exception handler (settings.REST_FRAMEWORK). The ground's own endpoints (organisations, people,
 audit trail) are in portal/endpoints.py; notifications' and webhooks' in their rooms' api.py."""
+from typing import Any
+
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 
@@ -53,15 +55,126 @@ class ScopedModelViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     pass
 
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+# Every problem's ``type`` is a stable absolute URI under this base plus a slug (docs/api/errors.md lists
+# them). They identify the kind of problem; clients compare them as strings, they are not fetched.
+PROBLEM_BASE = "https://portal.example/problems/"
+# Members of the problem itself: a 400's field keys of the same names are only under ``errors``.
+PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
+SLUGS = {400: "validation", 401: "not-authenticated", 403: "permission-denied", 404: "not-found",
+         405: "method-not-allowed", 406: "not-acceptable", 415: "unsupported-media-type", 429: "throttled",
+         500: "server-error", 503: "service-unavailable"}
+
+
+def problem_type(status_code: int, slug: str | None = None) -> str:
+    return PROBLEM_BASE + (slug or SLUGS.get(status_code, "about-blank"))
+
+
+def problem(status_code: int, detail: str, instance: str, *, slug: str | None = None,
+            errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """An RFC 9457 problem details object (the body of every error under /api/)."""
+    from http import HTTPStatus
+
+    try:
+        title = HTTPStatus(status_code).phrase
+    except ValueError:
+        title = "Error"
+    body: dict[str, Any] = {"type": problem_type(status_code, slug), "title": title, "status": status_code,
+                            "detail": detail, "instance": instance}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def _messages(value: Any) -> list[str]:
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value if not isinstance(item, (dict, list, tuple))]
+    return [str(value)]
+
+
+def _errors_by_field(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """``{field: [messages]}`` of a ValidationError's detail, flattened: nested fields are named
+    ``parent.child``, items of a list ``field[2].child``, and rows of an import (``{"row", "error"}``
+    objects) ``row 3``, so a row-level error keeps naming its row."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, list) and value and all(isinstance(v, dict) and "row" in v for v in value):
+                for row in value:
+                    if row.get("error"):
+                        errors[f"row {row['row']}"] = _messages(row["error"])
+            elif isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, (dict, list))
+                                                                               for v in value)):
+                errors.update(_errors_by_field(value, name))
+            else:
+                errors[name] = _messages(value)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            errors[prefix or "non_field_errors"] = _messages(detail)
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    errors.update(_errors_by_field(item, f"{prefix}[{index}]"))
+    else:
+        errors[prefix or "non_field_errors"] = _messages(detail)
+    return errors
+
+
+def _validation_problem(detail: Any, instance: str) -> dict[str, Any]:
+    """A 400 naming each bad field under ``errors``. For one deprecation period the field keys are
+    also kept at the top level, as before the problem shape (docs/api/errors.md)."""
+    raw = detail if isinstance(detail, dict) else {}
+    said = raw.get("detail")
+    errors = _errors_by_field({k: v for k, v in raw.items() if k != "detail"} if raw else detail)
+    if said is not None:
+        text = " ".join(_messages(said))
+    else:
+        text = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+    body = problem(400, text or "The request is not valid.", instance, errors=errors)
+    for key, value in raw.items():
+        if key not in PROBLEM_MEMBERS:
+            body[key] = value
+    return body
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus: a Django ValidationError raised by a service (full_clean, a refused
-    transition) answers 400 with the field-named messages, so API views need no try/except of their own."""
+    """DRF's handler, answering every error as an RFC 9457 problem (application/problem+json), plus:
+    a Django ValidationError raised by a service (full_clean, a refused transition) answers 400 with
+    the field-named messages, so API views need no try/except of their own. DRF's headers
+    (WWW-Authenticate, Retry-After, Allow) are kept."""
     from django.core.exceptions import ValidationError as DjangoValidationError
+    from rest_framework.exceptions import APIException, ParseError
     from rest_framework.exceptions import ValidationError as ApiValidationError
+    from rest_framework.renderers import JSONRenderer
     from rest_framework.views import exception_handler as drf_exception_handler
 
     from portal.errors import messages_by_field
 
     if isinstance(exc, DjangoValidationError):
         exc = ApiValidationError(messages_by_field(exc, unnamed="detail"))
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a server error: handler500 (portal.views.server_error) answers the problem
+    request = context.get("request")
+    instance = request.path if request is not None else ""
+    if isinstance(exc, ApiValidationError):
+        response.data = _validation_problem(exc.detail, instance)
+    elif isinstance(exc, ParseError):
+        response.data = problem(400, str(exc.detail), instance, slug="parse-error",
+                                errors={"body": [str(exc.detail)]})
+    else:
+        detail = exc.detail if isinstance(exc, APIException) else response.data
+        if isinstance(detail, dict):
+            text = " ".join(" ".join(_messages(v)) for v in detail.values())
+        elif isinstance(detail, list):
+            text = " ".join(_messages(detail))
+        else:
+            text = str(detail)
+        response.data = problem(response.status_code, text, instance)
+    response.content_type = PROBLEM_MEDIA_TYPE
+    if request is not None:
+        # Errors are JSON whatever the client accepts (a browser gets no browsable-API page for them,
+        # and a 406 still has a body it can read); finalize_response keeps a renderer already chosen.
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_MEDIA_TYPE
+    return response

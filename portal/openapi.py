@@ -3,43 +3,93 @@
 drf-spectacular documents only the success status of each operation, but clients (and the schemathesis
 gate in tests/gates/test_api_fuzz.py) meet more: 400 for a bad filter, page or body, 401 without a valid
 token, 403 for a forbidden write, 404 for an object that is not yours or a page past the end, 429 when
-throttled (with Retry-After). Each is added where the view itself documents nothing for that status.
+throttled (with Retry-After), 406/415 for a media type it cannot answer or read. Every error is an RFC 9457
+problem (application/problem+json, portal.api.exception_handler): components ProblemDetails and
+ValidationProblem (400, with ``errors`` by field). A view's own error entries keep their description but
+get the problem content, since that is what the server sends.
 """
 import ast
 from pathlib import Path
 
-ERROR = {
+PROBLEM = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}},
+    "description": "An RFC 9457 problem (application/problem+json): every error of the API has this shape "
+                   "(docs/api/errors.md lists the types).",
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": "what kind of problem (a stable URI)"},
+        "title": {"type": "string", "description": "the HTTP status's phrase"},
+        "status": {"type": "integer", "description": "the HTTP status code"},
+        "detail": {"type": "string", "description": "what is wrong, for a person"},
+        "instance": {"type": "string", "description": "the request's path"},
+    },
+    "required": ["type", "title", "status", "detail", "instance"],
     "additionalProperties": True,
-    "description": "An error: `detail` says what is wrong (400 answers name each bad field instead).",
+}
+VALIDATION_PROBLEM = {
+    "allOf": [{"$ref": "#/components/schemas/ProblemDetails"}, {
+        "type": "object",
+        "properties": {"errors": {
+            "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "description": "the messages of each bad field (`parent.child`, `items[2].field`, `row 3`)"}},
+        "required": ["errors"],
+    }],
+    "description": "A 400: `errors` names each bad field. For one deprecation period the field keys are "
+                   "also at the top level, as before.",
 }
 
 MESSAGES = {
-    "400": "The request is not valid: the body names each bad field or parameter.",
+    "400": "The request is not valid: `errors` names each bad field or parameter.",
     "401": "No valid token or session.",
     "403": "You may not do this.",
     "404": "No such object for you (objects of other organisations answer 404), or no such page.",
+    "406": "No answer in a media type the Accept header allows.",
+    "415": "The body's media type is not one this operation reads.",
     "429": "Too many requests: wait the seconds given in Retry-After.",
 }
 
 
+def statuses_of(path: str, operation: dict) -> list[str]:
+    """The error statuses ``operation`` can answer: 401/403/406/429 always (a bad token, a refused
+    CSRF check or Accept header and throttling reach every view); 400 with a body or query parameters;
+    404 with a path parameter or pages; 415 with a body."""
+    parameters = operation.get("parameters", [])
+    has_body = "requestBody" in operation
+    has_query = any(p.get("in") == "query" for p in parameters)
+    has_path = "{" in path or any(p.get("in") == "path" for p in parameters)
+    paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+    statuses = ["401", "403", "406", "429"]
+    if has_body or has_query:
+        statuses.append("400")
+    if has_path or paged:
+        statuses.append("404")
+    if has_body:
+        statuses.append("415")
+    return sorted(statuses)
+
+
 def document_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.setdefault("Error", ERROR)
-    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for path_item in result.get("paths", {}).values():
+    schemas["ProblemDetails"] = PROBLEM
+    schemas["ValidationProblem"] = VALIDATION_PROBLEM
+    for path, path_item in result.get("paths", {}).items():
         for method, operation in path_item.items():
             if method not in {"get", "post", "put", "patch", "delete"} or not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            for status, description in MESSAGES.items():
-                if status not in responses:
-                    entry = {"content": reference, "description": description}
-                    if status == "429":
-                        entry["headers"] = {"Retry-After": {"schema": {"type": "integer"},
-                                                            "description": "seconds to wait"}}
-                    responses[status] = entry
+            wanted = set(statuses_of(path, operation)) | {s for s in responses if str(s).startswith("4")}
+            for status in sorted(wanted):
+                name = "ValidationProblem" if status == "400" else "ProblemDetails"
+                entry = responses.get(status, {})
+                # Whatever a view declared for an error, the server answers it as a problem.
+                entry["content"] = {"application/problem+json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+                entry.setdefault("description", MESSAGES.get(status, "An error."))
+                if status == "429":
+                    entry["headers"] = {"Retry-After": {"schema": {"type": "integer"},
+                                                        "description": "seconds to wait"}}
+                if status == "401":
+                    entry["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"},
+                                                             "description": "the scheme to use: Token"}}
+                responses[status] = entry
     return result
 
 

@@ -47,15 +47,61 @@ def login_locked_out(request, credentials, *args, **kwargs):
     return response
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _problem_response(request, status: int, detail: str) -> HttpResponse:
+    """An error under /api/ as the API answers every error: RFC 9457 problem JSON (docs/api/errors.md)."""
+    import json
+
+    from portal.api import PROBLEM_MEDIA_TYPE, problem
+
+    body = json.dumps(problem(status, detail, request.path))
+    return HttpResponse(body, status=status, content_type=PROBLEM_MEDIA_TYPE)
+
+
+def bad_request(request, exception):
+    """400 handler (e.g. a disallowed host or a suspicious request): problem JSON under /api/."""
+    if _is_api(request):
+        return _problem_response(request, 400, "The request could not be understood.")
+    from django.views.defaults import bad_request as django_bad_request
+
+    return django_bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    """403 handler: problem JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        return _problem_response(request, 403, "You may not do this.")
+    from django.views.defaults import permission_denied as django_permission_denied
+
+    return django_permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    """404 handler: an unknown URL under /api/ answers problem JSON; pages elsewhere are as before."""
+    if _is_api(request):
+        return _problem_response(request, 404, "No such URL in the API.")
+    from django.views.defaults import page_not_found as django_page_not_found
+
+    return django_page_not_found(request, exception)
+
+
 def server_error(request):
     """500 handler. When the database is unreachable the page says so with 503 and Retry-After;
-    neither page touches the database nor shows a stack trace."""
+    neither page touches the database nor shows a stack trace. Under /api/ the same answers are
+    problem JSON."""
     error = sys.exc_info()[1]
     if isinstance(error, DatabaseError):
-        body = loader.get_template("503.html").render({})
-        response = HttpResponse(body, status=503)
+        if _is_api(request):
+            response = _problem_response(request, 503, "The database is unreachable: try again shortly.")
+        else:
+            response = HttpResponse(loader.get_template("503.html").render({}), status=503)
         response["Retry-After"] = "30"
         return response
+    if _is_api(request):
+        return _problem_response(request, 500, "The server failed to answer; the error is logged.")
     return HttpResponse(loader.get_template("500.html").render({}), status=500)
 
 
