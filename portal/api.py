@@ -126,7 +126,10 @@ def _validation_problem(detail: Any, instance: str) -> dict[str, Any]:
     also kept at the top level, as before the problem shape (docs/api/errors.md)."""
     raw = detail if isinstance(detail, dict) else {}
     said = raw.get("detail")
-    errors = _errors_by_field({k: v for k, v in raw.items() if k != "detail"} if raw else detail)
+    # A view that gave its own ``detail`` may add context beside it (an import's preview: ``committed``,
+    # a count); only lists (messages, rows) are errors then, the rest stays at the top level.
+    fields = {k: v for k, v in raw.items() if k != "detail" and (said is None or isinstance(v, (list, dict)))}
+    errors = _errors_by_field(fields if raw else detail)
     if said is not None:
         text = " ".join(_messages(said))
     else:
