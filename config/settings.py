@@ -79,6 +79,10 @@ MIDDLEWARE = [
     # request.htmx: the one way a view tells an htmx request from a page load
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
+    # The API's answers: RateLimit-* from the throttles' counts, and the deprecation headers on the
+    # unversioned /api/... aliases (portal.throttling, portal.versioning).
+    "portal.throttling.RateLimitHeadersMiddleware",
+    "portal.versioning.DeprecatedAliasMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -189,10 +193,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "portal.api.exception_handler",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's anon and user throttles, which also leave their counts for the RateLimit-* headers.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "portal.throttling.AnonThrottle",
+        "portal.throttling.UserThrottle",
     ],
+    # /api/v1/... is in the URL namespace "v1": request.version is "v1" there and None on the
+    # unversioned aliases, so hyperlinks DRF reverses point at the version the client called.
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "1200/min"),
@@ -208,11 +216,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids and tags come from the path after this prefix: /api/v1/devices/ -> devices_list, as
+    # /api/devices/ gave before versioning (the estimated prefix would be /api, aliases included).
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "ENUM_NAME_OVERRIDES": enum_name_overrides(BASE_DIR, PORTAL_APPS),
     # Document the 400/401/403/404/429 answers every endpoint can give (checked by the schemathesis gate).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.openapi.document_error_responses",
+        # RateLimit-* on every response, and the deprecation of the unversioned aliases in info.
+        "portal.openapi.document_rate_limit_headers",
+        "portal.openapi.announce_versioning",
     ],
 }
 

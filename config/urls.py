@@ -3,7 +3,14 @@
 The ground's pages are listed here (portal.views) or included from its rooms (notifications,
 webhooks, saved filters), all at the root without a namespace; each feature app's pages are under
 /<app>/ in its namespace, plus the root_urlpatterns an app keeps at the root. API routes: the
-ground's (portal.endpoints and the rooms' api.py) and each app's <app>.api.ROUTES."""
+ground's (portal.endpoints and the rooms' api.py) and each app's <app>.api.ROUTES.
+
+The API is versioned (portal.versioning): every API route is under /api/v1/ in the namespace "v1"
+(DRF's NamespaceVersioning reads request.version from it, drf-spectacular documents only it), and the
+same routes are included again at /api/ with their old names, as deprecated aliases that answer the
+same (the middleware adds Deprecation, Sunset and Link). reverse("device-list") still gives the alias,
+reverse("v1:device-list") the current path; pages link to the v1 ones. /api/schema/ stays unversioned:
+the current version's document at its well-known address (portal.versioning says why)."""
 from importlib import import_module, util
 
 from django.conf import settings
@@ -13,7 +20,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from portal import endpoints, views
+from portal import endpoints, versioning, views
 from portal.notifications import api as notifications_api
 from portal.webhooks import api as webhooks_api
 
@@ -37,6 +44,18 @@ for app in settings.PORTAL_APPS:
 for prefix, viewset, basename in webhooks_api.ROUTES + notifications_api.ROUTES:
     router.register(prefix, viewset, basename=basename)
 
+# One version's API. Both schema views document v1 (the unversioned one has no namespace to read it from).
+api_patterns = [
+    path("schema/", SpectacularAPIView.as_view(api_version=versioning.CURRENT), name="api_schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    path("auth/token/", endpoints.TokenView.as_view(), name="api_token"),
+    path("", include(api_extra)),
+    path("", include(router.urls)),
+]
+# The deprecated aliases: the same views at /api/..., except /api/schema/ (kept, current, not an alias).
+alias_patterns = [pattern for pattern in api_patterns if getattr(pattern, "name", None) != "api_schema"]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -54,12 +73,9 @@ urlpatterns = [
     path("dashboard/tiles/<slug:tile>/", views.dashboard_tile, name="dashboard_tile"),
     *root_pages,
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
-    path("api/auth/token/", endpoints.TokenView.as_view(), name="api_token"),
-    path("api/", include(api_extra)),
-    path("api/", include(router.urls)),
+    path(f"api/{versioning.CURRENT}/", include((api_patterns, versioning.CURRENT))),
+    path("api/schema/", SpectacularAPIView.as_view(api_version=versioning.CURRENT), name="api_schema"),
+    path("api/", include(alias_patterns)),
     *app_pages,
 ]
 

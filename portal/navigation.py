@@ -16,7 +16,7 @@ for weight, (label, url_name, audience) in enumerate([
     ("Organisations", "organisation_list", DCC),
     ("Audit log", "audit_log", DCC),
     ("Task queue", "admin:django_q_schedule_changelist", DCC),
-    ("API docs", "api_docs", EVERYONE),
+    ("API docs", "v1:api_docs", EVERYONE),
     ("Admin site", "admin:index", DCC_ADMIN),
 ], start=1):
     register_nav_entry(NavEntry("admin", label, url_name, audience, weight=10 * weight))

@@ -114,3 +114,55 @@ def enum_name_overrides(base_dir, apps):
             label = name if len(owners) == 1 else f"{app.title()}{name}"
             overrides[f"{label}Enum"] = f"{app}.choices.{name}"
     return overrides
+
+
+# The RateLimit-* headers portal.throttling sets on every answer a throttle counted. Declared once under
+# components/headers and referenced from each response of each operation (optional, as headers are:
+# a 401 refused before throttling carries none, so it is left out).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "Requests allowed in the window of the quota nearest to running out.",
+    "RateLimit-Remaining": "Requests left in that window (0 on a 429).",
+    "RateLimit-Reset": "Seconds until a request is free again (on a 429, the same as Retry-After).",
+    "RateLimit-Policy": 'Every quota that counted the request: `<limit>;w=<seconds>;comment="<scope>"`, '
+                        "comma-separated.",
+}
+
+
+def document_rate_limit_headers(result, generator, request, public):
+    headers = result.setdefault("components", {}).setdefault("headers", {})
+    for name, description in RATE_LIMIT_HEADERS.items():
+        kind = "string" if name == "RateLimit-Policy" else "integer"
+        headers.setdefault(name, {"schema": {"type": kind}, "description": description})
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in {"get", "post", "put", "patch", "delete"} or not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status == "401" or not isinstance(response, dict) or "$ref" in response:
+                    continue
+                documented = response.setdefault("headers", {})
+                for name in RATE_LIMIT_HEADERS:
+                    documented.setdefault(name, {"$ref": f"#/components/headers/{name}"})
+    return result
+
+
+def announce_versioning(result, generator, request, public):
+    """State in the document itself that only /api/v1/ is documented and the unversioned aliases go away:
+    in info.description for people, as info.x-deprecated-aliases for tools."""
+    from portal import versioning  # not at import: settings import this module
+
+    info = result.setdefault("info", {})
+    note = (f"All operations are under `{versioning.CURRENT_PREFIX}`. The unversioned paths (`/api/...`, "
+            f"except `/api/schema/`) are deprecated aliases of them: they answer the same, with the headers "
+            f"`Deprecation: {versioning.DEPRECATION}`, `Sunset: {versioning.SUNSET}` and a "
+            f"`Link: <{versioning.CURRENT_PREFIX}...>; rel=\"successor-version\"`, until the sunset date. "
+            f"Pin `{versioning.CURRENT_PREFIX}schema/` to generate clients of this version.")
+    info["description"] = f"{info['description']}\n\n{note}" if info.get("description") else note
+    info["x-deprecated-aliases"] = {
+        "paths": f"{versioning.PREFIX}* except {', '.join(sorted(versioning.UNVERSIONED))}",
+        "successor": versioning.CURRENT_PREFIX,
+        "deprecation": versioning.DEPRECATION,
+        "deprecated_on": versioning.DEPRECATED_ON.isoformat(),
+        "sunset": versioning.SUNSET,
+    }
+    return result

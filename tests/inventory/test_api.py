@@ -136,8 +136,8 @@ def test_items_relationships_and_impact(db, dcc_operator, supplier_a, api_for):
 
 def test_routes_in_openapi_schema(dcc_operator, client_for):
     schema = client_for(dcc_operator).get("/api/schema/").content.decode()
-    for path in ["/api/devices/", "/api/device-models/", "/api/items/", "/api/relationships/", "/api/requirements/",
-                 "/api/items/{key}/impact/", "/api/devices/{device_id}/status/"]:
+    for path in ["/api/v1/devices/", "/api/v1/device-models/", "/api/v1/items/", "/api/v1/relationships/",
+                 "/api/v1/requirements/", "/api/v1/items/{key}/impact/", "/api/v1/devices/{device_id}/status/"]:
         assert path in schema, path
 
 
@@ -159,6 +159,6 @@ def test_schema_documents_null_hub_and_plain_list_actions(orgs, dcc_operator, ap
     assert schema["components"]["schemas"]["Device"]["properties"]["hub"]["nullable"] is True
     assert schema["components"]["schemas"]["StatusHistory"]["properties"]["actor"]["nullable"] is True
     for action in ("history", "neighbours"):
-        ok = schema["paths"][f"/api/devices/{{device_id}}/{action}/"]["get"]["responses"]["200"]
+        ok = schema["paths"][f"/api/v1/devices/{{device_id}}/{action}/"]["get"]["responses"]["200"]
         assert ok["content"]["application/json"]["schema"]["type"] == "array", action
         assert isinstance(api.get(f"/api/devices/{meter.device_id}/{action}/").json(), list)

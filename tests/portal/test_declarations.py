@@ -21,7 +21,8 @@ def _is_api(route):
 
 
 def _exempt(route):
-    return route.name in NOT_DECLARED
+    # /api/v1/... is the same routes again in the namespace "v1" (config/urls.py): same exemptions.
+    return route.name.removeprefix("v1:") in NOT_DECLARED
 
 
 def test_every_page_declares_its_model_and_capability():
@@ -53,5 +54,5 @@ def test_the_allow_list_is_no_larger_than_it_needs_to_be():
     names = {route.name for route in iter_routes()}
     assert NOT_DECLARED <= names, f"allow-listed routes that no longer exist: {NOT_DECLARED - names}"
     for route in iter_routes():
-        if route.name in NOT_DECLARED:
+        if _exempt(route):
             assert route.declaration is None, f"{route.name} declares itself now: take it off the list"

@@ -132,8 +132,8 @@ def test_report_json_matches_the_command_and_self_service_sees_own_traffic(month
 def test_openapi_documents_the_slas_api(client, dcc_operator, client_for):
     schema = client_for(dcc_operator).get("/api/schema/", {"format": "json"})
     paths = json.loads(schema.content)["paths"]
-    assert {"/api/slas/report/", "/api/slas/measures/{id}/", "/api/slas/relief-events/", "/api/slas/charges/",
-            "/api/slas/statements/{id}/versions/"} <= set(paths)
-    report_get = paths["/api/slas/report/"]["get"]
+    assert {"/api/v1/slas/report/", "/api/v1/slas/measures/{id}/", "/api/v1/slas/relief-events/",
+            "/api/v1/slas/charges/", "/api/v1/slas/statements/{id}/versions/"} <= set(paths)
+    report_get = paths["/api/v1/slas/report/"]["get"]
     assert report_get["parameters"][0]["name"] == "month" and report_get["parameters"][0]["required"]
-    assert "delete" not in paths["/api/slas/statements/{id}/"]
+    assert "delete" not in paths["/api/v1/slas/statements/{id}/"]

@@ -407,5 +407,5 @@ def test_api_schema_matches_null_authors_clock_times_and_plain_theme_list(meetin
     for name in ("start", "end"):
         assert "format" not in components["Meeting"]["properties"][name] and "pattern" in \
             components["Meeting"]["properties"][name]
-    themes = schema["paths"]["/api/workshops/consultations/{id}/themes/"]["get"]["responses"]["200"]
+    themes = schema["paths"]["/api/v1/workshops/consultations/{id}/themes/"]["get"]["responses"]["200"]
     assert themes["content"]["application/json"]["schema"]["type"] == "array"
