@@ -4,6 +4,7 @@ audit trail) are in portal/endpoints.py; notifications' and webhooks' in their r
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from portal.idempotency import IdempotentMixin
 from portal.scoping import CHANGE, VIEW, can_create, scope
 
 
@@ -21,9 +22,10 @@ class ScopedPermission(permissions.IsAuthenticated):
         return True
 
 
-class ScopedViewSetMixin:
+class ScopedViewSetMixin(IdempotentMixin):
     """Every viewset's queryset passes portal.scoping.scope: reads see what the user may view,
-    writes find only what the user may change (so others' objects are 404)."""
+    writes find only what the user may change (so others' objects are 404). Every POST honours
+    Idempotency-Key (portal.idempotency)."""
 
     permission_classes = [ScopedPermission]
 
