@@ -32,8 +32,20 @@ def document_idempotency_key(result, generator, request, public):
         if not any(p.get("name") == HEADER for p in parameters if isinstance(p, dict)):
             parameters.append(dict(PARAMETER))
         responses = operation.setdefault("responses", {})
-        responses.setdefault("409", {"content": ERROR_REF, "description": f"A request with this {HEADER} is "
-                                                                          "still in flight."})
-        responses.setdefault("422", {"content": ERROR_REF, "description": f"This {HEADER} was used for a "
-                                                                          "different request."})
+        _add(responses, "409", f"A request with this {HEADER} is still in flight.")
+        _add(responses, "422", f"This {HEADER} was used for a different request.")
     return result
+
+
+def _add(responses, status, description):
+    """Document ``status`` as the error answer; where the view already documents that status (a DUIS
+    answer of 422), the body is either."""
+    entry = responses.get(status)
+    if entry is None:
+        responses[status] = {"content": ERROR_REF, "description": description}
+        return
+    for media in (entry.get("content") or {}).values():
+        schema = media.get("schema")
+        if schema is not None:
+            media["schema"] = {"anyOf": [schema, {"$ref": "#/components/schemas/Error"}]}
+    entry["description"] = f"{entry.get('description', '')} Or: {description}".strip()
