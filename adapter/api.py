@@ -17,7 +17,7 @@ from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequ
 from portal.access import may
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
 from portal.errors import messages_by_field
-from portal.pagination import KeysetPagination, StandardPagination
+from portal.pagination import AscendingKeysetPagination, KeysetPagination, StandardPagination
 
 
 def _api_error(exc):
@@ -175,7 +175,7 @@ class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return Response(BatchSerializer(batch).data)
 
     @extend_schema(responses=BatchRowSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=AscendingKeysetPagination)
     def rows(self, request, pk=None):
         batch = self.get_object()
         queryset = batch.rows.select_related("request").order_by("row")

@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
         # RateLimit-* on every response, and the deprecation of the unversioned aliases in info.
         "portal.openapi.document_rate_limit_headers",
         "portal.openapi.announce_versioning",
+        "portal.openapi_idempotency.document_idempotency_key",
     ],
 }
 

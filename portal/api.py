@@ -6,6 +6,7 @@ from typing import Any
 from rest_framework import permissions, viewsets
 from rest_framework.exceptions import PermissionDenied
 
+from portal.idempotency import IdempotentMixin
 from portal.scoping import CHANGE, VIEW, can_create, scope
 
 
@@ -23,9 +24,10 @@ class ScopedPermission(permissions.IsAuthenticated):
         return True
 
 
-class ScopedViewSetMixin:
+class ScopedViewSetMixin(IdempotentMixin):
     """Every viewset's queryset passes portal.scoping.scope: reads see what the user may view,
-    writes find only what the user may change (so others' objects are 404)."""
+    writes find only what the user may change (so others' objects are 404). Every POST honours
+    Idempotency-Key (portal.idempotency)."""
 
     permission_classes = [ScopedPermission]
 

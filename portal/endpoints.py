@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from portal import selectors
 from portal.api import ScopedReadOnlyViewSet
 from portal.models import Organisation, User
+from portal.pagination import KeysetPagination
 
 
 class OrganisationSerializer(serializers.ModelSerializer):
@@ -77,6 +78,7 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = AuditEntrySerializer
     permission_classes = [permissions.IsAuthenticated]
+    pagination_class = KeysetPagination  # the trail only grows
     queryset = LogEntry.objects.none()
 
     def get_queryset(self):

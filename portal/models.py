@@ -5,6 +5,7 @@ portal/webhooks/ and portal/savedfilters/; burn-rate rules and episodes belong t
 from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 # The cross-cutting features' models live in their own rooms and keep app_label "portal" (their
 # tables are portal_*); Django imports only portal.models, so importing them here registers them.
@@ -97,3 +98,27 @@ class User(AbstractUser):
 
 auditlog.register(Organisation)
 auditlog.register(User, exclude_fields=["password", "last_login"])
+
+
+class IdempotencyRecord(models.Model):
+    """One POST sent with an Idempotency-Key (portal.idempotency): kept 24 h per user so a repeat of
+    the same request answers the first answer. ``status_code`` is empty while the first is in flight;
+    ``body`` is empty when the answer was too large to keep. Keys are per user: one user can never
+    replay another's answer."""
+
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.TextField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key}"

@@ -11,21 +11,36 @@ from django.db.models import QuerySet
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+PAGE_SIZE_DESCRIPTION = (f"Rows per page (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE}: a larger value is "
+                         f"capped to {MAX_PAGE_SIZE}).")
 
 
 class StandardPagination(PageNumberPagination):
+    """Page numbers, for small reference lists (organisations, SRVs, measures)."""
+
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = 500
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
+    max_page_size = MAX_PAGE_SIZE
 
 
 class KeysetPagination(CursorPagination):
-    """For tables of millions of rows: no COUNT(*), stable pages deep into the list."""
+    """For tables of millions of rows and every list that grows without bound: no COUNT(*), and a
+    cursor (not a page number) so rows inserted while a client walks the list neither repeat nor
+    hide a row. Newest first."""
 
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = 500
+    page_size_query_description = PAGE_SIZE_DESCRIPTION
+    max_page_size = MAX_PAGE_SIZE
     ordering = "-pk"
+
+
+class AscendingKeysetPagination(KeysetPagination):
+    """A cursor over a list read in insertion order (a batch's rows, oldest first)."""
+
+    ordering = "pk"
 
 
 def keyset_page(queryset: QuerySet[Any], *, before: Any = None, size: int = PAGE_SIZE,

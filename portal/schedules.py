@@ -36,3 +36,6 @@ register_schedule(Schedule("portal: notification digest", "portal.notifications.
 # Webhook attempts whose back-off has run out (the lost-task safety net as well).
 register_schedule(Schedule("portal: webhook retries", "portal.webhooks.services.deliveries_retry_due", "I",
                            minutes=1))
+# Idempotency-Key records older than 24 h (portal.idempotency): hourly keeps the table small.
+register_schedule(Schedule("portal: idempotency keys purge", "portal.idempotency.keys_purge", "I",
+                           minutes=60))

@@ -41,7 +41,7 @@ from portal.api import ScopedViewSetMixin
 from portal.choices import OrganisationKind, Region
 from portal.ids import normalise_eui64
 from portal.models import Organisation, User
-from portal.pagination import StandardPagination
+from portal.pagination import KeysetPagination, StandardPagination
 from portal.scoping import VIEW, allows, scope
 from servicedesk import documents, importers, reports, selectors, services
 from servicedesk import serializers as s
@@ -232,7 +232,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
                                                "problem")
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentApiFilterSet
-    pagination_class = StandardPagination
+    pagination_class = KeysetPagination  # the log grows without bound: a cursor, stable under new incidents
     ordering_fields = ["number", "raised_at", "category", "status", "updated_at"]
     lookup_field = "reference"
     lookup_value_regex = LOOKUP

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from portal.api import ScopedPermission
 from portal.notifications import services
 from portal.notifications.models import Notification
+from portal.pagination import KeysetPagination
 from portal.scoping import VIEW, scope
 
 
@@ -24,6 +25,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     permission_classes = [ScopedPermission]
     queryset = Notification.objects.all()
     filterset_fields = ["event"]
+    pagination_class = KeysetPagination  # one per event per watcher: grows without bound
 
     def get_queryset(self):
         # Marking read is the owner's right whatever their role, so the scope is always "view".

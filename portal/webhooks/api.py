@@ -9,6 +9,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet
+from portal.pagination import KeysetPagination
 from portal.registry import webhook_event_choices
 from portal.webhooks import services as webhooks
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -76,6 +77,7 @@ class WebhookDeliveryViewSet(ScopedReadOnlyViewSet):
     queryset = WebhookDelivery.objects.select_related("endpoint")
     serializer_class = WebhookDeliverySerializer
     filterset_fields = ["status", "event", "endpoint"]
+    pagination_class = KeysetPagination  # one row per event per endpoint: grows without bound
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
     @action(detail=True, methods=["post"])
