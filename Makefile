@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv demo bench e2e gates load lint clean cluster-test
+.PHONY: run test venv demo bench e2e gates load lint clean cluster-test fuzz
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -49,6 +49,16 @@ e2e: venv
 
 gates: venv
 	$(VENV)/bin/pytest tests/gates -rs
+
+# The API fuzz gate at nightly depth on a throwaway PostgreSQL: 200 generated requests per operation and a
+# longer stateful run, as a DCC operator and as a supplier (make test runs it at 20 per operation).
+fuzz: venv
+	@PGDIR=$$(mktemp -d /tmp/portal-pg.XXXXXX); trap 'scripts/pg.sh stop "$$PGDIR"' EXIT; \
+	PG_URL=$$(scripts/pg.sh start "$$PGDIR"); \
+	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-200} API_FUZZ_SCENARIOS=$${API_FUZZ_SCENARIOS:-100} \
+	API_FUZZ_STEPS=$${API_FUZZ_STEPS:-10} DATABASE_URL="$$PG_URL" PORTAL_TEST_DB=postgres \
+	PORTAL_TEST_PGDIR="$$PGDIR" $(VENV)/bin/pytest -p no:xdist -rs tests/gates/test_api_fuzz.py \
+	tests/gates/test_api_fuzz_supplier.py
 
 # 30 concurrent clients for 30 s against a local server on demo data; figures in bench/results/load.json.
 load: venv

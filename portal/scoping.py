@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
 
@@ -189,4 +190,8 @@ def get_scoped_or_404(user: Viewer, queryset: QuerySet[ModelT] | type[ModelT], a
     try:
         return scoped.get(**lookup)
     except ObjectDoesNotExist:  # the stubs give DoesNotExist to concrete models only
+        raise Http404("No such object") from None
+    except (TypeError, ValueError, DjangoValidationError):
+        # An id of the wrong shape (e.g. "abc" for a numeric key, from a URL's path) names no object: a 404
+        # like DRF's own get_object_or_404, not a 500 from the failed conversion.
         raise Http404("No such object") from None

@@ -1,8 +1,9 @@
 """API fuzzing with schemathesis against the live OpenAPI schema (/api/schema/), in-process over WSGI.
 
 As a DCC operator and as a supplier user, every operation the schema documents gets a bounded number of
-generated requests (API_FUZZ_EXAMPLES, default 3) plus one request per existing object of its model (real
-ids, so detail routes are exercised beyond 404). Every response must: not be a 5xx, use a status code the
+generated requests (API_FUZZ_EXAMPLES, default 20; `make fuzz` 200) plus one request per existing object of its
+model (real ids, so detail routes are exercised beyond 404), then schemathesis's stateful phase (chains of calls
+along the links it infers between operations).  Every response must: not be a 5xx, use a status code the
 schema documents, have the documented content type, and conform to the documented response schema.
 New endpoints of any app are covered as soon as they appear in the schema. Failures are collected across
 all operations and reported together, naming the method, path and what broke.
@@ -33,7 +34,11 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
     status_code_conformance,
 )
 
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "3"))
+# `make test` runs 20 generated requests per operation and a bounded stateful run; `make fuzz` runs deeper
+# (API_FUZZ_EXAMPLES=200 and more stateful scenarios), as a nightly job would.
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "20"))
+SCENARIOS = int(os.environ.get("API_FUZZ_SCENARIOS", "15"))
+STEPS = int(os.environ.get("API_FUZZ_STEPS", "6"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 pytestmark = [
@@ -103,20 +108,48 @@ def fuzz(user, objects):
                 bucket.append(f"{label} [{user.username}, real id]: {describe(error)}")
                 break
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=max(EXAMPLES, 1), deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def generated(case):
             check(case)
 
         try:
-            generated()
+            if EXAMPLES:  # API_FUZZ_EXAMPLES=0: the stateful phase alone (when chasing one of its findings)
+                generated()
         except (Exception, BaseExceptionGroup) as error:
             bucket = tolerated if (operation.method.upper(), operation.path) in KNOWN else failures
             bucket.append(f"{label} [{user.username}, generated]: {describe(error)}")
+    failures += stateful(schema, headers, user)
     for line in tolerated:
         warnings.warn(f"known API failure (owner told): {line[:300]}", stacklevel=1)
     return operations, failures
+
+
+def stateful(schema, headers, user):
+    """Schemathesis's stateful phase: chains of calls along the schema's links (inferred from the schema's
+    paths and parameters, e.g. a created object's id fed to its detail route), so that an object made by one
+    call is then read, changed and deleted by the next, under the same four checks."""
+    base = schema.as_state_machine()
+    links = schema.statistic.transitions.total
+    if not links:
+        return [f"stateful [{user.username}]: the schema yields no links between operations"]
+
+    class Machine(base):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, headers=headers,
+                                   transport_kwargs=kwargs or None, recorder=self.recorder)
+
+    try:
+        Machine.run(settings=settings(max_examples=SCENARIOS, stateful_step_count=STEPS, deadline=None,
+                                      database=None, derandomize=True,
+                                      suppress_health_check=list(HealthCheck)))
+    except (Exception, BaseExceptionGroup) as error:
+        return [f"stateful [{user.username}, {links} links]: {describe(error)}"]
+    return []
 
 
 @pytest.fixture

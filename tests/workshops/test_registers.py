@@ -409,3 +409,13 @@ def test_api_schema_matches_null_authors_clock_times_and_plain_theme_list(meetin
             components["Meeting"]["properties"][name]
     themes = schema["paths"]["/api/v1/workshops/consultations/{id}/themes/"]["get"]["responses"]["200"]
     assert themes["content"]["application/json"]["schema"]["type"] == "array"
+
+
+@pytest.mark.parametrize("action", ["confirm", "reject"])
+def test_raid_confirm_or_reject_with_a_non_numeric_id_is_a_404(action, raid, dcc_operator, client):
+    # Found by the API fuzz gate: the id from the path reached the integer key unchecked and answered 500.
+    from portal.services import api_token_get_or_create
+    token = api_token_get_or_create(user=dcc_operator).key
+    response = client.post(f"/api/workshops/raid/abc/{action}/", {"reason": "x"}, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 404
