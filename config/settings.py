@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.openapi.document_error_responses",
+        "portal.webhooks.openapi.document_webhooks",  # the payload of every event, as callbacks
     ],
 }
 
