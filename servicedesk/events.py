@@ -3,7 +3,7 @@ schema of their ``data`` (portal.eventschema). Registered in ServicedeskConfig.r
 from portal.eventschema import DATETIME, INTEGER, MONTH, STRING, STRINGS, fields, nullable
 from portal.registry import Event, register_event
 
-INCIDENT = fields(reference=STRING, status=STRING, category=STRING)
+INCIDENT = fields(reference=STRING, status=STRING, category=INTEGER)  # category: 1 (highest) to 5
 
 register_event(Event("incident.created", "An incident was raised", webhook=True, weight=90, data=INCIDENT))
 register_event(Event("incident.updated", "An incident was updated", webhook=True, weight=91, data=INCIDENT))
