@@ -1,8 +1,11 @@
-"""Events device commands publish (portal.events.publish), each offered to webhooks.
-Registered in AdapterConfig.ready()."""
+"""Events device commands publish (portal.events.publish), each offered to webhooks, with the
+schema of their ``data`` (portal.eventschema). Registered in AdapterConfig.ready()."""
+from portal.eventschema import DATETIME, NO_DATA, STRING, fields, nullable
 from portal.registry import Event, register_event
 
 # Weights: the order of the webhook subscription list, across apps.
-register_event(Event("request.failed", "A service request failed", webhook=True, weight=10))
-register_event(Event("alert.received", "An alert was received", webhook=True, weight=20))
-register_event(Event("request.quarantined", "A request was quarantined", webhook=True, weight=30))
+# A failed or quarantined request is told by the envelope alone: "object" names the request.
+register_event(Event("request.failed", "A service request failed", webhook=True, weight=10, data=NO_DATA))
+register_event(Event("alert.received", "An alert was received", webhook=True, weight=20,
+                     data=fields(alert_id=STRING, alert_code=STRING, device_id=nullable(STRING), raised_at=DATETIME)))
+register_event(Event("request.quarantined", "A request was quarantined", webhook=True, weight=30, data=NO_DATA))

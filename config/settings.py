@@ -228,6 +228,7 @@ SPECTACULAR_SETTINGS = {
         "portal.openapi.document_rate_limit_headers",
         "portal.openapi.announce_versioning",
         "portal.openapi_idempotency.document_idempotency_key",
+        "portal.webhooks.openapi.document_webhooks",  # the payload of every event, as callbacks
     ],
 }
 

@@ -18,4 +18,5 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/m
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+VALIDATE_EVENT_PAYLOADS = True  # every publish matches its registered payload schema (portal.eventschema)
 STRICT_EVENTS = True  # publishing an unregistered event fails the test (portal.events)

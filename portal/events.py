@@ -13,12 +13,14 @@ Everything is written in the caller's transaction; webhook attempts start after 
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from portal.registry import EVENTS
@@ -72,6 +74,11 @@ def publish(event: str, *, obj: models.Model | None = None, organisation: Organi
         "object": _object_ref(obj),
         "data": payload or {},
     }
+    if getattr(settings, "VALIDATE_EVENT_PAYLOADS", False):
+        # The tests check every publish against the schema integrators are given (/api/schema/).
+        from portal import eventschema
+
+        eventschema.validate(event, json.loads(json.dumps(envelope, cls=DjangoJSONEncoder)))
     deliveries = webhooks.deliveries_create(event=event, payload=envelope, organisation=organisation,
                                             parties=parties, everyone=everyone)
     log.info("event %s: %s (%d told, %d e-mails, %d webhooks)", event, summary, len(people), sent, len(deliveries))

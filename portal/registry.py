@@ -29,9 +29,9 @@ Audiences are names of ``portal.access.AUDIENCES`` (the role predicates ``user.i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
@@ -210,12 +210,15 @@ class NavEntry(_ForAudience):
 class Event:
     """An event an app publishes through ``portal.events.publish``. ``webhook``: offered in the
     webhook subscription list (the others reach only the people named or watching, and
-    endpoints subscribed to every event with "*")."""
+    endpoints subscribed to every event with "*"). ``data``: the JSON schema of the envelope's
+    ``data`` member, declared by the app that publishes the event (see ``portal.eventschema``:
+    the API schema documents it for webhook receivers and the tests validate every publish)."""
 
     name: str
     description: str
     webhook: bool = False
     weight: int = 0
+    data: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 # --- reports -----------------------------------------------------------------------------------

@@ -3,7 +3,10 @@ charges, statements with their versions and downloads, and the monthly report as
 
 Every viewset is scoped (portal.api); writes go through slas.services. Nothing here is deleted:
 statements are restated, relief windows and charges keep their audit trail."""
+import io
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -19,7 +22,8 @@ from portal.api import ScopedViewSetMixin, validated
 from portal.choices import OrganisationKind, ProviderCode, Region
 from portal.dbrouter import reading_from_replica
 from portal.models import Organisation
-from slas import metrics, report, selectors, services
+from servicedesk.api import DOWNLOAD
+from slas import documents, metrics, report, selectors, services
 from slas.filtersets import ChargeFilterSet, MonthField, ReliefEventFilterSet, StatementFilterSet
 from slas.models import Charge, Measure, ReliefEvent, Statement
 
@@ -205,6 +209,17 @@ class StatementViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         statement = self.get_object()
         versions = self.get_queryset().filter(organisation=statement.organisation_id, month=statement.month)
         return Response(StatementSerializer(versions.order_by("version"), many=True).data)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @api_action(detail=True, methods=["get"], **DOWNLOAD)
+    def pdf(self, request, pk=None):
+        """This statement version as the PDF the statement page downloads (same scope: your
+        organisation's only, 404 for anyone else's)."""
+        statement = self.get_object()
+        response = FileResponse(io.BytesIO(documents.statement_pdf(statement)), as_attachment=True,
+                                filename=f"statement-{statement.reference}.pdf", content_type="application/pdf")
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 # --- the monthly report --------------------------------------------------------------------------

@@ -10,6 +10,13 @@ from portal.registry import EVENTS, Event
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def synthetic_payloads(settings):
+    # These tests publish made-up payloads to check who hears what and how; the payload schemas
+    # are checked where the apps publish their real events (and tests/portal/test_event_schemas.py).
+    settings.VALIDATE_EVENT_PAYLOADS = False
+
+
 def test_named_recipients_get_a_notification_and_an_email_with_attachments(dcc_operator):
     sent = publish("statement.issued", recipients=[dcc_operator], summary="Statement for May issued",
                    body="See the statement.", url="/slas/statements/1/",

@@ -207,4 +207,6 @@ def test_publishing_an_unregistered_event_is_refused(dcc_operator, caplog):
     assert "event no.such.event is not registered" in caplog.text
     assert not Notification.objects.exists()
     # A registered one goes through.
-    assert publish("alert.received", recipients=[dcc_operator], summary="Alert 8F3E") == 1
+    assert publish("alert.received", recipients=[dcc_operator], summary="Alert 8F3E",
+                   payload={"alert_id": "AL-1", "alert_code": "0x8F3E", "device_id": None,
+                            "raised_at": "2026-12-03T08:00:00+00:00"}) == 1

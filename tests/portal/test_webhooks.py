@@ -17,6 +17,13 @@ from tests.portal.receiver import Receiver, closed_port_url
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def synthetic_payloads(settings):
+    # These tests publish made-up payloads to check who hears what and how; the payload schemas
+    # are checked where the apps publish their real events (and tests/portal/test_event_schemas.py).
+    settings.VALIDATE_EVENT_PAYLOADS = False
+
+
 def endpoint(org, url, events=("request.failed",), name=None):
     return WebhookEndpoint.objects.create(organisation=org, name=name or f"{org.code} hook", url=url,
                                           events=list(events))

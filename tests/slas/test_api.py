@@ -109,6 +109,11 @@ def test_statements_scoped_with_versions_and_download_links(month_with_misses, o
     pdf = client_for(supplier_a).get(detail["downloads"]["pdf"])
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert client_for(supplier_b).get(detail["downloads"]["csv"]).status_code == 404
+    # The same PDF through the API, scoped as the page is: another organisation's is 404.
+    api_pdf = api.get(f"/api/slas/statements/{mine.pk}/pdf/", HTTP_ACCEPT="application/pdf")
+    assert api_pdf.status_code == 200 and api_pdf["Content-Type"] == "application/pdf"
+    assert b"".join(api_pdf.streaming_content).startswith(b"%PDF")
+    assert api.get(f"/api/slas/statements/{theirs.pk}/pdf/").status_code == 404
     assert api.get("/api/slas/statements/", {"month": "10-2025"}).status_code == 400
 
 
