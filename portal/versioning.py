@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.encoding import escape_uri_path
 from django.utils.http import http_date
 
 CURRENT = "v1"
@@ -29,6 +31,9 @@ PREFIX = "/api/"
 CURRENT_PREFIX = f"{PREFIX}{CURRENT}/"
 # Unversioned paths that are not aliases (see the module docstring).
 UNVERSIONED = frozenset({"/api/schema/"})
+
+# What a query string keeps unencoded in the Link: RFC 3986's query characters, "%" of existing escapes.
+QUERY_SAFE = "/?:@!$&'()*+,;=-._~%"
 
 DEPRECATED_ON = dt.datetime(2026, 12, 3, tzinfo=dt.UTC)  # the day v1 was published
 SUNSET_ON = dt.datetime(2027, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
@@ -43,8 +48,11 @@ def is_alias(path: str) -> bool:
 
 
 def successor(path: str, query: str = "") -> str:
-    """The /api/v1/ path that answers the same as the alias ``path`` (with its query string)."""
-    target = CURRENT_PREFIX + path[len(PREFIX):]
+    """The /api/v1/ path that answers the same as the alias ``path`` (with its query string), as a
+    URI: ``path`` is decoded (a key may hold a newline or ">"), so both parts are percent-encoded again,
+    or a hostile URL could break out of the Link header's <...> or make the header invalid (a 500)."""
+    target = escape_uri_path(CURRENT_PREFIX + path[len(PREFIX):])
+    query = quote(query, safe=QUERY_SAFE)
     return f"{target}?{query}" if query else target
 
 
