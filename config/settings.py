@@ -224,10 +224,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.openapi.document_error_responses",
+        "portal.openapi_idempotency.document_idempotency_key",  # adds 409/422 answers: before the headers
         # RateLimit-* on every response, and the deprecation of the unversioned aliases in info.
         "portal.openapi.document_rate_limit_headers",
         "portal.openapi.announce_versioning",
-        "portal.openapi_idempotency.document_idempotency_key",
         "portal.webhooks.openapi.document_webhooks",  # the payload of every event, as callbacks
     ],
 }

@@ -8,6 +8,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
+from rest_framework.settings import api_settings
 
 from portal import selectors
 from portal.api import ScopedReadOnlyViewSet
@@ -103,6 +104,9 @@ class TokenView(ObtainAuthToken):
 
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+    # DRF's view turns throttling off; guessing passwords through the API is bounded like any call
+    # (and by the login lock-out, which counts these attempts too).
+    throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
 
     @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer(
         "AuthToken", {"token": serializers.CharField()})}, auth=[])
