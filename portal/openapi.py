@@ -48,17 +48,18 @@ MESSAGES = {
 }
 
 
-def statuses_of(path: str, operation: dict) -> list[str]:
+def statuses_of(path: str, method: str, operation: dict) -> list[str]:
     """The error statuses ``operation`` can answer: 401/403/406/429 always (a bad token, a refused
-    CSRF check or Accept header and throttling reach every view); 400 with a body or query parameters;
+    CSRF check or Accept header and throttling reach every view); 400 with a body or query parameters, and
+    for every write (a service may refuse the change);
     404 with a path parameter or pages; 415 with a body."""
     parameters = operation.get("parameters", [])
     has_body = "requestBody" in operation
     has_query = any(p.get("in") == "query" for p in parameters)
     has_path = "{" in path or any(p.get("in") == "path" for p in parameters)
-    paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+    paged = any(p.get("in") == "query" and p.get("name") in {"page", "cursor"} for p in parameters)
     statuses = ["401", "403", "406", "429"]
-    if has_body or has_query:
+    if has_body or has_query or method != "get":  # a write a service refuses (a transition) is a 400 too
         statuses.append("400")
     if has_path or paged:
         statuses.append("404")
@@ -76,7 +77,7 @@ def document_error_responses(result, generator, request, public):
             if method not in {"get", "post", "put", "patch", "delete"} or not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            wanted = set(statuses_of(path, operation)) | {s for s in responses if str(s).startswith("4")}
+            wanted = set(statuses_of(path, method, operation)) | {s for s in responses if str(s).startswith("4")}
             for status in sorted(wanted):
                 name = "ValidationProblem" if status == "400" else "ProblemDetails"
                 entry = responses.get(status, {})
