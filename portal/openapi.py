@@ -57,7 +57,7 @@ def statuses_of(path: str, method: str, operation: dict) -> list[str]:
     has_body = "requestBody" in operation
     has_query = any(p.get("in") == "query" for p in parameters)
     has_path = "{" in path or any(p.get("in") == "path" for p in parameters)
-    paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+    paged = any(p.get("in") == "query" and p.get("name") in {"page", "cursor"} for p in parameters)
     statuses = ["401", "403", "406", "429"]
     if has_body or has_query or method != "get":  # a write a service refuses (a transition) is a 400 too
         statuses.append("400")
