@@ -64,3 +64,18 @@ def iter_routes(resolver=None, namespace="", prefix=""):
             if name.startswith(SKIP_PREFIXES) or "format" in entry.pattern.regex.groupindex:
                 continue
             yield Route(name, list(entry.pattern.regex.groupindex.keys()), entry.callback, prefix + str(entry.pattern))
+
+
+def body_of(response):
+    """The body to search for others' markers. A problem (application/problem+json) echoes the request's
+    own path as ``instance``: that is the caller's input, not a disclosure, so it must be exactly the
+    requested path and is left out; every other member is searched."""
+    if response.streaming:
+        return ""
+    if response.get("Content-Type", "").startswith("application/problem+json"):
+        import json
+
+        body = json.loads(response.content)
+        assert body.pop("instance") == response.wsgi_request.path
+        return json.dumps(body)
+    return response.content.decode("utf-8", "replace")

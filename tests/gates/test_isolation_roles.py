@@ -14,24 +14,9 @@ from django.forms.models import model_to_dict
 from portal.scoping import Domain, rule_for
 from tests.gates.schema_routes import model_of, operations
 from tests.portal.test_isolation import foreign_objects, param_value, urls_for
-from tests.urlsweep import iter_routes
+from tests.urlsweep import body_of, iter_routes
 
 pytestmark = pytest.mark.django_db
-
-
-def body_of(response):
-    """The body to search for others' markers. A problem (application/problem+json) echoes the request's
-    own path as ``instance``: that is the caller's input, not a disclosure, so it must be exactly the
-    requested path and is left out; every other member is searched."""
-    if response.streaming:
-        return ""
-    if response.get("Content-Type", "").startswith("application/problem+json"):
-        import json
-
-        body = json.loads(response.content)
-        assert body.pop("instance") == response.wsgi_request.path
-        return json.dumps(body)
-    return response.content.decode("utf-8", "replace")
 
 
 def snapshot(objects):

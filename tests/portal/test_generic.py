@@ -270,5 +270,7 @@ def test_one_mapping_of_a_validation_error_for_forms_and_the_api():
     assert messages_by_field(ValidationError("No."), unnamed="detail") == {"detail": ["No."]}
     assert error_text(named) == "Too long.; Clashes."
     response = exception_handler(ValidationError({"name": ["Too long."]}), {})
-    assert (response.status_code, response.data) == (400, {"name": ["Too long."]})
-    assert exception_handler(ValidationError("No."), {}).data == {"detail": ["No."]}
+    assert (response.status_code, response.data["errors"]) == (400, {"name": ["Too long."]})
+    assert response.data["name"] == ["Too long."]  # the top-level copy kept for a deprecation period
+    unnamed = exception_handler(ValidationError("No."), {}).data
+    assert (unnamed["status"], unnamed["detail"], unnamed["errors"]) == (400, "No.", {})

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.forms.models import model_to_dict
 from django.urls import NoReverseMatch, reverse
 
-from tests.urlsweep import iter_routes
+from tests.urlsweep import body_of, iter_routes
 
 PUBLIC = {"login"}  # pages that are meant to be seen before logging in
 ALLOWED_ANON = {200: PUBLIC, 302: None, 401: None, 403: None, 405: None}
@@ -60,7 +60,7 @@ def test_supplier_sees_nothing_of_another_supplier(orgs, supplier_a, supplier_b,
             response = client.get(url)
             checked += 1
             assert response.status_code < 500, f"{url} answered {response.status_code}"
-            body = response.content.decode("utf-8", "replace") if not response.streaming else ""
+            body = body_of(response)
             for marker in markers:
                 assert marker not in body, f"{url} shows supplier B's {marker!r} to supplier A"
             if obj is not None and route.model is type(obj):
@@ -101,6 +101,6 @@ def test_anonymous_users_get_login_or_refusal(orgs, supplier_b, client):
                 assert route.name in PUBLIC, f"anonymous GET {url} shows a page"
             if status == 302:
                 assert reverse("login") in response["Location"], f"{url} redirects elsewhere than the login page"
-            body = response.content.decode("utf-8", "replace") if not response.streaming else ""
+            body = body_of(response)
             for marker in markers:
                 assert marker not in body
