@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from adapter import services
@@ -18,6 +18,7 @@ from portal.access import may
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
 from portal.errors import messages_by_field
 from portal.pagination import AscendingKeysetPagination, KeysetPagination, StandardPagination
+from portal.parsers import JSONParser
 
 
 def _api_error(exc):

@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     ],
     # Bodies are JSON; only the views that take a file accept multipart (and say so themselves), so the
     # schema declares one content type per body and a generated client sends what the server reads.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "portal.pagination.StandardPagination",
     "EXCEPTION_HANDLER": "portal.api.exception_handler",

@@ -64,7 +64,8 @@ PROBLEM_BASE = "https://portal.example/problems/"
 # Members of the problem itself: a 400's field keys of the same names are only under ``errors``.
 PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors"})
 SLUGS = {400: "validation", 401: "not-authenticated", 403: "permission-denied", 404: "not-found",
-         405: "method-not-allowed", 406: "not-acceptable", 415: "unsupported-media-type", 429: "throttled",
+         405: "method-not-allowed", 406: "not-acceptable", 409: "conflict",
+         415: "unsupported-media-type", 422: "unprocessable-entity", 429: "throttled",
          500: "server-error", 503: "service-unavailable"}
 
 
@@ -176,7 +177,8 @@ def exception_handler(exc, context):
             text = " ".join(_messages(detail))
         else:
             text = str(detail)
-        response.data = problem(response.status_code, text, instance)
+        # An exception may name its own kind (portal.idempotency's 409 and 422): ``problem_slug``.
+        response.data = problem(response.status_code, text, instance, slug=getattr(exc, "problem_slug", None))
     response.content_type = PROBLEM_MEDIA_TYPE
     if request is not None:
         # Errors are JSON whatever the client accepts (a browser gets no browsable-API page for them,

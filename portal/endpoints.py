@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
@@ -14,6 +13,7 @@ from portal import selectors
 from portal.api import ScopedReadOnlyViewSet
 from portal.models import Organisation, User
 from portal.pagination import KeysetPagination
+from portal.parsers import JSONParser
 
 
 class OrganisationSerializer(serializers.ModelSerializer):

@@ -43,12 +43,14 @@ class IdempotencyKeyReused(APIException):
     default_detail = (f"This {HEADER} was already used for a different request (method, path or body); "
                       "use a new key for a new request.")
     default_code = "idempotency_key_reused"
+    problem_slug = "idempotency-key-reused"  # the problem's ``type`` (docs/api/errors.md)
 
 
 class IdempotencyKeyInFlight(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = f"A request with this {HEADER} is still being processed; retry later."
     default_code = "idempotency_key_in_flight"
+    problem_slug = "idempotency-key-in-flight"
 
 
 class _Replay(Exception):

@@ -68,6 +68,13 @@ def statuses_of(path: str, method: str, operation: dict) -> list[str]:
     return sorted(statuses)
 
 
+def _is_record(schema) -> bool:
+    """A declared error body that is one of the portal's own serializers (a ``$ref`` to a component),
+    not a generic object or an error shape of its own."""
+    ref = (schema or {}).get("$ref", "") if isinstance(schema, dict) else ""
+    return bool(ref) and ref.rsplit("/", 1)[-1] not in {"ProblemDetails", "ValidationProblem", "Error"}
+
+
 def document_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["ProblemDetails"] = PROBLEM
@@ -81,8 +88,12 @@ def document_error_responses(result, generator, request, public):
             for status in sorted(wanted):
                 name = "ValidationProblem" if status == "400" else "ProblemDetails"
                 entry = responses.get(status, {})
-                # Whatever a view declared for an error, the server answers it as a problem.
-                entry["content"] = {"application/problem+json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+                # Whatever a view declared for an error, the server answers it as a problem; a body that
+                # is a record of the portal (the stored request of a DUIS 422) is answered too, so it stays.
+                kept = {media: body for media, body in (entry.get("content") or {}).items()
+                        if _is_record(body.get("schema"))}
+                entry["content"] = {**kept,
+                                    "application/problem+json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
                 entry.setdefault("description", MESSAGES.get(status, "An error."))
                 if status == "429":
                     entry["headers"] = {"Retry-After": {"schema": {"type": "integer"},

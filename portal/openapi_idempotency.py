@@ -15,7 +15,8 @@ PARAMETER = {
                     "true`; the same key with another request answers 422; a repeat while the first is in "
                     "flight answers 409. Keys are per user. See docs/api/idempotency.md."),
 }
-ERROR_REF = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+PROBLEM_MEDIA = "application/problem+json"  # what portal.api.exception_handler answers (portal/openapi.py)
+PROBLEM_REF = {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
 
 
 def document_idempotency_key(result, generator, request, public):
@@ -38,14 +39,11 @@ def document_idempotency_key(result, generator, request, public):
 
 
 def _add(responses, status, description):
-    """Document ``status`` as the error answer; where the view already documents that status (a DUIS
-    answer of 422), the body is either."""
+    """Document ``status`` as a problem answer; where the operation already documents that status (a DUIS
+    answer of 422 with the stored request as JSON), the problem is added beside it as a second media type."""
     entry = responses.get(status)
     if entry is None:
-        responses[status] = {"content": ERROR_REF, "description": description}
+        responses[status] = {"content": {PROBLEM_MEDIA: dict(PROBLEM_REF)}, "description": description}
         return
-    for media in (entry.get("content") or {}).values():
-        schema = media.get("schema")
-        if schema is not None:
-            media["schema"] = {"anyOf": [schema, {"$ref": "#/components/schemas/Error"}]}
+    entry.setdefault("content", {}).setdefault(PROBLEM_MEDIA, dict(PROBLEM_REF))
     entry["description"] = f"{entry.get('description', '')} Or: {description}".strip()

@@ -5,7 +5,7 @@ import sys
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
-from django.db import DatabaseError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template import loader
@@ -93,9 +93,11 @@ def server_error(request):
     neither page touches the database nor shows a stack trace. Under /api/ the same answers are
     problem JSON."""
     error = sys.exc_info()[1]
-    if isinstance(error, DatabaseError):
+    # Only a lost connection is an outage; a DataError or IntegrityError is a bug of ours and answers 500,
+    # so the fuzz gate (which counts 5xx) and the logs see it rather than a polite 503.
+    if isinstance(error, (OperationalError, InterfaceError)):
         if _is_api(request):
-            response = _problem_response(request, 503, "The database is unreachable: try again shortly.")
+            response = _problem_response(request, 503, "The portal is temporarily unavailable: its database cannot be reached; try again shortly.")
         else:
             response = HttpResponse(loader.get_template("503.html").render({}), status=503)
         response["Retry-After"] = "30"

@@ -29,7 +29,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -42,6 +42,7 @@ from portal.choices import OrganisationKind, Region
 from portal.ids import normalise_eui64
 from portal.models import Organisation, User
 from portal.pagination import KeysetPagination, StandardPagination
+from portal.parsers import JSONParser
 from portal.scoping import VIEW, allows, scope
 from servicedesk import documents, importers, reports, selectors, services
 from servicedesk import serializers as s

@@ -46,14 +46,14 @@ def test_page_size_above_the_max_is_capped(supplier_a, api_for):
                                   "/api/servicedesk/incidents/"])
 def test_growing_lists_are_cursor_paged_and_document_the_bound(path):
     from drf_spectacular.generators import SchemaGenerator
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+    schema = SchemaGenerator(api_version="v1").get_schema(request=None, public=True)
+    parameters = {p["name"]: p for p in schema["paths"][path.replace("/api/", "/api/v1/", 1)]["get"]["parameters"]}
     assert "cursor" in parameters and "page" not in parameters
     assert "at most 500" in parameters["page_size"]["description"]
 
 
 def test_batch_rows_are_cursor_paged():
     from drf_spectacular.generators import SchemaGenerator
-    schema = SchemaGenerator().get_schema(request=None, public=True)
+    schema = SchemaGenerator(api_version="v1").get_schema(request=None, public=True)
     path = next(p for p in schema["paths"] if p.endswith("/rows/"))
     assert "cursor" in {p["name"] for p in schema["paths"][path]["get"]["parameters"]}

@@ -4,6 +4,7 @@ The views that raise what no real endpoint raises on demand (a service's Validat
 error, a throttle, a crash) are in this module's test-only URLconf, which includes the real one."""
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, OperationalError
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import include, path
@@ -52,6 +53,8 @@ urlpatterns = [
     path("api/test/forbidden/", _raising(PermissionDenied("Only DCC may do this."))),
     path("api/test/throttled/", _raising(Throttled(wait=30))),
     path("api/test/crash/", _Crashes.as_view()),
+    path("api/test/bad-data/", _raising(DataError("text fields cannot contain NUL (0x00) bytes"))),
+    path("api/test/db-down/", _raising(OperationalError("connection refused"))),
     path("test/crash/", _page_crashes),
     path("", include("config.urls")),
 ]
@@ -193,11 +196,11 @@ def test_the_schema_declares_problem_json_for_each_error_status(api_for, dcc_ope
         return schema["paths"][path][method]["responses"][status]["content"]
 
     for status in ("400", "401", "403", "406", "415", "429"):
-        assert "application/problem+json" in content("/api/auth/token/", "post", status)
-        assert "application/json" not in content("/api/auth/token/", "post", status)
-    ref = content("/api/auth/token/", "post", "400")["application/problem+json"]["schema"]["$ref"]
+        assert "application/problem+json" in content("/api/v1/auth/token/", "post", status)
+        assert "application/json" not in content("/api/v1/auth/token/", "post", status)
+    ref = content("/api/v1/auth/token/", "post", "400")["application/problem+json"]["schema"]["$ref"]
     assert ref.endswith("/ValidationProblem")
-    detail = schema["paths"]["/api/organisations/{code}/"]["get"]["responses"]
+    detail = schema["paths"]["/api/v1/organisations/{code}/"]["get"]["responses"]
     assert "application/problem+json" in detail["404"]["content"]
     assert detail["429"]["headers"]["Retry-After"]
     assert "400" not in detail and "415" not in detail  # no body, no query parameters
@@ -205,4 +208,45 @@ def test_the_schema_declares_problem_json_for_each_error_status(api_for, dcc_ope
         for operation in path_item.values():
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("4"):
-                    assert list(response["content"]) == ["application/problem+json"], (status, operation)
+                    media = set(response["content"])
+                    # A DUIS check that fails answers 422 with the stored request (JSON), beside the problem.
+                    allowed = {"application/problem+json"} | ({"application/json"} if status == "422" else set())
+                    assert "application/problem+json" in media and media <= allowed, (status, operation)
+
+
+def test_only_a_lost_database_is_a_503_a_bad_value_is_a_500(test_urls):
+    """A DataError is our bug (a value the database refused): 500, logged, so the fuzz gate counts it;
+    a lost connection is an outage: 503 with Retry-After."""
+    client = Client(raise_request_exception=False)
+    bad = assert_problem(client.get("/api/test/bad-data/"), 500, "server-error", "/api/test/bad-data/")
+    assert "NUL" not in bad["detail"]
+    down = client.get("/api/test/db-down/")
+    body = assert_problem(down, 503, "service-unavailable", "/api/test/db-down/")
+    assert down["Retry-After"] == "30" and "temporarily unavailable" in body["detail"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "Albion\u0000ops", "url": "https://hooks.example/x"}, "name"),
+    ({"name": "ok", "events": ["request.failed", "x\u0000"]}, "events[1]"),
+    ({"a\u0000b": 1}, "a\\u0000b"),
+    ({"rows": [{"params": {"tariff": "\u0000"}}]}, "rows[0].params.tariff"),
+])
+def test_a_nul_character_anywhere_in_a_json_body_is_a_400_naming_where(supplier_a, api_for, body, field):
+    import json
+
+    from portal.webhooks.models import WebhookEndpoint
+
+    raw = json.dumps(body)  # JSON escapes the NUL as \\u0000, as a client would send it
+    response = api_for(supplier_a).generic("POST", "/api/v1/webhook-endpoints/", raw,
+                                          content_type="application/json")
+    problem = assert_problem(response, 400, "validation", "/api/v1/webhook-endpoints/")
+    assert list(problem["errors"]) == [field] and "NUL" in problem["errors"][field][0]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_duis_422_of_a_service_request_is_documented_beside_the_problem(api_for, dcc_operator):
+    schema = api_for(dcc_operator).get("/api/schema/?format=json").json()
+    content = schema["paths"]["/api/v1/adapter/requests/"]["post"]["responses"]["422"]["content"]
+    assert content["application/json"]["schema"]["$ref"].endswith("/Request")
+    assert content["application/problem+json"]["schema"]["$ref"].endswith("/ProblemDetails")
+    assert "Error" not in schema["components"]["schemas"]

@@ -51,7 +51,7 @@ SERVICE_DESK_ADMIN = ("Service desk", INCIDENT_DCC + [("Desk policy", "/serviced
                       + STATUS_LINKS + REPORT_LINKS)
 DCC_ADMIN_LINKS = [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                    ("Organisations", "/organisations/"), ("Audit log", "/audit/"),
-                   ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/docs/")]
+                   ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/v1/docs/")]
 NAVIGATION = {
     "dcc_operator": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_DCC, GOVERNANCE,
                      ("Admin", DCC_ADMIN_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
@@ -60,11 +60,11 @@ NAVIGATION = {
                                                ("Burn-rate episodes", "/burn-rate/episodes/")])],
     "supplier_a": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_USER,
                    ("Admin", [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
-                              ("API docs", "/api/docs/")])],
+                              ("API docs", "/api/v1/docs/")])],
     "sdag_member": [("Operations", [("Dashboard", "/"), ("Device models", "/inventory/models/"),
                                     ("Configuration items", "/inventory/items/")]),
                     ("Service levels", [("Measures", "/slas/measures/")]), ("Service desk", STATUS_LINKS), GOVERNANCE,
-                    ("Admin", [("Notifications", "/notifications/"), ("API docs", "/api/docs/")])],
+                    ("Admin", [("Notifications", "/notifications/"), ("API docs", "/api/v1/docs/")])],
 }
 
 
