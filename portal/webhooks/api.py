@@ -28,7 +28,8 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         # The choices are the events the apps registered (portal.registry), read when the
         # serializer is built rather than when this module is imported.
         fields = super().get_fields()
-        fields["events"].child.choices = webhook_event_choices()
+        # "*" subscribes to every event, those registered later included (services.endpoints_for).
+        fields["events"].child.choices = [("*", "every event"), *webhook_event_choices()]
         return fields
 
 

@@ -9,6 +9,7 @@ Found by operationId, not path: paths may move (e.g. under a version prefix), id
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from portal.eventschema import envelope
@@ -58,4 +59,11 @@ def document_webhooks(result: dict[str, Any], generator: Any, request: Any, publ
         for operation in path_item.values():
             if isinstance(operation, dict) and operation.get("operationId") == SUBSCRIBE_OPERATION:
                 operation["callbacks"] = callbacks
+    for schema in schemas.values():
+        values = schema.get("enum") if isinstance(schema, dict) else None
+        if values and "*" in values:
+            # The events an endpoint subscribes to: generators name members after their values, and "*"
+            # has no name of its own (openapi-python-client made it VALUE_0); x-enum-varnames gives ALL.
+            schema["x-enum-varnames"] = ["ALL" if value == "*" else re.sub(r"\W", "_", value).upper()
+                                         for value in values]
     return result

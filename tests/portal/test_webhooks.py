@@ -183,3 +183,21 @@ def test_service_users_register_endpoints_for_their_own_organisation_only(
     response = api_for(supplier_a).patch(f"/api/webhook-endpoints/{created.pk}/", {"is_active": False},
                                          format="json")
     assert response.status_code == 200 and response.json()["is_active"] is False
+
+
+def test_an_endpoint_subscribes_to_every_event_with_a_star_through_the_api_and_the_schema(
+        orgs, supplier_a, api_for, django_capture_on_commit_callbacks):
+    api = api_for(supplier_a)
+    response = api.post("/api/v1/webhook-endpoints/", {
+        "name": "Everything", "url": "https://hooks.albion.example/all", "events": ["*"]}, format="json")
+    assert response.status_code == 201, response.content
+    assert WebhookEndpoint.objects.get(pk=response.json()["id"]).events == ["*"]
+    schema = api.get("/api/schema/?format=json").json()
+    body = schema["paths"]["/api/v1/webhook-endpoints/"]["post"]["requestBody"]["content"]["application/json"]
+    name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    events = schema["components"]["schemas"][name]["properties"]["events"]["items"]
+    component = schema["components"]["schemas"][events["$ref"].rsplit("/", 1)[-1]] if "$ref" in events else events
+    assert "*" in component["enum"] and "request.failed" in component["enum"]
+    # A generated client names the member ALL (openapi-python-client reads x-enum-varnames), not VALUE_0.
+    names = dict(zip(component["enum"], component["x-enum-varnames"], strict=True))
+    assert (names["*"], names["request.failed"]) == ("ALL", "REQUEST_FAILED")
