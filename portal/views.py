@@ -97,7 +97,9 @@ def server_error(request):
     # so the fuzz gate (which counts 5xx) and the logs see it rather than a polite 503.
     if isinstance(error, (OperationalError, InterfaceError)):
         if _is_api(request):
-            response = _problem_response(request, 503, "The portal is temporarily unavailable: its database cannot be reached; try again shortly.")
+            response = _problem_response(
+                request, 503, "The portal is temporarily unavailable: its database cannot be reached; "
+                              "try again shortly.")
         else:
             response = HttpResponse(loader.get_template("503.html").render({}), status=503)
         response["Retry-After"] = "30"
