@@ -24,7 +24,9 @@ def document_idempotency_key(result, generator, request, public):
     for path, _regex, method, view in getattr(generator, "endpoints", None) or []:
         cls = getattr(view, "cls", None)
         if method == "POST" and cls is not None and issubclass(cls, IdempotentMixin):
-            idempotent.add(path)
+            # The generator's paths still say {pk}; the schema's say {id} (SCHEMA_COERCE_PATH_PK), so the
+            # detail actions (.../status/, .../resend/, .../updates/) were missed before.
+            idempotent.add(path.replace("{pk}", "{id}"))
     for path, path_item in result.get("paths", {}).items():
         operation = path_item.get("post")
         if not isinstance(operation, dict) or path not in idempotent:

@@ -132,3 +132,34 @@ def test_schema_documents_the_header_on_creating_posts():
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in post["parameters"])
     assert {"409", "422"} <= set(post["responses"])
     assert "Idempotency-Key" not in str(schema["paths"]["/api/v1/webhook-endpoints/"]["get"])
+
+
+def test_a_detail_action_that_creates_replays_too(orgs, dcc_operator, sdag_member, api_for):
+    """POST .../updates/ appends an update: a repeat with the key is the first answer, not a second update
+    (the schema hook missed detail actions until their {pk} was read as the schema's {id})."""
+    from workshops import services
+    series = services.series_save(code="sdag", name="SDAG", action_prefix="SDAG", actor=dcc_operator)
+    meeting = services.meeting_save(series=series, number=6, title="SDAG meeting #6", date=dt.date(2013, 4, 23),
+                                    start=dt.time(10), end=dt.time(15), venue="BIS", actor=dcc_operator)
+    action = services.action_raise(actor=dcc_operator, meeting=meeting, title="Issue HCALC DDS",
+                                   owners=[sdag_member])
+    api = api_for(dcc_operator)
+    url = f"/api/v1/workshops/actions/{action.pk}/updates/"
+    first = _post(api, url, {"text": "Draft circulated"}, "upd-1")
+    assert first.status_code == 201, first.content
+    again = _post(api, url, {"text": "Draft circulated"}, "upd-1")
+    assert again.status_code == 201 and again[REPLAYED_HEADER] == "true" and again.json() == first.json()
+    assert action.updates.count() == 1
+
+
+def test_every_creating_post_documents_the_key():
+    """Every POST of the schema but signing in (a token is not a record) and marking a notification read
+    (the same answer however often it is sent) documents Idempotency-Key, with its 409 and 422."""
+    from drf_spectacular.generators import SchemaGenerator
+    schema = SchemaGenerator(api_version="v1").get_schema(request=None, public=True)
+    without = {path for path, item in schema["paths"].items() if "post" in item
+               and not any(p.get("name") == "Idempotency-Key" for p in item["post"].get("parameters", []))}
+    assert without == {"/api/v1/auth/token/", "/api/v1/notifications/{id}/read/"}
+    for path in ("/api/v1/workshops/actions/{id}/updates/", "/api/v1/webhook-deliveries/{id}/resend/",
+                 "/api/v1/workshops/raid/{id}/confirm/"):
+        assert {"409", "422"} <= set(schema["paths"][path]["post"]["responses"]), path
