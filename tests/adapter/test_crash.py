@@ -270,6 +270,10 @@ def test_single_requests_are_sent_by_the_urgent_cluster_alone(transactional_db, 
                                           device_id=devices["a_esme"].device_id, params={})
         _wait(lambda: ServiceRequest.objects.get(pk=request.pk).state in TERMINAL, 45,
               "the urgent cluster to send the single request")
+        # the request is answered inside the task; the queue entry goes only when the cluster
+        # acknowledges it a moment later, so wait for that before stopping the cluster
+        _wait(lambda: not OrmQ.objects.filter(key=tasks.URGENT_CLUSTER).exists(), 30,
+              "the urgent cluster to acknowledge its task")
     finally:
         _kill(urgent)
         handle.close()
