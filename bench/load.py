@@ -62,7 +62,7 @@ def login(base, username):
                           data={"csrfmiddlewaretoken": csrf, "username": username, "password": DEMO_PASSWORD})
     if answer.status_code != 302:
         raise SystemExit(f"load: logging in as {username} failed ({answer.status_code})")
-    token = requests.post(base + "/api/auth/token/", data={"username": username, "password": DEMO_PASSWORD},
+    token = requests.post(base + "/api/auth/token/", json={"username": username, "password": DEMO_PASSWORD},
                           timeout=30).json()["token"]
     return session, token
 

@@ -115,7 +115,7 @@ def login(username):
 @pytest.fixture(scope="module")
 def api():
     """A service user's API session on the web host (token from /api/auth/token/)."""
-    response = requests.post(f"{WEB}/api/auth/token/", data={"username": "bench-supplier", "password": PASSWORD},
+    response = requests.post(f"{WEB}/api/auth/token/", json={"username": "bench-supplier", "password": PASSWORD},
                              timeout=30)
     assert response.status_code == 200, response.text[:300]
     session = requests.Session()
