@@ -165,6 +165,10 @@ class DeviceViewSet(ScopedModelViewSet):
 class DeviceModelSerializer(serializers.ModelSerializer):
     items = serializers.SlugRelatedField(slug_field="key", many=True, queryset=ConfigurationItem.objects.all(),
                                          required=False)
+    # Declared, not inferred from the JSONField: the schema then says "array of strings" and a null,
+    # a number or a nested object in the list is a 400 naming the field instead of a stored oddity.
+    firmware_versions = serializers.ListField(child=serializers.CharField(max_length=40), required=False,
+                                              max_length=200, help_text="Approved firmware versions")
 
     class Meta:
         model = DeviceModel
@@ -237,6 +241,8 @@ class DeviceModelViewSet(UpsertViewSet):
 class ItemSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all(), required=False,
                                          allow_null=True)
+    documents = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=200,
+                                      help_text="References of roadmap documents describing this item")
 
     class Meta:
         model = ConfigurationItem

@@ -27,6 +27,13 @@ from portal.ids import normalise_eui64
 from portal.scoping import Domain, ScopeRule
 
 
+def list_of_text(value):
+    """A JSON list field that holds names (firmware versions, document references): a list of
+    non-blank strings, nothing else, so every reader can join, compare and show them."""
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValidationError("Give a list of non-blank text values.", code="list_of_text")
+
+
 class ConfigurationItem(models.Model):
     """A configuration item: a service, system, component, interface, code of connection,
     environment or document that the smart metering network is built from. Items are linked by
@@ -44,7 +51,8 @@ class ConfigurationItem(models.Model):
     status = models.CharField(max_length=12, choices=ItemStatus.choices, default=ItemStatus.LIVE)
     description = models.TextField(blank=True)
     documents = models.JSONField(
-        default=list, blank=True, help_text="References of roadmap documents describing this item"
+        default=list, blank=True, validators=[list_of_text],
+        help_text="References of roadmap documents describing this item"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -122,7 +130,8 @@ class DeviceModel(models.Model):
     model_id = models.CharField(max_length=40, help_text="Model identifier, e.g. E470-5394")
     device_type = models.CharField(max_length=8, choices=DeviceType.choices)
     smets_version = models.CharField(max_length=8, choices=SmetsVersion.choices, default=SmetsVersion.SMETS2)
-    firmware_versions = models.JSONField(default=list, blank=True, help_text="Approved firmware versions")
+    firmware_versions = models.JSONField(default=list, blank=True, validators=[list_of_text],
+                                         help_text="Approved firmware versions")
     status = models.CharField(max_length=12, choices=DeviceModelStatus.choices, default=DeviceModelStatus.APPROVED)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.CharField(max_length=300, blank=True)

@@ -27,6 +27,7 @@ from inventory.models import (
     DeviceStatusChange,
     ItemRelationship,
     Requirement,
+    list_of_text,
 )
 from inventory.validators import parse_mpan
 from portal import events
@@ -241,6 +242,11 @@ def device_model_upsert(*, manufacturer_id: str, model_id: str, device_type: str
             raise ValidationError({"device_type": "The model already has devices; its type cannot change."})
         device_model.device_type = device_type
         device_model.smets_version = smets_version
+        firmware_versions = list(firmware_versions)
+        try:  # checked before de-duplicating: an unhashable entry must be a message, not a TypeError
+            list_of_text(firmware_versions)
+        except ValidationError as error:
+            raise ValidationError({"firmware_versions": error.messages}) from None
         device_model.firmware_versions = list(dict.fromkeys(firmware_versions))
         device_model.manufacturer_name = manufacturer_name
         device_model.full_clean()
