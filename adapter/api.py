@@ -16,6 +16,7 @@ from adapter.filtersets import AlertFilterSet, RequestFilterSet
 from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
 from portal.access import may
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
+from portal.choices import Region
 from portal.errors import messages_by_field
 from portal.pagination import AscendingKeysetPagination, KeysetPagination, StandardPagination
 from portal.parsers import JSONParser
@@ -41,6 +42,9 @@ class RequestSerializer(serializers.ModelSerializer):
     state = serializers.CharField(read_only=True, help_text="received, quarantined, rejected, queued, sent, "
                                   "responded, failed, timed_out, cancelled")
     measurement_type = serializers.CharField(read_only=True)
+    # Declared: as a read-only model field it would lose allow_blank, and the schema's enum would then
+    # not admit the blank region a request without a device (or a device without a region) has.
+    region = serializers.ChoiceField(choices=Region.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ServiceRequest
@@ -128,6 +132,15 @@ class BatchRowSerializer(serializers.ModelSerializer):
         fields = ["row", "srv_code", "device_ref", "code", "message", "request_id", "state"]
 
 
+class BatchRowsSerializer(serializers.Serializer):
+    """A batch sent as JSON: the rows themselves, each an object (checked row by row in the
+    background, as a file's rows are); a row that is not an object is a 400 naming ``rows.N``."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    rows = serializers.ListField(child=serializers.DictField(), allow_empty=False, help_text=(
+        'one object per row: {"srv", "device_id", "params", "execute_at"}'))
+
+
 class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Batches of service requests. POST a file (multipart ``file``) or JSON ``{"name", "rows": [{"srv",
     "device_id", "params", "execute_at"}]}``: 202 at once; rows are checked in the background."""
@@ -139,10 +152,7 @@ class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     filterset_fields = ["state"]
 
     @extend_schema(request={
-        "application/json": inline_serializer("BatchRows", {
-            "name": serializers.CharField(required=False),
-            "rows": serializers.ListField(child=serializers.DictField(), help_text=(
-                'one object per row: {"srv", "device_id", "params", "execute_at"}'))}),
+        "application/json": BatchRowsSerializer,
         "multipart/form-data": inline_serializer("BatchFile", {
             "name": serializers.CharField(required=False),
             "file": serializers.FileField(help_text="CSV or JSON with columns srv, device_id, params_json, "
@@ -154,15 +164,19 @@ class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         upload = request.FILES.get("file")
         if upload is not None:
             data, filename = upload.read(), upload.name
-        elif isinstance(request.data.get("rows"), list):
-            data, filename = json.dumps(request.data["rows"]).encode(), "rows.json"
-        else:
+            name = str(request.data.get("name", ""))
+        elif request.content_type.startswith("multipart/"):
             raise ApiValidationError({"file": ["send a file, or JSON with a list of rows"]})
+        elif not isinstance(request.data, dict):
+            # A JSON list, string or null as the whole body: say what the body must be.
+            raise ApiValidationError({"body": ['send a JSON object {"name": ..., "rows": [...]}']})
+        else:
+            body = validated(BatchRowsSerializer, request)
+            data, filename, name = json.dumps(body["rows"]).encode(), "rows.json", body.get("name", "")
         if not may(request.user, "adapter.batch.upload"):
             raise PermissionDenied("You belong to no organisation.")
         try:
-            batch = services.batch_create(user=request.user, data=data, filename=filename,
-                                          name=str(request.data.get("name", "")))
+            batch = services.batch_create(user=request.user, data=data, filename=filename, name=name)
         except ValidationError as exc:
             raise _api_error(exc)
         batch.refresh_from_db()
@@ -186,7 +200,9 @@ class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
 
 class AlertSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    device_id = serializers.CharField(source="device.device_id", default=None, read_only=True)
+    device_id = serializers.CharField(source="device.device_id", default=None, read_only=True, allow_null=True,
+                                      help_text="null for an alert about no one device")
+    region = serializers.ChoiceField(choices=Region.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Alert
