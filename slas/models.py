@@ -1,5 +1,6 @@
 """Service measures, the facts they are computed from, rollups, charges, credits and statements,
 and the burn-rate rules that warn when a measure spends its error budget too fast."""
+import datetime as dt
 from decimal import Decimal
 
 from auditlog.registry import auditlog
@@ -119,9 +120,20 @@ class ReliefEvent(models.Model):
     def __str__(self):
         return f"{self.provider} {self.starts_at:%Y-%m-%d %H:%M}"
 
+    # Relief is recorded for outages of hours or days: a window outside these years is a typing slip
+    # (and one that long would have every month between rebuilt), as is one longer than a year.
+    YEARS = (1970, 2999)
+    LONGEST = dt.timedelta(days=366)
+
     def clean(self):
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            if value and not self.YEARS[0] <= value.year <= self.YEARS[1]:
+                raise ValidationError({name: f"Give a time between {self.YEARS[0]} and {self.YEARS[1]}."})
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The window must end after it starts."})
+        if self.starts_at and self.ends_at and self.ends_at - self.starts_at > self.LONGEST:
+            raise ValidationError({"ends_at": "A relief window lasts at most 366 days; record longer ones in parts."})
 
     def applies(self, provider_code, region, start_at):
         return (self.provider == provider_code and (not self.region or self.region == region)
