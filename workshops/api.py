@@ -3,6 +3,7 @@ workshops.services. Nothing here can be deleted: actions and RAID items are clos
 and the other registers keep their history the same way."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -185,7 +186,28 @@ class DueField(serializers.Field):
             raise ValidationError(exc.message_dict["due"][0])
 
 
+class MeetingOfAction(serializers.PrimaryKeyRelatedField):
+    """An action's meeting: required when an action is raised through the API, but null in answers
+    for an action imported from a register without one (workshops.importers accepts such rows)."""
+
+
+class MeetingOfActionSchema(OpenApiSerializerFieldExtension):
+    """Documents MeetingOfAction as it behaves: a meeting id in requests, nullable in responses only
+    (with split request/response components, each direction gets its own schema)."""
+
+    target_class = MeetingOfAction
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response":
+            schema["nullable"] = True
+        return schema
+
+
 class ActionSerializer(serializers.ModelSerializer):
+    meeting = MeetingOfAction(queryset=models.Meeting.objects.all(),
+                              help_text="the meeting that raised the action (null in answers for an "
+                                        "imported action without one)")
     owners = people_field(many=True, required=False)
     due = DueField(required=False, help_text="YYYY-MM-DD, DD.MM.YY, DD/MM/YYYY or tbc")
     overdue = serializers.BooleanField(source="is_overdue", read_only=True)
@@ -197,7 +219,6 @@ class ActionSerializer(serializers.ModelSerializer):
         fields = ["id", "reference", "meeting", "agenda_item", "title", "text", "owners", "all_members", "due",
                   "status", "overdue", "reopened_count", "updates", "created_at", "updated_at"]
         read_only_fields = ["reference", "status", "reopened_count", "created_at", "updated_at"]
-        extra_kwargs = {"meeting": {"required": True, "allow_null": False}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
