@@ -75,17 +75,13 @@ def test_csrf_is_enforced_on_forms(supplier_a):
 
 @pytest.mark.django_db
 def test_api_throttle_answers_429_with_retry_after(supplier_a, api_for, settings):
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import UserRateThrottle
+    # The shared patch of the rates: setting THROTTLE_RATES on UserRateThrottle itself (as this test did)
+    # left a class attribute behind that hid every later patch of the base class on the same worker.
+    from tests.portal.test_rate_limit_headers import rates
 
-    rates = {**api_settings.DEFAULT_THROTTLE_RATES, "user": "2/min"}
-    original = UserRateThrottle.THROTTLE_RATES
-    UserRateThrottle.THROTTLE_RATES = rates
-    try:
+    with rates(user="2/min"):
         api = api_for(supplier_a)
         statuses = [api.get("/api/organisations/").status_code for _ in range(3)]
         response = api.get("/api/organisations/")
-    finally:
-        UserRateThrottle.THROTTLE_RATES = original
     assert statuses[:2] == [200, 200]
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
