@@ -75,15 +75,15 @@ def refuse(status: int | None, names_object: bool, capability: str) -> None:
 
 def session_or_token(request: HttpRequest) -> Any:
     """For ``view_of(authenticate=...)`` on calendar feeds: calendar programs cannot log in, so
-    besides a session a feed accepts the person's API token as ``?token=`` (the account page
-    shows it); an unknown token or an inactive person stays anonymous."""
+    besides a session a feed accepts the person's feed token as ``?token=`` (issued on the account
+    page; never the API token, which would then sit in calendar URLs and logs with the power to act);
+    an unknown or revoked token or an inactive person stays anonymous."""
     user = request.user
     token = request.GET.get("token")
     if token and not user.is_authenticated:
-        from rest_framework.authtoken.models import Token
+        from portal.services import feed_token_user
 
-        found = Token.objects.select_related("user").filter(key=token).first()
-        user = found.user if found and found.user.is_active else user
+        user = feed_token_user(token) or user
     return user
 
 

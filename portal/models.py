@@ -100,6 +100,21 @@ auditlog.register(Organisation)
 auditlog.register(User, exclude_fields=["password", "last_login"])
 
 
+class FeedToken(models.Model):
+    """A person's calendar-feed token: what a calendar program sends as ``?token=`` to read that
+    person's feeds (meeting series, maintenance) with their rights. It opens those feeds and nothing
+    else (not the API, not a page), so a feed URL pasted into a shared calendar cannot act for anyone.
+    Only its SHA-256 ``digest`` is kept: the token is shown once, when issued; revoking deletes it."""
+
+    user = models.OneToOneField("portal.User", on_delete=models.CASCADE, related_name="feed_token")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 (hex) of the token")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"feed token of {self.user_id}"
+
+
 class IdempotencyRecord(models.Model):
     """One POST sent with an Idempotency-Key (portal.idempotency): kept 24 h per user so a repeat of
     the same request answers the first answer. ``status_code`` is empty while the first is in flight;

@@ -9,7 +9,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from portal.ids import normalise_eui64
-from portal.models import Organisation, User
+from portal.models import FeedToken, Organisation, User
 from portal.writes import find_or_new, save_validated, upsert
 
 if TYPE_CHECKING:
@@ -53,3 +53,40 @@ def api_token_regenerate(*, user: User) -> Token:
 def api_token_get_or_create(*, user: User) -> Token:
     token, _ = Token.objects.get_or_create(user=user)
     return token
+
+
+def _feed_digest(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def feed_token_issue(*, user: User) -> str:
+    """Issue the person a new calendar-feed token and return it: the only time it is seen (only its
+    digest is stored). A token issued before stops working at once."""
+    import secrets
+
+    token = secrets.token_urlsafe(32)
+    FeedToken.objects.filter(user=user).delete()
+    FeedToken.objects.create(user=user, digest=_feed_digest(token))
+    return token
+
+
+def feed_token_revoke(*, user: User) -> bool:
+    """Revoke the person's feed token (calendar programs using it get the login page); False if none."""
+    deleted, _ = FeedToken.objects.filter(user=user).delete()
+    return bool(deleted)
+
+
+def feed_token_user(token: str) -> User | None:
+    """The active person a feed token belongs to, or None; notes when it was last used."""
+    from django.utils import timezone
+
+    if not token or len(token) > 200:
+        return None
+    found = FeedToken.objects.select_related("user").filter(digest=_feed_digest(token)).first()
+    if found is None or not found.user.is_active:
+        return None
+    FeedToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+    return found.user

@@ -24,10 +24,34 @@ def home(request):
     return render(request, "portal/home.html", {"tiles": rendered_tiles(request)})
 
 
+def _account_page(request, **extra):
+    from portal.models import FeedToken
+
+    token = services.api_token_get_or_create(user=request.user)
+    feed = FeedToken.objects.filter(user=request.user).first()
+    return render(request, "portal/account.html", {"token": token, "feed": feed, **extra})
+
+
 @view_of(User, "portal.user.manage_own")
 def account(request):
-    token = services.api_token_get_or_create(user=request.user)
-    return render(request, "portal/account.html", {"token": token})
+    return _account_page(request)
+
+
+@view_of(User, "portal.user.manage_own", methods=POST)
+def account_feed_token_issue(request):
+    """Issue a calendar-feed token and show it on this answer only (it is stored as a digest). The page
+    is rendered, not redirected to, so the token never passes through the session or a URL."""
+    new = services.feed_token_issue(user=request.user)
+    response = _account_page(request, new_feed_token=new)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@view_of(User, "portal.user.manage_own", methods=POST)
+def account_feed_token_revoke(request):
+    if services.feed_token_revoke(user=request.user):
+        messages.success(request, "Your feed token was revoked: calendar programs using it get no feed now.")
+    return redirect("account")
 
 
 @view_of(User, "portal.user.manage_own", methods=POST)

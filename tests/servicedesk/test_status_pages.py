@@ -16,7 +16,7 @@ from adapter import catalogue
 from adapter.models import Alert, ServiceRequest, ServiceRequestVariant
 from inventory import services as inventory_services
 from inventory.choices import DeviceType
-from portal.services import api_token_get_or_create
+from portal.services import api_token_get_or_create, feed_token_issue
 from servicedesk import reports, services
 from servicedesk.choices import ComponentStatus, MaintenanceStatus, ReportKind
 from servicedesk.clock import LONDON
@@ -295,7 +295,9 @@ def test_calendar_feed_of_announced_maintenance_parses(components, dcc_admin, se
     assert list(calendar.walk("VTIMEZONE"))
     # A calendar program: the person's token instead of a session; without either, the login page.
     assert client.get(url("maintenance_feed")).status_code == 302
-    token = api_token_get_or_create(user=supplier_a).key
+    api_token = api_token_get_or_create(user=supplier_a).key
+    assert client.get(url("maintenance_feed") + f"?token={api_token}").status_code == 302  # not a feed token
+    token = feed_token_issue(user=supplier_a)
     assert client.get(url("maintenance_feed") + f"?token={token}").status_code == 200
     assert client.get(url("maintenance_feed") + "?token=wrong").status_code == 302
 

@@ -290,11 +290,13 @@ def test_meeting_ics_is_valid_rfc5545(meeting, dcc_operator, client_for):
 
 
 def test_series_feed_with_token_and_login(meeting, dcc_operator, client, api_for):
-    from portal.services import api_token_get_or_create
+    from portal.services import api_token_get_or_create, feed_token_issue
 
     url = f"/workshops/series/{meeting.series.pk}/feed.ics"
     assert client.get(url).status_code == 302
-    token = api_token_get_or_create(user=dcc_operator).key
+    # the API token opens no feed (it would sit in calendar URLs with the power to act); the feed token does
+    assert client.get(url, {"token": api_token_get_or_create(user=dcc_operator).key}).status_code == 302
+    token = feed_token_issue(user=dcc_operator)
     response = client.get(url, {"token": token})
     assert response.status_code == 200 and len(icalendar.Calendar.from_ical(response.content).walk("VEVENT")) == 1
 
