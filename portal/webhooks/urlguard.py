@@ -170,6 +170,10 @@ def parse_target(url: str, *, allow_loopback: bool) -> Target:
         if len(labels) < 2 and not loopback_name:
             # A single label is completed by the resolver's search domains: an internal name.
             raise UnsafeURL(f"{host} is not a fully qualified domain name (for example hooks.example.com).")
+    if scheme == "http" and not allow_loopback:
+        # Checked after the address rules, so a URL at an internal address is told that first. Deliveries
+        # carry a supplier's events: outside the loopback test set-up they travel over TLS only.
+        raise UnsafeURL("Use an https:// URL: deliveries are sent over TLS only.")
     port = SCHEMES[scheme] if port is None else port
     if port in SCHEMES.values():
         pass
