@@ -281,6 +281,13 @@ if ADAPTER_SIMULATOR:
     except ValueError as exc:
         raise ImproperlyConfigured(f"ADAPTER_SIMULATOR is not a JSON object of simulator settings: {exc}") from None
 
+# Webhooks go to public addresses only (portal/webhooks/urlguard.py). WEBHOOK_ALLOW_LOOPBACK lets
+# 127.0.0.0/8 and ::1 through as well (nothing else), so the tests and the demo can run a receiver
+# on this machine; a production process (DEBUG off) refuses to start with it.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+if WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_LOOPBACK=1 is for development only: it cannot be on when DEBUG is off")
+
 # Content-Security-Policy (django-csp): nothing from another host, no inline script.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -20,3 +20,8 @@ CSRF_COOKIE_SECURE = False
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 VALIDATE_EVENT_PAYLOADS = True  # every publish matches its registered payload schema (portal.eventschema)
 STRICT_EVENTS = True  # publishing an unregistered event fails the test (portal.events)
+# The webhook tests run receivers on 127.0.0.1 (tests/portal/receiver.py). Set here, after the
+# settings were read, because DEBUG is off in the tests and settings.py refuses the variable
+# then (production must never have it); tests/portal/test_webhook_ssrf.py turns it off to check
+# the production policy.
+WEBHOOK_ALLOW_LOOPBACK = True

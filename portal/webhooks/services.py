@@ -21,8 +21,8 @@ from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import requests
 from auditlog.context import set_actor
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -32,8 +32,10 @@ from django.utils import timezone
 from portal.choices import OrganisationKind
 from portal.registry import webhook_event_choices
 from portal.scoping import can_create
+from portal.webhooks import outbound
 from portal.webhooks.choices import DeliveryStatus
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
+from portal.webhooks.urlguard import validate_endpoint_url
 from portal.writes import save_validated
 
 if TYPE_CHECKING:
@@ -47,10 +49,9 @@ EVENT_HEADER = "X-DCC-Event"
 DELIVERY_HEADER = "X-DCC-Delivery"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(minutes=1)  # 1, 2, 4, 8, 16 minutes between the six attempts
-TIMEOUT_SECONDS = 10
 # While an attempt is in flight its due time is pushed this far out, so the sweep does not
-# pick the same delivery up twice.
-IN_FLIGHT_LEASE = timedelta(seconds=TIMEOUT_SECONDS * 3)
+# pick the same delivery up twice (longer than outbound's connect, read and body deadlines).
+IN_FLIGHT_LEASE = timedelta(seconds=60)
 
 
 def sign(secret: str, timestamp: int, body: str) -> str:
@@ -119,17 +120,6 @@ def deliveries_create(*, event: str, payload: Mapping[str, Any], organisation: O
     return deliveries
 
 
-def _describe_error(error: Exception) -> str:
-    text = str(error)
-    if isinstance(error, requests.Timeout):
-        return f"no answer within {TIMEOUT_SECONDS} s"
-    if isinstance(error, requests.ConnectionError):
-        if "refused" in text.lower():
-            return "connection refused"
-        return f"could not connect: {text}"[:300]
-    return f"{type(error).__name__}: {text}"[:300]
-
-
 def delivery_attempt(delivery_pk: int) -> str | None:
     """One attempt at one delivery (a django-q2 task). Claims the delivery first, so two
     workers never send it twice at once; records the outcome and schedules the next attempt."""
@@ -149,23 +139,24 @@ def delivery_attempt(delivery_pk: int) -> str | None:
         DELIVERY_HEADER: str(delivery.pk),
         SIGNATURE_HEADER: sign(endpoint.secret, timestamp, delivery.body),
     }
-    code, excerpt, error = None, "", ""
-    try:
-        response = requests.post(endpoint.url, data=delivery.body.encode(), headers=headers,
-                                 timeout=TIMEOUT_SECONDS, allow_redirects=False)
-        code, excerpt = response.status_code, response.text[:500]
-        if not 200 <= code < 300:
-            error = f"receiver answered HTTP {code}"
-    except requests.RequestException as exc:
-        error = _describe_error(exc)
+    # outbound refuses any destination that is not public (urlguard), checked on the addresses
+    # the name resolves to now: the URL was checked when saved, but DNS may have changed since.
+    outcome = outbound.post(endpoint.url, delivery.body.encode(), headers,
+                            allow_loopback=settings.WEBHOOK_ALLOW_LOOPBACK)
+    error = outcome.error
     delivery.attempts += 1
     delivery.last_attempt_at = timezone.now()
-    delivery.response_code = code
-    delivery.response_excerpt = excerpt
+    delivery.response_code = outcome.code
+    delivery.response_excerpt = outcome.excerpt
     delivery.error = error
     if not error:
         delivery.status = DeliveryStatus.SUCCEEDED
         delivery.delivered_at = delivery.last_attempt_at
+        delivery.next_attempt_at = None
+    elif outcome.refused:
+        # A refused destination is not a passing fault: no retries (a resend by hand sends it
+        # again once the URL or its DNS is fixed).
+        delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
     elif delivery.attempts >= MAX_ATTEMPTS or not endpoint.is_active:
         delivery.status = DeliveryStatus.FAILED
@@ -223,6 +214,11 @@ def endpoint_save(*, actor: User, organisation: Organisation, name: str, url: st
         raise PermissionDenied("An endpoint cannot move to another organisation.")
     events = sorted(set(events))
     _check_events(events)
+    try:
+        # Public http(s) endpoints only (urlguard); delivery checks again.
+        validate_endpoint_url(url)
+    except ValidationError as error:
+        raise ValidationError({"url": error.messages}) from None
     with set_actor(actor):
         return save_validated(endpoint or WebhookEndpoint(organisation=organisation, created_by=actor), name=name,
                               url=url, events=events, is_active=is_active)
