@@ -13,6 +13,7 @@ from portal.scoping import scope
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
+    from portal.models import FeedToken, User
     from portal.types import RequestUser, Viewer
 
 
@@ -52,3 +53,11 @@ def audit_entries(user: RequestUser, *, model_label: str | None = None,
     if not scope(user, model._default_manager.filter(pk=object_pk)).exists():
         return entries.none()
     return entries
+
+
+def feed_token_of(user: User) -> FeedToken | None:
+    """The person's calendar-feed token record (when issued, when last used), or None; never the
+    token itself, which is kept only as a digest."""
+    from portal.models import FeedToken
+
+    return FeedToken.objects.filter(user=user).first()

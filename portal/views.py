@@ -25,10 +25,10 @@ def home(request):
 
 
 def _account_page(request, **extra):
-    from portal.models import FeedToken
+    from portal.selectors import feed_token_of
 
     token = services.api_token_get_or_create(user=request.user)
-    feed = FeedToken.objects.filter(user=request.user).first()
+    feed = feed_token_of(request.user)
     return render(request, "portal/account.html", {"token": token, "feed": feed, **extra})
 
 

@@ -13,7 +13,6 @@ from portal.pagination import KeysetPagination
 from portal.registry import webhook_event_choices
 from portal.webhooks import services as webhooks
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
-from portal.webhooks.urlguard import validate_endpoint_url
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -24,8 +23,6 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         model = WebhookEndpoint
         fields = ["id", "organisation", "name", "url", "events", "is_active", "secret", "created_at"]
         read_only_fields = ["secret", "created_at"]
-        # Public http(s) endpoints only: the service checks too, this names the field early.
-        extra_kwargs = {"url": {"validators": [validate_endpoint_url]}}
 
     def get_fields(self):
         # The choices are the events the apps registered (portal.registry), read when the
