@@ -22,6 +22,10 @@ class FuturePattern(models.TextChoices):
 
 class RequestState(models.TextChoices):
     RECEIVED = "received", "Received"
+    # Held before sending: a second DCC person must approve (four eyes), then a critical request's
+    # pre-command must be signed by the requesting organisation's own key.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    AWAITING_SIGNATURE = "awaiting_signature", "Awaiting signature"
     QUARANTINED = "quarantined", "Quarantined"
     REJECTED = "rejected", "Rejected"
     QUEUED = "queued", "Queued"
@@ -37,7 +41,10 @@ TERMINAL = (
     RequestState.CANCELLED,
 )
 # Requests not yet handed to the network: a cancel still reaches them.
-CANCELLABLE = (RequestState.RECEIVED, RequestState.QUARANTINED, RequestState.QUEUED)
+CANCELLABLE = (
+    RequestState.RECEIVED, RequestState.AWAITING_APPROVAL, RequestState.AWAITING_SIGNATURE, RequestState.QUARANTINED,
+    RequestState.QUEUED,
+)
 
 
 class BatchState(models.TextChoices):
@@ -55,6 +62,20 @@ LIVE_BATCH_STATES = (BatchState.UPLOADED, BatchState.VALIDATING, BatchState.RUNN
 FINISHED_BATCH_STATES = (BatchState.COMPLETED, BatchState.FAILED)
 # The row codes of a batch's accepted rows: acknowledged (I99) or held in quarantine (Q).
 ACCEPTED_ROW_CODES = ("I99", "Q")
+
+
+class CertificateUsage(models.TextChoices):
+    """What a certificate's key signs (DCC's PKI issues one certificate per use, as SMKI does)."""
+
+    MESSAGE_SIGNING = "message_signing", "DUIS message signing"
+    COMMAND_SIGNING = "command_signing", "Critical command (pre-command) signing"
+    HEADEND = "headend", "Head-end response signing"
+
+
+class CertificateState(models.TextChoices):
+    PENDING = "pending", "Awaiting DCC approval"
+    APPROVED = "approved", "Approved"
+    REVOKED = "revoked", "Revoked"
 
 
 class AttemptState(models.TextChoices):
@@ -99,6 +120,8 @@ CODES = {
 
 COLOURS = {
     RequestState.RECEIVED: "blue",
+    RequestState.AWAITING_APPROVAL: "amber",
+    RequestState.AWAITING_SIGNATURE: "amber",
     RequestState.QUARANTINED: "amber",
     RequestState.REJECTED: "red",
     RequestState.QUEUED: "blue",

@@ -8,6 +8,8 @@ from django.urls import reverse
 from adapter.choices import (
     AttemptState,
     BatchState,
+    CertificateState,
+    CertificateUsage,
     FuturePattern,
     MeasurementType,
     RequestState,
@@ -149,7 +151,7 @@ class ServiceRequest(models.Model):
     device_ref = models.CharField(max_length=40, blank=True, help_text="The target as given (kept when unknown)")
     region = models.CharField(max_length=10, choices=Region.choices, blank=True)
     measurement_type = models.CharField(max_length=20, choices=MeasurementType.choices)
-    state = models.CharField(max_length=16, choices=RequestState.choices, default=RequestState.RECEIVED)
+    state = models.CharField(max_length=20, choices=RequestState.choices, default=RequestState.RECEIVED)
     outcome = models.CharField(max_length=8, blank=True, help_text="DUIS response code: I99, I0, E21...")
     message = models.TextField(blank=True, help_text="Readable reason of a rejection or failure")
     params = models.JSONField(default=dict, blank=True)
@@ -287,6 +289,50 @@ class Alert(models.Model):
         return f"{self.alert_code} {self.alert_id}"
 
 
+class Certificate(models.Model):
+    """An X.509 certificate binding a public key to a DUIS identity (the subject's EUI-64) for one
+    use: signing DUIS messages, signing critical pre-commands, or the head-end signing its responses.
+    The portal keeps only certificates (public keys); which private key, if any, it may use is
+    decided by the key store and the organisation's delegation, never by this record. DUIS looks a
+    certificate up by issuer and serial (KeyInfo/X509IssuerSerial), so that pair is unique."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="certificates", help_text="Empty: DCC's head-end")
+    usage = models.CharField(max_length=20, choices=CertificateUsage.choices)
+    subject_eui64 = models.CharField("subject (EUI-64)", max_length=23, db_index=True)
+    issuer = models.CharField(max_length=400, help_text="The issuer's distinguished name (RFC 4514)")
+    serial = models.CharField(max_length=60, help_text="Serial number in decimal, as X509SerialNumber")
+    pem = models.TextField()
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=CertificateState.choices, default=CertificateState.PENDING)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subject_eui64", "usage", "-not_before"]
+        constraints = [models.UniqueConstraint(fields=["issuer", "serial"], name="adapter_certificate_issuer_serial")]
+        indexes = [models.Index(fields=["subject_eui64", "usage", "state"], name="adapter_cert_subject_usage")]
+
+    def __str__(self):
+        return f"{self.subject_eui64} {self.get_usage_display()} #{self.serial}"
+
+    @property
+    def revoked(self):
+        return self.state == CertificateState.REVOKED
+
+    def valid_at(self, when):
+        """Approved, not revoked and within its validity dates at ``when``."""
+        return self.state == CertificateState.APPROVED and self.not_before <= when <= self.not_after
+
+
 class SimulatedDevice(models.Model):
     """The device simulator's memory of one device: its ALCS switches, supply state, calendar and
     pending refresh (JSON kept by adapter.alcs)."""
@@ -302,4 +348,5 @@ class SimulatedDevice(models.Model):
 auditlog.register(ServiceRequestVariant)
 auditlog.register(Batch, exclude_fields=["source"])
 auditlog.register(AnomalyThreshold)
+auditlog.register(Certificate, exclude_fields=["pem"])
 auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by"])
