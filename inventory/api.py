@@ -107,6 +107,8 @@ class DeviceViewSet(ScopedModelViewSet):
         return super().get_object()
 
     def create(self, request, *args, **kwargs):
+        """Register one device: DCC operations only, as on the pages (403 for a supplier, whose devices
+        are loaded through the device import)."""
         data = validated(DeviceSerializer, request)
         self.check_create_organisation(data["supplier"])
         hub = services.hub_from_id(data.pop("hub_id", ""), actor=request.user)
@@ -121,6 +123,9 @@ class DeviceViewSet(ScopedModelViewSet):
 
     @extend_schema(request=DeviceUpdateSerializer, responses=DeviceSerializer)
     def partial_update(self, request, *args, **kwargs):
+        """Change a device's region, MPAN/MPRN, model, firmware or dates: DCC operations only, as on the
+        pages. A supplier's change is refused with 403 naming the fields (status and hub have their own
+        actions, open to the device's supplier)."""
         device = self.get_object()
         data = validated(DeviceUpdateSerializer, request, partial=True)
         device = services.device_update(device=device, actor=request.user, **data)
