@@ -2,7 +2,7 @@
 batches, alerts and anomaly thresholds.
 
 Submission checks run in DESIGN.md's order and the first failure answers with its DUIS code:
-E2 role, E19 device unknown, E11 device type, E4 responsibility, E5 SMI status, E40 parameters
+E2 role, E19 device unknown, E4 responsibility, E11 device type, E5 SMI status, E40 parameters
 (the portal's code for a request that fails its SRV's parameter schema), then the anomaly
 thresholds (quarantine). A valid request is stored with ``received_at`` and answered I99.
 """
@@ -171,13 +171,16 @@ class Checker:
                 return Check("E19", f"Device {canonical} is unknown to the Smart Metering Inventory.",
                              device_ref=canonical)
             ref = canonical
+            # E4: the organisation must be responsible for the device (DCC may act on any). Asked
+            # before E11 and E5, and answered with no device: a refusal about another supplier's
+            # device says the same whatever the SRV, and neither its message nor the stored request
+            # (device, region) tells the type, region or status of a device the sender may not see.
+            if not self.dcc and device.supplier_id != self.organisation.pk:
+                return Check("E4", f"Your organisation is not responsible for device {ref}.", None, ref)
             # E11: the SRV must apply to the device type
             if not srv.non_device and device.device_type not in srv.device_types:
                 return Check("E11", f"{srv.code} {srv.name} does not apply to a {device.device_type} "
                              f"(applies to: {', '.join(srv.device_types) or 'no device'}).", device, ref)
-            # E4: the organisation must be responsible for the device (DCC may act on any)
-            if not self.dcc and device.supplier_id != self.organisation.pk:
-                return Check("E4", f"Your organisation is not responsible for device {ref}.", device, ref)
             # E5: the SMI status must allow it
             allowed = COMMISSIONING_STATUSES if srv.code in COMMISSIONING_SRVS else LIVE_STATUSES
             if not srv.non_device and device.status not in allowed:

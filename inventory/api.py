@@ -2,7 +2,7 @@
 requirements and impact analysis. Every queryset is scoped (portal.api); writes call services."""
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,7 +27,9 @@ class SwitchSerializer(serializers.Serializer):
 
 class DeviceSerializer(serializers.ModelSerializer):
     supplier = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
-    hub = serializers.CharField(source="hub.device_id", read_only=True, default=None, allow_null=True)
+    hub = serializers.SerializerMethodField(
+        help_text="Device id of the hub it is joined to; null without a hub or when the hub is another "
+                  "supplier's (a supplier sees the ids of its own hubs only)")
     hub_id = serializers.CharField(write_only=True, required=False, allow_blank=True,
                                    help_text="Device id of the hub to join (any EUI-64 form)")
     model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all(), required=False, allow_null=True)
@@ -42,6 +44,12 @@ class DeviceSerializer(serializers.ModelSerializer):
         fields = ["id", "device_id", "device_type", "status", "supplier", "region", "mpxn", "full_mpan", "hub",
                   "hub_id", "model", "firmware_version", "installed_at", "commissioned_at", "status_changed_at"]
         read_only_fields = ["status_changed_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_hub(self, device: Device) -> str | None:
+        request = self.context.get("request")
+        # Without a request nobody is asking: name no hub rather than guess who reads the answer.
+        return selectors.hub_seen_by(request.user, device) if request is not None else None
 
 
 class DeviceUpdateSerializer(serializers.Serializer):
@@ -85,6 +93,10 @@ class DeviceViewSet(ScopedModelViewSet):
     lookup_value_regex = "[^/]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_queryset(self):
+        # hub_seen: the hub's id only where the caller may see the hub (inventory.selectors).
+        return selectors.with_hub_seen_by(super().get_queryset(), self.request.user)
+
     def get_object(self):
         try:
             self.kwargs["device_id"] = normalise_eui64(self.kwargs["device_id"])
@@ -95,6 +107,8 @@ class DeviceViewSet(ScopedModelViewSet):
         return super().get_object()
 
     def create(self, request, *args, **kwargs):
+        """Register one device: DCC operations only, as on the pages (403 for a supplier, whose devices
+        are loaded through the device import)."""
         data = validated(DeviceSerializer, request)
         self.check_create_organisation(data["supplier"])
         hub = services.hub_from_id(data.pop("hub_id", ""), actor=request.user)
@@ -104,14 +118,18 @@ class DeviceViewSet(ScopedModelViewSet):
             hub=hub, model=data.get("model"), firmware_version=data.get("firmware_version", ""),
             installed_at=data.get("installed_at"), commissioned_at=data.get("commissioned_at"),
             actor=request.user)
-        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)
+        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DeviceUpdateSerializer, responses=DeviceSerializer)
     def partial_update(self, request, *args, **kwargs):
+        """Change a device's region, MPAN/MPRN, model, firmware or dates: DCC operations only, as on the
+        pages. A supplier's change is refused with 403 naming the fields (status and hub have their own
+        actions, open to the device's supplier)."""
         device = self.get_object()
         data = validated(DeviceUpdateSerializer, request, partial=True)
         device = services.device_update(device=device, actor=request.user, **data)
-        return Response(DeviceSerializer(device).data)
+        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
 
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
@@ -125,7 +143,7 @@ class DeviceViewSet(ScopedModelViewSet):
         device = self.get_object()
         data = validated(StatusChangeSerializer, request)
         device = services.device_set_status(device=device, actor=request.user, **data)
-        return Response(DeviceSerializer(device).data)
+        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
 
     @extend_schema(request=HubJoinSerializer, responses=DeviceSerializer)
     @action(detail=True, methods=["post"])
@@ -135,7 +153,7 @@ class DeviceViewSet(ScopedModelViewSet):
         data = validated(HubJoinSerializer, request)
         hub = services.hub_from_id(data["hub_id"], actor=request.user)
         device = services.device_join_hub(device=device, hub=hub, actor=request.user)
-        return Response(DeviceSerializer(device).data)
+        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
 
     @extend_schema(request=SwitchSerializer, responses=SwitchSerializer)
     @action(detail=True, methods=["post"])
@@ -158,8 +176,9 @@ class DeviceViewSet(ScopedModelViewSet):
     def neighbours(self, request, device_id=None):
         """Devices joined to this one (the ones the user may see)."""
         device = self.get_object()
-        joined = scope(request.user, Device.objects.for_list(), VIEW).filter(hub=device)[:200]
-        return Response(DeviceSerializer(joined, many=True).data)
+        joined = selectors.with_hub_seen_by(scope(request.user, Device.objects.for_list(), VIEW).filter(hub=device),
+                                            request.user)[:200]
+        return Response(DeviceSerializer(joined, many=True, context=self.get_serializer_context()).data)
 
 
 class DeviceModelSerializer(serializers.ModelSerializer):

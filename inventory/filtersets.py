@@ -7,7 +7,7 @@ from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 from inventory.choices import DeviceModelStatus, DeviceType, ItemKind, ItemStatus, SMIStatus
 from inventory.forms import QuickForm
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship
-from inventory.selectors import device_search_q
+from inventory.selectors import device_search_q, hubs_seen_by
 from portal.choices import OrganisationKind, Region
 from portal.ids import normalise_eui64
 from portal.models import Organisation
@@ -93,7 +93,10 @@ class DeviceFilterSet(django_filters.FilterSet):
             canonical = normalise_eui64(value, field="hub")
         except ValidationError:
             return queryset.none()
-        return queryset.filter(hub__device_id=canonical)
+        # Only a hub the person may see: filtering by another supplier's hub id would tell which of
+        # one's devices are joined to it, and so confirm the id.
+        user = getattr(self.request, "user", None)
+        return queryset.filter(hub__device_id=canonical, hub__in=hubs_seen_by(user))
 
 
 class DeviceModelFilterSet(django_filters.FilterSet):

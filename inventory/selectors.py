@@ -4,15 +4,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeAlias
 
 from django.core.exceptions import ValidationError
+from django.db.models import CharField, F, OuterRef, Subquery, Value
 
 from inventory.models import Device
 from portal.ids import normalise_eui64
+from portal.scoping import VIEW, grant_for, scope
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
-    from django.db.models import Q
+    from django.db.models import Q, QuerySet
 
     from inventory.models import ConfigurationItem, ItemRelationship
+    from portal.types import Viewer
 
 # One affected item and the path to it: [(item, relationship that reached it)], the first step's
 # relationship None.
@@ -27,6 +30,39 @@ def device_by_any_id(value: str | None) -> Device | None:
     except (ValidationError, TypeError):
         return None
     return Device.objects.filter(device_id=canonical).select_related("supplier", "model", "hub").first()
+
+
+# --- hub ids: who may read which ---------------------------------------------------------------
+# A device may be joined to a hub another supplier manages (a gas supplier's meter on the
+# electricity supplier's communications hub). The hub's id is that supplier's business: a person
+# sees a hub's id only where they may see the hub itself (scope: a supplier its own devices, DCC
+# every one). Lists, exports, the API and the hub filter all read it through these functions.
+
+def with_hub_seen_by(queryset: QuerySet[Device], user: Viewer) -> QuerySet[Device]:
+    """``queryset`` with ``hub_seen``: each device's hub id where ``user`` may see that hub, else
+    None (no hub, or another supplier's). One query still: a subquery on the hub's key."""
+    grant = grant_for(user, Device, VIEW)
+    if grant is True:
+        return queryset.annotate(hub_seen=F("hub__device_id"))
+    if grant is None:
+        return queryset.annotate(hub_seen=Value(None, output_field=CharField()))
+    seen = Device.objects.filter(grant, pk=OuterRef("hub_id")).values("device_id")[:1]
+    return queryset.annotate(hub_seen=Subquery(seen, output_field=CharField()))
+
+
+def hub_seen_by(user: Viewer, device: Device) -> str | None:
+    """The id of ``device``'s hub if ``user`` may see that hub (None otherwise, or without a hub)."""
+    if hasattr(device, "hub_seen"):  # annotated by with_hub_seen_by
+        seen: str | None = device.hub_seen
+        return seen
+    if device.hub_id is None:
+        return None
+    return scope(user, Device.objects.filter(pk=device.hub_id)).values_list("device_id", flat=True).first()
+
+
+def hubs_seen_by(user: Viewer) -> QuerySet[Device]:
+    """The devices whose id ``user`` may name as a hub (the hub filter matches these only)."""
+    return scope(user, Device.objects.all())
 
 
 def device_search_q(text: str | None) -> Q | None:

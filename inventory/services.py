@@ -85,7 +85,11 @@ def device_create(*, device_id: str, device_type: str, supplier: Organisation, r
                   model: DeviceModel | None = None, firmware_version: str | None = "",
                   installed_at: datetime | None = None, commissioned_at: datetime | None = None, actor: Actor = None,
                   reason: str = "registered") -> Device:
-    """Register a device. Its first status history row records the status it starts in."""
+    """Register a device. Its first status history row records the status it starts in.
+    One device at a time is DCC's (the page and the API alike); a supplier loads its devices
+    through the device import, where every row is checked and previewed first."""
+    _require(actor, "inventory.device.register", "register a device one at a time; a supplier loads its "
+             "devices through the device import")
     now = timezone.now()
     with set_actor(actor):
         device = Device(device_id=device_id, device_type=device_type, supplier=supplier, region=region,
@@ -104,8 +108,13 @@ _EDITABLE = ("mpxn", "model", "firmware_version", "region", "installed_at", "com
 @transaction.atomic
 def device_update(*, device: Device, actor: Actor, **changes: Any) -> Device:
     """Change a device's descriptive fields (not its id, type, supplier or status: the status
-    moves only through device_set_status so that its history stays true)."""
+    moves only through device_set_status so that its history stays true). These details are
+    DCC's to change, on the page and through the API alike: a supplier changes a device's status
+    and hub, never its region, MPAN, model, firmware or dates (the refusal names the fields)."""
     refuse_unknown("device_update", changes, _EDITABLE)
+    if changes:
+        _require(actor, "inventory.device.register", f"change {', '.join(sorted(changes))} of a registered "
+                 "device; ask DCC's service desk")
     with set_actor(actor):
         device = Device.objects.select_for_update().get(pk=device.pk)
         for name, value in changes.items():
@@ -280,7 +289,8 @@ def device_model_withdraw(*, device_model: DeviceModel, reason: str, actor: Acto
 
 
 def _require(actor: Actor, capability: str, what: str) -> None:
-    # Which network items a model or device relies on is DCC's catalogue: suppliers read it only.
+    # Which network items a model or device relies on is DCC's catalogue, and one device's register
+    # entry is DCC's to write: suppliers read them only.
     # No actor is the system itself (demo data, imports run from the command line).
     if actor is not None:
         require(actor, capability, message=f"Only DCC operations may {what}.")

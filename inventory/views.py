@@ -56,10 +56,11 @@ DEVICE_EXPORT_COLUMNS = ["device_id", "device_type", "manufacturer", "model", "f
                          "supplier", "mpxn", "region", "hub_id", "installed_at", "commissioned_at"]
 
 
-def _device_rows(queryset):
-    values = queryset.order_by("-id").values_list(
+def _device_rows(queryset, user):
+    # hub_seen: the hub's id only where the person may see the hub (inventory.selectors).
+    values = selectors.with_hub_seen_by(queryset, user).order_by("-id").values_list(
         "device_id", "device_type", "model__manufacturer_id", "model__model_id", "firmware_version", "status",
-        "supplier__code", "mpxn", "region", "hub__device_id", "installed_at", "commissioned_at",
+        "supplier__code", "mpxn", "region", "hub_seen", "installed_at", "commissioned_at",
     )[:EXPORT_LIMIT]
     for row in values.iterator(chunk_size=2000):
         yield ["" if v is None else v for v in row]
@@ -82,10 +83,11 @@ class DeviceRow(NamedTuple):
     firmware_version: str
     mpxn: str
     hub: str
+    hub_hidden: bool  # joined to a hub whose id the person may not see (another supplier's)
 
 
 _LIST_COLUMNS = ("id", "device_id", "device_type", "status", "supplier__code", "region", "model__model_id",
-                 "firmware_version", "mpxn", "hub__device_id")
+                 "firmware_version", "mpxn", "hub_id", "hub_seen")
 _STATUS_LABELS = dict(SMIStatus.choices)
 _REGION_LABELS = dict(Region.choices)
 
@@ -105,7 +107,8 @@ def _list_row(row, detail_url):
         device_type=row.device_type, status=status, status_label=_STATUS_LABELS.get(status, status),
         status_colour=BADGES.get(status) or PORTAL_BADGES.get(status, "grey"), supplier=row.supplier__code,
         region=_REGION_LABELS.get(row.region, row.region), model=row.model__model_id or "",
-        firmware_version=row.firmware_version, mpxn=row.mpxn, hub=row.hub__device_id or "",
+        firmware_version=row.firmware_version, mpxn=row.mpxn, hub=row.hub_seen or "",
+        hub_hidden=row.hub_id is not None and not row.hub_seen,
     )
 
 
@@ -117,8 +120,10 @@ def device_list(request):
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
         with reading_from_replica():  # an export is reading work: the list itself reads the primary
-            return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset), export, "devices")
-    rows, next_after = keyset_page(queryset.values_list(*_LIST_COLUMNS, named=True),
+            return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset, request.user), export,
+                                   "devices")
+    rows, next_after = keyset_page(selectors.with_hub_seen_by(queryset, request.user).values_list(
+                                       *_LIST_COLUMNS, named=True),
                                    before=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)

@@ -116,6 +116,27 @@ def is_dcc_organisation(organisation: Any) -> bool:
     return organisation is not None and organisation.kind == OrganisationKind.DCC
 
 
+def may_open(user: Viewer, obj: models.Model) -> bool:
+    """Whether ``user`` may open ``obj`` (its model's ``view`` capability on the object): what a
+    notification, an e-mail or a digest about ``obj`` asks of each recipient before it is sent, so
+    that nothing about an object (not even its title) reaches someone who could not open it."""
+    return may(user, f"{obj._meta.label_lower}.view", obj)
+
+
+def organisation_may_open(organisation: Organisation, obj: models.Model) -> bool:
+    """Whether ``organisation``'s webhooks may hear about ``obj``. Its deliveries are read by its
+    service-user staff (portal.webhooks scopes them to the organisation), so the question is what
+    such a person of that organisation may open; it is asked of a stand-in rather than of whoever
+    happens to be registered, because the scoping table answers alike for every person of one
+    organisation and role. DCC's endpoints hear everything DCC may open (all of it)."""
+    from portal.models import User
+
+    if is_dcc_organisation(organisation):
+        return True
+    staff = User(organisation=organisation, role=PortalRole.SERVICE_USER, is_active=True)
+    return may_open(staff, obj)
+
+
 # --- the capability table -------------------------------------------------------------------
 
 

@@ -2,7 +2,10 @@
 
 Apps call ``publish(...)`` from their services; portal decides who hears: people named as
 recipients, people watching the object, and webhook endpoints subscribed to the event for the
-organisation concerned (DCC's endpoints hear every organisation's events).
+organisation concerned (DCC's endpoints hear every organisation's events). Every one of them is
+checked against the object at the time of publishing: a person is told only if they may open it
+(``portal.access.may_open``), an organisation's endpoints hear it only if its people may
+(``organisation_may_open``); the others are left out silently.
 
 Every event name is registered by the app that publishes it (``<app>/events.py`` with
 ``portal.registry.register_event``); the registry says which ones webhooks may subscribe to.
@@ -23,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from portal.access import may_open, organisation_may_open
 from portal.registry import EVENTS
 
 if TYPE_CHECKING:
@@ -58,11 +62,26 @@ def publish(event: str, *, obj: models.Model | None = None, organisation: Organi
     from portal.notifications import services as notifications
     from portal.webhooks import services as webhooks
 
+    about = obj if obj is not None and _object_ref(obj) else None
     people, seen = [], set()
-    for user in list(recipients) + (notifications.watchers_of(obj) if obj is not None and _object_ref(obj) else []):
-        if user.pk not in seen:
-            seen.add(user.pk)
-            people.append(user)
+    for user in list(recipients) + (notifications.watchers_of(about) if about is not None else []):
+        if user.pk in seen:
+            continue
+        seen.add(user.pk)
+        # Named is not enough: a person hears about an object only if they may open it now (an
+        # action's owner from outside the governance audience gets nothing, not even the title).
+        if about is not None and not may_open(user, about):
+            log.info("event %s: %s may not open %s; not told", event, user, about._meta.label_lower)
+            continue
+        people.append(user)
+    heard_by = organisation  # whose endpoints hear it (DCC's always do)
+    if about is not None and not everyone:
+        # Webhooks likewise: an organisation hears about an object only if its people may open it.
+        # Its own event (organisation=...) included: a RAID item an organisation raised is governance
+        # text its service-user staff, who read its deliveries, may not open.
+        if organisation is not None and not organisation_may_open(organisation, about):
+            heard_by = None
+        parties = [party for party in parties if organisation_may_open(party, about)]
     sent = notifications.notify(users=people, event=event, summary=summary, body=body, url=url, obj=obj,
                                 attachments=attachments)
     envelope = {
@@ -79,7 +98,7 @@ def publish(event: str, *, obj: models.Model | None = None, organisation: Organi
         from portal import eventschema
 
         eventschema.validate(event, json.loads(json.dumps(envelope, cls=DjangoJSONEncoder)))
-    deliveries = webhooks.deliveries_create(event=event, payload=envelope, organisation=organisation,
+    deliveries = webhooks.deliveries_create(event=event, payload=envelope, organisation=heard_by,
                                             parties=parties, everyone=everyone)
     log.info("event %s: %s (%d told, %d e-mails, %d webhooks)", event, summary, len(people), sent, len(deliveries))
     return sent

@@ -193,9 +193,11 @@ def installation_status(source: Source, *, status: str = "", device_type: str = 
 
     def generate() -> Iterator[tuple[Any, ...]]:
         # Hub ids are looked up a chunk at a time by primary key: joining the register to itself
-        # made PostgreSQL hash every device of every supplier for one supplier's report.
+        # made PostgreSQL hash every device of every supplier for one supplier's report. Only the
+        # organisation's own hubs are named: another supplier's hub id is that supplier's (a meter
+        # joined to it shows an empty hub_id, as in the device register).
         for chunk in _chunked(rows.iterator(2000), 2000):
-            hub_ids = dict(Device.objects.filter(pk__in={row[7] for row in chunk if row[7]})
+            hub_ids = dict(source.devices.filter(pk__in={row[7] for row in chunk if row[7]})
                            .values_list("pk", "device_id"))
             for device_type_, device_id, model_id, firmware, status_, changed, mpxn, hub, region_ in chunk:
                 model = models.get(model_id)

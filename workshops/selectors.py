@@ -59,10 +59,15 @@ def disposition_summary(consultation: Consultation) -> Counter[str]:
 
 
 def digest_recipients(today: dt.date | None = None) -> Iterator[tuple[User, list[Action], list[Action]]]:
-    """People who own at least one open or ongoing action, with their live and overdue actions."""
+    """People who own at least one open or ongoing action they may open, with those live and
+    overdue actions. An owner who may not open the register (named from outside the governance
+    audience) is not written to: the digest would carry the actions' titles."""
     today = today or timezone.localdate()
     owners = User.objects.filter(is_active=True, actions_owned__status__in=ACTION_LIVE).exclude(email="").distinct()
     for owner in owners:
-        live = list(Action.objects.filter(owners=owner, status__in=ACTION_LIVE).order_by("due", "reference"))
+        live = list(scope(owner, Action.objects.filter(owners=owner, status__in=ACTION_LIVE)).order_by("due",
+                                                                                                       "reference"))
+        if not live:
+            continue
         overdue = [a for a in live if a.due is not None and a.due < today]
         yield owner, live, overdue

@@ -16,6 +16,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from portal.access import may_open
 from portal.models import User
 from portal.notifications.choices import NotificationDelivery
 from portal.notifications.models import Notification, NotificationPreference, Watch
@@ -134,15 +135,35 @@ def notifications_mark_read(*, user: User, notification: Notification | None = N
     return unread.update(read_at=timezone.now())
 
 
+def _still_open_to(notification: Notification) -> bool:
+    """Whether the person may still open the object the notification is about (True when it is
+    about no object: a digest of its own, a statement)."""
+    if notification.content_type is None or not notification.object_id:
+        return True
+    model = notification.content_type.model_class()
+    if model is None:
+        return False
+    target = model._default_manager.filter(pk=notification.object_id).first()
+    return target is not None and may_open(notification.user, target)
+
+
 def digest_send() -> int:
     """Daily schedule: one e-mail per person listing the notifications owed to them."""
     owed = (
         Notification.objects.filter(email_due=True, emailed_at__isnull=True)
-        .select_related("user").order_by("user_id", "created_at")
+        .select_related("user", "user__organisation", "content_type").order_by("user_id", "created_at")
     )
     by_user: dict[User, list[Notification]] = {}
+    withheld: list[int] = []
     for notification in owed:
-        by_user.setdefault(notification.user, []).append(notification)
+        if _still_open_to(notification):
+            by_user.setdefault(notification.user, []).append(notification)
+        else:
+            withheld.append(notification.pk)
+    if withheld:
+        # Access changed (or the object went) since the notification was made: its summary is not
+        # e-mailed to someone who may no longer open the object.
+        Notification.objects.filter(pk__in=withheld).update(email_due=False)
     sent = 0
     for user, notes in by_user.items():
         lines = [f"- {n.created_at:%d %b %H:%M} {n.summary}" + (f"\n  {settings.SITE_URL}{n.url}" if n.url else "")

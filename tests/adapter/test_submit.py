@@ -55,11 +55,12 @@ def test_each_check_answers_its_code(srvs, orgs, supplier_b, devices, srv, devic
     assert not SendAttempt.objects.filter(request=request).exists()
 
 
-def test_checks_run_in_order(srvs, supplier_b, devices):
+def test_checks_run_in_order(srvs, supplier_a, supplier_b, devices):
     # role fails before device: 4.2 to an unknown device is E2, not E19
     assert submit(supplier_b, "4.2", "00-DB-FF-FF-FF-FF-FF-FF").outcome == "E2"
-    # device type before responsibility: a gas SRV on A's ESME is E11 not E4
-    assert submit(supplier_b, "6.6", devices["a_esme"].device_id).outcome == "E11"
+    # responsibility before device type: a gas SRV on A's ESME is E4 for B (E11 would tell B the type)
+    assert submit(supplier_b, "6.6", devices["a_esme"].device_id).outcome == "E4"
+    assert submit(supplier_a, "6.6", devices["a_esme"].device_id).outcome == "E11"
     # responsibility before status: A's pending device is E4 for B
     assert submit(supplier_b, "4.1.1", devices["a_decom"].device_id).outcome == "E4"
 
@@ -176,3 +177,28 @@ def test_a_single_request_and_its_continuation_stay_on_the_urgent_queue(srvs, de
     second = submit(supplier_a, "4.1.1", "00db1234567890a0")
     assert tasks.dispatch(ids=[second.pk], budget=-1) == 1
     assert "cluster" not in queued[-1][1] and queued[-1][1]["ids"] == [second.pk]
+
+
+def test_another_suppliers_device_is_refused_alike_whatever_the_srv(srvs, supplier_b, devices, api_for):
+    """B learns nothing of A's device from a refusal: a wrong-type SRV (6.6, gas, on an ESME), a
+    right-type one (4.1.1) and one its status would refuse (A's pending ESME) answer the same E4,
+    and neither the message, the stored request nor the API's answer names its type, region or status."""
+    esme, gsme, pending = devices["a_esme"], devices["a_gsme"], devices["a_decom"]
+    refusals = [submit(supplier_b, srv, device.device_id)
+                for srv, device in (("6.6", esme), ("4.1.1", esme), ("4.1.1", gsme), ("6.6", gsme),
+                                    ("4.1.1", pending))]
+    for request in refusals:
+        assert request.outcome == "E4"
+        assert request.message == f"Your organisation is not responsible for device {request.device_ref}."
+        assert request.device_id is None and request.region == ""
+    for word in ("ESME", "GSME", "north", "south", "pending", "gas", "electricity"):
+        assert all(word.lower() not in request.message.lower() for request in refusals), word
+    api = api_for(supplier_b)
+    answers = [api.post("/api/adapter/requests/", {"srv": srv, "device_id": esme.device_id}, format="json")
+               for srv in ("6.6", "4.1.1")]
+    assert [a.status_code for a in answers] == [422, 422]
+    bodies = [{k: v for k, v in a.json().items() if k not in ("id", "request_id", "srv", "received_at",
+                                                                 "completed_at", "start_at", "measurement_type")}
+              for a in answers]
+    assert bodies[0] == bodies[1], bodies
+    assert bodies[0]["region"] == "" and bodies[0]["outcome"] == "E4"

@@ -1,5 +1,7 @@
 """Inventory REST API: lookups by any id form, scoping, transitions, imports of bad input,
 keyset pages, device models, items, relationships and impact analysis."""
+import pytest
+
 from inventory import services
 from inventory.choices import DeviceType
 from inventory.models import Device, DeviceModel, ItemRelationship
@@ -28,9 +30,11 @@ def test_supplier_scope_on_api(orgs, supplier_a, api_for):
     response = api.post("/api/devices/", {"device_id": eui(), "device_type": "ESME", "supplier": "SUPB",
                                           "region": "north"}, format="json")
     assert response.status_code == 403
+    # Its own organisation's device too: one device at a time is DCC's (suppliers use the import).
     response = api.post("/api/devices/", {"device_id": "00db00000000abcd", "device_type": "ESME",
                                           "supplier": "SUPA", "region": "north"}, format="json")
-    assert response.status_code == 201 and response.json()["device_id"] == "00-DB-00-00-00-00-AB-CD"
+    assert response.status_code == 403 and "device import" in response.json()["detail"]
+    assert not Device.objects.filter(device_id="00-DB-00-00-00-00-AB-CD").exists()
 
 
 def test_create_refuses_bad_input_clearly(orgs, dcc_operator, api_for):
@@ -162,3 +166,32 @@ def test_schema_documents_null_hub_and_plain_list_actions(orgs, dcc_operator, ap
         ok = schema["paths"][f"/api/v1/devices/{{device_id}}/{action}/"]["get"]["responses"]["200"]
         assert ok["content"]["application/json"]["schema"]["type"] == "array", action
         assert isinstance(api.get(f"/api/devices/{meter.device_id}/{action}/").json(), list)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("region", "south"), ("mpxn", "2200012345671"), ("installed_at", "2024-01-02T03:04:05Z"),
+    ("commissioned_at", "2024-01-02T03:04:05Z"), ("firmware_version", "9.9"),
+])
+def test_supplier_may_not_change_what_the_pages_refuse(orgs, supplier_a, api_for, field, value):
+    """The edit page is DCC's; the API refuses the same to a supplier, naming the field."""
+    meter = device(orgs["SUPA"], DeviceType.ESME)
+    before = Device.objects.values().get(pk=meter.pk)
+    response = api_for(supplier_a).patch(f"/api/devices/{meter.device_id}/", {field: value}, format="json")
+    assert response.status_code == 403, response.json()
+    assert field in response.json()["detail"] and "DCC" in response.json()["detail"]
+    assert Device.objects.values().get(pk=meter.pk) == before
+
+
+def test_supplier_keeps_status_and_hub_and_dcc_changes_the_details(orgs, supplier_a, dcc_operator, api_for):
+    meter, hub = device(orgs["SUPA"], DeviceType.ESME), device(orgs["SUPA"], DeviceType.CHF)
+    api = api_for(supplier_a)
+    assert api.post(f"/api/devices/{meter.device_id}/status/", {"status": "whitelisted", "reason": "x"},
+                    format="json").status_code == 200
+    assert api.post(f"/api/devices/{meter.device_id}/hub/", {"hub_id": hub.device_id},
+                    format="json").json()["hub"] == hub.device_id
+    both = api.patch(f"/api/devices/{meter.device_id}/", {"region": "south", "mpxn": "2200012345671"},
+                     format="json")
+    assert both.status_code == 403 and "mpxn, region" in both.json()["detail"]
+    changed = api_for(dcc_operator).patch(f"/api/devices/{meter.device_id}/", {"firmware_version": "2.0"},
+                                          format="json")
+    assert changed.status_code == 200 and changed.json()["firmware_version"] == "2.0"

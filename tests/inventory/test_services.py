@@ -2,7 +2,7 @@
 model withdrawal and the configuration item graph."""
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from inventory import selectors, services
 from inventory.choices import SMI_TRANSITIONS, DeviceModelStatus, DeviceType, ItemKind, RelationshipKind, SMIStatus
@@ -196,6 +196,9 @@ def test_unknown_hub_and_hub_of_another_supplier(orgs, supplier_a):
     with pytest.raises(ValidationError, match="unknown hub"):
         services.hub_from_id(theirs.device_id, actor=supplier_a)
     with pytest.raises(ValidationError, match="unknown hub"):
+        services.device_join_hub(device=device(orgs["SUPA"], DeviceType.ESME), hub=theirs, actor=supplier_a)
+    # Registering one device is DCC's: a supplier is refused before the hub is looked at.
+    with pytest.raises(PermissionDenied, match="device import"):
         device(orgs["SUPA"], DeviceType.ESME, hub=theirs, actor=supplier_a)
 
 
