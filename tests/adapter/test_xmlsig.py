@@ -290,3 +290,47 @@ def test_pkcs11_key_store_signs_inside_the_token(softhsm_token, tmp_path, settin
     assert xmlsig.verify_document(signed, usage="message_signing", subject=eui64).certificate.serial == info.serial
     assert xmlsec1_verify(tmp_path, signed.replace(b">600<", b">601<"), info.pem).returncode != 0
     keystore._STORES.clear()
+
+
+@pytest.mark.django_db
+def test_every_demo_request_renders_signed(srvs, devices, dcc_admin, orgs):
+    from adapter import demo
+
+    demo.load(requests=40)
+    requests = list(ServiceRequest.objects.select_related("srv"))
+    assert len(requests) == 40
+    backend = backends.DuisBackend()
+    for request in requests:
+        signed = backend.render(request)
+        originator = request.request_id.split(":")[0]
+        assert xmlsig.verify_document(signed, usage="message_signing", subject=originator).certificate
+
+
+@pytest.mark.django_db
+def test_a_service_user_posts_its_own_signed_document_and_the_portal_only_verifies_it(
+        srvs, devices, supplier_b, orgs, api_for, settings):
+    import datetime as dt_
+
+    from django.utils import timezone
+
+    from adapter import services
+
+    key, info = make_test_identity(orgs["SUPB"].user_id)
+    services.keystore_certificate_register(info=info, organisation=orgs["SUPB"], usage="message_signing")
+    later = timezone.now() + dt_.timedelta(hours=2)  # held by the portal until then: not sent yet
+    request = services.request_submit(user=supplier_b, srv="4.1.1", device_id=devices["b_esme"].device_id, params={},
+                                      execute_at=later)
+    request = ServiceRequest.objects.select_related("srv").get(pk=request.pk)
+    document = duis.render_request(request_id=request.request_id, srv_code="4.1.1", execute_at=later)
+    signed = xmlsig.sign_document(document, key, info)
+    url = f"/api/adapter/requests/{request.pk}/signed-document/"
+    api = api_for(supplier_b)
+    tampered = signed.replace(b"<sr:ServiceReference>4.1<", b"<sr:ServiceReference>4.2<")
+    answer = api.post(url, {"document": tampered.decode()}, format="json")
+    assert answer.status_code == 400 and "tampered" in answer.json()["document"][0]
+    other = xmlsig.sign_document(duis.render_request(request_id=request.request_id + "9", srv_code="4.1.1"), key, info)
+    answer = api.post(url, {"document": other.decode()}, format="json")
+    assert answer.status_code == 400 and "RequestID" in answer.json()["document"][0]
+    assert api.post(url, {"document": signed.decode()}, format="json").status_code == 200
+    # the backend sends exactly those bytes; the portal signed nothing for supplier B
+    assert backends.DuisBackend().render(request) == signed
