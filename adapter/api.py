@@ -64,6 +64,12 @@ class SubmitSerializer(serializers.Serializer):
                                        help_text="originator:target:counter; omit to have the portal allocate one")
 
 
+class SignedDocumentSerializer(serializers.Serializer):
+    document = serializers.CharField(trim_whitespace=False, max_length=1024 * 1024,
+                                     help_text="The DUIS request document, signed by the organisation's own "
+                                               "message-signing key (enveloped XMLDSig, as DUIS specifies)")
+
+
 class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Service requests. POST submits one: 201 with I99 (queued or quarantined), 200 with the
     stored request when the request id was already used, 422 with the DUIS code when a check fails."""
@@ -94,6 +100,20 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         code = status.HTTP_200_OK if obj.resubmitted else (
             422 if obj.state == RequestState.REJECTED else status.HTTP_201_CREATED)
         return Response(RequestSerializer(obj).data, status=code)
+
+    @extend_schema(request=SignedDocumentSerializer, responses=RequestSerializer)
+    @action(detail=True, methods=["post"], url_path="signed-document")
+    def signed_document(self, request, pk=None):
+        """A service user that has not delegated message signing posts the DUIS document it signed
+        itself; the portal verifies it (never signs it) and sends exactly those bytes."""
+        obj = self.get_object()
+        data = validated(SignedDocumentSerializer, request)
+        try:
+            services.signed_document_post(request=obj, document=data["document"].encode("utf-8"),
+                                          actor=request.user)
+        except ValidationError as exc:
+            raise _api_error(exc)
+        return Response(RequestSerializer(obj).data)
 
     @extend_schema(request=None, responses=RequestSerializer)
     @action(detail=True, methods=["post"])

@@ -22,6 +22,17 @@ class BackendError(Exception):
     """The request could not be handed over (transport failure, circuit open, bad answer).
     The attempt is lost; the dispatcher retries it as a new attempt or fails it with E20."""
 
+    final = False  # True: sending again cannot help (the dispatcher fails the request at once)
+
+
+class SignatureRefused(BackendError):
+    """A DUIS signature problem: the portal may not or cannot sign the request (originator has not
+    delegated message signing, no key), or the head-end's response is not signed by the head-end's
+    registered certificate (unsigned, tampered, unknown, expired, revoked). Final: a resend would
+    repeat the command to the device, and an untrusted answer is never taken as the response."""
+
+    final = True
+
 
 class Backend:
     name = "base"
@@ -101,17 +112,18 @@ class TransportError(Exception):
 
 
 def transport(url, body, *, timeout, headers=None):
-    """The one function that touches the network: POST ``body`` and return (status, headers, text)."""
+    """The one function that touches the network: POST ``body`` (the signed bytes, sent as they are)
+    and return (status, headers, body bytes: verified as received, never decoded and re-encoded)."""
     import requests
 
     try:
-        response = requests.post(url, data=body.encode("utf-8"), timeout=timeout,
+        response = requests.post(url, data=body if isinstance(body, bytes) else body.encode("utf-8"), timeout=timeout,
                                  headers={"Content-Type": "application/xml", **(headers or {})})
     except requests.RequestException as exc:
         raise TransportError(f"{exc.__class__.__name__}: {exc}") from None
     if response.status_code >= 500:
         raise TransportError(f"head-end answered HTTP {response.status_code}")
-    return response.status_code, dict(response.headers), response.text
+    return response.status_code, dict(response.headers), response.content
 
 
 class CircuitBreaker:
@@ -172,11 +184,33 @@ class DuisBackend(Backend):
         self.backoff = backoff
 
     def render(self, request):
-        return duis.render_request(
+        """The signed DUIS document to send (bytes, sent as they are): the one the organisation
+        signed itself and posted, else one the portal signs with the key store's key for the
+        originator, only when the portal may sign for it (adapter.selectors.may_sign_for)."""
+        from adapter import xmlsig
+        from adapter.keystore import KeyStoreError, get_keystore
+        from adapter.models import SignedDuisDocument
+        from adapter.selectors import may_sign_for
+
+        stored = SignedDuisDocument.objects.filter(request_id=request.pk).only("document").first()
+        if stored is not None:
+            return bytes(stored.document)
+        originator = duis.split_request_id(request.request_id)["originatorId"]
+        if not may_sign_for(originator):
+            raise SignatureRefused(
+                f"not signed: {originator} has not delegated DUIS message signing to the portal, so the portal "
+                "does not sign for it; post the DUIS document signed with its own key (API: signed-document)")
+        try:
+            store = get_keystore()
+            key, certificate = store.private_key(originator), store.certificate(originator)
+        except KeyStoreError as exc:
+            raise SignatureRefused(f"not signed: {exc}") from None
+        document = duis.render_request(
             request_id=request.request_id, srv_code=request.srv.code, srv_name=request.srv.name,
             params=request.params, execute_at=request.execute_at, critical=request.srv.critical,
             non_device=request.srv.non_device, signature=request.signature,
         )
+        return xmlsig.sign_document(document, key, certificate)
 
     def send(self, request, *, attempt):
         _check_signature(request)
@@ -218,14 +252,23 @@ class DuisBackend(Backend):
         if answer.status_code != 200:
             return None
         try:
-            return self._outcome(answer.status_code, dict(answer.headers), answer.text)
+            return self._outcome(answer.status_code, dict(answer.headers), answer.content)
         except BackendError as exc:
+            # left "sent", not responded: asked again later, then timed out (E30) if never trusted
             log.warning("collecting %s: %s", request.request_id, exc)
             return None
 
     def _outcome(self, status, headers, text):
+        from adapter import xmlsig
+
+        # Only what the head-end's registered certificate signed is read (the signed part, not
+        # the document as received, so nothing outside the signature can slip in).
         try:
-            parsed = duis.parse(text)
+            signed = xmlsig.verify_document(text, usage="headend", subject=settings.ADAPTER_HEADEND_ID).signed
+        except xmlsig.SignatureError as exc:
+            raise SignatureRefused(f"head-end response refused (HTTP {status}): {exc}") from None
+        try:
+            parsed = duis.parse(signed)
         except duis.DuisError as exc:
             raise BackendError(f"head-end answered HTTP {status} with no DUIS response: {exc}") from None
         code = parsed["header"].get("responseCode", "")

@@ -35,11 +35,33 @@ def _month_bounds(today):
     return start, end
 
 
+def message_signing(stdout=None):
+    """Every demo organisation with a DUIS user id delegates message signing to the portal, and the
+    local key store (var/keys, git-ignored) gets test keys and approved certificates for them, DCC
+    and the head-end, so every stored demo request renders signed (`manage.py duis render`)."""
+    from django.core.management import call_command
+
+    from adapter import services
+    from portal.access import people
+    from portal.choices import OrganisationKind
+    from portal.models import Organisation
+
+    admin = people("dcc_admin").order_by("pk").first()
+    if admin is None:
+        return
+    for organisation in Organisation.objects.exclude(user_id="").exclude(kind=OrganisationKind.DCC):
+        services.delegation_grant(organisation=organisation, actor=admin)
+    call_command("duis", "keys", "--quiet")
+    if stdout:
+        stdout.write("adapter: message signing delegated by every demo organisation; keys in the key store")
+
+
 def load(stdout=None, requests=REQUESTS):
     from inventory.models import Device
     from portal.models import Organisation
 
     catalogue.load(ServiceRequestVariant)
+    message_signing(stdout)
     srvs = {s.code: s for s in ServiceRequestVariant.objects.filter(code__in=[c for c, _ in MIX])}
     devices = list(Device.objects.filter(status="commissioned", device_type__in=["ESME", "GSME"],
                                          supplier__kind="service_user")

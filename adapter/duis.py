@@ -35,11 +35,11 @@ not in the Header but first in ``Body/ResponseMessage``; an acknowledgement or e
 else (DUIS has no error text), a device's response adds ``GBCSPayload`` (base64 GBCS).
 
 Out of scope, by design:
-* Digital signatures. Every published request and response ends in an enveloped XML signature
-  (ds:Signature: SignedInfo, SignatureValue, KeyInfo). This codec does not sign or verify; when given
-  the portal's simulated signature it writes a ds:Signature holding only SignatureValue, which is not
-  an XMLDSig. DUIS also sends a critical command's signed pre-command (CommandVariant 5) as its own
-  document type; here it stays a Request carrying that stub.
+* Digital signatures. Every request and response ends in an enveloped XML signature (ds:Signature);
+  this codec renders and parses unsigned documents and adapter.xmlsig signs and verifies them.
+  The user's signature of a critical pre-command is not that XMLDSig: it goes in
+  ``Body/SignedPreCommand`` (base64, as the user gave it). DUIS sends a signed pre-command
+  (CommandVariant 5) as its own document type; here it stays a Request carrying that element.
 * GBCS. A real GBCSPayload needs a GBCS parser; the head-end simulator has none and puts its
   decoded result, as base64 of JSON, in GBCSPayload instead; ``parse`` returns it as ``payload``.
 * The 4.17 period: the portal asks for a number of days; it is sent as a ReadLogPeriod ending at
@@ -56,6 +56,9 @@ import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
 NS = "http://www.dccinterface.co.uk/ServiceUserGateway"
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -70,6 +73,8 @@ CV_NON_CRITICAL = 1  # non-critical request, command sent to the device over the
 CV_TRANSFORM = 4  # critical request: transform, return the pre-command to the user to sign
 CV_SIGNED_PRE_COMMAND = 5  # critical signed pre-command, command sent over the SM WAN
 CV_NON_DEVICE = 8  # non-device (DCC only) request
+# Body element after the service element holding the user's signature of a critical pre-command.
+SIGNED_PRE_COMMAND = "SignedPreCommand"
 
 
 class DuisError(ValueError):
@@ -215,7 +220,8 @@ def _serialise(root, pretty):
 
 def render_request(*, request_id, srv_code, srv_name="", params=None, execute_at=None, critical=False,
                    non_device=False, signature="", now=None, pretty=True):
-    """A DUIS Request document (str). ``signature`` goes in a stub ds:Signature (see the module note);
+    """A DUIS Request document (str), unsigned (adapter.xmlsig signs it). ``signature``, the user's
+    signature of a critical pre-command, goes in Body/SignedPreCommand (see the module note);
     ``now`` is the reference day of a 4.17 ReadLogPeriod when there is no ``execute_at``."""
     ids = split_request_id(request_id)
     root = _root("Request")
@@ -242,8 +248,10 @@ def render_request(*, request_id, srv_code, srv_name="", params=None, execute_at
         if name not in known:
             ET.SubElement(service, q("".join(w.title() for w in name.split("_")))).text = str(value)
     if signature:
-        sig = ET.SubElement(root, f"{{{DS_NS}}}Signature")
-        ET.SubElement(sig, f"{{{DS_NS}}}SignatureValue").text = signature
+        # The user's GBCS signature of the critical pre-command (CommandVariant 5), base64 as given,
+        # in the Body: the document's only ds:Signature is the XMLDSig of the whole message that
+        # adapter.xmlsig adds when the request is sent.
+        ET.SubElement(body, q(SIGNED_PRE_COMMAND)).text = signature
     return _serialise(root, pretty)
 
 
@@ -318,13 +326,17 @@ def _text(parent, name):
 
 def parse(data):
     """Parse a DUIS Request or Response (bytes or str) into the JSON shape of ``manage.py duis parse``.
-    Signatures (ds:Signature) are ignored, not verified."""
+    Signatures (ds:Signature) are ignored here: adapter.xmlsig verifies them, and a caller that needs
+    a trusted document parses what the verifier returns (the signed part), not what arrived."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        root = ET.fromstring(data)
+        # defusedxml: a document from outside may carry a DTD with entity bombs or external entities
+        root = SafeET.fromstring(data, forbid_dtd=True)
     except ET.ParseError as exc:
         raise DuisError(f"not well-formed XML: {exc}") from None
+    except DefusedXmlException as exc:
+        raise DuisError(f"refused: {exc.__class__.__name__} (DUIS documents have no DTD or entities)") from None
     if not root.tag.startswith(f"{{{NS}}}"):
         raise DuisError(f"root element {root.tag!r} is not in the DUIS namespace {NS}")
     kind = _local(root.tag)
@@ -358,10 +370,16 @@ def parse(data):
             if value:
                 out_header[key] = value
     body = {}
+    signed_pre_command = ""
     if body_el is not None:
         for child in body_el:
+            if child.tag == q(SIGNED_PRE_COMMAND):
+                signed_pre_command = (child.text or "").strip()
+                continue
             body[_local(child.tag)] = _xml_to_dict(child)
     result = {"kind": kind.lower(), "header": out_header, "body": body}
+    if signed_pre_command:
+        result["signedPreCommand"] = signed_pre_command
     if kind == "Request":
         result["params"], result["executeAt"] = _params(out_header["serviceReferenceVariant"], body_el)
     else:

@@ -333,6 +333,54 @@ class Certificate(models.Model):
         return self.state == CertificateState.APPROVED and self.not_before <= when <= self.not_after
 
 
+class MessageSigningDelegation(models.Model):
+    """A service user's permission for the portal to sign its DUIS messages with a message-signing
+    key the portal's key store holds for the organisation's DUIS user id. Without an active one
+    (revoked_at empty) the portal never signs for that organisation: it signs its own DUIS
+    documents and posts them through the API, where the portal only verifies them."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT,
+                                     related_name="message_signing_delegations")
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    granted_at = models.DateTimeField()
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["organisation", "-granted_at"]
+        constraints = [models.UniqueConstraint(fields=["organisation"], condition=models.Q(revoked_at__isnull=True),
+                                               name="adapter_delegation_one_active")]
+
+    def __str__(self):
+        return f"{self.organisation_id} message signing {'revoked' if self.revoked_at else 'delegated'}"
+
+    @property
+    def active(self):
+        return self.revoked_at is None
+
+
+class SignedDuisDocument(models.Model):
+    """A DUIS request document a service user signed itself and posted for one of its requests.
+    The portal verified it against the organisation's registered message-signing certificate when
+    it was posted and sends exactly these bytes; it never re-signs or re-serialises them."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="request__organisation")
+
+    request = models.OneToOneField(ServiceRequest, on_delete=models.CASCADE, related_name="signed_document")
+    document = models.BinaryField()
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="+")
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    posted_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"signed document of {self.request_id}"
+
+
 class SimulatedDevice(models.Model):
     """The device simulator's memory of one device: its ALCS switches, supply state, calendar and
     pending refresh (JSON kept by adapter.alcs)."""
@@ -349,4 +397,6 @@ auditlog.register(ServiceRequestVariant)
 auditlog.register(Batch, exclude_fields=["source"])
 auditlog.register(AnomalyThreshold)
 auditlog.register(Certificate, exclude_fields=["pem"])
+auditlog.register(MessageSigningDelegation)
+auditlog.register(SignedDuisDocument, exclude_fields=["document"])
 auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by"])

@@ -151,3 +151,20 @@ def alerts_since(since: tuple[dt.datetime, int] | None = None, *, limit: int) ->
     """Alerts recorded (created_at) after ``since`` = (created_at, pk) of the last one read, at most
     ``limit``, as dicts of ALERT_COLUMNS (device_eui: the device's EUI-64 or None)."""
     return _columns(_since(Alert.objects.all(), "created_at", since), ALERT_COLUMNS)[:limit]
+
+
+def may_sign_for(originator: str) -> bool:
+    """Whether the portal may sign DUIS messages as ``originator`` (a DUIS user id): DCC's own ids,
+    and a service user's that has an active message-signing delegation. Nobody else's, whatever
+    keys the key store happens to hold."""
+    from adapter.models import MessageSigningDelegation
+    from adapter.services import DCC_ORIGINATOR
+    from portal.access import is_dcc_organisation
+    from portal.models import Organisation
+
+    if originator == DCC_ORIGINATOR:
+        return True
+    organisations = list(Organisation.objects.filter(user_id=originator))
+    if any(is_dcc_organisation(o) for o in organisations):
+        return True
+    return MessageSigningDelegation.objects.filter(organisation__in=organisations, revoked_at__isnull=True).exists()

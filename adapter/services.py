@@ -32,9 +32,11 @@ from adapter.models import (
     Alert,
     AnomalyThreshold,
     Batch,
+    MessageSigningDelegation,
     RequestCounter,
     ServiceRequest,
     ServiceRequestVariant,
+    SignedDuisDocument,
 )
 from adapter.signing import get_signer
 from inventory.choices import SMIStatus
@@ -44,6 +46,8 @@ from portal.ids import normalise_eui64
 from portal.writes import save_validated
 
 if TYPE_CHECKING:
+    from adapter.models import Certificate
+    from adapter.pki import CertificateInfo
     from inventory.models import Device
     from portal.models import Organisation, User
     from portal.types import Actor
@@ -528,3 +532,105 @@ class RowIn:
     execute_at: object
     error: str = ""
     extra: dict = field(default_factory=dict)
+
+
+# --- DUIS message signing: delegation and service users' own signed documents ---------------------
+
+def delegation_grant(*, organisation: Organisation, actor: User) -> MessageSigningDelegation:
+    """Record that ``organisation`` lets the portal sign its DUIS messages (with the key the key
+    store holds for its DUIS user id). Granting twice keeps the one active delegation."""
+    from portal.access import require
+
+    require(actor, "adapter.messagesigningdelegation.manage")
+    if not organisation.user_id:
+        raise ValidationError({"organisation": f"{organisation} has no DUIS user id to sign as"})
+    with set_actor(actor), transaction.atomic():
+        active = (MessageSigningDelegation.objects.select_for_update()
+                  .filter(organisation=organisation, revoked_at__isnull=True).first())
+        if active is not None:
+            return active
+        return MessageSigningDelegation.objects.create(organisation=organisation, granted_by=actor,
+                                                       granted_at=timezone.now())
+
+
+def delegation_revoke(*, organisation: Organisation, actor: User) -> MessageSigningDelegation:
+    """End the organisation's delegation: from now on the portal signs nothing for it."""
+    from portal.access import require
+
+    require(actor, "adapter.messagesigningdelegation.manage")
+    with set_actor(actor), transaction.atomic():
+        active = (MessageSigningDelegation.objects.select_for_update()
+                  .filter(organisation=organisation, revoked_at__isnull=True).first())
+        if active is None:
+            raise ValidationError({"organisation": f"{organisation} has not delegated message signing"})
+        active.revoked_at, active.revoked_by = timezone.now(), actor
+        active.save(update_fields=["revoked_at", "revoked_by"])
+        return active
+
+
+def signed_document_post(*, request: ServiceRequest, document: bytes, actor: User) -> SignedDuisDocument:
+    """Keep a DUIS document the request's organisation signed itself, after verifying it: signed by
+    the organisation's approved message-signing certificate (its DUIS user id as subject), and
+    saying exactly what the stored request says (same RequestID and SRV). The backend sends these
+    bytes as they are. Only a request not yet handed to the network takes one."""
+    from adapter import xmlsig
+    from portal.access import require
+
+    require(actor, "adapter.servicerequest.post_signed_document", request)
+    if request.state not in CANCELLABLE:
+        raise ValidationError({"document": f"a {request.get_state_display().lower()} request is already on its "
+                               "way; a signed document is taken only before it is sent"})
+    originator = duis.split_request_id(request.request_id)["originatorId"]
+    try:
+        verified = xmlsig.verify_document(document, usage="message_signing", subject=originator)
+        parsed = duis.parse(verified.signed)
+    except (xmlsig.SignatureError, duis.DuisError) as exc:
+        raise ValidationError({"document": str(exc)}) from None
+    ids = parsed["header"]["requestId"]
+    if parsed["kind"] != "request" or f"{ids['originatorId']}:{ids['targetId']}:{ids['counter']}" != \
+            request.request_id:
+        raise ValidationError({"document": f"the document's RequestID is not {request.request_id}"})
+    if parsed["header"].get("serviceReferenceVariant") != request.srv.code:
+        raise ValidationError({"document": f"the document is not service request variant {request.srv.code}"})
+    with set_actor(actor), transaction.atomic():
+        SignedDuisDocument.objects.filter(request=request).delete()
+        return SignedDuisDocument.objects.create(request=request, document=bytes(document),
+                                                 certificate=verified.certificate, posted_by=actor)
+
+
+def keystore_identities() -> list[tuple[str, Organisation | None, str]]:
+    """(EUI-64, organisation, usage) of every identity the portal's key store should hold a key for:
+    DCC's own DUIS user ids, the service users that delegated message signing, and the head-end."""
+    from django.conf import settings
+
+    from portal.access import is_dcc_organisation
+    from portal.choices import OrganisationKind
+    from portal.models import Organisation
+
+    identities: dict[str, tuple[str, Organisation | None, str]] = {}
+    for organisation in Organisation.objects.exclude(user_id="").order_by("pk"):
+        delegated = MessageSigningDelegation.objects.filter(organisation=organisation,
+                                                            revoked_at__isnull=True).exists()
+        if is_dcc_organisation(organisation) or delegated:
+            identities.setdefault(organisation.user_id, (organisation.user_id, organisation, "message_signing"))
+    if DCC_ORIGINATOR not in identities:
+        dcc = next((o for o in Organisation.objects.filter(kind=OrganisationKind.DCC).order_by("pk")), None)
+        identities[DCC_ORIGINATOR] = (DCC_ORIGINATOR, dcc, "message_signing")
+    identities[settings.ADAPTER_HEADEND_ID] = (settings.ADAPTER_HEADEND_ID, None, "headend")
+    return list(identities.values())
+
+
+def keystore_certificate_register(*, info: CertificateInfo, organisation: Organisation | None, usage: str,
+                                  actor: User | None = None) -> Certificate:
+    """Record, approved, the certificate of a key the portal's own key store made (``manage.py duis
+    keys``): the portal made the key pair itself, so there is no one else's upload to wait for."""
+    from adapter.choices import CertificateState
+    from adapter.models import Certificate
+
+    with set_actor(actor), transaction.atomic():
+        certificate, _created = Certificate.objects.get_or_create(
+            issuer=info.issuer, serial=info.serial,
+            defaults={"organisation": organisation, "usage": usage, "subject_eui64": info.subject_eui64,
+                      "pem": info.pem, "not_before": info.not_before, "not_after": info.not_after,
+                      "state": CertificateState.APPROVED, "approved_at": timezone.now(), "approved_by": actor})
+        return certificate

@@ -116,11 +116,12 @@ def _send_chunk(requests, backend):
         except BackendError as exc:
             log.warning("send of %s failed: %s", request.request_id, exc)
             finished.setdefault((AttemptState.LOST, "E20"), []).append((request.pk, number))
-            if request.attempts < MAX_ATTEMPTS:
+            if request.attempts < MAX_ATTEMPTS and not exc.final:
                 retry.append(request)
             else:
                 request.state, request.outcome = RequestState.FAILED, "E20"
-                request.message = f"Could not be handed to the network: {exc}"
+                # a final error (a signature refused) says itself what happened
+                request.message = str(exc) if exc.final else f"Could not be handed to the network: {exc}"
                 request.completed_at = timezone.now()
                 updated.append(request)
             continue

@@ -265,6 +265,17 @@ else:
 # Which backend carries device commands: the in-process simulator or DUIS over HTTP.
 ADAPTER_BACKEND = env_choice("ADAPTER_BACKEND", "simulator", ["simulator", "duis"])
 ADAPTER_DUIS_URL = env_str("ADAPTER_DUIS_URL", "http://127.0.0.1:8765/duis")
+# Where the portal's DUIS message-signing keys live (adapter.keystore): "local" test keys in PEM
+# files under ADAPTER_KEYSTORE_DIR (made by `manage.py duis keys`; demos and tests), or "pkcs11", a
+# token (HSM; SoftHSM2 in the tests) whose keys never leave it.
+ADAPTER_KEYSTORE = env_choice("ADAPTER_KEYSTORE", "local", ["local", "pkcs11"])
+ADAPTER_KEYSTORE_DIR = env_str("ADAPTER_KEYSTORE_DIR", str(VAR_DIR / "keys"))
+ADAPTER_PKCS11_LIB = env_str("ADAPTER_PKCS11_LIB", "/usr/lib/softhsm/libsofthsm2.so")
+ADAPTER_PKCS11_TOKEN = env_str("ADAPTER_PKCS11_TOKEN", "portal")
+ADAPTER_PKCS11_PIN = env_str("ADAPTER_PKCS11_PIN", "")
+# The head-end's DUIS identity: it signs every response with the key of this EUI-64, whose
+# certificate (usage headend) the duis backend checks responses against.
+ADAPTER_HEADEND_ID = env_str("ADAPTER_HEADEND_ID", "90-B3-D5-1F-30-00-00-01")
 # An attempt left "sending" longer than this is presumed lost (its worker died) and is sent
 # again as a new attempt number.
 ADAPTER_LEASE_SECONDS = env_int("ADAPTER_LEASE_SECONDS", 120, minimum=1, maximum=86400)

@@ -201,6 +201,12 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.batch.upload": Capability(
         OPERATIONS, "upload a batch of service requests, sent as one's organisation", requires=_has_organisation),
     "adapter.batch.view_list": Capability(EVERYONE, "open the list of batches"),
+    "adapter.messagesigningdelegation.manage": Capability(
+        DCC_ADMIN, "record or revoke a service user's delegation of DUIS message signing to the portal (the "
+        "portal then signs its DUIS messages with the key store's key for its DUIS user id)"),
+    "adapter.servicerequest.post_signed_document": Capability(
+        SERVICE_USERS, "post the DUIS document one's organisation signed itself for one of its requests (the "
+        "portal verifies it and sends it unchanged)", requires=_has_organisation),
     "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
     "adapter.servicerequest.submit": Capability(
         OPERATIONS, "send a service request as one's organisation (its DUIS user id is the originator)",

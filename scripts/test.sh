@@ -21,6 +21,16 @@ if [ ! -x "${PORTAL_CHROMIUM:-/usr/bin/chromium}" ] && [ "$(id -u)" = 0 ] && com
     || echo "   Chromium could not be installed: the browser journeys will be reported as skipped"
 fi
 
+# DUIS signatures are checked by a second verifier, Debian's xmlsec1, and the PKCS#11 key store
+# against a real token, SoftHSM2; install them when missing (root only, best effort). Without them
+# those tests are reported as SKIPPED with the reason.
+if { ! command -v xmlsec1 >/dev/null || ! command -v softhsm2-util >/dev/null; } && [ "$(id -u)" = 0 ] \
+    && command -v apt-get >/dev/null; then
+  echo "== installing xmlsec1 and softhsm2 with apt-get (DUIS signature tests)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 softhsm2; } >/dev/null 2>&1 \
+    || echo "   xmlsec1/softhsm2 could not be installed: those signature tests will be reported as skipped"
+fi
+
 PGDIR=$(mktemp -d /tmp/portal-pg.XXXXXX)
 cleanup() { scripts/pg.sh stop "$PGDIR" || true; }
 trap cleanup EXIT

@@ -165,3 +165,11 @@ def pytest_runtest_teardown(item, nextitem):
                     with connection.cursor() as cursor:
                         for statement in statements:
                             cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def _keystore_in_tmp(settings, tmp_path_factory):
+    """Test keys (adapter.keystore, `manage.py duis keys`, the demo) go to a temporary directory,
+    never into the checkout's var/keys."""
+    settings.ADAPTER_KEYSTORE = "local"
+    settings.ADAPTER_KEYSTORE_DIR = str(tmp_path_factory.mktemp("keystore"))

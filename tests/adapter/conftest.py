@@ -33,3 +33,20 @@ def devices(orgs):
         "a_hcalcs": make_device("00-DB-12-34-56-78-90-A3", orgs["SUPA"], device_type="HCALCS", region="central"),
         "b_esme": make_device("00-DB-12-34-56-78-90-B0", orgs["SUPB"]),
     }
+
+
+@pytest.fixture
+def duis_keys(db, orgs, settings, tmp_path_factory, dcc_admin):
+    """A local key store in a temporary directory with keys for DCC's DUIS user ids, the head-end
+    and supplier A (which delegates message signing to the portal; supplier B does not), made by
+    ``manage.py duis keys`` and recorded as approved Certificates. Returns the key store."""
+    from django.core.management import call_command
+
+    from adapter import services
+    from adapter.keystore import LocalKeyStore
+
+    settings.ADAPTER_KEYSTORE = "local"
+    settings.ADAPTER_KEYSTORE_DIR = str(tmp_path_factory.mktemp("keys"))
+    services.delegation_grant(organisation=orgs["SUPA"], actor=dcc_admin)
+    call_command("duis", "keys", "--quiet")
+    return LocalKeyStore()

@@ -174,7 +174,7 @@ def test_parse_command_prints_the_json_shape(capsys):
 
 
 @pytest.mark.django_db
-def test_render_command_prints_a_stored_request(srvs, devices, supplier_a, capsys):
+def test_render_command_prints_a_stored_request(srvs, devices, supplier_a, capsys, duis_keys):
     from adapter import services
 
     request = services.request_submit(user=supplier_a, srv="7.9", device_id=devices["a_esme"].device_id,
@@ -184,6 +184,7 @@ def test_render_command_prints_a_stored_request(srvs, devices, supplier_a, capsy
     assert "<sr:AddAuxiliaryLoadToBoostButton>" in out and "<sr:BoostDuration>30</sr:BoostDuration>" in out
     assert "<sr:CommandVariant>1</sr:CommandVariant>" in out  # 7.9 is not critical
     assert duis.parse(out)["params"] == {"switch": 2, "boost_minutes": 30}
+    assert out.count("<ds:Signature>") == 1 and out.rstrip().endswith("</ds:Signature></sr:Request>")
 
 
 def _free_port():
@@ -193,11 +194,15 @@ def _free_port():
 
 
 @pytest.fixture
-def headend():
+def headend(duis_keys):
+    # the head-end signs its answers with the head-end key of the test's key store
+    import os
+
     port = _free_port()
+    env = {**os.environ, "ADAPTER_KEYSTORE": "local", "ADAPTER_KEYSTORE_DIR": str(duis_keys.directory)}
     process = subprocess.Popen([sys.executable, "manage.py", "headend_sim", "--port", str(port), "--failure-rate",
                                 "0", "--seed", "7"], cwd=Path(__file__).resolve().parents[2],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -261,7 +266,7 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
 
 
 @pytest.mark.django_db
-def test_duis_backend_retries_then_opens_the_circuit(srvs, devices, supplier_a, settings):
+def test_duis_backend_retries_then_opens_the_circuit(srvs, devices, supplier_a, settings, duis_keys):
     from adapter import services
 
     settings.ADAPTER_DUIS_URL = f"http://127.0.0.1:{_free_port()}/duis"  # nothing listens there
@@ -289,7 +294,8 @@ def test_duis_backend_retries_then_opens_the_circuit(srvs, devices, supplier_a, 
     assert len(calls) == 5 and backend.breaker.is_open
 
 
-def test_headend_answers_and_backend_reads_the_published_response_layout():
+@pytest.mark.django_db
+def test_headend_answers_and_backend_reads_the_published_response_layout(duis_keys):
     import random
 
     from adapter.management.commands import headend_sim
@@ -300,10 +306,10 @@ def test_headend_answers_and_backend_reads_the_published_response_layout():
     error = duis.render_response(request_id="90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A0:9",
                                  response_code="E21", srv_code="7.4")
     outcome = backends.DuisBackend(url="http://127.0.0.1:9/duis")._outcome(
-        200, {backends.MESSAGE_HEADER: "No response from the device"}, error)
+        200, {backends.MESSAGE_HEADER: "No response from the device"}, headend_sim.signed(error))
     assert (outcome.code, outcome.final, outcome.message, outcome.body) == ("E21", True,
                                                                            "No response from the device", {})
     ok = duis.render_response(request_id="90-B3-D5-1F-30-01-00-01:00-DB-12-34-56-78-90-A0:9",
                               response_code="I0", srv_code="7.4", body={"SupplyStatus": "Enabled"})
-    assert backends.DuisBackend(url="http://127.0.0.1:9/duis")._outcome(200, {}, ok).body == {
+    assert backends.DuisBackend(url="http://127.0.0.1:9/duis")._outcome(200, {}, headend_sim.signed(ok)).body == {
         "SupplyStatus": "Enabled"}

@@ -23,6 +23,8 @@ EXPECTED = {
     "adapter.alert.post":                           (Y, Y, N, N, N, N, Y),
     "adapter.anomalythreshold.set":                 (N, N, Y, N, N, N, N),
     "adapter.batch.upload":                         (Y, Y, Y, N, N, N, N),
+    "adapter.messagesigningdelegation.manage":      (N, Y, N, N, N, N, Y),
+    "adapter.servicerequest.post_signed_document":  (N, N, Y, N, N, N, N),
     "adapter.servicerequest.release":               (Y, Y, N, N, N, N, Y),
     "adapter.servicerequest.submit":                (Y, Y, Y, N, N, N, N),
     "inventory.device.link":                        (Y, Y, N, N, N, N, Y),

@@ -4,11 +4,17 @@ POST a DUIS Request to /duis: the answer is a DUIS Response (I0 with the device'
 GBCSPayload, I99 for a request the device holds until its execution time, or an E-code), with the
 simulated timestamps in X-DCC-* headers and an error's explanation in X-DCC-Message (DUIS itself
 carries no error text). Used by the ``duis`` backend's tests as a real server in another process.
+
+Every answer is signed with the head-end's key (the key store's key of settings.ADAPTER_HEADEND_ID,
+made by ``manage.py duis keys``), as the real head-end signs its responses; the ``duis`` backend
+refuses any answer that its registered head-end certificate does not verify. Without a key the
+simulator answers unsigned (and says so when it starts): a backend then refuses every answer.
 """
 import datetime as dt
 import random
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from adapter import duis, simulator
@@ -20,8 +26,21 @@ HOLD_PATTERN = {"11.3", "1.1.1", "1.6", "6.4.1", "6.14.2"}  # device-held future
 HELD = {}
 
 
+def signed(text):
+    """The response as the bytes to send, signed with the head-end's key when the key store has one."""
+    from adapter import xmlsig
+    from adapter.keystore import KeyStoreError, get_keystore
+
+    try:
+        store, identity = get_keystore(), settings.ADAPTER_HEADEND_ID
+        key, certificate = store.private_key(identity), store.certificate(identity)
+    except KeyStoreError:
+        return text.encode("utf-8")
+    return xmlsig.sign_document(text, key, certificate)
+
+
 def handle_duis(body, region, rng):
-    """(HTTP status, headers, DUIS response text) for one request document."""
+    """(HTTP status, headers, DUIS response text) for one request document (signed by Handler)."""
     try:
         parsed = duis.parse(body)
     except duis.DuisError as exc:
@@ -80,7 +99,7 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         status, headers, text = handle_duis(body, self.headers.get("X-DCC-Region") or "central", self.rng)
-        data = text.encode("utf-8")
+        data = signed(text)
         self.send_response(status)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(data)))
@@ -97,7 +116,7 @@ class Handler(BaseHTTPRequestHandler):
             at_text = parse_qs(url.query).get("at", [""])[0]
             at = dt.datetime.fromisoformat(at_text) if at_text else dt.datetime.now(dt.UTC)
             status, headers, text = collect_response(unquote(url.path[len("/duis/responses/"):]), at, self.rng)
-            data = text.encode("utf-8")
+            data = signed(text) if text else b""
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -134,6 +153,12 @@ class Command(BaseCommand):
                                 fail_e21={r: half for r in ("north", "central", "south")})
         if seed is not None:
             Handler.rng = random.Random(seed)
+        from adapter.keystore import KeyStoreError, get_keystore
+
+        try:
+            get_keystore().certificate(settings.ADAPTER_HEADEND_ID)
+        except KeyStoreError as exc:
+            self.stderr.write(f"headend_sim: answers go UNSIGNED ({exc}); run `manage.py duis keys` first")
         server = ThreadingHTTPServer((host, port), Handler)
         self.stdout.write(f"headend_sim listening on http://{host}:{server.server_address[1]}/duis")
         self.stdout.flush()
