@@ -138,12 +138,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one
-# username from one address, further attempts get 429 with Retry-After.
+# How many reverse proxies of this deployment stand in front of the web processes, each appending the
+# address it was connected from to X-Forwarded-For. 0 (the default): X-Forwarded-For is ignored and
+# REMOTE_ADDR is the client. The login lock-out and the API throttles key on that one address
+# (portal.clientip); a client can put anything in the header, so never count a proxy you do not run.
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0, minimum=0, maximum=10)
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one username (from any
+# number of addresses: spreading guesses over many addresses does not help), or for one username
+# from one address, further attempts get 429 with Retry-After until the cool-off has passed.
 AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The client's address exactly as the API throttles see it: X-Forwarded-For only as far as
+# PORTAL_TRUSTED_PROXIES says. A callable rather than axes' AXES_IPWARE_PROXY_COUNT/_META_PRECEDENCE_ORDER,
+# which need django-ipware, whose proxy count counts differently from DRF's NUM_PROXIES: one rule for both.
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
@@ -201,6 +212,9 @@ REST_FRAMEWORK = {
     # /api/v1/... is in the URL namespace "v1": request.version is "v1" there and None on the
     # unversioned aliases, so hyperlinks DRF reverses point at the version the client called.
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
+    # The throttles' client address: REMOTE_ADDR, or X-Forwarded-For's N-th address from the right
+    # behind N trusted proxies (portal.clientip; DRF's default, None, believed the whole header).
+    "NUM_PROXIES": PORTAL_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "1200/min"),
