@@ -267,7 +267,13 @@ Q_CLUSTER = {
     # request never waits behind a batch's chunks in the main cluster's workers. One worker
     # is enough (a single request is milliseconds of work) and it polls often because its
     # queue is usually empty and every wait is the user's.
-    "ALT_CLUSTERS": {"urgent": {"workers": 1, "poll": 0.05}},
+    # A third, for webhook deliveries (portal.webhooks.services.HOOKS_CLUSTER, Q_CLUSTER_NAME=hooks):
+    # a slow receiver holds one of its workers for at most the webhook timeouts, never a batch's.
+    # Its task timeout covers one attempt (connect + read + the body's deadline) with room to spare.
+    "ALT_CLUSTERS": {
+        "urgent": {"workers": 1, "poll": 0.05},
+        "hooks": {"workers": env_int("Q_HOOKS_WORKERS", 2, minimum=1), "poll": 0.2, "timeout": 60, "retry": 120},
+    },
 }
 if Q_BROKER == "orm":
     Q_CLUSTER["orm"] = "default"
@@ -299,6 +305,10 @@ if ADAPTER_SIMULATOR:
 # 127.0.0.0/8 and ::1 through as well (nothing else), so the tests and the demo can run a receiver
 # on this machine; a production process (DEBUG off) refuses to start with it.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+# One delivery attempt waits at most this long to connect and between bytes of the answer (the whole
+# answer: twice the read timeout); a receiver slower than that is a failed attempt, retried later.
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 3, minimum=1, maximum=30)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 5, minimum=1, maximum=30)
 if WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
     raise ImproperlyConfigured("WEBHOOK_ALLOW_LOOPBACK=1 is for development only: it cannot be on when DEBUG is off")
 
