@@ -176,6 +176,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# API tokens issued without an expiry of their own expire after this many days (0: never).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=0, maximum=3660)
+
 # Uploads (import files, batches): one limit, named in the error message.
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -187,8 +190,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@dcc.example")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so a missing or bad token answers 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first, so a missing or bad token answers 401 with WWW-Authenticate. Hashed, expiring,
+        # optionally read-only tokens (portal.models.ApiToken); DRF's authtoken table is no longer read.
+        "portal.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
