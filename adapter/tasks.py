@@ -393,6 +393,8 @@ def parse_batch(batch):
             items = items.get("rows") or items.get("requests") or []
         if not isinstance(items, list) or not items:
             raise TableError("The JSON must be a non-empty list of rows.")
+        if len(items) > settings.UPLOAD_MAX_ROWS:
+            raise TableError(f"The JSON has {len(items):,} rows; at most {settings.UPLOAD_MAX_ROWS:,} are accepted.")
         for number, item in enumerate(items, start=1):
             if not isinstance(item, dict):
                 rows.append((number, "", "", {}, "", "row is not an object"))

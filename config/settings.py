@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 413 for a body over UPLOAD_MAX_BYTES before anything reads it (portal.uploads).
+    "portal.uploads.UploadLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -180,9 +182,22 @@ WHITENOISE_USE_FINDERS = True
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=0, maximum=3660)
 
 # Uploads (import files, batches): one limit, named in the error message.
+# A body over UPLOAD_MAX_BYTES answers 413 before it is read (portal.uploads: Content-Length, then the
+# bytes as they stream in). An XLSX workbook is a zip: its members may unpack to at most
+# UPLOAD_MAX_UNPACKED_BYTES, each at most UPLOAD_MAX_RATIO times its compressed size (a zip bomb is
+# refused before openpyxl opens it), and any table (CSV, XLSX, a batch's JSON rows) holds at most
+# UPLOAD_MAX_ROWS rows (counted as they are read: the rest is not read).
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_UNPACKED_BYTES = env_int("UPLOAD_MAX_UNPACKED_BYTES", 200 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_RATIO = env_int("UPLOAD_MAX_RATIO", 100, minimum=2)
+UPLOAD_MAX_ROWS = env_int("UPLOAD_MAX_ROWS", 200_000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 _email = env_email("EMAIL_URL", "console://")
 globals().update(_email)

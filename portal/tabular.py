@@ -66,6 +66,82 @@ def _delimiter(first_line: str) -> str:
         return ","
 
 
+def _shown(filename: str | None) -> str:
+    return f"{filename.rsplit('/', 1)[-1]}: " if filename else ""
+
+
+def check_xlsx(data: bytes, *, filename: str | None = "") -> None:
+    """Refuse a workbook that would unpack to more than UPLOAD_MAX_UNPACKED_BYTES, or whose members are
+    compressed more than UPLOAD_MAX_RATIO to one (a zip bomb), before anything decompresses it.
+
+    The sizes are the ones the zip's directory declares; they are enough because Python's zipfile (which
+    openpyxl reads through) never gives more bytes of a member than its declared size."""
+    import zipfile
+
+    shown = _shown(filename)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise TableError(f"{shown}the file is not a readable XLSX workbook (not a zip archive).") from None
+    if len(members) > 10_000:
+        raise TableError(f"{shown}the workbook holds {len(members):,} parts; refused as a zip bomb.")
+    unpacked = sum(member.file_size for member in members)
+    limit = settings.UPLOAD_MAX_UNPACKED_BYTES
+    if unpacked > limit:
+        raise TableError(f"{shown}the workbook unpacks to {unpacked:,} bytes; the largest accepted is {limit:,} "
+                         "bytes (UPLOAD_MAX_UNPACKED_BYTES). Refused unopened: it may be a zip bomb.")
+    for member in members:
+        # Small parts (styles, a short sheet) compress well and harmlessly: judge the ratio of big ones.
+        ratio = member.file_size // max(1, member.compress_size)
+        if member.file_size > 1024 * 1024 and ratio > settings.UPLOAD_MAX_RATIO:
+            raise TableError(f"{shown}the part {member.filename} is compressed {ratio:,} to 1 (at most "
+                             f"{settings.UPLOAD_MAX_RATIO} to 1 is accepted, UPLOAD_MAX_RATIO). Refused unopened: "
+                             "it may be a zip bomb.")
+
+
+def _too_many_rows(filename: str | None) -> TableError:
+    return TableError(f"{_shown(filename)}the file has more than {settings.UPLOAD_MAX_ROWS:,} rows (UPLOAD_MAX_ROWS): "
+                      "split it into smaller files.")
+
+
+def _xlsx_rows(data: bytes, filename: str | None) -> list[list[str]]:
+    """The first sheet's rows as text, read row by row (openpyxl read-only), at most UPLOAD_MAX_ROWS + 1."""
+    import openpyxl
+
+    check_xlsx(data, filename=filename)
+    limit = settings.UPLOAD_MAX_ROWS + 1  # the header row
+    rows: list[list[str]] = []
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                if len(rows) >= limit:
+                    raise _too_many_rows(filename)
+                rows.append([_text(v) for v in row])
+        finally:
+            workbook.close()
+    except TableError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise TableError(f"{_shown(filename)}the file is not a readable XLSX workbook "
+                         f"({exc.__class__.__name__}).") from None
+    while rows and not any(rows[-1]):
+        rows.pop()  # read-only sheets report trailing empty rows
+    return rows
+
+
+def check_upload(data: bytes, *, filename: str | None = "", max_bytes: int | None = None) -> None:
+    """The checks every uploaded table passes before it is stored or parsed: its size and, for a
+    workbook, what it would unpack to. Raises TableError naming the file."""
+    limit = max_bytes or settings.UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise TableError(f"{_shown(filename)}the file is {len(data):,} bytes; the largest accepted is {limit:,} bytes.")
+    if data.startswith(XLSX_MAGIC) or (filename or "").lower().endswith(".xlsx"):
+        check_xlsx(data, filename=filename)
+
+
 def read_table(data: bytes, *, filename: str | None = "", required: Sequence[str] = (), optional: Sequence[str] = (),
                max_bytes: int | None = None) -> Table:
     """Parse ``data`` (bytes) into a Table, or raise TableError with a clear message."""
@@ -77,12 +153,9 @@ def read_table(data: bytes, *, filename: str | None = "", required: Sequence[str
     name = (filename or "").lower()
     encoding = "xlsx"
     if data.startswith(XLSX_MAGIC) or name.endswith(".xlsx"):
-        try:
-            dataset = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
-        except Exception as exc:  # openpyxl raises many types for a damaged workbook
-            raise TableError(f"The file is not a readable XLSX workbook ({exc.__class__.__name__}).") from None
-        headers = [_text(h).lower() for h in (dataset.headers or [])]
-        raw_rows = [[_text(v) for v in row] for row in dataset]
+        sheet_rows = _xlsx_rows(data, filename)
+        headers = [h.lower() for h in (sheet_rows[0] if sheet_rows else [])]
+        raw_rows = sheet_rows[1:]
     elif name.endswith((".xls", ".pdf", ".zip", ".json")):
         raise TableError("Upload a CSV (.csv) or XLSX (.xlsx) file.")
     else:
@@ -90,8 +163,12 @@ def read_table(data: bytes, *, filename: str | None = "", required: Sequence[str
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         first_line = text.split("\n", 1)[0]
         reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first_line))
+        lines: list[list[str]] = []
         try:
-            lines = list(reader)
+            for line in reader:
+                if len(lines) > settings.UPLOAD_MAX_ROWS:
+                    raise _too_many_rows(filename)
+                lines.append(line)
         except csv.Error as exc:
             raise TableError(f"The CSV cannot be read: {exc}.") from None
         if not lines:
