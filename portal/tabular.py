@@ -1,23 +1,24 @@
 """Uploaded tables (CSV, XLSX) in, exports out: one way for every import and export of the site.
 
-Reading (Python's csv module for CSV, tablib/openpyxl for XLSX): size limit, empty and header-only files, binary data,
+Reading (Python's csv module for CSV, openpyxl read-only for XLSX, after the zip-bomb check): size and row
+limits, empty and header-only files, binary data,
 UTF-8 with or without BOM, Windows-1252/Latin-1, comma/semicolon/tab separators, missing
 columns and exact duplicate rows all get a message that says what is wrong and where.
-Writing: cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are neutralised.
+Writing: streamed (CSV a chunk of rows at a time, XLSX through openpyxl's write-only mode into a temporary
+file); cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) are neutralised.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
-import tablib
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAGIC = b"PK\x03\x04"
@@ -222,37 +223,94 @@ def _cell(value: object) -> object:
     return neutralise(str(value))
 
 
-def build_dataset(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
-                  title: str = "export") -> tablib.Dataset:
-    dataset = tablib.Dataset(headers=list(headers), title=title[:31])
-    for row in rows:
-        values = [row.get(h) for h in headers] if isinstance(row, dict) else list(row)
-        dataset.append([_cell(v) for v in values])
-    return dataset
-
-
-def export_bytes(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]], fmt: str = "csv",
-                 title: str = "export") -> bytes:
-    """CSV (UTF-8 with BOM, so Excel reads it right) or XLSX bytes."""
-    dataset = build_dataset(headers, rows, title)
-    if fmt == "xlsx":
-        return dataset.export("xlsx")
-    if fmt != "csv":
-        raise ValueError(f"unknown export format {fmt!r}")
-    return ("\ufeff" + dataset.export("csv")).encode("utf-8")
-
-
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+ROWS_PER_CHUNK = 1000
+
+
+def _values(headers: Sequence[str], row: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
+    return [row.get(h) for h in headers] if isinstance(row, Mapping) else list(row)
+
+
+def csv_chunks(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+               rows_per_chunk: int = ROWS_PER_CHUNK) -> Iterator[bytes]:
+    """The rows as CSV (UTF-8 with BOM, so Excel reads it right), a chunk of rows at a time: a download
+    never holds the whole file, only ``rows_per_chunk`` rows of it."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
+    writer.writerow(list(headers))
+    count = 0
+    for row in rows:
+        writer.writerow([_cell(v) for v in _values(headers, row)])
+        count += 1
+        if count % rows_per_chunk == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def xlsx_file(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
+              title: str = "export") -> IO[bytes]:
+    """The rows as an XLSX workbook in a temporary file (deleted when closed), at the start: openpyxl's
+    write-only mode writes each row out as it is appended, so memory holds a row, not the sheet."""
+    import tempfile
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "export")
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([_cell(v) for v in _values(headers, row)])
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        workbook.save(handle)
+    except BaseException:
+        handle.close()
+        raise
+    handle.seek(0)
+    return handle
+
+
+def export_bytes(headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]], fmt: str = "csv",
+                 title: str = "export") -> bytes:
+    """CSV or XLSX bytes, whole (for a file kept or mailed; a download streams: export_response)."""
+    if fmt == "xlsx":
+        with xlsx_file(headers, rows, title) as handle:
+            return handle.read()
+    if fmt != "csv":
+        raise ValueError(f"unknown export format {fmt!r}")
+    return b"".join(csv_chunks(headers, rows))
+
+
+def _in_context(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Run the generator in the context of the view that made it: the server reads it after the view
+    returned, and its queries must still go where the view's do (portal.dbrouter's replica reads)."""
+    import contextvars
+
+    context = contextvars.copy_context()
+    while True:
+        try:
+            yield context.run(next, chunks)
+        except StopIteration:
+            return
 
 
 def export_response(filename: str, headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
-                    fmt: str = "csv", title: str = "export") -> HttpResponse:
-    """An HTTP download of the rows in the chosen format (``filename`` without extension)."""
+                    fmt: str = "csv", title: str = "export") -> StreamingHttpResponse:
+    """An HTTP download of the rows in the chosen format (``filename`` without extension), streamed: CSV
+    a chunk of rows at a time as the server sends it, XLSX written row by row to a temporary file that
+    is then sent in blocks. Give ``rows`` as an iterator (a queryset's ``.iterator(chunk_size=...)``),
+    so the rows are never all in memory either."""
     if fmt not in CONTENT_TYPES:
         fmt = "csv"
-    response = HttpResponse(export_bytes(headers, rows, fmt, title), content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    if fmt == "xlsx":
+        return FileResponse(xlsx_file(headers, rows, title), as_attachment=True, filename=f"{filename}.xlsx",
+                            content_type=CONTENT_TYPES["xlsx"])
+    response = StreamingHttpResponse(_in_context(csv_chunks(headers, rows)), content_type=CONTENT_TYPES["csv"])
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
