@@ -13,7 +13,7 @@ from django.template import loader
 from portal import services
 from portal.dbrouter import replica_reads
 from portal.generic import GET, POST, view_of
-from portal.models import Organisation, User
+from portal.models import ApiToken, Organisation, User
 
 
 @view_of(None, "portal.dashboard.view")
@@ -66,10 +66,12 @@ def account_token_regenerate(request):
     return account_token_issue(request, replace=True)
 
 
-@view_of(User, "portal.user.manage_own", methods=POST)
+@view_of(ApiToken, "portal.user.manage_own", methods=POST)
 def account_token_revoke(request, pk):
-    if services.api_token_revoke(user=request.user, token_id=pk):
-        messages.success(request, "The API token was revoked: programs using it get 401 now.")
+    # Only one's own tokens: any other id is not found, whoever's it is.
+    if not services.api_token_revoke(user=request.user, token_id=pk):
+        raise Http404("No such API token of yours.")
+    messages.success(request, "The API token was revoked: programs using it get 401 now.")
     return redirect("account")
 
 

@@ -87,7 +87,7 @@ def test_unknown_revoked_and_inactive_answer_401(supplier_a, client_for):
 
 def test_one_person_cannot_revoke_anothers_token(supplier_a, supplier_b, client_for):
     issued = services.api_token_issue(user=supplier_a)
-    client_for(supplier_b).post(reverse("account_token_revoke", args=[issued.token.pk]))
+    assert client_for(supplier_b).post(reverse("account_token_revoke", args=[issued.token.pk])).status_code == 404
     assert api(issued.key).get("/api/v1/organisations/").status_code == 200
 
 
