@@ -98,9 +98,9 @@ ROUTES = [
 ]
 
 
+# Keeps DRF's class name, so the schema's ``AuthTokenRequest`` and generated clients keep theirs.
 class AuthTokenSerializer(authtoken_serializers.AuthTokenSerializer):
-    """The credentials, and how the token asked for may be used (the class keeps DRF's name, so the
-    schema's ``AuthTokenRequest`` and generated clients keep theirs)."""
+    """Your username and password, and how the new token may be used."""
 
     read_only = serializers.BooleanField(required=False, default=False,
                                          help_text="the token may only read (GET, HEAD, OPTIONS): other "
