@@ -8,7 +8,8 @@ Two checks, both answering 413 without reading the rest of the body:
   stream in and stops the upload, dropping the connection's remainder, once they pass the limit, in
   case a body is longer than it said.
 
-Django's own DATA_UPLOAD_MAX_MEMORY_SIZE bounds the bodies that are not files (JSON, forms).
+A body that is not multipart (JSON, a form) is read into memory whole: it is refused the same way over
+Django's DATA_UPLOAD_MAX_MEMORY_SIZE (10 MiB), with a message instead of Django's bare 400.
 """
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ def body_limit() -> int:
     return settings.UPLOAD_MAX_BYTES + MULTIPART_ALLOWANCE
 
 
-def too_large(request: HttpRequest, size: int | None = None) -> HttpResponse:
+def too_large(request: HttpRequest, size: int | None = None, *, detail: str = "") -> HttpResponse:
     """413, as problem JSON under /api/ and as a short page elsewhere, naming the limit."""
     said = f"The upload is {size:,} bytes; " if size else "The upload is too large; "
-    detail = f"{said}the largest accepted is {settings.UPLOAD_MAX_BYTES:,} bytes (UPLOAD_MAX_BYTES)."
+    detail = detail or f"{said}the largest accepted is {settings.UPLOAD_MAX_BYTES:,} bytes (UPLOAD_MAX_BYTES)."
     if request.path.startswith("/api/"):
         import json
 
@@ -62,6 +63,14 @@ class UploadLimitMiddleware:
             length = 0
         if length > body_limit():
             return too_large(request, length)
+        multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+        if not multipart and length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            # A body that is not a file (JSON, a form) is read into memory whole: Django's own check
+            # would answer a bare 400 once something reads it.
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return too_large(request, length, detail=(
+                f"The request body is {length:,} bytes; the largest accepted that is not a file upload is "
+                f"{limit:,} bytes: send a large batch as a file (multipart/form-data)."))
         response = self.get_response(request)
         if getattr(request, FLAG, False):
             return too_large(request)

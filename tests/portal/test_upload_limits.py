@@ -130,6 +130,9 @@ def test_a_body_over_the_limit_is_refused_413_without_reading_it():
     assert answer["headers"]["Content-Type"] == "application/problem+json"
     page, body = _raw_post("/inventory/devices/import/", 10 * 1024 * MB)
     assert page["status"].startswith("413") and b"largest accepted" in body
+    # a JSON body (read into memory whole) has the lower limit of a body that is not a file
+    json_answer, body = _raw_post("/api/v1/adapter/batches/", 11 * MB, content_type="application/json")
+    assert json_answer["status"].startswith("413") and b"send a large batch as a file" in body
 
 
 @pytest.mark.django_db
