@@ -48,7 +48,7 @@ def account_token_issue(request, replace=False):
 
     from portal.forms import ApiTokenForm
 
-    form = ApiTokenForm(request.POST or {"expires_in_days": settings.API_TOKEN_DAYS})
+    form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _account_page(request, status=400, token_form=form)
     days = form.cleaned_data["expires_in_days"]

@@ -36,6 +36,8 @@ def test_a_token_is_shown_once_and_only_its_digest_is_stored(supplier_a, client_
     assert timezone.now() + dt.timedelta(days=29) < stored.expires_at < timezone.now() + dt.timedelta(days=31)
     later = client.get(reverse("account")).content.decode()
     assert key not in later and stored.prefix in later and "billing system" in later
+    bad = client.post(reverse("account_token_issue"), {"expires_in_days": -1})
+    assert bad.status_code == 400 and "expires_in_days" in bad.context["token_form"].errors
 
 
 def test_a_read_only_token_reads_but_cannot_write(supplier_a):
@@ -117,8 +119,12 @@ def test_old_plaintext_tokens_are_carried_over_by_digest(supplier_a):
     assert api(old.key).get("/api/v1/organisations/").status_code == 200  # it keeps working
 
 
-def test_replacing_revokes_the_others(supplier_a, client_for):
+def test_replacing_revokes_the_others(supplier_a):
     first = services.api_token_issue(user=supplier_a)
-    answer = client_for(supplier_a).post(reverse("account_token_regenerate"))
+    client = Client(enforce_csrf_checks=True)  # the form posts its CSRF token and nothing else
+    client.force_login(supplier_a)
+    page = client.get(reverse("account"))
+    answer = client.post(reverse("account_token_regenerate"), {"csrfmiddlewaretoken": page.context["csrf_token"]})
     assert answer.status_code == 200 and ApiToken.objects.filter(user=supplier_a).count() == 1
+    assert ApiToken.objects.get(user=supplier_a).expires_at is not None  # the default expiry
     assert api(first.key).get("/api/v1/organisations/").status_code == 401
