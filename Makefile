@@ -23,16 +23,18 @@ demo: venv
 	$(PY) manage.py load_demo
 
 # Start the portal on SQLite with demo data, the web server and the django-q2 clusters: the main
-# one and the small "urgent" one that sends single service requests (adapter.tasks.URGENT_CLUSTER).
+# one, the small "urgent" one that sends single service requests (adapter.tasks.URGENT_CLUSTER) and
+# "hooks", which delivers webhooks (portal.webhooks.services.HOOKS_CLUSTER).
 run: demo
 	@echo ""
 	@echo "  DCC operations portal: http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (username, password, role):"
 	@$(PY) manage.py demo_logins
 	@echo ""
-	@trap 'kill $$QPID $$UPID 2>/dev/null' EXIT INT TERM; \
+	@trap 'kill $$QPID $$UPID $$HPID 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py qcluster & QPID=$$!; \
 	Q_CLUSTER_NAME=urgent $(PY) manage.py qcluster & UPID=$$!; \
+	Q_CLUSTER_NAME=hooks $(PY) manage.py qcluster & HPID=$$!; \
 	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
 
 test: venv

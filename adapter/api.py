@@ -158,7 +158,16 @@ class BatchRowsSerializer(serializers.Serializer):
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     rows = serializers.ListField(child=serializers.DictField(), allow_empty=False, help_text=(
-        'one object per row: {"srv", "device_id", "params", "execute_at"}'))
+        'one object per row: {"srv", "device_id", "params", "execute_at"}; at most UPLOAD_MAX_ROWS '
+        '(200,000 by default) rows, in a body of at most 10 MiB (413 beyond): send more as a file'))
+
+    def validate_rows(self, rows: list) -> list:
+        from django.conf import settings
+
+        if len(rows) > settings.UPLOAD_MAX_ROWS:
+            raise serializers.ValidationError(
+                f"{len(rows):,} rows; at most {settings.UPLOAD_MAX_ROWS:,} are accepted in one batch (UPLOAD_MAX_ROWS)")
+        return rows
 
 
 class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):

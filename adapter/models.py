@@ -69,7 +69,9 @@ class RequestCounter(models.Model):
 
 
 class Batch(models.Model):
-    """An uploaded file (or API list) of service requests, checked row by row and run to completion."""
+    """An uploaded file (or API list) of service requests, checked row by row and run to completion.
+    ``source`` is the upload as received, needed until its rows are checked: the nightly purge empties it
+    once the batch has ended and is older than UPLOAD_RETENTION_DAYS (its rows and results stay)."""
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 

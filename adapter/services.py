@@ -483,6 +483,7 @@ def batch_create(*, user: User, data: bytes, filename: str = "", name: str = "")
     fmt = "json" if lowered.endswith(".json") or text_start in (b"[", b"{") else "csv"
     if not data.strip():
         raise ValidationError({"file": "The file is empty."})
+    _check_batch_source(data, filename=filename, fmt=fmt)
     with set_actor(user), transaction.atomic():
         batch = Batch(organisation=user.organisation, user=user, name=name or filename or "", filename=filename,
                       source=data, source_format=fmt)
@@ -490,6 +491,34 @@ def batch_create(*, user: User, data: bytes, filename: str = "", name: str = "")
         batch.save()
         transaction.on_commit(lambda: _enqueue_batch_check(batch.pk))
     return batch
+
+
+def _check_batch_source(data: bytes, *, filename: str, fmt: str) -> None:
+    """The upload limits of every table (portal.tabular.check_upload: bytes, a workbook's unpacked size),
+    and for JSON rows their number, checked before the batch is stored: a page, the API's file and the
+    API's JSON rows all meet the same limits. A file's rows are counted again as it is read."""
+    from django.conf import settings
+
+    from portal.tabular import TableError, check_upload
+
+    try:
+        check_upload(data, filename=filename or "batch")
+    except TableError as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    if fmt == "json":
+        # Counting the top-level items needs the parse the check task does anyway; a cheap bound
+        # first: every row is an object, so there are at least as many "{" as rows.
+        if data.count(b"{") > settings.UPLOAD_MAX_ROWS + 1:
+            import json
+
+            try:
+                items = json.loads(data.decode("utf-8-sig"))
+            except (ValueError, UnicodeDecodeError):
+                return  # the check task says what is wrong with it
+            rows = (items.get("rows") or items.get("requests") or []) if isinstance(items, dict) else items
+            if isinstance(rows, list) and len(rows) > settings.UPLOAD_MAX_ROWS:
+                raise ValidationError({"file": f"{filename or 'the batch'}: {len(rows):,} rows; at most "
+                                               f"{settings.UPLOAD_MAX_ROWS:,} are accepted (UPLOAD_MAX_ROWS)."})
 
 
 def _enqueue_batch_check(batch_pk: int) -> None:

@@ -374,6 +374,21 @@ def advance():
             "timed_out": timed_out}
 
 
+def batch_sources_purge(now=None):
+    """Daily schedule: empty the stored upload (``Batch.source``) of batches that ended (completed, failed,
+    cancelled) and were uploaded more than UPLOAD_RETENTION_DAYS ago. Their rows, requests and results
+    stay; the file itself was needed only to check the rows, and holds whatever the uploader sent."""
+    from adapter.choices import BatchState
+    from portal.tasks import retention_cutoff
+
+    ended = (BatchState.COMPLETED, BatchState.FAILED, BatchState.CANCELLED)
+    purged = (Batch.objects.filter(state__in=ended, created_at__lt=retention_cutoff(now))
+              .exclude(source=b"").update(source=b""))
+    if purged:
+        log.info("emptied the stored files of %d ended batches", purged)
+    return purged
+
+
 # --- Batch checking ------------------------------------------------------------------------------
 
 CHECK_CHUNK = 1000  # the size of a send chunk: the first one goes out sooner
@@ -394,6 +409,8 @@ def parse_batch(batch):
             items = items.get("rows") or items.get("requests") or []
         if not isinstance(items, list) or not items:
             raise TableError("The JSON must be a non-empty list of rows.")
+        if len(items) > settings.UPLOAD_MAX_ROWS:
+            raise TableError(f"The JSON has {len(items):,} rows; at most {settings.UPLOAD_MAX_ROWS:,} are accepted.")
         for number, item in enumerate(items, start=1):
             if not isinstance(item, dict):
                 rows.append((number, "", "", {}, "", "row is not an object"))

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # 413 for a body over UPLOAD_MAX_BYTES before anything reads it (portal.uploads).
+    "portal.uploads.UploadLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -138,12 +140,23 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one
-# username from one address, further attempts get 429 with Retry-After.
+# How many reverse proxies of this deployment stand in front of the web processes, each appending the
+# address it was connected from to X-Forwarded-For. 0 (the default): X-Forwarded-For is ignored and
+# REMOTE_ADDR is the client. The login lock-out and the API throttles key on that one address
+# (portal.clientip); a client can put anything in the header, so never count a proxy you do not run.
+PORTAL_TRUSTED_PROXIES = env_int("PORTAL_TRUSTED_PROXIES", 0, minimum=0, maximum=10)
+
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one username (from any
+# number of addresses: spreading guesses over many addresses does not help), or for one username
+# from one address, further attempts get 429 with Retry-After until the cool-off has passed.
 AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+# The client's address exactly as the API throttles see it: X-Forwarded-For only as far as
+# PORTAL_TRUSTED_PROXIES says. A callable rather than axes' AXES_IPWARE_PROXY_COUNT/_META_PRECEDENCE_ORDER,
+# which need django-ipware, whose proxy count counts differently from DRF's NUM_PROXIES: one rule for both.
+AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
@@ -165,10 +178,29 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# API tokens issued without an expiry of their own expire after this many days (0: never).
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=0, maximum=3660)
+
 # Uploads (import files, batches): one limit, named in the error message.
+# A body over UPLOAD_MAX_BYTES answers 413 before it is read (portal.uploads: Content-Length, then the
+# bytes as they stream in). An XLSX workbook is a zip: its members may unpack to at most
+# UPLOAD_MAX_UNPACKED_BYTES, each at most UPLOAD_MAX_RATIO times its compressed size (a zip bomb is
+# refused before openpyxl opens it), and any table (CSV, XLSX, a batch's JSON rows) holds at most
+# UPLOAD_MAX_ROWS rows (counted as they are read: the rest is not read).
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_UNPACKED_BYTES = env_int("UPLOAD_MAX_UNPACKED_BYTES", 200 * 1024 * 1024, minimum=1024)
+UPLOAD_MAX_RATIO = env_int("UPLOAD_MAX_RATIO", 100, minimum=2)
+UPLOAD_MAX_ROWS = env_int("UPLOAD_MAX_ROWS", 200_000, minimum=1)
+# Import previews nobody committed, the files of ended batches and long-expired API tokens are purged
+# by the nightly schedules after this many days.
+UPLOAD_RETENTION_DAYS = env_int("UPLOAD_RETENTION_DAYS", 7, minimum=1, maximum=3660)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "portal.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 _email = env_email("EMAIL_URL", "console://")
 globals().update(_email)
@@ -176,8 +208,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@dcc.example")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Token first, so a missing or bad token answers 401 with WWW-Authenticate.
-        "rest_framework.authentication.TokenAuthentication",
+        # Token first, so a missing or bad token answers 401 with WWW-Authenticate. Hashed, expiring,
+        # optionally read-only tokens (portal.models.ApiToken); DRF's authtoken table is no longer read.
+        "portal.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -201,6 +234,9 @@ REST_FRAMEWORK = {
     # /api/v1/... is in the URL namespace "v1": request.version is "v1" there and None on the
     # unversioned aliases, so hyperlinks DRF reverses point at the version the client called.
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
+    # The throttles' client address: REMOTE_ADDR, or X-Forwarded-For's N-th address from the right
+    # behind N trusted proxies (portal.clientip; DRF's default, None, believed the whole header).
+    "NUM_PROXIES": PORTAL_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_THROTTLE_ANON", "60/min"),
         "user": env_str("API_THROTTLE_USER", "1200/min"),
@@ -253,7 +289,13 @@ Q_CLUSTER = {
     # request never waits behind a batch's chunks in the main cluster's workers. One worker
     # is enough (a single request is milliseconds of work) and it polls often because its
     # queue is usually empty and every wait is the user's.
-    "ALT_CLUSTERS": {"urgent": {"workers": 1, "poll": 0.05}},
+    # A third, for webhook deliveries (portal.webhooks.services.HOOKS_CLUSTER, Q_CLUSTER_NAME=hooks):
+    # a slow receiver holds one of its workers for at most the webhook timeouts, never a batch's.
+    # Its task timeout covers one attempt (connect + read + the body's deadline) with room to spare.
+    "ALT_CLUSTERS": {
+        "urgent": {"workers": 1, "poll": 0.05},
+        "hooks": {"workers": env_int("Q_HOOKS_WORKERS", 2, minimum=1), "poll": 0.2, "timeout": 60, "retry": 120},
+    },
 }
 if Q_BROKER == "orm":
     Q_CLUSTER["orm"] = "default"
@@ -296,6 +338,10 @@ if ADAPTER_SIMULATOR:
 # 127.0.0.0/8 and ::1 through as well (nothing else), so the tests and the demo can run a receiver
 # on this machine; a production process (DEBUG off) refuses to start with it.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
+# One delivery attempt waits at most this long to connect and between bytes of the answer (the whole
+# answer: twice the read timeout); a receiver slower than that is a failed attempt, retried later.
+WEBHOOK_CONNECT_TIMEOUT = env_int("WEBHOOK_CONNECT_TIMEOUT", 3, minimum=1, maximum=30)
+WEBHOOK_READ_TIMEOUT = env_int("WEBHOOK_READ_TIMEOUT", 5, minimum=1, maximum=30)
 if WEBHOOK_ALLOW_LOOPBACK and not DEBUG:
     raise ImproperlyConfigured("WEBHOOK_ALLOW_LOOPBACK=1 is for development only: it cannot be on when DEBUG is off")
 

@@ -264,7 +264,7 @@ class ModelList(ObjectListView):
         if export not in ("csv", "xlsx"):
             return None
         rows = ([m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
-                 " ".join(m.firmware_versions), m.status] for m in queryset)
+                 " ".join(m.firmware_versions), m.status] for m in queryset.iterator(chunk_size=2000))
         return export_response("device-models", ["manufacturer_id", "manufacturer_name", "model_id", "device_type",
                                                  "smets_version", "firmware_versions", "status"], rows, export)
 
@@ -323,7 +323,8 @@ class ItemList(ObjectListView):
         export = self.request.GET.get("export")
         if export not in ("csv", "xlsx"):
             return None
-        rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status] for i in queryset)
+        rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status]
+                for i in queryset.iterator(chunk_size=2000))
         return export_response("configuration-items", ["key", "name", "kind", "owner", "version", "status"], rows,
                                export)
 

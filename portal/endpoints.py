@@ -4,9 +4,10 @@ from auditlog.models import LogEntry
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import permissions, serializers, viewsets
-from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken import serializers as authtoken_serializers
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from portal import selectors
@@ -97,18 +98,49 @@ ROUTES = [
 ]
 
 
+# Keeps DRF's class name, so the schema's ``AuthTokenRequest`` and generated clients keep theirs.
+class AuthTokenSerializer(authtoken_serializers.AuthTokenSerializer):
+    """Your username and password, and how the new token may be used."""
+
+    read_only = serializers.BooleanField(required=False, default=False,
+                                         help_text="the token may only read (GET, HEAD, OPTIONS): other "
+                                                   "methods answer 403")
+    expires_in_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=3660,
+        help_text="days until the token stops working (401); absent or null: the portal's default "
+                  "(API_TOKEN_DAYS)")
+
+
 class TokenView(ObtainAuthToken):
-    """POST ``{"username", "password"}`` as JSON: ``{"token"}``, the key to send as
-    ``Authorization: Token <key>``. JSON only, like every other body of the API (DRF's view also
-    reads forms, which made the schema declare three content types and generated clients send forms)."""
+    """POST ``{"username", "password"}`` as JSON (optionally ``read_only``, ``expires_in_days``):
+    ``{"token", "read_only", "expires_at"}``, the key to send as ``Authorization: Token <key>``. Each call
+    issues a new token, shown this once (only its digest is kept). JSON only, like every other body of the
+    API (DRF's view also reads forms, which made the schema declare three content types and generated
+    clients send forms)."""
 
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+    serializer_class = AuthTokenSerializer
     # DRF's view turns throttling off; guessing passwords through the API is bounded like any call
     # (and by the login lock-out, which counts these attempts too).
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
 
     @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer(
-        "AuthToken", {"token": serializers.CharField()})}, auth=[])
+        "AuthToken", {"token": serializers.CharField(), "read_only": serializers.BooleanField(),
+                      "expires_at": serializers.DateTimeField(allow_null=True)})}, auth=[])
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from portal import services
+
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        days = serializer.validated_data.get("expires_in_days")
+        expires_at = timezone.now() + dt.timedelta(days=days) if days else services.DEFAULT_EXPIRY
+        issued = services.api_token_issue(user=serializer.validated_data["user"], name="issued by /api/auth/token/",
+                                          read_only=serializer.validated_data.get("read_only", False),
+                                          expires_at=expires_at)
+        return Response({"token": issued.key, "read_only": issued.token.read_only,
+                         "expires_at": issued.token.expires_at})

@@ -1,1 +1,21 @@
-"""Forms of the portal app: the account pages use Django's own auth forms."""
+"""Forms of the portal app: the account pages use Django's own auth forms, and this one for API tokens."""
+from django import forms
+from django.conf import settings
+
+
+class ApiTokenForm(forms.Form):
+    """What a person chooses when issuing themselves an API token."""
+
+    name = forms.CharField(required=False, max_length=100, help_text="what you will use it for")
+    read_only = forms.BooleanField(required=False, label="Read-only",
+                                   help_text="may read (GET) but not create, change or delete anything")
+    expires_in_days = forms.IntegerField(min_value=0, max_value=3660, required=False, label="Expires in (days)",
+                                         help_text="0: never; empty: the portal's default")
+
+    def clean_expires_in_days(self) -> int:
+        days = self.cleaned_data.get("expires_in_days")
+        return settings.API_TOKEN_DAYS if days is None else days
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in_days"].initial = settings.API_TOKEN_DAYS

@@ -2,6 +2,8 @@
 
 The models of notifications and watches, webhooks and saved filters are in portal/notifications/,
 portal/webhooks/ and portal/savedfilters/; burn-rate rules and episodes belong to slas."""
+import datetime as dt
+
 from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -113,6 +115,33 @@ class FeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"feed token of {self.user_id}"
+
+
+class ApiToken(models.Model):
+    """One API token of a person: what a program sends as ``Authorization: Token <token>`` to act with
+    that person's rights. Only the SHA-256 ``digest`` of the token (a 256-bit random secret) is kept: the
+    token is shown once, when issued, and cannot be shown again; ``prefix`` (its first characters) lets
+    the person tell their tokens apart. A ``read_only`` token may only read (GET, HEAD, OPTIONS); after
+    ``expires_at`` it answers 401. Tokens issued before hashing were carried over by their digest (they
+    keep working, but nobody can see them again). Revoking deletes the row."""
+
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="what the person uses it for")
+    prefix = models.CharField(max_length=12, help_text="the token's first characters, to recognise it")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 (hex) of the token")
+    read_only = models.BooleanField(default=False, help_text="only safe methods (GET, HEAD, OPTIONS)")
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="empty: never expires")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of {self.user_id}"
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
 
 
 class IdempotencyRecord(models.Model):

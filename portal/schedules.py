@@ -39,3 +39,6 @@ register_schedule(Schedule("portal: webhook retries", "portal.webhooks.services.
 # Idempotency-Key records older than 24 h (portal.idempotency): hourly keeps the table small.
 register_schedule(Schedule("portal: idempotency keys purge", "portal.idempotency.keys_purge", "I",
                            minutes=60))
+# Import previews never committed and long-expired API tokens (UPLOAD_RETENTION_DAYS), in the night.
+register_schedule(Schedule("portal: stored uploads purge", "portal.tasks.stored_uploads_purge", "D",
+                           next_run=lambda: next_london(3)))

@@ -13,7 +13,7 @@ from portal.scoping import scope
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from portal.models import FeedToken, User
+    from portal.models import ApiToken, FeedToken, User
     from portal.types import RequestUser, Viewer
 
 
@@ -61,3 +61,10 @@ def feed_token_of(user: User) -> FeedToken | None:
     from portal.models import FeedToken
 
     return FeedToken.objects.filter(user=user).first()
+
+
+def api_tokens_of(user: User) -> list[ApiToken]:
+    """The person's API tokens, newest first (what each is for, its scope and dates; never the token)."""
+    from portal.models import ApiToken
+
+    return list(ApiToken.objects.filter(user=user))

@@ -1,15 +1,22 @@
 """Writes of the portal app: organisations, people and API tokens."""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+import secrets
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
 
 from auditlog.context import set_actor
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
 from portal.ids import normalise_eui64
-from portal.models import FeedToken, Organisation, User
+from portal.models import ApiToken, FeedToken, Organisation, User
 from portal.writes import find_or_new, save_validated, upsert
 
 if TYPE_CHECKING:
@@ -43,16 +50,87 @@ def person_upsert(*, username: str, first_name: str, last_name: str, organisatio
                               is_staff=is_staff, is_superuser=is_superuser)
 
 
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued: ``key`` is the token itself, here and nowhere else (only its digest is kept)."""
+
+    token: ApiToken
+    key: str
+
+
+DEFAULT_EXPIRY: Final = "default"
+
+
+def token_digest(key: str) -> str:
+    """SHA-256 (hex) of an API token: what is stored and looked up."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 @transaction.atomic
-def api_token_regenerate(*, user: User) -> Token:
-    """Replace the user's API token with a new one (the old one stops working at once)."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+def api_token_issue(*, user: User, name: str = "", read_only: bool = False,
+                    expires_at: dt.datetime | None | Literal["default"] = DEFAULT_EXPIRY,
+                    replace: bool = False) -> IssuedToken:
+    """Issue ``user`` a new API token and return it with its key, shown to them this once.
+
+    The one place tokens are issued (account page, ``POST /api/v1/auth/token/``, tests), so a check
+    that must come before any token (MFA) goes here. ``expires_at``: a time, ``None`` for never, or
+    by default API_TOKEN_DAYS from now (never when that is 0). ``replace`` revokes the person's other
+    tokens first, so they stop working at once."""
+    now = timezone.now()
+    if expires_at == DEFAULT_EXPIRY:
+        days = settings.API_TOKEN_DAYS
+        expires_at = now + dt.timedelta(days=days) if days else None
+    elif expires_at is not None and expires_at <= now:
+        raise ValidationError({"expires_at": "must be in the future"})
+    if replace:
+        ApiToken.objects.filter(user=user).delete()
+    key = secrets.token_urlsafe(32)  # 256 bits: a digest of it cannot be reversed or guessed
+    token = ApiToken(user=user, name=name, prefix=key[:8], digest=token_digest(key), read_only=read_only,
+                     expires_at=expires_at, created_at=now)
+    token.full_clean()
+    token.save()
+    return IssuedToken(token=token, key=key)
 
 
-def api_token_get_or_create(*, user: User) -> Token:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+def api_token_get_or_create(*, user: User) -> IssuedToken:
+    """Kept for callers from before tokens were hashed (tests, scripts): a stored token cannot be shown
+    again, so this issues a new one (never expiring) each call, through api_token_issue."""
+    return api_token_issue(user=user, name="issued by a script", expires_at=None)
+
+
+def api_token_revoke(*, user: User, token_id: int) -> bool:
+    """Revoke one of ``user``'s tokens (programs using it get 401 from now on); False if no such token."""
+    deleted, _ = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    return bool(deleted)
+
+
+def api_token_user(key: str, *, method: str) -> tuple[User, ApiToken]:
+    """The active person and token an ``Authorization: Token`` key stands for, or AuthenticationFailed
+    (401: unknown, expired, inactive) / PermissionDenied (403: a read-only token asked to write).
+
+    Looked up by the digest of the key: the database compares digests, never secrets, and the digest of
+    a wrong guess tells nothing about a right one; the last comparison is constant-time all the same."""
+    from rest_framework import exceptions
+    from rest_framework.permissions import SAFE_METHODS
+
+    digest = token_digest(key) if key and len(key) <= 200 else ""
+    found = ApiToken.objects.select_related("user").filter(digest=digest).first() if digest else None
+    if found is None or not hmac.compare_digest(found.digest, digest):
+        raise exceptions.AuthenticationFailed("Invalid token.")
+    now = timezone.now()
+    if found.expired(now):
+        raise exceptions.AuthenticationFailed(
+            f"This API token expired at {found.expires_at:%Y-%m-%d %H:%M} UTC: issue a new one.")
+    if not found.user.is_active:
+        raise exceptions.AuthenticationFailed("User inactive or deleted.")
+    if found.read_only and method.upper() not in SAFE_METHODS:
+        raise exceptions.PermissionDenied(
+            f"This API token is read-only: it may read (GET, HEAD, OPTIONS) but not {method.upper()}. "
+            "Use a token issued without read-only.")
+    # At most one write a minute per token, not one per call.
+    if found.last_used_at is None or now - found.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.user, found
 
 
 def _feed_digest(token: str) -> str:

@@ -57,6 +57,13 @@ class AnnouncedRateThrottle(SimpleRateThrottle):
             remember(request, self.quota())
         return allowed
 
+    def get_ident(self, request: Any) -> str:
+        # The one rule for who a client is (portal.clientip, shared with the login lock-out), read
+        # at each request so it follows PORTAL_TRUSTED_PROXIES.
+        from portal.clientip import client_address
+
+        return client_address(request)
+
     def quota(self) -> Quota:
         """The numbers after ``allow_request``: its history holds this request if it was allowed."""
         limit, window = int(self.num_requests or 0), int(self.duration or 0)

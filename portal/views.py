@@ -13,7 +13,7 @@ from django.template import loader
 from portal import services
 from portal.dbrouter import replica_reads
 from portal.generic import GET, POST, view_of
-from portal.models import Organisation, User
+from portal.models import ApiToken, Organisation, User
 
 
 @view_of(None, "portal.dashboard.view")
@@ -24,17 +24,55 @@ def home(request):
     return render(request, "portal/home.html", {"tiles": rendered_tiles(request)})
 
 
-def _account_page(request, **extra):
-    from portal.selectors import feed_token_of
+def _account_page(request, status=200, **extra):
+    from portal.forms import ApiTokenForm
+    from portal.selectors import api_tokens_of, feed_token_of
 
-    token = services.api_token_get_or_create(user=request.user)
-    feed = feed_token_of(request.user)
-    return render(request, "portal/account.html", {"token": token, "feed": feed, **extra})
+    context = {"tokens": api_tokens_of(request.user), "feed": feed_token_of(request.user),
+               "token_form": extra.pop("token_form", None) or ApiTokenForm(), **extra}
+    return render(request, "portal/account.html", context, status=status)
 
 
 @view_of(User, "portal.user.manage_own")
 def account(request):
     return _account_page(request)
+
+
+@view_of(User, "portal.user.manage_own", methods=POST)
+def account_token_issue(request, replace=False):
+    """Issue an API token (name, read-only, expiry from the form) and show it on this answer only: only
+    its digest is stored. ``replace`` (the old "issue a new token" address) revokes the others first."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from portal.forms import ApiTokenForm
+
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, status=400, token_form=form)
+    days = form.cleaned_data["expires_in_days"]
+    issued = services.api_token_issue(user=request.user, name=form.cleaned_data["name"],
+                                      read_only=form.cleaned_data["read_only"],
+                                      expires_at=timezone.now() + dt.timedelta(days=days) if days else None,
+                                      replace=replace)
+    response = _account_page(request, new_token=issued)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@view_of(User, "portal.user.manage_own", methods=POST)
+def account_token_regenerate(request):
+    return account_token_issue(request, replace=True)
+
+
+@view_of(ApiToken, "portal.user.manage_own", methods=POST)
+def account_token_revoke(request, pk):
+    # Only one's own tokens: any other id is not found, whoever's it is.
+    if not services.api_token_revoke(user=request.user, token_id=pk):
+        raise Http404("No such API token of yours.")
+    messages.success(request, "The API token was revoked: programs using it get 401 now.")
+    return redirect("account")
 
 
 @view_of(User, "portal.user.manage_own", methods=POST)
@@ -51,13 +89,6 @@ def account_feed_token_issue(request):
 def account_feed_token_revoke(request):
     if services.feed_token_revoke(user=request.user):
         messages.success(request, "Your feed token was revoked: calendar programs using it get no feed now.")
-    return redirect("account")
-
-
-@view_of(User, "portal.user.manage_own", methods=POST)
-def account_token_regenerate(request):
-    services.api_token_regenerate(user=request.user)
-    messages.success(request, "A new API token was issued; the old one no longer works.")
     return redirect("account")
 
 

@@ -6,7 +6,7 @@
 # those namespaces, are ever contacted:
 #   db 10.231.0.1       PostgreSQL 15 primary and Redis (the django-q2 broker)
 #   replica 10.231.0.2  a streaming replica of db, made by pg_basebackup
-#   w1 10.231.0.11      manage.py qcluster (main) and the urgent cluster
+#   w1 10.231.0.11      manage.py qcluster (main), the urgent cluster and the hooks cluster
 #   w2 10.231.0.12      manage.py qcluster (main)
 #   web 10.231.0.20     gunicorn
 #   ctl 10.231.0.100    the test driver (pytest tests/cluster)
@@ -155,7 +155,8 @@ start_host() {
   local host=$1
   case "$host" in
     w1) start_proc w1 qcluster "$PY" manage.py qcluster
-        start_proc w1 urgent env Q_CLUSTER_NAME=urgent "$PY" manage.py qcluster ;;
+        start_proc w1 urgent env Q_CLUSTER_NAME=urgent "$PY" manage.py qcluster
+        start_proc w1 hooks env Q_CLUSTER_NAME=hooks "$PY" manage.py qcluster ;;
     w2) start_proc w2 qcluster "$PY" manage.py qcluster ;;
     web) start_proc web gunicorn "$ROOT/.venv/bin/gunicorn" config.wsgi -b "${ADDR[web]}:8000" -w 2 --threads 2 \
            --timeout 120 --access-logfile - ;;
@@ -213,7 +214,7 @@ EOF
   say "replica: pg_basebackup from db"
   on_ns replica env PG_OPTIONS="$(pg_options replica)" bash "$ROOT/scripts/pg.sh" replica "${ADDR[db]}:5432" \
     "$DIR/replica" >/dev/null
-  say "portal processes: gunicorn on web, qcluster on w1 (main, urgent) and w2 (main)"
+  say "portal processes: gunicorn on web, qcluster on w1 (main, urgent, hooks) and w2 (main)"
   for host in web w1 w2; do start_host "$host"; done
   wait_for 120 "gunicorn on web" web_answers
   say "up"

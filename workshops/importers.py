@@ -196,18 +196,17 @@ def _write(parsed, action, actor):
 # --- Export --------------------------------------------------------------------------------
 
 def export_rows(actions):
-    """Rows in the import's own format, so an exported file re-imports unchanged."""
+    """Rows in the import's own format, so an exported file re-imports unchanged; yielded a chunk of
+    actions at a time (their owners and updates fetched per chunk), for a streamed download."""
     ambiguous = set(User.objects.exclude(initials="").values("initials").annotate(n=Count("pk"))
                     .filter(n__gt=1).values_list("initials", flat=True))
-    rows = []
-    for action in actions.prefetch_related("owners", "updates"):
+    for action in actions.prefetch_related("owners", "updates").iterator(chunk_size=500):
         owners = ["ALL"] if action.all_members else []
         owners += [o.username if (not o.initials or o.initials in ambiguous) else o.initials
                    for o in action.owners.all()]
-        rows.append({
+        yield {
             "reference": action.reference, "title": action.title, "text": action.text,
             "owners": ";".join(owners), "due": action.due.strftime("%d.%m.%y") if action.due else "tbc",
             "status": action.status,
             "updates": "\n".join(f"{u.date:%d.%m.%y}: {u.text}" for u in action.updates.all() if not u.status_to),
-        })
-    return rows
+        }

@@ -657,8 +657,8 @@ def consultation_export(request, pk):
     consultation = get_scoped_or_404(request.user, models.Consultation, pk=pk)
     comments = CommentFilterSet(request.GET, queryset=consultation.comments.select_related("organisation"),
                                 request=request).qs
-    rows = [{"id": c.pk, "organisation": c.organisation.code, "theme": c.theme, "section": c.section,
+    rows = ({"id": c.pk, "organisation": c.organisation.code, "theme": c.theme, "section": c.section,
              "comment": c.text, "response": c.response, "disposition": c.disposition,
-             "received": timezone.localtime(c.created_at).date()} for c in comments]
+             "received": timezone.localtime(c.created_at).date()} for c in comments.iterator(chunk_size=2000))
     return tabular.export_response(f"comments-{consultation.pk}", MATRIX_COLUMNS, rows,
                                    request.GET.get("format", "csv"), title="Comment matrix")

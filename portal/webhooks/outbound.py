@@ -27,9 +27,8 @@ from portal.webhooks import urlguard
 
 log = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 10
-BODY_DEADLINE = 15  # seconds for the whole body: a receiver dripping bytes cannot hold a worker
+# Timeouts are settings (WEBHOOK_CONNECT_TIMEOUT, WEBHOOK_READ_TIMEOUT), read at each attempt; the whole
+# body must arrive within twice the read timeout, so a receiver dripping bytes cannot hold a worker.
 BODY_LIMIT = 64 * 1024
 EXCERPT_CHARS = 500  # WebhookDelivery.response_excerpt's length
 
@@ -83,8 +82,14 @@ class Outcome:
     bytes_read: int = 0
 
 
+def _timeouts() -> tuple[float, float]:
+    from django.conf import settings
+
+    return float(settings.WEBHOOK_CONNECT_TIMEOUT), float(settings.WEBHOOK_READ_TIMEOUT)
+
+
 def _read_bounded(response: requests.Response) -> bytes:
-    chunks, size, deadline = [], 0, time.monotonic() + BODY_DEADLINE
+    chunks, size, deadline = [], 0, time.monotonic() + 2 * _timeouts()[1]
     while size < BODY_LIMIT and time.monotonic() < deadline:
         # Raw bytes, not decoded: Accept-Encoding is identity, and a compressed answer is not
         # inflated (a small gzip can be a huge body).
@@ -108,7 +113,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_loopback: bool
         session.mount("https://", PinnedAdapter(allow_loopback=allow_loopback))
         try:
             with session.post(url, data=body, headers={**headers, "Accept-Encoding": "identity"},
-                              timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False,
+                              timeout=_timeouts(), allow_redirects=False,
                               stream=True) as response:
                 code = response.status_code
                 if not 200 <= code < 300:
@@ -126,7 +131,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, allow_loopback: bool
 def _describe_error(error: Exception) -> str:
     text = str(error)
     if isinstance(error, requests.Timeout):
-        return f"no answer within {READ_TIMEOUT} s"
+        return f"no answer within {_timeouts()[1]:g} s"
     if isinstance(error, requests.ConnectionError):
         if "refused" in text.lower():
             return "connection refused"

@@ -97,10 +97,18 @@ def endpoints_for(event: str, organisation: Organisation | None, *, parties: Ite
     return [endpoint for endpoint in candidates if event in endpoint.events or "*" in endpoint.events]
 
 
+# The django-q2 queue of webhook deliveries (Q_CLUSTER["ALT_CLUSTERS"]): a qcluster started with
+# Q_CLUSTER_NAME=hooks works it and nothing else, so receivers that answer slowly (each attempt is
+# bounded by WEBHOOK_CONNECT_TIMEOUT and WEBHOOK_READ_TIMEOUT) hold only its workers, never the main
+# cluster's, which check and send batches. Without that cluster running, deliveries wait queued.
+HOOKS_CLUSTER = "hooks"
+
+
 def _enqueue(delivery_pk: int) -> None:
     from django_q.tasks import async_task
 
-    async_task("portal.webhooks.services.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}")
+    async_task("portal.webhooks.services.delivery_attempt", delivery_pk, task_name=f"webhook delivery {delivery_pk}",
+               group="webhooks", cluster=HOOKS_CLUSTER)
 
 
 def deliveries_create(*, event: str, payload: Mapping[str, Any], organisation: Organisation | None,

@@ -49,7 +49,7 @@ def test_batch_rows_checked_run_and_reported(srvs, devices, supplier_a, client_f
     assert critical.signature and critical.precommand_at
     page = client.get(reverse("adapter:batch_detail", args=[batch.pk])).content.decode()
     assert "responded" in page and "100%" in page and "Morning reads" in page
-    download = client.get(reverse("adapter:batch_results", args=[batch.pk])).content.decode("utf-8-sig")
+    download = client.get(reverse("adapter:batch_results", args=[batch.pk])).getvalue().decode("utf-8-sig")
     lines = download.strip().splitlines()
     assert lines[0].startswith("row,srv,device_id,code") and len(lines) == 9
     assert any(",E19," in line for line in lines)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from adapter import tasks
+from portal.webhooks.services import HOOKS_CLUSTER
 from slas import services as slas_services
 from tests.adapter.test_crash import _cluster, _cluster_env, _kill, real_clusters
 from tests.slas.conftest import measures, month_with_misses  # noqa: F401 (fixtures used below)
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def clusters(tmp_path, monkeypatch):
-    """The main and the urgent cluster, each a real ``manage.py qcluster`` process group; the test
+    """The main, the urgent and the hooks cluster, each a real ``manage.py qcluster`` process group; the test
     process (and its live server) stops running tasks in-line and queues them for the clusters.
     The clusters deliver webhooks to the example's receiver on 127.0.0.1: the loopback set-up."""
     from django_q.conf import Conf
@@ -37,7 +38,7 @@ def clusters(tmp_path, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", False)
     started = []
     try:
-        for name in ("main", tasks.URGENT_CLUSTER):
+        for name in ("main", tasks.URGENT_CLUSTER, HOOKS_CLUSTER):
             extra = {"WEBHOOK_ALLOW_LOOPBACK": "1"}
             if name != "main":
                 extra["Q_CLUSTER_NAME"] = name
@@ -114,7 +115,7 @@ def test_a_supplier_runs_the_example_workflow(generated, live_server, srvs, devi
         from django_q.models import Task
 
         ran = set(Task.objects.values_list("cluster", flat=True))
-        assert tasks.URGENT_CLUSTER in ran and "portal" in ran, ran
+        assert tasks.URGENT_CLUSTER in ran and HOOKS_CLUSTER in ran and "portal" in ran, ran
         assert receiver.refused == 0
         # A forged body is refused by the example's check.
         assert not example.verify(receiver.secret, "t=1,v1=00", b"{}")

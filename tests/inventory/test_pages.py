@@ -208,10 +208,10 @@ def test_export_csv_and_xlsx_follow_filters_and_scope(orgs, supplier_a, client_f
     mine = device(orgs["SUPA"], DeviceType.GSME, mpxn="7412365")
     theirs = device(orgs["SUPB"])
     client = client_for(supplier_a)
-    csv = client.get(reverse("inventory:device_list"), {"export": "csv"}).content.decode("utf-8-sig")
+    csv = client.get(reverse("inventory:device_list"), {"export": "csv"}).getvalue().decode("utf-8-sig")
     assert csv.splitlines()[0].startswith("device_id,device_type,manufacturer,model,firmware_version,status")
     assert mine.device_id in csv and theirs.device_id not in csv
-    data = client.get(reverse("inventory:device_list"), {"export": "xlsx", "device_type": "GSME"}).content
+    data = client.get(reverse("inventory:device_list"), {"export": "xlsx", "device_type": "GSME"}).getvalue()
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [mine.device_id]
 

@@ -53,7 +53,7 @@ def test_api_token_and_session_auth(supplier_a, api_for, client_for):
     assert client_for(supplier_a).get("/api/organisations/").status_code == 200
     response = Client().post("/api/auth/token/", {"username": "alice", "password": "test-password-123"},
                              content_type="application/json")
-    assert response.status_code == 200 and len(response.json()["token"]) == 40
+    assert response.status_code == 200 and len(response.json()["token"]) == 43  # 256 bits, URL-safe base64
     # JSON only, as the schema says: a form body is refused, not half-read.
     form = Client().post("/api/auth/token/", {"username": "alice", "password": "test-password-123"})
     assert form.status_code == 415

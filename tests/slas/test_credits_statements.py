@@ -105,7 +105,7 @@ def test_restatement_is_a_new_version_and_the_old_one_stays_readable(month_with_
     assert "late responses" in new.content.decode() and "Current" in new.content.decode()
     pdf = client.get(reverse("slas:statement_download", args=[first.pk, "pdf"]))
     assert pdf.content.startswith(b"%PDF")
-    csv_text = client.get(reverse("slas:statement_download", args=[first.pk, "csv"])).content.decode("utf-8-sig")
+    csv_text = client.get(reverse("slas:statement_download", args=[first.pk, "csv"])).getvalue().decode("utf-8-sig")
     assert "444.45" in csv_text
 
 
@@ -159,11 +159,11 @@ def test_pages_dcc_and_self_service(month_with_misses, orgs, dcc_operator, suppl
     assert page.status_code == 200 and 'data-figure="fig-bars"' in body and "SM1.1" in body
     assert "<script>" not in body
     assert ops.get(reverse("slas:measure_list")).status_code == 200
-    csv_text = ops.get(reverse("slas:report_export", args=["csv"]) + "?month=2025-10").content.decode("utf-8-sig")
+    csv_text = ops.get(reverse("slas:report_export", args=["csv"]) + "?month=2025-10").getvalue().decode("utf-8-sig")
     assert "SM1.1,on_demand,DSP,,100,97" in csv_text
     assert ops.get(reverse("slas:report_export", args=["pdf"]) + "?month=2025-10").content.startswith(b"%PDF")
     a_csv = client_for(supplier_a).get(reverse("slas:report_export", args=["csv"]) + "?month=2025-10")
-    assert "SM1.1,on_demand,DSP,,50,49" in a_csv.content.decode("utf-8-sig")  # own half of the traffic
+    assert "SM1.1,on_demand,DSP,,50,49" in a_csv.getvalue().decode("utf-8-sig")  # own half of the traffic
     listing = client_for(supplier_a).get(reverse("slas:statement_list")).content.decode()
     assert "SUPA" in listing and "SUPB" not in listing
     b_statement = Statement.objects.get(organisation=orgs["SUPB"])

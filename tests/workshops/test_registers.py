@@ -136,7 +136,7 @@ def test_import_previews_errors_writes_nothing_then_commits_and_reimport_changes
     # An export re-imports unchanged too (CSV and XLSX).
     from portal.tabular import export_bytes
 
-    rows = importers.export_rows(Action.objects.all())
+    rows = list(importers.export_rows(Action.objects.all()))
     for fmt in ("csv", "xlsx"):
         data = export_bytes(importers.COLUMNS, rows, fmt)
         result = importers.run(data, filename=f"x.{fmt}", commit=False, actor=dcc_operator)
@@ -263,10 +263,10 @@ def test_theme_summary_and_matrix_export(consultation, orgs, dcc_operator, clien
     themes = api_for(dcc_operator).get(f"/api/workshops/consultations/{consultation.pk}/themes/").json()
     assert themes == [{"theme": "Scope", "count": 3}, {"theme": "Clock", "count": 1}]
     response = client_for(dcc_operator).get(f"/workshops/consultations/{consultation.pk}/matrix/?format=csv")
-    lines = response.content.decode("utf-8-sig").strip().splitlines()
+    lines = response.getvalue().decode("utf-8-sig").strip().splitlines()
     assert lines[0].startswith("id,organisation,theme") and len(lines) == 5
     xlsx = client_for(dcc_operator).get(f"/workshops/consultations/{consultation.pk}/matrix/?format=xlsx")
-    assert xlsx.content[:2] == b"PK"
+    assert xlsx.streaming and xlsx.getvalue()[:2] == b"PK"
     page = client_for(dcc_operator).get(f"/workshops/consultations/{consultation.pk}/").content.decode()
     assert "4 comments received – main themes" in page
 
