@@ -268,6 +268,8 @@ ADAPTER_DUIS_URL = env_str("ADAPTER_DUIS_URL", "http://127.0.0.1:8765/duis")
 # An attempt left "sending" longer than this is presumed lost (its worker died) and is sent
 # again as a new attempt number.
 ADAPTER_LEASE_SECONDS = env_int("ADAPTER_LEASE_SECONDS", 120, minimum=1, maximum=86400)
+# A critical request whose pre-command is not signed within this time ends, never sent.
+ADAPTER_SIGNATURE_TIMEOUT_MINUTES = env_int("ADAPTER_SIGNATURE_TIMEOUT_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
 # Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
 ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
 # Device simulator profile overrides: JSON with the keys of adapter.simulator.DEFAULT_PROFILE.
