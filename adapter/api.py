@@ -181,8 +181,8 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         "one that does not is refused with 400 and the request keeps waiting."))
     @action(detail=True, methods=["post"])
     def signature(self, request, pk=None):
+        obj = self.get_object()  # first: another organisation's request is 404, whatever the body
         data = validated(SignatureSerializer, request)
-        obj = self.get_object()
         try:
             obj = services.request_sign(request=obj, signature=data["signature"], actor=request.user)
         except DjangoPermissionDenied as exc:

@@ -337,3 +337,31 @@ def test_certificate_pages_and_api(orgs, supplier_a, supplier_b, dcc_admin, clie
     assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
     assert len(api.get("/api/v1/adapter/certificates/").json()["results"]) == 2
     assert api_for(supplier_b).get("/api/v1/adapter/certificates/").json()["results"] == []
+
+
+def test_demo_suppliers_get_key_files_outside_the_database_and_approved_certificates(
+        db, orgs, settings, tmp_path, srvs, devices, supplier_a, django_capture_on_commit_callbacks):
+    import os
+    import stat
+    from io import StringIO
+
+    from cryptography.hazmat.primitives import serialization
+    from django.core.management import call_command
+
+    from adapter import demo
+
+    settings.VAR_DIR = tmp_path
+    paths = demo.signing_keys()
+    assert {p.name for p in paths} == {"SUPA-command-signing.key.pem", "SUPB-command-signing.key.pem"}
+    for path in paths:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "demo-keys").st_mode) == 0o700
+    assert demo.signing_keys() and Certificate.objects.count() == 2  # idempotent: same keys, no new rows
+    assert not Certificate.objects.filter(pem__contains="PRIVATE").exists()
+    key = serialization.load_pem_private_key((tmp_path / "demo-keys" / "SUPA-command-signing.key.pem").read_bytes(),
+                                             password=None)
+    request = critical(supplier_a, devices, django_capture_on_commit_callbacks)
+    services.request_sign(request=request, signature=sign_precommand(key, request.precommand), actor=supplier_a)
+    printed = StringIO()
+    call_command("demo_logins", stdout=printed)
+    assert "SUPA-command-signing.key.pem" in printed.getvalue()
