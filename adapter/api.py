@@ -1,19 +1,31 @@
 """REST API of the adapter: submit, list, filter, read and cancel service requests; batches
 (upload, progress, per-row results, cancel); alerts (read; DCC's backend posts them); anomaly
 thresholds; the SRV catalogue."""
+import base64
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from adapter import services
+from adapter import services, signing
 from adapter.choices import RequestState, ThresholdPeriod
 from adapter.filtersets import AlertFilterSet, RequestFilterSet
-from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
+from adapter.models import (
+    Alert,
+    AnomalyThreshold,
+    Batch,
+    BatchRow,
+    Certificate,
+    ServiceRequest,
+    ServiceRequestVariant,
+)
 from portal.access import may
 from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
 from portal.choices import Region
@@ -39,8 +51,8 @@ class RequestSerializer(serializers.ModelSerializer):
     srv = serializers.SlugRelatedField(slug_field="code", read_only=True)
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
     device_id = serializers.CharField(source="device_ref", read_only=True)
-    state = serializers.CharField(read_only=True, help_text="received, quarantined, rejected, queued, sent, "
-                                  "responded, failed, timed_out, cancelled")
+    state = serializers.CharField(read_only=True, help_text="received, awaiting_approval, awaiting_signature, "
+                                  "quarantined, rejected, queued, sent, responded, failed, timed_out, cancelled")
     measurement_type = serializers.CharField(read_only=True)
     # Declared: as a read-only model field it would lose allow_blank, and the schema's enum would then
     # not admit the blank region a request without a device (or a device without a region) has.
@@ -51,8 +63,55 @@ class RequestSerializer(serializers.ModelSerializer):
         fields = ["id", "request_id", "srv", "organisation", "device_id", "region", "measurement_type", "state",
                   "outcome", "message", "params", "execute_at", "received_at", "dsp_sent_at", "wan_delivered_at",
                   "device_responded_at", "wan_returned_at", "responded_at", "completed_at", "batch", "precommand_at",
-                  "signed_at", "attempts", "response", "notified_at"]
+                  "signed_at", "signature_failures", "attempts", "response", "notified_at"]
         read_only_fields = fields
+
+
+class PrecommandSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    request_id = serializers.CharField()
+    state = serializers.CharField()
+    precommand = serializers.CharField(help_text="The DUIS pre-command document (command variant 4)")
+    bytes_base64 = serializers.SerializerMethodField(help_text="base64 of the exact bytes to sign")
+    algorithm = serializers.SerializerMethodField(help_text="ECDSA-P256-SHA256")
+    signature_encoding = serializers.SerializerMethodField()
+    precommand_at = serializers.DateTimeField()
+    sign_by = serializers.SerializerMethodField(help_text="When the request times out unsigned")
+
+    def get_bytes_base64(self, obj) -> str:
+        return base64.b64encode(signing.precommand_bytes(obj.precommand)).decode("ascii")
+
+    def get_algorithm(self, obj) -> str:
+        return signing.ALGORITHM
+
+    def get_signature_encoding(self, obj) -> str:
+        return signing.ENCODING
+
+    def get_sign_by(self, obj) -> dt.datetime | None:
+        return services.signature_deadline(obj)
+
+
+class SignatureSerializer(serializers.Serializer):
+    signature = serializers.CharField(max_length=signing.MAX_SIGNATURE_TEXT, help_text=(
+        "base64 ECDSA P-256 SHA-256 signature of the pre-command bytes: DER, or raw r||s (64 bytes, WebCrypto)"))
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    uploaded_by = serializers.StringRelatedField()
+    approved_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = Certificate
+        fields = ["id", "organisation", "usage", "subject_eui64", "issuer", "serial", "not_before", "not_after",
+                  "state", "uploaded_by", "approved_by", "approved_at", "revoked_at", "created_at", "pem"]
+        read_only_fields = fields
+
+
+class CertificateUploadSerializer(serializers.Serializer):
+    pem = serializers.CharField(trim_whitespace=False, help_text=(
+        "One PEM certificate (-----BEGIN CERTIFICATE-----), ECDSA P-256, naming your organisation's DUIS user id. "
+        "Never a private key: an upload holding one is refused."))
 
 
 class SubmitSerializer(serializers.Serializer):
@@ -121,6 +180,33 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         obj = self.get_object()
         try:
             services.request_cancel(request=obj, actor=request.user)
+        except ValidationError as exc:
+            raise _api_error(exc)
+        return Response(RequestSerializer(obj).data)
+
+    @extend_schema(responses=PrecommandSerializer, description=(
+        "The pre-command of a critical request, to be signed by the organisation's own key: ECDSA P-256 with "
+        "SHA-256 over exactly the bytes whose base64 is ``bytes_base64`` (the UTF-8 of ``precommand``). "
+        "404 for a request that is not critical."))
+    @action(detail=True, methods=["get"])
+    def precommand(self, request, pk=None):
+        obj = self.get_object()
+        if not obj.srv.critical or not obj.precommand:
+            raise NotFound("This request has no pre-command: only critical requests are signed.")
+        return Response(PrecommandSerializer(obj).data)
+
+    @extend_schema(request=SignatureSerializer, responses={200: RequestSerializer}, description=(
+        "Offer the signature of the pre-command (base64 of DER or of raw r||s). A signature that verifies "
+        "against an approved command-signing certificate of the organisation queues the request for sending; "
+        "one that does not is refused with 400 and the request keeps waiting."))
+    @action(detail=True, methods=["post"])
+    def signature(self, request, pk=None):
+        obj = self.get_object()  # first: another organisation's request is 404, whatever the body
+        data = validated(SignatureSerializer, request)
+        try:
+            obj = services.request_sign(request=obj, signature=data["signature"], actor=request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc))
         except ValidationError as exc:
             raise _api_error(exc)
         return Response(RequestSerializer(obj).data)
@@ -321,6 +407,49 @@ class ThresholdViewSet(ScopedModelViewSet):
         services.threshold_delete(threshold=instance, actor=self.request.user)
 
 
+class CertificateViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Certificates of critical-command signing: one's organisation's (DCC: all). POST uploads one
+    (pending until a DCC administrator approves it); rotation is upload, approve, revoke the old."""
+
+    queryset = Certificate.objects.select_related("organisation", "uploaded_by", "approved_by")
+    serializer_class = CertificateSerializer
+    pagination_class = StandardPagination
+    filterset_fields = ["state", "usage"]
+
+    @extend_schema(request=CertificateUploadSerializer, responses={201: CertificateSerializer})
+    def create(self, request, *args, **kwargs):
+        data = validated(CertificateUploadSerializer, request)
+        if request.user.organisation is None:
+            raise PermissionDenied("You belong to no organisation.")
+        try:
+            certificate = services.certificate_upload(organisation=request.user.organisation, pem=data["pem"],
+                                                      actor=request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc))
+        except ValidationError as exc:
+            raise _api_error(exc)
+        return Response(CertificateSerializer(certificate).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, decide):
+        try:
+            certificate = decide(certificate=self.get_object(), actor=self.request.user)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc))
+        except ValidationError as exc:
+            raise _api_error(exc)
+        return Response(CertificateSerializer(certificate).data)
+
+    @extend_schema(request=None, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(services.certificate_approve)
+
+    @extend_schema(request=None, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        return self._decide(services.certificate_revoke)
+
+
 class SrvViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The SRV catalogue with each SRV's parameter schema."""
 
@@ -337,4 +466,5 @@ ROUTES = [
     ("adapter/alerts", AlertViewSet, "adapter-alert"),
     ("adapter/thresholds", ThresholdViewSet, "adapter-threshold"),
     ("adapter/srvs", SrvViewSet, "adapter-srv"),
+    ("adapter/certificates", CertificateViewSet, "adapter-certificate"),
 ]

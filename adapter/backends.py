@@ -95,14 +95,23 @@ class SimulatorBackend(Backend):
 
 
 def _check_signature(request):
+    """The last gate before the network: a critical request goes out only with a signature of its
+    pre-command that verifies now against its organisation's approved certificate (a certificate
+    revoked since the signing stops it too). Whatever queued the request, nothing unsigned is sent."""
     if not request.srv.critical:
         return
-    from adapter.signing import get_signer
+    from django.core.exceptions import ValidationError
 
-    if not request.signature or not get_signer().verify(
-        user_key=request.user_id or request.organisation_id, payload=request.precommand, signature=request.signature
-    ):
-        raise BackendError(f"{request.request_id}: critical request without a valid signature")
+    from adapter import signing
+
+    try:
+        certificate = request.signature and request.precommand and signing.verifying_certificate(
+            organisation=request.organisation, precommand=request.precommand, signature=request.signature,
+            when=timezone.now())
+    except ValidationError:
+        certificate = None
+    if not certificate:
+        raise BackendError(f"{request.request_id}: critical request without a valid signature of its pre-command")
 
 
 # --- DUIS over HTTP -----------------------------------------------------------------------------

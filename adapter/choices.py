@@ -99,6 +99,8 @@ class AlertChannel(models.TextChoices):
 # acknowledged at once (I99); a device that answered is a success (I0). CODES gives each its text.
 OUTCOME_ACKNOWLEDGED = "I99"
 OUTCOME_SUCCESS = "I0"
+# A critical request whose pre-command was never signed in time: never sent (the portal's code).
+OUTCOME_UNSIGNED = "S"
 
 # DUIS response codes the adapter produces, with readable text.
 CODES = {
@@ -116,6 +118,7 @@ CODES = {
     "E40": "Invalid parameters",
     "Q": "Quarantined: anomaly threshold exceeded",
     "C": "Cancelled by the user",
+    "S": "Not sent: the pre-command was not signed in time",
 }
 
 COLOURS = {

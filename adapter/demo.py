@@ -2,16 +2,23 @@
 suppliers and regions, some failing, and alerts) written by bulk inserts with simulated
 timestamps, not by running tasks, so that `make run` stays fast. Idempotent."""
 import datetime as dt
+import os
 import random
 import time
 import zoneinfo
+from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from adapter import catalogue, simulator
-from adapter.models import Alert, ServiceRequest, ServiceRequestVariant
+from adapter import catalogue, pki, signing, simulator
+from adapter.choices import CertificateState, CertificateUsage
+from adapter.models import Alert, Certificate, ServiceRequest, ServiceRequestVariant
 from adapter.tasks import bulk_insert
+from portal.choices import OrganisationKind
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
 REQUESTS = 100_000  # 200,000 took 120 s wall (30 s CPU) on a busy 2-core box: halved to fit make run
@@ -54,6 +61,53 @@ def message_signing(stdout=None):
     call_command("duis", "keys", "--quiet")
     if stdout:
         stdout.write("adapter: message signing delegated by every demo organisation; keys in the key store")
+def demo_key_dir() -> Path:
+    return Path(settings.VAR_DIR) / "demo-keys"
+
+
+def signing_keys(stdout=None) -> list[Path]:
+    """Each demo supplier's command-signing key, as a file outside the database (the user's own
+    file, as in real life: var/demo-keys/<CODE>-command-signing.key.pem, owner-only, git-ignored
+    with var/), and its certificate registered and approved, so a demo user can sign a critical
+    request in the browser. A key file kept from an earlier run is reused."""
+    from cryptography.hazmat.primitives import serialization
+
+    from portal.models import Organisation
+
+    directory = demo_key_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    admin = get_user_model()._default_manager.filter(is_superuser=True).order_by("pk").first()
+    paths = []
+    for organisation in Organisation.objects.filter(kind=OrganisationKind.SERVICE_USER).exclude(user_id=""):
+        path = directory / f"{organisation.code}-command-signing.key.pem"
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, ec.EllipticCurvePrivateKey)
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(pki.private_key_pem(key))
+        os.chmod(path, 0o600)
+        paths.append(path)
+        public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        now = timezone.now()
+        registered = [c for c in signing.signing_certificates(organisation, now)
+                      if pki.read_certificate(c.pem).public_key().public_bytes(
+                          serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo) == public]
+        if registered:
+            continue
+        _key, info = pki.make_test_identity(organisation.user_id, name=f"{organisation.name} command signing (demo)",
+                                            key=key)
+        Certificate.objects.create(
+            organisation=organisation, usage=CertificateUsage.COMMAND_SIGNING, subject_eui64=info.subject_eui64,
+            issuer=info.issuer, serial=info.serial, pem=info.pem, not_before=info.not_before,
+            not_after=info.not_after, state=CertificateState.APPROVED, approved_by=admin, approved_at=now)
+    if stdout and paths:
+        stdout.write(f"adapter: command-signing key files of the demo suppliers in {directory}")
+    return paths
 
 
 def load(stdout=None, requests=REQUESTS):
@@ -62,6 +116,7 @@ def load(stdout=None, requests=REQUESTS):
 
     catalogue.load(ServiceRequestVariant)
     message_signing(stdout)
+    signing_keys(stdout)
     srvs = {s.code: s for s in ServiceRequestVariant.objects.filter(code__in=[c for c, _ in MIX])}
     devices = list(Device.objects.filter(status="commissioned", device_type__in=["ESME", "GSME"],
                                          supplier__kind="service_user")

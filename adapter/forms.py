@@ -39,3 +39,27 @@ class ThresholdForm(forms.Form):
     period = forms.ChoiceField(choices=ThresholdPeriod.choices)
     limit = forms.IntegerField(min_value=1)
     note = forms.CharField(max_length=200, required=False)
+
+
+class CertificateUploadForm(forms.Form):
+    """A certificate as a file or pasted PEM. Only the certificate: the key stays with its owner."""
+
+    file = forms.FileField(required=False, label="Certificate file (.pem, .crt)",
+                           help_text="The certificate only: never your private key.")
+    certificate = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}),
+                                  label="or paste the PEM", help_text="-----BEGIN CERTIFICATE----- ...")
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None and upload.size > 16 * 1024:
+            raise forms.ValidationError({"file": "larger than 16 kB: not a certificate"})
+        if upload is None and not (data.get("certificate") or "").strip():
+            raise forms.ValidationError({"certificate": "choose a certificate file or paste its PEM"})
+        return data
+
+    def pem(self) -> bytes:
+        upload = self.cleaned_data.get("file")
+        if upload is not None:
+            return upload.read()
+        return self.cleaned_data["certificate"].encode("utf-8")

@@ -167,11 +167,15 @@ class ServiceRequest(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     batch = models.ForeignKey(Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="requests")
-    # The two-step flow of critical requests: transformed into a pre-command, then signed.
-    precommand = models.TextField(blank=True)
+    # The two-step flow of critical requests: transformed into a pre-command, then signed by the
+    # requesting organisation's own key (adapter.signing says which bytes); never sent unsigned.
+    precommand = models.TextField(blank=True, help_text="The pre-command to sign (its UTF-8 bytes are signed)")
     precommand_at = models.DateTimeField(null=True, blank=True)
-    signature = models.CharField(max_length=128, blank=True)
+    signature = models.CharField(max_length=128, blank=True,
+                                 help_text="The user's ECDSA P-256 signature of the pre-command, base64")
     signed_at = models.DateTimeField(null=True, blank=True)
+    signature_failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Signatures offered for the pre-command that did not verify")
     attempts = models.PositiveSmallIntegerField(default=0)
     response = models.JSONField(default=dict, blank=True, help_text="Body of the device's response")
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When the quarantine notice went out")
@@ -401,4 +405,5 @@ auditlog.register(AnomalyThreshold)
 auditlog.register(Certificate, exclude_fields=["pem"])
 auditlog.register(MessageSigningDelegation)
 auditlog.register(SignedDuisDocument, exclude_fields=["document"])
-auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by"])
+auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by", "signed_at",
+                                                  "signature_failures"])

@@ -7,3 +7,4 @@ from portal.registry import NavEntry, register_nav_entry
 register_nav_entry(NavEntry("operations", "Service requests", "adapter:request_list", OPERATIONS, weight=40))
 register_nav_entry(NavEntry("operations", "Batches", "adapter:batch_list", OPERATIONS, weight=50))
 register_nav_entry(NavEntry("operations", "Alerts", "adapter:alert_list", OPERATIONS, weight=60))
+register_nav_entry(NavEntry("operations", "Signing certificates", "adapter:certificate_list", OPERATIONS, weight=65))

@@ -14,16 +14,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from adapter import duis, schema
+from adapter import duis, schema, signing
 from adapter.choices import (
     CANCELLABLE,
     OUTCOME_ACKNOWLEDGED,
+    OUTCOME_UNSIGNED,
     TERMINAL,
+    CertificateState,
+    CertificateUsage,
     MeasurementType,
     RequestState,
     ThresholdPeriod,
@@ -32,16 +36,16 @@ from adapter.models import (
     Alert,
     AnomalyThreshold,
     Batch,
+    Certificate,
     MessageSigningDelegation,
     RequestCounter,
     ServiceRequest,
     ServiceRequestVariant,
     SignedDuisDocument,
 )
-from adapter.signing import get_signer
 from inventory.choices import SMIStatus
 from portal import events
-from portal.access import people
+from portal.access import people, require
 from portal.ids import normalise_eui64
 from portal.writes import save_validated
 
@@ -233,15 +237,18 @@ def measurement_type_for(srv: ServiceRequestVariant, execute_at: dt.datetime | N
     return srv.measurement_type
 
 
-def two_step(request: ServiceRequest, user_key: int, now: dt.datetime) -> None:
-    """Critical SRVs: transform to a pre-command (the DUIS document to sign), then sign it."""
+def _await_signature(request: ServiceRequest, now: dt.datetime) -> None:
+    """A critical SRV stops at its pre-command: the portal renders the DUIS document for the user
+    to sign (command variant 4, "transform") and holds the request until the requesting
+    organisation's own key signs it (``request_sign``). The portal cannot sign it itself."""
     request.precommand = duis.render_request(
         request_id=request.request_id, srv_code=request.srv.code, srv_name=request.srv.name, params=request.params,
         execute_at=request.execute_at, critical=True, non_device=request.srv.non_device,
     )
     request.precommand_at = now
-    request.signature = get_signer().sign(user_key=user_key, payload=request.precommand)
-    request.signed_at = now
+    request.state = RequestState.AWAITING_SIGNATURE
+    request.message = ("Critical command: waiting for your organisation's signature of the pre-command "
+                       "(ECDSA P-256, your own key).")
 
 
 def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | None, request_id: str,
@@ -263,11 +270,11 @@ def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | 
         request.completed_at = now
         return request
     request.outcome = OUTCOME_ACKNOWLEDGED
-    if srv.critical:
-        two_step(request, user.pk if user else checker.organisation.pk, now)
     request.state = RequestState.QUARANTINED if check.quarantine else RequestState.QUEUED
     if check.quarantine:
         request.message = "Quarantined: an anomaly threshold of your organisation was exceeded."
+    elif srv.critical:
+        _await_signature(request, now)
     return request
 
 
@@ -385,11 +392,91 @@ def request_release(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """A DCC operator lets a quarantined request go on."""
     with set_actor(actor), transaction.atomic():
         _decide_quarantined(request, actor, RequestState.QUEUED, "released")
+        if request.srv.critical and not request.signed_at:
+            _await_signature(request, timezone.now())  # released to the signature step, not the network
         request.full_clean(validate_unique=False)
-        request.save(update_fields=["state", "released_by"])
-        if not _held(request):
+        request.save(update_fields=["state", "released_by", "precommand", "precommand_at", "message"])
+        if request.state == RequestState.QUEUED and not _held(request):
             transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
     return request
+
+
+# --- Critical commands: the user's signature ------------------------------------------------------
+
+def signature_deadline(request: ServiceRequest) -> dt.datetime | None:
+    """When a request awaiting its signature times out (ADAPTER_SIGNATURE_TIMEOUT_MINUTES after
+    its pre-command was made)."""
+    if request.precommand_at is None:
+        return None
+    return request.precommand_at + dt.timedelta(minutes=settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES)
+
+
+def request_sign(*, request: ServiceRequest, signature: str, actor: Actor,
+                 now: dt.datetime | None = None) -> ServiceRequest:
+    """Take the user's signature of a critical request's pre-command. A signature that verifies
+    (adapter.signing: the organisation's approved command-signing certificate, valid now) is
+    stored and the request is queued for sending. One that does not is refused with
+    ValidationError on ``signature``; the request keeps waiting and the failed attempt is counted
+    (and so in the audit trail with who offered it)."""
+    now = now or timezone.now()
+    require(actor, "adapter.servicerequest.sign", request)
+    failure = ""
+    with set_actor(actor), transaction.atomic():
+        locked = ServiceRequest.objects.select_for_update(of=("self",)).select_related(
+            "srv", "organisation").get(pk=request.pk)
+        if locked.state != RequestState.AWAITING_SIGNATURE:
+            raise ValidationError({"state": f"only a request awaiting its signature can be signed (this one is "
+                                   f"{locked.get_state_display().lower()})"})
+        deadline = signature_deadline(locked)
+        if deadline is not None and now > deadline:
+            raise ValidationError({"signature": "the time to sign this pre-command ended at "
+                                   f"{deadline:%Y-%m-%d %H:%M} UTC; submit the request again"})
+        try:
+            certificate = signing.verifying_certificate(organisation=locked.organisation,
+                                                        precommand=locked.precommand, signature=signature, when=now)
+        except ValidationError as exc:
+            certificate, failure = None, messages_of(exc, "signature")
+        if certificate is None:
+            failure = failure or _no_verification_message(locked.organisation, now)
+            locked.signature_failures += 1
+            locked.save(update_fields=["signature_failures"])
+        else:
+            locked.signature = signature.strip()
+            locked.signed_at = now
+            locked.state = RequestState.QUEUED
+            locked.message = (f"Signed; the signature verified against certificate {certificate.serial} of "
+                              f"{certificate.subject_eui64}.")
+            locked.save(update_fields=["signature", "signed_at", "state", "message"])
+            if not _held(locked):
+                transaction.on_commit(lambda: _enqueue_dispatch([locked.pk]))
+    if failure:
+        raise ValidationError({"signature": failure})
+    return locked
+
+
+def messages_of(exc: ValidationError, field: str) -> str:
+    if hasattr(exc, "error_dict"):
+        return "; ".join(m for messages in exc.message_dict.values() for m in messages)
+    return "; ".join(exc.messages) or f"{field} refused"
+
+
+def _no_verification_message(organisation: Organisation, now: dt.datetime) -> str:
+    if not signing.signing_certificates(organisation, now):
+        return (f"{organisation} has no approved command-signing certificate valid now for "
+                f"{organisation.user_id or 'its DUIS user id (none set)'}: upload one and have DCC approve it")
+    return ("the signature does not verify against your organisation's approved command-signing certificate: "
+            "sign the exact UTF-8 bytes of the pre-command (ECDSA P-256, SHA-256) with your organisation's key")
+
+
+def signatures_expire(*, now: dt.datetime | None = None) -> int:
+    """End critical requests whose pre-command was not signed in time: timed out, never sent
+    (outcome "S"), so they never reach the network and do not count as DCC's late responses."""
+    now = now or timezone.now()
+    limit = now - dt.timedelta(minutes=settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES)
+    return ServiceRequest.objects.filter(state=RequestState.AWAITING_SIGNATURE, precommand_at__lt=limit).update(
+        state=RequestState.TIMED_OUT, outcome=OUTCOME_UNSIGNED, completed_at=now,
+        message=f"Not sent: the pre-command was not signed within {settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES} "
+                "minutes.")
 
 
 def request_reject(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
@@ -663,3 +750,84 @@ def keystore_certificate_register(*, info: CertificateInfo, organisation: Organi
                       "pem": info.pem, "not_before": info.not_before, "not_after": info.not_after,
                       "state": CertificateState.APPROVED, "approved_at": timezone.now(), "approved_by": actor})
         return certificate
+# --- Certificates of critical-command signing -----------------------------------------------------
+
+PRIVATE_KEY_REFUSED = ("certificate: this file holds a PRIVATE KEY. Never upload your key: it stays with you, and "
+                       "the portal takes only the certificate (-----BEGIN CERTIFICATE-----). Treat this key as "
+                       "exposed if you sent it anywhere else.")
+
+
+def _holds_private_key(data: bytes) -> bool:
+    """Whether an upload is or contains a private key (PEM of any kind, or a DER key)."""
+    if b"PRIVATE KEY" in data.upper():
+        return True
+    from cryptography.hazmat.primitives.serialization import load_der_private_key
+
+    try:
+        load_der_private_key(data, password=None)
+    except (ValueError, TypeError):
+        return False  # TypeError: an encrypted DER key, which is still a key, but then not readable as one
+    return True
+
+
+def certificate_upload(*, organisation: Organisation, pem: str | bytes, actor: Actor,
+                       usage: str = CertificateUsage.COMMAND_SIGNING) -> Certificate:
+    """Register an organisation's certificate (its public key) for signing critical pre-commands,
+    pending DCC's approval. Refused, naming the field: anything holding a private key, a file that
+    is not one ECDSA P-256 certificate, a subject that is not the organisation's DUIS user id, one
+    already expired or already registered."""
+    from adapter.pki import read_certificate
+
+    require(actor, "adapter.certificate.upload")
+    if actor is None or not (actor.is_dcc or actor.organisation_id == organisation.pk):
+        raise PermissionDenied("You may register certificates of your own organisation only.")
+    data = pem.encode("utf-8", "replace") if isinstance(pem, str) else bytes(pem)
+    if _holds_private_key(data):
+        raise ValidationError({"certificate": PRIVATE_KEY_REFUSED})
+    try:
+        info = read_certificate(data, "certificate")
+    except ValidationError as exc:
+        raise ValidationError({"certificate": exc.messages})
+    if not organisation.user_id:
+        raise ValidationError({"certificate": f"{organisation} has no DUIS user id, so no certificate can name it"})
+    expected = normalise_eui64(organisation.user_id)
+    if info.subject_eui64 != expected:
+        raise ValidationError({"certificate": f"its subject EUI-64 {info.subject_eui64} is not {organisation}'s "
+                               f"DUIS user id {expected}"})
+    if info.not_after <= timezone.now():
+        raise ValidationError({"certificate": f"it expired on {info.not_after:%Y-%m-%d}"})
+    if Certificate.objects.filter(issuer=info.issuer, serial=info.serial).exists():
+        raise ValidationError({"certificate": f"a certificate with serial {info.serial} of this issuer is already "
+                               "registered"})
+    with set_actor(actor), transaction.atomic():
+        return save_validated(
+            Certificate(organisation=organisation, usage=usage), subject_eui64=info.subject_eui64,
+            issuer=info.issuer, serial=info.serial, pem=info.pem, not_before=info.not_before,
+            not_after=info.not_after, state=CertificateState.PENDING, uploaded_by=actor)
+
+
+def certificate_approve(*, certificate: Certificate, actor: Actor) -> Certificate:
+    """A DCC administrator approves a pending certificate: from now its key's signatures verify.
+    Saved (not a queryset update) so that the audit trail records the change and who made it."""
+    require(actor, "adapter.certificate.approve", certificate)
+    with set_actor(actor), transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.state != CertificateState.PENDING:
+            raise ValidationError({"state": f"only a certificate awaiting approval can be approved (this one is "
+                                   f"{locked.get_state_display().lower()})"})
+        locked.state, locked.approved_by, locked.approved_at = CertificateState.APPROVED, actor, timezone.now()
+        locked.save(update_fields=["state", "approved_by", "approved_at"])
+    return locked
+
+
+def certificate_revoke(*, certificate: Certificate, actor: Actor) -> Certificate:
+    """The organisation or DCC revokes a certificate: its key's signatures no longer verify, and
+    requests signed with it but not yet sent are stopped at dispatch."""
+    require(actor, "adapter.certificate.revoke", certificate)
+    with set_actor(actor), transaction.atomic():
+        locked = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        if locked.state == CertificateState.REVOKED:
+            raise ValidationError({"state": "this certificate is already revoked"})
+        locked.state, locked.revoked_at = CertificateState.REVOKED, timezone.now()
+        locked.save(update_fields=["state", "revoked_at"])
+    return locked

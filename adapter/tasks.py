@@ -286,6 +286,11 @@ def dispatch(ids=None, batch_id=None, budget=20.0, cluster_name=None):
             break
     if batch_id is not None:
         batch_finish_if_done(batch_id)
+    elif ids:
+        # single requests of a batch (a critical row signed later) may be the last ones it waited for
+        for of_batch in set(ServiceRequest.objects.filter(pk__in=ids, batch__isnull=False)
+                            .values_list("batch_id", flat=True)):
+            batch_finish_if_done(of_batch)
     return sent
 
 
@@ -362,16 +367,19 @@ def batch_finish_if_done(batch_id):
 
 def advance():
     """The periodic sweep (every minute): recover, hand out checks that died, send what is due,
-    collect, time out, finish."""
+    collect, time out (sent requests without a response, and critical ones never signed), finish."""
     recovered = recover()
     rechecked = checks_stalled()
     sent = dispatch(budget=40.0)
     collected = collect()
     timed_out = time_out()
+    from adapter import services
+
+    unsigned = services.signatures_expire()
     for batch_id in Batch.objects.filter(state=BatchState.RUNNING).values_list("pk", flat=True):
         batch_finish_if_done(batch_id)
     return {"recovered": recovered, "rechecked": rechecked, "sent": sent, "collected": collected,
-            "timed_out": timed_out}
+            "timed_out": timed_out, "unsigned": unsigned}
 
 
 def batch_sources_purge(now=None):
@@ -537,7 +545,6 @@ def _batch_check(batch_pk):
     srvs = {srv.code: srv for srv in services.ServiceRequestVariant.objects.all()}
     checker = services.Checker(batch.organisation)
     originator = services.originator_for(batch.organisation)
-    user_key = batch.user_id or batch.organisation_id
     pending = [r for r in rows if r[0] not in done_rows]
     for start in range(0, len(pending), CHECK_CHUNK):
         if Batch.objects.filter(pk=batch.pk, state=BatchState.CANCELLED).exists():
@@ -571,8 +578,6 @@ def _batch_check(batch_pk):
                 request = services.build_request(
                     checker=checker, srv=srv, user=batch.user, params=params, execute_at=execute_at, check=check,
                     request_id=f"{originator}:{services.target_for(check, srv)}:{first + offset}", batch=batch)
-                if srv.critical and not request.signature:
-                    services.two_step(request, user_key, checker.now)
                 requests.append(request)
             bulk_insert(ServiceRequest, requests)
             pks = {}

@@ -1,5 +1,7 @@
 """Pages of the adapter: requests (submit, list, detail with timeline, cancel), batches, alerts,
 anomaly thresholds, and the device page's fragment of recent requests."""
+import base64
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from adapter import selectors, services
+from adapter import selectors, services, signing
 from adapter.choices import (
     ACCEPTED_ROW_CODES,
     CANCELLABLE,
@@ -18,8 +20,8 @@ from adapter.choices import (
     colour,
 )
 from adapter.filtersets import AlertFilterSet, RequestFilterSet
-from adapter.forms import BatchUploadForm, SrvChoiceForm, SubmitForm, ThresholdForm
-from adapter.models import Alert, AnomalyThreshold, Batch, ServiceRequest, ServiceRequestVariant
+from adapter.forms import BatchUploadForm, CertificateUploadForm, SrvChoiceForm, SubmitForm, ThresholdForm
+from adapter.models import Alert, AnomalyThreshold, Batch, Certificate, ServiceRequest, ServiceRequestVariant
 from inventory.models import Device
 from portal.access import may
 from portal.dbrouter import replica_reads
@@ -56,6 +58,10 @@ def request_detail(request, pk):
         "obj": obj, "segments": segments, "total": total, "state_colour": colour(obj.state),
         "can_cancel": obj.state in CANCELLABLE, "attempts": obj.send_attempts.all(),
         "can_release": may(request.user, "adapter.servicerequest.release") and obj.state == RequestState.QUARANTINED,
+        "can_sign": obj.state == RequestState.AWAITING_SIGNATURE and may(request.user, "adapter.servicerequest.sign",
+                                                                         obj),
+        "precommand_b64": base64.b64encode(signing.precommand_bytes(obj.precommand)).decode("ascii"),
+        "sign_by": services.signature_deadline(obj), "algorithm": signing.ALGORITHM,
     })
 
 
@@ -97,6 +103,66 @@ def request_cancel(request, pk):
         messages.success(request, f"{obj.request_id} cancelled.")
 
     return _post_action(request, pk, cancel)
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.submit", methods=POST)
+def request_sign(request, pk):
+    """The signature the page made in the browser (static/js/sign-precommand.js) or pasted."""
+    def sign(obj):
+        services.request_sign(request=obj, signature=request.POST.get("signature", ""), actor=request.user)
+        messages.success(request, f"{obj.request_id}: signature verified; the request is on its way.")
+
+    return _post_action(request, pk, sign)
+
+
+@view_of(Certificate, "adapter.certificate.view_list")
+def certificate_list(request):
+    """An organisation's command-signing certificates with the upload form; for DCC
+    administrators, the queue of certificates awaiting approval first."""
+    form = CertificateUploadForm(request.POST or None, request.FILES or None)
+    may_upload = may(request.user, "adapter.certificate.upload")
+    if request.method == "POST":
+        if not may_upload:
+            raise PermissionDenied("You may not upload certificates.")
+        if form.is_valid():
+            try:
+                certificate = services.certificate_upload(organisation=request.user.organisation,
+                                                          pem=form.pem(), actor=request.user)
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error("certificate", message)
+            else:
+                messages.success(request, f"Certificate {certificate.serial} uploaded; DCC will approve it.")
+                return redirect("adapter:certificate_list")
+    certificates = scope(request.user, Certificate.objects.select_related("organisation", "uploaded_by",
+                                                                          "approved_by"))
+    may_approve = may(request.user, "adapter.certificate.approve")
+    return render(request, "adapter/certificate_list.html", {
+        "certificates": certificates.order_by("organisation__code", "-created_at"),
+        "pending": certificates.filter(state="pending").order_by("created_at") if may_approve else [],
+        "form": form, "may_upload": may_upload, "may_approve": may_approve,
+    })
+
+
+def _certificate_action(request, pk, decide, done):
+    certificate = get_scoped_or_404(request.user, Certificate.objects.all(), CHANGE, pk=pk)
+    try:
+        decide(certificate=certificate, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    else:
+        messages.success(request, f"Certificate {certificate.serial} {done}.")
+    return redirect("adapter:certificate_list")
+
+
+@view_of(Certificate, "adapter.certificate.approve", methods=POST)
+def certificate_approve(request, pk):
+    return _certificate_action(request, pk, services.certificate_approve, "approved")
+
+
+@view_of(Certificate, "adapter.certificate.view_list", methods=POST)
+def certificate_revoke(request, pk):
+    return _certificate_action(request, pk, services.certificate_revoke, "revoked")
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.release", methods=POST)

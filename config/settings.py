@@ -321,6 +321,8 @@ ADAPTER_HEADEND_ID = env_str("ADAPTER_HEADEND_ID", "90-B3-D5-1F-30-00-00-01")
 # An attempt left "sending" longer than this is presumed lost (its worker died) and is sent
 # again as a new attempt number.
 ADAPTER_LEASE_SECONDS = env_int("ADAPTER_LEASE_SECONDS", 120, minimum=1, maximum=86400)
+# A critical request whose pre-command is not signed within this time ends, never sent.
+ADAPTER_SIGNATURE_TIMEOUT_MINUTES = env_int("ADAPTER_SIGNATURE_TIMEOUT_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
 # Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
 ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
 # Device simulator profile overrides: JSON with the keys of adapter.simulator.DEFAULT_PROFILE.

@@ -175,6 +175,14 @@ def _dcc_or_of_originator(user: Any, item: Any) -> bool:
     return is_dcc(user) or (user.organisation_id is not None and user.organisation_id == item.originator_id)
 
 
+def _of_organisation(user: Any, item: Any) -> bool:
+    return user.organisation_id is not None and user.organisation_id == item.organisation_id
+
+
+def _dcc_or_of_organisation(user: Any, item: Any) -> bool:
+    return is_dcc(user) or _of_organisation(user, item)
+
+
 DCC = ("dcc",)
 DCC_ADMIN = ("dcc_admin",)
 OPERATIONS = ("dcc", "service_user")
@@ -201,6 +209,15 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.batch.upload": Capability(
         OPERATIONS, "upload a batch of service requests, sent as one's organisation", requires=_has_organisation),
     "adapter.batch.view_list": Capability(EVERYONE, "open the list of batches"),
+    "adapter.certificate.approve": Capability(
+        DCC_ADMIN, "approve an organisation's uploaded command-signing certificate, so its signatures verify"),
+    "adapter.certificate.revoke": Capability(
+        OPERATIONS, "revoke a certificate: one's own organisation's, or any for DCC",
+        on_object=_dcc_or_of_organisation),
+    "adapter.certificate.upload": Capability(
+        OPERATIONS, "upload a certificate (public key only) for one's own organisation, to be approved by DCC",
+        requires=_has_organisation),
+    "adapter.certificate.view_list": Capability(EVERYONE, "open the list of certificates (one's organisation's)"),
     "adapter.messagesigningdelegation.manage": Capability(
         DCC_ADMIN, "record or revoke a service user's delegation of DUIS message signing to the portal (the "
         "portal then signs its DUIS messages with the key store's key for its DUIS user id)"),
@@ -208,6 +225,9 @@ CAPABILITIES: dict[str, Capability] = {
         SERVICE_USERS, "post the DUIS document one's organisation signed itself for one of its requests (the "
         "portal verifies it and sends it unchanged)", requires=_has_organisation),
     "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
+    "adapter.servicerequest.sign": Capability(
+        OPERATIONS, "offer the signature of one's own organisation's critical request's pre-command",
+        requires=_has_organisation, on_object=_of_organisation),
     "adapter.servicerequest.submit": Capability(
         OPERATIONS, "send a service request as one's organisation (its DUIS user id is the originator)",
         requires=_has_organisation),

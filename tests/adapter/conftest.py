@@ -50,3 +50,42 @@ def duis_keys(db, orgs, settings, tmp_path_factory, dcc_admin):
     services.delegation_grant(organisation=orgs["SUPA"], actor=dcc_admin)
     call_command("duis", "keys", "--quiet")
     return LocalKeyStore()
+def sign_precommand(key, precommand, *, raw=False):
+    """What the user's own tool does: ECDSA P-256 over the pre-command's UTF-8 bytes, base64 (DER,
+    or WebCrypto's raw r||s)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    der = key.sign(precommand.encode("utf-8"), ec.ECDSA(hashes.SHA256()))
+    if raw:
+        r, s = decode_dss_signature(der)
+        return base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode()
+    return base64.b64encode(der).decode()
+
+
+@pytest.fixture
+def command_key(orgs):
+    """command_key(org, state="approved", **identity) -> the private key of a command-signing
+    certificate registered for ``org`` (approved unless told otherwise): the user's own key,
+    which in real life never reaches the portal."""
+    from adapter.choices import CertificateUsage
+    from adapter.models import Certificate
+    from adapter.pki import make_test_identity
+
+    def make(org, *, state="approved", eui64=None, **identity):
+        key, info = make_test_identity(eui64 or org.user_id, name=f"{org.code} command signing", **identity)
+        Certificate.objects.create(
+            organisation=org, usage=CertificateUsage.COMMAND_SIGNING, subject_eui64=info.subject_eui64,
+            issuer=info.issuer, serial=info.serial, pem=info.pem, not_before=info.not_before,
+            not_after=info.not_after, state=state)
+        return key
+
+    return make
+
+
+@pytest.fixture
+def supa_key(command_key, orgs):
+    return command_key(orgs["SUPA"])

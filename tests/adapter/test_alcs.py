@@ -133,15 +133,18 @@ def test_override_notified_and_refused_in_no_override_period(clock):
 
 
 @pytest.mark.django_db
-def test_simulator_applies_switch_commands_and_stores_alerts(srvs, devices, supplier_a,
+def test_simulator_applies_switch_commands_and_stores_alerts(srvs, devices, supplier_a, supa_key,
                                                              django_capture_on_commit_callbacks):
     from adapter import services
     from adapter.models import Alert, SimulatedDevice
+    from tests.adapter.conftest import sign_precommand
 
     device = devices["a_esme"]
     with django_capture_on_commit_callbacks(execute=True):
-        services.request_submit(user=supplier_a, srv="7.5", device_id=device.device_id,
-                                params={"switch": 2, "duration": 20})
+        request = services.request_submit(user=supplier_a, srv="7.5", device_id=device.device_id,
+                                          params={"switch": 2, "duration": 20})
+        services.request_sign(request=request, signature=sign_precommand(supa_key, request.precommand),
+                              actor=supplier_a)
     alcs = Alcs(SimulatedDevice.objects.get(device=device).state)
     assert alcs.state(2) == CLOSED
     alcs.override(2, OPEN, minutes=5)

@@ -26,9 +26,12 @@ CSV = """srv,device_id,params_json,execute_at
 """
 
 
-def test_batch_rows_checked_run_and_reported(srvs, devices, supplier_a, client_for,
+def test_batch_rows_checked_run_and_reported(srvs, devices, supplier_a, client_for, supa_key,
                                              django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from adapter import services
+    from tests.adapter.conftest import sign_precommand
 
     client = client_for(supplier_a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -43,10 +46,16 @@ def test_batch_rows_checked_run_and_reported(srvs, devices, supplier_a, client_f
     assert "switch: must be at most 5" in messages[4] and "params_json is not valid JSON" in messages[8]
     assert "must be in the future" in messages[9]
     assert (batch.total_rows, batch.accepted_rows, batch.rejected_rows) == (8, 2, 6)
+    # the critical row waits for its signature; the batch runs until it is signed (or times out)
+    critical = ServiceRequest.objects.get(batch=batch, srv__code="7.5")
+    assert critical.state == "awaiting_signature" and critical.precommand_at and not critical.signature
+    assert batch.state == "running"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_sign(request=critical, signature=sign_precommand(supa_key, critical.precommand),
+                              actor=supplier_a)
+    batch.refresh_from_db()
     assert batch.state == "completed"
     assert set(ServiceRequest.objects.filter(batch=batch).values_list("state", flat=True)) == {"responded"}
-    critical = ServiceRequest.objects.get(batch=batch, srv__code="7.5")
-    assert critical.signature and critical.precommand_at
     page = client.get(reverse("adapter:batch_detail", args=[batch.pk])).content.decode()
     assert "responded" in page and "100%" in page and "Morning reads" in page
     download = client.get(reverse("adapter:batch_results", args=[batch.pk])).getvalue().decode("utf-8-sig")
@@ -106,8 +115,12 @@ def test_hundred_thousand_rows(srvs, devices, supplier_a, client_for, django_cap
     batch.refresh_from_db()
     assert batch.total_rows == ROWS and batch.checked_rows == ROWS
     assert batch.rejected_rows == ROWS // 50 and batch.accepted_rows == ROWS - ROWS // 50  # every 50th: E4
-    assert batch.state == "completed"
-    assert ServiceRequest.objects.filter(batch=batch, state="responded").count() == ROWS - ROWS // 50
+    # every 10th row is a critical 7.5: it waits for its signature, never sent unsigned
+    critical = ServiceRequest.objects.filter(batch=batch, srv__code="7.5")
+    assert critical.count() == ROWS // 10 - ROWS // 50 and not critical.exclude(state="awaiting_signature")
+    assert batch.state == "running"
+    assert ServiceRequest.objects.filter(batch=batch, state="responded").count() == \
+        ROWS - ROWS // 50 - critical.count()
     request_ids = ServiceRequest.objects.filter(batch=batch).values_list("request_id", flat=True)
     assert len(set(request_ids)) == ROWS - ROWS // 50
     assert client.get(reverse("adapter:batch_progress", args=[batch.pk])).status_code == 200

@@ -219,9 +219,10 @@ def headend(duis_keys):
 
 
 @pytest.mark.django_db
-def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, headend, settings,
+def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, supa_key, headend, settings,
                                                  django_capture_on_commit_callbacks):
     from adapter import services, tasks
+    from tests.adapter.conftest import sign_precommand
 
     settings.ADAPTER_BACKEND = "duis"
     settings.ADAPTER_DUIS_URL = headend
@@ -231,6 +232,8 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
                                        params={})
         switch = services.request_submit(user=supplier_a, srv="7.5", device_id=devices["a_esme"].device_id,
                                          params={"switch": 4, "duration": 15})
+        services.request_sign(request=switch, signature=sign_precommand(supa_key, switch.precommand),
+                              actor=supplier_a)
     for request in (read, switch):
         request.refresh_from_db()
         assert request.state == RequestState.RESPONDED and request.outcome == "I0"
@@ -244,6 +247,9 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
     with django_capture_on_commit_callbacks(execute=True):
         held = services.request_submit(user=supplier_a, srv="11.3", device_id=devices["a_esme"].device_id,
                                        params={"firmware_hash": "0A" * 32}, execute_at=later)
+        assert held.state == RequestState.AWAITING_SIGNATURE  # 11.3 is critical too
+        services.request_sign(request=held, signature=sign_precommand(supa_key, held.precommand, raw=True),
+                              actor=supplier_a)
     held.refresh_from_db()
     assert held.state == RequestState.SENT and held.outcome == "I99" and held.completed_at is None
     # the response is collected from the head-end once the execution time has passed
@@ -256,6 +262,7 @@ def test_duis_backend_against_headend_subprocess(srvs, devices, supplier_a, head
     with django_capture_on_commit_callbacks(execute=True):
         lost = services.request_submit(user=supplier_a, srv="11.3", device_id=devices["a_esme"].device_id,
                                        params={"firmware_hash": "0E" * 32}, execute_at=later)
+        services.request_sign(request=lost, signature=sign_precommand(supa_key, lost.precommand), actor=supplier_a)
     from adapter.models import ServiceRequest
 
     ServiceRequest.objects.filter(pk=lost.pk).update(request_id=lost.request_id + "0")  # head-end knows it not

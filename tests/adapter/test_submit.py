@@ -9,7 +9,7 @@ from django.utils import timezone
 from adapter import services
 from adapter.choices import RequestState
 from adapter.models import AnomalyThreshold, SendAttempt, ServiceRequest
-from adapter.signing import get_signer
+from tests.adapter.conftest import sign_precommand
 
 pytestmark = pytest.mark.django_db
 
@@ -104,14 +104,20 @@ def test_counters_are_per_user_and_consecutive(srvs, supplier_a, devices):
 
 
 def test_critical_request_is_transformed_signed_then_sent(
-        srvs, supplier_a, devices, django_capture_on_commit_callbacks):
+        srvs, supplier_a, devices, supa_key, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         request = submit(supplier_a, "7.5", devices["a_esme"].device_id, {"switch": 2, "duration": 30})
     request.refresh_from_db()
+    # the portal stops at the pre-command: nothing is sent until the user's own key signs it
+    assert request.state == RequestState.AWAITING_SIGNATURE and not request.signature and not request.signed_at
+    assert not request.send_attempts.exists()
     assert "<sr:ActivateAuxiliaryLoad>" in request.precommand and 'index="2"' in request.precommand
     assert "<sr:CommandVariant>4</sr:CommandVariant>" in request.precommand  # DUIS: transform request
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_sign(request=request, signature=sign_precommand(supa_key, request.precommand),
+                              actor=supplier_a)
+    request.refresh_from_db()
     assert request.received_at <= request.precommand_at <= request.signed_at <= request.dsp_sent_at
-    assert get_signer().verify(user_key=supplier_a.pk, payload=request.precommand, signature=request.signature)
     assert request.state == RequestState.RESPONDED
 
 
@@ -119,10 +125,13 @@ def test_unsigned_critical_request_is_not_sent(srvs, supplier_a, devices, django
     from adapter import tasks
 
     request = submit(supplier_a, "7.2", devices["a_esme"].device_id)
-    ServiceRequest.objects.filter(pk=request.pk).update(signature="forged", attempts=2)
+    # even pushed into the queue with a made-up signature, the dispatch refuses it
+    ServiceRequest.objects.filter(pk=request.pk).update(state=RequestState.QUEUED, signature="forged", attempts=2)
     tasks.dispatch(ids=[request.pk])
     request.refresh_from_db()
     assert request.state == RequestState.FAILED and request.outcome == "E20"
+    assert "without a valid signature" in request.message
+    assert request.dsp_sent_at is None
 
 
 def test_over_threshold_is_quarantined_and_the_user_told(srvs, supplier_a, dcc_operator, devices,

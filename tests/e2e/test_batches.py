@@ -1,5 +1,7 @@
-"""Journey: a service user uploads a batch file and watches its progress bar reach 100% (tasks run
-synchronously in tests, so the htmx-polled progress is complete by the next poll)."""
+"""Journey: a service user uploads a batch file and watches its progress bar: the critical row waits
+for its signature (50%), the user signs it on its request's page with the key file, and the batch
+reaches 100% (tasks run synchronously in tests, so the htmx-polled progress is complete by the next
+poll)."""
 import re
 
 import pytest
@@ -16,7 +18,11 @@ CSV = f"""srv,device_id,params_json,execute_at
 """
 
 
-def test_service_user_uploads_a_batch_and_its_progress_reaches_100(page, login, supplier_a, meter):
+def test_service_user_uploads_a_batch_and_its_progress_reaches_100(page, login, supplier_a, orgs, meter, tmp_path):
+    from adapter.models import ServiceRequest
+    from tests.e2e.test_device_commands import _key_file
+
+    key_file = _key_file(orgs["SUPA"], tmp_path)
     login(page, supplier_a)
     page.goto("/adapter/batches/")
     expect(page.locator("h1")).to_have_text("Batches of service requests")
@@ -28,7 +34,17 @@ def test_service_user_uploads_a_batch_and_its_progress_reaches_100(page, login, 
     expect(page.locator("h1")).to_contain_text("Evening reads")
 
     progress = page.locator("#batch-progress")
-    # The page polls its progress fragment every 2 s while the batch is live; wait for the swap to show done.
+    # The page polls its progress fragment every 2 s while the batch is live: the 7.5 row waits for its
+    # signature, never sent unsigned.
+    expect(progress).to_contain_text("1 of 2 (50%)", timeout=30_000)
+    expect(progress).to_contain_text(re.compile("awaiting.signature", re.I))
+    batch_url = page.url
+    critical = ServiceRequest.objects.get(srv__code="7.5")
+    page.goto(critical.get_absolute_url())
+    page.set_input_files("#sign-key", str(key_file))
+    page.get_by_role("button", name="Sign with your key").click()
+    expect(page.locator("main")).to_contain_text("signature verified")
+    page.goto(batch_url)
     expect(progress).to_contain_text("2 of 2 (100%)", timeout=30_000)
     expect(progress.locator("progress").last).to_have_attribute("value", "100")
     expect(progress).to_contain_text("3 rows: 3 checked, 2 accepted, 1 rejected")

@@ -31,7 +31,7 @@ from portal.registry import (
 OPERATIONS = ("Operations", [("Dashboard", "/"), ("Devices", "/inventory/devices/"),
                              ("Device models", "/inventory/models/"), ("Configuration items", "/inventory/items/"),
                              ("Service requests", "/adapter/requests/"), ("Batches", "/adapter/batches/"),
-                             ("Alerts", "/adapter/alerts/")])
+                             ("Alerts", "/adapter/alerts/"), ("Signing certificates", "/adapter/certificates/")])
 SERVICE_LEVELS = ("Service levels", [("Monthly report", "/slas/"), ("Statements", "/slas/statements/"),
                                      ("Measures", "/slas/measures/")])
 GOVERNANCE = ("Governance", [("Meetings", "/workshops/meetings/"), ("Actions", "/workshops/actions/"),
