@@ -174,7 +174,7 @@ def _wait(condition, seconds, what):
 
 
 @real_clusters(150)
-def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srvs, devices, supplier_a,
+def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srvs, devices, supplier_a, supa_key,
                                                            tmp_path, monkeypatch):
     _postgres_only()
     from django_q.conf import Conf
@@ -210,6 +210,16 @@ def test_killed_qcluster_mid_batch_every_request_ends_once(transactional_db, srv
     # pretend that period has passed so the new cluster receives it again (django-q2's own retry).
     assert OrmQ.objects.exists()
     OrmQ.objects.update(lock=timezone.now() - timezone.timedelta(hours=1))
+    # The critical rows (every 10th, 7.5) waited for their signatures: the user signs them now, and
+    # the sweep sends them (no urgent cluster runs here, so signing queues nothing of its own).
+    from tests.adapter.conftest import sign_precommand
+
+    monkeypatch.setattr(services, "_enqueue_dispatch", lambda ids: None)
+    waiting = list(ServiceRequest.objects.filter(batch=batch, state=RequestState.AWAITING_SIGNATURE))
+    assert len(waiting) == rows // 10
+    for request in waiting:
+        services.request_sign(request=request, signature=sign_precommand(supa_key, request.precommand),
+                              actor=supplier_a)
 
     second, handle = _cluster(env, log_path)
     try:
