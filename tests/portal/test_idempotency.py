@@ -99,8 +99,8 @@ def test_purge_is_a_registered_schedule():
     assert any(s.func == "portal.idempotency.keys_purge" for s in SCHEDULES)
 
 
-def test_inventory_device_create_replays_with_location_kept(orgs, supplier_a, api_for):
-    api = api_for(supplier_a)
+def test_inventory_device_create_replays_with_location_kept(orgs, dcc_operator, api_for):
+    api = api_for(dcc_operator)  # one device at a time is DCC's (a supplier's POST is 403)
     body = {"device_id": "00db00000000abcd", "device_type": "ESME", "supplier": "SUPA", "region": "north"}
     first = _post(api, "/api/devices/", body, "dev-1")
     assert first.status_code == 201, first.content
