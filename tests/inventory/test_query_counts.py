@@ -43,6 +43,8 @@ def test_device_api_list_query_count_does_not_grow(orgs, request, api_for, who):
     hub = device(orgs["SUPA"], DeviceType.CHF)
     _joined(orgs["SUPA"], hub, 10, 0x300000, model)
     url = "/api/devices/"
+    # The token's last use is written at most once a minute: the first call may carry that write.
+    _count(client, url)
     small = _count(client, url)
     _joined(orgs["SUPA"], hub, 990, 0x310000, model)
     assert client.get(url).json()["results"]
