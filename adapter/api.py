@@ -27,7 +27,7 @@ from adapter.models import (
     ServiceRequestVariant,
 )
 from portal.access import may
-from portal.api import ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
+from portal.api import InstantField, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
 from portal.choices import Region
 from portal.errors import messages_by_field
 from portal.pagination import AscendingKeysetPagination, KeysetPagination, StandardPagination
@@ -75,7 +75,7 @@ class PrecommandSerializer(serializers.Serializer):
     bytes_base64 = serializers.SerializerMethodField(help_text="base64 of the exact bytes to sign")
     algorithm = serializers.SerializerMethodField(help_text="ECDSA-P256-SHA256")
     signature_encoding = serializers.SerializerMethodField()
-    precommand_at = serializers.DateTimeField()
+    precommand_at = InstantField()
     sign_by = serializers.SerializerMethodField(help_text="When the request times out unsigned")
 
     def get_bytes_base64(self, obj) -> str:
@@ -118,7 +118,7 @@ class SubmitSerializer(serializers.Serializer):
     srv = serializers.CharField(help_text="SRV code, e.g. 7.5")
     device_id = serializers.CharField(required=False, allow_blank=True, default="")
     params = serializers.JSONField(required=False, default=dict)
-    execute_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    execute_at = InstantField(required=False, allow_null=True, default=None)
     request_id = serializers.CharField(required=False, allow_blank=True, default="",
                                        help_text="originator:target:counter; omit to have the portal allocate one")
 
@@ -332,8 +332,8 @@ class AlertInSerializer(serializers.Serializer):
     device_id = serializers.CharField(required=False, allow_blank=True, default="")
     organisation = serializers.CharField(required=False, allow_blank=True, default="",
                                          help_text="organisation code, for alerts without a device")
-    raised_at = serializers.DateTimeField()
-    wan_received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    raised_at = InstantField()
+    wan_received_at = InstantField(required=False, allow_null=True, default=None)
     description = serializers.CharField(required=False, allow_blank=True, default="")
 
 

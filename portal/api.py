@@ -3,11 +3,25 @@ exception handler (settings.REST_FRAMEWORK). The ground's own endpoints (organis
 audit trail) are in portal/endpoints.py; notifications' and webhooks' in their rooms' api.py."""
 from typing import Any
 
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
 from portal.idempotency import IdempotentMixin
 from portal.scoping import CHANGE, VIEW, can_create, scope
+
+
+class InstantField(serializers.DateTimeField):
+    """A date-time given to the API, within 1970-2999. Earlier years fall in the local-mean-time
+    era of Europe/London (offset -00:01:15), which an RFC 3339 answer cannot express, and no
+    record of the network predates 1970 or is planned past 2999: such a value is a typo."""
+
+    default_error_messages = {"out_of_range": "give a date-time between 1970 and 2999."}
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not 1970 <= parsed.year <= 2999:
+            self.fail("out_of_range")
+        return parsed
 
 
 class ScopedPermission(permissions.IsAuthenticated):

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from adapter.models import ServiceRequestVariant
+from portal.api import InstantField
 from portal.choices import Region
 from servicedesk.choices import (
     WORK_STATUSES,
@@ -348,7 +349,7 @@ class FlagMajorSerializer(serializers.Serializer):
     alert_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     alert_description = _text(required=False, allow_blank=True, default="")
     components = _codes(64, help_text="Service component keys (default: those of its configuration items)")
-    expected_resolution_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expected_resolution_at = InstantField(required=False, allow_null=True, default=None)
 
 
 class MajorReportWriteSerializer(serializers.Serializer):
@@ -463,12 +464,12 @@ class AlertPublishSerializer(serializers.Serializer):
     components = _codes(64, help_text="Service component keys")
     regions = serializers.ListField(child=serializers.ChoiceField(choices=Region.choices), max_length=len(Region),
                                     required=False, default=list)
-    expected_resolution_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expected_resolution_at = InstantField(required=False, allow_null=True, default=None)
 
 
 class AlertNewUpdateSerializer(serializers.Serializer):
     text = _text()
-    expected_resolution_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expected_resolution_at = InstantField(required=False, allow_null=True, default=None)
 
 
 class AlertCloseSerializer(serializers.Serializer):
@@ -492,8 +493,8 @@ class MaintenanceSerializer(serializers.ModelSerializer):
 class MaintenanceScheduleSerializer(serializers.Serializer):
     title = _text(200)
     description = _text()
-    start_at = serializers.DateTimeField()
-    end_at = serializers.DateTimeField()
+    start_at = InstantField()
+    end_at = InstantField()
     components = serializers.ListField(child=serializers.CharField(max_length=64), min_length=1, max_length=LIST_MAX,
                                        help_text="Service component keys")
     regions = serializers.ListField(child=serializers.ChoiceField(choices=Region.choices), max_length=len(Region),
@@ -510,7 +511,7 @@ class MaintenanceScheduleSerializer(serializers.Serializer):
 
 class TargetTimeSerializer(serializers.ModelSerializer):
     updated_by = _username()
-    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null: never saved")
+    updated_at = InstantField(read_only=True, allow_null=True, help_text="null: never saved")
     is_default = serializers.SerializerMethodField(help_text="A shipped default: never set by a DCC administrator")
 
     class Meta:
@@ -531,7 +532,7 @@ class TargetTimeWriteSerializer(serializers.Serializer):
 
 
 class DeskPolicySerializer(serializers.ModelSerializer):
-    updated_at = serializers.DateTimeField(read_only=True, allow_null=True, help_text="null: never saved")
+    updated_at = InstantField(read_only=True, allow_null=True, help_text="null: never saved")
 
     class Meta:
         model = DeskPolicy

@@ -224,3 +224,17 @@ def test_an_action_without_a_meeting_matches_its_schema_and_one_must_be_given(ap
     response = api.post("/api/workshops/actions/", {"title": "Raised", "meeting": meeting.pk}, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["meeting"] == meeting.pk
+
+
+@pytest.mark.parametrize("when", ["1321-02-02T10:00:00Z", "0001-01-01T00:00:00Z", "3000-01-01T00:00:00Z"])
+def test_service_alert_times_out_of_range_name_the_field(when, api_for, dcc_operator):
+    """Found by the fuzz gate: a year before 1970 answered a Europe/London offset of -00:01:15
+    (local mean time), which no RFC 3339 date-time can hold. Such a date is refused at the door."""
+    from servicedesk.models import ServiceAlert
+
+    response = api_for(dcc_operator).post("/api/servicedesk/alerts/", {
+        "title": "Gateway slow", "description": "Slow answers", "components": [],
+        "expected_resolution_at": when}, format="json")
+    assert response.status_code == 400, response.content
+    assert "expected_resolution_at" in response.json()["errors"], response.json()
+    assert not ServiceAlert.objects.exists()
