@@ -97,18 +97,50 @@ ROUTES = [
 ]
 
 
+class TokenRequestSerializer(AuthTokenSerializer):
+    """Username and password, and ``otp`` (a code from the person's authenticator app, or a recovery
+    code) for a person who has multi-factor sign-in: a password alone must not buy a token that the
+    pages would not let it buy (portal.mfa)."""
+
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=32, trim_whitespace=True,
+                                help_text="A current code of the person's second factor; required when they have one")
+
+
 class TokenView(ObtainAuthToken):
-    """POST ``{"username", "password"}`` as JSON: ``{"token"}``, the key to send as
+    """POST ``{"username", "password", "otp"}`` as JSON: ``{"token"}``, the key to send as
     ``Authorization: Token <key>``. JSON only, like every other body of the API (DRF's view also
-    reads forms, which made the schema declare three content types and generated clients send forms)."""
+    reads forms, which made the schema declare three content types and generated clients send forms).
+    A person who needs multi-factor sign-in gets a token only once enrolled (in the portal) and
+    only with a valid ``otp``."""
 
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
+    serializer_class = TokenRequestSerializer
     # DRF's view turns throttling off; guessing passwords through the API is bounded like any call
     # (and by the login lock-out, which counts these attempts too).
     throttle_classes = api_settings.DEFAULT_THROTTLE_CLASSES
 
-    @extend_schema(request=AuthTokenSerializer, responses={200: inline_serializer(
+    @extend_schema(request=TokenRequestSerializer, responses={200: inline_serializer(
         "AuthToken", {"token": serializers.CharField()})}, auth=[])
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        from django.core.exceptions import ValidationError as DjangoValidationError
+        from rest_framework.response import Response
+
+        from portal.mfa.policy import has_mfa
+        from portal.mfa.services import require_for_token, verify_code
+        from portal.services import api_token_get_or_create
+
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        require_for_token(user)
+        if has_mfa(user):
+            code = serializer.validated_data.get("otp") or ""
+            if not code:
+                raise serializers.ValidationError({"otp": ["This person has multi-factor sign-in: give a current "
+                                                           "code of their authenticator app (or a recovery code)."]})
+            try:
+                verify_code(user=user, code=code)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"otp": error.message_dict["code"]}) from error
+        return Response({"token": api_token_get_or_create(user=user).key})

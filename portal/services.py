@@ -9,6 +9,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from portal.ids import normalise_eui64
+from portal.mfa import require_for_token
 from portal.models import FeedToken, Organisation, User
 from portal.writes import find_or_new, save_validated, upsert
 
@@ -46,11 +47,13 @@ def person_upsert(*, username: str, first_name: str, last_name: str, organisatio
 @transaction.atomic
 def api_token_regenerate(*, user: User) -> Token:
     """Replace the user's API token with a new one (the old one stops working at once)."""
+    require_for_token(user)
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
 
 
 def api_token_get_or_create(*, user: User) -> Token:
+    require_for_token(user)
     token, _ = Token.objects.get_or_create(user=user)
     return token
 
