@@ -25,11 +25,13 @@ def home(request):
 
 
 def _account_page(request, **extra):
+    from portal.mfa.selectors import mfa_summary
     from portal.selectors import feed_token_of
 
     token = services.api_token_get_or_create(user=request.user)
     feed = feed_token_of(request.user)
-    return render(request, "portal/account.html", {"token": token, "feed": feed, **extra})
+    return render(request, "portal/account.html", {"token": token, "feed": feed, "mfa": mfa_summary(request.user),
+                                                   **extra})
 
 
 @view_of(User, "portal.user.manage_own")

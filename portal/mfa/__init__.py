@@ -8,6 +8,7 @@
   ``require_for_token`` (the guard where API tokens are issued)
 - middleware.py: a session that has not passed the second factor of a person who needs one gets
   nothing but the sign-in, enrolment and verification pages (pages are redirected, the API answers 403)
+- selectors.py: mfa_summary (the account page)
 - views.py, urls.py, forms.py: /accounts/mfa/... (URL names without a namespace)
 
 Devices are django-otp's: ``otp_totp.TOTPDevice`` (an authenticator app), ``otp_static.StaticDevice``

@@ -234,3 +234,16 @@ def test_a_person_with_a_device_cannot_add_another_before_verifying(supplier_a):
     begin = client.post(reverse("otp_webauthn:credential-registration-begin"), content_type="application/json")
     assert begin.status_code == 403
     assert verified_login(Client(), supplier_a).get(reverse("mfa_enrol")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_account_page_shows_the_devices_and_gives_new_recovery_codes(supplier_a, client_for):
+    client = client_for(supplier_a)
+    page = client.get(reverse("account")).content.decode()
+    assert "Multi-factor sign-in" in page and "Test app" in page and "0 recovery codes left" in page
+    answer = client.post(reverse("mfa_recovery_codes"))
+    assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
+    assert len(re.findall(r"<code>[A-Z0-9]{5}-[A-Z0-9]{5}</code>", answer.content.decode())) == 10
+    assert "10 recovery codes left" in client.get(reverse("account")).content.decode()
+    # an unverified session of the same person gets no codes
+    assert _password_login("alice").post(reverse("mfa_recovery_codes"))["Location"].startswith(reverse("mfa_verify"))
