@@ -6,6 +6,7 @@ config.env, which refuses bad values with a message naming the variable.
 """
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,6 +64,11 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_htmx",
+    # Multi-factor sign-in (portal.mfa): TOTP apps, recovery codes and WebAuthn passkeys as django-otp devices.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     *PORTAL_APPS,
 ]
 
@@ -75,7 +81,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a second factor (django-otp) ...
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # ... and a person for whom it is required gets nothing else until it has (portal.mfa.middleware).
+    "portal.mfa.middleware.MFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # request.htmx: the one way a view tells an htmx request from a page load
@@ -139,6 +149,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Multi-factor sign-in (portal.mfa). Passkeys are a second factor after the password, never a
+# password replacement (so django-axes still counts every sign-in). The relying party is the
+# portal's own address: a passkey made for SITE_URL's host works only there.
+OTP_TOTP_ISSUER = "DCC portal"  # the name authenticator apps show beside the code
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+_site = urlsplit(SITE_URL)
+if _site.scheme == "https":
+    OTP_WEBAUTHN_RP_ID = _site.hostname or ""
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"https://{_site.netloc}"]
+else:
+    # Browsers make passkeys over plain http only on localhost (and never for an IP address), so
+    # a developer's http://127.0.0.1:8000 gets them at http://localhost:8000.
+    OTP_WEBAUTHN_RP_ID = "localhost"
+    OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"http://localhost:{_site.port or 80}"]
 
 # How many reverse proxies of this deployment stand in front of the web processes, each appending the
 # address it was connected from to X-Forwarded-For. 0 (the default): X-Forwarded-For is ignored and

@@ -71,6 +71,7 @@ urlpatterns = [
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("audit/", views.audit_log, name="audit_log"),
     path("search/", views.search, name="search"),
+    path("", include("portal.mfa.urls")),
     path("", include("portal.notifications.urls")),
     path("", include("portal.webhooks.urls")),
     path("", include("portal.savedfilters.urls")),

@@ -247,6 +247,8 @@ CAPABILITIES: dict[str, Capability] = {
     "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     "portal.savedfilter.manage_own": Capability(EVERYONE, "save and delete one's own named filters of a list"),
     "portal.user.manage_own": Capability(EVERYONE, "see one's own account and API token, issue a new token"),
+    "portal.user.reset_mfa": Capability(
+        DCC_ADMIN, "remove a person's second factors (app, passkeys, recovery codes) so they enrol again"),
     "portal.webhookendpoint.view_list": Capability(
         EVERYONE, "open the list of webhook endpoints (one's organisation's; DCC: all)"),
     # servicedesk (raising, notes, closing and re-opening one's own incident follow the scope of

@@ -109,14 +109,20 @@ class AuthTokenSerializer(authtoken_serializers.AuthTokenSerializer):
         required=False, allow_null=True, min_value=1, max_value=3660,
         help_text="days until the token stops working (401); absent or null: the portal's default "
                   "(API_TOKEN_DAYS)")
+    # A password alone must not buy a token the pages would not let it buy (portal.mfa).
+    otp = serializers.CharField(required=False, allow_blank=True, max_length=32, trim_whitespace=True,
+                                help_text="A current code of the person's second factor (or a recovery code); "
+                                          "required when they have one")
 
 
 class TokenView(ObtainAuthToken):
-    """POST ``{"username", "password"}`` as JSON (optionally ``read_only``, ``expires_in_days``):
+    """POST ``{"username", "password"}`` as JSON (with ``otp`` for a person who has multi-factor sign-in;
+    optionally ``read_only``, ``expires_in_days``):
     ``{"token", "read_only", "expires_at"}``, the key to send as ``Authorization: Token <key>``. Each call
     issues a new token, shown this once (only its digest is kept). JSON only, like every other body of the
     API (DRF's view also reads forms, which made the schema declare three content types and generated
-    clients send forms)."""
+    clients send forms). A person who needs multi-factor sign-in gets a token only once enrolled (in the
+    portal) and only with a valid ``otp``."""
 
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
@@ -131,15 +137,29 @@ class TokenView(ObtainAuthToken):
     def post(self, request, *args, **kwargs):
         import datetime as dt
 
+        from django.core.exceptions import ValidationError as DjangoValidationError
         from django.utils import timezone
 
         from portal import services
+        from portal.mfa.policy import has_mfa
+        from portal.mfa.services import verify_code
 
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if has_mfa(user):
+            code = serializer.validated_data.get("otp") or ""
+            if not code:
+                raise serializers.ValidationError({"otp": ["This person has multi-factor sign-in: give a current "
+                                                           "code of their authenticator app (or a recovery code)."]})
+            try:
+                verify_code(user=user, code=code)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"otp": error.message_dict["code"]}) from error
         days = serializer.validated_data.get("expires_in_days")
         expires_at = timezone.now() + dt.timedelta(days=days) if days else services.DEFAULT_EXPIRY
-        issued = services.api_token_issue(user=serializer.validated_data["user"], name="issued by /api/auth/token/",
+        # api_token_issue refuses a person who needs multi-factor sign-in and has none (require_for_token).
+        issued = services.api_token_issue(user=user, name="issued by /api/auth/token/",
                                           read_only=serializer.validated_data.get("read_only", False),
                                           expires_at=expires_at)
         return Response({"token": issued.key, "read_only": issued.token.read_only,

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from portal.ids import normalise_eui64
+from portal.mfa import require_for_token
 from portal.models import ApiToken, FeedToken, Organisation, User
 from portal.writes import find_or_new, save_validated, upsert
 
@@ -76,6 +77,7 @@ def api_token_issue(*, user: User, name: str = "", read_only: bool = False,
     that must come before any token (MFA) goes here. ``expires_at``: a time, ``None`` for never, or
     by default API_TOKEN_DAYS from now (never when that is 0). ``replace`` revokes the person's other
     tokens first, so they stop working at once."""
+    require_for_token(user)
     now = timezone.now()
     if expires_at == DEFAULT_EXPIRY:
         days = settings.API_TOKEN_DAYS

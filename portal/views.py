@@ -26,10 +26,12 @@ def home(request):
 
 def _account_page(request, status=200, **extra):
     from portal.forms import ApiTokenForm
+    from portal.mfa.selectors import mfa_summary
     from portal.selectors import api_tokens_of, feed_token_of
 
     context = {"tokens": api_tokens_of(request.user), "feed": feed_token_of(request.user),
-               "token_form": extra.pop("token_form", None) or ApiTokenForm(), **extra}
+               "token_form": extra.pop("token_form", None) or ApiTokenForm(), "mfa": mfa_summary(request.user),
+               **extra}
     return render(request, "portal/account.html", context, status=status)
 
 

@@ -37,10 +37,16 @@ def orgs(db):
 
 
 def _person(username, organisation, role, **extra):
-    return services.person_upsert(
+    """A person with a password and an authenticator app (tests/mfa.py): multi-factor sign-in is
+    required of most roles, and a test about something else signs in as a real person would."""
+    from tests.mfa import enrol
+
+    person = services.person_upsert(
         username=username, first_name=username.title(), last_name="Tester", organisation=organisation, role=role,
         initials=username[:2].upper(), email=f"{username}@example.org", password="test-password-123", **extra,
     )
+    enrol(person)
+    return person
 
 
 @pytest.fixture
@@ -70,12 +76,12 @@ def sdag_member(orgs):
 
 @pytest.fixture
 def client_for():
-    """client_for(user) -> a Django test client logged in as that user."""
+    """client_for(user) -> a Django test client logged in as that user, its session past the second
+    factor (the person is enrolled with an authenticator app if they were not)."""
+    from tests.mfa import verified_login
 
     def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
+        return verified_login(Client(), user)
 
     return make
 
@@ -86,7 +92,9 @@ def api_for():
 
     def make(user):
         from portal.services import api_token_get_or_create
+        from tests.mfa import enrol
 
+        enrol(user)  # a token is issued only to a person with multi-factor sign-in where it is required
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_get_or_create(user=user).key}")
         return client

@@ -111,7 +111,10 @@ def page(browser, live_server, request):
 
 @pytest.fixture
 def login():
-    """login(page, user): log in through the real form, as a person would."""
+    """login(page, user): log in through the real form, as a person would: the password, then (for
+    a person with multi-factor sign-in, which every fixture person has) the code their authenticator
+    app shows now, computed from the device's key (tests/mfa.py)."""
+    from tests.mfa import enrol, fresh_totp_code
 
     def do(tab, user, password=PASSWORD):
         tab.goto("/accounts/login/")
@@ -119,6 +122,20 @@ def login():
         tab.fill("#id_password", password)
         tab.click("button[type=submit]")
         tab.wait_for_url(re.compile(r"^(?!.*/accounts/login/).*$"))
+        if "/accounts/mfa/" in tab.url:
+            enrolling = "/accounts/mfa/enrol/" in tab.url
+            if enrolling:  # not enrolled yet: confirm the app whose key the page shows
+                from django_otp.plugins.otp_totp.models import TOTPDevice
+
+                device = TOTPDevice.objects.get(user=user, confirmed=False)
+            else:
+                device = enrol(user)
+            tab.fill("#id_code", fresh_totp_code(device))
+            tab.click("form[action$='/accounts/mfa/enrol/'] button[type=submit]" if enrolling
+                      else "form[action$='/accounts/mfa/'] button[type=submit]")
+            if enrolling:  # the recovery codes, shown once
+                tab.get_by_role("link", name="Continue").click()
+            tab.wait_for_url(re.compile(r"^(?!.*/accounts/(login|mfa)/).*$"))
         return tab
 
     return do

@@ -59,6 +59,7 @@ EXPECTED = {
     "portal.notification.view_own":                 (Y, Y, Y, Y, Y, N, Y),
     "portal.savedfilter.manage_own":                (Y, Y, Y, Y, Y, N, Y),
     "portal.user.manage_own":                       (Y, Y, Y, Y, Y, N, Y),
+    "portal.user.reset_mfa":                        (N, Y, N, N, N, N, Y),
     "portal.webhookendpoint.view_list":             (Y, Y, Y, Y, Y, N, Y),
     "slas.burnrateepisode.view_list":               (Y, Y, Y, Y, Y, N, Y),
     "workshops.action.view_list":                   (Y, Y, Y, Y, Y, N, Y),

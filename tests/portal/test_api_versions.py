@@ -11,6 +11,7 @@ from django.urls import resolve, reverse
 
 from portal import versioning
 from tests.gates.schema_routes import PARAM, operations
+from tests.mfa import one_code
 
 BEFORE_V1 = Path(__file__).resolve().parents[1] / "fixtures" / "api_operations_unversioned.json"
 pytestmark = pytest.mark.django_db
@@ -56,11 +57,12 @@ def test_alias_errors_are_marked_too_and_current_paths_are_not(orgs, supplier_a,
     assert missing["Link"] == '</api/v1/organisations/NOPE/>; rel="successor-version"'
     anonymous = client.get("/api/devices/")
     assert anonymous.status_code == 401 and anonymous["Deprecation"] == versioning.DEPRECATION
-    token = client.post("/api/auth/token/", {"username": "alice", "password": "test-password-123"},
-                        content_type="application/json")
+    token = client.post("/api/auth/token/", {"username": "alice", "password": "test-password-123",
+                                             "otp": one_code(supplier_a)}, content_type="application/json")
     assert token.status_code == 200 and token["Link"] == '</api/v1/auth/token/>; rel="successor-version"'
     # each call issues a new token (only its digest is kept): both work, on both paths
-    second = client.post("/api/v1/auth/token/", {"username": "alice", "password": "test-password-123"},
+    second = client.post("/api/v1/auth/token/", {"username": "alice", "password": "test-password-123",
+                                                  "otp": one_code(supplier_a)},
                          content_type="application/json").json()
     for key in (token.json()["token"], second["token"]):
         assert client.get("/api/v1/organisations/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200

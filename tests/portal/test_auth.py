@@ -3,12 +3,18 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.mfa import enrol, one_code, totp_code, verified_login
+
 
 @pytest.mark.django_db
 def test_login_logout_round_trip(supplier_a):
     client = Client()
     response = client.post(reverse("login"), {"username": "alice", "password": "test-password-123"})
     assert response.status_code == 302
+    # The password alone opens nothing for alice (she may send critical commands): the code next.
+    assert client.get(reverse("home"))["Location"].startswith(reverse("mfa_verify"))
+    device = enrol(supplier_a)
+    assert client.post(reverse("mfa_verify"), {"code": totp_code(device), "next": "/"})["Location"] == "/"
     assert client.get(reverse("home")).status_code == 200
     client.post(reverse("logout"))
     assert client.get(reverse("home")).status_code == 302
@@ -51,8 +57,8 @@ def test_login_is_throttled_with_429_and_retry_after(supplier_a, settings):
 def test_api_token_and_session_auth(supplier_a, api_for, client_for):
     assert api_for(supplier_a).get("/api/organisations/").status_code == 200
     assert client_for(supplier_a).get("/api/organisations/").status_code == 200
-    response = Client().post("/api/auth/token/", {"username": "alice", "password": "test-password-123"},
-                             content_type="application/json")
+    response = Client().post("/api/auth/token/", {"username": "alice", "password": "test-password-123",
+                                                  "otp": one_code(supplier_a)}, content_type="application/json")
     assert response.status_code == 200 and len(response.json()["token"]) == 43  # 256 bits, URL-safe base64
     # JSON only, as the schema says: a form body is refused, not half-read.
     form = Client().post("/api/auth/token/", {"username": "alice", "password": "test-password-123"})
@@ -69,7 +75,7 @@ def test_token_regeneration_invalidates_the_old_token(supplier_a, api_for, clien
 @pytest.mark.django_db
 def test_csrf_is_enforced_on_forms(supplier_a):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(supplier_a)
+    verified_login(client, supplier_a)
     assert client.post(reverse("account_token_regenerate")).status_code == 403
 
 

@@ -12,6 +12,11 @@ NOT_DECLARED = {
     "api_schema", "api_docs", "api_redoc", "api_token", "api-root",
     # The monthly report as JSON: a computed document, no model; slas.api checks who may read it.
     "slas-report",
+    # django-otp-webauthn's passkey ceremonies (JSON, called by its script; they check the session
+    # themselves) and its script's translations.
+    "otp_webauthn:credential-registration-begin", "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-begin", "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
 }
 # URL parameters that name no object ("report.csv").
 NOT_OBJECTS = {"fmt", "tile"}  # an export format and a registered tile's slug are not objects

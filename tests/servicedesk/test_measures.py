@@ -18,6 +18,7 @@ from servicedesk.clock import LONDON
 from slas import incidents, report, rollups, tiles
 from slas import services as slas_services
 from slas.models import Measure, MonthRollup
+from tests.mfa import verified_login
 
 JUNE = dt.date(2025, 6, 1)
 WEDNESDAY = dt.datetime(2025, 6, 4, 10, 0, tzinfo=LONDON)
@@ -264,7 +265,7 @@ def test_availability_in_the_report_leaves_out_planned_maintenance(orgs, dcc_adm
 def test_the_report_page_shows_incidents_and_availability(client, orgs, june, dcc_operator, components):
     with at(MEASURED_AT):
         incidents.refresh_month(JUNE)
-        client.force_login(dcc_operator)
+        verified_login(client, dcc_operator)
         page = client.get(reverse("slas:report") + "?month=2025-06").content.decode()
     assert "INC-RSP-1" in page and "Availability" in page and "DCC User Gateway" in page
 
@@ -291,6 +292,6 @@ def test_monthly_transactions_carry_each_service_metric_against_its_threshold(or
 def test_the_monthly_transactions_page_shows_the_metrics_section(orgs, june, supplier_a, client):
     with at(MEASURED_AT):
         incidents.refresh_month(JUNE)
-        client.force_login(supplier_a)
+        verified_login(client, supplier_a)
         page = client.get(reverse("servicedesk:report_monthly-transactions") + "?month=2025-06").content.decode()
     assert "<h2>Service metrics against their thresholds</h2>" in page and "INC-RSP-1" in page
