@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from portal import services
 from portal.models import ApiToken
+from tests.mfa import one_code, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +96,8 @@ def test_one_person_cannot_revoke_anothers_token(supplier_a, supplier_b, client_
 
 def test_token_endpoint_scope_and_expiry(supplier_a):
     answer = Client().post("/api/v1/auth/token/", {"username": "alice", "password": "test-password-123",
-                                                   "read_only": True, "expires_in_days": 2},
+                                                   "read_only": True, "expires_in_days": 2,
+                                                   "otp": one_code(supplier_a)},
                            content_type="application/json")
     assert answer.status_code == 200
     body = answer.json()
@@ -103,7 +105,8 @@ def test_token_endpoint_scope_and_expiry(supplier_a):
     assert api(body["token"]).get("/api/v1/organisations/").status_code == 200
     assert api(body["token"]).post("/api/v1/webhook-endpoints/", {}, format="json").status_code == 403
     bad = Client().post("/api/v1/auth/token/", {"username": "alice", "password": "test-password-123",
-                                                "expires_in_days": 0}, content_type="application/json")
+                                                "expires_in_days": 0, "otp": one_code(supplier_a)},
+                        content_type="application/json")
     assert bad.status_code == 400 and "expires_in_days" in bad.json()["errors"]
 
 
@@ -122,7 +125,7 @@ def test_old_plaintext_tokens_are_carried_over_by_digest(supplier_a):
 def test_replacing_revokes_the_others(supplier_a):
     first = services.api_token_issue(user=supplier_a)
     client = Client(enforce_csrf_checks=True)  # the form posts its CSRF token and nothing else
-    client.force_login(supplier_a)
+    verified_login(client, supplier_a)
     page = client.get(reverse("account"))
     answer = client.post(reverse("account_token_regenerate"), {"csrfmiddlewaretoken": page.context["csrf_token"]})
     assert answer.status_code == 200 and ApiToken.objects.filter(user=supplier_a).count() == 1
