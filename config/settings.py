@@ -138,6 +138,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# A session ends after PORTAL_SESSION_IDLE_MINUTES without a request: the cookie's age is the idle
+# period and every request saves the session, so the expiry slides forward with each one
+# (the database session's expire_date is what counts; an old cookie finds no session).
+PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# An invitation's link (portal.services.person_invite) works once, for PORTAL_INVITE_HOURS hours.
+PORTAL_INVITE_HOURS = env_int("PORTAL_INVITE_HOURS", 72, minimum=1, maximum=24 * 14)
+PASSWORD_RESET_TIMEOUT = PORTAL_INVITE_HOURS * 3600
+
 # Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failures for one
 # username from one address, further attempts get 429 with Retry-After.
 AXES_ENABLED = env_bool("LOGIN_THROTTLE", True)

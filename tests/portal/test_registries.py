@@ -56,7 +56,7 @@ NAVIGATION = {
     "dcc_operator": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_DCC, GOVERNANCE,
                      ("Admin", DCC_ADMIN_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
     "dcc_admin": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_ADMIN, GOVERNANCE,
-                  ("Admin", DCC_ADMIN_LINKS + [("Admin site", "/admin/"), ("Burn-rate rules", "/burn-rate/rules/"),
+                  ("Admin", DCC_ADMIN_LINKS + [("Sign-ins", "/accounts/sign-ins/"), ("Admin site", "/admin/"), ("Burn-rate rules", "/burn-rate/rules/"),
                                                ("Burn-rate episodes", "/burn-rate/episodes/")])],
     "supplier_a": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_USER,
                    ("Admin", [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
