@@ -158,6 +158,32 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
 
+# Single sign-on for DCC staff by OpenID Connect (portal.sso, README "Single sign-on"): off unless
+# OIDC_RP_CLIENT_ID and OIDC_OP_ISSUER are set. Endpoints not given are read from the issuer's
+# discovery document. Who may come in is portal.sso's rule, never the provider's say alone.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+if bool(OIDC_RP_CLIENT_ID) != bool(OIDC_OP_ISSUER):
+    raise ImproperlyConfigured("Single sign-on needs both OIDC_RP_CLIENT_ID and OIDC_OP_ISSUER (or neither)")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+OIDC_AUTHENTICATE_CLASS = "portal.sso.SsoStart"
+OIDC_CALLBACK_CLASS = "portal.sso.SsoCallback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refused"
+PORTAL_OIDC_DCC_EMAIL_DOMAINS = env_list("PORTAL_OIDC_DCC_EMAIL_DOMAINS", [])
+PORTAL_OIDC_DCC_GROUPS = env_list("PORTAL_OIDC_DCC_GROUPS", [])
+PORTAL_OIDC_GROUPS_CLAIM = env_str("PORTAL_OIDC_GROUPS_CLAIM", "groups")
+PORTAL_OIDC_CREATE_USERS = env_bool("PORTAL_OIDC_CREATE_USERS", False)
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "portal.sso.DccOidcBackend"]
+
 LANGUAGE_CODE = "en-gb"
 # Times are stored in UTC; months, days and deadlines are computed in London time.
 TIME_ZONE = "Europe/London"

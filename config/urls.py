@@ -22,6 +22,7 @@ from rest_framework.routers import DefaultRouter
 
 from portal import endpoints, versioning, views
 from portal.notifications import api as notifications_api
+from portal.sso import SsoCallback, SsoStart
 from portal.webhooks import api as webhooks_api
 
 router = DefaultRouter()
@@ -66,6 +67,9 @@ urlpatterns = [
     path("accounts/token/", views.account_token_regenerate, name="account_token_regenerate"),
     path("accounts/feed-token/", views.account_feed_token_issue, name="account_feed_token_issue"),
     path("accounts/feed-token/revoke/", views.account_feed_token_revoke, name="account_feed_token_revoke"),
+    # Single sign-on for DCC staff (portal.sso): both send to the login page while it is off.
+    path("accounts/sso/start/", SsoStart.as_view(), name="oidc_authentication_init"),
+    path("accounts/sso/callback/", SsoCallback.as_view(), name="oidc_authentication_callback"),
     path("accounts/invite/<str:uidb64>/<str:token>/", views.invite_accept, name="invite_accept"),
     path("accounts/sign-ins/", views.sign_in_log, name="sign_in_log"),
     path("people/", views.people, name="people"),

@@ -22,6 +22,7 @@ def sign_in_failed(sender: Any, credentials: dict[str, Any], request: Any = None
 
     # Django passes the credentials with the password already masked; only the username is kept.
     path = getattr(request, "path", "") or ""
-    method = "api_token" if path.startswith("/api/") else "password"
+    # Single sign-on's callback authenticates with the nonce of its own sign-in (portal.sso).
+    method = "sso" if "nonce" in credentials else ("api_token" if path.startswith("/api/") else "password")
     services.sign_in_record(request=request, outcome=SignInOutcome.FAILED,
                             username=str(credentials.get("username") or ""), method=method)

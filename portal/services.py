@@ -256,6 +256,23 @@ def person_mfa_reset(*, actor: User, person: User) -> int:
     return removed
 
 
+@transaction.atomic
+def sso_person_create(*, email: str, first_name: str = "", last_name: str = "") -> User:
+    """An account for an identity single sign-on let in as DCC staff (portal.sso, only with
+    PORTAL_OIDC_CREATE_USERS): DCC operations in DCC's organisation, no password, never an
+    administrator (a person makes a DCC administrator in the portal)."""
+    from portal.choices import OrganisationKind, PortalRole
+
+    dcc = Organisation.objects.filter(kind=OrganisationKind.DCC).order_by("pk").first()
+    if dcc is None:
+        raise ValidationError("There is no DCC organisation to file single sign-on accounts under.")
+    email = email.strip().lower()
+    person = User(username=email, email=email, organisation=dcc)
+    person.role = PortalRole.DCC_OPERATIONS
+    person.set_unusable_password()
+    return save_validated(person, exclude=["password"], first_name=first_name[:150], last_name=last_name[:150])
+
+
 # --- sign-ins ---------------------------------------------------------------------------------
 
 
