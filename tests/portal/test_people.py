@@ -247,3 +247,31 @@ def test_org_admin_reads_the_audit_trail_of_its_own_people_only(org_admin, suppl
     assert "is_active" in own
     other = client.get(reverse("audit_log"), {"model": "portal.user", "object_pk": supplier_b.pk}).content.decode()
     assert "No changes recorded" in other
+
+
+def test_the_api_manages_ones_own_people_only(org_admin, supplier_a, supplier_b, dcc_operator, api_for):
+    api = api_for(org_admin)
+    listed = api.get("/api/v1/people/managed/").json()
+    assert {p["username"] for p in listed["results"]} == {"annie", "alice"}
+    assert "last_login" in listed["results"][0] and "is_active" in listed["results"][0]
+    response = api.post("/api/v1/people/invite/", {"email": "api@albion.example", "first_name": "Api",
+                                                   "last_name": "Person", "role": "service_user"}, format="json")
+    assert response.status_code == 201 and response.json()["invited"] is True
+    assert mail.outbox[-1].to == ["api@albion.example"]
+    bad = api.post("/api/v1/people/invite/", {"email": "x@albion.example", "first_name": "X", "last_name": "X",
+                                              "role": "dcc_admin"}, format="json")
+    assert bad.status_code == 400 and "role" in str(bad.json())
+    assert api.post(f"/api/v1/people/{supplier_a.pk}/deactivate/").json()["is_active"] is False
+    assert api.post(f"/api/v1/people/{supplier_a.pk}/reactivate/").json()["is_active"] is True
+    assert api.post(f"/api/v1/people/{supplier_a.pk}/mfa-reset/").status_code == 200
+    for other in (supplier_b, dcc_operator):
+        for verb in ("deactivate", "reactivate", "mfa-reset"):
+            assert api.post(f"/api/v1/people/{other.pk}/{verb}/").status_code == 404
+    assert api.post(f"/api/v1/people/{org_admin.pk}/deactivate/").status_code == 403
+    # A colleague who is no administrator may do none of it.
+    colleague = api_for(supplier_a)
+    assert colleague.get("/api/v1/people/managed/").status_code == 403
+    assert colleague.post("/api/v1/people/invite/", {"email": "c@albion.example", "first_name": "C",
+                                                     "last_name": "C", "role": "service_user"},
+                          format="json").status_code == 403
+    assert colleague.post(f"/api/v1/people/{org_admin.pk}/deactivate/").status_code == 403
