@@ -76,7 +76,8 @@ def is_service_user(user: Viewer) -> bool:
 def is_org_admin(user: Viewer) -> bool:
     """An organisation's own administrator: manages the people of its organisation (never DCC)."""
     return bool(user is not None and user.is_authenticated and user.is_active and not is_dcc(user)
-                and user.role == PortalRole.ORG_ADMIN and getattr(user, "organisation_id", None) is not None)
+                and user.role == PortalRole.ORG_ADMIN and getattr(user, "organisation_id", None) is not None
+                and not is_dcc_organisation(user.organisation))  # DCC's own people are DCC administrators' to manage
 
 
 def is_sdag_member(user: Viewer) -> bool:
@@ -106,7 +107,8 @@ def _audience_q(audience: str) -> Q:
         "dcc_admin": Q(is_superuser=True) | Q(role=PortalRole.DCC_ADMIN),
         "dcc": dcc,
         "service_user": Q(role__in=SERVICE_USER_ROLES) & ~dcc,
-        "org_admin": Q(role=PortalRole.ORG_ADMIN, organisation__isnull=False) & ~dcc,
+        "org_admin": (Q(role=PortalRole.ORG_ADMIN, organisation__isnull=False)
+                      & ~Q(organisation__kind=OrganisationKind.DCC) & ~dcc),
         "sdag_member": Q(role=PortalRole.SDAG_MEMBER) & ~dcc,
         "authenticated": Q(),
     }

@@ -165,7 +165,12 @@ def person_invite(*, actor: User, email: str, first_name: str, last_name: str, r
         person = User(username=email, email=email, organisation=actor.organisation)
         person.role = role
         person.set_unusable_password()
-        save_validated(person, exclude=["password"], first_name=first_name.strip(), last_name=last_name.strip())
+        try:
+            save_validated(person, exclude=["password"], first_name=first_name.strip(), last_name=last_name.strip())
+        except ValidationError as exc:
+            # The username is the e-mail address: a refusal of the username is about the address.
+            raise ValidationError({("email" if field == "username" else field): messages
+                                   for field, messages in exc.message_dict.items()}) from None
     _send_invitation(person=person, actor=actor)
     return person
 

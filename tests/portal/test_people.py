@@ -275,3 +275,16 @@ def test_the_api_manages_ones_own_people_only(org_admin, supplier_a, supplier_b,
                                                      "last_name": "C", "role": "service_user"},
                           format="json").status_code == 403
     assert colleague.post(f"/api/v1/people/{org_admin.pk}/deactivate/").status_code == 403
+
+
+def test_an_org_admin_role_in_dccs_own_organisation_manages_nobody(orgs, supplier_a):
+    odd = _person("oddity", orgs["DCC"], PortalRole.ORG_ADMIN)
+    assert not access.is_org_admin(odd) and odd not in access.people("org_admin")
+    assert not access.may(odd, "portal.user.manage_people")
+
+
+def test_an_address_that_cannot_be_a_username_is_refused_naming_email(org_admin):
+    with pytest.raises(ValidationError) as raised:
+        services.person_invite(actor=org_admin, email="o'brien@albion.example", first_name="O", last_name="B",
+                               role=PortalRole.SERVICE_USER)
+    assert "email" in raised.value.message_dict and not User.objects.filter(email__startswith="o'brien").exists()
