@@ -144,6 +144,8 @@ LOGOUT_REDIRECT_URL = "login"
 PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# Sign-ins and failed sign-ins (portal.models.SignIn) are kept this many days (nightly purge).
+PORTAL_SIGN_IN_KEEP_DAYS = env_int("PORTAL_SIGN_IN_KEEP_DAYS", 365, minimum=1)
 # An invitation's link (portal.services.person_invite) works once, for PORTAL_INVITE_HOURS hours.
 PORTAL_INVITE_HOURS = env_int("PORTAL_INVITE_HOURS", 72, minimum=1, maximum=24 * 14)
 PASSWORD_RESET_TIMEOUT = PORTAL_INVITE_HOURS * 3600

@@ -39,3 +39,6 @@ register_schedule(Schedule("portal: webhook retries", "portal.webhooks.services.
 # Idempotency-Key records older than 24 h (portal.idempotency): hourly keeps the table small.
 register_schedule(Schedule("portal: idempotency keys purge", "portal.idempotency.keys_purge", "I",
                            minutes=60))
+# Sign-in records older than PORTAL_SIGN_IN_KEEP_DAYS (portal.models.SignIn), nightly.
+register_schedule(Schedule("portal: sign-in records purge", "portal.services.sign_ins_purge", "D",
+                           next_run=lambda: next_london(3)))

@@ -302,3 +302,16 @@ def sign_in_record(*, request: HttpRequest | None, outcome: str, username: str, 
     return SignIn.objects.create(user=user, username=username or (user.username if user else ""),
                                  outcome=outcome, address=_client_address(request), user_agent=agent,
                                  method=method)
+
+
+def sign_ins_purge() -> int:
+    """Delete sign-in records older than PORTAL_SIGN_IN_KEEP_DAYS (the nightly schedule); answers
+    how many went. A year by default: long enough to look back on an incident, not kept for ever."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(days=settings.PORTAL_SIGN_IN_KEEP_DAYS)
+    deleted, _ = SignIn.objects.filter(at__lt=cutoff).delete()
+    return deleted

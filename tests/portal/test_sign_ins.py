@@ -114,3 +114,14 @@ def test_sign_in_signal_receivers_are_connected():
     from django.contrib.auth.signals import user_logged_in, user_login_failed
 
     assert user_logged_in.has_listeners() and user_login_failed.has_listeners()
+
+
+def test_old_sign_in_records_are_purged(supplier_a, settings):
+    from portal import services
+
+    settings.PORTAL_SIGN_IN_KEEP_DAYS = 30
+    with time_machine.travel(timezone.now() - timedelta(days=31)):
+        _sign_in("alice", "wrong")
+    _sign_in("alice", "wrong-again")
+    assert services.sign_ins_purge() == 1
+    assert list(SignIn.objects.values_list("user", flat=True)) == [supplier_a.pk]
