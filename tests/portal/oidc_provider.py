@@ -23,6 +23,11 @@ CLIENT_ID = "dcc-portal"
 CLIENT_SECRET = "test-client-secret"
 
 
+# Made once per test run: an RSA key takes a moment, and every provider may share them.
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def _b64(number: int) -> str:
     raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -30,8 +35,8 @@ def _b64(number: int) -> str:
 
 class Provider:
     def __init__(self) -> None:
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.key = KEY
+        self.other_key = OTHER_KEY
         self.kid = "test-key-1"
         self.identity: dict[str, Any] = {}
         self.spoil: dict[str, Any] = {}
@@ -103,7 +108,8 @@ class Provider:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll so that shutdown() at the end of each test returns at once.
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def discovery(self) -> dict[str, Any]:
         return {"issuer": self.issuer, "authorization_endpoint": f"{self.issuer}/authorize",
