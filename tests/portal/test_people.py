@@ -172,6 +172,9 @@ def test_the_list_shows_role_active_and_last_sign_in(org_admin, supplier_a, supp
     page = client.get(reverse("people")).content.decode()
     assert "alice" in page and "Service user staff" in page and "4 Mar 2026" in page
     assert "bob" not in page  # another organisation's person is not listed
+    assert reverse("person_deactivate", args=[supplier_a.pk]) in page
+    assert reverse("person_deactivate", args=[org_admin.pk]) not in page  # not oneself
+    assert reverse("audit_log") + f"?model=portal.user&amp;object_pk={supplier_a.pk}" in page
 
 
 def test_isolation_other_organisations_dcc_self_and_higher_roles(org_admin, supplier_b, dcc_operator, dcc_admin,
