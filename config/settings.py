@@ -150,6 +150,18 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# A session ends after PORTAL_SESSION_IDLE_MINUTES without a request: the cookie's age is the idle
+# period and every request saves the session, so the expiry slides forward with each one
+# (the database session's expire_date is what counts; an old cookie finds no session).
+PORTAL_SESSION_IDLE_MINUTES = env_int("PORTAL_SESSION_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+SESSION_COOKIE_AGE = PORTAL_SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+# Sign-ins and failed sign-ins (portal.models.SignIn) are kept this many days (nightly purge).
+PORTAL_SIGN_IN_KEEP_DAYS = env_int("PORTAL_SIGN_IN_KEEP_DAYS", 365, minimum=1)
+# An invitation's link (portal.services.person_invite) works once, for PORTAL_INVITE_HOURS hours.
+PORTAL_INVITE_HOURS = env_int("PORTAL_INVITE_HOURS", 72, minimum=1, maximum=24 * 14)
+PASSWORD_RESET_TIMEOUT = PORTAL_INVITE_HOURS * 3600
+
 # Multi-factor sign-in (portal.mfa). Passkeys are a second factor after the password, never a
 # password replacement (so django-axes still counts every sign-in). The relying party is the
 # portal's own address: a passkey made for SITE_URL's host works only there.
@@ -186,6 +198,32 @@ AXES_CLIENT_IP_CALLABLE = "portal.clientip.client_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "portal.views.login_locked_out"
+
+# Single sign-on for DCC staff by OpenID Connect (portal.sso, README "Single sign-on"): off unless
+# OIDC_RP_CLIENT_ID and OIDC_OP_ISSUER are set. Endpoints not given are read from the issuer's
+# discovery document. Who may come in is portal.sso's rule, never the provider's say alone.
+OIDC_RP_CLIENT_ID = env_str("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = env_str("OIDC_OP_ISSUER", "")
+if bool(OIDC_RP_CLIENT_ID) != bool(OIDC_OP_ISSUER):
+    raise ImproperlyConfigured("Single sign-on needs both OIDC_RP_CLIENT_ID and OIDC_OP_ISSUER (or neither)")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = env_str("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = env_str("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = env_str("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1, maximum=60)
+OIDC_AUTHENTICATE_CLASS = "portal.sso.SsoStart"
+OIDC_CALLBACK_CLASS = "portal.sso.SsoCallback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=refused"
+PORTAL_OIDC_DCC_EMAIL_DOMAINS = env_list("PORTAL_OIDC_DCC_EMAIL_DOMAINS", [])
+PORTAL_OIDC_DCC_GROUPS = env_list("PORTAL_OIDC_DCC_GROUPS", [])
+PORTAL_OIDC_GROUPS_CLAIM = env_str("PORTAL_OIDC_GROUPS_CLAIM", "groups")
+PORTAL_OIDC_CREATE_USERS = env_bool("PORTAL_OIDC_CREATE_USERS", False)
+if OIDC_RP_CLIENT_ID:
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "portal.sso.DccOidcBackend"]
 
 LANGUAGE_CODE = "en-gb"
 # Times are stored in UTC; months, days and deadlines are computed in London time.

@@ -22,6 +22,7 @@ from rest_framework.routers import DefaultRouter
 
 from portal import endpoints, versioning, views
 from portal.notifications import api as notifications_api
+from portal.sso import SsoCallback, SsoStart
 from portal.webhooks import api as webhooks_api
 
 router = DefaultRouter()
@@ -68,6 +69,17 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", views.account_token_revoke, name="account_token_revoke"),
     path("accounts/feed-token/", views.account_feed_token_issue, name="account_feed_token_issue"),
     path("accounts/feed-token/revoke/", views.account_feed_token_revoke, name="account_feed_token_revoke"),
+    # Single sign-on for DCC staff (portal.sso): both send to the login page while it is off.
+    path("accounts/sso/start/", SsoStart.as_view(), name="oidc_authentication_init"),
+    path("accounts/sso/callback/", SsoCallback.as_view(), name="oidc_authentication_callback"),
+    path("accounts/invite/<str:uidb64>/<str:token>/", views.invite_accept, name="invite_accept"),
+    path("accounts/sign-ins/", views.sign_in_log, name="sign_in_log"),
+    path("people/", views.people, name="people"),
+    path("people/<int:pk>/deactivate/", views.person_deactivate, name="person_deactivate"),
+    path("people/<int:pk>/reactivate/", views.person_reactivate, name="person_reactivate"),
+    path("people/<int:pk>/role/", views.person_role, name="person_role"),
+    path("people/<int:pk>/invite/", views.person_invite_resend, name="person_invite_resend"),
+    path("people/<int:pk>/mfa-reset/", views.person_mfa_reset, name="person_mfa_reset"),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("audit/", views.audit_log, name="audit_log"),
     path("search/", views.search, name="search"),

@@ -27,7 +27,8 @@ Questions about a group of people rather than one (who hears of an overdue actio
 
 Audiences (``AUDIENCES``) are the role predicates of ``portal.User``: ``dcc_admin`` (DCC
 administrators and superusers), ``dcc`` (DCC operations and administrators), ``service_user``
-(staff of a service user organisation), ``sdag_member``. No view, form, serializer, filterset,
+(staff of a service user organisation), ``org_admin`` (a service user's own administrator of its
+people), ``sdag_member``. No view, form, serializer, filterset,
 template or service compares role strings: they ask ``may`` or a predicate on the user.
 """
 from __future__ import annotations
@@ -62,10 +63,21 @@ def is_dcc_admin(user: Viewer) -> bool:
                 and (user.is_superuser or user.role == PortalRole.DCC_ADMIN))
 
 
+# An organisation administrator is staff of its service user too: it does all its colleagues do.
+SERVICE_USER_ROLES = (PortalRole.SERVICE_USER, PortalRole.ORG_ADMIN)
+
+
 def is_service_user(user: Viewer) -> bool:
     """Staff of a service user organisation (not DCC, even when a superuser holds the role)."""
     return bool(user is not None and user.is_authenticated and user.is_active and not is_dcc(user)
-                and user.role == PortalRole.SERVICE_USER)
+                and user.role in SERVICE_USER_ROLES)
+
+
+def is_org_admin(user: Viewer) -> bool:
+    """An organisation's own administrator: manages the people of its organisation (never DCC)."""
+    return bool(user is not None and user.is_authenticated and user.is_active and not is_dcc(user)
+                and user.role == PortalRole.ORG_ADMIN and getattr(user, "organisation_id", None) is not None
+                and not is_dcc_organisation(user.organisation))  # DCC's own people are DCC administrators' to manage
 
 
 def is_sdag_member(user: Viewer) -> bool:
@@ -77,6 +89,7 @@ AUDIENCES: dict[str, Callable[[Viewer], bool]] = {
     "dcc_admin": is_dcc_admin,
     "dcc": is_dcc,
     "service_user": is_service_user,
+    "org_admin": is_org_admin,
     "sdag_member": is_sdag_member,
     "authenticated": lambda user: bool(user is not None and user.is_authenticated and user.is_active),
 }
@@ -93,7 +106,9 @@ def _audience_q(audience: str) -> Q:
     queries = {
         "dcc_admin": Q(is_superuser=True) | Q(role=PortalRole.DCC_ADMIN),
         "dcc": dcc,
-        "service_user": Q(role=PortalRole.SERVICE_USER) & ~dcc,
+        "service_user": Q(role__in=SERVICE_USER_ROLES) & ~dcc,
+        "org_admin": (Q(role=PortalRole.ORG_ADMIN, organisation__isnull=False)
+                      & ~Q(organisation__kind=OrganisationKind.DCC) & ~dcc),
         "sdag_member": Q(role=PortalRole.SDAG_MEMBER) & ~dcc,
         "authenticated": Q(),
     }
@@ -181,10 +196,38 @@ def _of_organisation(user: Any, item: Any) -> bool:
 
 def _dcc_or_of_organisation(user: Any, item: Any) -> bool:
     return is_dcc(user) or _of_organisation(user, item)
+def _manageable_person(user: Any, person: Any) -> bool:
+    # An organisation administrator acts on the people of its own organisation only, never on
+    # DCC staff or a superuser (whatever organisation they are filed under), never on itself
+    # (it cannot lock its organisation out or change its own role).
+    return (person.organisation_id is not None and person.organisation_id == user.organisation_id
+            and person.pk != user.pk and not person.is_superuser and not person.is_staff
+            and not is_dcc(person))
+
+
+def _dcc_admin_or_manageable(user: Any, person: Any) -> bool:
+    return is_dcc_admin(user) or (is_org_admin(user) and _manageable_person(user, person))
+
+
+def may_assign_role(user: Viewer, role: str) -> bool:
+    """Whether ``user`` may give someone ``role``: an organisation administrator gives roles up to
+    its own and never a DCC role; a DCC administrator any role; anyone else none."""
+    from portal.choices import ROLE_RANK
+
+    if role not in PortalRole.values:
+        return False
+    if is_dcc_admin(user):
+        return True
+    if not is_org_admin(user):
+        return False
+    own = getattr(user, "role", "")  # is_org_admin: a signed-in person with a role
+    return role not in (PortalRole.DCC_OPERATIONS, PortalRole.DCC_ADMIN) and (
+        ROLE_RANK[PortalRole(role)] <= ROLE_RANK[PortalRole(own)])
 
 
 DCC = ("dcc",)
 DCC_ADMIN = ("dcc_admin",)
+ORG_ADMIN = ("org_admin",)
 OPERATIONS = ("dcc", "service_user")
 GOVERNANCE = ("dcc", "sdag_member")
 SERVICE_USERS = ("service_user",)
@@ -246,9 +289,17 @@ CAPABILITIES: dict[str, Capability] = {
         EVERYONE, "read and mark one's own notifications, set one's e-mail preference, watch what one may see"),
     "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),
     "portal.savedfilter.manage_own": Capability(EVERYONE, "save and delete one's own named filters of a list"),
+    "portal.signin.view_all": Capability(
+        DCC_ADMIN, "read everyone's sign-ins and failed sign-ins (a person reads their own on the account page)"),
     "portal.user.manage_own": Capability(EVERYONE, "see one's own account and API token, issue a new token"),
+    "portal.user.manage_people": Capability(
+        ORG_ADMIN, "invite the people of one's own organisation, deactivate and reactivate them, change their role "
+        "(up to one's own) and reset their multi-factor sign-in; never DCC staff or another organisation's people",
+        on_object=_manageable_person, object_action=VIEW),
     "portal.user.reset_mfa": Capability(
-        DCC_ADMIN, "remove a person's second factors (app, passkeys, recovery codes) so they enrol again"),
+        DCC_ADMIN + ORG_ADMIN, "remove a person's second factors (app, passkeys, recovery codes) so they enrol "
+        "again: DCC administrators anyone's, an organisation administrator its own people's",
+        on_object=_dcc_admin_or_manageable, object_action=VIEW),
     "portal.webhookendpoint.view_list": Capability(
         EVERYONE, "open the list of webhook endpoints (one's organisation's; DCC: all)"),
     # servicedesk (raising, notes, closing and re-opening one's own incident follow the scope of

@@ -3,7 +3,7 @@ secret stays out of the form) and a read-only view of what was delivered to them
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from portal.models import ApiToken, Organisation, User
+from portal.models import ApiToken, Organisation, SignIn, User
 from portal.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 # DRF's plaintext tokens are no longer read (portal.authentication): one added here would not work.
@@ -24,7 +24,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class PersonAdmin(UserAdmin):
-    list_display = ["username", "first_name", "last_name", "initials", "organisation", "role", "is_active"]
+    list_display = ["username", "first_name", "last_name", "initials", "organisation", "role", "is_active",
+                    "last_login"]
     list_filter = ["role", "organisation", "is_active"]
     fieldsets = UserAdmin.fieldsets + (("Portal", {"fields": ("organisation", "role", "initials")}),)
     add_fieldsets = UserAdmin.add_fieldsets + (("Portal", {"fields": ("organisation", "role", "initials")}),)
@@ -70,3 +71,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+@admin.register(SignIn)
+class SignInAdmin(ReadOnlyAdmin):
+    list_display = ["at", "username", "user", "outcome", "method", "address", "user_agent"]
+    list_filter = ["outcome", "method"]
+    search_fields = ["username", "user__username", "address"]

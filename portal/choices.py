@@ -49,7 +49,26 @@ class PortalRole(models.TextChoices):
     DCC_OPERATIONS = "dcc_operations", "DCC operations"
     DCC_ADMIN = "dcc_admin", "DCC administrator"
     SERVICE_USER = "service_user", "Service user staff"
+    # Staff of a service user who also manage their organisation's people (invite, deactivate,
+    # reset MFA): the organisation runs its own logins without asking DCC.
+    ORG_ADMIN = "org_admin", "Organisation administrator"
     SDAG_MEMBER = "sdag_member", "SDAG member"
+
+
+# How far a role reaches, for "nobody raises anyone above their own role" (portal.access.may_assign_role):
+# an organisation administrator gives its people the roles up to its own, never DCC's.
+ROLE_RANK = {
+    PortalRole.SDAG_MEMBER: 1,
+    PortalRole.SERVICE_USER: 1,
+    PortalRole.ORG_ADMIN: 2,
+    PortalRole.DCC_OPERATIONS: 3,
+    PortalRole.DCC_ADMIN: 4,
+}
+
+
+class SignInOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", "Signed in"
+    FAILED = "failed", "Failed"
 
 
 # Badge colours used by templates ({% badge value %}): one table for the whole site.
@@ -62,4 +81,7 @@ BADGES = {
     "dcc_operations": "blue",
     "dcc_admin": "purple",
     "sdag_member": "amber",
+    "org_admin": "green",
+    "succeeded": "green",
+    "failed": "red",
 }

@@ -36,4 +36,7 @@ def navigation_for(user: Any) -> list[dict[str, Any]]:
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:
-    return {"navigation": navigation_for(request.user)}
+    from portal.sso import enabled
+
+    # sso_enabled: the login page offers DCC's single sign-on only when it is configured.
+    return {"navigation": navigation_for(request.user), "sso_enabled": enabled()}

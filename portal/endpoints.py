@@ -3,15 +3,18 @@ registers ROUTES; the building blocks they are made of are in portal/api.py."""
 from auditlog.models import LogEntry
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.authtoken import serializers as authtoken_serializers
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from portal import selectors
+from portal import selectors, services
+from portal.access import require
 from portal.api import ScopedReadOnlyViewSet
+from portal.choices import PortalRole
 from portal.models import Organisation, User
 from portal.pagination import KeysetPagination
 from portal.parsers import JSONParser
@@ -60,10 +63,82 @@ class OrganisationViewSet(ScopedReadOnlyViewSet):
     lookup_field = "code"
 
 
+class ManagedPersonSerializer(serializers.ModelSerializer):
+    """A person as their organisation's administrator sees them (people/managed, the actions)."""
+
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    name = serializers.CharField(source="get_full_name", read_only=True)
+    invited = serializers.SerializerMethodField(help_text="invited and not yet chosen a password")
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "organisation", "role", "is_active", "last_login", "invited"]
+
+    def get_invited(self, person) -> bool:
+        return not person.has_usable_password()
+
+
+class InviteSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=150)
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["role"] = serializers.ChoiceField(choices=PortalRole.choices,
+                                                 help_text="up to the administrator's own; never DCC's")
+        return fields
+
+
 class PersonViewSet(ScopedReadOnlyViewSet):
+    """The people one may see (active ones). An organisation's administrator also manages its own:
+    ``managed`` lists them all with e-mail, active state and last sign-in; ``invite``,
+    ``deactivate``, ``reactivate`` and ``mfa_reset`` are the page's actions (the services decide
+    who may: never another organisation's people, DCC staff or oneself)."""
+
     queryset = User.objects.select_related("organisation").filter(is_active=True)
     serializer_class = PersonSerializer
     filterset_fields = ["role"]
+
+    def _managed(self, pk):
+        from portal.scoping import get_scoped_or_404
+
+        require(self.request.user, "portal.user.manage_people")
+        return get_scoped_or_404(self.request.user, User, pk=pk)  # inactive ones too
+
+    @extend_schema(responses=ManagedPersonSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"])
+    def managed(self, request):
+        require(request.user, "portal.user.manage_people")
+        page = self.paginate_queryset(selectors.people_of_my_organisation(request.user))
+        return self.get_paginated_response(ManagedPersonSerializer(page, many=True).data)
+
+    @extend_schema(request=InviteSerializer, responses={201: ManagedPersonSerializer})
+    @action(detail=False, methods=["post"])
+    def invite(self, request):
+        data = InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        person = services.person_invite(actor=request.user, **data.validated_data)
+        return Response(ManagedPersonSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ManagedPersonSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        person = services.person_set_active(actor=request.user, person=self._managed(pk), active=False)
+        return Response(ManagedPersonSerializer(person).data)
+
+    @extend_schema(request=None, responses=ManagedPersonSerializer)
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        person = services.person_set_active(actor=request.user, person=self._managed(pk), active=True)
+        return Response(ManagedPersonSerializer(person).data)
+
+    @extend_schema(request=None, responses=ManagedPersonSerializer)
+    @action(detail=True, methods=["post"], url_path="mfa-reset")
+    def mfa_reset(self, request, pk=None):
+        person = self._managed(pk)
+        services.person_mfa_reset(actor=request.user, person=person)
+        return Response(ManagedPersonSerializer(person).data)
 
 
 @extend_schema_view(

@@ -1,6 +1,9 @@
-"""Forms of the portal app: the account pages use Django's own auth forms, and this one for API tokens."""
+"""Forms of the portal app: the account pages use Django's own auth forms, ApiTokenForm for API tokens;
+an organisation administrator invites people with InviteForm."""
 from django import forms
 from django.conf import settings
+
+from portal.choices import PortalRole
 
 
 class ApiTokenForm(forms.Form):
@@ -19,3 +22,17 @@ class ApiTokenForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["expires_in_days"].initial = settings.API_TOKEN_DAYS
+
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=150, help_text="The invitation goes here; it is also the username.")
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the roles the administrator may give (portal.access.may_assign_role) are offered;
+        # the service refuses any other, whatever is posted.
+        self.fields["role"] = forms.ChoiceField(choices=[(name, PortalRole(name).label) for name in roles],
+                                                initial=PortalRole.SERVICE_USER)

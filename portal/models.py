@@ -12,7 +12,7 @@ from django.utils import timezone
 # The cross-cutting features' models live in their own rooms and keep app_label "portal" (their
 # tables are portal_*); Django imports only portal.models, so importing them here registers them.
 from portal import access
-from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region
+from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region, SignInOutcome
 from portal.notifications import models as _notifications  # noqa: F401
 from portal.savedfilters import models as _savedfilters  # noqa: F401
 from portal.scoping import Domain, ScopeRule
@@ -97,6 +97,10 @@ class User(AbstractUser):
     def is_sdag_member(self):
         return access.is_sdag_member(self)
 
+    @property
+    def is_org_admin(self):
+        return access.is_org_admin(self)
+
 
 auditlog.register(Organisation)
 auditlog.register(User, exclude_fields=["password", "last_login"])
@@ -166,3 +170,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key}"
+
+
+class SignIn(models.Model):
+    """One attempt to sign in, kept so that a person can see where their account was used (and
+    tried) and DCC administrators can read the whole record: a successful sign-in (page, single
+    sign-on) or a failure (a wrong password, an unknown or inactive username, on a page or the
+    API's token exchange). ``username`` is what was typed; ``user`` is the person it names, when
+    it names one, so a person sees the failures against their own username too. Addresses and user
+    agents are as the request gave them (``address`` is the client address the portal trusts)."""
+
+    user = models.ForeignKey("portal.User", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="sign_ins")
+    username = models.CharField(max_length=150, blank=True)
+    outcome = models.CharField(max_length=10, choices=SignInOutcome.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    method = models.CharField(max_length=20, blank=True, help_text="password, api_token or sso")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["user", "-at"], name="signin_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.outcome} {self.at:%Y-%m-%d %H:%M}"

@@ -42,3 +42,6 @@ register_schedule(Schedule("portal: idempotency keys purge", "portal.idempotency
 # Import previews never committed and long-expired API tokens (UPLOAD_RETENTION_DAYS), in the night.
 register_schedule(Schedule("portal: stored uploads purge", "portal.tasks.stored_uploads_purge", "D",
                            next_run=lambda: next_london(3)))
+# Sign-in records older than PORTAL_SIGN_IN_KEEP_DAYS (portal.models.SignIn), nightly.
+register_schedule(Schedule("portal: sign-in records purge", "portal.services.sign_ins_purge", "D",
+                           next_run=lambda: next_london(3)))

@@ -13,7 +13,7 @@ from portal.scoping import scope
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
-    from portal.models import ApiToken, FeedToken, User
+    from portal.models import ApiToken, FeedToken, SignIn, User
     from portal.types import RequestUser, Viewer
 
 
@@ -68,3 +68,36 @@ def api_tokens_of(user: User) -> list[ApiToken]:
     from portal.models import ApiToken
 
     return list(ApiToken.objects.filter(user=user))
+def people_of_my_organisation(user: User) -> QuerySet[User]:
+    """The people of the person's own organisation (active or not), through ``scope``: the list an
+    organisation administrator manages, with the time each last signed in."""
+    from portal.models import User as UserModel
+
+    if user.organisation_id is None:
+        return UserModel._default_manager.none()
+    return (scope(user, UserModel._default_manager.filter(organisation_id=user.organisation_id))
+            .order_by("last_name", "first_name", "username"))
+
+
+def sign_ins_of(user: User, *, limit: int = 20) -> QuerySet[SignIn]:
+    """The person's own recent sign-ins and failed sign-ins (the account page), newest first."""
+    from portal.models import SignIn as SignInModel
+
+    return SignInModel.objects.filter(user=user).order_by("-at", "-pk")[:limit]
+
+
+def sign_ins(viewer: RequestUser, *, person: str = "", outcome: str = "") -> QuerySet[SignIn]:
+    """Everyone's sign-ins for a DCC administrator (filtered by username typed or person's
+    username, and by outcome); nothing for anyone else."""
+    from django.db.models import Q
+
+    from portal.models import SignIn as SignInModel
+
+    if not may(viewer, "portal.signin.view_all"):
+        return SignInModel.objects.none()
+    entries = SignInModel.objects.select_related("user").order_by("-at", "-pk")
+    if person:
+        entries = entries.filter(Q(username__iexact=person) | Q(user__username__iexact=person))
+    if outcome:
+        entries = entries.filter(outcome=outcome)
+    return entries

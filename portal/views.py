@@ -27,10 +27,11 @@ def home(request):
 def _account_page(request, status=200, **extra):
     from portal.forms import ApiTokenForm
     from portal.mfa.selectors import mfa_summary
-    from portal.selectors import api_tokens_of, feed_token_of
+    from portal.selectors import api_tokens_of, feed_token_of, sign_ins_of
 
     context = {"tokens": api_tokens_of(request.user), "feed": feed_token_of(request.user),
                "token_form": extra.pop("token_form", None) or ApiTokenForm(), "mfa": mfa_summary(request.user),
+               "sign_ins": sign_ins_of(request.user),
                **extra}
     return render(request, "portal/account.html", context, status=status)
 
@@ -206,3 +207,138 @@ def dashboard_tile(request, tile):
     if found is None:
         raise Http404("No such tile")
     return HttpResponse(found.render(request))
+
+
+# --- an organisation's own people -------------------------------------------------------------
+
+
+def _people_page(request, form=None, status=200):
+    from portal.access import may_assign_role
+    from portal.choices import PortalRole
+    from portal.forms import InviteForm
+    from portal.selectors import people_of_my_organisation
+
+    roles = [role for role in PortalRole.values if may_assign_role(request.user, role)]
+    return render(request, "portal/people.html", {
+        "people": people_of_my_organisation(request.user),
+        "role_choices": [(role, PortalRole(role).label) for role in roles],
+        "form": form or InviteForm(roles=roles),
+    }, status=status)
+
+
+@view_of(User, "portal.user.manage_people", methods=GET + POST)
+def people(request):
+    """The administrator's organisation's people (role, active, last sign-in) and the invite form."""
+    from django.core.exceptions import ValidationError
+
+    from portal.access import may_assign_role
+    from portal.choices import PortalRole
+    from portal.errors import errors_to_form
+    from portal.forms import InviteForm
+
+    if request.method != "POST":
+        return _people_page(request)
+    roles = [role for role in PortalRole.values if may_assign_role(request.user, role)]
+    form = InviteForm(request.POST, roles=roles)
+    if form.is_valid():
+        try:
+            person = services.person_invite(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{person.email} is invited: the e-mail holds a one-time link to choose "
+                                      "a password.")
+            return redirect("people")
+    return _people_page(request, form, status=400)
+
+
+def _person_action(request, pk, act):
+    from django.core.exceptions import ValidationError
+
+    from portal.scoping import get_scoped_or_404
+
+    person = get_scoped_or_404(request.user, User, pk=pk)
+    try:
+        done = act(person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("people")
+
+
+@view_of(User, "portal.user.manage_people", methods=POST)
+def person_deactivate(request, pk):
+    return _person_action(request, pk, lambda person: (
+        services.person_set_active(actor=request.user, person=person, active=False),
+        f"{person} is deactivated: they can no longer sign in.")[1])
+
+
+@view_of(User, "portal.user.manage_people", methods=POST)
+def person_reactivate(request, pk):
+    return _person_action(request, pk, lambda person: (
+        services.person_set_active(actor=request.user, person=person, active=True),
+        f"{person} is active again.")[1])
+
+
+@view_of(User, "portal.user.manage_people", methods=POST)
+def person_role(request, pk):
+    def act(person):
+        services.person_role_set(actor=request.user, person=person, new_role=request.POST.get("role", ""))
+        return f"{person} is now {person.get_role_display()}."
+
+    return _person_action(request, pk, act)
+
+
+@view_of(User, "portal.user.manage_people", methods=POST)
+def person_invite_resend(request, pk):
+    return _person_action(request, pk, lambda person: (
+        services.person_invite_resend(actor=request.user, person=person),
+        f"The invitation was sent to {person.email} again.")[1])
+
+
+@view_of(User, "portal.user.manage_people", methods=POST)
+def person_mfa_reset(request, pk):
+    return _person_action(request, pk, lambda person: (
+        services.person_mfa_reset(actor=request.user, person=person),
+        f"{person}'s multi-factor sign-in is reset: they set it up again at their next sign-in.")[1])
+
+
+def invite_accept(request, uidb64, token):
+    """The link of an invitation (no sign-in: the link is the key). It works while the person has
+    chosen no password, is active and the link is younger than PORTAL_INVITE_HOURS."""
+    from django.contrib.auth.forms import SetPasswordForm
+
+    person = services.invite_person(uidb64, token)
+    if person is None:
+        # 403: the link grants nothing (used, too old, tampered, or the person is deactivated)
+        return render(request, "registration/invite_accept.html", {"invalid": True}, status=403)
+    form = SetPasswordForm(person, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invite_password_set(person=person, password=form.cleaned_data["new_password1"])
+        messages.success(request, "Your password is set: sign in with it.")
+        return redirect("login")
+    response = render(request, "registration/invite_accept.html", {"form": form, "person": person})
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response
+
+
+# --- sign-ins ---------------------------------------------------------------------------------
+
+
+@view_of(None, "portal.signin.view_all", methods=GET)
+def sign_in_log(request):
+    """Every sign-in and failure, newest first, filterable by person (DCC administrators)."""
+    from django.core.paginator import Paginator
+
+    from portal.choices import SignInOutcome
+    from portal.selectors import sign_ins
+
+    person = request.GET.get("person", "").strip()[:150]
+    outcome = request.GET.get("outcome", "")
+    if outcome not in SignInOutcome.values:
+        outcome = ""
+    page = Paginator(sign_ins(request.user, person=person, outcome=outcome), 50).get_page(request.GET.get("page"))
+    return render(request, "portal/sign_ins.html", {"page": page, "person": person, "outcome": outcome,
+                                                    "outcomes": SignInOutcome.choices})

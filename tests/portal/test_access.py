@@ -37,6 +37,9 @@ EXPECTED = {
     "portal.audit.view_all":                        (Y, Y, N, N, N, N, Y),
     "portal.dashboard.view":                        (Y, Y, Y, Y, Y, N, Y),
     "portal.organisation.view_list":                (Y, Y, N, N, N, N, Y),
+    "portal.signin.view_all":                       (N, Y, N, N, N, N, Y),
+    # An organisation's own administrator (tests/portal/test_people.py has the org_admin rows).
+    "portal.user.manage_people":                    (N, N, N, N, N, N, N),
     "servicedesk.incident.manage":                  (Y, Y, N, N, N, N, Y),
     "servicedesk.incident.view_internal":           (Y, Y, N, N, N, N, Y),
     "servicedesk.majorincidentreport.add":          (Y, Y, N, N, N, N, Y),

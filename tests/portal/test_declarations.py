@@ -7,6 +7,10 @@ from tests.urlsweep import iter_routes
 NOT_DECLARED = {
     # Django's own pages: the way in and out, and a person's own password (any logged-in person).
     "login", "logout", "password_change", "password_change_done",
+    # An invitation's link: the person has no password yet, the one-time token is the key.
+    "invite_accept",
+    # Single sign-on's start and callback (portal.sso): the way in, like the login page.
+    "oidc_authentication_init", "oidc_authentication_callback",
     # The API's schema, its two readers, the token exchange and the router's index: documents
     # and the login of the API, not records.
     "api_schema", "api_docs", "api_redoc", "api_token", "api-root",

@@ -120,9 +120,9 @@ def test_every_schedule_names_a_function_that_exists():
 
     from portal.registry import SCHEDULES
 
-    # Every app's schedules.py was read: portal 4 (with the idempotency keys' and stored uploads'
-    # purges), adapter 2 (with the batch sources' purge), servicedesk 2, slas 4, workshops 3.
-    assert len(SCHEDULES) == 15
+    # Every app's schedules.py was read: portal 5 (with the idempotency keys', stored uploads' and
+    # sign-in records' purges), adapter 2 (with the batch sources' purge), servicedesk 2, slas 4, workshops 3.
+    assert len(SCHEDULES) == 16
     for entry in SCHEDULES:
         assert callable(import_string(entry.func)), entry.name
 
