@@ -4,6 +4,23 @@ import os
 
 DEVICES = 100_000
 PASSWORD = "cluster-password-123"
+# The cluster's people pass multi-factor sign-in (required of DCC staff and of a supplier that may
+# send critical commands) with recovery codes the test knows: each works once, so every sign-in of
+# the test takes the next one (next_code). Test-only values on a throwaway cluster.
+RECOVERY_CODES = 200
+
+
+def recovery_code(username, number):
+    return f"{username[:6]}{number:04d}"
+
+
+_used = {}
+
+
+def next_code(username):
+    """The next unused recovery code of ``username`` (this test process signs in in order)."""
+    _used[username] = _used.get(username, -1) + 1
+    return recovery_code(username, _used[username])
 
 
 def load_data():
@@ -20,6 +37,16 @@ def load_data():
     services.person_upsert(username="cluster-admin", first_name="Cluster", last_name="Admin",
                            organisation=operator.organisation, role=PortalRole.DCC_ADMIN, password=PASSWORD,
                            is_staff=True, is_superuser=True)
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    from portal.models import User
+
+    for person in User.objects.filter(username__in=(operator.username, supplier.username, "cluster-admin")):
+        device, _ = StaticDevice.objects.get_or_create(user=person, name="Cluster test codes",
+                                                       defaults={"confirmed": True})
+        device.token_set.all().delete()
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=recovery_code(person.username, n))
+                                        for n in range(RECOVERY_CODES))
     print(f"cluster data: {DEVICES:,} devices, users {operator.username}, {supplier.username}, cluster-admin")
 
 
