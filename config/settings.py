@@ -268,6 +268,9 @@ ADAPTER_DUIS_URL = env_str("ADAPTER_DUIS_URL", "http://127.0.0.1:8765/duis")
 # An attempt left "sending" longer than this is presumed lost (its worker died) and is sent
 # again as a new attempt number.
 ADAPTER_LEASE_SECONDS = env_int("ADAPTER_LEASE_SECONDS", 120, minimum=1, maximum=86400)
+# Four eyes: a batch sent by DCC staff with more rows than this waits for a second DCC person's
+# approval before anything is sent (critical single requests by DCC always do).
+ADAPTER_FOUR_EYES_BATCH_SIZE = env_int("ADAPTER_FOUR_EYES_BATCH_SIZE", 100, minimum=1, maximum=10_000_000)
 # Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
 ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
 # Device simulator profile overrides: JSON with the keys of adapter.simulator.DEFAULT_PROFILE.

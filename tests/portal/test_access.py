@@ -21,10 +21,14 @@ Y, N = True, False
 # administrator, superuser created by createsuperuser: default role, no organisation).
 EXPECTED = {
     "adapter.alert.post":                           (Y, Y, N, N, N, N, Y),
-    "adapter.anomalythreshold.set":                 (N, N, Y, N, N, N, N),
+    "adapter.anomalythreshold.set":                 (Y, Y, Y, N, N, N, N),
+    "adapter.batch.approve":                        (Y, Y, N, N, N, N, Y),
     "adapter.batch.upload":                         (Y, Y, Y, N, N, N, N),
+    "adapter.servicerequest.approve":               (Y, Y, N, N, N, N, Y),
     "adapter.servicerequest.release":               (Y, Y, N, N, N, N, Y),
     "adapter.servicerequest.submit":                (Y, Y, Y, N, N, N, N),
+    "adapter.thresholdchange.decide":               (Y, Y, N, N, N, N, Y),
+    "adapter.thresholdfloor.set":                   (Y, Y, N, N, N, N, Y),
     "inventory.device.link":                        (Y, Y, N, N, N, N, Y),
     "inventory.device.register":                    (Y, Y, N, N, N, N, Y),
     "inventory.devicemodel.link":                   (Y, Y, N, N, N, N, Y),
