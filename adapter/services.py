@@ -730,12 +730,13 @@ def threshold_change_decide(*, change: ThresholdChange, actor: Actor, approve: b
             if locked.limit is None:
                 if current is not None:
                     current.delete()
+                locked.threshold = None  # gone (the database set it null on delete)
             else:
                 save_validated(current or AnomalyThreshold(organisation=locked.organisation), srv=locked.srv,
                                period=locked.period, limit=locked.limit, note=locked.note)
         locked.state = ThresholdChangeState.APPROVED if approve else ThresholdChangeState.DECLINED
         locked.decided_by, locked.decided_at = actor, now
-        locked.save(update_fields=["state", "decided_by", "decided_at"])
+        locked.save(update_fields=["state", "decided_by", "decided_at", "threshold"])
     return locked
 
 
