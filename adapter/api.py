@@ -349,7 +349,11 @@ class ThresholdViewSet(ScopedModelViewSet):
 
     @extend_schema(responses={201: ThresholdSerializer, 202: ThresholdChangeSerializer})
     def create(self, request, *args, **kwargs):
-        return self._pending_or(super().create(request, *args, **kwargs))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        # (a pending change has no threshold to show: the serializer is not read then)
+        return self._pending_or(None) or Response(serializer.data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ThresholdSerializer, 202: ThresholdChangeSerializer})
     def update(self, request, *args, **kwargs):

@@ -237,6 +237,14 @@ def test_floor_api_and_pending_change_answers_202(srvs, supplier_a, dcc_admin, a
     decided = api_for(dcc_admin).post(f"/api/adapter/threshold-changes/{changes[0]['id']}/approve/")
     assert decided.status_code == 200 and decided.json()["state"] == "approved"
     assert api_for(dcc_admin).post(f"/api/adapter/threshold-changes/{changes[0]['id']}/decline/").status_code == 409
+    # (the approved change was the deletion: changes are listed newest first) a new threshold above
+    # the floor waits too; one within it applies at once
+    assert not AnomalyThreshold.objects.filter(pk=threshold.pk).exists()
+    created = api.post("/api/adapter/thresholds/", {"srv": "4.1.1", "period": "day", "limit": 500}, format="json")
+    assert created.status_code == 202 and created.json()["limit"] == 500
+    assert not AnomalyThreshold.objects.filter(organisation=supplier_a.organisation).exists()
+    within = api.post("/api/adapter/thresholds/", {"srv": "4.1.1", "period": "day", "limit": 8}, format="json")
+    assert within.status_code == 201 and within.json()["limit"] == 8
 
 
 # --- request identity ----------------------------------------------------------------------------
