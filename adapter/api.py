@@ -1,6 +1,7 @@
 """REST API of the adapter: submit, list, filter, read and cancel service requests; batches
-(upload, progress, per-row results, cancel); alerts (read; DCC's backend posts them); anomaly
-thresholds; the SRV catalogue."""
+(upload, progress, per-row results, cancel); four-eyes approval of DCC's critical requests and
+large batches; alerts (read; DCC's backend posts them); anomaly thresholds, DCC's floors under
+them and the pending changes that would loosen one past its floor; the SRV catalogue."""
 import base64
 import datetime as dt
 
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -25,19 +26,40 @@ from adapter.models import (
     Certificate,
     ServiceRequest,
     ServiceRequestVariant,
+    ThresholdChange,
+    ThresholdFloor,
 )
 from portal.access import may
 from portal.api import InstantField, ScopedModelViewSet, ScopedReadOnlyViewSet, ScopedViewSetMixin, validated
 from portal.choices import Region
 from portal.errors import messages_by_field
+from portal.models import Organisation
 from portal.pagination import AscendingKeysetPagination, KeysetPagination, StandardPagination
 from portal.parsers import JSONParser
+
+
+class StateConflict(APIException):
+    """409: the object is not in a state that allows the action (approve what no longer awaits approval)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The object is not in a state that allows this action."
+    default_code = "conflict"
 
 
 def _api_error(exc):
     if isinstance(exc, services.SubmitRefused):
         return ApiValidationError({exc.field: [exc.message]})
     return ApiValidationError(messages_by_field(exc, unnamed="detail"))
+
+
+def _decide(action, **kwargs):
+    """Run a four-eyes decision: 403 naming why (not DCC, one's own request), 409 naming the state."""
+    try:
+        return action(**kwargs)
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc))
+    except services.Conflict as exc:
+        raise StateConflict({exc.field: [exc.message]})
 
 
 class SrvSerializer(serializers.ModelSerializer):
@@ -63,7 +85,8 @@ class RequestSerializer(serializers.ModelSerializer):
         fields = ["id", "request_id", "srv", "organisation", "device_id", "region", "measurement_type", "state",
                   "outcome", "message", "params", "execute_at", "received_at", "dsp_sent_at", "wan_delivered_at",
                   "device_responded_at", "wan_returned_at", "responded_at", "completed_at", "batch", "precommand_at",
-                  "signed_at", "signature_failures", "attempts", "response", "notified_at"]
+                  "signed_at", "signature_failures", "attempts", "response", "notified_at", "approved_by",
+                  "approved_at", "declined_by", "declined_at"]
         read_only_fields = fields
 
 
@@ -211,17 +234,32 @@ class ServiceRequestViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
             raise _api_error(exc)
         return Response(RequestSerializer(obj).data)
 
+    @extend_schema(request=None, responses={200: RequestSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Four eyes: a second DCC person approves a request awaiting approval (403 for one's own)."""
+        obj = _decide(services.request_approve, request=self.get_object(), actor=request.user)
+        return Response(RequestSerializer(obj).data)
+
+    @extend_schema(request=None, responses={200: RequestSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Four eyes: a second DCC person declines a request awaiting approval; it is never sent."""
+        obj = _decide(services.request_decline, request=self.get_object(), actor=request.user)
+        return Response(RequestSerializer(obj).data)
+
 
 class BatchSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    state = serializers.CharField(read_only=True, help_text="uploaded, validating, running, completed, "
-                                  "cancelled, failed")
+    state = serializers.CharField(read_only=True, help_text="uploaded, validating, awaiting_approval, running, "
+                                  "completed, cancelled, declined, failed")
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = Batch
         fields = ["id", "name", "filename", "organisation", "state", "total_rows", "checked_rows", "accepted_rows",
-                  "rejected_rows", "error", "created_at", "checked_at", "completed_at", "cancelled_at", "progress"]
+                  "rejected_rows", "error", "created_at", "checked_at", "completed_at", "cancelled_at", "progress",
+                  "needs_approval", "approved_by", "approved_at", "declined_by", "declined_at"]
         read_only_fields = fields
 
     def get_progress(self, batch) -> dict:
@@ -304,6 +342,20 @@ class BatchViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         services.batch_cancel(batch=batch, actor=request.user)
         return Response(BatchSerializer(batch).data)
 
+    @extend_schema(request=None, responses={200: BatchSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Four eyes: a second DCC person approves a checked DCC batch held for approval; it runs."""
+        batch = _decide(services.batch_approve, batch=self.get_object(), actor=request.user)
+        return Response(BatchSerializer(batch).data)
+
+    @extend_schema(request=None, responses={200: BatchSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Four eyes: a second DCC person declines a batch held for approval; nothing of it is sent."""
+        batch = _decide(services.batch_decline, batch=self.get_object(), actor=request.user)
+        return Response(BatchSerializer(batch).data)
+
     @extend_schema(responses=BatchRowSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=AscendingKeysetPagination)
     def rows(self, request, pk=None):
@@ -375,21 +427,64 @@ class ThresholdSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "organisation", "created_at"]
 
 
+class ThresholdChangeSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    srv = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    limit = serializers.IntegerField(read_only=True, allow_null=True, help_text="null: delete the threshold")
+    state = serializers.CharField(read_only=True, help_text="pending, approved, declined")
+
+    class Meta:
+        model = ThresholdChange
+        fields = ["id", "organisation", "threshold", "srv", "period", "limit", "note", "state", "requested_by",
+                  "requested_at", "decided_by", "decided_at"]
+        read_only_fields = fields
+
+
 class ThresholdViewSet(ScopedModelViewSet):
-    """A service user's anomaly thresholds (its own organisation's)."""
+    """An organisation's anomaly thresholds (its own). A change that would loosen a threshold past
+    DCC's floor (a higher limit, or deleting it) answers 202 with the pending change instead."""
 
     queryset = AnomalyThreshold.objects.select_related("organisation", "srv")
     serializer_class = ThresholdSerializer
     pagination_class = StandardPagination
 
+    def _pending_or(self, response):
+        pending = getattr(self, "pending_change", None)
+        if pending is not None:
+            return Response(ThresholdChangeSerializer(pending).data, status=status.HTTP_202_ACCEPTED)
+        return response
+
+    @extend_schema(responses={201: ThresholdSerializer, 202: ThresholdChangeSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        # (a pending change has no threshold to show: the serializer is not read then)
+        return self._pending_or(None) or Response(serializer.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ThresholdSerializer, 202: ThresholdChangeSerializer})
+    def update(self, request, *args, **kwargs):
+        return self._pending_or(super().update(request, *args, **kwargs))
+
+    @extend_schema(responses={204: None, 202: ThresholdChangeSerializer})
+    def destroy(self, request, *args, **kwargs):
+        return self._pending_or(super().destroy(request, *args, **kwargs))
+
+    def _saved(self, serializer, result):
+        # A pending change is answered by _pending_or; the serializer keeps the threshold as it is.
+        if isinstance(result, ThresholdChange):
+            self.pending_change = result
+        else:
+            serializer.instance = result
+
     def perform_create(self, serializer):
         if not may(self.request.user, "adapter.anomalythreshold.set"):
-            raise PermissionDenied("Only a service user sets its own thresholds.")
+            raise PermissionDenied("Only staff of an organisation set its own thresholds.")
         try:
             # period and note have model defaults, so the serializer lets them be left out.
             values = {"period": ThresholdPeriod.DAY, "note": "", **serializer.validated_data}
-            serializer.instance = services.threshold_save(organisation=self.request.user.organisation,
-                                                          actor=self.request.user, **values)
+            self._saved(serializer, services.threshold_save(organisation=self.request.user.organisation,
+                                                            actor=self.request.user, **values))
         except ValidationError as exc:
             raise _api_error(exc)
 
@@ -397,14 +492,75 @@ class ThresholdViewSet(ScopedModelViewSet):
         values = {"srv": serializer.instance.srv, "period": serializer.instance.period,
                   "limit": serializer.instance.limit, "note": serializer.instance.note, **serializer.validated_data}
         try:
-            serializer.instance = services.threshold_save(organisation=serializer.instance.organisation,
-                                                          threshold=serializer.instance, actor=self.request.user,
-                                                          **values)
+            self._saved(serializer, services.threshold_save(organisation=serializer.instance.organisation,
+                                                            threshold=serializer.instance, actor=self.request.user,
+                                                            **values))
         except ValidationError as exc:
             raise _api_error(exc)
 
     def perform_destroy(self, instance):
-        services.threshold_delete(threshold=instance, actor=self.request.user)
+        self.pending_change = services.threshold_delete(threshold=instance, actor=self.request.user)
+
+
+class ThresholdChangeViewSet(ScopedReadOnlyViewSet):
+    """Changes that would loosen a threshold past DCC's floor: pending until a DCC person approves
+    (applied) or declines them (``POST .../approve``, ``.../decline``: 403 unless DCC, 409 once decided)."""
+
+    queryset = ThresholdChange.objects.select_related("organisation", "srv")
+    serializer_class = ThresholdChangeSerializer
+    pagination_class = StandardPagination
+    filterset_fields = ["state"]
+
+    @extend_schema(request=None, responses={200: ThresholdChangeSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        change = _decide(services.threshold_change_decide, change=self.get_object(), actor=request.user,
+                         approve=True)
+        return Response(ThresholdChangeSerializer(change).data)
+
+    @extend_schema(request=None, responses={200: ThresholdChangeSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        change = _decide(services.threshold_change_decide, change=self.get_object(), actor=request.user,
+                         approve=False)
+        return Response(ThresholdChangeSerializer(change).data)
+
+
+class ThresholdFloorSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", queryset=Organisation.objects.all())
+    srv = serializers.SlugRelatedField(slug_field="code", queryset=ServiceRequestVariant.objects.all(),
+                                       allow_null=True, required=True)
+
+    class Meta:
+        model = ThresholdFloor
+        fields = ["id", "organisation", "srv", "period", "limit", "set_by", "created_at"]
+        read_only_fields = ["id", "set_by", "created_at"]
+
+
+class ThresholdFloorViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, ScopedReadOnlyViewSet):
+    """DCC's floors: the loosest threshold an organisation may set without DCC's approval (DCC
+    sets and removes them; an organisation reads its own). POST sets (or moves) the floor of
+    (organisation, srv, period) and tightens the organisation's threshold to it at once."""
+
+    queryset = ThresholdFloor.objects.select_related("organisation", "srv")
+    serializer_class = ThresholdFloorSerializer
+    pagination_class = StandardPagination
+
+    def create(self, request, *args, **kwargs):
+        # Refused before the body is read: an organisation code is never confirmed to an outsider.
+        if not may(request.user, "adapter.thresholdfloor.set"):
+            raise PermissionDenied("Only DCC sets threshold floors.")
+        return super().create(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        values = {"period": ThresholdPeriod.DAY, **serializer.validated_data}
+        try:
+            serializer.instance = _decide(services.threshold_floor_set, actor=self.request.user, **values)
+        except ValidationError as exc:
+            raise _api_error(exc)
+
+    def perform_destroy(self, instance):
+        _decide(services.threshold_floor_delete, floor=instance, actor=self.request.user)
 
 
 class CertificateViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
@@ -465,6 +621,8 @@ ROUTES = [
     ("adapter/batches", BatchViewSet, "adapter-batch"),
     ("adapter/alerts", AlertViewSet, "adapter-alert"),
     ("adapter/thresholds", ThresholdViewSet, "adapter-threshold"),
+    ("adapter/threshold-changes", ThresholdChangeViewSet, "adapter-threshold-change"),
+    ("adapter/threshold-floors", ThresholdFloorViewSet, "adapter-threshold-floor"),
     ("adapter/srvs", SrvViewSet, "adapter-srv"),
     ("adapter/certificates", CertificateViewSet, "adapter-certificate"),
 ]

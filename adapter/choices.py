@@ -50,6 +50,10 @@ CANCELLABLE = (
 class BatchState(models.TextChoices):
     UPLOADED = "uploaded", "Uploaded"
     VALIDATING = "validating", "Checking rows"
+    # A DCC batch over ADAPTER_FOUR_EYES_BATCH_SIZE rows: checked in full, then held (its requests
+    # awaiting approval) until a second DCC person approves (it runs) or declines it.
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    DECLINED = "declined", "Declined"
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
@@ -59,7 +63,7 @@ class BatchState(models.TextChoices):
 # A batch still at work: its page polls for progress.
 LIVE_BATCH_STATES = (BatchState.UPLOADED, BatchState.VALIDATING, BatchState.RUNNING)
 # A batch that ran to its end (a cancelled one stops where it was).
-FINISHED_BATCH_STATES = (BatchState.COMPLETED, BatchState.FAILED)
+FINISHED_BATCH_STATES = (BatchState.COMPLETED, BatchState.FAILED, BatchState.DECLINED)
 # The row codes of a batch's accepted rows: acknowledged (I99) or held in quarantine (Q).
 ACCEPTED_ROW_CODES = ("I99", "Q")
 
@@ -76,6 +80,12 @@ class CertificateState(models.TextChoices):
     PENDING = "pending", "Awaiting DCC approval"
     APPROVED = "approved", "Approved"
     REVOKED = "revoked", "Revoked"
+
+
+class ThresholdChangeState(models.TextChoices):
+    PENDING = "pending", "Awaiting DCC approval"
+    APPROVED = "approved", "Approved"
+    DECLINED = "declined", "Declined"
 
 
 class AttemptState(models.TextChoices):
@@ -137,6 +147,10 @@ COLOURS = {
     BatchState.VALIDATING: "blue",
     BatchState.RUNNING: "purple",
     BatchState.COMPLETED: "green",
+    BatchState.AWAITING_APPROVAL: "amber",
+    BatchState.DECLINED: "red",
+    ThresholdChangeState.PENDING: "amber",
+    ThresholdChangeState.APPROVED: "green",
 }
 
 

@@ -119,7 +119,7 @@ def load(stdout=None, requests=REQUESTS):
     signing_keys(stdout)
     srvs = {s.code: s for s in ServiceRequestVariant.objects.filter(code__in=[c for c, _ in MIX])}
     devices = list(Device.objects.filter(status="commissioned", device_type__in=["ESME", "GSME"],
-                                         supplier__kind="service_user")
+                                         supplier__kind="service_user").exclude(supplier__user_id="")
                    .values_list("pk", "device_id", "device_type", "supplier_id", "region")[:5000])
     if not devices:
         if stdout:
@@ -127,7 +127,7 @@ def load(stdout=None, requests=REQUESTS):
         return
     orgs = {o.pk: o for o in Organisation.objects.filter(pk__in={d[3] for d in devices})}
     start, end = _month_bounds(timezone.localdate())
-    first_id = f"{orgs[devices[0][3]].user_id or '90-B3-D5-1F-30-00-00-00'}:{devices[0][1]}:{DEMO_COUNTER_BASE}"
+    first_id = f"{orgs[devices[0][3]].user_id}:{devices[0][1]}:{DEMO_COUNTER_BASE}"
     if ServiceRequest.objects.filter(request_id=first_id).exists():
         if stdout:
             stdout.write("adapter: demo traffic already loaded")
@@ -158,7 +158,7 @@ def load(stdout=None, requests=REQUESTS):
             times = {k: v for k, v in times.items() if k in ("dsp_sent_at", "wan_delivered_at")}
             completed = received + dt.timedelta(minutes=5)
         rows.append(ServiceRequest(
-            request_id=f"{org.user_id or '90-B3-D5-1F-30-00-00-00'}:{device[1]}:{DEMO_COUNTER_BASE + n}",
+            request_id=f"{org.user_id}:{device[1]}:{DEMO_COUNTER_BASE + n}",
             srv_id=srv.pk, organisation_id=org.pk, device_id=device[0], device_ref=device[1], region=device[4],
             measurement_type=srv.measurement_type, state=state, outcome=outcome.code, message=outcome.message,
             params=PARAMS.get(srv.code, {}), start_at=received, received_at=received,

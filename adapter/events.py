@@ -9,3 +9,6 @@ register_event(Event("request.failed", "A service request failed", webhook=True,
 register_event(Event("alert.received", "An alert was received", webhook=True, weight=20,
                      data=fields(alert_id=STRING, alert_code=STRING, device_id=nullable(STRING), raised_at=DATETIME)))
 register_event(Event("request.quarantined", "A request was quarantined", webhook=True, weight=30, data=NO_DATA))
+# Told to DCC staff only (a pending loosening of a floored threshold awaits their approval).
+register_event(Event("threshold.change_requested", "A threshold change awaits DCC approval", webhook=False, weight=40,
+                     data=NO_DATA))

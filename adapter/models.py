@@ -13,6 +13,7 @@ from adapter.choices import (
     FuturePattern,
     MeasurementType,
     RequestState,
+    ThresholdChangeState,
     ThresholdPeriod,
 )
 from portal.choices import Region
@@ -58,14 +59,26 @@ class ServiceRequestVariant(models.Model):
         return self.future_dated_pattern != FuturePattern.NONE
 
 
-class RequestCounter(models.Model):
-    """The last request-id counter handed out for one user (ids are originator:target:counter)."""
+class OriginatorCounter(models.Model):
+    """The last request-id counter handed out for one originator (an organisation's DUIS user id,
+    EUI-64). Request ids (originator:target:counter) are unique per originator, not per person, so
+    every person of one organisation draws from this one counter."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    originator = models.CharField("originator (EUI-64)", max_length=23, unique=True)
     value = models.PositiveBigIntegerField(default=0)
 
     def __str__(self):
-        return f"{self.user_id}: {self.value}"
+        return f"{self.originator}: {self.value}"
+
+
+def _four_eyes_names(obj):
+    # Only once decided: every other save of a request stays free of extra queries.
+    if not (obj.approved_by_id or obj.declined_by_id):
+        return None
+    decider = obj.approved_by if obj.approved_by_id else obj.declined_by
+    return {"requested_by": str(obj.user) if obj.user_id else "", "requested_by_id": obj.user_id,
+            ("approved_by" if obj.approved_by_id else "declined_by"): str(decider),
+            ("approved_by_id" if obj.approved_by_id else "declined_by_id"): decider.pk}
 
 
 class Batch(models.Model):
@@ -81,7 +94,7 @@ class Batch(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     source = models.BinaryField(editable=False, help_text="The uploaded rows as received (CSV or JSON)")
     source_format = models.CharField(max_length=8, default="csv")
-    state = models.CharField(max_length=16, choices=BatchState.choices, default=BatchState.UPLOADED)
+    state = models.CharField(max_length=20, choices=BatchState.choices, default=BatchState.UPLOADED)
     total_rows = models.PositiveIntegerField(default=0)
     checked_rows = models.PositiveIntegerField(default=0)
     accepted_rows = models.PositiveIntegerField(default=0)
@@ -91,6 +104,14 @@ class Batch(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Four eyes: a DCC batch over ADAPTER_FOUR_EYES_BATCH_SIZE rows waits for a second DCC person.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    declined_at = models.DateTimeField(null=True, blank=True)
+    needs_approval = models.BooleanField(default=False, help_text="Held for a second DCC person (four eyes)")
 
     class Meta:
         ordering = ["-id"]
@@ -103,6 +124,10 @@ class Batch(models.Model):
     def get_absolute_url(self):
         """The batch's page: progress and each row's outcome."""
         return reverse("adapter:batch_detail", args=[self.pk])
+
+    def get_additional_data(self):
+        """Both names of a four-eyes decision in its audit entry (django-auditlog calls this)."""
+        return _four_eyes_names(self)
 
 
 class BatchRow(models.Model):
@@ -181,6 +206,13 @@ class ServiceRequest(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When the quarantine notice went out")
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
+    # Four eyes: a critical request sent by DCC staff waits for a second DCC person.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = ServiceRequestQuerySet.as_manager()
     # Not stored: adapter.services.request_submit sets it on the request it answers with (True
@@ -207,6 +239,10 @@ class ServiceRequest(models.Model):
     def get_absolute_url(self):
         """The request's page: its timeline and attempts."""
         return reverse("adapter:request_detail", args=[self.pk])
+
+    def get_additional_data(self):
+        """Both names of a four-eyes decision in its audit entry (django-auditlog calls this)."""
+        return _four_eyes_names(self)
 
     @property
     def counter(self):
@@ -265,6 +301,65 @@ class AnomalyThreshold(models.Model):
 
     def __str__(self):
         return f"{self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
+
+
+class ThresholdFloor(models.Model):
+    """DCC's floor under a service user's anomaly threshold: the loosest limit (of one SRV, or of
+    all, per period) the organisation may set without DCC's approval. A user may tighten a
+    floored threshold at once; raising it above ``limit`` or deleting it becomes a pending
+    ThresholdChange that a DCC person approves or declines."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE, related_name="threshold_floors")
+    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="+", help_text="Empty: all service requests")
+    period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
+    limit = models.PositiveIntegerField(help_text="The loosest limit the organisation may set on its own")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation", "srv__sort_order", "period"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
+                                               name="adapter_thresholdfloor_unique")]
+
+    def __str__(self):
+        return f"floor {self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
+
+
+class ThresholdChange(models.Model):
+    """A service user's change to an anomaly threshold that would loosen it past DCC's floor
+    (a higher limit, or deleting it): held until a DCC person approves (then applied) or
+    declines it. ``limit`` empty means "delete the threshold"."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
+                                     related_name="threshold_changes")
+    threshold = models.ForeignKey(AnomalyThreshold, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="changes")
+    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
+                            related_name="+", help_text="Empty: all service requests")
+    period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
+    limit = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: delete the threshold")
+    note = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=10, choices=ThresholdChangeState.choices,
+                             default=ThresholdChangeState.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        what = "delete" if self.limit is None else f"≤ {self.limit}"
+        return f"{self.srv.code if self.srv_id else 'all'} {what} {self.get_period_display().lower()}"
 
 
 class Alert(models.Model):
@@ -405,5 +500,7 @@ auditlog.register(AnomalyThreshold)
 auditlog.register(Certificate, exclude_fields=["pem"])
 auditlog.register(MessageSigningDelegation)
 auditlog.register(SignedDuisDocument, exclude_fields=["document"])
-auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by", "signed_at",
-                                                  "signature_failures"])
+auditlog.register(ThresholdFloor)
+auditlog.register(ThresholdChange)
+auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by", "signed_at", "signature_failures",
+                                                  "approved_by", "declined_by"])

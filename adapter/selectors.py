@@ -158,12 +158,9 @@ def may_sign_for(originator: str) -> bool:
     and a service user's that has an active message-signing delegation. Nobody else's, whatever
     keys the key store happens to hold."""
     from adapter.models import MessageSigningDelegation
-    from adapter.services import DCC_ORIGINATOR
     from portal.access import is_dcc_organisation
     from portal.models import Organisation
 
-    if originator == DCC_ORIGINATOR:
-        return True
     organisations = list(Organisation.objects.filter(user_id=originator))
     if any(is_dcc_organisation(o) for o in organisations):
         return True

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from adapter import duis, schema, signing
@@ -26,10 +26,12 @@ from adapter.choices import (
     OUTCOME_ACKNOWLEDGED,
     OUTCOME_UNSIGNED,
     TERMINAL,
+    BatchState,
     CertificateState,
     CertificateUsage,
     MeasurementType,
     RequestState,
+    ThresholdChangeState,
     ThresholdPeriod,
 )
 from adapter.models import (
@@ -38,14 +40,16 @@ from adapter.models import (
     Batch,
     Certificate,
     MessageSigningDelegation,
-    RequestCounter,
+    OriginatorCounter,
     ServiceRequest,
     ServiceRequestVariant,
     SignedDuisDocument,
+    ThresholdChange,
+    ThresholdFloor,
 )
 from inventory.choices import SMIStatus
 from portal import events
-from portal.access import people, require
+from portal.access import may, people, require
 from portal.ids import normalise_eui64
 from portal.writes import save_validated
 
@@ -56,7 +60,6 @@ if TYPE_CHECKING:
     from portal.models import Organisation, User
     from portal.types import Actor
 
-DCC_ORIGINATOR = "90-B3-D5-1F-30-00-00-00"  # DCC's own DUIS user id, when DCC staff send requests
 NON_DEVICE_TARGET = "00-00-00-00-00-00-00-00"
 # SMI statuses in which a device takes commands; commissioning SRVs also reach devices not yet
 # commissioned.
@@ -65,10 +68,25 @@ COMMISSIONING_SRVS = {"8.1.1", "8.7.1", "8.7.2", "6.15.1", "6.15.2", "6.17", "6.
 COMMISSIONING_STATUSES = LIVE_STATUSES | {SMIStatus.WHITELISTED, SMIStatus.INSTALLED_NOT_COMMISSIONED}
 PERIODS: dict[str, dt.timedelta] = {ThresholdPeriod.HOUR: dt.timedelta(hours=1),
                                     ThresholdPeriod.DAY: dt.timedelta(days=1)}
+# Two numbers name an advisory lock in PostgreSQL: this one says "counting organisation <pk>'s
+# requests against its anomaly thresholds".
+THRESHOLD_LOCK_CLASS = 0x41_54_48_52  # "ATHR"
+# The fields _release_checked may set, saved by whoever calls it on a stored request.
+RELEASE_FIELDS = ["state", "precommand", "precommand_at", "signature", "signed_at", "message"]
 
 
 class SubmitRefused(Exception):
     """A submission that cannot even be recorded (unknown SRV, malformed or foreign request id)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Conflict(Exception):
+    """The object is not in a state that allows the action (approve what no longer awaits
+    approval): the API answers 409, a page shows the message."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -90,7 +108,12 @@ class Check:
 
 
 def originator_for(organisation: Organisation) -> str:
-    return organisation.user_id or DCC_ORIGINATOR
+    """The organisation's DUIS user id, the originator of every request it sends. Never anyone
+    else's: an organisation without one cannot send (DCC's own id is DCC's, not a fallback)."""
+    if not organisation.user_id:
+        raise SubmitRefused("organisation", f"{organisation} has no DUIS user id (EUI-64), so it cannot send "
+                            "service requests; DCC must record the organisation's user id first")
+    return organisation.user_id
 
 
 def srv_by_code(code: ServiceRequestVariant | str | None) -> ServiceRequestVariant:
@@ -104,19 +127,22 @@ def srv_by_code(code: ServiceRequestVariant | str | None) -> ServiceRequestVaria
 
 # --- Counters ------------------------------------------------------------------------------------
 
-def counters_allocate(*, user: User, count: int = 1) -> int:
-    """Reserve ``count`` consecutive request-id counters for ``user``; returns the first.
-    The row is updated in the database (value = value + n) so that two processes never get
-    the same counter."""
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                RequestCounter.objects.get_or_create(user=user)
-        except IntegrityError:
-            pass  # another process created it at the same moment
-        RequestCounter.objects.filter(user=user).update(value=F("value") + count)
-        last = RequestCounter.objects.filter(user=user).values_list("value", flat=True).get()
-    return last - count + 1
+def counters_allocate(*, originator: str, count: int = 1) -> int:
+    """Reserve ``count`` consecutive request-id counters for ``originator`` (an organisation's
+    DUIS user id: ids are unique per originator, so all its people share one counter); returns
+    the first. One upsert statement (INSERT ... ON CONFLICT DO UPDATE ... RETURNING, on
+    PostgreSQL and SQLite alike) creates or bumps the row and reads the new value under the row
+    lock, so two processes never get the same counter."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    table = OriginatorCounter._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (originator, value) VALUES (%s, %s) "  # noqa: S608 - the table is ours
+            f"ON CONFLICT (originator) DO UPDATE SET value = {table}.value + excluded.value RETURNING value",
+            [originator, count])
+        last = cursor.fetchone()[0]
+    return int(last) - count + 1
 
 
 # --- Checks --------------------------------------------------------------------------------------
@@ -206,11 +232,36 @@ class Checker:
                 return Check("E40", "Invalid parameter execute_at: it must be in the future.", device, ref)
             if execute_at > self.now + dt.timedelta(days=30):
                 return Check("E40", "Invalid parameter execute_at: at most 30 days ahead.", device, ref)
-        quarantine = self.over_threshold(srv)
-        return Check(OUTCOME_ACKNOWLEDGED, "", device, ref, quarantine=quarantine)
+        # The anomaly thresholds are counted later, by ``count_in`` inside the transaction that
+        # stores the request (see ``lock_counts``).
+        return Check(OUTCOME_ACKNOWLEDGED, "", device, ref)
+
+    def lock_counts(self) -> None:
+        """Make threshold counting exact under concurrency; call inside the transaction that
+        stores the requests, before ``count_in``. On PostgreSQL a transaction-level advisory lock
+        per organisation serialises the count-then-insert of parallel submissions and batches of
+        one organisation (released at commit, when the rows it counted in are visible to the
+        next holder, whose fresh READ COMMITTED snapshot then counts them). The counts are then
+        read afresh. Organisations without thresholds take no lock. Chosen over counter rows per
+        window: the rolling window (the last hour or day) stays exactly what it was, and the cost
+        is one lock per transaction (a batch chunk of 1,000 rows takes one). SQLite has one writer
+        at a time and serves one machine; there the counts are read afresh only."""
+        if not self.thresholds:
+            return
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [THRESHOLD_LOCK_CLASS, self.organisation.pk])
+        self.threshold_counts = None
+
+    def count_in(self, check: Check, srv: ServiceRequestVariant) -> Check:
+        """Count an accepted request against the thresholds: sets ``check.quarantine``."""
+        if check.ok:
+            check.quarantine = self.over_threshold(srv)
+        return check
 
     def over_threshold(self, srv: ServiceRequestVariant) -> bool:
-        """Whether one more request of ``srv`` exceeds a threshold; counts the request in."""
+        """Whether one more request of ``srv`` exceeds a threshold; counts the request in. The
+        thresholds of every organisation count, DCC's own included."""
         relevant = [t for t in self.thresholds if t.srv_id in (None, srv.pk)]
         if not relevant:
             return False
@@ -251,10 +302,35 @@ def _await_signature(request: ServiceRequest, now: dt.datetime) -> None:
                        "(ECDSA P-256, your own key).")
 
 
+def _release_checked(request: ServiceRequest, now: dt.datetime) -> None:
+    """The next state of a request that has passed its checks, its quarantine (if any) and its
+    approvals (four eyes): the ONE place that decides it, called on submission, on release from
+    quarantine, and on approval of a request or a batch. A critical request not yet signed stops
+    at its pre-command for the organisation's own key (``_await_signature``); every other request
+    is queued for dispatch. Sets fields only (RELEASE_FIELDS); the caller saves and hands a queued
+    request to dispatch."""
+    if request.srv.critical and not request.signed_at:
+        _await_signature(request, now)
+        return
+    request.state = RequestState.QUEUED
+
+
+def needs_approval(request: ServiceRequest) -> bool:
+    """Four eyes: whether a request still waits for a second DCC person. A critical request sent
+    by DCC staff does until approved; so does every request of a DCC batch held for approval."""
+    if request.approved_at is not None:
+        return False
+    if request.organisation.is_dcc and request.srv.critical:
+        return True
+    batch = request.batch
+    return batch is not None and batch.needs_approval and batch.approved_at is None
+
+
 def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | None, request_id: str,
                   params: dict[str, Any] | None, execute_at: dt.datetime | None, check: Check,
                   batch: Batch | None = None) -> ServiceRequest:
-    """An unsaved ServiceRequest in the state its check result gives."""
+    """An unsaved ServiceRequest in the state its check result gives: rejected, quarantined,
+    awaiting approval (four eyes), or what ``_release_checked`` decides."""
     now = checker.now
     device = check.device
     request = ServiceRequest(
@@ -270,11 +346,14 @@ def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | 
         request.completed_at = now
         return request
     request.outcome = OUTCOME_ACKNOWLEDGED
-    request.state = RequestState.QUARANTINED if check.quarantine else RequestState.QUEUED
     if check.quarantine:
+        request.state = RequestState.QUARANTINED
         request.message = "Quarantined: an anomaly threshold of your organisation was exceeded."
-    elif srv.critical:
-        _await_signature(request, now)
+    elif needs_approval(request):
+        request.state = RequestState.AWAITING_APPROVAL
+        request.message = "Awaiting a second DCC person's approval before it is sent."
+    else:
+        _release_checked(request, now)
     return request
 
 
@@ -288,9 +367,10 @@ def parse_request_id(request_id: str, organisation: Organisation) -> str:
         target = normalise_eui64(parts["targetId"], "target")
     except ValidationError as exc:
         raise SubmitRefused("request_id", exc.messages[0])
-    if originator != originator_for(organisation):
+    own = originator_for(organisation)
+    if originator != own:
         raise SubmitRefused("request_id", f"the originator {originator} is not your organisation's DUIS user id "
-                            f"({originator_for(organisation)})")
+                            f"({own})")
     if not 0 < parts["counter"] < 2 ** 64:
         raise SubmitRefused("request_id", "the counter must be a positive integer below 2^64")
     return f"{originator}:{target}:{parts['counter']}"
@@ -319,19 +399,21 @@ def request_submit(*, user: User, srv: ServiceRequestVariant | str, device_id: s
     if organisation is None:
         raise SubmitRefused("user", "you belong to no organisation, so you cannot send service requests")
     srv = srv_by_code(srv)
+    originator = originator_for(organisation)
     params = params if params is not None else {}
     if request_id:
         request_id = parse_request_id(request_id, organisation)
         existing = ServiceRequest.objects.filter(request_id=request_id).select_related("srv").first()
         if existing is not None:
-            existing.resubmitted = True
-            return existing
+            return _resubmitted(existing, user=user, srv=srv, device_id=device_id, params=params)
     checker = Checker(organisation)
     check = checker.check(srv, device_id, params, execute_at)
     with set_actor(user), transaction.atomic():
+        checker.lock_counts()
+        checker.count_in(check, srv)
         if not request_id:
-            counter = counters_allocate(user=user)
-            request_id = f"{originator_for(organisation)}:{target_for(check, srv)}:{counter}"
+            counter = counters_allocate(originator=originator)
+            request_id = f"{originator}:{target_for(check, srv)}:{counter}"
         request = build_request(checker=checker, srv=srv, user=user, request_id=request_id, params=params,
                                 execute_at=execute_at, check=check)
         request.full_clean(validate_unique=False)
@@ -340,15 +422,35 @@ def request_submit(*, user: User, srv: ServiceRequestVariant | str, device_id: s
                 request.save()
         except IntegrityError:
             # the same id submitted twice at the same moment: the first one wins
-            existing = ServiceRequest.objects.get(request_id=request_id)
-            existing.resubmitted = True
-            return existing
+            existing = ServiceRequest.objects.select_related("srv").get(request_id=request_id)
+            return _resubmitted(existing, user=user, srv=srv, device_id=device_id, params=params)
         if request.state == RequestState.QUARANTINED:
             quarantine_notify(request=request)
         elif request.state == RequestState.QUEUED and not _held(request):
             transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
     request.resubmitted = False
     return request
+
+
+def _resubmitted(existing: ServiceRequest, *, user: User, srv: ServiceRequestVariant, device_id: str | None,
+                 params: dict[str, Any]) -> ServiceRequest:
+    """A request id used before. The same person sending the same request again is a no-op
+    (the stored request, ``resubmitted`` set; its execution time is the stored one's); anything
+    else is a collision, refused naming
+    request_id: it never hands back another person's request."""
+    same_device = True
+    if existing.device_ref or (device_id or "").strip():
+        try:
+            same_device = normalise_eui64(device_id or "") == existing.device_ref
+        except ValidationError:
+            same_device = (device_id or "").strip() == existing.device_ref
+    same = (existing.user_id == user.pk and existing.organisation_id == user.organisation_id
+            and existing.srv_id == srv.pk and same_device and existing.params == params)
+    if not same:
+        raise SubmitRefused("request_id", f"{existing.request_id} is already the id of another request "
+                            "(another SRV, device, parameters or person); choose a new counter")
+    existing.resubmitted = True
+    return existing
 
 
 def _held(request: ServiceRequest) -> bool:
@@ -389,13 +491,16 @@ def _decide_quarantined(request: ServiceRequest, actor: Actor, state: str, done:
 
 
 def request_release(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
-    """A DCC operator lets a quarantined request go on."""
+    """A DCC operator lets a quarantined request go on: to the four-eyes approval it still
+    needs, else where ``_release_checked`` sends it."""
     with set_actor(actor), transaction.atomic():
         _decide_quarantined(request, actor, RequestState.QUEUED, "released")
-        if request.srv.critical and not request.signed_at:
-            _await_signature(request, timezone.now())  # released to the signature step, not the network
+        if needs_approval(request):
+            request.state = RequestState.AWAITING_APPROVAL
+        else:
+            _release_checked(request, timezone.now())
         request.full_clean(validate_unique=False)
-        request.save(update_fields=["state", "released_by", "precommand", "precommand_at", "message"])
+        request.save(update_fields=[*RELEASE_FIELDS, "released_by"])
         if request.state == RequestState.QUEUED and not _held(request):
             transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
     return request
@@ -502,18 +607,230 @@ def request_cancel(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     return request
 
 
+# --- Four eyes: DCC's own critical requests and large batches ------------------------------------
+
+def _second_person(actor: Actor, requester_id: int | None, capability: str, what: str) -> None:
+    """Only a DCC person holding ``capability`` decides, and never on their own request: the
+    requester is refused here, in the service, whatever page or API asked."""
+    if actor is None or not may(actor, capability):
+        raise PermissionDenied(f"Only a second DCC person may approve or decline {what}.")
+    if requester_id is not None and actor.pk == requester_id:
+        raise PermissionDenied(f"You sent {what} yourself: a second DCC person must approve or decline it.")
+
+
+def request_approve(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
+    """A second DCC person approves a request awaiting approval; it goes on as
+    ``_release_checked`` decides (a critical one to its pre-command)."""
+    _second_person(actor, request.user_id, "adapter.servicerequest.approve", f"request {request.request_id}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = (ServiceRequest.objects.select_for_update(of=("self",))
+                  .select_related("srv", "organisation", "user").get(pk=request.pk))
+        if locked.state != RequestState.AWAITING_APPROVAL:
+            raise Conflict("state", f"request {locked.request_id} is {locked.get_state_display().lower()}, "
+                           "not awaiting approval")
+        locked.approved_by, locked.approved_at = actor, now
+        locked.message = f"Approved by {actor} (requested by {locked.user})."
+        _release_checked(locked, now)
+        locked.save(update_fields=[*RELEASE_FIELDS, "approved_by", "approved_at", "message"])
+        if locked.state == RequestState.QUEUED and not _held(locked):
+            transaction.on_commit(lambda: _enqueue_dispatch([locked.pk]))
+    return locked
+
+
+def request_decline(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
+    """A second DCC person declines a request awaiting approval: it is rejected, never sent.
+    (The requester withdraws their own by cancelling it.)"""
+    _second_person(actor, request.user_id, "adapter.servicerequest.approve", f"request {request.request_id}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = (ServiceRequest.objects.select_for_update(of=("self",))
+                  .select_related("srv", "organisation", "user").get(pk=request.pk))
+        if locked.state != RequestState.AWAITING_APPROVAL:
+            raise Conflict("state", f"request {locked.request_id} is {locked.get_state_display().lower()}, "
+                           "not awaiting approval")
+        locked.state, locked.declined_by, locked.declined_at, locked.completed_at = (
+            RequestState.REJECTED, actor, now, now)
+        locked.message = f"Declined by {actor} (requested by {locked.user})."
+        locked.save(update_fields=["state", "declined_by", "declined_at", "completed_at", "message"])
+    return locked
+
+
+def batch_needs_approval(organisation: Organisation, rows: int) -> bool:
+    """Four eyes for a batch: DCC's own with more rows than ADAPTER_FOUR_EYES_BATCH_SIZE."""
+    return organisation.is_dcc and rows > int(settings.ADAPTER_FOUR_EYES_BATCH_SIZE)
+
+
+def _locked_batch(batch: Batch) -> Batch:
+    locked = Batch.objects.select_for_update(of=("self",)).select_related("organisation", "user").get(pk=batch.pk)
+    if locked.state != BatchState.AWAITING_APPROVAL:
+        raise Conflict("state", f"batch {locked.pk} is {locked.get_state_display().lower()}, not awaiting approval "
+                       "(a batch waits only once all its rows are checked)")
+    return locked
+
+
+def batch_approve(*, batch: Batch, actor: Actor) -> Batch:
+    """A second DCC person approves a checked batch held for approval: each request awaiting
+    approval goes on as ``_release_checked`` decides, and the batch runs."""
+    from adapter.tasks import CHUNK, bulk_set
+
+    _second_person(actor, batch.user_id, "adapter.batch.approve", f"batch {batch.pk}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _locked_batch(batch)
+        locked.approved_by, locked.approved_at, locked.state = actor, now, BatchState.RUNNING
+        locked.save(update_fields=["approved_by", "approved_at", "state"])
+        waiting = ServiceRequest.objects.filter(batch=locked, state=RequestState.AWAITING_APPROVAL).select_related(
+            "srv").order_by("pk")
+        last = 0
+        while True:
+            chunk = list(waiting.filter(pk__gt=last)[:CHUNK])
+            if not chunk:
+                break
+            for request in chunk:
+                request.approved_by, request.approved_at = actor, now
+                request.message = ""
+                _release_checked(request, now)
+            bulk_set(ServiceRequest, chunk, [*RELEASE_FIELDS, "approved_by", "approved_at", "message"])
+            last = chunk[-1].pk
+        transaction.on_commit(lambda: _enqueue_batch_run(locked.pk))
+    return locked
+
+
+def _enqueue_batch_run(batch_pk: int) -> None:
+    from adapter import tasks
+
+    for _n in range(int(settings.Q_CLUSTER.get("workers", 1)) if tasks._parallel_dispatch() else 1):
+        tasks._enqueue_batch_dispatch(batch_pk)
+    tasks.batch_finish_if_done(batch_pk)
+
+
+def batch_decline(*, batch: Batch, actor: Actor) -> Batch:
+    """A second DCC person declines a batch held for approval: none of its requests is sent."""
+    _second_person(actor, batch.user_id, "adapter.batch.approve", f"batch {batch.pk}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _locked_batch(batch)
+        locked.declined_by, locked.declined_at, locked.state, locked.completed_at = (
+            actor, now, BatchState.DECLINED, now)
+        locked.save(update_fields=["declined_by", "declined_at", "state", "completed_at"])
+        ServiceRequest.objects.filter(batch=locked, state__in=CANCELLABLE).update(
+            state=RequestState.REJECTED, completed_at=now, declined_by=actor, declined_at=now,
+            message=f"Batch declined by {actor} (requested by {locked.user}).")
+    return locked
+
+
 # --- Anomaly thresholds --------------------------------------------------------------------------
 
+# Floors (ThresholdFloor): DCC sets, per organisation, SRV (or all) and period, the loosest limit
+# the organisation may set on its own. A service user's change that tightens a threshold, or
+# loosens it no further than the floor, applies at once; one that raises a floored threshold's
+# limit above the floor, or deletes a floored threshold, becomes a pending ThresholdChange that a
+# DCC person approves (then applied) or declines. A floored threshold cannot be moved to another
+# SRV or period (that would delete it under the floor): add a new one instead. Setting a floor
+# tightens the organisation's threshold to it at once when there is none or a looser one (a floor
+# over no threshold would bound nothing). DCC staff's own changes apply at once: they are DCC's
+# approval.
+
+def _floor(organisation: Organisation, srv: ServiceRequestVariant | None, period: str) -> ThresholdFloor | None:
+    return ThresholdFloor.objects.filter(organisation=organisation, srv=srv, period=period).first()
+
+
+def _dcc_decides(actor: Actor) -> bool:
+    return may(actor, "adapter.thresholdfloor.set")
+
+
 def threshold_save(*, organisation: Organisation, srv: ServiceRequestVariant | None, period: str, limit: int,
-                   actor: Actor, note: str = "", threshold: AnomalyThreshold | None = None) -> AnomalyThreshold:
+                   actor: Actor, note: str = "",
+                   threshold: AnomalyThreshold | None = None) -> AnomalyThreshold | ThresholdChange:
+    """Set a threshold. Returns the threshold, or the pending ThresholdChange when it would go
+    looser than DCC's floor (see the floors' comment above)."""
     with set_actor(actor), transaction.atomic():
+        if not _dcc_decides(actor):
+            if threshold is not None and (threshold.srv_id, threshold.period) != (getattr(srv, "pk", None), period) \
+                    and _floor(organisation, threshold.srv, threshold.period) is not None:
+                raise ValidationError({"srv": "this threshold is under a DCC floor, so it cannot be moved to another "
+                                       "SRV or period; add a new threshold instead"})
+            floor = _floor(organisation, srv, period)
+            if floor is not None and limit > floor.limit:
+                return _change_request(organisation=organisation, threshold=threshold, srv=srv, period=period,
+                                       limit=limit, note=note, actor=actor)
         return save_validated(threshold or AnomalyThreshold(organisation=organisation), srv=srv, period=period,
                               limit=limit, note=note)
 
 
-def threshold_delete(*, threshold: AnomalyThreshold, actor: Actor) -> None:
+def threshold_delete(*, threshold: AnomalyThreshold, actor: Actor) -> ThresholdChange | None:
+    """Delete a threshold; under a DCC floor (and not by DCC) it becomes a pending change."""
     with set_actor(actor), transaction.atomic():
+        if not _dcc_decides(actor) and _floor(threshold.organisation, threshold.srv, threshold.period) is not None:
+            return _change_request(organisation=threshold.organisation, threshold=threshold, srv=threshold.srv,
+                                   period=threshold.period, limit=None, note=threshold.note, actor=actor)
         threshold.delete()
+    return None
+
+
+def _change_request(*, organisation: Organisation, threshold: AnomalyThreshold | None,
+                    srv: ServiceRequestVariant | None, period: str, limit: int | None, note: str,
+                    actor: Actor) -> ThresholdChange:
+    change = save_validated(ThresholdChange(organisation=organisation, requested_by=actor), threshold=threshold,
+                            srv=srv, period=period, limit=limit, note=note)
+    events.publish(
+        "threshold.change_requested", obj=change, organisation=organisation,
+        recipients=list(people("dcc").exclude(email="")),
+        summary=f"{organisation}: threshold change awaits DCC approval",
+        body=f"{actor} asked to {'delete' if limit is None else 'loosen'} a floored threshold ({change}).",
+        url="/adapter/approvals/",
+    )
+    return change
+
+
+def threshold_floor_set(*, organisation: Organisation, srv: ServiceRequestVariant | None, period: str, limit: int,
+                        actor: Actor) -> ThresholdFloor:
+    """DCC sets the loosest limit ``organisation`` may set on its own (and tightens its threshold
+    to the floor at once when it has none or a looser one)."""
+    if not _dcc_decides(actor):
+        raise PermissionDenied("Only DCC sets threshold floors.")
+    with set_actor(actor), transaction.atomic():
+        floor = save_validated(_floor(organisation, srv, period) or ThresholdFloor(organisation=organisation),
+                               srv=srv, period=period, limit=limit, set_by=actor)
+        current = AnomalyThreshold.objects.filter(organisation=organisation, srv=srv, period=period).first()
+        if current is None or current.limit > limit:
+            save_validated(current or AnomalyThreshold(organisation=organisation, note="DCC floor"), srv=srv,
+                           period=period, limit=limit)
+    return floor
+
+
+def threshold_floor_delete(*, floor: ThresholdFloor, actor: Actor) -> None:
+    if not _dcc_decides(actor):
+        raise PermissionDenied("Only DCC removes threshold floors.")
+    with set_actor(actor), transaction.atomic():
+        floor.delete()
+
+
+def threshold_change_decide(*, change: ThresholdChange, actor: Actor, approve: bool) -> ThresholdChange:
+    """A DCC person approves (applies) or declines a pending threshold change; never the person
+    who asked for it."""
+    _second_person(actor, change.requested_by_id, "adapter.thresholdchange.decide", "this threshold change")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = ThresholdChange.objects.select_for_update(of=("self",)).select_related("organisation", "srv").get(
+            pk=change.pk)
+        if locked.state != ThresholdChangeState.PENDING:
+            raise Conflict("state", f"this threshold change is already {locked.get_state_display().lower()}")
+        if approve:
+            current = locked.threshold or AnomalyThreshold.objects.filter(
+                organisation=locked.organisation, srv=locked.srv, period=locked.period).first()
+            if locked.limit is None:
+                if current is not None:
+                    current.delete()
+                locked.threshold = None  # gone (the database set it null on delete)
+            else:
+                save_validated(current or AnomalyThreshold(organisation=locked.organisation), srv=locked.srv,
+                               period=locked.period, limit=locked.limit, note=locked.note)
+        locked.state = ThresholdChangeState.APPROVED if approve else ThresholdChangeState.DECLINED
+        locked.decided_by, locked.decided_at = actor, now
+        locked.save(update_fields=["state", "decided_by", "decided_at", "threshold"])
+    return locked
 
 
 # --- Alerts --------------------------------------------------------------------------------------
@@ -565,6 +882,10 @@ def batch_create(*, user: User, data: bytes, filename: str = "", name: str = "")
     """Store an uploaded batch and start checking it in the background; returns at once."""
     if user.organisation is None:
         raise ValidationError({"file": "you belong to no organisation"})
+    try:
+        originator_for(user.organisation)
+    except SubmitRefused as exc:
+        raise ValidationError({exc.field: exc.message})
     lowered = (filename or "").lower()
     text_start = data.lstrip()[:1]
     fmt = "json" if lowered.endswith(".json") or text_start in (b"[", b"{") else "csv"
@@ -720,7 +1041,6 @@ def keystore_identities() -> list[tuple[str, Organisation | None, str]]:
     from django.conf import settings
 
     from portal.access import is_dcc_organisation
-    from portal.choices import OrganisationKind
     from portal.models import Organisation
 
     identities: dict[str, tuple[str, Organisation | None, str]] = {}
@@ -729,9 +1049,6 @@ def keystore_identities() -> list[tuple[str, Organisation | None, str]]:
                                                             revoked_at__isnull=True).exists()
         if is_dcc_organisation(organisation) or delegated:
             identities.setdefault(organisation.user_id, (organisation.user_id, organisation, "message_signing"))
-    if DCC_ORIGINATOR not in identities:
-        dcc = next((o for o in Organisation.objects.filter(kind=OrganisationKind.DCC).order_by("pk")), None)
-        identities[DCC_ORIGINATOR] = (DCC_ORIGINATOR, dcc, "message_signing")
     identities[settings.ADAPTER_HEADEND_ID] = (settings.ADAPTER_HEADEND_ID, None, "headend")
     return list(identities.values())
 

@@ -533,18 +533,23 @@ def _batch_check(batch_pk):
     from portal.tabular import TableError
 
     batch = Batch.objects.select_related("organisation", "user").get(pk=batch_pk)
-    if batch.state in (BatchState.CANCELLED, BatchState.COMPLETED, BatchState.RUNNING):
+    if batch.state in (BatchState.CANCELLED, BatchState.COMPLETED, BatchState.RUNNING, BatchState.AWAITING_APPROVAL,
+                       BatchState.DECLINED):
         return
     try:
+        originator = services.originator_for(batch.organisation)
         rows = parse_batch(batch)
-    except TableError as exc:
+    except (TableError, services.SubmitRefused) as exc:
         Batch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED, error=str(exc), completed_at=timezone.now())
         return
     done_rows = set(BatchRow.objects.filter(batch=batch).values_list("row", flat=True))
-    Batch.objects.filter(pk=batch.pk).update(state=BatchState.VALIDATING, total_rows=len(rows))
+    # Four eyes: known from the row count before the first request is stored, so every request
+    # of a held batch is stored awaiting approval and none is sent before a second DCC person says so.
+    batch.needs_approval = services.batch_needs_approval(batch.organisation, len(rows))
+    Batch.objects.filter(pk=batch.pk).update(state=BatchState.VALIDATING, total_rows=len(rows),
+                                             needs_approval=batch.needs_approval)
     srvs = {srv.code: srv for srv in services.ServiceRequestVariant.objects.all()}
     checker = services.Checker(batch.organisation)
-    originator = services.originator_for(batch.organisation)
     pending = [r for r in rows if r[0] not in done_rows]
     for start in range(0, len(pending), CHECK_CHUNK):
         if Batch.objects.filter(pk=batch.pk, state=BatchState.CANCELLED).exists():
@@ -572,7 +577,13 @@ def _batch_check(batch_pk):
             if check.ok:
                 accepted.append((row, srv, params, execute_at, check))
         with transaction.atomic():
-            first = services.counters_allocate(user=batch.user, count=len(accepted)) if accepted else 0
+            # Counted against the thresholds here, under the organisation's lock, so that two
+            # batches (or a batch and single requests) at once cannot slip past a limit.
+            checker.lock_counts()
+            for row, srv, _params, _when, check in accepted:
+                if checker.count_in(check, srv).quarantine:
+                    row.code = "Q"
+            first = services.counters_allocate(originator=originator, count=len(accepted)) if accepted else 0
             requests = []
             for offset, (_row, srv, params, execute_at, check) in enumerate(accepted):
                 request = services.build_request(
@@ -593,13 +604,18 @@ def _batch_check(batch_pk):
             Batch.objects.filter(pk=batch.pk).update(
                 checked_rows=F("checked_rows") + len(chunk), accepted_rows=F("accepted_rows") + ok,
                 rejected_rows=F("rejected_rows") + len(chunk) - ok)
-        if ok and _parallel_dispatch():
+        if ok and _parallel_dispatch() and not batch.needs_approval:
             # Send while the next chunk is checked: the cluster's other worker takes it.
             _enqueue_batch_dispatch(batch.pk)
         quarantined = [r for r in requests if r.state == RequestState.QUARANTINED and r.pk]
         if quarantined:
             services.quarantine_notify(request=quarantined[0])
             ServiceRequest.objects.filter(pk__in=[r.pk for r in quarantined]).update(notified_at=timezone.now())
+    if batch.needs_approval:
+        # Checked in full; now it waits for a second DCC person (services.batch_approve runs it).
+        Batch.objects.filter(pk=batch.pk, state=BatchState.VALIDATING).update(
+            state=BatchState.AWAITING_APPROVAL, checked_at=timezone.now())
+        return
     updated = Batch.objects.filter(pk=batch.pk, state=BatchState.VALIDATING).update(
         state=BatchState.RUNNING, checked_at=timezone.now())
     if updated:

@@ -1,5 +1,6 @@
 """Pages of the adapter: requests (submit, list, detail with timeline, cancel), batches, alerts,
-anomaly thresholds, and the device page's fragment of recent requests."""
+anomaly thresholds, DCC's approval queue (four eyes, loosened thresholds), and the device page's
+fragment of recent requests."""
 import base64
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from adapter import selectors, services, signing
@@ -16,12 +18,23 @@ from adapter.choices import (
     FINISHED_BATCH_STATES,
     LIVE_BATCH_STATES,
     TERMINAL,
+    BatchState,
     RequestState,
+    ThresholdChangeState,
     colour,
 )
 from adapter.filtersets import AlertFilterSet, RequestFilterSet
 from adapter.forms import BatchUploadForm, CertificateUploadForm, SrvChoiceForm, SubmitForm, ThresholdForm
-from adapter.models import Alert, AnomalyThreshold, Batch, Certificate, ServiceRequest, ServiceRequestVariant
+from adapter.models import (
+    Alert,
+    AnomalyThreshold,
+    Batch,
+    Certificate,
+    ServiceRequest,
+    ServiceRequestVariant,
+    ThresholdChange,
+    ThresholdFloor,
+)
 from inventory.models import Device
 from portal.access import may
 from portal.dbrouter import replica_reads
@@ -62,6 +75,9 @@ def request_detail(request, pk):
                                                                          obj),
         "precommand_b64": base64.b64encode(signing.precommand_bytes(obj.precommand)).decode("ascii"),
         "sign_by": services.signature_deadline(obj), "algorithm": signing.ALGORITHM,
+        # Four eyes: the buttons are offered to a second DCC person only (the service refuses the requester anyway).
+        "can_approve": (obj.state == RequestState.AWAITING_APPROVAL and obj.user_id != request.user.pk
+                        and may(request.user, "adapter.servicerequest.approve")),
     })
 
 
@@ -87,13 +103,20 @@ def request_submit(request):
     return render(request, "adapter/request_submit.html", {"chooser": chooser, "form": form, "srv": srv})
 
 
-def _post_action(request, pk, action):
-    obj = get_scoped_or_404(request.user, ServiceRequest.objects.select_related("srv"), CHANGE, pk=pk)
+def _post_action(request, pk, action, model=ServiceRequest):
+    obj = get_scoped_or_404(request.user, model.objects.all(), CHANGE, pk=pk)
     try:
         action(obj)
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
-    return redirect(obj)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("adapter:approvals") if _safe_next(request) else obj)
+
+
+def _safe_next(request):
+    # Only the approval queue sends a decision back to itself; nothing else is followed.
+    return request.POST.get("next") == reverse("adapter:approvals")
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.change", methods=POST)
@@ -175,6 +198,24 @@ def request_reject(request, pk):
     return _post_action(request, pk, lambda obj: services.request_reject(request=obj, actor=request.user))
 
 
+@view_of(ServiceRequest, "adapter.servicerequest.approve", methods=POST)
+def request_approve(request, pk):
+    def approve(obj):
+        services.request_approve(request=obj, actor=request.user)
+        messages.success(request, f"{obj.request_id} approved.")
+
+    return _post_action(request, pk, approve)
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.approve", methods=POST)
+def request_decline(request, pk):
+    def decline(obj):
+        services.request_decline(request=obj, actor=request.user)
+        messages.success(request, f"{obj.request_id} declined: it will not be sent.")
+
+    return _post_action(request, pk, decline)
+
+
 @view_of(Device, "inventory.device.view")
 def device_requests(request, device_id):
     """htmx fragment for the inventory device page: the device's recent requests the user may see."""
@@ -221,7 +262,10 @@ def _batch_context(request, pk):
     percent = int(100 * done / total) if total else (100 if batch.state in FINISHED_BATCH_STATES else 0)
     checked = int(100 * batch.checked_rows / batch.total_rows) if batch.total_rows else 0
     live = batch.state in LIVE_BATCH_STATES
-    return {"batch": batch, "done": done, "total": total, "counts": sorted(counts.items()), "percent": percent,
+    can_approve = (batch.state == BatchState.AWAITING_APPROVAL and batch.user_id != request.user.pk
+                   and may(request.user, "adapter.batch.approve"))
+    return {"batch": batch, "can_approve": can_approve, "done": done, "total": total,
+            "counts": sorted(counts.items()), "percent": percent,
             "checked_percent": checked, "live": live, "colour": colour, "terminal": TERMINAL}
 
 
@@ -261,6 +305,63 @@ def batch_cancel(request, pk):
     return redirect(batch)
 
 
+@view_of(Batch, "adapter.batch.approve", methods=POST)
+def batch_approve(request, pk):
+    def approve(batch):
+        services.batch_approve(batch=batch, actor=request.user)
+        messages.success(request, f"Batch {batch.pk} approved: it runs now.")
+
+    return _post_action(request, pk, approve, Batch)
+
+
+@view_of(Batch, "adapter.batch.approve", methods=POST)
+def batch_decline(request, pk):
+    def decline(batch):
+        services.batch_decline(batch=batch, actor=request.user)
+        messages.success(request, f"Batch {batch.pk} declined: none of its requests is sent.")
+
+    return _post_action(request, pk, decline, Batch)
+
+
+# --- Approval queue (DCC) ------------------------------------------------------------------------
+
+@view_of(ServiceRequest, "adapter.servicerequest.approve")
+def approvals(request):
+    """What awaits a second DCC person: DCC's critical requests, DCC's large batches, and service
+    users' changes loosening a threshold past DCC's floor."""
+    user = request.user
+    waiting = scope(user, ServiceRequest.objects.for_list().select_related("user").filter(
+        state=RequestState.AWAITING_APPROVAL, batch__isnull=True)).order_by("id")[:200]
+    batches = scope(user, Batch.objects.select_related("organisation", "user").filter(
+        state=BatchState.AWAITING_APPROVAL)).order_by("id")[:200]
+    changes = scope(user, ThresholdChange.objects.select_related("organisation", "srv", "requested_by").filter(
+        state=ThresholdChangeState.PENDING)).order_by("id")[:200]
+    return render(request, "adapter/approvals.html", {
+        "requests": waiting, "batches": batches, "changes": changes, "colour": colour,
+        "may_decide_changes": may(user, "adapter.thresholdchange.decide")})
+
+
+def _change_decision(request, pk, approve):
+    change = get_scoped_or_404(request.user, ThresholdChange, CHANGE, pk=pk)
+    try:
+        services.threshold_change_decide(change=change, actor=request.user, approve=approve)
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Threshold change {'approved and applied' if approve else 'declined'}.")
+    return redirect("adapter:approvals")
+
+
+@view_of(ThresholdChange, "adapter.thresholdchange.decide", methods=POST)
+def threshold_change_approve(request, pk):
+    return _change_decision(request, pk, True)
+
+
+@view_of(ThresholdChange, "adapter.thresholdchange.decide", methods=POST)
+def threshold_change_decline(request, pk):
+    return _change_decision(request, pk, False)
+
+
 # --- Alerts and thresholds -----------------------------------------------------------------------
 
 class AlertList(ObjectListView):
@@ -281,30 +382,39 @@ alert_list = AlertList.as_view()
 @view_of(AnomalyThreshold, "adapter.anomalythreshold.view_list")
 def threshold_list(request):
     thresholds = scope(request.user, AnomalyThreshold.objects.select_related("organisation", "srv"))
+    floors = scope(request.user, ThresholdFloor.objects.select_related("organisation", "srv"))
+    pending = scope(request.user, ThresholdChange.objects.select_related("organisation", "srv").filter(
+        state=ThresholdChangeState.PENDING))
     may_add = may(request.user, "adapter.anomalythreshold.set")
     form = ThresholdForm(request.POST or None)
     if request.method == "POST":
         if not may_add:
-            raise PermissionDenied("Only a service user sets its own thresholds.")
+            raise PermissionDenied("Only staff of an organisation set its own thresholds.")
         if form.is_valid():
             try:
-                services.threshold_save(organisation=request.user.organisation, srv=form.cleaned_data["srv"],
-                                        period=form.cleaned_data["period"], limit=form.cleaned_data["limit"],
-                                        note=form.cleaned_data["note"], actor=request.user)
+                saved = services.threshold_save(organisation=request.user.organisation, srv=form.cleaned_data["srv"],
+                                                period=form.cleaned_data["period"], limit=form.cleaned_data["limit"],
+                                                note=form.cleaned_data["note"], actor=request.user)
             except ValidationError as exc:
                 form.add_error(None, "; ".join(exc.messages))
             else:
-                messages.success(request, "Threshold saved.")
+                messages.success(request, _threshold_message(saved, "Threshold saved."))
                 return redirect("adapter:threshold_list")
     return render(request, "adapter/threshold_list.html", {"thresholds": thresholds, "form": form,
-                                                           "may_add": may_add})
+                                                           "may_add": may_add, "floors": floors, "pending": pending})
+
+
+def _threshold_message(result, done):
+    if isinstance(result, ThresholdChange):
+        return "That would loosen the threshold past DCC's floor: the change awaits DCC's approval."
+    return done
 
 
 @view_of(AnomalyThreshold, "adapter.anomalythreshold.change", methods=POST)
 def threshold_delete(request, pk):
     threshold = get_scoped_or_404(request.user, AnomalyThreshold, CHANGE, pk=pk)
-    services.threshold_delete(threshold=threshold, actor=request.user)
-    messages.success(request, "Threshold removed.")
+    pending = services.threshold_delete(threshold=threshold, actor=request.user)
+    messages.success(request, _threshold_message(pending, "Threshold removed."))
     return redirect("adapter:threshold_list")
 
 

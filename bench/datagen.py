@@ -31,7 +31,7 @@ def organisations_and_people():
     def org(code, name, kind, **extra):
         return services.organisation_upsert(code=code, name=name, kind=kind, **extra)
 
-    dcc = org("DCC", "Data Communications Company", OrganisationKind.DCC)
+    dcc = org("DCC", "Data Communications Company", OrganisationKind.DCC, user_id="90-B3-D5-1F-30-00-00-00")
     org("DSP", "Data Service Provider", OrganisationKind.PROVIDER, provider_code=ProviderCode.DSP)
     for code, provider, region in (("CSPN", ProviderCode.CSP_NORTH, Region.NORTH),
                                    ("CSPC", ProviderCode.CSP_CENTRAL, Region.CENTRAL),

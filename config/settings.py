@@ -387,6 +387,9 @@ ADAPTER_HEADEND_ID = env_str("ADAPTER_HEADEND_ID", "90-B3-D5-1F-30-00-00-01")
 ADAPTER_LEASE_SECONDS = env_int("ADAPTER_LEASE_SECONDS", 120, minimum=1, maximum=86400)
 # A critical request whose pre-command is not signed within this time ends, never sent.
 ADAPTER_SIGNATURE_TIMEOUT_MINUTES = env_int("ADAPTER_SIGNATURE_TIMEOUT_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
+# Four eyes: a batch sent by DCC staff with more rows than this waits for a second DCC person's
+# approval before anything is sent (critical single requests by DCC always do).
+ADAPTER_FOUR_EYES_BATCH_SIZE = env_int("ADAPTER_FOUR_EYES_BATCH_SIZE", 100, minimum=1, maximum=10_000_000)
 # Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
 ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
 # Device simulator profile overrides: JSON with the keys of adapter.simulator.DEFAULT_PROFILE.

@@ -246,9 +246,11 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.alert.post": Capability(DCC, "post an alert as DCC's backend (the alert receiving endpoint)"),
     "adapter.alert.view_list": Capability(EVERYONE, "open the list of alerts"),
     "adapter.anomalythreshold.set": Capability(
-        SERVICE_USERS, "set one's own organisation's anomaly thresholds (DCC releases or rejects the "
-        "requests they quarantine instead)", requires=_has_organisation),
+        OPERATIONS, "set one's own organisation's anomaly thresholds (DCC's own count like anyone's; a service "
+        "user loosening one past DCC's floor asks DCC's approval)", requires=_has_organisation),
     "adapter.anomalythreshold.view_list": Capability(EVERYONE, "open the list of anomaly thresholds"),
+    "adapter.batch.approve": Capability(
+        DCC, "approve or decline a DCC batch held for four eyes (never one's own)"),
     "adapter.batch.upload": Capability(
         OPERATIONS, "upload a batch of service requests, sent as one's organisation", requires=_has_organisation),
     "adapter.batch.view_list": Capability(EVERYONE, "open the list of batches"),
@@ -267,6 +269,8 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.servicerequest.post_signed_document": Capability(
         SERVICE_USERS, "post the DUIS document one's organisation signed itself for one of its requests (the "
         "portal verifies it and sends it unchanged)", requires=_has_organisation),
+    "adapter.servicerequest.approve": Capability(
+        DCC, "approve or decline a DCC critical request held for four eyes (never one's own)"),
     "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
     "adapter.servicerequest.sign": Capability(
         OPERATIONS, "offer the signature of one's own organisation's critical request's pre-command",
@@ -275,6 +279,10 @@ CAPABILITIES: dict[str, Capability] = {
         OPERATIONS, "send a service request as one's organisation (its DUIS user id is the originator)",
         requires=_has_organisation),
     "adapter.servicerequest.view_list": Capability(EVERYONE, "open the list of service requests"),
+    "adapter.thresholdchange.decide": Capability(
+        DCC, "approve or decline a service user's change that loosens a threshold past DCC's floor"),
+    "adapter.thresholdfloor.set": Capability(
+        DCC, "set the loosest anomaly threshold an organisation may set without DCC's approval"),
     # inventory: the asset register
     "inventory.device.link": Capability(DCC, "choose the configuration items a device relies on"),
     "inventory.device.register": Capability(

@@ -16,7 +16,7 @@ ADMIN_PASSWORD_FILE = "demo-admin-password"
 
 ORGANISATIONS = [
     # code, name, kind, provider code, region, DUIS roles, DUIS user id
-    ("DCC", "Data Communications Company", OrganisationKind.DCC, "", "", [], ""),
+    ("DCC", "Data Communications Company", OrganisationKind.DCC, "", "", [], "90-B3-D5-1F-30-00-00-00"),
     ("DECC", "Department of Energy and Climate Change", OrganisationKind.GOVERNMENT, "", "", [], ""),
     ("DSP", "Data Service Provider", OrganisationKind.PROVIDER, ProviderCode.DSP, "", [], ""),
     ("CSPN", "CSP North", OrganisationKind.PROVIDER, ProviderCode.CSP_NORTH, Region.NORTH, [], ""),

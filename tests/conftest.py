@@ -20,7 +20,7 @@ def orgs(db):
         return services.organisation_upsert(code=code, name=name, kind=kind, **extra)
 
     return {
-        "DCC": org("DCC", "Data Communications Company", OrganisationKind.DCC),
+        "DCC": org("DCC", "Data Communications Company", OrganisationKind.DCC, user_id="90-B3-D5-1F-30-00-00-00"),
         "DECC": org("DECC", "Department of Energy and Climate Change", OrganisationKind.GOVERNMENT),
         "DSP": org("DSP", "Data Service Provider", OrganisationKind.PROVIDER, provider_code=ProviderCode.DSP),
         "CSPN": org("CSPN", "CSP North", OrganisationKind.PROVIDER, provider_code=ProviderCode.CSP_NORTH,

@@ -1,9 +1,19 @@
 """Objects of the adapter that belong to an organisation (for the isolation sweep): a request,
-a batch with a row, an alert and an anomaly threshold, each with a marker its pages would show."""
+a batch with a row, an alert, an anomaly threshold, DCC's floor under it and a pending change of
+it, each with a marker its pages would show."""
 from django.utils import timezone
 
 from adapter import catalogue
-from adapter.models import Alert, AnomalyThreshold, Batch, BatchRow, ServiceRequest, ServiceRequestVariant
+from adapter.models import (
+    Alert,
+    AnomalyThreshold,
+    Batch,
+    BatchRow,
+    ServiceRequest,
+    ServiceRequestVariant,
+    ThresholdChange,
+    ThresholdFloor,
+)
 from inventory import services as inventory_services
 
 
@@ -26,4 +36,8 @@ def owned_objects(organisation, person):
                                  device=device, region="south", raised_at=now, description="ISO-ALERT-DESC")
     threshold = AnomalyThreshold.objects.create(organisation=organisation, srv=srv, period="day", limit=4321,
                                                 note="ISO-THRESHOLD-NOTE")
-    return [(request, "424242"), (batch, "ISO-BATCH-7"), (alert, "ISO-ALERT-5"), (threshold, "ISO-THRESHOLD-NOTE")]
+    floor = ThresholdFloor.objects.create(organisation=organisation, srv=srv, period="day", limit=8291763)
+    change = ThresholdChange.objects.create(organisation=organisation, threshold=threshold, srv=srv, period="day",
+                                            limit=7340917, note="ISO-CHANGE-NOTE", requested_by=person)
+    return [(request, "424242"), (batch, "ISO-BATCH-7"), (alert, "ISO-ALERT-5"), (threshold, "ISO-THRESHOLD-NOTE"),
+            (floor, "8291763"), (change, "7340917")]

@@ -95,9 +95,9 @@ def test_request_id_must_be_the_users_own(srvs, supplier_a, devices):
                request_id="90-B3-D5-1F-30-01-00-02:00-DB-12-34-56-78-90-A0:1")
 
 
-def test_counters_are_per_user_and_consecutive(srvs, supplier_a, devices):
-    first = services.counters_allocate(user=supplier_a, count=10)
-    second = services.counters_allocate(user=supplier_a)
+def test_counters_are_per_originator_and_consecutive(srvs, supplier_a, devices):
+    first = services.counters_allocate(originator=supplier_a.organisation.user_id, count=10)
+    second = services.counters_allocate(originator=supplier_a.organisation.user_id)
     assert (first, second) == (1, 11)
     request = submit(supplier_a, "4.1.1", devices["a_esme"].device_id)
     assert request.counter == 12

@@ -199,7 +199,7 @@ def test_portal_never_signs_for_a_service_user_that_has_not_delegated(
     services.delegation_revoke(organisation=orgs["SUPA"], actor=dcc_admin)
     from adapter.selectors import may_sign_for
 
-    assert not may_sign_for(orgs["SUPA"].user_id) and may_sign_for(services.DCC_ORIGINATOR)
+    assert not may_sign_for(orgs["SUPA"].user_id) and may_sign_for(orgs["DCC"].user_id)
 
 
 @pytest.mark.django_db
