@@ -266,11 +266,11 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.messagesigningdelegation.manage": Capability(
         DCC_ADMIN, "record or revoke a service user's delegation of DUIS message signing to the portal (the "
         "portal then signs its DUIS messages with the key store's key for its DUIS user id)"),
+    "adapter.servicerequest.approve": Capability(
+        DCC, "approve or decline a DCC critical request held for four eyes (never one's own)"),
     "adapter.servicerequest.post_signed_document": Capability(
         SERVICE_USERS, "post the DUIS document one's organisation signed itself for one of its requests (the "
         "portal verifies it and sends it unchanged)", requires=_has_organisation),
-    "adapter.servicerequest.approve": Capability(
-        DCC, "approve or decline a DCC critical request held for four eyes (never one's own)"),
     "adapter.servicerequest.release": Capability(DCC, "release or reject a quarantined service request"),
     "adapter.servicerequest.sign": Capability(
         OPERATIONS, "offer the signature of one's own organisation's critical request's pre-command",

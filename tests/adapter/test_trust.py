@@ -11,6 +11,7 @@ from adapter.choices import BatchState, RequestState, ThresholdChangeState
 from adapter.models import AnomalyThreshold, Batch, SendAttempt, ServiceRequest, ThresholdChange
 from portal import services as portal_services
 from portal.choices import OrganisationKind, PortalRole
+from tests.adapter.conftest import sign_precommand
 
 pytestmark = pytest.mark.django_db
 
@@ -29,8 +30,8 @@ def colleague(organisation, username="carol", role=PortalRole.SERVICE_USER):
 
 # --- four eyes: single requests ------------------------------------------------------------------
 
-def test_dcc_critical_request_waits_for_a_second_dcc_person(srvs, devices, dcc_operator, dcc_admin,
-                                                            django_capture_on_commit_callbacks):
+def test_dcc_critical_request_waits_for_a_second_dcc_person(srvs, devices, orgs, dcc_operator, dcc_admin,
+                                                            command_key, django_capture_on_commit_callbacks):
     code, params = CRITICAL
     with django_capture_on_commit_callbacks(execute=True):
         request = submit(dcc_operator, code, devices["a_esme"].device_id, params)
@@ -46,7 +47,16 @@ def test_dcc_critical_request_waits_for_a_second_dcc_person(srvs, devices, dcc_o
         approved = services.request_approve(request=request, actor=dcc_admin)
     approved.refresh_from_db()
     assert approved.approved_by == dcc_admin and approved.approved_at is not None
-    assert approved.signature and approved.precommand_at  # on to the critical two steps, then sent
+    # approved: on to the pre-command, which DCC's own command-signing key (held by DCC, not the
+    # portal) must sign before anything is sent
+    assert approved.state == RequestState.AWAITING_SIGNATURE and approved.precommand_at and not approved.signature
+    assert not SendAttempt.objects.filter(request=approved).exists()
+    key = command_key(orgs["DCC"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_sign(request=approved, signature=sign_precommand(key, approved.precommand),
+                              actor=dcc_operator)
+    approved.refresh_from_db()
+    assert approved.signature and approved.signed_at
     assert approved.state == RequestState.RESPONDED
     # once decided, no second decision: a conflict naming the state
     with pytest.raises(services.Conflict, match="not awaiting approval"):
@@ -62,7 +72,8 @@ def test_dcc_non_critical_request_and_service_users_critical_are_not_held(srvs, 
                                                                            supplier_a):
     assert submit(dcc_operator, "4.1.1", devices["a_esme"].device_id).state == RequestState.QUEUED
     code, params = CRITICAL
-    assert submit(supplier_a, code, devices["a_esme"].device_id, params).state == RequestState.QUEUED
+    # a service user's critical request is not held for four eyes: it goes straight to its signature
+    assert submit(supplier_a, code, devices["a_esme"].device_id, params).state == RequestState.AWAITING_SIGNATURE
 
 
 def test_decline_and_the_api_answers_403_and_409(srvs, devices, dcc_operator, dcc_admin, supplier_a, api_for):
