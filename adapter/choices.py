@@ -26,6 +26,9 @@ class RequestState(models.TextChoices):
     # pre-command must be signed by the requesting organisation's own key.
     AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
     AWAITING_SIGNATURE = "awaiting_signature", "Awaiting signature"
+    # Sent by the duis backend for an organisation that signs its own DUIS messages (it has not
+    # delegated message signing): held until its signed document arrives.
+    AWAITING_DOCUMENT = "awaiting_document", "Awaiting signed document"
     QUARANTINED = "quarantined", "Quarantined"
     REJECTED = "rejected", "Rejected"
     QUEUED = "queued", "Queued"
@@ -42,7 +45,8 @@ TERMINAL = (
 )
 # Requests not yet handed to the network: a cancel still reaches them.
 CANCELLABLE = (
-    RequestState.RECEIVED, RequestState.AWAITING_APPROVAL, RequestState.AWAITING_SIGNATURE, RequestState.QUARANTINED,
+    RequestState.RECEIVED, RequestState.AWAITING_APPROVAL, RequestState.AWAITING_SIGNATURE,
+    RequestState.AWAITING_DOCUMENT, RequestState.QUARANTINED,
     RequestState.QUEUED,
 )
 
@@ -135,6 +139,7 @@ COLOURS = {
     RequestState.RECEIVED: "blue",
     RequestState.AWAITING_APPROVAL: "amber",
     RequestState.AWAITING_SIGNATURE: "amber",
+    RequestState.AWAITING_DOCUMENT: "amber",
     RequestState.QUARANTINED: "amber",
     RequestState.REJECTED: "red",
     RequestState.QUEUED: "blue",

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from adapter import duis, schema, signing
@@ -312,6 +313,29 @@ def _release_checked(request: ServiceRequest, now: dt.datetime) -> None:
     if request.srv.critical and not request.signed_at:
         _await_signature(request, now)
         return
+    _queue_or_await_document(request)
+
+
+def needs_own_document(request: ServiceRequest) -> bool:
+    """Whether the request can go out only as a DUIS document its organisation signs itself: the
+    duis backend signs with the key store only for DCC and for organisations that delegated
+    message signing (adapter.selectors.may_sign_for); anyone else posts its signed document
+    (``signed_document_post``) and the portal never signs for it."""
+    from adapter.selectors import may_sign_for
+
+    if settings.ADAPTER_BACKEND != "duis":
+        return False
+    if request.pk and SignedDuisDocument.objects.filter(request_id=request.pk).exists():
+        return False
+    return not may_sign_for(duis.split_request_id(request.request_id)["originatorId"])
+
+
+def _queue_or_await_document(request: ServiceRequest) -> None:
+    if needs_own_document(request):
+        request.state = RequestState.AWAITING_DOCUMENT
+        request.message = ("Waiting for your organisation's signed DUIS document (POST it to the request's "
+                           "signed-document endpoint): the portal does not sign for you.")
+        return
     request.state = RequestState.QUEUED
 
 
@@ -548,11 +572,11 @@ def request_sign(*, request: ServiceRequest, signature: str, actor: Actor,
         else:
             locked.signature = signature.strip()
             locked.signed_at = now
-            locked.state = RequestState.QUEUED
             locked.message = (f"Signed; the signature verified against certificate {certificate.serial} of "
                               f"{certificate.subject_eui64}.")
+            _queue_or_await_document(locked)
             locked.save(update_fields=["signature", "signed_at", "state", "message"])
-            if not _held(locked):
+            if locked.state == RequestState.QUEUED and not _held(locked):
                 transaction.on_commit(lambda: _enqueue_dispatch([locked.pk]))
     if failure:
         raise ValidationError({"signature": failure})
@@ -578,10 +602,18 @@ def signatures_expire(*, now: dt.datetime | None = None) -> int:
     (outcome "S"), so they never reach the network and do not count as DCC's late responses."""
     now = now or timezone.now()
     limit = now - dt.timedelta(minutes=settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES)
-    return ServiceRequest.objects.filter(state=RequestState.AWAITING_SIGNATURE, precommand_at__lt=limit).update(
+    minutes = settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES
+    unsigned = ServiceRequest.objects.filter(state=RequestState.AWAITING_SIGNATURE, precommand_at__lt=limit).update(
         state=RequestState.TIMED_OUT, outcome=OUTCOME_UNSIGNED, completed_at=now,
-        message=f"Not sent: the pre-command was not signed within {settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES} "
-                "minutes.")
+        message=f"Not sent: the pre-command was not signed within {minutes} minutes.")
+    # A request waiting for its organisation's own signed DUIS document: from its signature (a
+    # critical one) or from when it was received.
+    waited = Coalesce("signed_at", "received_at")
+    undocumented = ServiceRequest.objects.alias(waited_from=waited).filter(
+        state=RequestState.AWAITING_DOCUMENT, waited_from__lt=limit).update(
+        state=RequestState.TIMED_OUT, outcome=OUTCOME_UNSIGNED, completed_at=now,
+        message=f"Not sent: no signed DUIS document arrived within {minutes} minutes.")
+    return unsigned + undocumented
 
 
 def request_reject(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
@@ -1031,8 +1063,14 @@ def signed_document_post(*, request: ServiceRequest, document: bytes, actor: Use
         raise ValidationError({"document": f"the document is not service request variant {request.srv.code}"})
     with set_actor(actor), transaction.atomic():
         SignedDuisDocument.objects.filter(request=request).delete()
-        return SignedDuisDocument.objects.create(request=request, document=bytes(document),
+        kept = SignedDuisDocument.objects.create(request=request, document=bytes(document),
                                                  certificate=verified.certificate, posted_by=actor)
+        # A request that waited for this document goes on now (the same path as any queued request).
+        if ServiceRequest.objects.filter(pk=request.pk, state=RequestState.AWAITING_DOCUMENT).update(
+                state=RequestState.QUEUED, message="Your signed DUIS document verified; it is sent as it is."):
+            if not _held(request):
+                transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
+        return kept
 
 
 def keystore_identities() -> list[tuple[str, Organisation | None, str]]:

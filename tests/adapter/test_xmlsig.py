@@ -192,7 +192,12 @@ def test_portal_never_signs_for_a_service_user_that_has_not_delegated(
         request = services.request_submit(user=supplier_b, srv="4.1.1", device_id=devices["b_esme"].device_id,
                                           params={})
     request.refresh_from_db()
-    assert request.state == RequestState.FAILED and "has not delegated DUIS message signing" in request.message
+    # held for supplier B's own signed document; nothing was sent or signed by the portal
+    assert request.state == RequestState.AWAITING_DOCUMENT and not request.send_attempts.exists()
+    # the backend refuses all the same, should anything hand it over unsigned
+    backends.DuisBackend.breaker = backends.CircuitBreaker()
+    with pytest.raises(backends.BackendError, match="has not delegated DUIS message signing"):
+        backends.DuisBackend().render(request)
     with pytest.raises(CommandError, match="has not delegated"):
         call_command("duis", "render", request.request_id)
     # supplier A revokes its delegation: from then on nothing is signed for it either
@@ -334,3 +339,30 @@ def test_a_service_user_posts_its_own_signed_document_and_the_portal_only_verifi
     assert api.post(url, {"document": signed.decode()}, format="json").status_code == 200
     # the backend sends exactly those bytes; the portal signed nothing for supplier B
     assert backends.DuisBackend().render(request) == signed
+
+
+@pytest.mark.django_db
+def test_an_on_demand_request_of_a_non_delegating_user_waits_for_its_own_signed_document(
+        srvs, devices, supplier_b, orgs, api_for, settings):
+    import datetime as dt_
+
+    from adapter import services
+
+    settings.ADAPTER_BACKEND = "duis"
+    key, info = make_test_identity(orgs["SUPB"].user_id)
+    services.keystore_certificate_register(info=info, organisation=orgs["SUPB"], usage="message_signing")
+    request = services.request_submit(user=supplier_b, srv="4.1.1", device_id=devices["b_esme"].device_id, params={})
+    assert request.state == RequestState.AWAITING_DOCUMENT and "signed DUIS document" in request.message
+    signed = xmlsig.sign_document(duis.render_request(request_id=request.request_id, srv_code="4.1.1"), key, info)
+    answer = api_for(supplier_b).post(f"/api/adapter/requests/{request.pk}/signed-document/",
+                                      {"document": signed.decode()}, format="json")
+    assert answer.status_code == 200, answer.content
+    request.refresh_from_db()
+    assert request.state == RequestState.QUEUED  # on its way, as the organisation signed it
+    assert backends.DuisBackend().render(request) == signed
+    # one that never gets its document ends unsent after the signature timeout
+    stale = services.request_submit(user=supplier_b, srv="4.1.1", device_id=devices["b_esme"].device_id, params={})
+    later = stale.received_at + dt_.timedelta(minutes=settings.ADAPTER_SIGNATURE_TIMEOUT_MINUTES + 1)
+    assert services.signatures_expire(now=later) == 1
+    stale.refresh_from_db()
+    assert stale.state == RequestState.TIMED_OUT and "no signed DUIS document" in stale.message
