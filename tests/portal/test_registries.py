@@ -32,6 +32,8 @@ OPERATIONS = ("Operations", [("Dashboard", "/"), ("Devices", "/inventory/devices
                              ("Device models", "/inventory/models/"), ("Configuration items", "/inventory/items/"),
                              ("Service requests", "/adapter/requests/"), ("Batches", "/adapter/batches/"),
                              ("Alerts", "/adapter/alerts/"), ("Signing certificates", "/adapter/certificates/")])
+# DCC's Operations also hold the four-eyes approval queue (after Batches).
+OPERATIONS_DCC = (OPERATIONS[0], OPERATIONS[1][:6] + [("Approvals", "/adapter/approvals/")] + OPERATIONS[1][6:])
 SERVICE_LEVELS = ("Service levels", [("Monthly report", "/slas/"), ("Statements", "/slas/statements/"),
                                      ("Measures", "/slas/measures/")])
 GOVERNANCE = ("Governance", [("Meetings", "/workshops/meetings/"), ("Actions", "/workshops/actions/"),
@@ -53,9 +55,9 @@ DCC_ADMIN_LINKS = [("Notifications", "/notifications/"), ("Webhooks", "/webhooks
                    ("Organisations", "/organisations/"), ("Audit log", "/audit/"),
                    ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/v1/docs/")]
 NAVIGATION = {
-    "dcc_operator": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_DCC, GOVERNANCE,
+    "dcc_operator": [OPERATIONS_DCC, SERVICE_LEVELS, SERVICE_DESK_DCC, GOVERNANCE,
                      ("Admin", DCC_ADMIN_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
-    "dcc_admin": [OPERATIONS, SERVICE_LEVELS, SERVICE_DESK_ADMIN, GOVERNANCE,
+    "dcc_admin": [OPERATIONS_DCC, SERVICE_LEVELS, SERVICE_DESK_ADMIN, GOVERNANCE,
                   ("Admin", DCC_ADMIN_LINKS + [("Sign-ins", "/accounts/sign-ins/"), ("Admin site", "/admin/"),
                                                ("Burn-rate rules", "/burn-rate/rules/"),
                                                ("Burn-rate episodes", "/burn-rate/episodes/")])],
@@ -151,7 +153,7 @@ def test_registry_order_is_weight_then_registration():
 
 def test_each_app_registers_the_events_it_publishes():
     assert {event.name for event in EVENTS} == {
-        "request.failed", "alert.received", "request.quarantined",  # adapter
+        "request.failed", "alert.received", "request.quarantined", "threshold.change_requested",  # adapter
         "action.overdue", "consultation.opened", "consultation.closed", "action.raised", "action.status_changed",
         "action.digest", "raid.closure_requested", "raid.confirmed", "raid.rejected",  # workshops
         "statement.issued", "burnrate.warning",  # slas
