@@ -136,11 +136,14 @@ def counters_allocate(*, originator: str, count: int = 1) -> int:
     lock, so two processes never get the same counter."""
     if count < 1:
         raise ValueError("count must be at least 1")
-    table = OriginatorCounter._meta.db_table
+    # One literal statement (the table is OriginatorCounter's; a test holds the name): no SQL is
+    # ever formatted in this app.
+    assert OriginatorCounter._meta.db_table == "adapter_originatorcounter"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (originator, value) VALUES (%s, %s) "  # noqa: S608 - the table is ours
-            f"ON CONFLICT (originator) DO UPDATE SET value = {table}.value + excluded.value RETURNING value",
+            "INSERT INTO adapter_originatorcounter (originator, value) VALUES (%s, %s) "
+            "ON CONFLICT (originator) DO UPDATE SET value = adapter_originatorcounter.value + excluded.value "
+            "RETURNING value",
             [originator, count])
         last = cursor.fetchone()[0]
     return int(last) - count + 1
@@ -664,7 +667,7 @@ def request_approve(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
         locked.approved_by, locked.approved_at = actor, now
         locked.message = f"Approved by {actor} (requested by {locked.user})."
         _release_checked(locked, now)
-        locked.save(update_fields=[*RELEASE_FIELDS, "approved_by", "approved_at", "message"])
+        locked.save(update_fields=[*RELEASE_FIELDS, "approved_by", "approved_at"])
         if locked.state == RequestState.QUEUED and not _held(locked):
             transaction.on_commit(lambda: _enqueue_dispatch([locked.pk]))
     return locked
@@ -723,7 +726,7 @@ def batch_approve(*, batch: Batch, actor: Actor) -> Batch:
                 request.approved_by, request.approved_at = actor, now
                 request.message = ""
                 _release_checked(request, now)
-            bulk_set(ServiceRequest, chunk, [*RELEASE_FIELDS, "approved_by", "approved_at", "message"])
+            bulk_set(ServiceRequest, chunk, [*RELEASE_FIELDS, "approved_by", "approved_at"])
             last = chunk[-1].pk
         transaction.on_commit(lambda: _enqueue_batch_run(locked.pk))
     return locked

@@ -213,10 +213,11 @@ def service_requests(count):
             cursor.execute(f"""
                 INSERT INTO adapter_servicerequest (request_id, srv_id, organisation_id, device_id, device_ref,
                     region, measurement_type, state, outcome, message, params, start_at, received_at,
-                    dsp_sent_at, responded_at, completed_at, precommand, signature, attempts, response)
+                    dsp_sent_at, responded_at, completed_at, precommand, signature, attempts, response,
+                    signature_failures)
                 SELECT 'BENCH-' || r, (ARRAY{srvs})[1 + r % {len(srvs)}], d.supplier_id, d.id, d.device_id,
                        d.region, 'on_demand', 'responded', 'I0', '', '{{}}', t.at, t.at,
-                       t.at + interval '0.2 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}'
+                       t.at + interval '0.2 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}', 0
                 FROM generate_series(1, {int(count)}) r
                 CROSS JOIN LATERAL (SELECT {_month_start_sql()} + r * interval '{seconds} s') AS t(at)
                 JOIN inventory_device d ON d.id = {first} + (r::bigint * 7919) % {devices_}

@@ -25,3 +25,7 @@ STRICT_EVENTS = True  # publishing an unregistered event fails the test (portal.
 # then (production must never have it); tests/portal/test_webhook_ssrf.py turns it off to check
 # the production policy.
 WEBHOOK_ALLOW_LOOPBACK = True
+# Many tests log in, then travel in time by hours or days (time-machine) to see clocks and deadlines
+# move: the 30-minute idle expiry would sign them out. tests/portal/test_sign_ins.py sets the real
+# idle period back to test it.
+SESSION_COOKIE_AGE = 60 * 24 * 3600

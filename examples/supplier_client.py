@@ -45,9 +45,11 @@ REQUEST_DONE = {"responded", "failed", "rejected", "cancelled", "timed_out", "qu
 BATCH_DONE = {"completed", "failed", "cancelled"}
 
 
-def token(base_url: str, username: str, password: str) -> AuthenticatedClient:
+def token(base_url: str, username: str, password: str, otp: str = "") -> AuthenticatedClient:
+    """A token for the person: their password and, where they have multi-factor sign-in (every
+    supplier that may send critical commands must), a current code of their authenticator app."""
     answer = auth_token_create.sync(client=Client(base_url=base_url),
-                                    body=AuthTokenRequest(username=username, password=password))
+                                    body=AuthTokenRequest(username=username, password=password, otp=otp))
     if answer is None or not hasattr(answer, "token"):
         raise SystemExit(f"token refused: {answer}")
     return AuthenticatedClient(base_url=base_url, token=answer.token, prefix="Token", timeout=30)
@@ -145,7 +147,7 @@ class Receiver:
 
 
 def main() -> None:
-    client = token(os.environ["PORTAL"], os.environ["USERNAME"], os.environ["PASSWORD"])
+    client = token(os.environ["PORTAL"], os.environ["USERNAME"], os.environ["PASSWORD"], os.environ.get("OTP", ""))
     mine = devices(client)
     print(f"{len(mine)} devices")
     device_id = os.environ.get("DEVICE") or mine[0]["device_id"]

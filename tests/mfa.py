@@ -60,3 +60,40 @@ def one_code(user) -> str:
     token = secrets.token_hex(4).upper()
     StaticToken.objects.create(device=device, token=token)
     return token
+
+
+# --- portals served in their own processes (gunicorn): the test cannot reach into their sessions,
+# so the people get recovery codes the test knows, and sign in through the MFA page with them.
+
+SERVED_CODES = 50
+_served_used: dict[str, int] = {}
+
+
+def served_code(username: str, number: int) -> str:
+    return f"{username[:8]}{number:04d}".upper()
+
+
+def seed_served_codes(user) -> None:
+    """Give ``user`` SERVED_CODES recovery codes the test knows (called in the served portal's shell)."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="Served test codes", defaults={"confirmed": True})
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=served_code(user.username, n))
+                                    for n in range(SERVED_CODES))
+
+
+def next_served_code(username: str) -> str:
+    _served_used[username] = _served_used.get(username, -1) + 1
+    return served_code(username, _served_used[username])
+
+
+def served_second_factor(session, base: str, username: str) -> None:
+    """After the password step on a served portal: the MFA page, with the next known code."""
+    import re
+
+    page = session.get(base + "/accounts/mfa/", timeout=10)
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = session.post(base + "/accounts/mfa/", timeout=10, allow_redirects=False, headers={"Referer": base + "/"},
+                            data={"csrfmiddlewaretoken": csrf, "code": next_served_code(username)})
+    assert response.status_code == 302 and "/accounts/mfa/" not in response.headers.get("Location", ""), \
+        f"the second factor of {username} was refused ({response.status_code})"

@@ -20,6 +20,7 @@ from adapter import tasks
 from portal.webhooks.services import HOOKS_CLUSTER
 from slas import services as slas_services
 from tests.adapter.test_crash import _cluster, _cluster_env, _kill, real_clusters
+from tests.mfa import one_code
 from tests.slas.conftest import measures, month_with_misses  # noqa: F401 (fixtures used below)
 
 PASSWORD = "test-password-123"  # tests/conftest.py gives every fixture person this password
@@ -85,7 +86,7 @@ def generated(tmp_path, live_server, supplier_a):
 def test_a_supplier_runs_the_example_workflow(generated, live_server, srvs, devices, supplier_a, clusters,
                                             month_with_misses):  # noqa: F811 (the imported fixture)
     example = generated
-    client = example.token(live_server.url, supplier_a.username, PASSWORD)
+    client = example.token(live_server.url, supplier_a.username, PASSWORD, one_code(supplier_a))
     mine = {d["device_id"] for d in example.devices(client)}
     assert devices["a_esme"].device_id in mine and devices["b_esme"].device_id not in mine
 

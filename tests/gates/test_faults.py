@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.mfa import served_second_factor
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_SH = ROOT / "scripts" / "pg.sh"
 PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
@@ -94,6 +96,7 @@ def served_portal():
              "from portal.choices import OrganisationKind as K, PortalRole as R; "
              "org = services.organisation_upsert(code='DCC', name='Data Communications Company', kind=K.DCC); "
              "user = _person('operator', org, R.DCC_OPERATIONS); "
+             "from tests.mfa import seed_served_codes; seed_served_codes(user); "
              "print(services.api_token_get_or_create(user=user).key)"],
             env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
         ).stdout.strip().splitlines()[-1]
@@ -116,6 +119,7 @@ def served_portal():
                                 data={"csrfmiddlewaretoken": csrf, "username": "operator",
                                       "password": "test-password-123"}, headers={"Referer": base + "/"})
         assert response.status_code == 302, "logging in failed"
+        served_second_factor(session, base, "operator")
         yield base, folder, token, session
     finally:
         stop(server)

@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from tests.gates.test_faults import PG_SH, ROOT, _free_port, gunicorn, skip_unless_postgres_servers, stop
+from tests.mfa import served_second_factor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 LOGGED = "-c log_statement=all"
@@ -71,6 +72,7 @@ def _login(base, username):
                             data={"csrfmiddlewaretoken": csrf, "username": username, "password": "test-password-123"},
                             headers={"Referer": base + "/"})
     assert response.status_code == 302, f"logging in as {username} failed"
+    served_second_factor(session, base, username)
     return session
 
 
@@ -109,8 +111,9 @@ def replicated_portal():
              "from tests.conftest import _person; from portal import services; "
              "from portal.choices import OrganisationKind as K, PortalRole as R; "
              "org = services.organisation_upsert(code='DCC', name='Data Communications Company', kind=K.DCC); "
-             "_person('administrator', org, R.DCC_ADMIN, is_staff=True, is_superuser=True); "
-             "_person('operator', org, R.DCC_OPERATIONS)"],
+             "from tests.mfa import seed_served_codes; "
+             "seed_served_codes(_person('administrator', org, R.DCC_ADMIN, is_staff=True, is_superuser=True)); "
+             "seed_served_codes(_person('operator', org, R.DCC_OPERATIONS))"],
             env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
         replica = _pg("replica", topology.primary_dir, topology.replica_dir)
         topology.env = _env(primary, replica)

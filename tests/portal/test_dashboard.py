@@ -170,7 +170,9 @@ def test_dcc_governance_tiles_hold_their_query_count(orgs, dcc_operator, sdag_me
     for slug in ("overdue_actions", "raid", "consultations_closing", "next_meetings"):
         count, partial = page_queries(client, f"/dashboard/tiles/{slug}/")
         assert partial.startswith("<section") and f'hx-get="/dashboard/tiles/{slug}/"' in partial
-        assert count <= 8, (slug, count)
+        # 9: the tile's own queries plus what every signed-in request costs (the session, written
+        # each time for its sliding idle expiry, and the second factor's device).
+        assert count <= 9, (slug, count)
     closing = page_queries(client, "/dashboard/tiles/consultations_closing/")[1]
     # Soonest first, capped: the ones closing today lead.
     assert closing.count("<li>") == GOVERNANCE_ROWS and "(today)" in closing.split("<li>")[1]

@@ -519,6 +519,7 @@ def test_the_incident_list_costs_the_same_queries_for_one_row_or_many(supplier_a
     api = api_for(dcc_operator)
     first = raise_incident(supplier_a)
     services.incident_request_information(actor=dcc_operator, incident=first, text="Which meters?")
+    api.get(f"{BASE}/incidents/")  # the token's last use is written at most once a minute: not in the count
     with CaptureQueriesContext(connection) as one:
         assert len(api.get(f"{BASE}/incidents/").json()["results"]) == 1
     for _ in range(4):
