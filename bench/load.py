@@ -42,14 +42,14 @@ _SEED_CODES = (
     "    device, _ = StaticDevice.objects.get_or_create(\n"
     "        user=user, name='Load run codes', defaults={'confirmed': True})\n"
     "    StaticToken.objects.bulk_create(\n"
-    f"        StaticToken(device=device, token=f'load{{user.username}}{{n:03d}}') for n in range({CODES}))\n"
+    f"        StaticToken(device=device, token=f'L{{user.username[:5].upper()}}{{n:03d}}') for n in range({CODES}))\n"
 )
 _used = {}
 
 
 def next_code(username):
     _used[username] = _used.get(username, -1) + 1
-    return f"load{username}{_used[username]:03d}"
+    return f"L{username[:5].upper()}{_used[username]:03d}"  # recovery codes: at most 10 letters and digits
 
 
 def free_port():

@@ -28,4 +28,7 @@ WEBHOOK_ALLOW_LOOPBACK = True
 # Many tests log in, then travel in time by hours or days (time-machine) to see clocks and deadlines
 # move: the 30-minute idle expiry would sign them out. tests/portal/test_sign_ins.py sets the real
 # idle period back to test it.
+# Nor is the session saved at every request: a request made while travelling to the past would
+# date its expiry back there.
 SESSION_COOKIE_AGE = 60 * 24 * 3600
+SESSION_SAVE_EVERY_REQUEST = False

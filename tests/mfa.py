@@ -70,7 +70,8 @@ _served_used: dict[str, int] = {}
 
 
 def served_code(username: str, number: int) -> str:
-    return f"{username[:8]}{number:04d}".upper()
+    # Recovery codes are at most 10 letters and digits (portal.mfa.services.verify_code).
+    return ("".join(c for c in username if c.isalnum())[:6] + f"{number:04d}").upper()
 
 
 def seed_served_codes(user) -> None:

@@ -11,7 +11,8 @@ RECOVERY_CODES = 200
 
 
 def recovery_code(username, number):
-    return f"{username[:6]}{number:04d}"
+    # at most 10 letters and digits, as recovery codes are (portal.mfa.services.verify_code)
+    return ("".join(c for c in username if c.isalnum())[:6] + f"{number:04d}").upper()
 
 
 _used = {}

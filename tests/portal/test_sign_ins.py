@@ -40,6 +40,7 @@ def test_the_idle_period_is_configurable_and_defaults_to_30_minutes():
 
 def test_session_slides_while_used_and_ends_after_the_idle_period(supplier_a, settings):
     settings.SESSION_COOKIE_AGE = settings.PORTAL_SESSION_IDLE_MINUTES * 60  # as in production
+    settings.SESSION_SAVE_EVERY_REQUEST = True
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         client, response = _sign_in("alice")
@@ -56,6 +57,7 @@ def test_session_slides_while_used_and_ends_after_the_idle_period(supplier_a, se
 
 def test_a_shorter_idle_period(supplier_a, settings):
     settings.SESSION_COOKIE_AGE = 5 * 60
+    settings.SESSION_SAVE_EVERY_REQUEST = True
     start = timezone.now()
     with time_machine.travel(start, tick=False) as clock:
         client, _ = _sign_in("alice")
