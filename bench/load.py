@@ -37,8 +37,10 @@ MAX_REQUESTS_PER_CLIENT = 100_000  # a second bound besides the clock
 CODES = 20
 _SEED_CODES = (
     "from django_otp.plugins.otp_static.models import StaticDevice, StaticToken\n"
+    "from django_otp.plugins.otp_totp.models import TOTPDevice\n"
     "from portal.models import User\n"
     "for user in User.objects.filter(username__in=['ops', 'supa']):\n"
+    "    TOTPDevice.objects.get_or_create(user=user, name='Load run app', defaults={'confirmed': True})\n"
     "    device, _ = StaticDevice.objects.get_or_create(\n"
     "        user=user, name='Load run codes', defaults={'confirmed': True})\n"
     "    StaticToken.objects.bulk_create(\n"

@@ -39,12 +39,16 @@ def load_data():
                            organisation=operator.organisation, role=PortalRole.DCC_ADMIN, password=PASSWORD,
                            is_staff=True, is_superuser=True)
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from portal.models import User
 
     for person in User.objects.filter(username__in=(operator.username, supplier.username, "cluster-admin")):
         device, _ = StaticDevice.objects.get_or_create(user=person, name="Cluster test codes",
                                                        defaults={"confirmed": True})
+        # enrolled (an authenticator app, whose codes this test never computes) ...
+        TOTPDevice.objects.get_or_create(user=person, name="Cluster test app", defaults={"confirmed": True})
+        # ... and signing in with recovery codes the test knows
         device.token_set.all().delete()
         StaticToken.objects.bulk_create(StaticToken(device=device, token=recovery_code(person.username, n))
                                         for n in range(RECOVERY_CODES))

@@ -114,7 +114,7 @@ def login(username):
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     response = session.post(f"{WEB}/accounts/mfa/", timeout=30, allow_redirects=False, headers={"Referer": WEB + "/"},
                             data={"csrfmiddlewaretoken": token, "code": next_code(username)})
-    assert response.status_code == 302 and "/accounts/mfa/" not in response["Location"], \
+    assert response.status_code == 302 and "/accounts/mfa/" not in response.headers.get("Location", ""), \
         f"second factor of {username}: {response.status_code}"
     return session
 
