@@ -75,9 +75,12 @@ def served_code(username: str, number: int) -> str:
 
 
 def seed_served_codes(user) -> None:
-    """Give ``user`` SERVED_CODES recovery codes the test knows (called in the served portal's shell)."""
+    """Enrol ``user`` (an authenticator app, whose codes such a test never computes: recovery codes
+    alone are not a second factor) and give them SERVED_CODES recovery codes the test knows. Called
+    in the served portal's own shell."""
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
+    enrol(user)
     device, _ = StaticDevice.objects.get_or_create(user=user, name="Served test codes", defaults={"confirmed": True})
     StaticToken.objects.bulk_create(StaticToken(device=device, token=served_code(user.username, n))
                                     for n in range(SERVED_CODES))
@@ -88,13 +91,14 @@ def next_served_code(username: str) -> str:
     return served_code(username, _served_used[username])
 
 
-def served_second_factor(session, base: str, username: str) -> None:
+def served_second_factor(session, base: str, username: str, timeout: float = 10) -> None:
     """After the password step on a served portal: the MFA page, with the next known code."""
     import re
 
-    page = session.get(base + "/accounts/mfa/", timeout=10)
+    page = session.get(base + "/accounts/mfa/", timeout=timeout)
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(base + "/accounts/mfa/", timeout=10, allow_redirects=False, headers={"Referer": base + "/"},
+    response = session.post(base + "/accounts/mfa/", timeout=timeout, allow_redirects=False,
+                            headers={"Referer": base + "/"},
                             data={"csrfmiddlewaretoken": csrf, "code": next_served_code(username)})
     assert response.status_code == 302 and "/accounts/mfa/" not in response.headers.get("Location", ""), \
         f"the second factor of {username} was refused ({response.status_code})"

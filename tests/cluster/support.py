@@ -5,23 +5,8 @@ import os
 DEVICES = 100_000
 PASSWORD = "cluster-password-123"
 # The cluster's people pass multi-factor sign-in (required of DCC staff and of a supplier that may
-# send critical commands) with recovery codes the test knows: each works once, so every sign-in of
-# the test takes the next one (next_code). Test-only values on a throwaway cluster.
-RECOVERY_CODES = 200
-
-
-def recovery_code(username, number):
-    # at most 10 letters and digits, as recovery codes are (portal.mfa.services.verify_code)
-    return ("".join(c for c in username if c.isalnum())[:6] + f"{number:04d}").upper()
-
-
-_used = {}
-
-
-def next_code(username):
-    """The next unused recovery code of ``username`` (this test process signs in in order)."""
-    _used[username] = _used.get(username, -1) + 1
-    return recovery_code(username, _used[username])
+# send critical commands) with recovery codes the test knows (tests.mfa: seed_served_codes,
+# served_second_factor, next_served_code), as every test of a portal in its own processes does.
 
 
 def load_data():
@@ -38,20 +23,11 @@ def load_data():
     services.person_upsert(username="cluster-admin", first_name="Cluster", last_name="Admin",
                            organisation=operator.organisation, role=PortalRole.DCC_ADMIN, password=PASSWORD,
                            is_staff=True, is_superuser=True)
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from portal.models import User
+    from tests.mfa import seed_served_codes
 
     for person in User.objects.filter(username__in=(operator.username, supplier.username, "cluster-admin")):
-        device, _ = StaticDevice.objects.get_or_create(user=person, name="Cluster test codes",
-                                                       defaults={"confirmed": True})
-        # enrolled (an authenticator app, whose codes this test never computes) ...
-        TOTPDevice.objects.get_or_create(user=person, name="Cluster test app", defaults={"confirmed": True})
-        # ... and signing in with recovery codes the test knows
-        device.token_set.all().delete()
-        StaticToken.objects.bulk_create(StaticToken(device=device, token=recovery_code(person.username, n))
-                                        for n in range(RECOVERY_CODES))
+        seed_served_codes(person)
     print(f"cluster data: {DEVICES:,} devices, users {operator.username}, {supplier.username}, cluster-admin")
 
 

@@ -19,7 +19,8 @@ import requests
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from tests.cluster.support import DEVICES, PASSWORD, next_code
+from tests.cluster.support import DEVICES, PASSWORD
+from tests.mfa import next_served_code, served_second_factor
 
 ROOT = Path(__file__).resolve().parents[2]
 DIR = Path(os.environ.get("CLUSTER_DIR", "/nonexistent"))
@@ -109,13 +110,7 @@ def login(username):
     response = session.post(f"{WEB}/accounts/login/", timeout=30, allow_redirects=False, headers={"Referer": WEB + "/"},
                             data={"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD})
     assert response.status_code == 302, f"login as {username}: {response.status_code}"
-    # The second factor: the MFA page, with one of the person's recovery codes (tests.cluster.support).
-    page = session.get(f"{WEB}/accounts/mfa/", timeout=30)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-    response = session.post(f"{WEB}/accounts/mfa/", timeout=30, allow_redirects=False, headers={"Referer": WEB + "/"},
-                            data={"csrfmiddlewaretoken": token, "code": next_code(username)})
-    assert response.status_code == 302 and "/accounts/mfa/" not in response.headers.get("Location", ""), \
-        f"second factor of {username}: {response.status_code}"
+    served_second_factor(session, WEB, username, timeout=30)
     return session
 
 
@@ -123,7 +118,7 @@ def login(username):
 def api():
     """A service user's API session on the web host (token from /api/auth/token/)."""
     response = requests.post(f"{WEB}/api/auth/token/", json={"username": "bench-supplier", "password": PASSWORD,
-                                                           "otp": next_code("bench-supplier")},
+                                                           "otp": next_served_code("bench-supplier")},
                              timeout=30)
     assert response.status_code == 200, response.text[:300]
     session = requests.Session()
