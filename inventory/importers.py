@@ -17,18 +17,11 @@ from portal.ids import normalise_eui64
 from portal.imports import Preview, RowResult
 from portal.models import Organisation
 from portal.scoping import VIEW, scope
-from portal.tabular import TableError, read_table
 
 REQUIRED = ("device_id", "device_type", "supplier", "region")
 OPTIONAL = ("manufacturer", "model", "firmware_version", "status", "mpxn", "hub_id")
 COLUMNS = ("device_id", "device_type", "manufacturer", "model", "firmware_version", "status", "supplier", "mpxn",
            "region", "hub_id")
-
-
-def _messages(exc):
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
 
 
 def _chunks(values, size=500):
@@ -131,23 +124,17 @@ def _build(row, context, in_file):
 def run(data, *, filename="", commit=False, actor=None):
     """Check every row; when ``commit`` and the file is clean, write all rows in one transaction."""
     preview = Preview()
-    try:
-        table = read_table(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
-    except TableError as exc:
-        preview.file_error = str(exc)
+    table = preview.read(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
+    if table is None:
         return preview
     context = _Context(table, actor)
     in_file = {}  # device id -> (row number, unsaved Device)
     devices = []
-    for number, row in table.rows:
-        key = row.get("device_id", "")
-        if number in table.duplicates:
-            preview.results.append(RowResult(number, key, f"the same as row {table.duplicates[number]}"))
-            continue
+    for number, key, row in preview.fresh_rows(table, key=lambda row: row.get("device_id", "")):
         try:
             device = _build(row, context, in_file)
         except ValidationError as exc:
-            preview.results.append(RowResult(number, key, _messages(exc)))
+            preview.refuse(number, key, exc)
             continue
         in_file[device.device_id] = (number, device)
         devices.append(device)

@@ -282,7 +282,8 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
 
     form_class: Any = None
     # the write: a service function, declared on the class (read through the class, so it stays a
-    # plain function), and the keyword it takes the URL's object by (default: the model's name)
+    # plain function) or given to as_view(), and the keyword it takes the URL's object by (default:
+    # the model's name)
     service: Callable[..., Any] | None = None
     service_object = ""
     fetch_action = CHANGE
@@ -339,7 +340,8 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
         return self.form_class(**self.form_kwargs(obj))
 
     def save(self, form: Any, obj: Any) -> Any:
-        service = type(self).service
+        # as_view(service=...) puts it on the instance, where it stays a plain function too
+        service = vars(self).get("service") or type(self).service
         if service is None:
             raise ImproperlyConfigured(f"{type(self).__name__} must say how it saves (a service call)")
         keyword = self.service_object or str(self.model._meta.model_name if self.model is not None else "")

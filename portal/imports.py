@@ -8,15 +8,26 @@ commands both call it, so they cannot disagree.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.tabular import Table, TableError, read_table
+
 if TYPE_CHECKING:
     from django import forms
+    from django.core.exceptions import ValidationError
     from django.http import HttpRequest, HttpResponse
+
+
+def row_error(exc: ValidationError) -> str:
+    """A row's errors as its preview line shows them, each after the field it names
+    ("hub_id: unknown hub ...; region: ...")."""
+    if hasattr(exc, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)
 
 
 @dataclass
@@ -44,6 +55,31 @@ class Preview:
     @property
     def error_count(self) -> int:
         return sum(1 for r in self.results if not r.ok)
+
+    def read(self, data: bytes, *, filename: str = "", required: Sequence[str] = (),
+             optional: Sequence[str] = ()) -> Table | None:
+        """The file's table (portal.tabular.read_table); a file that cannot be read is the
+        preview's ``file_error``, and None."""
+        try:
+            return read_table(data, filename=filename, required=required, optional=optional)
+        except TableError as exc:
+            self.file_error = str(exc)
+            return None
+
+    def fresh_rows(self, table: Table,
+                   key: Callable[[dict[str, str]], str]) -> Iterator[tuple[int, str, dict[str, str]]]:
+        """The table's rows with their numbers and keys, but for a row the same as an earlier one:
+        that one is reported so and skipped."""
+        for number, row in table.rows:
+            name = key(row)
+            if number in table.duplicates:
+                self.results.append(RowResult(number, name, f"the same as row {table.duplicates[number]}"))
+                continue
+            yield number, name, row
+
+    def refuse(self, number: int, key: str, exc: ValidationError) -> None:
+        """Row ``number`` is refused for the errors of ``exc`` (row_error)."""
+        self.results.append(RowResult(number, key, row_error(exc)))
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -44,7 +44,7 @@ from portal.models import Organisation, User
 from portal.pagination import KeysetPagination, StandardPagination
 from portal.parsers import JSONParser
 from portal.scoping import VIEW, allows, scope
-from servicedesk import documents, importers, reports, selectors, services
+from servicedesk import documents, importers, models, reports, selectors, services
 from servicedesk import serializers as s
 from servicedesk.choices import (
     OPEN_STATUSES,
@@ -54,22 +54,6 @@ from servicedesk.choices import (
     ReportKind,
 )
 from servicedesk.filtersets import breached_q
-from servicedesk.models import (
-    ClockPause,
-    DeskPolicy,
-    Incident,
-    IncidentAttachment,
-    IncidentReference,
-    MajorIncidentReport,
-    PlannedMaintenance,
-    Problem,
-    SelfServiceReportDelivery,
-    ServiceAlert,
-    ServiceAlertUpdate,
-    ServiceComponent,
-    TargetTime,
-    UsageForecast,
-)
 
 # --- shared pieces ---------------------------------------------------------------------------
 
@@ -123,7 +107,7 @@ def _person(user, username, field):
 
 
 def _components(user, keys, field="components"):
-    return [_one(scope(user, ServiceComponent.objects.all(), VIEW), field, key, {"key": key})
+    return [_one(scope(user, models.ServiceComponent.objects.all(), VIEW), field, key, {"key": key})
             for key in dict.fromkeys(keys)]
 
 
@@ -157,7 +141,7 @@ class IncidentApiFilterSet(django_filters.FilterSet):
                                                 help_text="Request id of a service request it affects")
 
     class Meta:
-        model = Incident
+        model = models.Incident
         fields = ["status", "category", "resolver", "breached", "open", "major", "reference", "device",
                   "service_request"]
 
@@ -184,7 +168,7 @@ class IncidentApiFilterSet(django_filters.FilterSet):
             keys.add(normalise_eui64(value))
         except DjangoValidationError:
             pass
-        named = IncidentReference.objects.filter(incident=OuterRef("pk"), value__in=keys)
+        named = models.IncidentReference.objects.filter(incident=OuterRef("pk"), value__in=keys)
         return queryset.filter(Q(reference__iexact=value) | Exists(named))
 
     def filter_device(self, queryset, name, value):
@@ -192,28 +176,28 @@ class IncidentApiFilterSet(django_filters.FilterSet):
             device = normalise_eui64(value, field="device")
         except DjangoValidationError as exc:
             raise ValidationError({"device": exc.messages})
-        return queryset.filter(Exists(IncidentReference.objects.filter(
-            incident=OuterRef("pk"), kind=IncidentReference.Kind.DEVICE, value=device)))
+        return queryset.filter(Exists(models.IncidentReference.objects.filter(
+            incident=OuterRef("pk"), kind=models.IncidentReference.Kind.DEVICE, value=device)))
 
     def filter_request(self, queryset, name, value):
         text = value.strip()
         if not text or any(c.isspace() for c in text):
             raise ValidationError({"service_request": [f"{value!r} is not a request id (no spaces)"]})
-        return queryset.filter(Exists(IncidentReference.objects.filter(
-            incident=OuterRef("pk"), kind=IncidentReference.Kind.SERVICE_REQUEST, value=text)))
+        return queryset.filter(Exists(models.IncidentReference.objects.filter(
+            incident=OuterRef("pk"), kind=models.IncidentReference.Kind.SERVICE_REQUEST, value=text)))
 
 
 def _incident_detail_for(user, incident):
     """The incident again, with what ``user`` may see of its timeline, files and reports."""
-    incident = (Incident.objects.select_related("organisation", "resolver", "assignee", "raised_by", "logged_by",
+    incident = (models.Incident.objects.select_related("organisation", "resolver", "assignee", "raised_by", "logged_by",
                                                 "repeat_of", "problem")
                 .prefetch_related("references", "affected_items", "interested_parties", "pauses")
                 .get(pk=incident.pk))
     context = {
         "timeline": list(selectors.timeline(user, incident)),
-        "attachments": list(scope(user, IncidentAttachment.objects.filter(incident=incident)
+        "attachments": list(scope(user, models.IncidentAttachment.objects.filter(incident=incident)
                                   .select_related("incident", "uploaded_by"), VIEW)),
-        "reports": list(scope(user, MajorIncidentReport.objects.filter(incident=incident)
+        "reports": list(scope(user, models.MajorIncidentReport.objects.filter(incident=incident)
                               .select_related("incident", "author").order_by("version"), VIEW)),
     }
     return incident, context
@@ -229,7 +213,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     or caller); each step of its life is a POST to one of its actions, which calls the service.
     Lists carry each incident's clock (due times, time left, breached)."""
 
-    queryset = Incident.objects.select_related("organisation", "resolver", "assignee", "raised_by", "repeat_of",
+    queryset = models.Incident.objects.select_related("organisation", "resolver", "assignee", "raised_by", "repeat_of",
                                                "problem")
     serializer_class = s.IncidentSerializer
     filterset_class = IncidentApiFilterSet
@@ -249,7 +233,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def list(self, request, *args, **kwargs):
         # The pauses come with the page (one query), so each row's clock costs no query of its own.
-        pauses = Prefetch("pauses", queryset=ClockPause.objects.order_by("started_at", "id"))
+        pauses = Prefetch("pauses", queryset=models.ClockPause.objects.order_by("started_at", "id"))
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(pauses)
         page = self.paginate_queryset(queryset)
         clocks = {incident.pk: clock for incident, clock in selectors.with_clocks(list(page))}
@@ -367,12 +351,12 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         limited by the desk policy and its type is found from its content."""
         incident = self.get_object()
         if request.method == "GET":
-            files = scope(request.user, IncidentAttachment.objects.filter(incident=incident)
+            files = scope(request.user, models.IncidentAttachment.objects.filter(incident=incident)
                           .select_related("incident", "uploaded_by"), VIEW)
             return Response(s.IncidentAttachmentSerializer(files, many=True).data)
         upload = request.FILES.get("file")
         data = _body(s.IncidentAttachmentUploadSerializer, request)
-        limit = DeskPolicy.current().attachment_max_bytes
+        limit = models.DeskPolicy.current().attachment_max_bytes
         if upload.size > limit:  # refused before it is read into memory
             raise ValidationError({"file": [f"{upload.name} is {upload.size:,} bytes; the largest accepted is "
                                             f"{limit:,} bytes"]})
@@ -398,7 +382,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         data = _body(s.ProblemLinkSerializer, request)
         problem = None
         if data["problem"] is not None:
-            problem = _one(scope(request.user, Problem.objects.all(), VIEW), "problem", data["problem"],
+            problem = _one(scope(request.user, models.Problem.objects.all(), VIEW), "problem", data["problem"],
                            {"reference": data["problem"].strip().upper()})
         return self._detail(services.incident_link_problem(actor=request.user, incident=incident, problem=problem))
 
@@ -432,7 +416,7 @@ class IncidentViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         """GET: every version of the major incident report. POST (DCC): write the next version."""
         incident = self.get_object()
         if request.method == "GET":
-            versions = scope(request.user, MajorIncidentReport.objects.filter(incident=incident)
+            versions = scope(request.user, models.MajorIncidentReport.objects.filter(incident=incident)
                              .select_related("incident", "author").order_by("version"), VIEW)
             return Response(s.MajorReportSerializer(versions, many=True).data)
         data = _body(s.MajorReportWriteSerializer, request)
@@ -466,7 +450,7 @@ class AttachmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Files attached to incidents the reader may see (DCC-internal ones only for DCC). Attach
     one with POST /incidents/{reference}/attachments/."""
 
-    queryset = IncidentAttachment.objects.select_related("incident", "uploaded_by")
+    queryset = models.IncidentAttachment.objects.select_related("incident", "uploaded_by")
     serializer_class = s.IncidentAttachmentSerializer
     pagination_class = StandardPagination
     filterset_fields = ["visibility"]
@@ -482,7 +466,7 @@ class AttachmentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class MajorReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Versions of major incident reports, of incidents the reader may see; each as PDF."""
 
-    queryset = MajorIncidentReport.objects.select_related("incident", "author").order_by("-created_at", "-id")
+    queryset = models.MajorIncidentReport.objects.select_related("incident", "author").order_by("-created_at", "-id")
     serializer_class = s.MajorReportSerializer
     pagination_class = StandardPagination
     ordering_fields = ["created_at", "version"]
@@ -502,7 +486,7 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     """Problem records (DCC's): the common cause behind incidents, its root cause and fix.
     PATCH records the root cause, the fix and the status."""
 
-    queryset = Problem.objects.select_related("created_by").prefetch_related("incidents")
+    queryset = models.Problem.objects.select_related("created_by").prefetch_related("incidents")
     serializer_class = s.ProblemSerializer
     pagination_class = StandardPagination
     filterset_fields = ["status"]
@@ -517,14 +501,15 @@ class ProblemViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
                      for ref in dict.fromkeys(data["incidents"])]
         problem = services.problem_create(actor=request.user, title=data["title"], description=data["description"],
                                           incidents=incidents)
-        return Response(s.ProblemSerializer(Problem.objects.get(pk=problem.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(s.ProblemSerializer(models.Problem.objects.get(pk=problem.pk)).data,
+                        status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ProblemUpdateSerializer, responses=s.ProblemSerializer)
     def partial_update(self, request, *args, **kwargs):
         problem = self.get_object()
         data = _body(s.ProblemUpdateSerializer, request)
         problem = services.problem_update(actor=request.user, problem=problem, **data)
-        return Response(s.ProblemSerializer(Problem.objects.get(pk=problem.pk)).data)
+        return Response(s.ProblemSerializer(models.Problem.objects.get(pk=problem.pk)).data)
 
 
 # --- service status: components, alerts, maintenance -----------------------------------------
@@ -533,7 +518,7 @@ class ComponentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The service's components and their current status, with the count of open alerts on each.
     DCC sets a component's status with POST .../status/ (kept for its history)."""
 
-    queryset = ServiceComponent.objects.select_related("item").annotate(
+    queryset = models.ServiceComponent.objects.select_related("item").annotate(
         active_alerts=Count("alerts", filter=Q(alerts__closed_at__isnull=True), distinct=True))
     serializer_class = s.ServiceComponentSerializer
     pagination_class = None
@@ -554,8 +539,8 @@ class ServiceAlertViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retr
                           mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Service alerts, read by everyone; DCC publishes them (POST), adds updates and closes them."""
 
-    queryset = ServiceAlert.objects.select_related("incident").prefetch_related(
-        "components", Prefetch("updates", queryset=ServiceAlertUpdate.objects.select_related("author")))
+    queryset = models.ServiceAlert.objects.select_related("incident").prefetch_related(
+        "components", Prefetch("updates", queryset=models.ServiceAlertUpdate.objects.select_related("author")))
     serializer_class = s.ServiceAlertSerializer
     pagination_class = StandardPagination
     lookup_field = "reference"
@@ -568,7 +553,7 @@ class ServiceAlertViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retr
         region = django_filters.ChoiceFilter(choices=Region.choices, method="filter_region")
 
         class Meta:
-            model = ServiceAlert
+            model = models.ServiceAlert
             fields = ["active", "component", "region"]
 
         def filter_region(self, queryset, name, value):
@@ -613,8 +598,8 @@ class MaintenanceViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     (POST; short notice needs a reason), a second DCC administrator approves it, then DCC
     announces it (a service alert) or cancels it."""
 
-    queryset = PlannedMaintenance.objects.select_related("scheduled_by", "approved_by", "alert").prefetch_related(
-        "components")
+    queryset = (models.PlannedMaintenance.objects.select_related("scheduled_by", "approved_by", "alert")
+                .prefetch_related("components"))
     serializer_class = s.MaintenanceSerializer
     pagination_class = StandardPagination
     filterset_fields = ["status"]
@@ -659,7 +644,7 @@ class TargetTimeViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     so, until DCC sets them). DCC administrators change one with PATCH; open incidents of that
     category follow."""
 
-    queryset = TargetTime.objects.all()
+    queryset = models.TargetTime.objects.all()
     serializer_class = s.TargetTimeSerializer
     pagination_class = None
     filter_backends = []
@@ -667,7 +652,7 @@ class TargetTimeViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
     lookup_value_regex = LOOKUP
 
     def _row(self, category):
-        if not allows(self.request.user, TargetTime):
+        if not allows(self.request.user, models.TargetTime):
             raise Http404("No such object")
         try:
             return selectors.targets()[int(category)]
@@ -676,7 +661,7 @@ class TargetTimeViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
 
     @extend_schema(responses=s.TargetTimeSerializer(many=True))
     def list(self, request):
-        if not allows(request.user, TargetTime):
+        if not allows(request.user, models.TargetTime):
             return Response([])
         return Response(s.TargetTimeSerializer([row for _c, row in sorted(selectors.targets().items())],
                                                many=True).data)
@@ -698,15 +683,15 @@ class PolicyView(APIView):
     """The desk policy: when resolved incidents close, when a major incident report is due, the
     minimum notice of planned maintenance, the largest attachment. DCC administrators PATCH it."""
 
-    model = DeskPolicy
+    model = models.DeskPolicy
     permission_classes = [IsAuthenticated]
     parser_classes = [JSONParser]
 
     @extend_schema(responses=s.DeskPolicySerializer)
     def get(self, request):
-        if not allows(request.user, DeskPolicy):
+        if not allows(request.user, models.DeskPolicy):
             raise PermissionDenied("The desk policy is not yours to read.")
-        return Response(s.DeskPolicySerializer(DeskPolicy.current()).data)
+        return Response(s.DeskPolicySerializer(models.DeskPolicy.current()).data)
 
     @extend_schema(request=s.DeskPolicySerializer, responses=s.DeskPolicySerializer)
     def patch(self, request):
@@ -723,7 +708,7 @@ class ForecastViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     """A service user's monthly forecasts per SRV (its own; DCC reads all and enters one for a
     service user it names). POST sets one, replacing the month's forecast of that SRV."""
 
-    queryset = UsageForecast.objects.select_related("organisation", "srv", "updated_by")
+    queryset = models.UsageForecast.objects.select_related("organisation", "srv", "updated_by")
     serializer_class = s.ForecastSerializer
     pagination_class = StandardPagination
     ordering_fields = ["month"]
@@ -733,7 +718,7 @@ class ForecastViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         srv = django_filters.CharFilter(field_name="srv__code", max_length=16)
 
         class Meta:
-            model = UsageForecast
+            model = models.UsageForecast
             fields = ["month", "srv"]
 
         def filter_month(self, queryset, name, value):
@@ -783,7 +768,7 @@ class DeliveryViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The monthly self-service reports delivered to a service user (its own; DCC all), each
     kept for download."""
 
-    queryset = SelfServiceReportDelivery.objects.select_related("organisation")
+    queryset = models.SelfServiceReportDelivery.objects.select_related("organisation")
     serializer_class = s.DeliverySerializer
     pagination_class = StandardPagination
     filterset_fields = ["kind", "state"]
@@ -818,7 +803,7 @@ class ReportView(APIView):
     data (DCC: the service user it names), with the report's filters; JSON a page of rows at a
     time, or every row as CSV (``export=csv``), the same file the report function writes."""
 
-    model = SelfServiceReportDelivery  # the reports' stored form; the report itself is computed
+    model = models.SelfServiceReportDelivery  # the reports' stored form; the report itself is computed
     permission_classes = [IsAuthenticated]
     # ?export=csv chooses the file, not the Accept header; JSON (and any error) otherwise.
     renderer_classes = [JSONRenderer]

@@ -92,11 +92,11 @@ def _counting_windows(start: dt.datetime, working_hours: bool) -> Iterator[tuple
         day += dt.timedelta(days=1)
 
 
-def _merged(pauses: Iterable[Interval], now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Pauses as sorted, non-overlapping closed intervals; an open pause runs until ``now``."""
-    spans = sorted((_utc(a), _utc(b) if b is not None else _utc(now)) for a, b in pauses)
+def union(spans: Iterable[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Spans as sorted, non-overlapping intervals (empty ones dropped): the pauses of a clock,
+    the outages or maintenance windows of a month."""
     merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for a, b in spans:
+    for a, b in sorted(spans):
         if b <= a:
             continue
         if merged and a <= merged[-1][1]:
@@ -104,6 +104,17 @@ def _merged(pauses: Iterable[Interval], now: dt.datetime) -> list[tuple[dt.datet
         else:
             merged.append((a, b))
     return merged
+
+
+def london_midnight(day: dt.date) -> dt.datetime:
+    """The UTC instant of London midnight starting ``day``: a UK calendar day has 23 or 25 hours
+    at a clock change."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=LONDON).astimezone(UTC)
+
+
+def _merged(pauses: Iterable[Interval], now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Pauses as sorted, non-overlapping closed intervals; an open pause runs until ``now``."""
+    return union((_utc(a), _utc(b) if b is not None else _utc(now)) for a, b in pauses)
 
 
 def _minus(window: tuple[dt.datetime, dt.datetime],

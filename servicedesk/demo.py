@@ -183,6 +183,22 @@ def _close(demo, incident, moment):
     return _step(moment, services.incident_close, actor=raiser, incident=incident, note="Confirmed fixed, thank you")
 
 
+def _lived(demo, moment, summary, *, assigned, resolved, closed=None, **raised):
+    """An incident whose whole story is raised, assigned, resolved (and closed): ``assigned`` is
+    (how long after ``moment``, the resolver's code), ``resolved`` (how long after, or when; the
+    resolution), ``closed`` how long after ``moment`` the raiser closes it (None: left resolved)."""
+    inc = _raise(demo, moment, summary, **raised)
+    if inc is None:
+        return None
+    after, resolver = assigned
+    _assign(demo, inc, moment + after, resolver)
+    when, text = resolved
+    inc = _resolve(demo, inc, when if isinstance(when, dt.datetime) else moment + when, text)
+    if closed is not None:
+        _close(demo, inc, moment + closed)
+    return inc
+
+
 def _incidents(demo):
     d = demo.day
     parties = [demo.orgs[c] for c in ("SUPB",) if c in demo.orgs]
@@ -200,11 +216,11 @@ def _incidents(demo):
 
     # Category 3, DSP: response breached (4 working hours for a 2-hour target), resolved in time.
     t = _london(d(4), 10, 0)
-    if inc := _raise(demo, t, "Firmware deliveries stuck for one meter model", code="SUPB", category=3,
-                     description="SRV 11.1 firmware deliveries to one ESME model stay pending for days."):
-        _assign(demo, inc, t + dt.timedelta(hours=4), "DSP")
-        inc = _resolve(demo, inc, _london(_working(t.date() + dt.timedelta(days=2)), 11, 0),
-                       "A wrong image hash was corrected; deliveries resumed.")
+    _lived(demo, t, "Firmware deliveries stuck for one meter model", code="SUPB", category=3,
+           description="SRV 11.1 firmware deliveries to one ESME model stay pending for days.",
+           assigned=(dt.timedelta(hours=4), "DSP"),
+           resolved=(_london(_working(t.date() + dt.timedelta(days=2)), 11, 0),
+                     "A wrong image hash was corrected; deliveries resumed."))
 
     # Category 2, CSP North: DCC asks for information, the clock waits a day, then resolved.
     t = _london(d(6), 8, 30)
@@ -263,21 +279,18 @@ def _incidents(demo):
         _close(demo, inc, t + dt.timedelta(days=2))
 
     # Category 1, DSP: response breached (50 minutes for 30), resolution within 4 hours.
-    t = _london(d(19), 7, 10)
-    if inc := _raise(demo, t, "Future-dated requests answered with errors", code="SUPB", category=1,
-                     description="Every future-dated request since 07:00 answers E-codes."):
-        _assign(demo, inc, t + dt.timedelta(minutes=50), "DSP")
-        inc = _resolve(demo, inc, t + dt.timedelta(hours=3), "A scheduler node was restored.")
-        _close(demo, inc, t + dt.timedelta(days=1))
+    _lived(demo, _london(d(19), 7, 10), "Future-dated requests answered with errors", code="SUPB", category=1,
+           description="Every future-dated request since 07:00 answers E-codes.",
+           assigned=(dt.timedelta(minutes=50), "DSP"),
+           resolved=(dt.timedelta(hours=3), "A scheduler node was restored."), closed=dt.timedelta(days=1))
 
     # Category 5, logged by the Service Desk for a caller without a login, resolved by DCC.
     t = _london(d(8), 14, 0)
-    if inc := _raise(demo, t, "Question about the columns of report RSMI_002", code="SUPC", category=5,
-                     description="The caller asks what the firmware version column shows for type 2 devices.",
-                     on_behalf="Jo Patel, Caledon operations desk, 0141 496 0000"):
-        _assign(demo, inc, t + dt.timedelta(hours=2), "DCC")
-        inc = _resolve(demo, inc, _london(_working(t.date() + dt.timedelta(days=1)), 10, 0),
-                       "Explained: type 2 devices have no firmware version, the column is empty for them.")
+    _lived(demo, t, "Question about the columns of report RSMI_002", code="SUPC", category=5,
+           description="The caller asks what the firmware version column shows for type 2 devices.",
+           on_behalf="Jo Patel, Caledon operations desk, 0141 496 0000", assigned=(dt.timedelta(hours=2), "DCC"),
+           resolved=(_london(_working(t.date() + dt.timedelta(days=1)), 10, 0),
+                     "Explained: type 2 devices have no firmware version, the column is empty for them."))
 
     _major(demo)
 
@@ -289,11 +302,10 @@ def _incidents(demo):
         _assign(demo, inc, t + dt.timedelta(hours=1), "CSPC")
         _step(t + dt.timedelta(hours=2), services.incident_request_information, actor=demo.ops, incident=inc,
               text="Which sites, and at what time did commissioning fail?")
-    t = demo.ago(days=3, hours=1)
-    if inc := _raise(demo, t, "PPMID pairing fails after hub replacement", code="SUPA", category=3,
-                     description="After a hub swap the PPMID will not join the HAN.", regions=["south"]):
-        _assign(demo, inc, t + dt.timedelta(minutes=40), "CSPS")
-        _resolve(demo, inc, demo.ago(hours=20), "The hub's join timer was reset remotely.")
+    _lived(demo, demo.ago(days=3, hours=1), "PPMID pairing fails after hub replacement", code="SUPA", category=3,
+           description="After a hub swap the PPMID will not join the HAN.", regions=["south"],
+           assigned=(dt.timedelta(minutes=40), "CSPS"),
+           resolved=(demo.ago(hours=20), "The hub's join timer was reset remotely."))
     t = demo.ago(hours=5)
     if inc := _raise(demo, t, "Some meter alerts arrive late", code="DNOM", category=4,
                      description="Power outage alerts reach us up to an hour late.",
@@ -387,21 +399,29 @@ def _alerts(demo):
               text="CSP South is rerouting traffic around a congested link.")
 
 
+def _window(demo, title, component, *, scheduled, approved, announced=None, **more):
+    """Planned maintenance of ``component`` with this title: scheduled by the desk at ``scheduled``,
+    approved (and announced) by the administrator at those moments. None when its story has been
+    told (or the component is missing)."""
+    if component is None or PlannedMaintenance.objects.filter(title=title).exists():
+        return None
+    with _at(scheduled):
+        window = services.maintenance_schedule(actor=demo.ops, title=title, components=[component], **more)
+    _step(approved, services.maintenance_approve, actor=demo.admin, maintenance=window)
+    if announced is not None:
+        window = _step(announced, services.maintenance_announce, actor=demo.admin, maintenance=window)
+    return window
+
+
 def _maintenance(demo):
     dsp, wan, central = (demo.components.get(k) for k in ("dsp", "wan-gateway", "csp-central"))
-    approver = demo.admin
-    title = "DSP quarterly patching"
-    if dsp and not PlannedMaintenance.objects.filter(title=title).exists():
-        sunday = demo.last_month + dt.timedelta(days=(6 - demo.last_month.weekday()) % 7 + 7)
-        start, end = _london(sunday, 1, 0), _london(sunday, 4, 0)
-        scheduled = start - dt.timedelta(days=21)
-        with _at(scheduled):
-            window = services.maintenance_schedule(actor=demo.ops, title=title, description="Operating system and "
-                                                   "database patches on every DSP node.", start_at=start,
-                                                   end_at=end, components=[dsp])
-        _step(scheduled + dt.timedelta(hours=2), services.maintenance_approve, actor=approver, maintenance=window)
-        window = _step(scheduled + dt.timedelta(hours=3), services.maintenance_announce, actor=approver,
-                       maintenance=window)
+    sunday = demo.last_month + dt.timedelta(days=(6 - demo.last_month.weekday()) % 7 + 7)
+    start, end = _london(sunday, 1, 0), _london(sunday, 4, 0)
+    scheduled = start - dt.timedelta(days=21)
+    if window := _window(demo, "DSP quarterly patching", dsp, scheduled=scheduled,
+                         approved=scheduled + dt.timedelta(hours=2), announced=scheduled + dt.timedelta(hours=3),
+                         description="Operating system and database patches on every DSP node.", start_at=start,
+                         end_at=end):
         _status(demo, "dsp", start, ComponentStatus.UNDER_MAINTENANCE, f"Planned maintenance {window.reference}")
         _status(demo, "dsp", end - dt.timedelta(minutes=20), ComponentStatus.OPERATIONAL, "Maintenance complete")
         if window.alert_id:
@@ -410,25 +430,17 @@ def _maintenance(demo):
         # An outage minute inside the window counts as maintenance, not against availability.
         _step(end, services.outage_record, actor=demo.ops, component=dsp, started_at=end - dt.timedelta(minutes=30),
               ended_at=end + dt.timedelta(minutes=15), description="Slow restart of one node after patching")
-    title = "Emergency certificate renewal on the WAN Gateway"
-    if wan and not PlannedMaintenance.objects.filter(title=title).exists():
-        start = _london((demo.now + dt.timedelta(days=2)).astimezone(LONDON).date(), 2, 0)
-        with _at(demo.ago(hours=6)):
-            window = services.maintenance_schedule(
-                actor=demo.ops, title=title, description="Renew the gateway's TLS certificates before they expire.",
-                start_at=start, end_at=start + dt.timedelta(hours=1), components=[wan],
-                short_notice_reason="A certificate expires in five days; waiting ten working days would let it "
-                                    "lapse (see the major incident last month).")
-        _step(demo.ago(hours=5), services.maintenance_approve, actor=approver, maintenance=window)
-        _step(demo.ago(hours=4), services.maintenance_announce, actor=approver, maintenance=window)
-    title = "CSP Central core network upgrade"
-    if central and not PlannedMaintenance.objects.filter(title=title).exists():
-        start = _london((demo.now + dt.timedelta(days=30)).astimezone(LONDON).date(), 0, 30)
-        with _at(demo.ago(days=1)):
-            window = services.maintenance_schedule(
-                actor=demo.ops, title=title, description="Core routers replaced; meters in Central unreachable.",
-                start_at=start, end_at=start + dt.timedelta(hours=4), components=[central], regions=["central"])
-        _step(demo.ago(hours=20), services.maintenance_approve, actor=approver, maintenance=window)
+    start = _london((demo.now + dt.timedelta(days=2)).astimezone(LONDON).date(), 2, 0)
+    _window(demo, "Emergency certificate renewal on the WAN Gateway", wan, scheduled=demo.ago(hours=6),
+            approved=demo.ago(hours=5), announced=demo.ago(hours=4),
+            description="Renew the gateway's TLS certificates before they expire.",
+            start_at=start, end_at=start + dt.timedelta(hours=1),
+            short_notice_reason="A certificate expires in five days; waiting ten working days would let it "
+                                "lapse (see the major incident last month).")
+    start = _london((demo.now + dt.timedelta(days=30)).astimezone(LONDON).date(), 0, 30)
+    _window(demo, "CSP Central core network upgrade", central, scheduled=demo.ago(days=1), approved=demo.ago(hours=20),
+            description="Core routers replaced; meters in Central unreachable.",
+            start_at=start, end_at=start + dt.timedelta(hours=4), regions=["central"])
 
 
 # --- forecasts ---------------------------------------------------------------------------------

@@ -13,10 +13,9 @@ from django.db import transaction
 
 from portal.choices import Region
 from portal.ids import normalise_eui64
-from portal.imports import Preview, RowResult
+from portal.imports import Preview, RowResult, row_error
 from portal.models import Organisation
 from portal.scoping import VIEW, scope
-from portal.tabular import TableError, read_table
 from servicedesk import services
 from servicedesk.choices import Channel, IncidentCategory
 
@@ -27,12 +26,6 @@ _SPLIT = re.compile(r"[\s,;]+")
 
 def _list(text):
     return [part for part in _SPLIT.split(text or "") if part]
-
-
-def _messages(exc):
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
 
 
 def _arguments(row, actor, organisations):
@@ -78,23 +71,17 @@ def _arguments(row, actor, organisations):
 def run(data, *, filename="", commit=False, actor=None):
     """Check every row; when ``commit`` and the file is clean, raise every incident in one transaction."""
     preview = Preview()
-    try:
-        table = read_table(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
-    except TableError as exc:
-        preview.file_error = str(exc)
+    table = preview.read(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
+    if table is None:
         return preview
     # A service user names only its own organisation; other codes read as unknown.
     organisations = {o.code.upper(): o for o in scope(actor, Organisation.objects.all(), VIEW)}
     rows = []
-    for number, row in table.rows:
-        key = row.get("summary", "")[:60]
-        if number in table.duplicates:
-            preview.results.append(RowResult(number, key, f"the same as row {table.duplicates[number]}"))
-            continue
+    for number, key, row in preview.fresh_rows(table, key=lambda row: row.get("summary", "")[:60]):
         try:
             rows.append((number, _arguments(row, actor, organisations)))
         except ValidationError as exc:
-            preview.results.append(RowResult(number, key, _messages(exc)))
+            preview.refuse(number, key, exc)
             continue
         preview.results.append(RowResult(number, key, change="create"))
     if commit and preview.clean:
@@ -105,7 +92,7 @@ def run(data, *, filename="", commit=False, actor=None):
                         services.incident_raise(actor=actor, **arguments)
                     except (ValidationError, PermissionDenied) as exc:
                         result = next(r for r in preview.results if r.row == number)
-                        result.error = _messages(exc) if isinstance(exc, ValidationError) else str(exc)
+                        result.error = row_error(exc) if isinstance(exc, ValidationError) else str(exc)
                         raise
         except (ValidationError, PermissionDenied):
             return preview  # nothing written: the row says why

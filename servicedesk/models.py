@@ -14,20 +14,7 @@ from django.db import models
 
 from portal.choices import OrganisationKind, Region
 from portal.scoping import Domain, ScopeRule
-from servicedesk.choices import (
-    Channel,
-    ComponentStatus,
-    DeliveryState,
-    IncidentCategory,
-    IncidentStatus,
-    MaintenanceStatus,
-    PauseReason,
-    ProblemStatus,
-    ReportKind,
-    TargetBasis,
-    UpdateKind,
-    Visibility,
-)
+from servicedesk import choices
 from servicedesk.defaults import DEFAULT_POLICY, DEFAULTS_NOTE
 
 
@@ -101,10 +88,10 @@ class TargetTime(models.Model):
 
     scope_rule = ScopeRule(Domain.CONFIGURATION)
 
-    category = models.PositiveSmallIntegerField(choices=IncidentCategory.choices, unique=True)
+    category = models.PositiveSmallIntegerField(choices=choices.IncidentCategory.choices, unique=True)
     response_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     resolution_minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    basis = models.CharField(max_length=16, choices=TargetBasis.choices)
+    basis = models.CharField(max_length=16, choices=choices.TargetBasis.choices)
     note = models.CharField(max_length=200, blank=True, default=DEFAULTS_NOTE)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
@@ -122,7 +109,7 @@ class TargetTime(models.Model):
 
     @property
     def working_hours(self):
-        return self.basis == TargetBasis.WORKING_HOURS
+        return self.basis == choices.TargetBasis.WORKING_HOURS
 
 
 class Problem(models.Model):
@@ -136,7 +123,7 @@ class Problem(models.Model):
     description = models.TextField(blank=True)
     root_cause = models.TextField(blank=True)
     fix = models.TextField(blank=True, help_text="The workaround or permanent fix")
-    status = models.CharField(max_length=12, choices=ProblemStatus.choices, default=ProblemStatus.OPEN)
+    status = models.CharField(max_length=12, choices=choices.ProblemStatus.choices, default=choices.ProblemStatus.OPEN)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="+")
     created_at = models.DateTimeField()
@@ -171,9 +158,9 @@ class Incident(models.Model):
                                   related_name="+", help_text="The DCC person who logged it on someone's behalf")
     caller = models.CharField(max_length=200, blank=True,
                               help_text="Name and contact of a caller without a login (Service Desk calls)")
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PORTAL)
-    proposed_category = models.PositiveSmallIntegerField(choices=IncidentCategory.choices)
-    category = models.PositiveSmallIntegerField(choices=IncidentCategory.choices,
+    channel = models.CharField(max_length=16, choices=choices.Channel.choices, default=choices.Channel.PORTAL)
+    proposed_category = models.PositiveSmallIntegerField(choices=choices.IncidentCategory.choices)
+    category = models.PositiveSmallIntegerField(choices=choices.IncidentCategory.choices,
                                                 help_text="As set by DCC (the proposed one until DCC sets it)")
     category_set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                         blank=True, related_name="+")
@@ -183,7 +170,7 @@ class Incident(models.Model):
         help_text="Who is responsible for resolving it: DCC, DSP, a CSP or another provider")
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="incidents_assigned")
-    status = models.CharField(max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
+    status = models.CharField(max_length=16, choices=choices.IncidentStatus.choices, default=choices.IncidentStatus.NEW)
     affected_items = models.ManyToManyField("inventory.ConfigurationItem", blank=True, related_name="incidents")
     regions = models.JSONField(default=list, blank=True, validators=[validate_regions])
     interested_parties = models.ManyToManyField("portal.Organisation", blank=True,
@@ -229,7 +216,7 @@ class Incident(models.Model):
 
     @property
     def is_open(self):
-        return self.status not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+        return self.status not in (choices.IncidentStatus.RESOLVED, choices.IncidentStatus.CLOSED)
 
 
 class IncidentReference(models.Model):
@@ -265,8 +252,8 @@ class IncidentUpdate(models.Model):
     scope_rule = _incident_child(outsiders_see=models.Q(visibility="parties"))
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="updates")
-    kind = models.CharField(max_length=24, choices=UpdateKind.choices)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PARTIES)
+    kind = models.CharField(max_length=24, choices=choices.UpdateKind.choices)
+    visibility = models.CharField(max_length=10, choices=choices.Visibility.choices, default=choices.Visibility.PARTIES)
     text = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True, help_text='e.g. {"from": "new", "to": "assigned"}')
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -300,7 +287,7 @@ class IncidentAttachment(models.Model):
     content_type = models.CharField(max_length=100, help_text="As found in the content, not as declared")
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PARTIES)
+    visibility = models.CharField(max_length=10, choices=choices.Visibility.choices, default=choices.Visibility.PARTIES)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
     uploaded_at = models.DateTimeField()
@@ -320,7 +307,7 @@ class ClockPause(models.Model):
     scope_rule = _incident_child()
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pauses")
-    reason = models.CharField(max_length=16, choices=PauseReason.choices)
+    reason = models.CharField(max_length=16, choices=choices.PauseReason.choices)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -348,7 +335,8 @@ class ServiceComponent(models.Model):
     name = models.CharField(max_length=200)
     item = models.OneToOneField("inventory.ConfigurationItem", on_delete=models.PROTECT,
                                 related_name="service_component")
-    status = models.CharField(max_length=20, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL)
+    status = models.CharField(max_length=20, choices=choices.ComponentStatus.choices,
+                              default=choices.ComponentStatus.OPERATIONAL)
     description = models.TextField(blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
@@ -366,8 +354,8 @@ class ComponentStatusChange(models.Model):
     scope_rule = ScopeRule(Domain.REFERENCE)
 
     component = models.ForeignKey(ServiceComponent, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=20, choices=ComponentStatus.choices, blank=True)
-    to_status = models.CharField(max_length=20, choices=ComponentStatus.choices)
+    from_status = models.CharField(max_length=20, choices=choices.ComponentStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=choices.ComponentStatus.choices)
     reason = models.CharField(max_length=300, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
@@ -448,7 +436,8 @@ class PlannedMaintenance(models.Model):
     regions = models.JSONField(default=list, blank=True, validators=[validate_regions])
     start_at = models.DateTimeField()
     end_at = models.DateTimeField()
-    status = models.CharField(max_length=12, choices=MaintenanceStatus.choices, default=MaintenanceStatus.PROPOSED)
+    status = models.CharField(max_length=12, choices=choices.MaintenanceStatus.choices,
+                              default=choices.MaintenanceStatus.PROPOSED)
     scheduled_at = models.DateTimeField()
     scheduled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+")
@@ -569,10 +558,11 @@ class SelfServiceReportDelivery(models.Model):
 
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
                                      related_name="report_deliveries")
-    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    kind = models.CharField(max_length=10, choices=choices.ReportKind.choices)
     month = models.DateField(help_text="The month reported on (its first day)")
     due_on = models.DateField()
-    state = models.CharField(max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    state = models.CharField(max_length=10, choices=choices.DeliveryState.choices,
+                             default=choices.DeliveryState.PENDING)
     file = models.FileField(upload_to=delivery_path, max_length=300, blank=True)
     rows = models.PositiveIntegerField(default=0)
     emailed_to = models.JSONField(default=list, blank=True)

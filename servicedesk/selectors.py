@@ -195,20 +195,7 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants of London midnight at the start of ``month`` and of the next month."""
     first = month.replace(day=1)
     following = (first + dt.timedelta(days=32)).replace(day=1)
-    return (dt.datetime.combine(first, dt.time(0), tzinfo=LONDON).astimezone(dt.UTC),
-            dt.datetime.combine(following, dt.time(0), tzinfo=LONDON).astimezone(dt.UTC))
-
-
-def _union(spans: list[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
-    merged: list[tuple[dt.datetime, dt.datetime]] = []
-    for a, b in sorted(spans):
-        if b <= a:
-            continue
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
+    return clock.london_midnight(first), clock.london_midnight(following)
 
 
 def _minutes(spans: list[tuple[dt.datetime, dt.datetime]]) -> Decimal:
@@ -241,10 +228,10 @@ def availability(component: ServiceComponent, month: dt.date, *, now: dt.datetim
     windows = PlannedMaintenance.objects.filter(
         components=component, status__in=(MaintenanceStatus.APPROVED, MaintenanceStatus.ANNOUNCED),
         start_at__lt=end, end_at__gt=start).values_list("start_at", "end_at")
-    maintenance = _union(_clip(list(windows), start, end))
+    maintenance = clock.union(_clip(list(windows), start, end))
     outages = Outage.objects.filter(component=component, started_at__lt=end).filter(
         Q(ended_at__isnull=True) | Q(ended_at__gt=start)).values_list("started_at", "ended_at")
-    down = _union(_clip([(a, b or max(a, min(now, end))) for a, b in outages], start, end))
+    down = clock.union(_clip([(a, b or max(a, min(now, end))) for a, b in outages], start, end))
     down = _subtract(down, maintenance)
     return Availability(component=component, month=month.replace(day=1),
                         minutes=Decimal((end - start).total_seconds()) / 60,

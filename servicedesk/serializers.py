@@ -17,6 +17,7 @@ from rest_framework import serializers
 from adapter.models import ServiceRequestVariant
 from portal.api import InstantField
 from portal.choices import Region
+from servicedesk import models
 from servicedesk.choices import (
     WORK_STATUSES,
     ComponentStatus,
@@ -26,21 +27,6 @@ from servicedesk.choices import (
     TargetBasis,
     UpdateKind,
     Visibility,
-)
-from servicedesk.models import (
-    DeskPolicy,
-    Incident,
-    IncidentAttachment,
-    IncidentUpdate,
-    MajorIncidentReport,
-    PlannedMaintenance,
-    Problem,
-    SelfServiceReportDelivery,
-    ServiceAlert,
-    ServiceAlertUpdate,
-    ServiceComponent,
-    TargetTime,
-    UsageForecast,
 )
 
 # Bounds of free text and lists coming in: generous for people, small enough that a hostile body
@@ -74,6 +60,16 @@ def _viewer(serializer):
 def _is_dcc(serializer):
     user = _viewer(serializer)
     return bool(user is not None and user.is_dcc)
+
+
+def _known_reference(serializer, incident, organisation_id):
+    """An incident's reference where the reader may know of it: DCC always, anyone else only
+    when the incident is of ``organisation_id``; otherwise None."""
+    if incident is None:
+        return None
+    if _is_dcc(serializer) or (organisation_id is not None and incident.organisation_id == organisation_id):
+        return incident.reference
+    return None
 
 
 class MonthText(serializers.Field):
@@ -162,7 +158,7 @@ class IncidentSerializer(ClockFields, serializers.ModelSerializer):
     problem = serializers.SerializerMethodField(help_text="The problem record it is grouped under (DCC only)")
 
     class Meta:
-        model = Incident
+        model = models.Incident
         fields = ["id", "reference", "summary", "organisation", "raised_by", "caller", "channel",
                   "proposed_category", "category", "resolver", "assignee", "status", "is_major", "regions",
                   "raised_at", "responded_at", "resolved_at", "closed_at", "repeat_of", "problem",
@@ -171,13 +167,8 @@ class IncidentSerializer(ClockFields, serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_repeat_of(self, incident):
-        earlier = incident.repeat_of
-        if earlier is None:
-            return None
         # The link between two organisations' incidents is DCC's (services.incident_link_repeat).
-        if _is_dcc(self) or earlier.organisation_id == incident.organisation_id:
-            return earlier.reference
-        return None
+        return _known_reference(self, incident.repeat_of, incident.organisation_id)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_problem(self, incident):
@@ -189,7 +180,7 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
     data = serializers.JSONField(read_only=True)
 
     class Meta:
-        model = IncidentUpdate
+        model = models.IncidentUpdate
         fields = ["id", "kind", "visibility", "text", "data", "author", "created_at"]
         read_only_fields = fields
 
@@ -200,7 +191,7 @@ class IncidentAttachmentSerializer(serializers.ModelSerializer):
     download = serializers.SerializerMethodField(help_text="Where to download the file (always as an attachment)")
 
     class Meta:
-        model = IncidentAttachment
+        model = models.IncidentAttachment
         fields = ["id", "incident", "filename", "content_type", "size", "sha256", "visibility", "update",
                   "uploaded_by", "uploaded_at", "download"]
         read_only_fields = fields
@@ -215,7 +206,7 @@ class MajorReportSerializer(serializers.ModelSerializer):
     pdf = serializers.SerializerMethodField(help_text="Where to download this version as PDF")
 
     class Meta:
-        model = MajorIncidentReport
+        model = models.MajorIncidentReport
         fields = ["id", "incident", "version", "summary", "timeline", "impact", "root_cause", "actions", "reason",
                   "author", "created_at", "pdf"]
         read_only_fields = fields
@@ -390,7 +381,7 @@ class ProblemSerializer(serializers.ModelSerializer):
     incidents = serializers.SlugRelatedField(slug_field="reference", many=True, read_only=True)
 
     class Meta:
-        model = Problem
+        model = models.Problem
         fields = ["id", "reference", "title", "description", "root_cause", "fix", "status", "created_by",
                   "created_at", "resolved_at", "incidents"]
         read_only_fields = fields
@@ -415,7 +406,7 @@ class ServiceComponentSerializer(serializers.ModelSerializer):
     active_alerts = serializers.IntegerField(read_only=True, help_text="Service alerts still open on it")
 
     class Meta:
-        model = ServiceComponent
+        model = models.ServiceComponent
         fields = ["id", "key", "name", "item", "status", "description", "sort_order", "is_active", "active_alerts"]
         read_only_fields = fields
 
@@ -429,7 +420,7 @@ class AlertUpdateSerializer(serializers.ModelSerializer):
     author = _username()
 
     class Meta:
-        model = ServiceAlertUpdate
+        model = models.ServiceAlertUpdate
         fields = ["id", "text", "expected_resolution_at", "author", "created_at"]
         read_only_fields = fields
 
@@ -442,20 +433,14 @@ class ServiceAlertSerializer(serializers.ModelSerializer):
     updates = AlertUpdateSerializer(many=True, read_only=True)
 
     class Meta:
-        model = ServiceAlert
+        model = models.ServiceAlert
         fields = ["id", "reference", "title", "description", "components", "regions", "incident", "published_at",
                   "expected_resolution_at", "closed_at", "is_active", "updates"]
         read_only_fields = fields
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_incident(self, alert):
-        incident = alert.incident
-        if incident is None:
-            return None
-        user = _viewer(self)
-        if _is_dcc(self) or (user is not None and incident.organisation_id == user.organisation_id):
-            return incident.reference
-        return None
+        return _known_reference(self, alert.incident, getattr(_viewer(self), "organisation_id", None))
 
 
 class AlertPublishSerializer(serializers.Serializer):
@@ -483,7 +468,7 @@ class MaintenanceSerializer(serializers.ModelSerializer):
     approved_by = _username()
 
     class Meta:
-        model = PlannedMaintenance
+        model = models.PlannedMaintenance
         fields = ["id", "reference", "title", "description", "components", "regions", "start_at", "end_at",
                   "status", "scheduled_at", "scheduled_by", "notice_working_days", "short_notice_reason",
                   "approved_by", "approved_at", "alert"]
@@ -515,7 +500,7 @@ class TargetTimeSerializer(serializers.ModelSerializer):
     is_default = serializers.SerializerMethodField(help_text="A shipped default: never set by a DCC administrator")
 
     class Meta:
-        model = TargetTime
+        model = models.TargetTime
         fields = ["category", "response_minutes", "resolution_minutes", "basis", "note", "updated_by", "updated_at",
                   "is_default"]
         read_only_fields = fields
@@ -535,7 +520,7 @@ class DeskPolicySerializer(serializers.ModelSerializer):
     updated_at = InstantField(read_only=True, allow_null=True, help_text="null: never saved")
 
     class Meta:
-        model = DeskPolicy
+        model = models.DeskPolicy
         fields = ["auto_close_working_days", "major_report_working_days", "maintenance_notice_working_days",
                   "attachment_max_bytes", "note", "updated_at"]
         read_only_fields = ["updated_at"]
@@ -554,7 +539,7 @@ class ForecastSerializer(serializers.ModelSerializer):
     updated_by = _username()
 
     class Meta:
-        model = UsageForecast
+        model = models.UsageForecast
         fields = ["id", "organisation", "month", "srv", "forecast", "updated_by", "updated_at"]
         read_only_fields = fields
 
@@ -574,7 +559,7 @@ class DeliverySerializer(serializers.ModelSerializer):
     download = serializers.SerializerMethodField(help_text="Where to download the file (null until delivered)")
 
     class Meta:
-        model = SelfServiceReportDelivery
+        model = models.SelfServiceReportDelivery
         fields = ["id", "organisation", "kind", "month", "due_on", "state", "rows", "error", "delivered_at",
                   "download"]
         read_only_fields = fields

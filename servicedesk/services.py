@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from auditlog.context import set_actor
@@ -98,6 +99,15 @@ def _locked(incident: Incident) -> Incident:
             .select_related("organisation", "raised_by", "assignee").get(pk=incident.pk))
 
 
+@contextmanager
+def _changing(actor: Any, incident: Incident) -> Iterator[tuple[Incident, dt.datetime]]:
+    """A step of an incident's life: the incident locked until the transaction ends (steps of one
+    incident queue), the audit entries written under the actor's name, and the moment of the step."""
+    now = timezone.now()
+    with set_actor(actor):
+        yield _locked(incident), now
+
+
 def _refresh_due(incident: Incident, now: dt.datetime) -> None:
     """Keep the stored due times in step with the clock (None while it is paused)."""
     state = selectors.incident_clock(incident, now=now, pauses=None if incident.pk else [])
@@ -115,6 +125,23 @@ def _respond(incident: Incident, actor: Any, now: dt.datetime) -> None:
     """DCC's first action the parties can see is its response: it stops the response clock."""
     if incident.responded_at is None and actor is not None and actor.is_dcc:
         incident.responded_at = now
+
+
+def _moved(incident: Incident, actor: Any, now: dt.datetime, *, respond: bool = True) -> None:
+    """The end of a step of an incident's life: (when the step counts as DCC's response) the
+    response clock stops, the due times follow the clock, and the incident is checked and saved."""
+    if respond:
+        _respond(incident, actor, now)
+    _refresh_due(incident, now)
+    _save(incident)
+
+
+def _required_text(value: str | None, field: str, missing: str) -> str:
+    """A free text a step cannot do without, stripped; a blank one is refused naming its field."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: missing})
+    return text
 
 
 def _set_status(incident: Incident, status: str, *, actor: Any, now: dt.datetime, text: str = "",
@@ -228,8 +255,7 @@ def incident_raise(*, actor: User, summary: str, description: str, proposed_cate
                             regions=list(regions), raised_at=now)
         incident.reference = _allocate("incident")
         incident.number = int(incident.reference[3:])
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now, respond=False)
         incident.affected_items.set(list(affected_items))
         incident.interested_parties.set(parties)
         IncidentReference.objects.bulk_create(
@@ -251,9 +277,7 @@ def incident_assign(*, actor: User, incident: Incident, resolver: Organisation, 
     """Allocate responsibility (SEC H9): the resolver (DCC, DSP, a CSP or another provider) and,
     optionally, the person working on it (DCC staff or the resolver's)."""
     require(actor, "servicedesk.incident.manage", incident)
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    with _changing(actor, incident) as (incident, now):
         _require_open(incident, "assigned")
         if resolver.kind not in (OrganisationKind.DCC, OrganisationKind.PROVIDER):
             raise ValidationError({"resolver": f"{resolver} is not DCC or a service provider"})
@@ -267,9 +291,7 @@ def incident_assign(*, actor: User, incident: Incident, resolver: Organisation, 
                                                "assignee": assignee.username if assignee else ""}})
         if incident.status == IncidentStatus.NEW:
             _set_status(incident, IncidentStatus.ASSIGNED, actor=actor, now=now)
-        _respond(incident, actor, now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now)
     _announce("incident.updated", incident, actor, f"{incident.reference} assigned to {resolver}")
     return incident
 
@@ -282,16 +304,12 @@ def incident_set_status(*, actor: User, incident: Incident, status: str, note: s
     if status not in WORK_STATUSES:
         raise ValidationError({"status": f"use the service for {status!r}: only assigned and in progress are set "
                                          "by hand"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    with _changing(actor, incident) as (incident, now):
         _require_open(incident, "moved")
         if incident.status == IncidentStatus.AWAITING_USER:
             raise ValidationError({"status": f"{incident.reference} awaits the user: their answer moves it on"})
         _set_status(incident, status, actor=actor, now=now, text=note)
-        _respond(incident, actor, now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now)
     _announce("incident.updated", incident, actor, f"{incident.reference} is {incident.get_status_display().lower()}")
     return incident
 
@@ -302,19 +320,14 @@ def incident_set_category(*, actor: User, incident: Incident, category: int, rea
     measured against the new category's targets from when the incident was raised."""
     require(actor, "servicedesk.incident.manage", incident)
     category = _category(category, "category")
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "say why the category is set or changed"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    reason = _required_text(reason, "reason", "say why the category is set or changed")
+    with _changing(actor, incident) as (incident, now):
         if incident.status == IncidentStatus.CLOSED:
             raise ValidationError({"category": f"{incident.reference} is closed"})
         _record(incident, kind=UpdateKind.CATEGORY_CHANGE, actor=actor, now=now, text=reason.strip(),
                 data={"from": incident.category, "to": category, "proposed": incident.proposed_category})
         incident.category, incident.category_set_by = category, actor
-        _respond(incident, actor, now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now)
     _announce("incident.updated", incident, actor, f"{incident.reference} is category {category}")
     return incident
 
@@ -331,11 +344,8 @@ def incident_add_update(*, actor: User, incident: Incident, text: str, kind: str
         raise PermissionDenied("Only DCC writes workarounds and internal notes.")
     if visibility == Visibility.INTERNAL:
         require(actor, "servicedesk.incident.view_internal")
-    if not (text or "").strip():
-        raise ValidationError({"text": "write something"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    text = _required_text(text, "text", "write something")
+    with _changing(actor, incident) as (incident, now):
         if incident.status == IncidentStatus.CLOSED:
             raise ValidationError({"text": f"{incident.reference} is closed: raise a new incident and link it"})
         update = _record(incident, kind=kind, actor=actor, now=now, text=text.strip(), visibility=visibility)
@@ -354,20 +364,15 @@ def incident_request_information(*, actor: User, incident: Incident, text: str) 
     """DCC asks the user for information: the incident awaits the user and its clock stops
     until they answer (the pause is kept as a record)."""
     require(actor, "servicedesk.incident.manage", incident)
-    if not (text or "").strip():
-        raise ValidationError({"text": "say what information is needed"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    text = _required_text(text, "text", "say what information is needed")
+    with _changing(actor, incident) as (incident, now):
         _require_open(incident, "put on hold")
         if incident.status == IncidentStatus.AWAITING_USER:
             raise ValidationError({"status": f"{incident.reference} already awaits the user"})
         _record(incident, kind=UpdateKind.REQUEST_FOR_INFORMATION, actor=actor, now=now, text=text.strip())
         _set_status(incident, IncidentStatus.AWAITING_USER, actor=actor, now=now)
         _save(ClockPause(incident=incident, reason=PauseReason.AWAITING_USER, started_at=now))
-        _respond(incident, actor, now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now)
     _announce("incident.updated", incident, actor, f"{incident.reference}: DCC needs information from you")
     return incident
 
@@ -377,18 +382,14 @@ def incident_answer(*, actor: User, incident: Incident, text: str) -> Incident:
     """The user answers a request for information: the clock restarts where it stopped and the
     incident is in progress again. DCC may record an answer given by phone."""
     require(actor, "servicedesk.incident.change", incident)
-    if not (text or "").strip():
-        raise ValidationError({"text": "write the answer"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    text = _required_text(text, "text", "write the answer")
+    with _changing(actor, incident) as (incident, now):
         if incident.status != IncidentStatus.AWAITING_USER:
             raise ValidationError({"status": f"{incident.reference} is not awaiting an answer"})
         _record(incident, kind=UpdateKind.RESPONSE, actor=actor, now=now, text=text.strip())
         _end_pause(incident, now)
         _set_status(incident, IncidentStatus.IN_PROGRESS, actor=actor, now=now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now, respond=False)
     _announce("incident.updated", incident, actor, f"{incident.reference}: the user answered")
     return incident
 
@@ -398,19 +399,14 @@ def incident_resolve(*, actor: User, incident: Incident, resolution: str) -> Inc
     """DCC resolves the incident: the resolution clock stops. It closes by itself after the
     policy's working days unless the raiser re-opens it first."""
     require(actor, "servicedesk.incident.manage", incident)
-    if not (resolution or "").strip():
-        raise ValidationError({"resolution": "say how it was resolved"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    resolution = _required_text(resolution, "resolution", "say how it was resolved")
+    with _changing(actor, incident) as (incident, now):
         _require_open(incident, "resolved")
         _end_pause(incident, now)
         _record(incident, kind=UpdateKind.RESOLUTION, actor=actor, now=now, text=resolution.strip())
         _set_status(incident, IncidentStatus.RESOLVED, actor=actor, now=now)
         incident.resolved_at = now
-        _respond(incident, actor, now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now)
     _announce("incident.resolved", incident, actor, f"{incident.reference} resolved")
     return incident
 
@@ -450,8 +446,7 @@ def incident_reopen(*, actor: User, incident: Incident, reason: str) -> Incident
     clock history kept. The time it lay resolved becomes a pause, so the resolution clock runs
     on from where it stopped."""
     require(actor, "servicedesk.incident.change", incident)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": "say why the incident is not resolved"})
+    reason = _required_text(reason, "reason", "say why the incident is not resolved")
     now = timezone.now()
     policy = DeskPolicy.current()
     with set_actor(actor):
@@ -470,8 +465,7 @@ def incident_reopen(*, actor: User, incident: Incident, reason: str) -> Incident
                     extra={"reopened": True, "resolved_at": resolved_at.isoformat()})
         incident.resolved_at = None
         incident.reopened_count += 1
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now, respond=False)
     _announce("incident.reopened", incident, actor, f"{incident.reference} re-opened: {reason.strip()[:120]}")
     return incident
 
@@ -530,9 +524,7 @@ def incident_link_repeat(*, actor: User, incident: Incident, earlier: Incident) 
     require(actor, "servicedesk.incident.manage", incident)
     if earlier.number >= incident.number:
         raise ValidationError({"repeat_of": f"{earlier.reference} is not earlier than {incident.reference}"})
-    now = timezone.now()
-    with set_actor(actor):
-        incident = _locked(incident)
+    with _changing(actor, incident) as (incident, now):
         incident.repeat_of = earlier
         shared = earlier.organisation_id == incident.organisation_id
         _record(incident, kind=UpdateKind.NOTE, actor=actor, now=now, text=f"Repeat of {earlier.reference}",
@@ -630,9 +622,7 @@ def incident_flag_major(*, actor: User, incident: Incident, alert_title: str = "
         incident.major_report_due_at = dt.datetime.combine(due_day, dt.time(17, 0), tzinfo=clock.LONDON)
         _record(incident, kind=UpdateKind.NOTE, actor=actor, now=now, text="Flagged as a major incident",
                 data={"major": True, "report_due": f"{due_day:%Y-%m-%d}"})
-        _respond(incident, actor, now)
-        _refresh_due(incident, now)
-        _save(incident)
+        _moved(incident, actor, now)
         components = list(components) or list(ServiceComponent.objects.filter(item__in=incident.affected_items.all()))
         where = ", ".join(sorted(incident.regions)) or "all regions"
         organisations = selectors.affected_organisations(incident)

@@ -9,6 +9,7 @@ scope rules through portal.generic, and who may act is portal.access.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -32,7 +33,7 @@ from portal.scoping import get_scoped_or_404, scope
 from servicedesk import reports, selectors, services
 from servicedesk import status_forms as forms
 from servicedesk.choices import ComponentStatus, MaintenanceStatus, ReportKind, colour
-from servicedesk.clock import LONDON
+from servicedesk.clock import LONDON, london_midnight
 from servicedesk.models import (
     ComponentStatusChange,
     DeskPolicy,
@@ -82,11 +83,6 @@ class Day:
         return text
 
 
-def _london_midnight(day: dt.date) -> dt.datetime:
-    # London midnight, not UTC: a day of the strip is a UK calendar day (23 or 25 hours at a clock change).
-    return dt.datetime.combine(day, dt.time(0), tzinfo=LONDON).astimezone(dt.UTC)
-
-
 def _overlap_minutes(a: dt.datetime, b: dt.datetime, start: dt.datetime, end: dt.datetime) -> int:
     return max(0, int((min(b, end) - max(a, start)).total_seconds() // 60))
 
@@ -100,7 +96,7 @@ def status_history(components: list[ServiceComponent], *, now: dt.datetime,
     ``status_before``)."""
     today = now.astimezone(LONDON).date()
     dates = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
-    start = _london_midnight(dates[0])
+    start = london_midnight(dates[0])
     pks = [c.pk for c in components]
     changes: dict[int, list[tuple[dt.datetime, str, str]]] = {pk: [] for pk in pks}
     for pk, at, before, after in (ComponentStatusChange.objects.filter(component__in=pks, changed_at__gte=start)
@@ -130,7 +126,7 @@ def status_history(components: list[ServiceComponent], *, now: dt.datetime,
                   or component.status)
         cells, pending = [], list(own)
         for date in dates:
-            day_start, day_end = _london_midnight(date), _london_midnight(date + dt.timedelta(days=1))
+            day_start, day_end = london_midnight(date), london_midnight(date + dt.timedelta(days=1))
             worst = status
             while pending and pending[0][0] < day_end:
                 status = pending.pop(0)[2]
@@ -148,7 +144,7 @@ def status_history(components: list[ServiceComponent], *, now: dt.datetime,
 
 
 def _components_for_page(user: Any, now: dt.datetime) -> list[ServiceComponent]:
-    start = _london_midnight(now.astimezone(LONDON).date() - dt.timedelta(days=HISTORY_DAYS - 1))
+    start = london_midnight(now.astimezone(LONDON).date() - dt.timedelta(days=HISTORY_DAYS - 1))
     before = (ComponentStatusChange.objects.filter(component=OuterRef("pk"), changed_at__lt=start)
               .order_by("-changed_at", "-id").values("to_status")[:1])
     active = scope(user, ServiceAlert.objects.filter(closed_at__isnull=True)).order_by("-published_at", "-id")
@@ -206,15 +202,24 @@ component_detail = ComponentDetail.as_view()
 
 
 class ActionView(ObjectEditView):
-    """A DCC action on one object: a small form (GET shows it alone, the detail page shows it
-    inline), a service call, back to the object's page."""
+    """A DCC action on one object (or a new one): a small form (GET shows it alone, the detail page
+    shows it inline), a service call, back to the object's page.
+
+    Declared by ``as_view(...)``: ``service`` (called as ``service(actor=person,
+    <service_object>=obj, **form.cleaned_data)``), ``done`` (the flash message, formatted with the
+    ``result``; none when empty), ``back(obj)`` (the object's page: the form's cancel link and
+    where a success goes; default the object's own page) and ``ahead(result)`` (where a success
+    goes when it is not ``back``)."""
 
     template_name = "servicedesk/status_action.html"
     invalid_status = 400
     title = ""
+    done = ""
+    back: Callable[[Any], str] | None = None
+    ahead: Callable[[Any], str] | None = None
 
     def success_message(self, result, form):
-        return None
+        return self.done.format(result=result) or None
 
     def form_kwargs(self, obj):
         # A POST is bound even when empty: an approval's form is only its button.
@@ -224,21 +229,19 @@ class ActionView(ObjectEditView):
         return {"form": form, "object": obj, "title": self.title, "cancel": self.object_url(obj)}
 
     def object_url(self, obj):
+        if self.back is not None:
+            return self.back(obj)
         return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else reverse("servicedesk:status")
 
     def success_url(self, result, obj):
-        return self.object_url(obj)
+        return self.ahead(result) if self.ahead is not None else self.object_url(obj)
+
+
+def _component_url(component):
+    return reverse("servicedesk:component_detail", args=[component.pk])
 
 
 class ComponentSetStatus(ActionView):
-    model = ServiceComponent
-    capability = "servicedesk.servicecomponent.change"
-    form_class = forms.ComponentStatusForm
-    title = "Change a component's status"
-
-    def save(self, form, component):
-        return services.component_set_status(actor=self.request.user, component=component, **form.cleaned_data)
-
     def success_message(self, result, form):
         return f"{result} is now {result.get_status_display().lower()}."
 
@@ -246,48 +249,20 @@ class ComponentSetStatus(ActionView):
         # The status page's inline form comes back to the status page; the component's page to itself.
         if self.request.POST.get("next") == "status":
             return reverse("servicedesk:status")
-        return reverse("servicedesk:component_detail", args=[obj.pk])
-
-    def object_url(self, obj):
-        return reverse("servicedesk:component_detail", args=[obj.pk])
+        return super().success_url(result, obj)
 
 
-component_set_status = ComponentSetStatus.as_view()
-
-
-class OutageRecord(ActionView):
-    model = ServiceComponent
-    capability = "servicedesk.outage.add"
-    form_class = forms.OutageForm
-    title = "Record an outage"
-
-    def save(self, form, component):
-        return services.outage_record(actor=self.request.user, component=component, **form.cleaned_data)
-
-    def success_message(self, result, form):
-        return f"Outage of {result.component} recorded."
-
-    def object_url(self, obj):
-        return reverse("servicedesk:component_detail", args=[obj.pk])
-
-
-outage_record = OutageRecord.as_view()
-
-
-class OutageEnd(ActionView):
-    model = Outage
-    capability = "servicedesk.outage.change"
-    form_class = forms.OutageEndForm
-    title = "End an outage"
-
-    def save(self, form, outage):
-        return services.outage_end(actor=self.request.user, outage=outage, ended_at=form.cleaned_data["ended_at"])
-
-    def object_url(self, obj):
-        return reverse("servicedesk:component_detail", args=[obj.component_id])
-
-
-outage_end = OutageEnd.as_view()
+component_set_status = ComponentSetStatus.as_view(
+    model=ServiceComponent, capability="servicedesk.servicecomponent.change", form_class=forms.ComponentStatusForm,
+    title="Change a component's status", service=services.component_set_status, service_object="component",
+    back=_component_url)
+outage_record = ActionView.as_view(
+    model=ServiceComponent, capability="servicedesk.outage.add", form_class=forms.OutageForm, title="Record an outage",
+    service=services.outage_record, service_object="component", done="Outage of {result.component} recorded.",
+    back=_component_url)
+outage_end = ActionView.as_view(
+    model=Outage, capability="servicedesk.outage.change", form_class=forms.OutageEndForm, title="End an outage",
+    service=services.outage_end, back=lambda outage: _component_url(outage.component))
 
 
 # --- service alerts --------------------------------------------------------------------------
@@ -331,62 +306,18 @@ def _alert_url(alert):
     return reverse("servicedesk:alert_detail", args=[alert.pk])
 
 
-class AlertPublish(ActionView):
-    model = ServiceAlert
-    capability = "servicedesk.servicealert.add"
-    form_class = forms.AlertPublishForm
-    template_name = "servicedesk/alert_form.html"
-    title = "Publish a service alert"
-
-    def save(self, form, obj):
-        return services.service_alert_publish(actor=self.request.user, **form.cleaned_data)
-
-    def success_message(self, result, form):
-        return f"Service alert {result.reference} published."
-
-    def success_url(self, result, obj):
-        return _alert_url(result)
-
-    def object_url(self, obj):
-        return reverse("servicedesk:alert_list")
-
-
-alert_publish = AlertPublish.as_view()
-
-
-class AlertUpdate(ActionView):
-    model = ServiceAlert
-    capability = "servicedesk.servicealert.change"
-    form_class = forms.AlertUpdateForm
-    title = "Add an update"
-
-    def save(self, form, alert):
-        return services.service_alert_update(actor=self.request.user, alert=alert, **form.cleaned_data)
-
-    def object_url(self, obj):
-        return _alert_url(obj)
-
-
-alert_update = AlertUpdate.as_view()
-
-
-class AlertClose(ActionView):
-    model = ServiceAlert
-    capability = "servicedesk.servicealert.change"
-    form_class = forms.AlertCloseForm
-    title = "Close the alert"
-
-    def save(self, form, alert):
-        return services.service_alert_close(actor=self.request.user, alert=alert, **form.cleaned_data)
-
-    def success_message(self, result, form):
-        return f"{result.reference} closed."
-
-    def object_url(self, obj):
-        return _alert_url(obj)
-
-
-alert_close = AlertClose.as_view()
+alert_publish = ActionView.as_view(
+    model=ServiceAlert, capability="servicedesk.servicealert.add", form_class=forms.AlertPublishForm,
+    template_name="servicedesk/alert_form.html", title="Publish a service alert",
+    service=services.service_alert_publish, done="Service alert {result.reference} published.",
+    back=lambda _: reverse("servicedesk:alert_list"), ahead=_alert_url)
+alert_update = ActionView.as_view(
+    model=ServiceAlert, capability="servicedesk.servicealert.change", form_class=forms.AlertUpdateForm,
+    title="Add an update", service=services.service_alert_update, service_object="alert", back=_alert_url)
+alert_close = ActionView.as_view(
+    model=ServiceAlert, capability="servicedesk.servicealert.change", form_class=forms.AlertCloseForm,
+    title="Close the alert", service=services.service_alert_close, service_object="alert",
+    done="{result.reference} closed.", back=_alert_url)
 
 
 # --- planned maintenance ---------------------------------------------------------------------
@@ -443,98 +374,44 @@ class MaintenanceDetail(ObjectDetailView):
 
 maintenance_detail = MaintenanceDetail.as_view()
 
-
 class MaintenanceSchedule(ActionView):
-    model = PlannedMaintenance
-    capability = "servicedesk.plannedmaintenance.add"
-    form_class = forms.MaintenanceScheduleForm
-    template_name = "servicedesk/maintenance_form.html"
-    title = "Schedule planned maintenance"
-
-    def save(self, form, obj):
-        return services.maintenance_schedule(actor=self.request.user, **form.cleaned_data)
-
-    def success_message(self, result, form):
-        return f"{result.reference} scheduled ({result.notice_working_days} working days' notice): it awaits approval."
-
-    def success_url(self, result, obj):
-        return _maintenance_url(result)
-
-    def object_url(self, obj):
-        return reverse("servicedesk:maintenance_list")
-
     def context(self, form, obj):
         return {**super().context(form, obj),
                 "minimum_notice": DeskPolicy.current().maintenance_notice_working_days}
 
 
-maintenance_schedule = MaintenanceSchedule.as_view()
+maintenance_schedule = MaintenanceSchedule.as_view(
+    model=PlannedMaintenance, capability="servicedesk.plannedmaintenance.add", form_class=forms.MaintenanceScheduleForm,
+    template_name="servicedesk/maintenance_form.html", title="Schedule planned maintenance",
+    service=services.maintenance_schedule,
+    done="{result.reference} scheduled ({result.notice_working_days} working days' notice): it awaits approval.",
+    back=lambda _: reverse("servicedesk:maintenance_list"), ahead=_maintenance_url)
 
 
 class _Confirm(django_forms.Form):
     """An approval or announcement asks nothing but the button."""
 
 
-class MaintenanceApprove(ActionView):
-    model = PlannedMaintenance
-    capability = "servicedesk.plannedmaintenance.approve"
-    form_class = _Confirm
-    title = "Approve planned maintenance"
-
-    def save(self, form, maintenance):
-        try:
-            return services.maintenance_approve(actor=self.request.user, maintenance=maintenance)
-        except PermissionDenied as exc:
-            # The second person rule: the page says it, rather than a bare 403.
-            raise ValidationError(str(exc)) from None
-
-    def success_message(self, result, form):
-        return f"{result.reference} approved."
-
-    def object_url(self, obj):
-        return _maintenance_url(obj)
+def _approve(*, actor, maintenance):
+    try:
+        return services.maintenance_approve(actor=actor, maintenance=maintenance)
+    except PermissionDenied as exc:
+        # The second person rule: the page says it, rather than a bare 403.
+        raise ValidationError(str(exc)) from None
 
 
-maintenance_approve = MaintenanceApprove.as_view()
-
-
-class MaintenanceAnnounce(ActionView):
-    model = PlannedMaintenance
-    capability = "servicedesk.plannedmaintenance.change"
-    form_class = _Confirm
-    title = "Announce planned maintenance"
-
-    def save(self, form, maintenance):
-        return services.maintenance_announce(actor=self.request.user, maintenance=maintenance)
-
-    def success_message(self, result, form):
-        return f"{result.reference} announced as service alert {result.alert.reference}."
-
-    def object_url(self, obj):
-        return _maintenance_url(obj)
-
-
-maintenance_announce = MaintenanceAnnounce.as_view()
-
-
-class MaintenanceCancel(ActionView):
-    model = PlannedMaintenance
-    capability = "servicedesk.plannedmaintenance.change"
-    form_class = forms.MaintenanceCancelForm
-    title = "Cancel planned maintenance"
-
-    def save(self, form, maintenance):
-        return services.maintenance_cancel(actor=self.request.user, maintenance=maintenance,
-                                           reason=form.cleaned_data["reason"])
-
-    def success_message(self, result, form):
-        return f"{result.reference} cancelled."
-
-    def object_url(self, obj):
-        return _maintenance_url(obj)
-
-
-maintenance_cancel = MaintenanceCancel.as_view()
+maintenance_approve = ActionView.as_view(
+    model=PlannedMaintenance, capability="servicedesk.plannedmaintenance.approve", form_class=_Confirm,
+    title="Approve planned maintenance", service=_approve, service_object="maintenance",
+    done="{result.reference} approved.", back=_maintenance_url)
+maintenance_announce = ActionView.as_view(
+    model=PlannedMaintenance, capability="servicedesk.plannedmaintenance.change", form_class=_Confirm,
+    title="Announce planned maintenance", service=services.maintenance_announce, service_object="maintenance",
+    done="{result.reference} announced as service alert {result.alert.reference}.", back=_maintenance_url)
+maintenance_cancel = ActionView.as_view(
+    model=PlannedMaintenance, capability="servicedesk.plannedmaintenance.change",
+    form_class=forms.MaintenanceCancelForm, title="Cancel planned maintenance", service=services.maintenance_cancel,
+    service_object="maintenance", done="{result.reference} cancelled.", back=_maintenance_url)
 
 
 def _site_host() -> str:

@@ -6,7 +6,9 @@ field it names. Times are shown in UK time."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
@@ -235,62 +237,80 @@ def incident_import(request):
 # --- incidents: raising and every step of their life ----------------------------------------
 
 class DeskEditView(ObjectEditView):
-    """The desk's forms: a refused save shows the form again with 400, beside the field named."""
+    """The desk's forms: a refused save shows the form again with 400, beside the field named.
+
+    Declared by ``as_view(...)`` besides the model, capability and form: ``title`` (formatted
+    with the ``obj``), ``done`` (the flash message, formatted with the ``result``), ``ahead(result)``
+    (where a success goes), ``back(obj)`` (the cancel link), ``initial_from`` (the object's fields
+    the form starts from) and ``object_name`` (the object's name in the template). Most forms
+    build their choices for the person (``form_user``)."""
 
     invalid_status = 400
+    template_name = "form.html"
     title = ""
+    done = ""
+    form_user = True
+    initial_from: tuple[str, ...] = ()
+    object_name = "object"
+    ahead: Callable[[Any], str] | None = None
+    back: Callable[[Any], str] | None = None
 
     def get_form(self, obj):
-        return self.form_class(**self.form_kwargs(obj), user=self.request.user)
+        kwargs = self.form_kwargs(obj)
+        if self.form_user:
+            kwargs["user"] = self.request.user
+        return self.form_class(**kwargs)
 
     def form_kwargs(self, obj):
         kwargs = super().form_kwargs(obj)
         kwargs.pop("instance", None)
+        kwargs["initial"] = self.initial(obj)
         return kwargs
+
+    def initial(self, obj):
+        return {name: getattr(obj, name) for name in self.initial_from}
+
+    def success_message(self, result, form):
+        return self.done.format(result=result) or None
+
+    def success_url(self, result, obj):
+        return self.ahead(result) if self.ahead is not None else super().success_url(result, obj)
+
+    def context(self, form, obj):
+        return {"form": form, self.object_name: obj, "title": self.title.format(obj=obj),
+                "cancel": self.back(obj) if self.back is not None else ""}
 
 
 class IncidentRaise(DeskEditView):
-    model = Incident
-    capability = "servicedesk.incident.add"
-    form_class = forms.RaiseForm
-    template_name = "servicedesk/incident_form.html"
-
     def save(self, form, obj):
         return services.incident_raise(actor=self.request.user, **form.arguments())
 
-    def success_message(self, incident, form):
-        return f"{incident.reference} raised: {incident.summary}"
 
-    def success_url(self, incident, obj):
-        return incident_url(incident)
-
-    def context(self, form, obj):
-        return {"form": form, "title": "Raise an incident", "cancel": reverse("servicedesk:incident_list")}
-
-
-incident_raise = IncidentRaise.as_view()
+incident_raise = IncidentRaise.as_view(
+    model=Incident, capability="servicedesk.incident.add", form_class=forms.RaiseForm,
+    template_name="servicedesk/incident_form.html", title="Raise an incident",
+    done="{result.reference} raised: {result.summary}", ahead=incident_url,
+    back=lambda _: reverse("servicedesk:incident_list"))
 
 
 class IncidentAction(DeskEditView):
     """One step of an incident's life on its own page (the incident's page posts its short forms
     here too): the incident is fetched for change through scope (another organisation's, or one
-    the person only follows, is a 404), the capability asked (403), the service called."""
+    the person only follows, is a 404), the capability asked (403), the service called.
+
+    Declared by ``as_view(...)``: ``form_class``, ``title``, ``service`` (called as
+    ``service(actor=person, incident=incident, **form.cleaned_data)``), ``done`` (the flash
+    message, formatted with the service's ``result``), ``initial(incident)`` and ``field_map``
+    (a service's field -> the form's); a step whose form says it otherwise overrides ``act``."""
 
     model = Incident
     capability = "servicedesk.incident.change"
     queryset = Incident.objects.select_related("organisation", "resolver", "assignee")
     template_name = "servicedesk/incident_action.html"
+    service_object = "incident"
     multipart = False
     field_map: dict[str, str] = {}
     done = "Saved."
-
-    def form_kwargs(self, obj):
-        kwargs = super().form_kwargs(obj)
-        kwargs["initial"] = self.initial(obj)
-        return kwargs
-
-    def initial(self, incident):
-        return {}
 
     def get_form(self, obj):
         form = super().get_form(obj)
@@ -298,16 +318,12 @@ class IncidentAction(DeskEditView):
         return form
 
     def save(self, form, incident):
-        self.act(form, incident, form.cleaned_data)
-        return incident
+        return self.act(form, incident, form.cleaned_data)
 
     def act(self, form, incident, data):
-        raise NotImplementedError
+        return super().save(form, incident)
 
-    def success_message(self, incident, form):
-        return self.done
-
-    def success_url(self, incident, obj):
+    def success_url(self, result, incident):
         return incident_url(incident)
 
     def context(self, form, incident):
@@ -315,219 +331,91 @@ class IncidentAction(DeskEditView):
                 "status_colour": colour(incident.status)}
 
 
+def _visibility(data) -> str:
+    return Visibility.INTERNAL if data.get("internal") else Visibility.PARTIES
+
+
 class UpdateAdd(IncidentAction):
-    form_class = forms.UpdateForm
-    title = "Add an update"
-    done = "Update added."
-
     def act(self, form, incident, data):
-        services.incident_add_update(actor=self.request.user, incident=incident, text=data["text"],
-                                     kind=data.get("kind") or UpdateKind.NOTE,
-                                     visibility=Visibility.INTERNAL if data.get("internal") else Visibility.PARTIES)
-
-
-class RequestInformation(IncidentAction):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.TextForm
-    title = "Ask the user for information"
-    done = "Information requested: the clock is paused until the user answers."
-
-    def get_form(self, obj):
-        return forms.TextForm(**ObjectEditView.form_kwargs(self, obj))
-
-    def act(self, form, incident, data):
-        services.incident_request_information(actor=self.request.user, incident=incident, text=data["text"])
-
-
-class Answer(IncidentAction):
-    form_class = forms.TextForm
-    title = "Answer DCC's request for information"
-    done = "Answer sent: the clock runs again."
-
-    def get_form(self, obj):
-        return forms.TextForm(**ObjectEditView.form_kwargs(self, obj))
-
-    def act(self, form, incident, data):
-        services.incident_answer(actor=self.request.user, incident=incident, text=data["text"])
-
-
-class Assign(IncidentAction):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.AssignForm
-    title = "Assign"
-    done = "Assigned."
-
-    def initial(self, incident):
-        return {"resolver": incident.resolver_id, "assignee": incident.assignee_id}
-
-    def act(self, form, incident, data):
-        services.incident_assign(actor=self.request.user, incident=incident, resolver=data["resolver"],
-                                 assignee=data["assignee"], note=data["note"])
-
-
-class NoUserForm(IncidentAction):
-    """Actions whose form needs no person to build its choices."""
-
-    def get_form(self, obj):
-        form = self.form_class(**ObjectEditView.form_kwargs(self, obj), initial=self.initial(obj))
-        form.field_map = self.field_map
-        return form
-
-
-class SetStatus(NoUserForm):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.StatusForm
-    title = "Set the status"
-    done = "Status changed."
-
-    def act(self, form, incident, data):
-        services.incident_set_status(actor=self.request.user, incident=incident, status=data["status"],
-                                     note=data["note"])
-
-
-class SetCategory(NoUserForm):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.CategoryForm
-    title = "Set the category"
-    done = "Category set."
-
-    def initial(self, incident):
-        return {"category": incident.category}
-
-    def act(self, form, incident, data):
-        services.incident_set_category(actor=self.request.user, incident=incident, category=data["category"],
-                                       reason=data["reason"])
-
-
-class Resolve(NoUserForm):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.ResolveForm
-    title = "Resolve"
-    done = "Resolved."
-
-    def act(self, form, incident, data):
-        services.incident_resolve(actor=self.request.user, incident=incident, resolution=data["resolution"])
-
-
-class Close(NoUserForm):
-    form_class = forms.CloseForm
-    title = "Close"
-    done = "Closed."
-
-    def act(self, form, incident, data):
-        services.incident_close(actor=self.request.user, incident=incident, note=data["note"])
-
-
-class Reopen(NoUserForm):
-    form_class = forms.ReopenForm
-    title = "Re-open"
-    done = "Re-opened: the clock runs on from where it stopped."
-
-    def act(self, form, incident, data):
-        services.incident_reopen(actor=self.request.user, incident=incident, reason=data["reason"])
+        return services.incident_add_update(actor=self.request.user, incident=incident, text=data["text"],
+                                            kind=data.get("kind") or UpdateKind.NOTE, visibility=_visibility(data))
 
 
 class Attach(IncidentAction):
-    form_class = forms.AttachForm
-    title = "Attach a file"
-    multipart = True
-    field_map = {"content": "file", "filename": "file"}
-    done = "File attached."
-
     def act(self, form, incident, data):
         upload = data["file"]
-        services.incident_attach(actor=self.request.user, incident=incident, filename=upload.name,
-                                 content=upload.read(),
-                                 visibility=Visibility.INTERNAL if data.get("internal") else Visibility.PARTIES)
+        return services.incident_attach(actor=self.request.user, incident=incident, filename=upload.name,
+                                        content=upload.read(), visibility=_visibility(data))
 
 
 class LinkRepeat(IncidentAction):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.RepeatForm
-    title = "Link to an earlier incident"
-    done = "Linked as a repeat."
-
-    def initial(self, incident):
-        return {"repeat_of": incident.repeat_of.reference if incident.repeat_of_id else ""}
-
     def act(self, form, incident, data):
-        services.incident_link_repeat(actor=self.request.user, incident=incident, earlier=data["repeat_of"])
-
-
-class LinkProblem(IncidentAction):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.ProblemLinkForm
-    title = "Group under a problem"
-    done = "Problem link saved."
-
-    def initial(self, incident):
-        return {"problem": incident.problem_id}
-
-    def act(self, form, incident, data):
-        services.incident_link_problem(actor=self.request.user, incident=incident, problem=data["problem"])
-
-
-class SetParties(IncidentAction):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.PartiesForm
-    title = "Interested parties"
-    done = "Interested parties saved."
-    field_map = {"interested_parties": "parties"}
-
-    def initial(self, incident):
-        return {"parties": list(incident.interested_parties.all())}
-
-    def act(self, form, incident, data):
-        services.incident_set_parties(actor=self.request.user, incident=incident, parties=data["parties"])
+        return services.incident_link_repeat(actor=self.request.user, incident=incident, earlier=data["repeat_of"])
 
 
 class FlagMajor(IncidentAction):
-    capability = "servicedesk.incident.manage"
-    form_class = forms.MajorForm
-    title = "Flag as a major incident"
-    done = "Flagged major: the service alert is published."
-    field_map = {"is_major": "confirm"}
-
     def act(self, form, incident, data):
-        alert = services.incident_flag_major(
+        return services.incident_flag_major(
             actor=self.request.user, incident=incident, alert_title=data["alert_title"],
             alert_description=data["alert_description"], components=list(data["components"]),
             expected_resolution_at=data["expected_resolution_at"])
-        self.done = f"Flagged major: service alert {alert.reference} is published."
 
 
-class WriteMajorReport(NoUserForm):
-    capability = "servicedesk.majorincidentreport.add"
-    form_class = forms.MajorReportForm
-    title = "Write the major incident report"
-    field_map = {"incident": "summary"}
-
-    def initial(self, incident):
-        last = incident.major_reports.order_by("-version").first()
-        if last is None:
-            return {}
-        return {name: getattr(last, name) for name in ("summary", "timeline", "impact", "root_cause", "actions")}
-
-    def act(self, form, incident, data):
-        report = services.major_report_write(actor=self.request.user, incident=incident, **data)
-        self.done = f"Version {report.version} of the major incident report saved."
+def _last_major_report(incident):
+    last = incident.major_reports.order_by("-version").first()
+    if last is None:
+        return {}
+    return {name: getattr(last, name) for name in ("summary", "timeline", "impact", "root_cause", "actions")}
 
 
-incident_update = UpdateAdd.as_view()
-incident_request_information = RequestInformation.as_view()
-incident_answer = Answer.as_view()
-incident_assign = Assign.as_view()
-incident_status = SetStatus.as_view()
-incident_category = SetCategory.as_view()
-incident_resolve = Resolve.as_view()
-incident_close = Close.as_view()
-incident_reopen = Reopen.as_view()
-incident_attach = Attach.as_view()
-incident_repeat = LinkRepeat.as_view()
-incident_problem = LinkProblem.as_view()
-incident_parties = SetParties.as_view()
-incident_major = FlagMajor.as_view()
-incident_major_report = WriteMajorReport.as_view()
+MANAGE = "servicedesk.incident.manage"
+
+incident_update = UpdateAdd.as_view(form_class=forms.UpdateForm, title="Add an update", done="Update added.")
+incident_request_information = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.TextForm, form_user=False, title="Ask the user for information",
+    service=services.incident_request_information,
+    done="Information requested: the clock is paused until the user answers.")
+incident_answer = IncidentAction.as_view(
+    form_class=forms.TextForm, form_user=False, title="Answer DCC's request for information",
+    service=services.incident_answer, done="Answer sent: the clock runs again.")
+incident_assign = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.AssignForm, title="Assign", service=services.incident_assign,
+    done="Assigned.", initial=lambda incident: {"resolver": incident.resolver_id, "assignee": incident.assignee_id})
+incident_status = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.StatusForm, form_user=False, title="Set the status",
+    service=services.incident_set_status, done="Status changed.")
+incident_category = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.CategoryForm, form_user=False, title="Set the category",
+    service=services.incident_set_category, done="Category set.",
+    initial=lambda incident: {"category": incident.category})
+incident_resolve = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.ResolveForm, form_user=False, title="Resolve",
+    service=services.incident_resolve, done="Resolved.")
+incident_close = IncidentAction.as_view(
+    form_class=forms.CloseForm, form_user=False, title="Close", service=services.incident_close, done="Closed.")
+incident_reopen = IncidentAction.as_view(
+    form_class=forms.ReopenForm, form_user=False, title="Re-open", service=services.incident_reopen,
+    done="Re-opened: the clock runs on from where it stopped.")
+incident_attach = Attach.as_view(form_class=forms.AttachForm, title="Attach a file", multipart=True,
+                                 field_map={"content": "file", "filename": "file"}, done="File attached.")
+incident_repeat = LinkRepeat.as_view(
+    capability=MANAGE, form_class=forms.RepeatForm, title="Link to an earlier incident", done="Linked as a repeat.",
+    initial=lambda incident: {"repeat_of": incident.repeat_of.reference if incident.repeat_of_id else ""})
+incident_problem = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.ProblemLinkForm, title="Group under a problem",
+    service=services.incident_link_problem, done="Problem link saved.",
+    initial=lambda incident: {"problem": incident.problem_id})
+incident_parties = IncidentAction.as_view(
+    capability=MANAGE, form_class=forms.PartiesForm, title="Interested parties", service=services.incident_set_parties,
+    done="Interested parties saved.", field_map={"interested_parties": "parties"},
+    initial=lambda incident: {"parties": list(incident.interested_parties.all())})
+incident_major = FlagMajor.as_view(
+    capability=MANAGE, form_class=forms.MajorForm, title="Flag as a major incident", field_map={"is_major": "confirm"},
+    done="Flagged major: service alert {result.reference} is published.")
+incident_major_report = IncidentAction.as_view(
+    capability="servicedesk.majorincidentreport.add", form_class=forms.MajorReportForm, form_user=False,
+    title="Write the major incident report", service=services.major_report_write, field_map={"incident": "summary"},
+    done="Version {result.version} of the major incident report saved.", initial=_last_major_report)
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -571,54 +459,14 @@ class ProblemDetail(ObjectDetailView):
 problem_detail = ProblemDetail.as_view()
 
 
-class ProblemCreate(DeskEditView):
-    model = Problem
-    capability = "servicedesk.incident.manage"
-    form_class = forms.ProblemCreateForm
-    template_name = "servicedesk/problem_form.html"
-
-    def save(self, form, obj):
-        data = form.cleaned_data
-        return services.problem_create(actor=self.request.user, title=data["title"], description=data["description"],
-                                       incidents=data["incidents"])
-
-    def success_message(self, problem, form):
-        return f"{problem.reference} opened."
-
-    def success_url(self, problem, obj):
-        return problem_url(problem)
-
-    def context(self, form, obj):
-        return {"form": form, "title": "Open a problem record", "cancel": reverse("servicedesk:problem_list")}
-
-
-class ProblemUpdate(ObjectEditView):
-    model = Problem
-    capability = "servicedesk.incident.manage"
-    form_class = forms.ProblemUpdateForm
-    template_name = "servicedesk/problem_form.html"
-    invalid_status = 400
-
-    def get_form(self, problem):
-        return forms.ProblemUpdateForm(self.request.POST or None, initial={
-            "root_cause": problem.root_cause, "fix": problem.fix, "status": problem.status})
-
-    def save(self, form, problem):
-        return services.problem_update(actor=self.request.user, problem=problem, **form.cleaned_data)
-
-    def success_message(self, problem, form):
-        return f"{problem.reference} saved."
-
-    def success_url(self, problem, obj):
-        return problem_url(problem)
-
-    def context(self, form, problem):
-        return {"form": form, "problem": problem, "title": f"{problem.reference}: root cause and fix",
-                "cancel": problem_url(problem)}
-
-
-problem_create = ProblemCreate.as_view()
-problem_update = ProblemUpdate.as_view()
+problem_create = DeskEditView.as_view(
+    model=Problem, capability="servicedesk.incident.manage", form_class=forms.ProblemCreateForm,
+    title="Open a problem record", service=services.problem_create, done="{result.reference} opened.",
+    ahead=problem_url, back=lambda _: reverse("servicedesk:problem_list"))
+problem_update = DeskEditView.as_view(
+    model=Problem, capability="servicedesk.incident.manage", form_class=forms.ProblemUpdateForm, form_user=False,
+    initial_from=("root_cause", "fix", "status"), object_name="problem", title="{obj.reference}: root cause and fix",
+    service=services.problem_update, done="{result.reference} saved.", ahead=problem_url, back=problem_url)
 
 
 # --- the desk's tables -----------------------------------------------------------------------
@@ -635,15 +483,9 @@ def target_list(request):
     })
 
 
-class TargetEdit(ObjectEditView):
+class TargetEdit(DeskEditView):
     """One category's targets. A category whose row is missing (a flushed database) is edited
     from its shipped default."""
-
-    model = TargetTime
-    capability = "servicedesk.targettime.change"
-    form_class = forms.TargetTimeForm
-    template_name = "servicedesk/target_form.html"
-    invalid_status = 400
 
     def get_object(self):
         category = self.kwargs["category"]
@@ -655,26 +497,16 @@ class TargetEdit(ObjectEditView):
             row = default
         return row
 
-    def get_form(self, row):
-        return forms.TargetTimeForm(self.request.POST or None, initial={
-            "response_minutes": row.response_minutes, "resolution_minutes": row.resolution_minutes,
-            "basis": row.basis, "note": row.note})
-
     def save(self, form, row):
         return services.target_time_set(actor=self.request.user, category=row.category, **form.cleaned_data)
 
-    def success_message(self, row, form):
-        return f"Category {row.category} targets saved; open incidents of the category follow."
 
-    def success_url(self, row, obj):
-        return reverse("servicedesk:target_list")
-
-    def context(self, form, row):
-        return {"form": form, "row": row, "title": f"Targets of category {row.category}",
-                "cancel": reverse("servicedesk:target_list")}
-
-
-target_edit = TargetEdit.as_view()
+target_edit = TargetEdit.as_view(
+    model=TargetTime, capability="servicedesk.targettime.change", form_class=forms.TargetTimeForm, form_user=False,
+    template_name="servicedesk/target_form.html", object_name="row", title="Targets of category {obj.category}",
+    initial_from=("response_minutes", "resolution_minutes", "basis", "note"),
+    done="Category {result.category} targets saved; open incidents of the category follow.",
+    ahead=lambda _: reverse("servicedesk:target_list"), back=lambda _: reverse("servicedesk:target_list"))
 
 
 class PolicyEdit(ObjectEditView):
@@ -704,7 +536,7 @@ class PolicyEdit(ObjectEditView):
 
     def context(self, form, policy):
         history = audit_entries(self.request.user, model_label="servicedesk.deskpolicy")[:50]
-        return {"form": form, "policy": policy, "history": history}
+        return {"form": form, "policy": policy, "title": "Service desk policy", "history": history}
 
 
 policy_edit = PolicyEdit.as_view()
