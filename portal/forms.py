@@ -1,5 +1,6 @@
 """Forms of the portal app: the account pages use Django's own auth forms, ApiTokenForm for API tokens;
-an organisation administrator invites people with InviteForm."""
+an organisation administrator invites people with InviteForm; ``check_window`` serves any form of a
+time window."""
 from django import forms
 from django.conf import settings
 
@@ -36,3 +37,10 @@ class InviteForm(forms.Form):
         # the service refuses any other, whatever is posted.
         self.fields["role"] = forms.ChoiceField(choices=[(name, PortalRole(name).label) for name in roles],
                                                 initial=PortalRole.SERVICE_USER)
+
+
+def check_window(form: forms.Form, cleaned: dict, start: str, end: str) -> None:
+    """A window's ``end`` field after its ``start`` field, else an error on the end."""
+    starts, ends = cleaned.get(start), cleaned.get(end)
+    if starts and ends and ends <= starts:
+        form.add_error(end, "The window must end after it starts.")

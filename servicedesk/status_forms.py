@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from inventory.choices import METER_TYPES, DeviceType, SMIStatus
 from portal.choices import OrganisationKind, Region
+from portal.forms import check_window
 from portal.ids import normalise_eui64
 from portal.models import Organisation
 from portal.scoping import scope
@@ -140,9 +141,7 @@ class MaintenanceScheduleForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start_at, end_at = cleaned.get("start_at"), cleaned.get("end_at")
-        if start_at and end_at and end_at <= start_at:
-            self.add_error("end_at", "The window must end after it starts.")
+        check_window(self, cleaned, "start_at", "end_at")
         return cleaned
 
 
