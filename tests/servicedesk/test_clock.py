@@ -157,6 +157,20 @@ def test_overlapping_and_empty_pauses_are_merged():
     assert clock.due_at(start, FOUR_HOURS, pauses) == london(2025, 6, 4, 16, 0)
 
 
+def test_union_merges_overlapping_spans_and_drops_empty_ones():
+    a, b, c, d = (london(2025, 6, 4, h, 0) for h in (9, 10, 11, 12))
+    assert clock.union([(c, d), (a, c), (b, b), (d, a)]) == [(a, d)]
+    assert clock.union([(c, d), (a, b)]) == [(a, b), (c, d)]
+
+
+def test_london_midnight_days_are_23_or_25_hours_at_the_clock_changes():
+    def hours(day):
+        return (clock.london_midnight(day + dt.timedelta(days=1)) - clock.london_midnight(day)).total_seconds() / 3600
+
+    assert clock.london_midnight(dt.date(2025, 6, 4)) == dt.datetime(2025, 6, 3, 23, 0, tzinfo=dt.UTC)
+    assert (hours(dt.date(2025, 3, 30)), hours(dt.date(2025, 10, 26)), hours(dt.date(2025, 6, 4))) == (23, 25, 24)
+
+
 # --- stopping, breaching ---------------------------------------------------------------------
 
 def test_a_stopped_clock_is_met_or_breached_for_good():
