@@ -279,54 +279,58 @@ class SendAttempt(models.Model):
         return f"{self.request_id}#{self.attempt}"
 
 
-class AnomalyThreshold(models.Model):
-    """A service user's limit on how many requests (of one SRV, or of all) it sends in a period;
-    requests over it are quarantined until a DCC operator releases or rejects them."""
+class ThresholdKey(models.Model):
+    """What a limit on an organisation's requests is of: one SRV (empty: all of them) in a period.
+    An anomaly threshold and DCC's floor under it are keyed alike, one per organisation, SRV and
+    period; each declares its ``organisation`` and ``limit``."""
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
-    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
-                                     related_name="anomaly_thresholds")
     srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
                             related_name="+", help_text="Empty: all service requests")
     period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
-    limit = models.PositiveIntegerField()
-    note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["organisation", "srv__sort_order", "period"]
-        constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
-                                               name="adapter_threshold_unique")]
 
     def __str__(self):
         return f"{self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
 
 
-class ThresholdFloor(models.Model):
+class AnomalyThreshold(ThresholdKey):
+    """A service user's limit on how many requests (of one SRV, or of all) it sends in a period;
+    requests over it are quarantined until a DCC operator releases or rejects them."""
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
+                                     related_name="anomaly_thresholds")
+    limit = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(ThresholdKey.Meta):
+        constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
+                                               name="adapter_threshold_unique")]
+
+
+class ThresholdFloor(ThresholdKey):
     """DCC's floor under a service user's anomaly threshold: the loosest limit (of one SRV, or of
     all, per period) the organisation may set without DCC's approval. A user may tighten a
     floored threshold at once; raising it above ``limit`` or deleting it becomes a pending
     ThresholdChange that a DCC person approves or declines."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
-
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE, related_name="threshold_floors")
-    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
-                            related_name="+", help_text="Empty: all service requests")
-    period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
     limit = models.PositiveIntegerField(help_text="The loosest limit the organisation may set on its own")
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["organisation", "srv__sort_order", "period"]
+    class Meta(ThresholdKey.Meta):
         constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
                                                name="adapter_thresholdfloor_unique")]
 
     def __str__(self):
-        return f"floor {self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
+        return f"floor {super().__str__()}"
 
 
 class ThresholdChange(models.Model):

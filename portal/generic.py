@@ -273,7 +273,8 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     ``save(form, obj)``, which calls the service and returns the saved object. A ValidationError
     of the service is put on the form (``portal.errors.errors_to_form``) and the page is shown again with
     ``invalid_status``; success flashes ``success_message(result, form)`` and redirects to
-    ``success_url(result, obj)`` (the result's own page by default).
+    ``success_url(result, obj)`` (the result's own page by default). The template gets ``form`` and
+the object as ``context_object_name``.
 
     Editing fetches the object through scope for change first (another organisation's object,
     or one the person may not change, is a 404), then asks the capability (403), as the pages
@@ -288,6 +289,8 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     fetch_action = CHANGE
     invalid_status = 200
     http_method_names = ["get", "post"]
+    # the name the template knows the URL's object by (None when creating)
+    context_object_name = "object"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
@@ -353,7 +356,7 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
         return result.get_absolute_url()
 
     def context(self, form: Any, obj: Any) -> dict[str, Any]:
-        return {"form": form, "object": obj}
+        return {"form": form, self.context_object_name: obj}
 
 
 def _model_forms() -> type:
