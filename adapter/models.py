@@ -81,7 +81,23 @@ def _four_eyes_names(obj):
             ("approved_by_id" if obj.approved_by_id else "declined_by_id"): decider.pk}
 
 
-class Batch(models.Model):
+class FourEyes(models.Model):
+    """The second DCC person's decision on what another DCC person sent: who approved or declined
+    it, and when. A DCC batch over ADAPTER_FOUR_EYES_BATCH_SIZE rows and a critical request sent by
+    DCC staff wait for it."""
+
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Batch(FourEyes):
     """An uploaded file (or API list) of service requests, checked row by row and run to completion.
     ``source`` is the upload as received, needed until its rows are checked: the nightly purge empties it
     once the batch has ended and is older than UPLOAD_RETENTION_DAYS (its rows and results stay)."""
@@ -104,13 +120,6 @@ class Batch(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    # Four eyes: a DCC batch over ADAPTER_FOUR_EYES_BATCH_SIZE rows waits for a second DCC person.
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    declined_at = models.DateTimeField(null=True, blank=True)
     needs_approval = models.BooleanField(default=False, help_text="Held for a second DCC person (four eyes)")
 
     class Meta:
@@ -162,7 +171,7 @@ class ServiceRequestQuerySet(models.QuerySet):
         return self.exclude(state__in=TERMINAL)
 
 
-class ServiceRequest(models.Model):
+class ServiceRequest(FourEyes):
     """One service request a user sent to DCC: what, to which device, and what happened to it,
     with a timestamp for each step from the User Gateway to the device and back."""
 
@@ -206,13 +215,6 @@ class ServiceRequest(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When the quarantine notice went out")
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
-    # Four eyes: a critical request sent by DCC staff waits for a second DCC person.
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = ServiceRequestQuerySet.as_manager()
     # Not stored: adapter.services.request_submit sets it on the request it answers with (True

@@ -14,10 +14,9 @@ from inventory.choices import DeviceType, SMIStatus
 from inventory.models import Device, DeviceModel, DeviceStatusChange
 from portal.choices import Region
 from portal.ids import normalise_eui64
-from portal.imports import Preview, RowResult
+from portal.imports import RowResult, read_for_preview
 from portal.models import Organisation
 from portal.scoping import VIEW, scope
-from portal.tabular import TableError, read_table
 
 REQUIRED = ("device_id", "device_type", "supplier", "region")
 OPTIONAL = ("manufacturer", "model", "firmware_version", "status", "mpxn", "hub_id")
@@ -130,11 +129,8 @@ def _build(row, context, in_file):
 
 def run(data, *, filename="", commit=False, actor=None):
     """Check every row; when ``commit`` and the file is clean, write all rows in one transaction."""
-    preview = Preview()
-    try:
-        table = read_table(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
-    except TableError as exc:
-        preview.file_error = str(exc)
+    preview, table = read_for_preview(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
+    if table is None:
         return preview
     context = _Context(table, actor)
     in_file = {}  # device id -> (row number, unsaved Device)

@@ -259,14 +259,13 @@ class ModelList(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().prefetch_related("items")
 
-    def export(self, queryset):
-        export = self.request.GET.get("export")
-        if export not in ("csv", "xlsx"):
-            return None
-        rows = ([m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
-                 " ".join(m.firmware_versions), m.status] for m in queryset.iterator(chunk_size=2000))
-        return export_response("device-models", ["manufacturer_id", "manufacturer_name", "model_id", "device_type",
-                                                 "smets_version", "firmware_versions", "status"], rows, export)
+    export_name = "device-models"
+    export_columns = ("manufacturer_id", "manufacturer_name", "model_id", "device_type", "smets_version",
+                      "firmware_versions", "status")
+
+    def export_row(self, m):
+        return [m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
+                " ".join(m.firmware_versions), m.status]
 
     def extra_context(self, filterset):
         return {"badges": BADGES}
@@ -319,14 +318,11 @@ class ItemList(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().select_related("owner")
 
-    def export(self, queryset):
-        export = self.request.GET.get("export")
-        if export not in ("csv", "xlsx"):
-            return None
-        rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status]
-                for i in queryset.iterator(chunk_size=2000))
-        return export_response("configuration-items", ["key", "name", "kind", "owner", "version", "status"], rows,
-                               export)
+    export_name = "configuration-items"
+    export_columns = ("key", "name", "kind", "owner", "version", "status")
+
+    def export_row(self, i):
+        return [i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status]
 
     def extra_context(self, filterset):
         return {"badges": BADGES, "can_create": self.may("inventory.configurationitem.add")}

@@ -27,7 +27,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -35,6 +35,7 @@ from portal.access import may
 from portal.errors import errors_to_form
 from portal.pagination import PAGE_SIZE, keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
+from portal.tabular import export_response
 
 FORBIDDEN = 403
 NOT_FOUND = 404
@@ -177,7 +178,9 @@ class ObjectListView(DeclaredView):
     Declare ``model``, ``capability``, ``template_name``, optionally ``filterset_class``,
     ``pagination`` ("page": ``page`` and ``query`` in the context; "keyset": ``rows`` and
     ``next_url``; None: ``context_object_name`` holds every row, up to ``limit``) and
-    ``extra_context(filterset)``. ``export(queryset)`` may answer a download instead of the page.
+    ``extra_context(filterset)``. ``export(queryset)`` may answer a download instead of the page:
+    declare ``export_name`` (the file's name), ``export_columns`` and ``export_row(obj)`` and
+    ``?export=csv`` or ``?export=xlsx`` downloads the filtered rows.
     """
 
     filterset_class: Any = None
@@ -188,7 +191,7 @@ class ObjectListView(DeclaredView):
     context_object_name = "rows"
     limit: int | None = None
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.check()
         queryset = self.get_queryset()
         filterset = None
@@ -207,8 +210,19 @@ class ObjectListView(DeclaredView):
     def get_queryset(self) -> models.QuerySet[Any]:
         return scope(self.request.user, self.base_queryset())
 
-    def export(self, queryset: models.QuerySet[Any]) -> HttpResponse | None:
-        return None
+    export_name = ""
+    export_columns: tuple[str, ...] = ()
+    export_formats = ("csv", "xlsx")
+
+    def export(self, queryset: models.QuerySet[Any]) -> HttpResponseBase | None:
+        fmt = self.request.GET.get("export")
+        if not self.export_name or fmt not in self.export_formats:
+            return None
+        rows = (self.export_row(obj) for obj in queryset.iterator(chunk_size=2000))
+        return export_response(self.export_name, self.export_columns, rows, fmt)
+
+    def export_row(self, obj: Any) -> list[Any]:
+        raise ImproperlyConfigured(f"{type(self).__name__} declares export_name but no export_row")
 
     def paginate(self, queryset: models.QuerySet[Any]) -> dict[str, Any]:
         if self.pagination == "page":

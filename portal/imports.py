@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from portal.tabular import Table, TableError, read_table
+
 if TYPE_CHECKING:
     from django import forms
     from django.http import HttpRequest, HttpResponse
@@ -55,6 +57,18 @@ class Preview:
 
 # ``run(data, *, filename, commit, actor) -> Preview`` (the module's docstring).
 Importer: TypeAlias = Callable[..., Preview]
+
+
+def read_for_preview(data: bytes, **options: Any) -> tuple[Preview, Table | None]:
+    """An importer's first step: a new preview and the file's table (``read_table(data, **options)``:
+    filename, required and optional columns). A file that cannot be read gives no table and says
+    why in ``preview.file_error``; the importer then answers with the preview at once."""
+    preview = Preview()
+    try:
+        return preview, read_table(data, **options)
+    except TableError as exc:
+        preview.file_error = str(exc)
+        return preview, None
 
 
 class ImportCommand(BaseCommand):
