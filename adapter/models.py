@@ -81,7 +81,23 @@ def _four_eyes_names(obj):
             ("approved_by_id" if obj.approved_by_id else "declined_by_id"): decider.pk}
 
 
-class Batch(models.Model):
+class FourEyes(models.Model):
+    """The second DCC person's decision on what another DCC person sent: who approved or declined
+    it, and when. A DCC batch over ADAPTER_FOUR_EYES_BATCH_SIZE rows and a critical request sent by
+    DCC staff wait for it."""
+
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Batch(FourEyes):
     """An uploaded file (or API list) of service requests, checked row by row and run to completion.
     ``source`` is the upload as received, needed until its rows are checked: the nightly purge empties it
     once the batch has ended and is older than UPLOAD_RETENTION_DAYS (its rows and results stay)."""
@@ -104,13 +120,6 @@ class Batch(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    # Four eyes: a DCC batch over ADAPTER_FOUR_EYES_BATCH_SIZE rows waits for a second DCC person.
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    declined_at = models.DateTimeField(null=True, blank=True)
     needs_approval = models.BooleanField(default=False, help_text="Held for a second DCC person (four eyes)")
 
     class Meta:
@@ -162,7 +171,7 @@ class ServiceRequestQuerySet(models.QuerySet):
         return self.exclude(state__in=TERMINAL)
 
 
-class ServiceRequest(models.Model):
+class ServiceRequest(FourEyes):
     """One service request a user sent to DCC: what, to which device, and what happened to it,
     with a timestamp for each step from the User Gateway to the device and back."""
 
@@ -206,13 +215,6 @@ class ServiceRequest(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When the quarantine notice went out")
     released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
-    # Four eyes: a critical request sent by DCC staff waits for a second DCC person.
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    declined_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
-    declined_at = models.DateTimeField(null=True, blank=True)
 
     objects = ServiceRequestQuerySet.as_manager()
     # Not stored: adapter.services.request_submit sets it on the request it answers with (True
@@ -279,54 +281,58 @@ class SendAttempt(models.Model):
         return f"{self.request_id}#{self.attempt}"
 
 
-class AnomalyThreshold(models.Model):
-    """A service user's limit on how many requests (of one SRV, or of all) it sends in a period;
-    requests over it are quarantined until a DCC operator releases or rejects them."""
+class ThresholdKey(models.Model):
+    """What a limit on an organisation's requests is of: one SRV (empty: all of them) in a period.
+    An anomaly threshold and DCC's floor under it are keyed alike, one per organisation, SRV and
+    period; each declares its ``organisation`` and ``limit``."""
 
     scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
 
-    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
-                                     related_name="anomaly_thresholds")
     srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
                             related_name="+", help_text="Empty: all service requests")
     period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
-    limit = models.PositiveIntegerField()
-    note = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        abstract = True
         ordering = ["organisation", "srv__sort_order", "period"]
-        constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
-                                               name="adapter_threshold_unique")]
 
     def __str__(self):
         return f"{self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
 
 
-class ThresholdFloor(models.Model):
+class AnomalyThreshold(ThresholdKey):
+    """A service user's limit on how many requests (of one SRV, or of all) it sends in a period;
+    requests over it are quarantined until a DCC operator releases or rejects them."""
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE,
+                                     related_name="anomaly_thresholds")
+    limit = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(ThresholdKey.Meta):
+        constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
+                                               name="adapter_threshold_unique")]
+
+
+class ThresholdFloor(ThresholdKey):
     """DCC's floor under a service user's anomaly threshold: the loosest limit (of one SRV, or of
     all, per period) the organisation may set without DCC's approval. A user may tighten a
     floored threshold at once; raising it above ``limit`` or deleting it becomes a pending
     ThresholdChange that a DCC person approves or declines."""
 
-    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
-
     organisation = models.ForeignKey("portal.Organisation", on_delete=models.CASCADE, related_name="threshold_floors")
-    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.CASCADE, null=True, blank=True,
-                            related_name="+", help_text="Empty: all service requests")
-    period = models.CharField(max_length=8, choices=ThresholdPeriod.choices, default=ThresholdPeriod.DAY)
     limit = models.PositiveIntegerField(help_text="The loosest limit the organisation may set on its own")
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["organisation", "srv__sort_order", "period"]
+    class Meta(ThresholdKey.Meta):
         constraints = [models.UniqueConstraint(fields=["organisation", "srv", "period"],
                                                name="adapter_thresholdfloor_unique")]
 
     def __str__(self):
-        return f"floor {self.srv.code if self.srv_id else 'all'} ≤ {self.limit} {self.get_period_display().lower()}"
+        return f"floor {super().__str__()}"
 
 
 class ThresholdChange(models.Model):

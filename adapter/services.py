@@ -653,17 +653,24 @@ def _second_person(actor: Actor, requester_id: int | None, capability: str, what
         raise PermissionDenied(f"You sent {what} yourself: a second DCC person must approve or decline it.")
 
 
+def _lock_awaiting_approval(request: ServiceRequest) -> ServiceRequest:
+    """The request, locked for the second person's decision; a request no longer awaiting
+    approval (decided meanwhile, cancelled) is a Conflict."""
+    locked = (ServiceRequest.objects.select_for_update(of=("self",))
+              .select_related("srv", "organisation", "user").get(pk=request.pk))
+    if locked.state != RequestState.AWAITING_APPROVAL:
+        raise Conflict("state", f"request {locked.request_id} is {locked.get_state_display().lower()}, "
+                       "not awaiting approval")
+    return locked
+
+
 def request_approve(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     """A second DCC person approves a request awaiting approval; it goes on as
     ``_release_checked`` decides (a critical one to its pre-command)."""
     _second_person(actor, request.user_id, "adapter.servicerequest.approve", f"request {request.request_id}")
     now = timezone.now()
     with set_actor(actor), transaction.atomic():
-        locked = (ServiceRequest.objects.select_for_update(of=("self",))
-                  .select_related("srv", "organisation", "user").get(pk=request.pk))
-        if locked.state != RequestState.AWAITING_APPROVAL:
-            raise Conflict("state", f"request {locked.request_id} is {locked.get_state_display().lower()}, "
-                           "not awaiting approval")
+        locked = _lock_awaiting_approval(request)
         locked.approved_by, locked.approved_at = actor, now
         locked.message = f"Approved by {actor} (requested by {locked.user})."
         _release_checked(locked, now)
@@ -679,11 +686,7 @@ def request_decline(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
     _second_person(actor, request.user_id, "adapter.servicerequest.approve", f"request {request.request_id}")
     now = timezone.now()
     with set_actor(actor), transaction.atomic():
-        locked = (ServiceRequest.objects.select_for_update(of=("self",))
-                  .select_related("srv", "organisation", "user").get(pk=request.pk))
-        if locked.state != RequestState.AWAITING_APPROVAL:
-            raise Conflict("state", f"request {locked.request_id} is {locked.get_state_display().lower()}, "
-                           "not awaiting approval")
+        locked = _lock_awaiting_approval(request)
         locked.state, locked.declined_by, locked.declined_at, locked.completed_at = (
             RequestState.REJECTED, actor, now, now)
         locked.message = f"Declined by {actor} (requested by {locked.user})."

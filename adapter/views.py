@@ -114,6 +114,24 @@ def _post_action(request, pk, action, model=ServiceRequest):
     return redirect(reverse("adapter:approvals") if _safe_next(request) else obj)
 
 
+# How a decision names its object: the service's keyword for it, and its name in the flash message.
+_SUBJECTS = {ServiceRequest: ("request", lambda obj: obj.request_id),
+             Batch: ("batch", lambda obj: f"Batch {obj.pk}")}
+
+
+def _decide(request, pk, decide, done=None, model=ServiceRequest):
+    """A person's decision on a request or batch (``decide(<keyword>=obj, actor=...)``), flashed as
+    "<its name> <done>" when ``done`` says what became of it."""
+    keyword, name = _SUBJECTS[model]
+
+    def act(obj):
+        decide(**{keyword: obj}, actor=request.user)
+        if done:
+            messages.success(request, f"{name(obj)} {done}")
+
+    return _post_action(request, pk, act, model)
+
+
 def _safe_next(request):
     # Only the approval queue sends a decision back to itself; nothing else is followed.
     return request.POST.get("next") == reverse("adapter:approvals")
@@ -121,11 +139,7 @@ def _safe_next(request):
 
 @view_of(ServiceRequest, "adapter.servicerequest.change", methods=POST)
 def request_cancel(request, pk):
-    def cancel(obj):
-        services.request_cancel(request=obj, actor=request.user)
-        messages.success(request, f"{obj.request_id} cancelled.")
-
-    return _post_action(request, pk, cancel)
+    return _decide(request, pk, services.request_cancel, "cancelled.")
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.submit", methods=POST)
@@ -190,30 +204,22 @@ def certificate_revoke(request, pk):
 
 @view_of(ServiceRequest, "adapter.servicerequest.release", methods=POST)
 def request_release(request, pk):
-    return _post_action(request, pk, lambda obj: services.request_release(request=obj, actor=request.user))
+    return _decide(request, pk, services.request_release)
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.release", methods=POST)
 def request_reject(request, pk):
-    return _post_action(request, pk, lambda obj: services.request_reject(request=obj, actor=request.user))
+    return _decide(request, pk, services.request_reject)
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.approve", methods=POST)
 def request_approve(request, pk):
-    def approve(obj):
-        services.request_approve(request=obj, actor=request.user)
-        messages.success(request, f"{obj.request_id} approved.")
-
-    return _post_action(request, pk, approve)
+    return _decide(request, pk, services.request_approve, "approved.")
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.approve", methods=POST)
 def request_decline(request, pk):
-    def decline(obj):
-        services.request_decline(request=obj, actor=request.user)
-        messages.success(request, f"{obj.request_id} declined: it will not be sent.")
-
-    return _post_action(request, pk, decline)
+    return _decide(request, pk, services.request_decline, "declined: it will not be sent.")
 
 
 @view_of(Device, "inventory.device.view")
@@ -307,20 +313,12 @@ def batch_cancel(request, pk):
 
 @view_of(Batch, "adapter.batch.approve", methods=POST)
 def batch_approve(request, pk):
-    def approve(batch):
-        services.batch_approve(batch=batch, actor=request.user)
-        messages.success(request, f"Batch {batch.pk} approved: it runs now.")
-
-    return _post_action(request, pk, approve, Batch)
+    return _decide(request, pk, services.batch_approve, "approved: it runs now.", Batch)
 
 
 @view_of(Batch, "adapter.batch.approve", methods=POST)
 def batch_decline(request, pk):
-    def decline(batch):
-        services.batch_decline(batch=batch, actor=request.user)
-        messages.success(request, f"Batch {batch.pk} declined: none of its requests is sent.")
-
-    return _post_action(request, pk, decline, Batch)
+    return _decide(request, pk, services.batch_decline, "declined: none of its requests is sent.", Batch)
 
 
 # --- Approval queue (DCC) ------------------------------------------------------------------------

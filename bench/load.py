@@ -14,8 +14,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +25,10 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+if __package__ in (None, ""):  # run as a script (make load): bench.served is found from the checkout's root
+    sys.path.insert(0, str(ROOT))
+from bench.served import free_port, gunicorn, serving, stop  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "load.json"
 PG_SH = ROOT / "scripts" / "pg.sh"
 PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
@@ -52,12 +54,6 @@ _used = {}
 def next_code(username):
     _used[username] = _used.get(username, -1) + 1
     return f"L{username[:5].upper()}{_used[username]:03d}"  # recovery codes: at most 10 letters and digits
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run(cmd, env, **kwargs):
@@ -166,19 +162,9 @@ def main():
         base = f"http://127.0.0.1:{port}"
         workers = max(2, (os.cpu_count() or 2))
         log = open(work / "gunicorn.log", "w")
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
-             "-w", str(workers), "--threads", "4", "--timeout", "60"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        ready_by = time.monotonic() + 120
-        while True:
-            try:
-                requests.get(base + "/accounts/login/", timeout=30)
-                break
-            except requests.RequestException:
-                if time.monotonic() > ready_by or server.poll() is not None:
-                    raise SystemExit(f"load: the server did not start (see {work / 'gunicorn.log'})") from None
-                time.sleep(0.5)
+        server = gunicorn(env, port, log, workers=workers, threads=4)
+        if not serving(base, server, seconds=120, request_timeout=30, pause=0.5):
+            raise SystemExit(f"load: the server did not start (see {work / 'gunicorn.log'})")
         people = [login(base, "ops"), login(base, "supa")]
         plans = [targets(base, session, token) for session, token in people]
         print(f"load: {options.clients} clients for {options.seconds:g} s against {base} "
@@ -196,12 +182,7 @@ def main():
             thread.join(timeout=options.seconds + 60)
         elapsed = time.monotonic() - began
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
         if pg_dir:
             subprocess.run(["bash", str(PG_SH), "stop", pg_dir], capture_output=True, timeout=60)
         shutil.rmtree(work, ignore_errors=True)

@@ -97,6 +97,17 @@ class DeviceViewSet(ScopedModelViewSet):
         # hub_seen: the hub's id only where the caller may see the hub (inventory.selectors).
         return selectors.with_hub_seen_by(super().get_queryset(), self.request.user)
 
+    def answer(self, devices, **kwargs):
+        """The device (or, with ``many=True``, the devices) as the API shows them."""
+        many = kwargs.pop("many", False)
+        return Response(DeviceSerializer(devices, many=many, context=self.get_serializer_context()).data, **kwargs)
+
+    def posted(self, serializer_class, **kwargs):
+        """The URL's device and the request's body: the device first, so another organisation's
+        device is a 404 whatever the body says."""
+        device = self.get_object()
+        return device, validated(serializer_class, self.request, **kwargs)
+
     def get_object(self):
         try:
             self.kwargs["device_id"] = normalise_eui64(self.kwargs["device_id"])
@@ -118,18 +129,16 @@ class DeviceViewSet(ScopedModelViewSet):
             hub=hub, model=data.get("model"), firmware_version=data.get("firmware_version", ""),
             installed_at=data.get("installed_at"), commissioned_at=data.get("commissioned_at"),
             actor=request.user)
-        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        return self.answer(device, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DeviceUpdateSerializer, responses=DeviceSerializer)
     def partial_update(self, request, *args, **kwargs):
         """Change a device's region, MPAN/MPRN, model, firmware or dates: DCC operations only, as on the
         pages. A supplier's change is refused with 403 naming the fields (status and hub have their own
         actions, open to the device's supplier)."""
-        device = self.get_object()
-        data = validated(DeviceUpdateSerializer, request, partial=True)
+        device, data = self.posted(DeviceUpdateSerializer, partial=True)
         device = services.device_update(device=device, actor=request.user, **data)
-        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
+        return self.answer(device)
 
     def update(self, request, *args, **kwargs):
         if not kwargs.get("partial"):
@@ -140,27 +149,24 @@ class DeviceViewSet(ScopedModelViewSet):
     @action(detail=True, methods=["post"])
     def status(self, request, device_id=None):
         """Move the device to another SMI status; an illegal transition answers 400 naming the allowed ones."""
-        device = self.get_object()
-        data = validated(StatusChangeSerializer, request)
+        device, data = self.posted(StatusChangeSerializer)
         device = services.device_set_status(device=device, actor=request.user, **data)
-        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
+        return self.answer(device)
 
     @extend_schema(request=HubJoinSerializer, responses=DeviceSerializer)
     @action(detail=True, methods=["post"])
     def hub(self, request, device_id=None):
         """Join the device to a hub (or leave it with an empty hub_id)."""
-        device = self.get_object()
-        data = validated(HubJoinSerializer, request)
+        device, data = self.posted(HubJoinSerializer)
         hub = services.hub_from_id(data["hub_id"], actor=request.user)
         device = services.device_join_hub(device=device, hub=hub, actor=request.user)
-        return Response(DeviceSerializer(device, context=self.get_serializer_context()).data)
+        return self.answer(device)
 
     @extend_schema(request=SwitchSerializer, responses=SwitchSerializer)
     @action(detail=True, methods=["post"])
     def switches(self, request, device_id=None):
         """Create or change one auxiliary load control switch (1 to 5) of an ESME."""
-        device = self.get_object()
-        data = validated(SwitchSerializer, request)
+        device, data = self.posted(SwitchSerializer)
         switch = services.switch_set(device=device, actor=request.user, **data)
         return Response(SwitchSerializer(switch).data)
 
@@ -178,7 +184,7 @@ class DeviceViewSet(ScopedModelViewSet):
         device = self.get_object()
         joined = selectors.with_hub_seen_by(scope(request.user, Device.objects.for_list(), VIEW).filter(hub=device),
                                             request.user)[:200]
-        return Response(DeviceSerializer(joined, many=True, context=self.get_serializer_context()).data)
+        return self.answer(joined, many=True)
 
 
 class DeviceModelSerializer(serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from inventory.choices import DeviceType, SMIStatus
 from inventory.models import Device, DeviceModel, DeviceStatusChange
 from portal.choices import Region
 from portal.ids import normalise_eui64
-from portal.imports import Preview, RowResult
+from portal.imports import RowResult, read_for_preview
 from portal.models import Organisation
 from portal.scoping import VIEW, scope
 
@@ -123,8 +123,7 @@ def _build(row, context, in_file):
 
 def run(data, *, filename="", commit=False, actor=None):
     """Check every row; when ``commit`` and the file is clean, write all rows in one transaction."""
-    preview = Preview()
-    table = preview.read(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
+    preview, table = read_for_preview(data, filename=filename, required=REQUIRED, optional=OPTIONAL)
     if table is None:
         return preview
     context = _Context(table, actor)

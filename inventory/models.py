@@ -1,6 +1,5 @@
 """Asset register (Smart Metering Inventory) and the configuration item catalogue."""
 from auditlog.registry import auditlog
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -24,6 +23,7 @@ from inventory.choices import (
 from inventory.validators import normalise_mprn, parse_mpan
 from portal.choices import Region
 from portal.ids import normalise_eui64
+from portal.models import StatusChange
 from portal.scoping import Domain, ScopeRule
 
 
@@ -287,7 +287,7 @@ class Device(models.Model):
         return None
 
 
-class DeviceStatusChange(models.Model):
+class DeviceStatusChange(StatusChange):
     """One change of a device's SMI status: from what, to what, why, by whom and when.
     The first row of a device (from_status empty) records the status it was created in."""
 
@@ -296,17 +296,12 @@ class DeviceStatusChange(models.Model):
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="status_history")
     from_status = models.CharField(max_length=32, choices=SMIStatus.choices, blank=True)
     to_status = models.CharField(max_length=32, choices=SMIStatus.choices)
-    reason = models.CharField(max_length=300, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
-    changed_at = models.DateTimeField()
 
-    class Meta:
-        ordering = ["-changed_at", "-id"]
+    class Meta(StatusChange.Meta):
         indexes = [models.Index(fields=["device", "-changed_at"], name="inv_statuschange_device")]
 
     def __str__(self):
-        return f"{self.device.device_id}: {self.from_status or '-'} -> {self.to_status}"
+        return f"{self.device.device_id}: {self.transition()}"
 
 
 class AuxiliarySwitch(models.Model):

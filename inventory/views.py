@@ -193,45 +193,45 @@ def _device_action(request, device_id, action):
     return redirect(device)
 
 
-@view_of(Device, "inventory.device.change", methods=POST)
-def device_status(request, device_id):
-    form = StatusForm(request.POST)
+def _device_form(request, device_id, form_class, invalid, act):
+    """A small form of the device page: ``invalid`` is the message when the form does not parse;
+    ``act(device, cleaned_data)`` calls the service and says what it did."""
+    form = form_class(request.POST)
 
     def action(device):
         if not form.is_valid():
-            raise ValidationError("Choose a status and give a reason.")
-        services.device_set_status(device=device, status=form.cleaned_data["status"],
-                                   reason=form.cleaned_data["reason"], actor=request.user)
-        messages.success(request, f"Status changed to {form.cleaned_data['status'].replace('_', ' ')}.")
+            raise ValidationError(invalid)
+        messages.success(request, act(device, form.cleaned_data))
 
     return _device_action(request, device_id, action)
+
+
+@view_of(Device, "inventory.device.change", methods=POST)
+def device_status(request, device_id):
+    def act(device, data):
+        services.device_set_status(device=device, status=data["status"], reason=data["reason"], actor=request.user)
+        return f"Status changed to {data['status'].replace('_', ' ')}."
+
+    return _device_form(request, device_id, StatusForm, "Choose a status and give a reason.", act)
 
 
 @view_of(Device, "inventory.device.change", methods=POST)
 def device_hub(request, device_id):
-    form = HubForm(request.POST)
-
-    def action(device):
-        if not form.is_valid():
-            raise ValidationError("Give the hub's device id.")
-        hub = services.hub_from_id(form.cleaned_data["hub_id"], actor=request.user)
+    def act(device, data):
+        hub = services.hub_from_id(data["hub_id"], actor=request.user)
         services.device_join_hub(device=device, hub=hub, actor=request.user)
-        messages.success(request, f"Joined to {hub.device_id}." if hub else "Left its hub.")
+        return f"Joined to {hub.device_id}." if hub else "Left its hub."
 
-    return _device_action(request, device_id, action)
+    return _device_form(request, device_id, HubForm, "Give the hub's device id.", act)
 
 
 @view_of(Device, "inventory.device.change", methods=POST)
 def device_switch(request, device_id):
-    form = SwitchForm(request.POST)
+    def act(device, data):
+        services.switch_set(device=device, actor=request.user, **data)
+        return f"Switch {data['number']} saved."
 
-    def action(device):
-        if not form.is_valid():
-            raise ValidationError("Switch: give a number from 1 to 5 and a state.")
-        services.switch_set(device=device, actor=request.user, **form.cleaned_data)
-        messages.success(request, f"Switch {form.cleaned_data['number']} saved.")
-
-    return _device_action(request, device_id, action)
+    return _device_form(request, device_id, SwitchForm, "Switch: give a number from 1 to 5 and a state.", act)
 
 
 @view_of(Device, "inventory.device.add")
@@ -259,14 +259,13 @@ class ModelList(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().prefetch_related("items")
 
-    def export(self, queryset):
-        export = self.request.GET.get("export")
-        if export not in ("csv", "xlsx"):
-            return None
-        rows = ([m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
-                 " ".join(m.firmware_versions), m.status] for m in queryset.iterator(chunk_size=2000))
-        return export_response("device-models", ["manufacturer_id", "manufacturer_name", "model_id", "device_type",
-                                                 "smets_version", "firmware_versions", "status"], rows, export)
+    export_name = "device-models"
+    export_columns = ("manufacturer_id", "manufacturer_name", "model_id", "device_type", "smets_version",
+                      "firmware_versions", "status")
+
+    def export_row(self, m):
+        return [m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
+                " ".join(m.firmware_versions), m.status]
 
     def extra_context(self, filterset):
         return {"badges": BADGES}
@@ -319,14 +318,11 @@ class ItemList(ObjectListView):
     def get_queryset(self):
         return super().get_queryset().select_related("owner")
 
-    def export(self, queryset):
-        export = self.request.GET.get("export")
-        if export not in ("csv", "xlsx"):
-            return None
-        rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status]
-                for i in queryset.iterator(chunk_size=2000))
-        return export_response("configuration-items", ["key", "name", "kind", "owner", "version", "status"], rows,
-                               export)
+    export_name = "configuration-items"
+    export_columns = ("key", "name", "kind", "owner", "version", "status")
+
+    def export_row(self, i):
+        return [i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status]
 
     def extra_context(self, filterset):
         return {"badges": BADGES, "can_create": self.may("inventory.configurationitem.add")}
@@ -363,6 +359,7 @@ class ItemEdit(InventoryEditView):
     model = ConfigurationItem
     form_class = ItemForm
     template_name = "inventory/item_form.html"
+    context_object_name = "item"
 
     def get_form(self, item):
         if item is None:
@@ -383,9 +380,6 @@ class ItemEdit(InventoryEditView):
         if self.names_object():
             return f"{form.cleaned_data['name']} saved."
         return f"{item.name} added to the catalogue."
-
-    def context(self, form, item):
-        return {"form": form, "item": item}
 
 
 ci_create, ci_edit = ItemEdit.create_and_edit()
@@ -466,6 +460,7 @@ class RequirementEdit(InventoryEditView):
     capability = "inventory.requirement.change"
     queryset = Requirement.objects.select_related("item")
     template_name = "inventory/requirement_form.html"
+    context_object_name = "requirement"
 
     def get_form(self, requirement):
         initial = {f: getattr(requirement, f) for f in ("reference", "category", "text", "status", "document")}
@@ -481,9 +476,6 @@ class RequirementEdit(InventoryEditView):
 
     def success_url(self, requirement, obj):
         return requirement.item.get_absolute_url()
-
-    def context(self, form, requirement):
-        return {"form": form, "requirement": requirement}
 
 
 requirement_edit = RequirementEdit.as_view()
@@ -543,6 +535,7 @@ class DeviceEdit(DeviceObjectMixin, InventoryEditView):
     capability = "inventory.device.register"
     form_class = DeviceForm
     template_name = "inventory/device_form.html"
+    context_object_name = "device"
 
     def get_form(self, device):
         if device is None:
@@ -570,9 +563,6 @@ class DeviceEdit(DeviceObjectMixin, InventoryEditView):
         if self.names_object():
             return f"{device.device_id} saved."
         return f"{device.device_type} {device.device_id} registered."
-
-    def context(self, form, device):
-        return {"form": form, "device": device}
 
 
 device_create = DeviceEdit.as_view()

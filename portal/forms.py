@@ -1,10 +1,26 @@
 """Forms of the portal app: the account pages use Django's own auth forms, ApiTokenForm for API tokens;
-an organisation administrator invites people with InviteForm; ``check_window`` serves any form of a
-time window."""
+an organisation administrator invites people with InviteForm. For every app's forms: LOCAL_DATETIME
+and WindowForm, a time window typed in London wall-clock time."""
 from django import forms
 from django.conf import settings
 
 from portal.choices import PortalRole
+
+# The browser's date-and-time picker; the value is London wall-clock time (the portal's time zone).
+LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class WindowForm(forms.Form):
+    """A form with a time window: the fields named by ``window`` (start, end) must end after they start."""
+
+    window = ("starts_at", "ends_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = self.window
+        if cleaned.get(start) and cleaned.get(end) and cleaned[end] <= cleaned[start]:
+            self.add_error(end, "The window must end after it starts.")
+        return cleaned
 
 
 class ApiTokenForm(forms.Form):
@@ -38,9 +54,3 @@ class InviteForm(forms.Form):
         self.fields["role"] = forms.ChoiceField(choices=[(name, PortalRole(name).label) for name in roles],
                                                 initial=PortalRole.SERVICE_USER)
 
-
-def check_window(form: forms.Form, cleaned: dict, start: str, end: str) -> None:
-    """A window's ``end`` field after its ``start`` field, else an error on the end."""
-    starts, ends = cleaned.get(start), cleaned.get(end)
-    if starts and ends and ends <= starts:
-        form.add_error(end, "The window must end after it starts.")

@@ -27,7 +27,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.views import View
 
@@ -35,6 +35,7 @@ from portal.access import may
 from portal.errors import errors_to_form
 from portal.pagination import PAGE_SIZE, keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
+from portal.tabular import export_response
 
 FORBIDDEN = 403
 NOT_FOUND = 404
@@ -177,7 +178,9 @@ class ObjectListView(DeclaredView):
     Declare ``model``, ``capability``, ``template_name``, optionally ``filterset_class``,
     ``pagination`` ("page": ``page`` and ``query`` in the context; "keyset": ``rows`` and
     ``next_url``; None: ``context_object_name`` holds every row, up to ``limit``) and
-    ``extra_context(filterset)``. ``export(queryset)`` may answer a download instead of the page.
+    ``extra_context(filterset)``. ``export(queryset)`` may answer a download instead of the page:
+    declare ``export_name`` (the file's name), ``export_columns`` and ``export_row(obj)`` and
+    ``?export=csv`` or ``?export=xlsx`` downloads the filtered rows.
     """
 
     filterset_class: Any = None
@@ -188,7 +191,7 @@ class ObjectListView(DeclaredView):
     context_object_name = "rows"
     limit: int | None = None
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.check()
         queryset = self.get_queryset()
         filterset = None
@@ -207,8 +210,19 @@ class ObjectListView(DeclaredView):
     def get_queryset(self) -> models.QuerySet[Any]:
         return scope(self.request.user, self.base_queryset())
 
-    def export(self, queryset: models.QuerySet[Any]) -> HttpResponse | None:
-        return None
+    export_name = ""
+    export_columns: tuple[str, ...] = ()
+    export_formats = ("csv", "xlsx")
+
+    def export(self, queryset: models.QuerySet[Any]) -> HttpResponseBase | None:
+        fmt = self.request.GET.get("export")
+        if not self.export_name or fmt not in self.export_formats:
+            return None
+        rows = (self.export_row(obj) for obj in queryset.iterator(chunk_size=2000))
+        return export_response(self.export_name, self.export_columns, rows, fmt)
+
+    def export_row(self, obj: Any) -> list[Any]:
+        raise ImproperlyConfigured(f"{type(self).__name__} declares export_name but no export_row")
 
     def paginate(self, queryset: models.QuerySet[Any]) -> dict[str, Any]:
         if self.pagination == "page":
@@ -273,7 +287,8 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     ``save(form, obj)``, which calls the service and returns the saved object. A ValidationError
     of the service is put on the form (``portal.errors.errors_to_form``) and the page is shown again with
     ``invalid_status``; success flashes ``success_message(result, form)`` and redirects to
-    ``success_url(result, obj)`` (the result's own page by default).
+    ``success_url(result, obj)`` (the result's own page by default). The template gets ``form`` and
+the object as ``context_object_name``.
 
     Editing fetches the object through scope for change first (another organisation's object,
     or one the person may not change, is a 404), then asks the capability (403), as the pages
@@ -289,6 +304,8 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
     fetch_action = CHANGE
     invalid_status = 200
     http_method_names = ["get", "post"]
+    # the name the template knows the URL's object by (None when creating)
+    context_object_name = "object"
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not request.user.is_authenticated:
@@ -355,7 +372,7 @@ class ObjectEditView(ObjectFetchMixin, DeclaredView):
         return result.get_absolute_url()
 
     def context(self, form: Any, obj: Any) -> dict[str, Any]:
-        return {"form": form, "object": obj}
+        return {"form": form, self.context_object_name: obj}
 
 
 def _model_forms() -> type:

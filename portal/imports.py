@@ -93,6 +93,14 @@ class Preview:
 Importer: TypeAlias = Callable[..., Preview]
 
 
+def read_for_preview(data: bytes, **options: Any) -> tuple[Preview, Table | None]:
+    """An importer's first step: a new preview and the file's table (``read_table(data, **options)``:
+    filename, required and optional columns). A file that cannot be read gives no table and says
+    why in ``preview.file_error``; the importer then answers with the preview at once."""
+    preview = Preview()
+    return preview, preview.read(data, **options)
+
+
 class ImportCommand(BaseCommand):
     """``manage.py import_x FILE [--commit]``: one line per row (row number, key, ok or the error);
     exit status 0 only when the file is clean. Subclasses set ``importer`` (dotted path or function)."""

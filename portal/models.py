@@ -81,29 +81,33 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
     # The role predicates; portal.access defines each once (templates read them as user.is_dcc).
-    @property
-    def is_dcc(self):
-        return access.is_dcc(self)
-
-    @property
-    def is_dcc_admin(self):
-        return access.is_dcc_admin(self)
-
-    @property
-    def is_service_user(self):
-        return access.is_service_user(self)
-
-    @property
-    def is_sdag_member(self):
-        return access.is_sdag_member(self)
-
-    @property
-    def is_org_admin(self):
-        return access.is_org_admin(self)
+    is_dcc = property(access.is_dcc)
+    is_dcc_admin = property(access.is_dcc_admin)
+    is_service_user = property(access.is_service_user)
+    is_sdag_member = property(access.is_sdag_member)
+    is_org_admin = property(access.is_org_admin)
 
 
 auditlog.register(Organisation)
 auditlog.register(User, exclude_fields=["password", "last_login"])
+
+
+class StatusChange(models.Model):
+    """One change of a record's status: from what, to what, why, by whom and when. The history of
+    each record with a status an app keeps (a device, a service component) is a subclass that
+    declares ``from_status`` and ``to_status`` with its own choices and the record they belong to."""
+
+    reason = models.CharField(max_length=300, blank=True)
+    actor = models.ForeignKey("portal.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+        ordering = ["-changed_at", "-id"]
+
+    def transition(self) -> str:
+        """``from -> to``; a record's first row (no ``from_status``) reads ``- -> to``."""
+        return f"{self.from_status or '-'} -> {self.to_status}"  # type: ignore[attr-defined]
 
 
 class FeedToken(models.Model):

@@ -278,32 +278,15 @@ REPORTS: Registry[Report] = Registry("report", key=lambda report: report.slug)
 SCHEDULES: Registry[Schedule] = Registry("schedule", key=lambda schedule: schedule.name)
 
 
-def register_tile(tile: Tile) -> Tile:
-    return TILES.register(tile)
-
-
-def register_search(provider: SearchProvider) -> SearchProvider:
-    return SEARCH_PROVIDERS.register(provider)
-
-
-def register_nav_section(section: NavSection) -> NavSection:
-    return NAV_SECTIONS.register(section)
-
-
-def register_nav_entry(entry: NavEntry) -> NavEntry:
-    return NAV_ENTRIES.register(entry)
-
-
-def register_event(event: Event) -> Event:
-    return EVENTS.register(event)
-
-
-def register_report(report: Report) -> Report:
-    return REPORTS.register(report)
-
-
-def register_schedule(schedule: Schedule) -> Schedule:
-    return SCHEDULES.register(schedule)
+# What each app calls from its own modules (register_tile(Tile(...)) in <app>/tiles.py, ...): the
+# registry's own register, which refuses a key registered twice and returns what it registered.
+register_tile = TILES.register
+register_search = SEARCH_PROVIDERS.register
+register_nav_section = NAV_SECTIONS.register
+register_nav_entry = NAV_ENTRIES.register
+register_event = EVENTS.register
+register_report = REPORTS.register
+register_schedule = SCHEDULES.register
 
 
 def webhook_event_choices() -> list[tuple[str, str]]:

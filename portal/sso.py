@@ -153,27 +153,23 @@ class DccOidcBackend(OIDCAuthenticationBackend):
                                           last_name=str(claims.get("family_name", "")))
 
 
-class SsoStart(OIDCAuthenticationRequestView):
+class PortalSso:
+    """What both single sign-on views add to mozilla-django-oidc's: the portal's settings
+    (``setting``), and the login page while single sign-on is off."""
+
+    @staticmethod
+    def get_settings(attr: str, *args: Any) -> Any:
+        return setting(attr, *args)
+
+    def get(self, request: Any) -> Any:
+        if not enabled():
+            return redirect("login")
+        return super().get(request)  # type: ignore[misc]
+
+
+class SsoStart(PortalSso, OIDCAuthenticationRequestView):
     """Start single sign-on (redirect to the provider); the login page when it is off."""
 
-    @staticmethod
-    def get_settings(attr: str, *args: Any) -> Any:
-        return setting(attr, *args)
 
-    def get(self, request: Any) -> Any:
-        if not enabled():
-            return redirect("login")
-        return super().get(request)
-
-
-class SsoCallback(OIDCAuthenticationCallbackView):
+class SsoCallback(PortalSso, OIDCAuthenticationCallbackView):
     """The provider sends the browser back here with a code and the state."""
-
-    @staticmethod
-    def get_settings(attr: str, *args: Any) -> Any:
-        return setting(attr, *args)
-
-    def get(self, request: Any) -> Any:
-        if not enabled():
-            return redirect("login")
-        return super().get(request)

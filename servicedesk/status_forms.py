@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from inventory.choices import METER_TYPES, DeviceType, SMIStatus
 from portal.choices import OrganisationKind, Region
-from portal.forms import check_window
+from portal.forms import LOCAL_DATETIME, WindowForm
 from portal.ids import normalise_eui64
 from portal.models import Organisation
 from portal.scoping import scope
@@ -20,7 +20,6 @@ from servicedesk.choices import ComponentStatus, MaintenanceStatus
 from servicedesk.clock import LONDON
 from servicedesk.models import Incident, PlannedMaintenance, ServiceAlert, ServiceComponent
 
-LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 REGIONS = forms.MultipleChoiceField(choices=Region.choices, required=False, widget=forms.CheckboxSelectMultiple,
                                     help_text="None ticked: national")
 
@@ -125,7 +124,7 @@ class MaintenanceFilterSet(django_filters.FilterSet):
         return queryset.filter(end_at__gt=now) if value else queryset.filter(end_at__lte=now)
 
 
-class MaintenanceScheduleForm(forms.Form):
+class MaintenanceScheduleForm(WindowForm):
     """The window in UK time; notice shorter than the desk policy's minimum needs a reason (the
     service counts the working days and says how many)."""
 
@@ -135,14 +134,10 @@ class MaintenanceScheduleForm(forms.Form):
     end_at = _local("Ends")
     components = _components()
     regions = REGIONS
+    window = ("start_at", "end_at")
     short_notice_reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                                           label="Reason for short notice",
                                           help_text="Needed when the notice is shorter than the minimum")
-
-    def clean(self):
-        cleaned = super().clean()
-        check_window(self, cleaned, "start_at", "end_at")
-        return cleaned
 
 
 class MaintenanceCancelForm(forms.Form):

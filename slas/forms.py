@@ -3,9 +3,8 @@ They only parse; the writes are slas.services (which rebuild the rollups the cha
 from django import forms
 
 from portal.choices import ProviderCode, Region
+from portal.forms import LOCAL_DATETIME, WindowForm
 from slas.models import Measure
-
-LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class MeasureTargetsForm(forms.ModelForm):
@@ -16,7 +15,7 @@ class MeasureTargetsForm(forms.ModelForm):
                   "minimum_pct": "Minimum service level %", "weight": "Credit weight"}
 
 
-class ReliefEventForm(forms.Form):
+class ReliefEventForm(WindowForm):
     """Times are London wall-clock times (the portal's time zone); they are stored in UTC."""
 
     provider = forms.ChoiceField(choices=[c for c in ProviderCode.choices if c[0] != ProviderCode.E2E])
@@ -25,12 +24,6 @@ class ReliefEventForm(forms.Form):
     ends_at = forms.DateTimeField(label="To (London time)", widget=LOCAL_DATETIME)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
-    def clean(self):
-        cleaned = super().clean()
-        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", "The window must end after it starts.")
-        return cleaned
 
 
 class ChargesImportForm(forms.Form):

@@ -19,9 +19,8 @@ from django.utils import timezone
 from portal.access import people
 from portal.choices import OrganisationKind, ProviderCode
 from portal.events import publish
-from portal.imports import Preview, RowResult
+from portal.imports import Preview, RowResult, read_for_preview
 from portal.models import Organisation
-from portal.tabular import TableError, read_table
 from slas import facts, incidents, metrics, report, rollups
 from slas.models import Charge, CreditRun, Measure, ProviderTerms, ReliefEvent, Statement
 
@@ -93,11 +92,8 @@ def charge_set(*, month: dt.date, amount: Decimal, actor: Actor, provider: str =
 def charges_import(data: bytes, *, filename: str = "", commit: bool = False, actor: Actor = None) -> Preview:
     """Columns month,party,amount: party a provider code (DSP, CSP_NORTH...) or a service user's
     organisation code; amount in pounds. Nothing is written while any row has an error."""
-    preview = Preview()
-    try:
-        table = read_table(data, filename=filename, required=("month", "party", "amount"))
-    except TableError as exc:
-        preview.file_error = str(exc)
+    preview, table = read_for_preview(data, filename=filename, required=("month", "party", "amount"))
+    if table is None:
         return preview
     providers = {p.value for p in ProviderCode if p != ProviderCode.E2E}
     users = {o.code: o for o in Organisation.objects.filter(kind=OrganisationKind.SERVICE_USER)}

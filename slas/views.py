@@ -42,6 +42,7 @@ class MeasureEdit(ObjectEditView):
     capability = "slas.measure.change"
     form_class = forms.MeasureTargetsForm
     template_name = "slas/measure_edit.html"
+    context_object_name = "measure"
 
     def save(self, form, measure):
         # the form has written the new targets on its instance: the service gets the stored row
@@ -54,9 +55,6 @@ class MeasureEdit(ObjectEditView):
 
     def success_url(self, measure, obj):
         return reverse("slas:measure_list")
-
-    def context(self, form, measure):
-        return {"measure": measure, "form": form}
 
 
 measure_edit = MeasureEdit.as_view()

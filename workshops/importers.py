@@ -13,9 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 
-from portal.imports import Preview, RowResult
+from portal.imports import RowResult, read_for_preview
 from portal.models import User
-from portal.tabular import TableError, read_table
 from workshops import services
 from workshops.choices import ActionStatus
 from workshops.models import Action, ActionUpdate, Meeting
@@ -137,11 +136,8 @@ def _new_updates(action, parsed):
 
 def run(data, *, filename="", commit=False, actor=None):
     """Check every row; when ``commit`` and all rows are fine, write them in one transaction."""
-    preview = Preview()
-    try:
-        table = read_table(data, filename=filename, required=REQUIRED, optional=["text", "updates"])
-    except TableError as exc:
-        preview.file_error = str(exc)
+    preview, table = read_for_preview(data, filename=filename, required=REQUIRED, optional=["text", "updates"])
+    if table is None:
         return preview
     people = People()
     parsed_rows, seen = [], {}

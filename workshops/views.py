@@ -55,6 +55,8 @@ class RegisterEdit(ObjectEditView):
     noun = ""  # default: the model's verbose name
     # a create page may be opened with initial values in the query string (?series=3)
     initial_from_query = False
+    # a register kept on its list page (topics, milestones): Cancel and Save both go back to it
+    kept_on_list = False
 
     def form_kwargs(self, obj):
         kwargs = super().form_kwargs(obj)
@@ -66,9 +68,15 @@ class RegisterEdit(ObjectEditView):
         return f"Edit {obj}" if obj is not None else f"New {self.noun or self.model._meta.verbose_name}"
 
     def cancel(self, obj):
-        if obj is not None:
+        if obj is not None and not self.kept_on_list:
             return obj.get_absolute_url()
+        return self.list_page()
+
+    def list_page(self):
         return reverse(self.list_url or f"workshops:{self.model._meta.model_name}_list")
+
+    def success_url(self, result, obj):
+        return self.list_page() if self.kept_on_list else super().success_url(result, obj)
 
     def context(self, form, obj):
         return {"form": form, "title": self.title(obj), "cancel": self.cancel(obj), "object": obj,
@@ -459,18 +467,13 @@ class TopicEdit(RegisterEdit):
     capability = "workshops.topic.change"
     form_class = forms.TopicForm
     service = services.topic_save
+    kept_on_list = True
 
     def title(self, topic):
         return f"Edit topic {topic}"
 
-    def cancel(self, topic):
-        return reverse("workshops:topic_list")
-
     def success_message(self, topic, form):
         return "Topic saved."
-
-    def success_url(self, result, topic):
-        return reverse("workshops:topic_list")
 
 
 topic_edit = TopicEdit.as_view()
@@ -570,15 +573,10 @@ class MilestoneEdit(RegisterEdit):
     model = models.Milestone
     form_class = forms.MilestoneForm
     service = services.milestone_save
-
-    def cancel(self, milestone):
-        return reverse("workshops:milestone_list")
+    kept_on_list = True
 
     def success_message(self, milestone, form):
         return None
-
-    def success_url(self, result, milestone):
-        return reverse("workshops:milestone_list")
 
 
 milestone_create, milestone_edit = MilestoneEdit.create_and_edit()

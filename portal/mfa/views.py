@@ -6,6 +6,8 @@ made them, never redirected to, so they pass through no session or URL and are s
 from __future__ import annotations
 
 from base64 import b32encode
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
+from portal.errors import errors_to_form
 from portal.generic import POST, view_of
 from portal.mfa import services
 from portal.mfa.forms import CodeForm
@@ -46,6 +49,20 @@ def _codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
     return response
 
 
+def _code_form(request: HttpRequest, check: Callable[..., Any]) -> tuple[CodeForm, bool]:
+    """The page's code form, and whether ``check`` (a service: the person, the posted code and the
+    request) accepted the code; a refused code's message stands beside the field."""
+    form = CodeForm(request.POST or None, initial={"next": _next(request)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            check(user=request.user, code=form.cleaned_data["code"], request=request)
+        except ValidationError as error:
+            errors_to_form(form, error)
+        else:
+            return form, True
+    return form, False
+
+
 @view_of(User, "portal.user.manage_own", methods=GET_POST)
 def mfa_enrol(request: HttpRequest) -> HttpResponse:
     """Add an authenticator app (scan, then type a code) or a passkey. A person who already has one
@@ -53,16 +70,11 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     user = request.user
     if has_mfa(user) and not user.is_verified():  # type: ignore[union-attr]
         return _to("mfa_verify", request)
-    form = CodeForm(request.POST or None, initial={"next": _next(request)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.totp_enrol_confirm(user=user, code=form.cleaned_data["code"], request=request)
-        except ValidationError as error:
-            form.add_error("code", error.message_dict["code"])
-        else:
-            if services.recovery_codes_left(user=user):
-                return redirect(_next(request))
-            return _codes_page(request, services.recovery_codes_issue(user=user))
+    form, accepted = _code_form(request, services.totp_enrol_confirm)
+    if accepted:
+        if services.recovery_codes_left(user=user):
+            return redirect(_next(request))
+        return _codes_page(request, services.recovery_codes_issue(user=user))
     device = services.totp_pending(user=user) or services.totp_enrol_begin(user=user)
     import segno  # the QR code as an SVG data URI: no script, no other host (img-src allows data:)
 
@@ -83,14 +95,9 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return _to("mfa_enrol", request)
     if user.is_verified():  # type: ignore[union-attr]
         return redirect(_next(request))
-    form = CodeForm(request.POST or None, initial={"next": _next(request)})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.verify_code(user=user, code=form.cleaned_data["code"], request=request)
-        except ValidationError as error:
-            form.add_error("code", error.message_dict["code"])
-        else:
-            return redirect(_next(request))
+    form, accepted = _code_form(request, services.verify_code)
+    if accepted:
+        return redirect(_next(request))
     return render(request, "mfa/verify.html", {"form": form, "next": _next(request),
                                                "passkey": _has_passkey(user)})
 

@@ -8,17 +8,15 @@ database is back the same server process answers 200 again by itself, with no re
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from bench.served import free_port, gunicorn, serving, stop
 from tests.mfa import served_second_factor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,37 +41,11 @@ def skip_unless_postgres_servers():
         pytest.skip(reason)
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _env(database_url):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings_test", DATABASE_URL=database_url, PYTHONDONTWRITEBYTECODE="1",
                LOG_LEVEL="WARNING")
     return env
-
-
-def gunicorn(env, port, log):
-    """One gunicorn worker (two threads) serving the portal on 127.0.0.1:port, in its own process
-    group so that stop() ends it and its children."""
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-         "--threads", "2", "--timeout", "60"],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-
-
-def stop(server):
-    """End a gunicorn started by gunicorn() (TERM, then KILL after 20 s); nothing if it is gone."""
-    if server is not None and server.poll() is None:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -100,18 +72,11 @@ def served_portal():
              "print(services.api_token_get_or_create(user=user).key)"],
             env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120,
         ).stdout.strip().splitlines()[-1]
-        port = _free_port()
+        port = free_port()
         server = gunicorn(env, port, log)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(base + "/accounts/login/", timeout=5)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.2)
+        if not serving(base, server, seconds=60, request_timeout=5):
+            raise RuntimeError("gunicorn did not start")
         session = requests.Session()
         page = session.get(base + "/accounts/login/", timeout=10)
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)

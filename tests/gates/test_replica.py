@@ -26,7 +26,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.gates.test_faults import PG_SH, ROOT, _free_port, gunicorn, skip_unless_postgres_servers, stop
+from bench.served import free_port, gunicorn, stop
+from tests.gates.test_faults import PG_SH, ROOT, skip_unless_postgres_servers
 from tests.mfa import served_second_factor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -117,7 +118,7 @@ def replicated_portal():
             env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
         replica = _pg("replica", topology.primary_dir, topology.replica_dir)
         topology.env = _env(primary, replica)
-        port = _free_port()
+        port = free_port()
         server = gunicorn(topology.env, port, log)
         topology.base = f"http://127.0.0.1:{port}"
         topology.gunicorn_log = log_path

@@ -3,17 +3,13 @@ import datetime as dt
 
 from django import forms
 
-from portal.forms import check_window
+from portal.forms import WindowForm
 
 
-class Window(forms.Form):
+class Window(WindowForm):
+    window = ("start", "end")
     start = forms.DateTimeField()
     end = forms.DateTimeField()
-
-    def clean(self):
-        cleaned = super().clean()
-        check_window(self, cleaned, "start", "end")
-        return cleaned
 
 
 def test_a_window_must_end_after_it_starts():
