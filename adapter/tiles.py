@@ -1,6 +1,7 @@
 """Dashboard tiles of device commands: requests in flight by state, quarantined requests awaiting
-DCC's decision, and alerts of the last hour. Grouped counts on indexed columns, so the query
-count does not depend on the data size. Registered in AdapterConfig.ready()."""
+DCC's decision, and alerts raised in the last hour (by the alert's own time, not when the portal
+stored it). Grouped counts on indexed columns, so the query count does not depend on the data
+size. Registered in AdapterConfig.ready()."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,8 @@ from django.db.models import Count
 from django.urls import reverse
 
 from adapter.choices import TERMINAL, RequestState
-from adapter.models import Alert, ServiceRequest
+from adapter.models import ServiceRequest
+from adapter.selectors import alerts_raised_since
 from portal.access import DCC, OPERATIONS
 from portal.registry import Tile, register_tile
 from portal.scoping import scope
@@ -33,7 +35,7 @@ def quarantined_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
 
 
 def alerts_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
-    recent = scope(user, Alert.objects.filter(created_at__gte=now - dt.timedelta(hours=1)))
+    recent = alerts_raised_since(user, now - dt.timedelta(hours=1))
     rows = list(recent.values("alert_code").annotate(n=Count("pk")).order_by("-n")[:5])
     return {"count": recent.count(), "rows": rows, "list_url": reverse("adapter:alert_list")}
 

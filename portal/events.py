@@ -63,6 +63,8 @@ def publish(event: str, *, obj: models.Model | None = None, organisation: Organi
     from portal.webhooks import services as webhooks
 
     about = obj if obj is not None and _object_ref(obj) else None
+    if not url and about is not None and hasattr(about, "get_absolute_url"):
+        url = about.get_absolute_url()  # a notification about an object links to it (its people may open it)
     people, seen = [], set()
     for user in list(recipients) + (notifications.watchers_of(about) if about is not None else []):
         if user.pk in seen:

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 
 from portal import calendar_uk, events
@@ -167,6 +168,7 @@ def _announce(event: str, incident: Incident, actor: Any, summary: str) -> None:
     events.publish(event, obj=incident, organisation=incident.organisation,
                    parties=list(incident.interested_parties.all()),
                    recipients=_people_to_tell(incident, actor), summary=summary,
+                   url=reverse("servicedesk:incident_detail", args=[incident.reference]),
                    payload={"reference": incident.reference, "status": incident.status,
                             "category": incident.category})
 
@@ -706,6 +708,7 @@ def service_alert_publish(*, actor: User, title: str, description: str,
         alert.components.set(list(components))
     events.publish("service_alert.published", obj=alert, organisation=None, everyone=True, recipients=list(recipients),
                    summary=f"Service alert {alert.reference}: {alert.title}", body=alert.description,
+                   url=reverse("servicedesk:alert_detail", args=[alert.pk]),
                    payload={"reference": alert.reference, "regions": alert.regions,
                             "components": sorted(c.key for c in alert.components.all()),
                             "expected_resolution_at": alert.expected_resolution_at})
@@ -809,6 +812,7 @@ def maintenance_announce(*, actor: User, maintenance: PlannedMaintenance) -> Pla
         _save(maintenance)
     events.publish("maintenance.scheduled", obj=maintenance, organisation=None, everyone=True,
                    summary=f"Planned maintenance {maintenance.reference}: {window}",
+                   url=reverse("servicedesk:maintenance_detail", args=[maintenance.pk]),
                    payload={"reference": maintenance.reference, "start_at": maintenance.start_at,
                             "end_at": maintenance.end_at, "alert": alert.reference})
     return maintenance
@@ -934,6 +938,7 @@ def report_deliver(*, organisation: Organisation, kind: str, month: dt.date,
     people = [p for p in User.objects.filter(organisation=organisation, is_active=True) if p.is_service_user]
     events.publish("self_service_report.delivered", obj=delivery, organisation=organisation, recipients=people,
                    summary=f"{report.title} for {month:%B %Y}", body=f"{filename}: {tally[0]} rows.",
+                   url=reverse("servicedesk:delivery_list"),
                    attachments=[(filename, content, "text/csv")],
                    payload={"kind": kind, "month": f"{month:%Y-%m}", "rows": tally[0]})
     delivery.rows, delivery.state, delivery.delivered_at = tally[0], DeliveryState.DELIVERED, timezone.now()

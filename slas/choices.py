@@ -86,3 +86,19 @@ class EpisodeState(models.TextChoices):
 
 
 BADGES.update({EpisodeState.OPEN: "red", EpisodeState.CLOSED: "green"})
+
+
+class MeasureState(models.TextChoices):
+    """Where a measure's achieved share stands against its target and minimum (slas.metrics.
+    measure_state decides it, for the dashboard, the report and the statement alike). "At or
+    below minimum" as the credit terms count it: achieving exactly the minimum earns a full
+    point of shortfall (slas.credits)."""
+
+    MET = "met", "Met"
+    BETWEEN = "between_target_and_minimum", "Between target and minimum"
+    BELOW = "below_minimum", "At or below minimum"
+    NOT_MEASURED = "not_measured", "Not measured"
+
+
+BADGES.update({MeasureState.MET: "green", MeasureState.BETWEEN: "amber", MeasureState.BELOW: "red",
+               MeasureState.NOT_MEASURED: "grey"})

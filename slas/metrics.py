@@ -12,12 +12,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 from psycopg import sql
 
-from slas.choices import INTERVAL_COLUMN, Interval, MeasurementType, ProviderKind
+from slas.choices import INTERVAL_COLUMN, Interval, MeasurementType, MeasureState, ProviderKind
 
 LONDON = ZoneInfo("Europe/London")
 MISS = -1
@@ -65,6 +66,21 @@ def error_budget(target_pct):
     ``target_pct`` percent: (100 - T) / 100, exact (a 99% target allows 1 miss in 100). The
     dashboard's budget and the burn-rate warnings both measure spending against it."""
     return (Decimal(100) - Decimal(target_pct)) / 100
+
+
+def measure_state(achieved_pct, target_pct, minimum_pct) -> MeasureState:
+    """Met (at or above target), between target and minimum, or at or below minimum (as the
+    credit terms count a shortfall); not measured when nothing was (achieved is None). The one
+    rule for the dashboard's tile, the report and the statement."""
+    if achieved_pct is None:
+        return MeasureState.NOT_MEASURED
+    # Fractions, exact: the report's achieved share is one (a rounded 99.00 % may still miss 99).
+    achieved = Fraction(str(achieved_pct))
+    if achieved >= Fraction(str(target_pct)):
+        return MeasureState.MET
+    if achieved <= Fraction(str(minimum_pct)):
+        return MeasureState.BELOW
+    return MeasureState.BETWEEN
 
 
 def parse_month(text):

@@ -44,6 +44,7 @@ def _result(measure, region, summary):
         "target_pct": measure.target_pct, "minimum_pct": measure.minimum_pct, "weight": measure.weight,
         "met": None if pct is None else pct >= credits.frac(measure.target_pct),
         "below_minimum": None if pct is None else pct <= credits.frac(measure.minimum_pct),
+        "state": metrics.measure_state(pct, measure.target_pct, measure.minimum_pct).value,
         "p50_seconds": _seconds(p50), "p95_seconds": _seconds(p95), "p99_seconds": _seconds(p99),
         "histogram": summary.histogram if summary else {},
     }

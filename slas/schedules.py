@@ -11,7 +11,8 @@ register_schedule(Schedule("slas: incident measures", "slas.tasks.incident_measu
 # first working day of a month (freezes the previous month, issues and e-mails the statements) and
 # is idempotent.
 register_schedule(Schedule("slas: monthly freeze", "slas.tasks.monthly_freeze", "C", cron="0 6 * * *"))
-# Burn-rate warnings: the short window is an hour, so five minutes is prompt enough. The name is
-# kept from when portal held them: setup_schedules updates by name, so a renamed entry would leave
-# the old row behind, calling a function that no longer exists.
+# Burn-rate warnings: the shortest window of the default rules (slas.burnrate.DEFAULT_RULES) is
+# five minutes, one run of this schedule. The name is kept from when portal held them:
+# setup_schedules updates by name, so a renamed entry would leave the old row behind, calling a
+# function that no longer exists.
 register_schedule(Schedule("portal: burn-rate check", "slas.burnrate.burnrate_check", "I", minutes=5))

@@ -241,6 +241,7 @@ def month_restate(*, month: dt.date, reason: str, actor: Actor) -> tuple[CreditR
 
 def statements_notify(*, month: dt.date) -> int:
     """E-mail each service user's staff its statement (with the PDF), once per statement version."""
+    from portal.templatetags.formatting import money_text
     from slas import documents
 
     sent = 0
@@ -252,9 +253,9 @@ def statements_notify(*, month: dt.date) -> int:
                 continue
             publish(
                 "statement.issued", obj=statement, organisation=statement.organisation, recipients=recipients,
-                summary=f"Service credit statement {statement.reference}: £{statement.amount}",
+                summary=f"Service credit statement {statement.reference}: {money_text(statement.amount)}",
                 body=(f"Your service credit statement for {month:%B %Y} (version {statement.version}) is issued: "
-                      f"credit £{statement.amount} on monthly charges of £{statement.charges}."
+                      f"credit {money_text(statement.amount)} on monthly charges of {money_text(statement.charges)}."
                       + (f"\nRestated: {statement.reason}" if statement.reason else "")),
                 url=statement.get_absolute_url(),
                 payload={"month": f"{month:%Y-%m}", "version": statement.version, "amount": str(statement.amount)},

@@ -17,12 +17,18 @@ from django.urls import reverse
 from portal.access import DCC, OPERATIONS
 from portal.registry import Tile, register_tile
 from portal.scoping import scope
-from slas.choices import EpisodeState
-from slas.metrics import LONDON, error_budget, london_day, month_bounds, month_start
+from slas.burnrate import measures_without_rule
+from slas.choices import EpisodeState, MeasureState
+from slas.metrics import LONDON, error_budget, london_day, measure_state, month_bounds, month_start
 from slas.models import BurnRateEpisode, Measure, MonthRollup, RequestFact, Statement
 
 if TYPE_CHECKING:
     from portal.types import Viewer
+
+
+# The tile's row classes by state (slas.metrics.measure_state decides the state for every table).
+TILE_STATE = {MeasureState.MET: "good", MeasureState.BETWEEN: "warn", MeasureState.BELOW: "bad",
+              MeasureState.NOT_MEASURED: "none"}
 
 
 def measures_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
@@ -45,14 +51,16 @@ def measures_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
         projected_volume = Decimal(measured) / share if share else Decimal(0)
         allowed = (projected_volume * error_budget(measure.target_pct)).quantize(Decimal("1"))
         projected_misses = Decimal(misses) / share if share else Decimal(0)
+        state = measure_state(achieved, measure.target_pct, measure.minimum_pct)
         rows.append({
-            "measure": measure, "measured": measured, "achieved": achieved,
-            "state": "none" if achieved is None else (
-                "good" if achieved >= measure.target_pct else "warn" if achieved >= measure.minimum_pct else "bad"),
+            "measure": measure, "measured": measured, "achieved": achieved, "measure_state": state,
+            "state": TILE_STATE[state],
             "allowed": allowed, "used": misses,
             "used_pct": (Decimal(misses) * 100 / allowed).quantize(Decimal("1")) if allowed else None,
             "projected_pct": (projected_misses * 100 / allowed).quantize(Decimal("1")) if allowed else None,
         })
+    # Measures with traffic first (in the table's order), those with none folded behind them.
+    rows.sort(key=lambda r: not r["measured"])
     return {"rows": rows, "month": month, "report_url": reverse("slas:report")}
 
 
@@ -65,8 +73,11 @@ def failures_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
 
 
 def burnrate_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
+    """Open episodes, and the measures no active rule watches: "nothing is burning" is said only
+    of measures a rule looks at."""
     episodes = list(scope(user, BurnRateEpisode.objects.filter(state=EpisodeState.OPEN)).select_related("rule")[:10])
-    return {"episodes": episodes}
+    unwatched = measures_without_rule()
+    return {"episodes": episodes, "unwatched": unwatched, "rules_url": reverse("burnrate_rule_list")}
 
 
 def my_requests_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:

@@ -69,7 +69,7 @@ class ActionFilterSet(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if not value or user is None:
             return queryset
-        return queryset.filter(owners=user)
+        return queryset.owned_by(user)
 
 
 class RaidFilterSet(django_filters.FilterSet):

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.access import is_sdag_member
 from portal.scoping import Domain, ScopeRule
 from workshops.choices import (
     ACTION_LIVE,
@@ -152,7 +153,12 @@ class ActionQuerySet(models.QuerySet):
         return self.live().filter(due__lt=today or timezone.localdate())
 
     def owned_by(self, user):
-        return self.filter(owners=user)
+        """The actions of this person: those naming them as an owner and, for an SDAG member,
+        those owned by everyone ("ALL" in the log; the same people action.overdue tells). The one
+        answer for the dashboard's tile, the "My actions" list and the API. A subquery rather than
+        a join, so no row repeats and no DISTINCT is needed."""
+        named = models.Q(pk__in=Action.owners.through.objects.filter(user=user).values("action_id"))
+        return self.filter(named | models.Q(all_members=True) if is_sdag_member(user) else named)
 
 
 class Action(models.Model):

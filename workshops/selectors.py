@@ -71,3 +71,12 @@ def digest_recipients(today: dt.date | None = None) -> Iterator[tuple[User, list
             continue
         overdue = [a for a in live if a.due is not None and a.due < today]
         yield owner, live, overdue
+
+
+def originator_listeners(item: RaidItem) -> list[User]:
+    """The originator's people who hear of the item's closure: those who may open it (the
+    governance registers are DCC's and SDAG members'; a supplier's service-user staff may open
+    none of them, so they are not told, and DCC answers for an originator with no one to ask)."""
+    from portal.access import may_open
+
+    return [p for p in item.originator.people.filter(is_active=True).exclude(email="") if may_open(p, item)]

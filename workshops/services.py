@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from portal.access import may, people
 from portal.events import publish
+from workshops import selectors
 from workshops.choices import (
     ACTION_CLOSED,
     ACTION_LIVE,
@@ -249,12 +250,10 @@ def raid_save(*, item: RaidItem | None = None, actor: Actor = None, **fields: An
     return _save(item or RaidItem(), actor=actor, fields=plain, m2m=m2m)
 
 
-def _originator_people(item: RaidItem) -> list[User]:
-    return list(item.originator.people.filter(is_active=True).exclude(email=""))
-
-
 def _raid_notify(item: RaidItem, event: str, summary: str, body: str = "") -> None:
-    recipients = {p.pk: p for p in _originator_people(item)}
+    # Only people who may open the item are told (publish checks again): a link they could not
+    # open would be no use, and the item's title is not theirs to read.
+    recipients = {p.pk: p for p in selectors.originator_listeners(item)}
     if item.owner is not None:
         recipients[item.owner.pk] = item.owner
     publish(event, obj=item, organisation=item.originator, recipients=list(recipients.values()),

@@ -8,7 +8,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.urls import reverse
 
 from portal.access import DCC
@@ -71,8 +71,9 @@ def next_meetings_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
 
 
 def my_actions_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
-    """Live actions the person owns, by name or as one of "ALL" members."""
-    mine = scope(user, Action.objects.live().filter(Q(owners=user) | Q(all_members=True)).distinct())
+    """Live actions of the person (Action.objects.owned_by: by name, or as one of "ALL" members),
+    the same rows as the "My actions" list."""
+    mine = scope(user, Action.objects.live().owned_by(user))
     today = london_today(now)
     actions = list(mine.select_related("meeting").order_by("due", "reference")[:GOVERNANCE_ROWS * 2])
     return {"count": mine.count(), "actions": actions, "today": today,

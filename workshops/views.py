@@ -394,6 +394,7 @@ def raid_detail(request, pk):
                        and services.can_answer_for_originator(request.user, item)),
         "close_form": forms.RaidCloseForm(initial={"resolution": item.resolution}),
         "reject_form": forms.RaidRejectForm(),
+        "originator_told": selectors.originator_listeners(item) if can_edit else [],
     })
 
 

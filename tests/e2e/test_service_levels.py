@@ -83,3 +83,33 @@ def test_dcc_operator_sees_the_monthly_report_charts_drawn(page, login, dcc_oper
         expect(charts.nth(index)).to_have_attribute("data-chart-ready", "true", timeout=20_000)
         expect(charts.nth(index).locator("svg.main-svg").first).to_be_visible()
     assert page.console_errors == []
+
+
+def test_measure_tables_read_at_a_glance(page, login, orgs, supplier_a, dcc_operator, world):
+    """Issue 17: the statement explains its traffic, states are words with colours, measures
+    without traffic are folded behind "Show N not measured" (a <details>: no script needed)."""
+    statements = of_kind(world, "slas.Statement", orgs["SUPA"])
+    if not statements:
+        pytest.skip("slas isolation objects make a statement for one organisation only")
+    login(page, supplier_a)
+    page.goto(f"/slas/statements/{statements[0].pk}/")
+    note = page.locator("#traffic-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("national figures")
+    expect(note).to_contain_text(re.compile(r"Your credit is a share of the pool by your charges \(£[\d,]+\.\d\d of "))
+    expect(page.locator("main")).not_to_contain_text("on_demand")
+    folded = page.locator("details.not-measured").first
+    if folded.count():
+        expect(folded.locator("summary")).to_have_text(re.compile(r"Show \d+ not measured"))
+        expect(folded.locator("tbody tr").first).to_be_hidden()
+        folded.locator("summary").click()
+        expect(folded.locator("tbody tr").first).to_be_visible()
+        expect(folded.locator(".badge").first).to_have_text("Not measured")
+    page.context.clear_cookies()
+    login(page, dcc_operator)
+    page.goto("/")
+    burn = page.locator("#tile-burnrate")
+    expect(burn).to_be_visible()
+    # The shipped rules watch every measure: the tile either lists episodes or says nothing burns.
+    expect(burn).not_to_contain_text("No burn-rate rule")
+    assert page.console_errors == []

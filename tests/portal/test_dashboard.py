@@ -259,8 +259,9 @@ def test_every_registered_tile_renders_for_every_audience(with_data, orgs, sdag_
         dcc = client_for(request.getfixturevalue("dcc_operator"))
         assert "PM1.1 · north: 20.00× / 15.00×" in dcc.get("/dashboard/tiles/burnrate/").content.decode()
         assert '<p class="figure">1</p>' in dcc.get("/dashboard/tiles/quarantined/").content.decode()
-        assert "credit £4242.17" in client_for(supplier_b).get("/dashboard/tiles/statement/").content.decode()
-        assert "£4242.17" not in client_for(request.getfixturevalue("supplier_a")).get(
+        # Money as £1,250,000.00 (issue 17): the site's one money filter.
+        assert "credit £4,242.17" in client_for(supplier_b).get("/dashboard/tiles/statement/").content.decode()
+        assert "£4,242.17" not in client_for(request.getfixturevalue("supplier_a")).get(
             "/dashboard/tiles/statement/").content.decode()
 
 

@@ -120,7 +120,7 @@ def test_the_list_shows_clocks_and_breaches(orgs, supplier_a, raise_incident, we
         # Category 1 (default): resolve in 4 hours around the clock, so 1 hour over now.
         row = page.split(f"<code>{urgent.reference}</code>")[1].split("</tr>")[0]
         assert "breached" in row and "1h 00m over" in row
-        assert "04 Jun 10:30" in row  # response due 30 minutes after it was raised
+        assert "4 Jun 2025 10:30 BST" in row  # response due 30 minutes after it was raised (dates one way: issue 17)
         calm_row = page.split(f"<code>{calm.reference}</code>")[1].split("</tr>")[0]
         assert "breached" not in calm_row and "left" in calm_row
         breached = text(web["a"].get(listing, {"breached": "true"}))

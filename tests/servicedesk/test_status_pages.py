@@ -230,7 +230,8 @@ def test_maintenance_short_notice_needs_a_reason_then_approval_and_announcement(
     # Proposed maintenance is DCC's until announced.
     assert supplier.get(url("maintenance_detail", maintenance.pk)).status_code == 404
     page = operator.get(url("maintenance_detail", maintenance.pk)).content.decode()
-    assert "Fri 20 Jun 2025 22:00" in page and "Sat 21 Jun 2025 02:00" in page and "BST" in page
+    # Dates one way across the site, with their zone (issue 17).
+    assert "20 Jun 2025 22:00 BST" in page and "21 Jun 2025 02:00 BST" in page and "BST" in page
     assert "Vendor zero-day" in page and "2 working days" in page and "DSP data service" in page
     # Approval is a DCC administrator's; it cannot be announced before.
     assert operator.post(url("maintenance_approve", maintenance.pk)).status_code == 403

@@ -171,4 +171,4 @@ def test_pages_dcc_and_self_service(month_with_misses, orgs, dcc_operator, suppl
     assert client_for(supplier_a).get(
         reverse("slas:statement_download", args=[b_statement.pk, "pdf"])).status_code == 404
     charges = client_for(supplier_a).get(reverse("slas:charge_list")).content.decode()
-    assert "2000.00" in charges and "1000.00" not in charges
+    assert "£2,000.00" in charges and "£1,000.00" not in charges  # money as £1,250,000.00 (issue 17)
