@@ -24,7 +24,7 @@ from psycopg import sql
 from adapter import selectors as adapter_selectors
 from portal.choices import Region
 from portal.models import Organisation
-from slas import metrics, rollups
+from slas import metrics, partitions, rollups
 from slas.models import AlertFact, FoldState, RequestFact
 from slas.sqltext import execute, names, table
 
@@ -524,9 +524,10 @@ def _fold_sql(feed: Feed, rows, state) -> int:
     WITH {w},
     ins AS (
       INSERT INTO {facts} ({columns}) SELECT {values} FROM (SELECT {taken} FROM w) x0 WHERE {keep}
-      ON CONFLICT ({key}) DO NOTHING RETURNING id
+      ON CONFLICT ({key}, day) DO NOTHING RETURNING id, day
     )
-    SELECT last.{stamp}, last.pk, (SELECT array_agg(id) FROM ins)
+    SELECT last.{stamp}, last.pk, (SELECT array_agg(id) FROM ins),
+           (SELECT array_agg(DISTINCT date_trunc('month', day)::date) FROM ins)
     FROM (SELECT {stamp}, pk FROM w ORDER BY {stamp} DESC, pk DESC LIMIT 1) last
     """).format(w=w, facts=table(kind.model), columns=columns, values=values, taken=sql.SQL(", ").join(taken),
                 keep=keep, key=sql.Identifier(kind.key), stamp=sql.Identifier(feed.stamp))
@@ -536,6 +537,9 @@ def _fold_sql(feed: Feed, rows, state) -> int:
     if row is None:
         return 0
     state.watermark, state.last_pk, ids = row[0], row[1], row[2] or []
+    # A month without its partition yet (the schedule makes them ahead): its facts went to the
+    # DEFAULT partition; making the partition now moves them there.
+    partitions.ensure_months(kind.model._meta.db_table, row[3] or [])
     if ids:
         rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id = ANY(%s)"), where_params=[ids])
     state.save()

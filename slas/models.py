@@ -189,8 +189,11 @@ class RequestFact(Fact):
         # unsorted); day as BRIN on PostgreSQL (rebuilds read whole months; a few pages instead of
         # a btree entry per row; migration 0006, SQLite has no BRIN). No index on organisation:
         # every reader narrows by time first. A UniqueConstraint, not unique=True, which would add
-        # a second (varchar_pattern_ops) btree no query uses.
-        constraints = [models.UniqueConstraint(fields=["request_id"], name="slas_reqfact_request_id")]
+        # a second (varchar_pattern_ops) btree no query uses. On PostgreSQL the table is partitioned
+        # by month on day (slas.partitions, migration 0012), and a partitioned table's unique keys
+        # must hold the partition key: the key is unique per (request_id, day) there, the primary
+        # key is (id, day), and the loader checks a request_id against the other months itself.
+        constraints = [models.UniqueConstraint(fields=["request_id", "day"], name="slas_reqfact_request_id")]
         indexes = [models.Index(fields=["start_at"], name="slas_reqfact_start_at")]
 
     def __str__(self):
@@ -212,8 +215,9 @@ class AlertFact(Fact):
     end_to_end_us = models.BigIntegerField(null=True)
 
     class Meta:
-        # As RequestFact: the key, a btree on raised_at (burn rates), BRIN on day (migration 0006).
-        constraints = [models.UniqueConstraint(fields=["alert_id"], name="slas_alertfact_alert_id")]
+        # As RequestFact: the key (with day: partitioned by month), a btree on raised_at (burn
+        # rates), BRIN on day (migration 0006).
+        constraints = [models.UniqueConstraint(fields=["alert_id", "day"], name="slas_alertfact_alert_id")]
         indexes = [models.Index(fields=["raised_at"], name="slas_alertfact_raised_at")]
 
     def __str__(self):

@@ -15,3 +15,6 @@ register_schedule(Schedule("slas: monthly freeze", "slas.tasks.monthly_freeze", 
 # kept from when portal held them: setup_schedules updates by name, so a renamed entry would leave
 # the old row behind, calling a function that no longer exists.
 register_schedule(Schedule("portal: burn-rate check", "slas.burnrate.burnrate_check", "I", minutes=5))
+# Facts by month (PostgreSQL): this month's partition and the next two, made ahead every night
+# (idempotent; the loader and the fold also make a missing one when they need it).
+register_schedule(Schedule("slas: fact partitions ahead", "slas.tasks.fact_partitions_ahead", "C", cron="15 0 * * *"))

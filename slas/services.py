@@ -22,7 +22,7 @@ from portal.events import publish
 from portal.imports import Preview, RowResult
 from portal.models import Organisation
 from portal.tabular import TableError, read_table
-from slas import facts, incidents, metrics, report, rollups
+from slas import facts, incidents, metrics, partitions, report, rollups
 from slas.models import Charge, CreditRun, Measure, ProviderTerms, ReliefEvent, Statement
 
 if TYPE_CHECKING:
@@ -148,6 +148,11 @@ def facts_import(*, requests: str | os.PathLike[str] | None = None,
                  alerts: str | os.PathLike[str] | None = None) -> facts.LoadResult:
     """Load fact files (see slas.facts.load_files); raises facts.FactsRejected with every bad row."""
     return facts.load_files(requests=requests, alerts=alerts)
+
+
+def facts_partitions_ahead() -> list[str]:
+    """Create this month's fact partitions and the next ones (slas.partitions); the names made."""
+    return partitions.ahead()
 
 
 def facts_fold() -> tuple[int, int]:

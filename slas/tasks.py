@@ -14,6 +14,11 @@ def fold_facts():
     return services.facts_fold()
 
 
+def fact_partitions_ahead():
+    """Nightly: this month's fact partitions and the next ones exist (PostgreSQL; a no-op elsewhere)."""
+    return services.facts_partitions_ahead()
+
+
 def incident_measures():
     """Every five minutes: recount this month's and last month's incident measures."""
     return [f"{month:%Y-%m}" for month in incidents.refresh_recent()]
