@@ -214,15 +214,17 @@ def _provider_sql():
         csp=sql.Literal(str(ProviderKind.CSP)), regional=regional)
 
 
-def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None):
+def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None,
+                  source: sql.Identifier | None = None):
     """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
-    (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only."""
+    (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only.
+    ``source``: a table of the fact table's shape to read instead (a month being loaded)."""
     measures = [m for m in (measures or Measure.objects.of_facts()) if m.is_alert == alerts and not m.is_incident]
     if not measures:
         return
     reliefs = reliefs if reliefs is not None else _reliefs()
     values, params, case, relief_sql, relief_params = _sql_parts(alerts=alerts, measures=measures, reliefs=reliefs)
-    facts = table(AlertFact if alerts else RequestFact)
+    facts = source or table(AlertFact if alerts else RequestFact)
     type_join = sql.SQL("TRUE" if alerts else "m.mtype = f.measurement_type AND f.measured")
     provider_sql = _provider_sql()
     v, target = sql.Identifier("v"), sql.Identifier("target_us")
@@ -272,6 +274,15 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
     # Counts and histograms are summed in the database: only a statement goes over the wire.
     with connection.cursor() as cursor:
         execute(cursor, query, [*params, *relief_params, *where_params])
+
+
+def clear_months(months, *, alerts):
+    """Delete the fact rollups (of alert measures or of request measures) of ``months``, whose
+    facts are being replaced; the incident measures' rows stay (counted from incident clocks)."""
+    measures = [m.pk for m in Measure.objects.of_facts() if m.is_alert == alerts and not m.is_incident]
+    for month in months:
+        DailyRollup.objects.filter(day__gte=month, day__lt=metrics.next_month(month), measure__in=measures).delete()
+        MonthRollup.objects.filter(month=month, measure__in=measures).delete()
 
 
 def fold_into_rollups(facts, *, alerts=False):

@@ -145,9 +145,10 @@ def charges_import(data: bytes, *, filename: str = "", commit: bool = False, act
 
 
 def facts_import(*, requests: str | os.PathLike[str] | None = None,
-                 alerts: str | os.PathLike[str] | None = None) -> facts.LoadResult:
-    """Load fact files (see slas.facts.load_files); raises facts.FactsRejected with every bad row."""
-    return facts.load_files(requests=requests, alerts=alerts)
+                 alerts: str | os.PathLike[str] | None = None, replace: bool = False) -> facts.LoadResult:
+    """Load fact files (see slas.facts.load_files); raises facts.FactsRejected with every bad row.
+    ``replace``: the months the files hold are replaced (facts and fact rollups), atomically."""
+    return facts.load_files(requests=requests, alerts=alerts, replace=replace)
 
 
 def facts_partitions_ahead() -> list[str]:
