@@ -581,7 +581,7 @@ def load_streams(sources, *, replace=False):
             rollups.bulk_settings(cursor)
             # The month tables' indexes are built by one sort each: room for the sort in memory.
             # A load is repeatable from its files, so its COMMIT need not wait for the WAL flush.
-            cursor.execute(f"SET LOCAL maintenance_work_mem = '{LOAD_MAINTENANCE_MEM}'")
+            execute(cursor, sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(LOAD_MAINTENANCE_MEM)))
             cursor.execute("SET LOCAL synchronous_commit = off")
             for kind, label, handle in sources:
                 found, count = _load_postgres_one(cursor, kind, label, handle, replace=replace)

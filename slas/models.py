@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.choices import ProviderCode, Region
 from portal.scoping import Domain, ScopeRule
-from slas.choices import EpisodeState, Interval, MeasurementType, ProviderKind
+from slas.choices import EpisodeState, FactKind, Interval, MeasurementType, ProviderKind
 
 PCT = dict(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
 
@@ -222,6 +223,29 @@ class AlertFact(Fact):
 
     def __str__(self):
         return self.alert_id
+
+
+class FactArchive(models.Model):
+    """One month of one kind of fact taken out of the database (PostgreSQL: its partition detached
+    and dropped) into a gzip CSV file, with the file's SHA-256 (also written beside it) and row
+    count, checked when it is restored. The month's rollups and report summary stay, so its
+    reports still answer. restored_at: put back (slas_restore_facts); a later archive is a new row."""
+
+    month = models.DateField(help_text="first day of the London month")
+    kind = models.CharField(max_length=10, choices=FactKind.choices)
+    path = models.CharField(max_length=500, help_text="the gzip CSV file")
+    rows = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    archived_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["month", "kind"]
+        constraints = [models.UniqueConstraint(fields=["month", "kind"], condition=models.Q(restored_at__isnull=True),
+                                               name="slas_factarchive_one_live")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.kind} ({self.rows} rows)"
 
 
 class Rollup(models.Model):
@@ -481,6 +505,7 @@ auditlog.register(Measure)
 auditlog.register(ProviderTerms)
 auditlog.register(ReliefEvent)
 auditlog.register(Charge)
+auditlog.register(FactArchive)
 auditlog.register(CreditRun, exclude_fields=["data"])
 auditlog.register(Statement, exclude_fields=["data"])
 auditlog.register(BurnRateRule)

@@ -146,6 +146,12 @@ def standalone(cursor, table: str, name: str, month: dt.date):
     execute(cursor, sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS, "
                             "CONSTRAINT {} CHECK (day >= {} AND day < {}))").format(
         sql.Identifier(name), sql.Identifier(table), sql.Identifier(f"{name}_month"), low, high))
+    take_ids(cursor, table, name)
+
+
+def take_ids(cursor, table: str, name: str):
+    """Rows inserted into ``name`` take their ids from ``table``'s sequence (an identity column is
+    not copied by LIKE, and a partition's own would start again at 1)."""
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     sequence = cursor.fetchone()[0]
     execute(cursor, sql.SQL("ALTER TABLE {} ALTER id SET DEFAULT nextval({}::regclass)").format(

@@ -29,6 +29,7 @@ from slas.choices import INTERVAL_COLUMN, MeasurementType, ProviderKind
 from slas.models import (
     AlertFact,
     DailyRollup,
+    FactArchive,
     Measure,
     MonthRollup,
     MonthSummary,
@@ -294,6 +295,9 @@ def rebuild_month(month):
     """Recompute a month's rollups from its facts (both kinds). Returns the number of facts read."""
     month = metrics.month_start(month)
     following = metrics.next_month(month)
+    if FactArchive.objects.filter(month=month, restored_at__isnull=True).exists():
+        # Its facts are in archive files (slas.archive): its rollups are all that is left of it.
+        raise ValueError(f"{month:%Y-%m}: facts archived; restore them (slas_restore_facts) before a rebuild")
     with transaction.atomic():
         DailyRollup.objects.filter(day__gte=month, day__lt=following).delete()
         # The incident measures' rows stay: they are counted from the incident clocks, not from

@@ -122,8 +122,8 @@ def test_every_schedule_names_a_function_that_exists():
 
     # Every app's schedules.py was read: portal 5 (with the idempotency keys', stored uploads' and
     # sign-in records' purges), adapter 2 (with the batch sources' purge), servicedesk 2,
-    # slas 5 (with the fact partitions made ahead), workshops 3.
-    assert len(SCHEDULES) == 17
+    # slas 6 (with the fact partitions made ahead and the facts' archive), workshops 3.
+    assert len(SCHEDULES) == 18
     for entry in SCHEDULES:
         assert callable(import_string(entry.func)), entry.name
 

@@ -1,14 +1,19 @@
 """Facts by month on PostgreSQL: the partitioned tables, partitions made ahead and on demand."""
 import datetime as dt
+import gzip
+import io
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
-from slas import facts, metrics, partitions, report, rollups
-from slas.models import MonthRollup, RequestFact
+from slas import facts, metrics, partitions, report, rollups, services
+from slas.models import AlertFact, FactArchive, MonthRollup, RequestFact
 from tests.slas.factories import alerts_csv, generated_month, request_row, requests_csv
 
 UTC = dt.UTC
@@ -197,3 +202,60 @@ def test_a_replacement_with_a_bad_row_leaves_the_month_as_it_was(orgs, measures)
     assert _where("keep0") == "slas_requestfact_2034_05" and _tables("%\\_new") == []
     with connection.cursor() as cursor:
         assert _counts(cursor, dt.date(2034, 5, 1)) == (4, 4)
+
+
+# --- retention: archived to files, reports kept, restored -----------------------------------------
+
+def _facts_of(model, month):
+    return model.objects.filter(day__gte=month, day__lt=metrics.next_month(month)).count()
+
+
+@pytest.fixture
+def archived_january(orgs, measures, tmp_path):
+    month = dt.date(2026, 1, 1)
+    request_rows, alert_rows = generated_month(2026, 1, ["SUPA", "SUPB"], requests=400, alerts=80)
+    facts.load_text(requests=requests_csv(request_rows), alerts=alerts_csv(alert_rows))
+    counts = (_facts_of(RequestFact, month), _facts_of(AlertFact, month))
+    before = report.as_json(report.build(month, None))
+    made = services.facts_archive(older_than_months=24, today=dt.date(2028, 3, 10), folder=tmp_path)
+    return month, counts, before, {r.kind: r for r in made if r.month == month}
+
+
+@pytest.mark.django_db
+def test_an_archived_month_still_reports_and_comes_back_whole(archived_january, tmp_path):
+    month, counts, before, archives = archived_january
+    assert (archives["requests"].rows, archives["alerts"].rows) == counts and counts[0] > 300
+    path = Path(archives["requests"].path)
+    assert path == tmp_path / "slas_requestfact_2026_01.csv.gz"
+    assert (tmp_path / "slas_requestfact_2026_01.csv.gz.sha256").read_text() == (
+        f"{archives['requests'].sha256}  slas_requestfact_2026_01.csv.gz\n")
+    assert not partitions.exists("slas_requestfact_2026_01") and not partitions.exists("slas_alertfact_2026_01")
+    assert (_facts_of(RequestFact, month), _facts_of(AlertFact, month)) == (0, 0)
+    # The report reads rollups and the month summary, which stay.
+    assert report.as_json(report.build(month, None)) == before
+    with pytest.raises(ValueError, match="archived"):
+        rollups.rebuild_month(month)
+    out = io.StringIO()
+    call_command("slas_restore_facts", month="2026-01", stdout=out)
+    assert "restored 2026-01 requests" in out.getvalue()
+    assert (_facts_of(RequestFact, month), _facts_of(AlertFact, month)) == counts
+    assert _indexes("slas_requestfact_2026_01") == ["brin (day)", "btree (id, day)", "btree (request_id, day)",
+                                                    "btree (start_at)"]
+    assert FactArchive.objects.filter(restored_at__isnull=True, month=month).count() == 0
+    rollups.rebuild_month(month)  # the facts are back: a rebuild gives the same report
+    assert report.as_json(report.build(month, None)) == before
+
+
+@pytest.mark.django_db
+def test_a_restore_refuses_an_archive_whose_checksum_does_not_match(archived_january):
+    month, _counts, _before, archives = archived_january
+    path = Path(archives["alerts"].path)
+    with gzip.open(path, "rt") as handle:
+        text = handle.read()
+    with gzip.open(path, "wt") as handle:
+        handle.write(text.replace("SUPA", "SUPB", 1) if "SUPA" in text else text + "\n")
+    with pytest.raises(CommandError, match="checksum mismatch"):
+        call_command("slas_restore_facts", month="2026-01", stdout=io.StringIO())
+    # Nothing restored: neither kind's partition, and both archives still outstanding.
+    assert not partitions.exists("slas_requestfact_2026_01") and not partitions.exists("slas_alertfact_2026_01")
+    assert FactArchive.objects.filter(month=month, restored_at__isnull=True).count() == 2
