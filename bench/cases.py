@@ -24,7 +24,8 @@ def timed(function, *args, **kwargs):
 def ingest(requests_csv, alerts_csv, requests, alerts, sample):
     """slas_import_facts of both files (rollups included), once: it is also how the facts of the
     month get into the database. Baseline: RequestFact.objects.bulk_create of prebuilt instances
-    (parsing not timed, no rollups) on ``sample`` rows of the same file, rolled back."""
+    (parsing not timed, no rollups) on ``sample`` rows of the same file, rolled back. Its target is
+    half the COPY ceiling measured in the same run (issue 16), returned as its own figure."""
     out = io.StringIO()
     steps = {}
 
@@ -35,13 +36,8 @@ def ingest(requests_csv, alerts_csv, requests, alerts, sample):
         try:
             return execute(sql, params, many, context)
         finally:
-            head = sql.lstrip()[:60].replace('"', "")  # composed statements quote their identifiers
-            step = ("fact INSERT ... SELECT" if head.startswith(("INSERT INTO slas_requestfact",
-                                                                    "INSERT INTO slas_alertfact"))
-                    else "rollups (daily + month histograms)" if head.startswith("WITH m(")
-                    else "report summary" if "monthsummary" in sql[:200] or "monthrollup" in sql[:200]
-                    else "other statements")
-            steps[step] = steps.get(step, 0) + time.perf_counter() - started
+            head = sql.lstrip()[:80].replace('"', "")  # composed statements quote their identifiers
+            steps[_step(head, sql)] = steps.get(_step(head, sql), 0) + time.perf_counter() - started
 
     with connection.execute_wrapper(by_step):
         seconds, _ = timed(call_command, "slas_import_facts", requests=str(requests_csv), alerts=str(alerts_csv),
@@ -49,15 +45,41 @@ def ingest(requests_csv, alerts_csv, requests, alerts, sample):
     steps["COPY stream and Python (outside statements)"] = seconds - sum(steps.values())
     rate = (requests + alerts) / seconds
     baseline = _bulk_create_rate(requests_csv, sample)
-    ceiling = _copy_ceiling(requests_csv, requests)
-    return Figure("fact_ingest_rows_per_s", rate, "rows/s", 500_000, baseline, higher=True,
-                  detail=f"{requests:,} requests + {alerts:,} alerts in {seconds:.1f} s through slas_import_facts "
-                         f"(COPY to staging, SQL checks, INSERT ... SELECT, rollups), 1 run (it loads the month). "
-                         f"Baseline: ORM bulk_create(batch_size=2000) of {sample:,} prebuilt RequestFact "
-                         f"instances (no parsing, no checks, no rollups), rolled back. Ceilings on this machine, "
-                         f"same run: {ceiling}. Where the time went: "
-                         + "; ".join(f"{k} {v:.1f} s" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
-                         + f". Command said: {out.getvalue().strip()}")
+    ceiling, ceiling_detail = _copy_ceiling(requests_csv, alerts_csv, requests, alerts)
+    target = round(ceiling / 2)
+    return [
+        Figure("fact_ingest_rows_per_s", rate, "rows/s", target, baseline, higher=True,
+               detail=f"{requests:,} requests + {alerts:,} alerts in {seconds:.1f} s through slas_import_facts "
+                      f"(COPY to staging; one INSERT ... SELECT into a fresh unindexed table per month with "
+                      f"the checks and the facts computed; key checks; rollups in one pass from it; indexes "
+                      f"built after; ATTACH as the month's partition), 1 run (it loads the month). Target: half "
+                      f"the COPY ceiling of this run ({ceiling:,.0f} rows/s, copy_ceiling_rows_per_s). "
+                      f"Baseline: ORM bulk_create(batch_size=2000) of {sample:,} prebuilt RequestFact "
+                      f"instances (no parsing, no checks, no rollups), rolled back. Where the time went: "
+                      + "; ".join(f"{k} {v:.1f} s" for k, v in sorted(steps.items(), key=lambda kv: -kv[1]))
+                      + f". Command said: {out.getvalue().strip()}"),
+        # A reference, not a claim: its target 0 only says it was measured (the harness wants one).
+        Figure("copy_ceiling_rows_per_s", ceiling, "rows/s", 0, None, higher=True,
+               detail="The ceiling fact_ingest_rows_per_s is held against (target 0: a reference, measured "
+                      "each run): " + ceiling_detail),
+    ]
+
+
+def _step(head, sql):
+    if head.startswith("INSERT INTO slas_requestfact") or head.startswith("INSERT INTO slas_alertfact"):
+        return "fact INSERT ... SELECT (checks, times, facts)"
+    if head.startswith("WITH m("):
+        return "rollups (daily + month histograms)"
+    if head.startswith(("ALTER TABLE slas_requestfact_2", "ALTER TABLE slas_alertfact_2", "CREATE INDEX ON")) \
+            and ("ADD PRIMARY KEY" in head or "ADD UNIQUE" in head or "CREATE INDEX" in head):
+        return "index builds"
+    if "GROUP BY" in sql[:200] and "HAVING" in sql[:300]:
+        return "key checks (twice in the file, loaded in another month)"
+    if head.startswith("SELECT DISTINCT left("):
+        return "months of the file (pre-pass)"
+    if "monthsummary" in sql[:200] or "monthrollup" in sql[:200]:
+        return "report summary"
+    return "other statements"
 
 
 def _bulk_create_rate(requests_csv, sample):
@@ -82,13 +104,13 @@ def _bulk_create_rate(requests_csv, sample):
     return len(instances) / seconds
 
 
-def _copy_ceiling(requests_csv, requests):
-    """What COPY alone does here, rolled back: the request file as text into an unlogged table with
-    no index (no parsing of times, no checks, no facts, no rollups), and psycopg 3 binary COPY of
-    prebuilt typed rows (the request file's first 200,000, parsed beforehand, not timed)."""
+def _copy_ceiling(requests_csv, alerts_csv, requests, alerts):
+    """What COPY alone does here, rolled back: both files as text into unlogged tables with no
+    index (no parsing of times, no checks, no facts, no rollups): (rows/s, detail). The detail
+    adds psycopg 3 binary COPY of prebuilt typed rows (the request file's first 200,000, parsed
+    beforehand, not timed)."""
     from slas import facts
 
-    columns = ", ".join(f"{c} text" for c in facts.REQUEST_FIELDS)
     typed_columns = ("request_id text, organisation_id bigint, start_at timestamptz, received_at timestamptz, "
                      "dsp_sent_at timestamptz, responded_at timestamptz, end_to_end_us bigint")
     rows = []
@@ -100,14 +122,17 @@ def _copy_ceiling(requests_csv, requests):
                          else None, _iso(row["dsp_sent_at"]) if row["dsp_sent_at"] else None,
                          _iso(row["responded_at"]) if row["responded_at"] else None, 1))
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"CREATE UNLOGGED TABLE bench_copy_text ({columns})")
+        for name, fields in (("requests", facts.REQUEST_FIELDS), ("alerts", facts.ALERT_FIELDS)):
+            cursor.execute(f"CREATE UNLOGGED TABLE bench_copy_{name} ({', '.join(f'{c} text' for c in fields)})")
         cursor.execute(f"CREATE UNLOGGED TABLE bench_copy_binary ({typed_columns})")
         started = time.perf_counter()
-        with open(requests_csv, encoding="utf-8") as handle, cursor.copy(
-                "COPY bench_copy_text FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-            while chunk := handle.read(1 << 20):
-                copy.write(chunk)
-        text_rate = requests / (time.perf_counter() - started)
+        for name, path in (("requests", requests_csv), ("alerts", alerts_csv)):
+            with open(path, encoding="utf-8") as handle, cursor.copy(
+                    f"COPY bench_copy_{name} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                while chunk := handle.read(1 << 20):
+                    copy.write(chunk)
+        text_seconds = time.perf_counter() - started
+        text_rate = (requests + alerts) / text_seconds
         started = time.perf_counter()
         with cursor.copy("COPY bench_copy_binary FROM STDIN WITH (FORMAT binary)") as copy:
             copy.set_types(["text", "int8", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "int8"])
@@ -115,8 +140,9 @@ def _copy_ceiling(requests_csv, requests):
                 copy.write_row(row)
         binary_rate = len(rows) / (time.perf_counter() - started)
         transaction.set_rollback(True)
-    return (f"COPY of the request CSV as text into an unindexed unlogged table {text_rate:,.0f} rows/s; psycopg 3 "
-            f"binary COPY of {len(rows):,} prebuilt 7-column rows {binary_rate:,.0f} rows/s")
+    return text_rate, (f"COPY of the same request and alert CSVs ({requests + alerts:,} rows) as text into unindexed "
+                       f"unlogged tables in {text_seconds:.1f} s, {text_rate:,.0f} rows/s; for comparison psycopg 3 "
+                       f"binary COPY of {len(rows):,} prebuilt 7-column rows {binary_rate:,.0f} rows/s")
 
 
 def _iso(text):

@@ -214,10 +214,10 @@ def run(args, scale, only, folder, cluster):
 
     # 2 first: the import is how the month's facts get in.
     started = time.perf_counter()
-    fig = attempt("fact ingest", lambda: cases.ingest(requests_csv, alerts_csv, scale["requests"], scale["alerts"],
-                                                       scale["sample"]))
-    figures.append(fig or Figure("fact_ingest_rows_per_s", None, "rows/s", 500_000, None, higher=True,
-                                 detail="not measured (see notes)"))
+    found = attempt("fact ingest", lambda: cases.ingest(requests_csv, alerts_csv, scale["requests"], scale["alerts"],
+                                                         scale["sample"]))
+    figures += found or [Figure("fact_ingest_rows_per_s", None, "rows/s", None, None, higher=True,
+                                detail="not measured (see notes); its target is half copy_ceiling_rows_per_s")]
     log(f"ingest done in {time.perf_counter() - started:.1f} s")
     report_baseline = None
     if "report" in only or "pages" in only:

@@ -372,6 +372,13 @@ else:
     if not Q_CLUSTER["redis"].startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("Q_REDIS_URL must be a redis:// URL")
 
+# Facts by month (PostgreSQL): months of request and alert facts older than this many months are
+# detached and archived to gzip CSV files under SLAS_FACT_ARCHIVE_DIR (slas.archive; restored with
+# `manage.py slas_restore_facts`); their rollups and report summaries stay. 0: never (the default:
+# where archives go, and for how long they are kept, is the deployment's decision).
+SLAS_FACT_RETENTION_MONTHS = env_int("SLAS_FACT_RETENTION_MONTHS", 0, minimum=0, maximum=1200)
+SLAS_FACT_ARCHIVE_DIR = env_str("SLAS_FACT_ARCHIVE_DIR", str(VAR_DIR / "fact-archives"))
+
 # Which backend carries device commands: the in-process simulator or DUIS over HTTP.
 ADAPTER_BACKEND = env_choice("ADAPTER_BACKEND", "simulator", ["simulator", "duis"])
 ADAPTER_DUIS_URL = env_str("ADAPTER_DUIS_URL", "http://127.0.0.1:8765/duis")

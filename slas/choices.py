@@ -24,6 +24,13 @@ class MeasurementType(models.TextChoices):
     INCIDENT = "incident", "Incident"
 
 
+class FactKind(models.TextChoices):
+    """The two kinds of fact table (slas.models.RequestFact, AlertFact), as an archive names them."""
+
+    REQUESTS = "requests", "Request facts"
+    ALERTS = "alerts", "Alert facts"
+
+
 class Interval(models.TextChoices):
     """What a measure times. t0 received_at, t1 dsp_sent_at, t2 wan_delivered_at,
     t3 device_responded_at, t4 wan_returned_at, t5 responded_at; a1 raised_at, a2 wan_received_at,

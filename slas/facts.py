@@ -24,7 +24,7 @@ from psycopg import sql
 from adapter import selectors as adapter_selectors
 from portal.choices import Region
 from portal.models import Organisation
-from slas import metrics, rollups
+from slas import metrics, partitions, rollups
 from slas.models import AlertFact, FoldState, RequestFact
 from slas.sqltext import execute, names, table
 
@@ -38,6 +38,7 @@ ALERT_TIMES = list(metrics.ALERT_TIMES)
 REQUEST_TYPES = list(metrics.REQUEST_TYPES)
 REGIONS = [r.value for r in Region]
 MAX_ERRORS = 100
+LOAD_MAINTENANCE_MEM = "256MB"  # per index build of a month's table (slas.partitions.build_indexes)
 
 
 @dataclass
@@ -181,11 +182,15 @@ def _failures(row: Mapping[str, str], line: int, checks: list[Check], codes: Map
     return found
 
 
-def _loaded_failures(kind: Kind, checks: list[Check], seen: dict[str, list[int]]) -> list[tuple[int, int, str]]:
+def _loaded_failures(kind: Kind, checks: list[Check], seen: dict[str, list[int]],
+                     replaced=()) -> list[tuple[int, int, str]]:
     position, check = next((n, c) for n, c in enumerate(checks) if c.rule == NOT_LOADED)
     found, ids = [], list(seen)
+    facts = kind.model._default_manager.all()
+    for month in replaced:  # their facts are being replaced: a key there is no reload
+        facts = facts.exclude(day__gte=month, day__lt=metrics.next_month(month))
     for start in range(0, len(ids), 5000):
-        for existing in kind.model._default_manager.filter(**{f"{kind.key}__in": ids[start:start + 5000]}).values_list(
+        for existing in facts.filter(**{f"{kind.key}__in": ids[start:start + 5000]}).values_list(
                 kind.key, flat=True):
             message = check.message.replace("{value}", quoted(existing))
             found += [(line, position, message) for line in seen[existing]]
@@ -196,8 +201,10 @@ def _time_unreadable(column: str, text: str, reason: str) -> str:
     return f"{column}: {quoted(text)} could not be read as a time: {reason}"
 
 
-def _check_sql(kind: Kind, check: Check, stage: sql.Identifier) -> tuple[sql.Composable, sql.Composable]:
-    """(condition true for a bad row of ``stage`` s, its message) of one check."""
+def _check_sql(kind: Kind, check: Check, stage: sql.Identifier,
+               loaded_outside: sql.Composable | None = None) -> tuple[sql.Composable, sql.Composable]:
+    """(condition true for a bad row of ``stage`` s, its message) of one check; ``loaded_outside``
+    (SQL over alias t) narrows NOT_LOADED to the facts a load does not replace."""
     c = sql.SQL("s.{}").format(sql.Identifier(check.field))
     cell = sql.SQL("coalesce({}, '')").format(c)
     if check.rule == REQUIRED:
@@ -211,8 +218,8 @@ def _check_sql(kind: Kind, check: Check, stage: sql.Identifier) -> tuple[sql.Com
     elif check.rule == ORGANISATION:
         bad = sql.SQL("NOT EXISTS (SELECT 1 FROM {} o WHERE o.code = {})").format(table(Organisation), c)
     elif check.rule == NOT_LOADED:
-        bad = sql.SQL("EXISTS (SELECT 1 FROM {} t WHERE t.{k} = {c})").format(
-            table(kind.model), k=sql.Identifier(kind.key), c=c)
+        bad = sql.SQL("EXISTS (SELECT 1 FROM {} t WHERE t.{k} = {c} AND {outside})").format(
+            table(kind.model), k=sql.Identifier(kind.key), c=c, outside=loaded_outside or sql.SQL("TRUE"))
     else:  # ONCE
         bad = sql.SQL("EXISTS (SELECT 1 FROM {} d WHERE d.{k} = {c} AND d.line < s.line)").format(
             stage, k=sql.Identifier(kind.key), c=c)
@@ -309,20 +316,26 @@ def _python_rows(handle, header, label, kind: Kind, codes, errors, seen):
         yield request_fact(fact_row) if kind.requests else alert_fact(fact_row)
 
 
-def _load_python(sources, codes):
+def _load_python(sources, codes, *, replace=False):
     result, errors = LoadResult(), []
-    loaded = {"requests": [], "alerts": []}
+    loaded: dict[str, list] = {"requests": [], "alerts": []}
+    replaced: dict[str, list[dt.date]] = {"requests": [], "alerts": []}
     for name, label, handle in sources:
         kind = KINDS[name]
         header = _header(handle, label, kind.fields)
         seen, found = {}, []
         loaded[name] = list(_python_rows(handle, header, label, kind, codes, found, seen))
-        found += _loaded_failures(kind, CHECKS[name], seen)
+        if replace:
+            replaced[name] = sorted({metrics.month_start(fact.day) for fact in loaded[name]})
+        found += _loaded_failures(kind, CHECKS[name], seen, replaced[name])
         # As the diagnosis orders and cuts them: by line, then in the order of the checks, per file.
         errors += [(label, line, message) for line, _, message in sorted(found)[:MAX_ERRORS]]
     if errors:
         raise FactsRejected(errors)
     for kind in (REQUESTS, ALERTS):
+        for month in replaced[kind.name]:
+            kind.model._default_manager.filter(day__gte=month, day__lt=metrics.next_month(month)).delete()
+        rollups.clear_months(replaced[kind.name], alerts=not kind.requests)
         kind.model._default_manager.bulk_create(loaded[kind.name], batch_size=2000)
         rollups.fold_into_rollups(loaded[kind.name], alerts=not kind.requests)
     result.requests, result.alerts = len(loaded["requests"]), len(loaded["alerts"])
@@ -330,7 +343,13 @@ def _load_python(sources, codes):
     return result
 
 
-def _load_postgres_one(cursor, name, label, handle):
+def _load_postgres_one(cursor, name, label, handle, *, replace=False):
+    """One file on PostgreSQL: COPY as text into a staging table; then, for each London month it
+    holds, a fresh table of the partition's shape without indexes filled by one INSERT ... SELECT
+    (the checks; the times parsed; the facts computed), the rollups from it in one pass, its
+    indexes built after, and ATTACH as the month's partition (replacing the month's old one when
+    ``replace``). A month already holding facts, without ``replace``, has the file's facts added
+    to it instead (the rows already typed and checked, the unique key refusing a reload)."""
     kind = KINDS[name]
     header = _header(handle, label, kind.fields)
     stage = sql.Identifier(f"slas_stage_{name}")
@@ -346,35 +365,153 @@ def _load_postgres_one(cursor, name, label, handle):
         while chunk := handle.read(1 << 20):
             stream.write(chunk)
     staged = cursor.rowcount
-    facts = table(kind.model)
-    execute(cursor, sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(facts))
-    execute(cursor, sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(facts))
-    before = cursor.fetchone()[0]
+    parent = kind.model._meta.db_table
+    partitions.lock(cursor, parent)
+    load = _Load(parent, _candidate_months(cursor, kind, stage))
+    load.create(cursor)
     # Fast path: one INSERT ... SELECT that parses the times (timestamptz input), resolves the
-    # organisation by a join and drops rows failing the filtered checks. The unique index refuses
-    # duplicates and reloads, a cast refuses a malformed time, a column its over-long text; when
-    # anything is refused or dropped the savepoint is rolled back and the diagnosis names every bad line.
+    # organisation by a join and drops rows failing the filtered checks, routed into the month
+    # tables. A cast refuses a malformed time, a column its over-long text; when anything is
+    # refused or dropped the savepoint is rolled back and the diagnosis names every bad line.
     try:
         with transaction.atomic():
             # The planner cannot estimate the checks' selectivity on the staging text (it guesses a
             # few rows) and picked a nested loop over the organisations: 45 comparisons a row.
             cursor.execute("SET LOCAL enable_nestloop = off")
-            execute(cursor, _insert_sql(kind, stage))
+            execute(cursor, _insert_sql(kind, stage, sql.Identifier(load.name)))
             if cursor.rowcount != staged:
                 raise _Refused
             count = cursor.rowcount
             cursor.execute("SET LOCAL enable_nestloop = on")
     except (DataError, IntegrityError, _Refused):
         return _diagnose(cursor, kind, label, stage), 0
-    rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id > %s"), where_params=[before])
+    load.keep_filled(cursor)
+    if not load.months:
+        return [], count
+    # A key twice in the file (on any days), or already loaded in a month this load does not replace.
+    once, elsewhere = _key_conflicts(cursor, kind, load, replace=replace)
+    if once or elsewhere:
+        return _diagnose(cursor, kind, label, stage, replaced=load.months if replace else ()), 0
+    held = [m for m in load.months if _month_holds_facts(cursor, parent, m)]
+    if held and not replace:
+        try:
+            with transaction.atomic():
+                partitions.ensure_months(parent, load.months)
+                execute(cursor, sql.SQL("INSERT INTO {} SELECT * FROM {}").format(
+                    sql.Identifier(parent), sql.Identifier(load.name)))
+        except IntegrityError:
+            return _diagnose(cursor, kind, label, stage), 0
+        rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("TRUE"), where_params=[],
+                              source=sql.Identifier(load.name))
+        load.drop(cursor)
+        return [], count
+    for table_name in load.tables.values():
+        partitions.build_indexes(cursor, parent, table_name)
+    if replace:
+        rollups.clear_months(load.months, alerts=not kind.requests)
+    rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("TRUE"), where_params=[],
+                          source=sql.Identifier(load.name))
+    load.attach(cursor)
     return [], count
+
+
+class _Load:
+    """The tables of one file's load: a routing parent (``<table>_load``) partitioned like the
+    fact table, and under it a standalone table per candidate month (``<table>_YYYY_MM_new``,
+    slas.partitions.standalone). After the INSERT the empty ones go; the others are detached from
+    the routing parent and attached to the fact table."""
+
+    def __init__(self, parent: str, months: list[dt.date]):
+        self.parent, self.name = parent, f"{parent}_load"
+        self.tables = {m: f"{partitions.partition_name(parent, m)}_new" for m in months}
+
+    @property
+    def months(self) -> list[dt.date]:
+        return list(self.tables)
+
+    def create(self, cursor):
+        load = sql.Identifier(self.name)
+        execute(cursor, sql.SQL("DROP TABLE IF EXISTS {}").format(load))
+        execute(cursor, sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS) PARTITION BY RANGE (day)").format(
+            load, sql.Identifier(self.parent)))
+        partitions.take_ids(cursor, self.parent, self.name)
+        for month, name in self.tables.items():
+            partitions.standalone(cursor, self.parent, name, month)
+            execute(cursor, sql.SQL("ALTER TABLE {} ATTACH PARTITION {} FOR VALUES FROM ({}) TO ({})").format(
+                load, sql.Identifier(name), sql.Literal(month), sql.Literal(metrics.next_month(month))))
+
+    def keep_filled(self, cursor):
+        for month, name in list(self.tables.items()):
+            execute(cursor, sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(sql.Identifier(name)))
+            if not cursor.fetchone()[0]:
+                execute(cursor, sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+                del self.tables[month]
+
+    def attach(self, cursor):
+        for month, name in self.tables.items():
+            execute(cursor, sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                sql.Identifier(self.name), sql.Identifier(name)))
+            partitions.swap(cursor, self.parent, name, month)
+        self.drop(cursor)
+
+    def drop(self, cursor):
+        execute(cursor, sql.SQL("DROP TABLE {}").format(sql.Identifier(self.name)))
+
+
+def _candidate_months(cursor, kind: Kind, stage: sql.Identifier) -> list[dt.date]:
+    """The London months a file's rows may count in: the month each clock's text names, and the
+    months either side (an offset moves a time near midnight of the month's ends across it)."""
+    clock = sql.Identifier(kind.clock)
+    execute(cursor, sql.SQL("SELECT DISTINCT left({c}, 7) FROM {s} WHERE {c} LIKE {shape}").format(
+        c=clock, s=stage, shape=sql.Literal("____-__-%")))
+    months: set[dt.date] = set()
+    for (text,) in cursor.fetchall():
+        try:
+            month = dt.date(int(text[:4]), int(text[5:7]), 1)
+        except ValueError:
+            continue  # not a month: the INSERT's cast refuses the row and the diagnosis names it
+        if dt.MINYEAR < month.year < dt.MAXYEAR:
+            months |= {metrics.previous_month(month), month, metrics.next_month(month)}
+    return sorted(months)
+
+
+def _key_conflicts(cursor, kind: Kind, load: "_Load", *, replace: bool) -> tuple[bool, bool]:
+    """(a key appears twice in the loaded rows, a key is already loaded in a month not replaced):
+    one pass over the loaded rows each; the months replaced (or, when nothing is, the months the
+    load fills, which hold no facts) are left out of the second."""
+    key, loaded = sql.Identifier(kind.key), sql.Identifier(load.name)
+    execute(cursor, sql.SQL("SELECT EXISTS (SELECT 1 FROM {} GROUP BY {} HAVING count(*) > 1)").format(loaded, key))
+    once = cursor.fetchone()[0]
+    outside = _outside(load.months)
+    execute(cursor, sql.SQL("SELECT EXISTS (SELECT 1 FROM {} t WHERE {})").format(
+        sql.Identifier(load.parent), outside))
+    if not cursor.fetchone()[0]:
+        return once, False
+    execute(cursor, sql.SQL("SELECT EXISTS (SELECT 1 FROM {n} n WHERE EXISTS ("
+                            "SELECT 1 FROM {f} t WHERE t.{k} = n.{k} AND {outside}))").format(
+        n=loaded, f=sql.Identifier(load.parent), k=key, outside=outside))
+    return once, cursor.fetchone()[0]
+
+
+def _outside(months) -> sql.Composable:
+    """SQL over alias t: its day in none of ``months`` (as ranges the planner prunes partitions by)."""
+    if not months:
+        return sql.SQL("TRUE")
+    return sql.SQL(" AND ").join(sql.SQL("(t.day < {} OR t.day >= {})").format(
+        sql.Literal(m), sql.Literal(metrics.next_month(m))) for m in months)
+
+
+def _month_holds_facts(cursor, table: str, month: dt.date) -> bool:
+    execute(cursor, sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE day >= {} AND day < {})").format(
+        sql.Identifier(table), sql.Literal(month), sql.Literal(metrics.next_month(month))))
+    return cursor.fetchone()[0]
 
 
 class _Refused(Exception):
     """The fast path dropped a row: let the diagnosis say which and why."""
 
 
-def _insert_sql(kind: Kind, stage: sql.Identifier) -> sql.Composable:
+def _insert_sql(kind: Kind, stage: sql.Identifier, target: sql.Identifier) -> sql.Composable:
     # OFFSET 0 below keeps the typed subquery from being flattened: otherwise every reference to a
     # time in the interval expressions parses its text again (~30 parses a row instead of 7).
     copied = [kind.key, *(["measurement_type"] if kind.requests else []), *kind.blank]
@@ -384,19 +521,20 @@ def _insert_sql(kind: Kind, stage: sql.Identifier) -> sql.Composable:
         typed=sql.SQL(", ").join(sql.SQL("s.{c}::timestamptz AS {c}").format(c=sql.Identifier(c)) for c in kind.times),
         stage=stage, orgs=table(Organisation), valid=_fast_filter(kind, stage))
     columns, values = _fact_select(kind)
-    # In key order: the unique key's btree then fills leaf after leaf instead of touching a random
-    # leaf per row, which at 10M rows (an index beyond shared buffers) took the INSERT from 187 s to
-    # 153 s (bench, full scale). Ordering by start time instead gained nothing (191 s).
-    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ORDER BY {}").format(
-        table(kind.model), columns, values, source, sql.Identifier(kind.key))
+    # No ORDER BY: the month tables have no index while they fill (each is built after, by one
+    # sort), so the order of the rows no longer matters to the key's btree.
+    return sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(target, columns, values, source)
 
 
-def _diagnose(cursor, kind: Kind, label, stage: sql.Identifier):
-    """The slow path, only for a file the fast path refused: every check, each bad line named."""
+def _diagnose(cursor, kind: Kind, label, stage: sql.Identifier, replaced=()):
+    """The slow path, only for a file the fast path refused: every check, each bad line named
+    (a key loaded before counts only outside the months ``replaced``)."""
+    outside = _outside(replaced)
     union = sql.SQL(" UNION ALL ").join(
         sql.SQL("SELECT line, {position} AS position, {message} FROM {stage} s WHERE {bad}").format(
             position=sql.Literal(position), message=message, stage=stage, bad=bad)
-        for position, (bad, message) in enumerate(_check_sql(kind, check, stage) for check in CHECKS[kind.name]))
+        for position, (bad, message) in enumerate(_check_sql(kind, check, stage, outside)
+                                                  for check in CHECKS[kind.name]))
     execute(cursor, sql.SQL("SELECT line, message FROM ({}) e(line, position, message) ORDER BY line, position "
                             "LIMIT {}").format(union, sql.Literal(MAX_ERRORS)))
     errors = [(label, line, message) for line, message in cursor.fetchall()]
@@ -416,31 +554,37 @@ def _diagnose(cursor, kind: Kind, label, stage: sql.Identifier):
     return [(label, 0, "the file could not be loaded")]
 
 
-def load_files(*, requests=None, alerts=None):
-    """Load fact files (paths); raises FactsRejected (nothing written) when any row is bad."""
+def load_files(*, requests=None, alerts=None, replace=False):
+    """Load fact files (paths); raises FactsRejected (nothing written) when any row is bad.
+    ``replace``: the months the files hold are replaced by them (their facts and fact rollups)."""
     sources = []
     try:
         if requests:
             sources.append(("requests", "requests", open(requests, encoding="utf-8-sig", newline="")))
         if alerts:
             sources.append(("alerts", "alerts", open(alerts, encoding="utf-8-sig", newline="")))
-        return load_streams(sources)
+        return load_streams(sources, replace=replace)
     finally:
         for _kind, _label, handle in sources:
             handle.close()
 
 
-def load_streams(sources):
-    """sources: [(kind "requests"/"alerts", label, text stream)]."""
+def load_streams(sources, *, replace=False):
+    """sources: [(kind "requests"/"alerts", label, text stream)]. One transaction: a reader sees
+    the months as they were or as loaded, never part of a file."""
     with transaction.atomic():
         if connection.vendor != "postgresql":
             codes = dict(Organisation.objects.values_list("code", "id"))
-            return _load_python(sources, codes)
+            return _load_python(sources, codes, replace=replace)
         result, errors = LoadResult(), []
         with connection.cursor() as cursor:
             rollups.bulk_settings(cursor)
+            # The month tables' indexes are built by one sort each: room for the sort in memory.
+            # A load is repeatable from its files, so its COMMIT need not wait for the WAL flush.
+            execute(cursor, sql.SQL("SET LOCAL maintenance_work_mem = {}").format(sql.Literal(LOAD_MAINTENANCE_MEM)))
+            cursor.execute("SET LOCAL synchronous_commit = off")
             for kind, label, handle in sources:
-                found, count = _load_postgres_one(cursor, kind, label, handle)
+                found, count = _load_postgres_one(cursor, kind, label, handle, replace=replace)
                 errors += found
                 setattr(result, kind, count)
         if errors:
@@ -449,14 +593,14 @@ def load_streams(sources):
         return result
 
 
-def load_text(*, requests="", alerts=""):
+def load_text(*, requests="", alerts="", replace=False):
     """Convenience for tests and the demo: load CSV text."""
     sources = []
     if requests:
         sources.append(("requests", "requests", io.StringIO(requests)))
     if alerts:
         sources.append(("alerts", "alerts", io.StringIO(alerts)))
-    return load_streams(sources)
+    return load_streams(sources, replace=replace)
 
 
 # --- the fold of the adapter's records ----------------------------------------------------------
@@ -524,9 +668,10 @@ def _fold_sql(feed: Feed, rows, state) -> int:
     WITH {w},
     ins AS (
       INSERT INTO {facts} ({columns}) SELECT {values} FROM (SELECT {taken} FROM w) x0 WHERE {keep}
-      ON CONFLICT ({key}) DO NOTHING RETURNING id
+      ON CONFLICT ({key}, day) DO NOTHING RETURNING id, day
     )
-    SELECT last.{stamp}, last.pk, (SELECT array_agg(id) FROM ins)
+    SELECT last.{stamp}, last.pk, (SELECT array_agg(id) FROM ins),
+           (SELECT array_agg(DISTINCT date_trunc('month', day)::date) FROM ins)
     FROM (SELECT {stamp}, pk FROM w ORDER BY {stamp} DESC, pk DESC LIMIT 1) last
     """).format(w=w, facts=table(kind.model), columns=columns, values=values, taken=sql.SQL(", ").join(taken),
                 keep=keep, key=sql.Identifier(kind.key), stamp=sql.Identifier(feed.stamp))
@@ -536,6 +681,9 @@ def _fold_sql(feed: Feed, rows, state) -> int:
     if row is None:
         return 0
     state.watermark, state.last_pk, ids = row[0], row[1], row[2] or []
+    # A month without its partition yet (the schedule makes them ahead): its facts went to the
+    # DEFAULT partition; making the partition now moves them there.
+    partitions.ensure_months(kind.model._meta.db_table, row[3] or [])
     if ids:
         rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id = ANY(%s)"), where_params=[ids])
     state.save()

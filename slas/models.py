@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.choices import ProviderCode, Region
 from portal.scoping import Domain, ScopeRule
-from slas.choices import EpisodeState, Interval, MeasurementType, ProviderKind
+from slas.choices import EpisodeState, FactKind, Interval, MeasurementType, ProviderKind
 
 PCT = dict(max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
 
@@ -189,8 +190,11 @@ class RequestFact(Fact):
         # unsorted); day as BRIN on PostgreSQL (rebuilds read whole months; a few pages instead of
         # a btree entry per row; migration 0006, SQLite has no BRIN). No index on organisation:
         # every reader narrows by time first. A UniqueConstraint, not unique=True, which would add
-        # a second (varchar_pattern_ops) btree no query uses.
-        constraints = [models.UniqueConstraint(fields=["request_id"], name="slas_reqfact_request_id")]
+        # a second (varchar_pattern_ops) btree no query uses. On PostgreSQL the table is partitioned
+        # by month on day (slas.partitions, migration 0012), and a partitioned table's unique keys
+        # must hold the partition key: the key is unique per (request_id, day) there, the primary
+        # key is (id, day), and the loader checks a request_id against the other months itself.
+        constraints = [models.UniqueConstraint(fields=["request_id", "day"], name="slas_reqfact_request_id")]
         indexes = [models.Index(fields=["start_at"], name="slas_reqfact_start_at")]
 
     def __str__(self):
@@ -212,12 +216,36 @@ class AlertFact(Fact):
     end_to_end_us = models.BigIntegerField(null=True)
 
     class Meta:
-        # As RequestFact: the key, a btree on raised_at (burn rates), BRIN on day (migration 0006).
-        constraints = [models.UniqueConstraint(fields=["alert_id"], name="slas_alertfact_alert_id")]
+        # As RequestFact: the key (with day: partitioned by month), a btree on raised_at (burn
+        # rates), BRIN on day (migration 0006).
+        constraints = [models.UniqueConstraint(fields=["alert_id", "day"], name="slas_alertfact_alert_id")]
         indexes = [models.Index(fields=["raised_at"], name="slas_alertfact_raised_at")]
 
     def __str__(self):
         return self.alert_id
+
+
+class FactArchive(models.Model):
+    """One month of one kind of fact taken out of the database (PostgreSQL: its partition detached
+    and dropped) into a gzip CSV file, with the file's SHA-256 (also written beside it) and row
+    count, checked when it is restored. The month's rollups and report summary stay, so its
+    reports still answer. restored_at: put back (slas_restore_facts); a later archive is a new row."""
+
+    month = models.DateField(help_text="first day of the London month")
+    kind = models.CharField(max_length=10, choices=FactKind.choices)
+    path = models.CharField(max_length=500, help_text="the gzip CSV file")
+    rows = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    archived_at = models.DateTimeField(default=timezone.now)
+    restored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["month", "kind"]
+        constraints = [models.UniqueConstraint(fields=["month", "kind"], condition=models.Q(restored_at__isnull=True),
+                                               name="slas_factarchive_one_live")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.kind} ({self.rows} rows)"
 
 
 class Rollup(models.Model):
@@ -477,6 +505,7 @@ auditlog.register(Measure)
 auditlog.register(ProviderTerms)
 auditlog.register(ReliefEvent)
 auditlog.register(Charge)
+auditlog.register(FactArchive)
 auditlog.register(CreditRun, exclude_fields=["data"])
 auditlog.register(Statement, exclude_fields=["data"])
 auditlog.register(BurnRateRule)

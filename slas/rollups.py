@@ -29,6 +29,7 @@ from slas.choices import INTERVAL_COLUMN, MeasurementType, ProviderKind
 from slas.models import (
     AlertFact,
     DailyRollup,
+    FactArchive,
     Measure,
     MonthRollup,
     MonthSummary,
@@ -214,15 +215,17 @@ def _provider_sql():
         csp=sql.Literal(str(ProviderKind.CSP)), regional=regional)
 
 
-def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None):
+def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None,
+                  source: sql.Identifier | None = None):
     """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
-    (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only."""
+    (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only.
+    ``source``: a table of the fact table's shape to read instead (a month being loaded)."""
     measures = [m for m in (measures or Measure.objects.of_facts()) if m.is_alert == alerts and not m.is_incident]
     if not measures:
         return
     reliefs = reliefs if reliefs is not None else _reliefs()
     values, params, case, relief_sql, relief_params = _sql_parts(alerts=alerts, measures=measures, reliefs=reliefs)
-    facts = table(AlertFact if alerts else RequestFact)
+    facts = source or table(AlertFact if alerts else RequestFact)
     type_join = sql.SQL("TRUE" if alerts else "m.mtype = f.measurement_type AND f.measured")
     provider_sql = _provider_sql()
     v, target = sql.Identifier("v"), sql.Identifier("target_us")
@@ -274,6 +277,15 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
         execute(cursor, query, [*params, *relief_params, *where_params])
 
 
+def clear_months(months, *, alerts):
+    """Delete the fact rollups (of alert measures or of request measures) of ``months``, whose
+    facts are being replaced; the incident measures' rows stay (counted from incident clocks)."""
+    measures = [m.pk for m in Measure.objects.of_facts() if m.is_alert == alerts and not m.is_incident]
+    for month in months:
+        DailyRollup.objects.filter(day__gte=month, day__lt=metrics.next_month(month), measure__in=measures).delete()
+        MonthRollup.objects.filter(month=month, measure__in=measures).delete()
+
+
 def fold_into_rollups(facts, *, alerts=False):
     """Incremental path: new facts (dicts or instances) -> deltas -> rollups."""
     apply(aggregate_python(facts, alerts=alerts))
@@ -283,6 +295,9 @@ def rebuild_month(month):
     """Recompute a month's rollups from its facts (both kinds). Returns the number of facts read."""
     month = metrics.month_start(month)
     following = metrics.next_month(month)
+    if FactArchive.objects.filter(month=month, restored_at__isnull=True).exists():
+        # Its facts are in archive files (slas.archive): its rollups are all that is left of it.
+        raise ValueError(f"{month:%Y-%m}: facts archived; restore them (slas_restore_facts) before a rebuild")
     with transaction.atomic():
         DailyRollup.objects.filter(day__gte=month, day__lt=following).delete()
         # The incident measures' rows stay: they are counted from the incident clocks, not from

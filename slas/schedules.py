@@ -16,3 +16,9 @@ register_schedule(Schedule("slas: monthly freeze", "slas.tasks.monthly_freeze", 
 # setup_schedules updates by name, so a renamed entry would leave the old row behind, calling a
 # function that no longer exists.
 register_schedule(Schedule("portal: burn-rate check", "slas.burnrate.burnrate_check", "I", minutes=5))
+# Facts by month (PostgreSQL): this month's partition and the next two, made ahead every night
+# (idempotent; the loader and the fold also make a missing one when they need it).
+register_schedule(Schedule("slas: fact partitions ahead", "slas.tasks.fact_partitions_ahead", "C", cron="15 0 * * *"))
+# Retention: on the 3rd of each month at 02:00 London, months of facts older than
+# SLAS_FACT_RETENTION_MONTHS go to archive files (the task does nothing while that is 0, the default).
+register_schedule(Schedule("slas: archive old facts", "slas.tasks.archive_facts", "C", cron="0 2 3 * *"))

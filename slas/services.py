@@ -8,11 +8,13 @@ import logging
 import os
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditlog.context import set_actor
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -21,8 +23,19 @@ from portal.choices import OrganisationKind, ProviderCode
 from portal.events import publish
 from portal.imports import Preview, RowResult, read_for_preview
 from portal.models import Organisation
-from slas import facts, incidents, metrics, report, rollups
-from slas.models import Charge, CreditRun, Measure, ProviderTerms, ReliefEvent, Statement
+from slas import archive, facts, incidents, metrics, partitions, report, rollups
+from slas.choices import FactKind
+from slas.models import (
+    AlertFact,
+    Charge,
+    CreditRun,
+    FactArchive,
+    Measure,
+    ProviderTerms,
+    ReliefEvent,
+    RequestFact,
+    Statement,
+)
 
 if TYPE_CHECKING:
     from portal.types import Actor
@@ -141,9 +154,75 @@ def charges_import(data: bytes, *, filename: str = "", commit: bool = False, act
 
 
 def facts_import(*, requests: str | os.PathLike[str] | None = None,
-                 alerts: str | os.PathLike[str] | None = None) -> facts.LoadResult:
-    """Load fact files (see slas.facts.load_files); raises facts.FactsRejected with every bad row."""
-    return facts.load_files(requests=requests, alerts=alerts)
+                 alerts: str | os.PathLike[str] | None = None, replace: bool = False) -> facts.LoadResult:
+    """Load fact files (see slas.facts.load_files); raises facts.FactsRejected with every bad row.
+    ``replace``: the months the files hold are replaced (facts and fact rollups), atomically."""
+    return facts.load_files(requests=requests, alerts=alerts, replace=replace)
+
+
+def facts_partitions_ahead() -> list[str]:
+    """Create this month's fact partitions and the next ones (slas.partitions); the names made."""
+    return partitions.ahead()
+
+
+def facts_archive(*, older_than_months: int, today: dt.date | None = None,
+                  folder: str | os.PathLike[str] | None = None) -> list[FactArchive]:
+    """Archive every month of facts older than ``older_than_months`` whole London months before
+    this one: each kind's partition to a gzip CSV file with its SHA-256 (slas.archive), then
+    detached and dropped, one month and kind per transaction. Rollups and summaries stay."""
+    if not partitions.enabled():
+        raise ValidationError({"older_than_months": "Facts are archived by month on PostgreSQL only."})
+    if older_than_months < 1:
+        raise ValidationError({"older_than_months": "Give at least 1 month."})
+    cutoff = metrics.month_start(today or timezone.localdate())
+    for _ in range(older_than_months):
+        cutoff = metrics.previous_month(cutoff)
+    folder = folder or settings.SLAS_FACT_ARCHIVE_DIR
+    made = []
+    for kind, model in ((FactKind.REQUESTS, RequestFact), (FactKind.ALERTS, AlertFact)):
+        table = model._meta.db_table
+        for month in [m for m in partitions.months(table) if m < cutoff]:
+            with transaction.atomic(), connection.cursor() as cursor:
+                partitions.lock(cursor, table)
+                path, rows, digest = archive.write(table, month, folder)
+                record = FactArchive(month=month, kind=kind, path=str(path), rows=rows, sha256=digest)
+                record.full_clean()
+                archive.drop(table, month)
+                record.save()
+            made.append(record)
+    return made
+
+
+def facts_restore(*, month: dt.date) -> list[FactArchive]:
+    """Put an archived month's facts back as its partitions, after checking each file against
+    the SHA-256 recorded and the one written beside it; a mismatch restores nothing."""
+    month = metrics.month_start(month)
+    records = list(FactArchive.objects.filter(month=month, restored_at__isnull=True))
+    if not records:
+        raise ValidationError({"month": f"{month:%Y-%m} has no archived facts to restore."})
+    for record in records:
+        path = Path(record.path)
+        if not path.exists():
+            raise ValidationError({"month": f"{path}: archive file missing; nothing restored."})
+        found, written = archive.sha256_of(path), archive.written_checksum(path)
+        if found != record.sha256 or written != record.sha256:
+            raise ValidationError({"month": f"{path}: checksum mismatch (recorded {record.sha256}, file {found}, "
+                                            f"checksum file {written or 'missing'}); nothing restored."})
+    with transaction.atomic(), connection.cursor() as cursor:
+        for record in records:
+            model = RequestFact if record.kind == FactKind.REQUESTS else AlertFact
+            table = model._meta.db_table
+            partitions.lock(cursor, table)
+            if model.objects.filter(day__gte=month, day__lt=metrics.next_month(month)).exists():
+                raise ValidationError({"month": f"{month:%Y-%m} already holds {record.kind}: nothing restored."})
+            rows = archive.read_back(table, month, Path(record.path))
+            if rows != record.rows:
+                raise ValidationError({"month": f"{record.path}: {rows} rows where {record.rows} were archived; "
+                                                "nothing restored."})
+            record.restored_at = timezone.now()
+            record.full_clean()
+            record.save()
+    return records
 
 
 def facts_fold() -> tuple[int, int]:

@@ -1,10 +1,11 @@
 """Background work of the slas app (django-q2): the fold of adapter records and the month freeze."""
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
 from portal import calendar_uk
-from slas import incidents, metrics, services
+from slas import incidents, metrics, partitions, services
 
 log = logging.getLogger(__name__)
 
@@ -12,6 +13,19 @@ log = logging.getLogger(__name__)
 def fold_facts():
     """Every minute: copy newly completed adapter requests and new alerts into facts and rollups."""
     return services.facts_fold()
+
+
+def fact_partitions_ahead():
+    """Nightly: this month's fact partitions and the next ones exist (PostgreSQL; a no-op elsewhere)."""
+    return services.facts_partitions_ahead()
+
+
+def archive_facts():
+    """Monthly: archive the months of facts older than SLAS_FACT_RETENTION_MONTHS (0: never)."""
+    months = settings.SLAS_FACT_RETENTION_MONTHS
+    if not months or not partitions.enabled():
+        return None
+    return [str(record) for record in services.facts_archive(older_than_months=months)]
 
 
 def incident_measures():

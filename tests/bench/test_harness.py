@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"name", "value", "unit", "target", "baseline", "ratio", "met"}
-EXPECTED = {"fact_ingest_rows_per_s", "monthly_report_s", "monthly_report_p99_max_deviation_pct",
+EXPECTED = {"fact_ingest_rows_per_s", "copy_ceiling_rows_per_s", "monthly_report_s",
+            "monthly_report_p99_max_deviation_pct",
             "device_list_first_page_p95_s", "device_list_deep_page_p95_s", "device_api_list_p95_s",
             "device_search_by_id_p95_s", "device_search_by_mpan_p95_s", "dashboard_page_p95_s",
             "monthly_report_page_p95_s", "single_request_dsp_outbound_p99_s", "peak_rss_any_process_mb",

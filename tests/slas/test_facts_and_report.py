@@ -230,6 +230,21 @@ def test_loading_in_two_files_merges_the_month_histograms(orgs, measures):
     assert _report(dt.date(2025, 6, 1)) == data
 
 
+def test_a_month_replaced_from_a_file_keeps_only_the_new_facts(orgs, measures, tmp_path):
+    # Both databases: PostgreSQL swaps the month's partition (tests/slas/test_partitions.py), SQLite
+    # deletes and inserts; either way the month's facts and rollups are the new file's alone.
+    start = dt.datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+    facts.load_text(requests=requests_csv([request_row(f"a{n}", "SUPA", start) for n in range(3)]))
+    path = tmp_path / "june.csv"
+    path.write_text(requests_csv([request_row(f"a{n}", "SUPA", start, outbound=9) for n in range(2)]))
+    out = io.StringIO()
+    call_command("slas_import_facts", requests=str(path), replace=True, stdout=out)
+    assert "loaded 2 requests" in out.getvalue()
+    assert sorted(RequestFact.objects.values_list("request_id", flat=True)) == ["a0", "a1"]
+    sm11 = _row(_report(dt.date(2025, 6, 1)), "SM1.1")
+    assert (sm11["measured"], sm11["within"]) == (2, 0)
+
+
 def _percentile_cont(values, fraction):
     """PostgreSQL's percentile_cont: linear interpolation at position fraction x (n - 1)."""
     values = sorted(values)
