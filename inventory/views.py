@@ -37,7 +37,7 @@ from portal.ids import normalise_eui64
 from portal.imports import import_page
 from portal.pagination import keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
-from portal.tabular import export_response
+from portal.tabular import export_format, export_response
 
 # Exports stream the filtered list; beyond this many rows use the API (keyset pages) instead.
 EXPORT_LIMIT = 100_000
@@ -117,8 +117,8 @@ def device_list(request):
     devices = scope(request.user, Device.objects.for_list())
     filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
     queryset = filterset.qs
-    export = request.GET.get("export")
-    if export in ("csv", "xlsx"):
+    export = export_format(request.GET.get("export"))
+    if export:
         with reading_from_replica():  # an export is reading work: the list itself reads the primary
             return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset, request.user), export,
                                    "devices")
@@ -260,8 +260,8 @@ class ModelList(ObjectListView):
         return super().get_queryset().prefetch_related("items")
 
     def export(self, queryset):
-        export = self.request.GET.get("export")
-        if export not in ("csv", "xlsx"):
+        export = export_format(self.request.GET.get("export"))
+        if export is None:
             return None
         rows = ([m.manufacturer_id, m.manufacturer_name, m.model_id, m.device_type, m.smets_version,
                  " ".join(m.firmware_versions), m.status] for m in queryset.iterator(chunk_size=2000))
@@ -320,8 +320,8 @@ class ItemList(ObjectListView):
         return super().get_queryset().select_related("owner")
 
     def export(self, queryset):
-        export = self.request.GET.get("export")
-        if export not in ("csv", "xlsx"):
+        export = export_format(self.request.GET.get("export"))
+        if export is None:
             return None
         rows = ([i.key, i.name, i.kind, i.owner.code if i.owner else "", i.version, i.status]
                 for i in queryset.iterator(chunk_size=2000))

@@ -199,3 +199,19 @@ def test_the_login_page_never_lists_demo_logins_with_debug_off(demo_machine, cli
 def test_no_demo_login_hint_without_the_demo_people(settings, client):
     settings.DEBUG = True
     assert "Demo logins" not in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", [None, "supplier_a"])
+def test_a_404_in_production_settings_is_the_portals_own_page(who, settings, client, request, client_for):
+    settings.DEBUG = False
+    browser = client_for(request.getfixturevalue(who)) if who else client
+    for url in ("/no-such-page/", "/inventory/devices/?export=pdf" if who else "/nothing/here/"):
+        page = browser.get(url)
+        assert page.status_code == 404
+        text = page.content.decode()
+        assert "<h1>Not found</h1>" in text
+        assert 'class="topbar"' in text and 'href="/favicon.ico"' in text  # the base page around it
+        assert "Page not found at" not in text and "Traceback" not in text  # never Django's debug page
+    if who:
+        assert 'nav class="sidebar"' in text  # the signed-in person keeps their navigation
