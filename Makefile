@@ -22,20 +22,12 @@ demo: venv
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py load_demo
 
-# Start the portal on SQLite with demo data, the web server and the django-q2 clusters: the main
-# one, the small "urgent" one that sends single service requests (adapter.tasks.URGENT_CLUSTER) and
-# "hooks", which delivers webhooks (portal.webhooks.services.HOOKS_CLUSTER).
+# Start the portal on SQLite with demo data, the web server and the django-q2 clusters (the main
+# one, "urgent" for single service requests, "hooks" for webhooks). scripts/run.py prints the URL
+# once the server answers and stops them all within 10 s on Ctrl-C or SIGTERM (why a script: its
+# docstring).
 run: demo
-	@echo ""
-	@echo "  DCC operations portal: http://$(HOST):$(PORT)/"
-	@echo "  Demo logins (username, password, role):"
-	@$(PY) manage.py demo_logins
-	@echo ""
-	@trap 'kill $$QPID $$UPID $$HPID 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py qcluster & QPID=$$!; \
-	Q_CLUSTER_NAME=urgent $(PY) manage.py qcluster & UPID=$$!; \
-	Q_CLUSTER_NAME=hooks $(PY) manage.py qcluster & HPID=$$!; \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	@$(PY) scripts/run.py --host $(HOST) --port $(PORT)
 
 test: venv
 	scripts/test.sh

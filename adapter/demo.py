@@ -110,6 +110,41 @@ def signing_keys(stdout=None) -> list[Path]:
     return paths
 
 
+QUARANTINE_SRV = "4.18"  # Read Meter Balance: not in the traffic MIX, so its threshold counts only these
+
+
+def quarantined(stdout=None):
+    """A request waiting in quarantine for a DCC operator's decision, made the way a real one is:
+    the demo supplier (supa) keeps a threshold of one 4.18 meter-balance read a day and sends two,
+    so the second exceeds it (services.request_submit). Skipped when supa's organisation already
+    has a quarantined request, or without the demo people (an app's tests load only this app)."""
+    from adapter import services
+    from adapter.choices import RequestState, ThresholdPeriod
+    from inventory.models import Device
+
+    person = get_user_model()._default_manager.filter(username="supa").select_related("organisation").first()
+    srv = ServiceRequestVariant.objects.filter(code=QUARANTINE_SRV).first()
+    if person is None or person.organisation is None or srv is None:
+        return
+    organisation = person.organisation
+    if ServiceRequest.objects.filter(organisation=organisation, state=RequestState.QUARANTINED).exists():
+        return
+    device = (Device.objects.filter(supplier=organisation, status="commissioned", device_type__in=srv.device_types)
+              .order_by("pk").first())
+    if device is None:
+        return
+    if not organisation.anomaly_thresholds.filter(srv=srv, period=ThresholdPeriod.DAY).exists():
+        services.threshold_save(organisation=organisation, srv=srv, period=ThresholdPeriod.DAY, limit=1,
+                                actor=person, note="Demo: more than one balance read of a meter a day is unusual")
+    for _ in range(2):
+        request = services.request_submit(user=person, srv=srv, device_id=device.device_id, params={})
+        if request.state == RequestState.QUARANTINED:
+            break
+    if stdout:
+        stdout.write(f"adapter: request {request.request_id} is {request.get_state_display().lower()}, "
+                     "waiting for a DCC operator to release or reject it")
+
+
 def load(stdout=None, requests=REQUESTS):
     from inventory.models import Device
     from portal.models import Organisation
@@ -117,6 +152,7 @@ def load(stdout=None, requests=REQUESTS):
     catalogue.load(ServiceRequestVariant)
     message_signing(stdout)
     signing_keys(stdout)
+    quarantined(stdout)
     srvs = {s.code: s for s in ServiceRequestVariant.objects.filter(code__in=[c for c, _ in MIX])}
     devices = list(Device.objects.filter(status="commissioned", device_type__in=["ESME", "GSME"],
                                          supplier__kind="service_user").exclude(supplier__user_id="")

@@ -245,6 +245,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # API tokens issued without an expiry of their own expire after this many days (0: never).
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=0, maximum=3660)
@@ -318,7 +320,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # ReDoc from static/vendor/redoc-2.5.4: the sidecar's bundle with its one request to another
+    # host (the Redocly logo, which the content security policy blocks) pointed at an empty image.
+    "REDOC_DIST": STATIC_URL + "vendor/redoc-2.5.4",
+    # Swagger UI from the pinned sidecar; no online validator badge (it would load from another host).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     # Operation ids and tags come from the path after this prefix: /api/v1/devices/ -> devices_list, as
     # /api/devices/ gave before versioning (the estimated prefix would be /api, aliases included).

@@ -13,6 +13,7 @@ reverse("v1:device-list") the current path; pages link to the v1 ones. /api/sche
 the current version's document at its well-known address (portal.versioning says why)."""
 from importlib import import_module, util
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -49,7 +50,12 @@ for prefix, viewset, basename in webhooks_api.ROUTES + notifications_api.ROUTES:
 api_patterns = [
     path("schema/", SpectacularAPIView.as_view(api_version=versioning.CURRENT), name="api_schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
+    # ReDoc builds its search index in a web worker it loads from a blob: URL; the site's policy
+    # (script-src 'self', no worker-src) would block it and leave the page at "Loading". Only this
+    # page allows blob: workers. Its script is the pinned sidecar copy; its fonts link is dropped
+    # (templates/drf_spectacular/redoc.html).
+    path("redoc/", csp_update({"worker-src": ["'self'", "blob:"]})(SpectacularRedocView.as_view(url_name="api_schema")),
+         name="api_redoc"),
     path("auth/token/", endpoints.TokenView.as_view(), name="api_token"),
     path("", include(api_extra)),
     path("", include(router.urls)),
@@ -59,7 +65,7 @@ alias_patterns = [pattern for pattern in api_patterns if getattr(pattern, "name"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

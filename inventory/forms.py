@@ -124,8 +124,12 @@ class QuickForm(forms.Form):
     default_renderer = QUICK_RENDERER
 
 
+# A change form never starts on a choice: a status or switch state is picked, never taken by default.
+CHOOSE = ("", "Choose…")
+
+
 class StatusForm(QuickForm):
-    status = forms.ChoiceField(choices=SMIStatus.choices)
+    status = forms.ChoiceField(choices=[CHOOSE, *SMIStatus.choices])
     reason = forms.CharField(max_length=300)
 
 
@@ -140,7 +144,7 @@ class HubForm(forms.Form):
 class SwitchForm(forms.Form):
     number = forms.IntegerField(min_value=1, max_value=5)
     description = forms.CharField(max_length=200, required=False)
-    state = forms.ChoiceField(choices=SwitchState.choices)
+    state = forms.ChoiceField(choices=[CHOOSE, *SwitchState.choices])
 
 
 class WithdrawForm(forms.Form):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("devices/<str:device_id>/", views.device_detail, name="device_detail"),
     path("devices/<str:device_id>/edit/", views.device_edit, name="device_edit"),
     path("devices/<str:device_id>/items/", views.device_items, name="device_items"),
+    path("devices/<str:device_id>/change/", views.device_change, name="device_change"),
     path("devices/<str:device_id>/status/", views.device_status, name="device_status"),
     path("devices/<str:device_id>/hub/", views.device_hub, name="device_hub"),
     path("devices/<str:device_id>/switches/", views.device_switch, name="device_switch"),

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from inventory import importers, selectors, services
-from inventory.choices import BADGES, SMIStatus, allowed_transitions
+from inventory.choices import BADGES, SMIStatus, SwitchState, allowed_transitions
 from inventory.filtersets import DeviceFilterSet, DeviceModelFilterSet, ItemFilterSet
 from inventory.forms import (
+    CHOOSE,
     DeviceForm,
     HubForm,
     ImportForm,
@@ -37,7 +38,7 @@ from portal.ids import normalise_eui64
 from portal.imports import import_page
 from portal.pagination import keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
-from portal.tabular import export_response
+from portal.tabular import export_format, export_response
 
 # Exports stream the filtered list; beyond this many rows use the API (keyset pages) instead.
 EXPORT_LIMIT = 100_000
@@ -117,8 +118,8 @@ def device_list(request):
     devices = scope(request.user, Device.objects.for_list())
     filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
     queryset = filterset.qs
-    export = request.GET.get("export")
-    if export in ("csv", "xlsx"):
+    export = export_format(request.GET.get("export"))
+    if export:
         with reading_from_replica():  # an export is reading work: the list itself reads the primary
             return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset, request.user), export,
                                    "devices")
@@ -179,9 +180,100 @@ def device_detail(request, device_id):
         "history": list(device.status_history.select_related("actor")[:50]),
         "items": list(device.items.all()), "badges": BADGES, "can_change": can_change,
         "can_edit": can_change and may(request.user, "inventory.device.register"),
-        "status_form": StatusForm(), "hub_form": HubForm(initial={"hub_id": hub.device_id if hub else ""}),
-        "switch_form": SwitchForm(), "allowed": [SMIStatus(s) for s in allowed_transitions(device.status)],
     })
+
+
+class Confirmation(NamedTuple):
+    """What a change on the device's Edit page will do, said before it is done: the lines shown,
+    and the form (address and fields) whose Confirm button does it."""
+
+    title: str
+    lines: list[str]
+    action: str
+    fields: dict[str, str]
+
+
+def _confirm_status(request, device, form):
+    allowed = allowed_transitions(device.status)
+    status, reason = form.cleaned_data["status"], form.cleaned_data["reason"]
+    if status not in allowed:
+        form.add_error("status", f"From {device.get_status_display()} the device may go to: "
+                                 f"{', '.join(SMIStatus(s).label for s in allowed) or 'nothing (final)'}.")
+        return None
+    return Confirmation(
+        "Change the status", [f"From {device.get_status_display()} to {SMIStatus(status).label}.",
+                              f"Reason: {reason}"],
+        reverse("inventory:device_status", args=[device.device_id]), {"status": status, "reason": reason})
+
+
+def _confirm_hub(request, device, form):
+    value = form.cleaned_data["hub_id"]
+    try:
+        hub = services.hub_from_id(value, actor=request.user)
+    except ValidationError as exc:
+        form.add_error("hub_id", error_text(exc))
+        return None
+    current = scope(request.user, Device.objects.all()).filter(pk=device.hub_id).first() if device.hub_id else None
+    was = f"joined to {current.device_id}" if current else ("joined to a hub of another supplier" if device.hub_id
+                                                              else "on no hub")
+    line = f"Join it to hub {hub.device_id}." if hub else "Leave its hub: the device will be on no hub."
+    return Confirmation("Change the hub", [f"Now {was}.", line],
+                        reverse("inventory:device_hub", args=[device.device_id]),
+                        {"hub_id": hub.device_id if hub else ""})
+
+
+def _confirm_switch(request, device, form):
+    data = form.cleaned_data
+    current = device.switches.filter(number=data["number"]).first()
+    state = SwitchState(data["state"]).label
+    if current is None:
+        lines = [f"Record switch {data['number']} ({data['description'] or 'no description'}), {state.lower()}."]
+    else:
+        lines = [f"Switch {data['number']} ({current.description or 'no description'}): from "
+                 f"{current.get_state_display().lower()} to {state.lower()}."]
+        if data["description"] and data["description"] != current.description:
+            lines.append(f"Its description becomes: {data['description']}")
+    # An empty description keeps the one recorded (the switch service would clear it).
+    description = data["description"] or (current.description if current else "")
+    return Confirmation("Change a switch", lines, reverse("inventory:device_switch", args=[device.device_id]),
+                        {"number": str(data["number"]), "description": description, "state": data["state"]})
+
+
+# The Edit page's three changes: each a form (prefixed, so that every element id is unique on the
+# page) and what its confirmation says.
+CHANGES = {"status": (StatusForm, _confirm_status), "hub": (HubForm, _confirm_hub),
+           "switch": (SwitchForm, _confirm_switch)}
+
+
+@view_of(Device, "inventory.device.change", methods=("GET", "POST"))
+def device_change(request, device_id):
+    """A device's Edit page for its status, hub and switches. Each form leads to a confirmation
+    that says what will change (from what to what); its Confirm button posts to device_status,
+    device_hub or device_switch, which do it. Nothing changes on this page itself, and no form
+    starts on a choice (a status or switch state is always picked)."""
+    device = _device_by_param(request, device_id, CHANGE)
+    allowed = [SMIStatus(s) for s in allowed_transitions(device.status)]
+    hub = scope(request.user, Device.objects.all()).filter(pk=device.hub_id).first() if device.hub_id else None
+    forms = {name: form_class(prefix=name) for name, (form_class, _) in CHANGES.items()}
+    forms["hub"].initial = {"hub_id": hub.device_id if hub else ""}  # keeping the hub is the default
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("change", "")
+        if which not in CHANGES:
+            raise Http404("no such change")
+        form_class, confirm = CHANGES[which]
+        forms[which] = form = form_class(request.POST, prefix=which)
+        confirmation = confirm(request, device, form) if form.is_valid() else None
+        if confirmation is not None:
+            return render(request, "inventory/device_change_confirm.html",
+                          {"device": device, "confirmation": confirmation})
+        status = 400
+    # Only the statuses the device may go to are offered, after the empty "Choose…".
+    forms["status"].fields["status"].choices = [CHOOSE, *((s.value, s.label) for s in allowed)]
+    return render(request, "inventory/device_change.html", {
+        "device": device, "forms": forms, "badges": BADGES, "switches": list(device.switches.all()),
+        "allowed": allowed, "hub": hub,
+    }, status=status)
 
 
 def _device_action(request, device_id, action):

@@ -131,6 +131,14 @@ def is_dcc_organisation(organisation: Any) -> bool:
     return organisation is not None and organisation.kind == OrganisationKind.DCC
 
 
+def opens_admin(user: Viewer, permission: str | None = None) -> bool:
+    """Whether Django's admin site lets the person in (active staff, as AdminSite.has_permission
+    asks) and, with ``permission`` ("app_label.codename"), at the admin pages that need it. The
+    navigation shows an admin link only to those it opens for."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff
+                and (permission is None or user.has_perm(permission)))
+
+
 def may_open(user: Viewer, obj: models.Model) -> bool:
     """Whether ``user`` may open ``obj`` (its model's ``view`` capability on the object): what a
     notification, an e-mail or a digest about ``obj`` asks of each recipient before it is sent, so

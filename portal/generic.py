@@ -35,7 +35,7 @@ from portal.access import may
 from portal.errors import errors_to_form
 from portal.pagination import PAGE_SIZE, keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
-from portal.tabular import export_response
+from portal.tabular import export_format, export_response
 
 FORBIDDEN = 403
 NOT_FOUND = 404
@@ -215,8 +215,10 @@ class ObjectListView(DeclaredView):
     export_formats = ("csv", "xlsx")
 
     def export(self, queryset: models.QuerySet[Any]) -> HttpResponseBase | None:
-        fmt = self.request.GET.get("export")
-        if not self.export_name or fmt not in self.export_formats:
+        if not self.export_name:
+            return None
+        fmt = export_format(self.request.GET.get("export"), self.export_formats)  # unknown: 404
+        if fmt is None:
             return None
         rows = (self.export_row(obj) for obj in queryset.iterator(chunk_size=2000))
         return export_response(self.export_name, self.export_columns, rows, fmt)

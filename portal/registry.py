@@ -199,8 +199,14 @@ class NavEntry(_ForAudience):
     url_name: str
     audience: tuple[str, ...]
     weight: int = 0
+    # A further condition for pages the audience alone does not open (Django's admin pages: the
+    # person must be staff with the model's permission); None: the audience is enough.
+    requires: Callable[[Viewer], bool] | None = None
     noun: ClassVar[str] = "navigation entry"
     named_by: ClassVar[str] = "url_name"
+
+    def visible_to(self, user: Viewer) -> bool:
+        return super().visible_to(user) and (self.requires is None or self.requires(user))
 
 
 # --- events ------------------------------------------------------------------------------------

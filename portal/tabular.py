@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.conf import settings
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAGIC = b"PK\x03\x04"
@@ -300,14 +300,24 @@ def _in_context(chunks: Iterator[bytes]) -> Iterator[bytes]:
             return
 
 
+def export_format(value: str | None, offered: Sequence[str] = ("csv", "xlsx")) -> str | None:
+    """The export format a request asks for: None when it asks for none (the page itself), the
+    format when it is one of ``offered``, else 404 (a link to report.docx or ?export=pdf names a
+    download that does not exist; answering with a CSV instead, or the page, would hide that)."""
+    if not value:
+        return None
+    if value not in offered:
+        raise Http404(f"no {value} export here: {' or '.join(offered)}")
+    return value
+
+
 def export_response(filename: str, headers: Sequence[str], rows: Iterable[Mapping[str, Any] | Sequence[Any]],
                     fmt: str = "csv", title: str = "export") -> StreamingHttpResponse:
     """An HTTP download of the rows in the chosen format (``filename`` without extension), streamed: CSV
     a chunk of rows at a time as the server sends it, XLSX written row by row to a temporary file that
     is then sent in blocks. Give ``rows`` as an iterator (a queryset's ``.iterator(chunk_size=...)``),
     so the rows are never all in memory either."""
-    if fmt not in CONTENT_TYPES:
-        fmt = "csv"
+    fmt = export_format(fmt, tuple(CONTENT_TYPES)) or "csv"
     if fmt == "xlsx":
         return FileResponse(xlsx_file(headers, rows, title), as_attachment=True, filename=f"{filename}.xlsx",
                             content_type=CONTENT_TYPES["xlsx"])

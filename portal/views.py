@@ -5,6 +5,7 @@ import sys
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -342,3 +343,24 @@ def sign_in_log(request):
     page = Paginator(sign_ins(request.user, person=person, outcome=outcome), 50).get_page(request.GET.get("page"))
     return render(request, "portal/sign_ins.html", {"page": page, "person": person, "outcome": outcome,
                                                     "outcomes": SignInOutcome.choices})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page. On a developer's machine (DEBUG on, as `make run` sets) it also lists
+    the demo logins that load_demo made, so a newcomer can sign in at once; with DEBUG off (any
+    real deployment) never: the demo people share a published password."""
+
+    def get_context_data(self, **kwargs):
+        from portal.demo import DEMO_PASSWORD, demo_logins
+
+        context = super().get_context_data(**kwargs)
+        logins = []
+        if settings.DEBUG:
+            logins = demo_logins()
+            present = set(User.objects.filter(username__in=[login[0] for login in logins])
+                          .values_list("username", flat=True))
+            # The superuser's own password (random, in var/) stays in the terminal that printed it.
+            logins = [(username, password if password == DEMO_PASSWORD else "", role)
+                      for username, password, role in logins if username in present]
+        context["demo_logins"] = logins
+        return context

@@ -30,6 +30,7 @@ from portal.access import may
 from portal.errors import errors_to_form
 from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, ObjectListView, session_or_token, view_of
 from portal.scoping import get_scoped_or_404, scope
+from portal.tabular import export_format
 from servicedesk import reports, selectors, services
 from servicedesk import status_forms as forms
 from servicedesk.choices import ComponentStatus, MaintenanceStatus, ReportKind, colour
@@ -537,7 +538,7 @@ def report_view(page: ReportPage):
             report = _build(page, form, source)
         except ValidationError:
             return render(request, "servicedesk/report_page.html", context, status=400)
-        if request.GET.get("export") == "csv":
+        if export_format(request.GET.get("export"), ("csv",)):
             return report.response(source.organisation)
         try:
             number = max(1, int(request.GET.get("page", 1)))

@@ -14,7 +14,7 @@ from portal.errors import errors_to_form
 from portal.generic import FORBIDDEN, ObjectDetailView, ObjectEditView, view_of
 from portal.imports import import_page
 from portal.scoping import get_scoped_or_404, scope
-from portal.tabular import export_response
+from portal.tabular import export_format, export_response
 from slas import charts, documents, forms, metrics, report, selectors, services
 from slas.models import Charge, Measure, MonthSummary, ReliefEvent, Statement
 
@@ -125,6 +125,7 @@ REPORT_HEADERS = ["code", "type", "provider", "region", "measured", "within", "e
 @view_of(None, SERVICE_LEVELS, refused=FORBIDDEN)
 @replica_reads
 def report_export(request, fmt):
+    export_format(fmt, ("pdf", "csv"))
     month, built = _report_context(request)
     if fmt == "pdf":
         pdf = documents.report_pdf({"month": month, "report": built})
@@ -169,6 +170,7 @@ statement_detail = StatementDetail.as_view()
 @replica_reads
 def statement_download(request, pk, fmt):
     statement = get_scoped_or_404(request.user, Statement.objects.select_related("organisation"), pk=pk)
+    export_format(fmt, ("pdf", "html", "csv"))
     if fmt == "pdf":
         response = HttpResponse(documents.statement_pdf(statement), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="statement-{statement.reference}.pdf"'

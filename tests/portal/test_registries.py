@@ -54,9 +54,11 @@ SERVICE_DESK_ADMIN = ("Service desk", INCIDENT_DCC + [("Desk policy", "/serviced
 DCC_ADMIN_LINKS = [("Notifications", "/notifications/"), ("Webhooks", "/webhooks/"),
                    ("Organisations", "/organisations/"), ("Audit log", "/audit/"),
                    ("Task queue", "/admin/django_q/schedule/"), ("API docs", "/api/v1/docs/")]
+# An operator is not staff: the task queue (a Django admin page) would not open for them.
+DCC_OPERATOR_LINKS = [link for link in DCC_ADMIN_LINKS if link[0] != "Task queue"]
 NAVIGATION = {
     "dcc_operator": [OPERATIONS_DCC, SERVICE_LEVELS, SERVICE_DESK_DCC, GOVERNANCE,
-                     ("Admin", DCC_ADMIN_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
+                     ("Admin", DCC_OPERATOR_LINKS + [("Burn-rate episodes", "/burn-rate/episodes/")])],
     "dcc_admin": [OPERATIONS_DCC, SERVICE_LEVELS, SERVICE_DESK_ADMIN, GOVERNANCE,
                   ("Admin", DCC_ADMIN_LINKS + [("Sign-ins", "/accounts/sign-ins/"), ("Admin site", "/admin/"),
                                                ("Burn-rate rules", "/burn-rate/rules/"),
@@ -87,6 +89,35 @@ def test_each_role_sees_its_navigation_in_order(role, request, client_for):
     for _title, links in NAVIGATION[role]:
         for label, url in links:
             assert f'<a href="{url}">{label}</a>' in html, (role, label)
+
+
+ROLES = ["dcc_operator", "dcc_admin", "supplier_a", "sdag_member"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_the_task_queue_link_is_shown_exactly_to_those_it_opens_for(role, request, client_for):
+    user = request.getfixturevalue(role)
+    client = client_for(user)
+    shown = '<a href="/admin/django_q/schedule/">Task queue</a>' in client.get("/").content.decode()
+    opens = client.get("/admin/django_q/schedule/").status_code == 200
+    assert shown == opens, (role, shown, opens)
+    assert shown == (role == "dcc_admin")
+
+
+@pytest.mark.django_db
+def test_a_staff_operator_with_the_schedules_permission_gets_the_task_queue_link(dcc_operator, client_for):
+    from django.contrib.auth.models import Permission
+
+    client = client_for(dcc_operator)
+    dcc_operator.is_staff = True
+    dcc_operator.save(update_fields=["is_staff"])
+    assert "Task queue" not in client.get("/").content.decode()  # staff, but no permission: the page refuses
+    assert client.get("/admin/django_q/schedule/").status_code == 403
+    view_schedule = Permission.objects.get(codename="view_schedule", content_type__app_label="django_q")
+    dcc_operator.user_permissions.add(view_schedule)
+    assert '<a href="/admin/django_q/schedule/">Task queue</a>' in client.get("/").content.decode()
+    assert client.get("/admin/django_q/schedule/").status_code == 200
 
 
 def test_anonymous_visitors_get_no_navigation():

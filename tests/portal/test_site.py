@@ -170,3 +170,49 @@ def test_service_validation_errors_answer_400_naming_the_field():
     assert response.data["status"] == 400 and response.data["detail"] == "hub_id: unknown hub 00-DB-00-00-00-00-00-01"
     response = exception_handler(ValidationError("not now"), {})
     assert response.status_code == 400 and response.data["detail"] == "not now" and response.data["errors"] == {}
+
+
+@pytest.mark.django_db
+def test_the_login_page_lists_the_demo_logins_when_debug_is_on(demo_machine, client):
+    call_command("load_demo", "--only", "portal", stdout=StringIO())
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Demo logins" in text
+    for username in ("ops", "supa", "supb", "sdag", "admin"):
+        assert f"<code>{username}</code>" in text
+    assert "smart-metering-demo" in text
+    # the superuser's random password stays in the terminal that printed it
+    assert (demo_machine / "demo-admin-password").read_text().strip() not in text
+
+
+@pytest.mark.django_db
+def test_the_login_page_never_lists_demo_logins_with_debug_off(demo_machine, client, settings):
+    call_command("load_demo", "--only", "portal", stdout=StringIO())
+    settings.DEBUG = False
+    page = client.get("/accounts/login/")
+    assert page.status_code == 200
+    assert "Demo logins" not in page.content.decode()
+    assert "smart-metering-demo" not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_no_demo_login_hint_without_the_demo_people(settings, client):
+    settings.DEBUG = True
+    assert "Demo logins" not in client.get("/accounts/login/").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", [None, "supplier_a"])
+def test_a_404_in_production_settings_is_the_portals_own_page(who, settings, client, request, client_for):
+    settings.DEBUG = False
+    browser = client_for(request.getfixturevalue(who)) if who else client
+    for url in ("/no-such-page/", "/inventory/devices/?export=pdf" if who else "/nothing/here/"):
+        page = browser.get(url)
+        assert page.status_code == 404
+        text = page.content.decode()
+        assert "<h1>Not found</h1>" in text
+        assert 'class="topbar"' in text and 'href="/favicon.ico"' in text  # the base page around it
+        assert "Page not found at" not in text and "Traceback" not in text  # never Django's debug page
+    if who:
+        assert 'nav class="sidebar"' in text  # the signed-in person keeps their navigation
