@@ -255,3 +255,79 @@ def test_capabilities_and_isolation_of_rollouts(srvs, devices, supplier_a, suppl
         rollouts.rollout_start(rollout=rollout, actor=supplier_b)
     with pytest.raises(PermissionDenied):
         rollouts.rollout_dry_run(rollout=rollout, actor=supplier_b)
+
+
+def test_pages_draw_up_dry_run_start_and_show_waves(srvs, orgs, supplier_a, supplier_b, client_for,
+                                                    django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from adapter.models import Rollout
+
+    devices = north_and_south(orgs["SUPA"], 4, 0)
+    client = client_for(supplier_a)
+    assert client.get(reverse("adapter:rollout_create")).status_code == 200
+    bad = client.post(reverse("adapter:rollout_create"), {
+        "name": "Reads", "srv": SRV, "params_json": "{", "waves": "1, rest", "success_threshold": 90,
+        "error_threshold": 10, "auto_advance": "on", "device_list": listed(devices)})
+    assert bad.status_code == 200 and "not valid JSON" in bad.content.decode()
+    response = client.post(reverse("adapter:rollout_create"), {
+        "name": "Morning reads", "srv": SRV, "params_json": "{}", "waves": "1, rest", "success_threshold": 90,
+        "error_threshold": 10, "auto_advance": "on",
+        "device_file": SimpleUploadedFile("ids.csv", listed(devices).encode())})
+    rollout = Rollout.objects.get()
+    assert response.status_code == 302 and response["Location"] == rollout.get_absolute_url()
+    client.post(reverse("adapter:rollout_dry_run", args=[rollout.pk]))
+    csv = client.get(reverse("adapter:rollout_dry_run_download", args=[rollout.pk])).getvalue().decode("utf-8-sig")
+    assert csv.splitlines()[0] == "device_id,outcome,message" and csv.count(",eligible,") == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("adapter:rollout_start", args=[rollout.pk]))
+    page = client.get(rollout.get_absolute_url()).content.decode()
+    assert "Morning reads" in page and "Completed" in page and "I0 3" in page and "4 eligible" in page
+    assert "Morning reads" in client.get(reverse("adapter:rollout_list")).content.decode()
+    # another supplier neither sees nor controls it
+    other = client_for(supplier_b)
+    assert other.get(rollout.get_absolute_url()).status_code == 404
+    assert other.post(reverse("adapter:rollout_cancel", args=[rollout.pk])).status_code == 404
+    assert "Morning reads" not in other.get(reverse("adapter:rollout_list")).content.decode()
+
+
+def test_api_create_start_pause_resume_cancel_and_dry_run(srvs, orgs, supplier_a, supplier_b, dcc_operator,
+                                                          api_for, django_capture_on_commit_callbacks):
+    devices = north_and_south(orgs["SUPA"], 4, 0)
+    api = api_for(supplier_a)
+    body = {"name": "API reads", "srv": SRV, "device_ids": [d.device_id for d in devices],
+            "waves": [{"size": 1, "size_kind": "count", "success_threshold": 100, "error_threshold": 50,
+                       "auto_advance": False}, {"size": 100}]}
+    bad = api.post("/api/v1/adapter/rollouts/", {**body, "waves": [{"size": 0}]}, format="json")
+    assert bad.status_code == 400 and "waves" in str(bad.json())
+    created = api.post("/api/v1/adapter/rollouts/", body, format="json")
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert created.json()["state"] == "draft" and len(created.json()["waves"]) == 2
+    dry = api.post(f"/api/v1/adapter/rollouts/{pk}/dry-run/?devices=1").json()
+    assert dry["counts"] == {"eligible": 4} and len(dry["devices"]) == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/api/v1/adapter/rollouts/{pk}/start/").json()["state"] == "running"
+    started = api.get(f"/api/v1/adapter/rollouts/{pk}/").json()  # the wave's check and sends ran after the commit
+    assert [w["state"] for w in started["waves"]] == ["done", "ready"]
+    assert started["waves"][0]["counts"]["by_outcome"] == {"I0": 1}
+    assert api.post(f"/api/v1/adapter/rollouts/{pk}/start/").status_code == 409
+    assert api_for(supplier_b).post(f"/api/v1/adapter/rollouts/{pk}/pause/").status_code == 404
+    dcc = api_for(dcc_operator)
+    paused = dcc.post(f"/api/v1/adapter/rollouts/{pk}/pause/", {"reason": "CSP incident"}, format="json").json()
+    assert paused["state"] == "paused"
+    assert dcc.post(f"/api/v1/adapter/rollouts/{pk}/waves/2/start/").status_code == 403  # DCC starts its own only
+    assert api.post(f"/api/v1/adapter/rollouts/{pk}/waves/2/start/").status_code == 409  # paused: resume first
+    assert api.post(f"/api/v1/adapter/rollouts/{pk}/resume/").json()["state"] == "running"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(f"/api/v1/adapter/rollouts/{pk}/waves/2/start/").status_code == 200
+    assert api.get(f"/api/v1/adapter/rollouts/{pk}/").json()["state"] == "completed"
+    assert api.post(f"/api/v1/adapter/rollouts/{pk}/cancel/").status_code == 409
+    changes = api.get(f"/api/v1/adapter/rollouts/{pk}/events/").json()["results"]
+    assert any(c["to_state"] == "paused" and c["reason"] == "CSP incident" and c["actor"] == str(dcc_operator)
+               for c in changes)
+    schema = api.get("/api/schema/?format=json").json()
+    for path in ("/api/v1/adapter/rollouts/", "/api/v1/adapter/rollouts/{id}/dry-run/",
+                 "/api/v1/adapter/rollouts/{id}/waves/{ordinal}/start/", "/api/v1/adapter/rollouts/{id}/pause/"):
+        assert path in schema["paths"], path
