@@ -145,29 +145,27 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         self._run(rollouts.wave_start, wave=wave, actor=request.user)
         return self._answer(rollout)
 
+    def _with_reason(self, service):
+        reason = validated(ReasonSerializer, self.request)["reason"]
+        return self._answer(self._run(service, rollout=self.get_object(), actor=self.request.user, reason=reason))
+
     @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         """Emergency stop: nothing more is sent; requests already handed over finish."""
-        reason = validated(ReasonSerializer, request)["reason"]
-        return self._answer(self._run(rollouts.rollout_pause, rollout=self.get_object(), actor=request.user,
-                                      reason=reason))
+        return self._with_reason(rollouts.rollout_pause)
 
     @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         """Go on after a pause, accepting the failures so far."""
-        reason = validated(ReasonSerializer, request)["reason"]
-        return self._answer(self._run(rollouts.rollout_resume, rollout=self.get_object(), actor=request.user,
-                                      reason=reason))
+        return self._with_reason(rollouts.rollout_resume)
 
     @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Requests not yet sent are cancelled; waves not started never start."""
-        reason = validated(ReasonSerializer, request)["reason"]
-        return self._answer(self._run(rollouts.rollout_cancel, rollout=self.get_object(), actor=request.user,
-                                      reason=reason))
+        return self._with_reason(rollouts.rollout_cancel)
 
     @extend_schema(request=None, responses={200: DRY_RUN, 403: None}, parameters=[
         OpenApiParameter("devices", bool, description="include every device's outcome"),

@@ -102,24 +102,25 @@ def wave_start(request, pk, ordinal):
     return _control(request, pk, start, f"wave {ordinal} started")
 
 
+def _with_reason(request, pk, service, done):
+    """Pause, resume or cancel, with the person's reason (the form's ``reason``)."""
+    return _control(request, pk, lambda r: service(rollout=r, actor=request.user,
+                                                   reason=request.POST.get("reason", "")), done)
+
+
 @view_of(Rollout, "adapter.rollout.pause", methods=POST)
 def rollout_pause(request, pk):
-    return _control(request, pk, lambda r: rollouts.rollout_pause(rollout=r, actor=request.user,
-                                                                  reason=request.POST.get("reason", "")),
-                    "paused: nothing more is sent")
+    return _with_reason(request, pk, rollouts.rollout_pause, "paused: nothing more is sent")
 
 
 @view_of(Rollout, "adapter.rollout.pause", methods=POST)
 def rollout_resume(request, pk):
-    return _control(request, pk, lambda r: rollouts.rollout_resume(rollout=r, actor=request.user,
-                                                                   reason=request.POST.get("reason", "")), "resumed")
+    return _with_reason(request, pk, rollouts.rollout_resume, "resumed")
 
 
 @view_of(Rollout, "adapter.rollout.cancel", methods=POST)
 def rollout_cancel(request, pk):
-    return _control(request, pk, lambda r: rollouts.rollout_cancel(rollout=r, actor=request.user,
-                                                                   reason=request.POST.get("reason", "")),
-                    "cancelled")
+    return _with_reason(request, pk, rollouts.rollout_cancel, "cancelled")
 
 
 @view_of(Rollout, "adapter.rollout.dry_run", methods=POST)

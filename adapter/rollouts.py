@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from adapter import schema, services, tasks
 from adapter.choices import (
+    ENDED_ROLLOUT_STATES,
     LIVE_ROLLOUT_STATES,
     OUTCOME_ACKNOWLEDGED,
     OUTCOME_SUCCESS,
@@ -288,8 +289,13 @@ def scope_devices(rollout: Rollout, user: User) -> Any:
 
 # --- Control ------------------------------------------------------------------------------------
 
-def _locked(rollout: Rollout) -> Rollout:
-    return Rollout.objects.select_for_update(of=("self",)).select_related("organisation", "srv").get(pk=rollout.pk)
+def _locked(rollout: Rollout, allowed: Iterable[str], what: str) -> Rollout:
+    """The rollout's row, locked (every control and the evaluation take this lock), in one of the
+    ``allowed`` states, else Conflict saying ``what`` the action needs."""
+    locked = Rollout.objects.select_for_update(of=("self",)).select_related("organisation", "srv").get(pk=rollout.pk)
+    if locked.state not in allowed:
+        raise services.Conflict("state", f"rollout {locked.pk} is {locked.get_state_display().lower()}: {what}")
+    return locked
 
 
 def _record(rollout: Rollout, actor: Actor, from_state: str, to_state: str, reason: str, *,
@@ -324,10 +330,7 @@ def rollout_start(*, rollout: Rollout, actor: User) -> Rollout:
     require(actor, "adapter.rollout.start", rollout)
     now = timezone.now()
     with set_actor(actor), transaction.atomic():
-        locked = _locked(rollout)
-        if locked.state != RolloutState.DRAFT:
-            raise services.Conflict("state", f"rollout {locked.pk} is {locked.get_state_display().lower()}: only a "
-                                    "draft starts")
+        locked = _locked(rollout, [RolloutState.DRAFT], "only a draft starts")
         if locked.population_source == PopulationSource.SAVED_FILTER:
             locked.population_query = locked.saved_filter.querystring if locked.saved_filter else ""
             if locked.saved_filter is None:
@@ -377,10 +380,8 @@ def wave_start(*, wave: RolloutWave, actor: User) -> RolloutWave:
     ended below it and the rollout was resumed)."""
     require(actor, "adapter.rollout.start", wave.rollout)
     with set_actor(actor), transaction.atomic():
-        rollout = _locked(wave.rollout)
+        rollout = _locked(wave.rollout, [RolloutState.RUNNING], "a wave starts only while it runs (resume it first)")
         locked = RolloutWave.objects.select_for_update().get(pk=wave.pk)
-        if rollout.state != RolloutState.RUNNING:
-            raise services.Conflict("state", f"the rollout is {rollout.get_state_display().lower()}: resume it first")
         if locked.state != WaveState.READY:
             raise services.Conflict("state", f"wave {locked.ordinal} is {locked.get_state_display().lower()}, not "
                                     "ready to start")
@@ -393,10 +394,7 @@ def rollout_pause(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout
     requests already handed over finish and are counted."""
     require(actor, "adapter.rollout.pause", rollout)
     with set_actor(actor), transaction.atomic():
-        locked = _locked(rollout)
-        if locked.state not in LIVE_ROLLOUT_STATES:
-            raise services.Conflict("state", f"rollout {locked.pk} is {locked.get_state_display().lower()}: only a "
-                                    "running rollout pauses")
+        locked = _locked(rollout, LIVE_ROLLOUT_STATES, "only a running rollout pauses")
         _pause(locked, actor, (reason or "").strip() or f"paused by {actor}")
     return locked
 
@@ -413,10 +411,7 @@ def rollout_resume(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
     require(actor, "adapter.rollout.pause", rollout)
     now = timezone.now()
     with set_actor(actor), transaction.atomic():
-        locked = _locked(rollout)
-        if locked.state != RolloutState.PAUSED:
-            raise services.Conflict("state", f"rollout {locked.pk} is {locked.get_state_display().lower()}, not "
-                                    "paused")
+        locked = _locked(rollout, [RolloutState.PAUSED], "only a paused rollout resumes")
         for wave in locked.waves.filter(batch__isnull=False).select_related("batch"):
             wave.acknowledged_failures, wave.acknowledged_at = wave_counts(wave).failures, now
             wave.save(update_fields=["acknowledged_failures", "acknowledged_at"])
@@ -441,9 +436,8 @@ def rollout_cancel(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
     require(actor, "adapter.rollout.cancel", rollout)
     now = timezone.now()
     with set_actor(actor), transaction.atomic():
-        locked = _locked(rollout)
-        if locked.state in (RolloutState.CANCELLED, RolloutState.COMPLETED):
-            raise services.Conflict("state", f"rollout {locked.pk} is already {locked.get_state_display().lower()}")
+        locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
+                         "it has ended already")
         for wave in locked.waves.select_related("batch"):
             if wave.batch is not None and wave.batch.state not in (BatchState.COMPLETED, BatchState.CANCELLED):
                 services.batch_cancel(batch=wave.batch, actor=actor)
