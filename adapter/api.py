@@ -626,3 +626,9 @@ ROUTES = [
     ("adapter/srvs", SrvViewSet, "adapter-srv"),
     ("adapter/certificates", CertificateViewSet, "adapter-certificate"),
 ]
+
+# Rollouts' API lives in its own module (it takes StateConflict and _api_error from this one, which
+# is why it is imported last).
+from adapter.rollout_api import ROUTES as ROLLOUT_ROUTES  # noqa: E402
+
+ROUTES += ROLLOUT_ROUTES

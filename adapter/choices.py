@@ -161,3 +161,54 @@ COLOURS = {
 
 def colour(value):
     return COLOURS.get(value, "grey")
+
+
+# --- Rollouts (adapter.rollouts) ------------------------------------------------------------------
+
+class RolloutState(models.TextChoices):
+    """A rollout's life: drawn up (draft), held for a second person (awaiting approval: a wave's
+    batch waits for four eyes), sending its waves (running), stopped by a person or by its error
+    threshold (paused: nothing new is sent), ended by a person (cancelled) or with its last wave."""
+
+    DRAFT = "draft", "Draft"
+    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+
+
+# A rollout that may still send: the minute's evaluation looks at these only.
+LIVE_ROLLOUT_STATES = (RolloutState.AWAITING_APPROVAL, RolloutState.RUNNING)
+ENDED_ROLLOUT_STATES = (RolloutState.CANCELLED, RolloutState.COMPLETED)
+
+
+class WaveState(models.TextChoices):
+    """A wave: not yet started (pending), its predecessor reached the success threshold and it waits
+    for a person to start it (ready), its requests made and sent (running), every member ended
+    (done), or never to start (cancelled)."""
+
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class WaveSizeKind(models.TextChoices):
+    COUNT = "count", "Devices"
+    PERCENT = "percent", "Per cent of the population"
+
+
+class PopulationSource(models.TextChoices):
+    LIST = "list", "Uploaded list of device ids"
+    SAVED_FILTER = "saved_filter", "Saved filter of the device register"
+
+
+COLOURS.update({
+    RolloutState.DRAFT: "grey",
+    RolloutState.PAUSED: "amber",
+    WaveState.PENDING: "grey",
+    WaveState.READY: "amber",
+    WaveState.DONE: "green",
+})

@@ -12,9 +12,13 @@ from adapter.choices import (
     CertificateUsage,
     FuturePattern,
     MeasurementType,
+    PopulationSource,
     RequestState,
+    RolloutState,
     ThresholdChangeState,
     ThresholdPeriod,
+    WaveSizeKind,
+    WaveState,
 )
 from portal.choices import Region
 from portal.scoping import Domain, ScopeRule
@@ -121,6 +125,8 @@ class Batch(FourEyes):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     needs_approval = models.BooleanField(default=False, help_text="Held for a second DCC person (four eyes)")
+    # A paused rollout holds its waves' batches: dispatch claims none of their requests (in-flight ones finish).
+    held = models.BooleanField(default=False, help_text="Held: none of its requests is handed to the network")
 
     class Meta:
         ordering = ["-id"]
@@ -513,3 +519,144 @@ auditlog.register(ThresholdFloor)
 auditlog.register(ThresholdChange)
 auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_by", "signed_at", "signature_failures",
                                                   "approved_by", "declined_by"])
+
+
+# --- Rollouts (adapter.rollouts) ------------------------------------------------------------------
+
+class Rollout(models.Model):
+    """One SRV with its parameters sent to a whole population of devices in waves, each wave a
+    Batch of the ordinary batch path (so every check, counter, four-eyes rule and signature of a
+    batch applies), under a success threshold that starts the next wave and an error threshold
+    that stops the rollout. The population comes from an uploaded list of device ids or a saved
+    filter of the device register; it is frozen (RolloutMember rows) when the rollout starts."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="organisation")
+
+    organisation = models.ForeignKey("portal.Organisation", on_delete=models.PROTECT, related_name="rollouts",
+                                     help_text="Whose rollout it is: its requests are sent as this organisation")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", help_text="The person its waves' batches are sent for")
+    name = models.CharField(max_length=200)
+    srv = models.ForeignKey(ServiceRequestVariant, on_delete=models.PROTECT, related_name="rollouts")
+    params = models.JSONField(default=dict, blank=True, help_text="Validated once against the SRV's schema")
+    state = models.CharField(max_length=20, choices=RolloutState.choices, default=RolloutState.DRAFT)
+    population_source = models.CharField(max_length=16, choices=PopulationSource.choices)
+    device_list = models.TextField(blank=True, help_text="The uploaded device ids, as received (source: list)")
+    saved_filter = models.ForeignKey("portal.SavedFilter", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", help_text="A saved filter of the device register")
+    population_query = models.CharField(max_length=1000, blank=True,
+                                        help_text="The saved filter's querystring as evaluated at the start")
+    population_size = models.PositiveIntegerField(default=0, help_text="Members frozen at the start")
+    duplicates_dropped = models.PositiveIntegerField(default=0, help_text="Device ids listed more than once")
+    dry_run_counts = models.JSONField(default=dict, blank=True, help_text="The last dry run's counts by outcome")
+    dry_run_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["organisation", "id"], name="adapter_rollout_org_id"),
+                   models.Index(fields=["state"], name="adapter_rollout_state")]
+
+    def __str__(self):
+        return self.name or f"Rollout {self.pk}"
+
+    def get_absolute_url(self):
+        """The rollout's page: its waves with counts by state and outcome, and its controls."""
+        return reverse("adapter:rollout_detail", args=[self.pk])
+
+
+class RolloutWave(models.Model):
+    """One step of a rollout: a share of its population (a number of devices or a percentage, the
+    last wave taking whatever is left), sent as one Batch. ``success_threshold``: the share (%) of
+    the wave's members answered I0 at which the next wave starts, by itself (``auto_advance``) or
+    when a person starts it; ``error_threshold``: the share (%) of members ended in failure at which
+    the rollout pauses itself (the emergency stop). Both count terminal outcomes only."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="rollout__organisation")
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="waves")
+    ordinal = models.PositiveSmallIntegerField(help_text="1 for the first wave")
+    size_kind = models.CharField(max_length=8, choices=WaveSizeKind.choices, default=WaveSizeKind.PERCENT)
+    size = models.DecimalField(max_digits=12, decimal_places=4, help_text="Devices, or per cent of the population")
+    success_threshold = models.DecimalField(max_digits=5, decimal_places=2, default=95)
+    error_threshold = models.DecimalField(max_digits=5, decimal_places=2, default=5)
+    auto_advance = models.BooleanField(default=True, help_text="Start the next wave without waiting for a person")
+    state = models.CharField(max_length=10, choices=WaveState.choices, default=WaveState.PENDING)
+    member_count = models.PositiveIntegerField(default=0)
+    batch = models.OneToOneField(Batch, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="rollout_wave")
+    started_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    members_linked_at = models.DateTimeField(null=True, blank=True,
+                                             help_text="When its members were joined to their requests")
+    # A person who resumes a paused rollout accepts the failures so far: the error threshold
+    # then counts failures beyond these, and a wave that ended below its success threshold lets
+    # a person start the next one.
+    acknowledged_failures = models.PositiveIntegerField(default=0)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["rollout", "ordinal"]
+        constraints = [models.UniqueConstraint(fields=["rollout", "ordinal"], name="adapter_rolloutwave_unique")]
+
+    def __str__(self):
+        return f"{self.rollout_id} wave {self.ordinal}"
+
+    def get_absolute_url(self):
+        return self.rollout.get_absolute_url()
+
+
+class RolloutMember(models.Model):
+    """One device of a rollout's frozen population, in one wave, with its request once the wave
+    has made it. A device is in a rollout at most once (unique by its canonical id)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="rollout__organisation")
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="members")
+    wave = models.ForeignKey(RolloutWave, on_delete=models.CASCADE, related_name="members")
+    row = models.PositiveIntegerField(help_text="Its row in the wave's batch (1 for the first)")
+    device = models.ForeignKey("inventory.Device", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", help_text="Empty: unknown to the register (E19 when checked)")
+    device_ref = models.CharField(max_length=40, help_text="The device id, canonical EUI-64 where it is one")
+    request = models.OneToOneField(ServiceRequest, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="rollout_member")
+
+    class Meta:
+        ordering = ["wave", "row"]
+        constraints = [
+            models.UniqueConstraint(fields=["rollout", "device_ref"], name="adapter_rolloutmember_device_once"),
+            models.UniqueConstraint(fields=["wave", "row"], name="adapter_rolloutmember_row"),
+        ]
+
+    def __str__(self):
+        return f"{self.rollout_id}: {self.device_ref}"
+
+
+class RolloutEvent(models.Model):
+    """A change of a rollout's state: who made it (empty: the rollout's own evaluation, e.g. its
+    error threshold), when, from which state to which, and why."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="rollout__organisation")
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="events")
+    wave = models.ForeignKey(RolloutWave, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    at = models.DateTimeField()
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rollout", "at", "id"]
+
+    def __str__(self):
+        return f"{self.rollout_id}: {self.from_state or '-'} -> {self.to_state}"
+
+
+auditlog.register(Rollout, exclude_fields=["device_list"])
+auditlog.register(RolloutWave)

@@ -9,3 +9,4 @@ register_nav_entry(NavEntry("operations", "Batches", "adapter:batch_list", OPERA
 register_nav_entry(NavEntry("operations", "Alerts", "adapter:alert_list", OPERATIONS, weight=60))
 register_nav_entry(NavEntry("operations", "Approvals", "adapter:approvals", DCC, weight=55))
 register_nav_entry(NavEntry("operations", "Signing certificates", "adapter:certificate_list", OPERATIONS, weight=65))
+register_nav_entry(NavEntry("operations", "Rollouts", "adapter:rollout_list", OPERATIONS, weight=52))

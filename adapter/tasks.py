@@ -52,10 +52,11 @@ def lease_seconds():
 
 
 def _due(now):
-    """Queued requests whose time has come: not held, or held by DSP until execute_at."""
+    """Queued requests whose time has come: not held, or held by DSP until execute_at; none of a
+    held batch (a paused rollout's wave: nothing new is sent until it resumes)."""
     return ServiceRequest.objects.filter(state=RequestState.QUEUED).filter(
         Q(execute_at__isnull=True) | Q(execute_at__lte=now) | Q(srv__future_dated_pattern="Device")
-    )
+    ).exclude(batch_id__in=Batch.objects.filter(held=True).values("pk"))
 
 
 def _claim(ids=None, batch_id=None, now=None, backend_name=""):
@@ -286,6 +287,9 @@ def dispatch(ids=None, batch_id=None, budget=20.0, cluster_name=None):
             break
     if batch_id is not None:
         batch_finish_if_done(batch_id)
+        from adapter import rollouts
+
+        rollouts.batch_progressed(batch_id)  # a rollout's wave: its thresholds, at once
     elif ids:
         # single requests of a batch (a critical row signed later) may be the last ones it waited for
         for of_batch in set(ServiceRequest.objects.filter(pk__in=ids, batch__isnull=False)
@@ -406,6 +410,10 @@ def parse_batch(batch):
     """The rows of a batch as [(row number, srv, device_id, params, execute_at text, error)]."""
     from portal.tabular import TableError, read_table
 
+    if batch.source_format == "rollout":
+        from adapter import rollouts
+
+        return rollouts.wave_rows(batch)  # a rollout's wave: its members, not a file
     data = bytes(batch.source)
     rows = []
     if batch.source_format == "json":
@@ -640,3 +648,10 @@ def _enqueue_batch_dispatch(batch_pk):
                group="adapter")
 
 
+
+
+def rollouts_advance():
+    """The minute's rollout evaluation (adapter.rollouts.evaluate_all): thresholds, next waves, completion."""
+    from adapter import rollouts
+
+    return rollouts.evaluate_all()

@@ -1,7 +1,7 @@
 """Pages of the adapter app."""
 from django.urls import path
 
-from adapter import views
+from adapter import rollout_views, views
 
 app_name = "adapter"
 urlpatterns = [
@@ -32,4 +32,17 @@ urlpatterns = [
     path("thresholds/", views.threshold_list, name="threshold_list"),
     path("thresholds/<int:pk>/delete/", views.threshold_delete, name="threshold_delete"),
     path("catalogue/", views.catalogue, name="catalogue"),
+]
+# Rollouts (adapter.rollout_views)
+urlpatterns += [
+    path("rollouts/", rollout_views.rollout_list, name="rollout_list"),
+    path("rollouts/new/", rollout_views.rollout_create, name="rollout_create"),
+    path("rollouts/<int:pk>/", rollout_views.rollout_detail, name="rollout_detail"),
+    path("rollouts/<int:pk>/start/", rollout_views.rollout_start, name="rollout_start"),
+    path("rollouts/<int:pk>/waves/<int:ordinal>/start/", rollout_views.wave_start, name="rollout_wave_start"),
+    path("rollouts/<int:pk>/pause/", rollout_views.rollout_pause, name="rollout_pause"),
+    path("rollouts/<int:pk>/resume/", rollout_views.rollout_resume, name="rollout_resume"),
+    path("rollouts/<int:pk>/cancel/", rollout_views.rollout_cancel, name="rollout_cancel"),
+    path("rollouts/<int:pk>/dry-run/", rollout_views.rollout_dry_run, name="rollout_dry_run"),
+    path("rollouts/<int:pk>/dry-run.csv", rollout_views.rollout_dry_run_download, name="rollout_dry_run_download"),
 ]

@@ -250,7 +250,7 @@ EVERYONE = ("authenticated",)
 # the rows scope lets the person see, possibly none ("view_list"), where the domain's "view"
 # would refuse a person who may see no row of the model.
 CAPABILITIES: dict[str, Capability] = {
-    # adapter: service requests, batches, alerts, anomaly thresholds
+    # adapter: service requests, batches, rollouts, alerts, anomaly thresholds
     "adapter.alert.post": Capability(DCC, "post an alert as DCC's backend (the alert receiving endpoint)"),
     "adapter.alert.view_list": Capability(EVERYONE, "open the list of alerts"),
     "adapter.anomalythreshold.set": Capability(
@@ -274,6 +274,22 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.messagesigningdelegation.manage": Capability(
         DCC_ADMIN, "record or revoke a service user's delegation of DUIS message signing to the portal (the "
         "portal then signs its DUIS messages with the key store's key for its DUIS user id)"),
+    "adapter.rollout.cancel": Capability(
+        OPERATIONS, "cancel a rollout (its requests not yet sent are cancelled): one's own organisation's, or "
+        "any for DCC", on_object=_dcc_or_of_organisation),
+    "adapter.rollout.create": Capability(
+        OPERATIONS, "draw up a rollout of one SRV to many devices, sent as one's organisation",
+        requires=_has_organisation),
+    "adapter.rollout.dry_run": Capability(
+        OPERATIONS, "check every device of a rollout as a real send would, sending nothing: one's own "
+        "organisation's, or any for DCC", on_object=_dcc_or_of_organisation),
+    "adapter.rollout.pause": Capability(
+        OPERATIONS, "pause (the emergency stop) or resume a rollout: one's own organisation's, or any for DCC",
+        on_object=_dcc_or_of_organisation),
+    "adapter.rollout.start": Capability(
+        OPERATIONS, "start one's own organisation's rollout, or its next wave (its requests are sent as the "
+        "organisation)", requires=_has_organisation, on_object=_of_organisation),
+    "adapter.rollout.view_list": Capability(EVERYONE, "open the list of rollouts"),
     "adapter.servicerequest.approve": Capability(
         DCC, "approve or decline a DCC critical request held for four eyes (never one's own)"),
     "adapter.servicerequest.post_signed_document": Capability(

@@ -1,6 +1,7 @@
 """Objects of the adapter that belong to an organisation (for the isolation sweep): a request,
-a batch with a row, an alert, an anomaly threshold, DCC's floor under it and a pending change of
-it, each with a marker its pages would show."""
+a batch with a row, a rollout (its wave is that batch) with a member and an event, an alert, an
+anomaly threshold, DCC's floor under it and a pending change of it, each with a marker its pages
+would show."""
 from django.utils import timezone
 
 from adapter import catalogue
@@ -9,6 +10,10 @@ from adapter.models import (
     AnomalyThreshold,
     Batch,
     BatchRow,
+    Rollout,
+    RolloutEvent,
+    RolloutMember,
+    RolloutWave,
     ServiceRequest,
     ServiceRequestVariant,
     ThresholdChange,
@@ -39,5 +44,15 @@ def owned_objects(organisation, person):
     floor = ThresholdFloor.objects.create(organisation=organisation, srv=srv, period="day", limit=8291763)
     change = ThresholdChange.objects.create(organisation=organisation, threshold=threshold, srv=srv, period="day",
                                             limit=7340917, note="ISO-CHANGE-NOTE", requested_by=person)
-    return [(request, "424242"), (batch, "ISO-BATCH-7"), (alert, "ISO-ALERT-5"), (threshold, "ISO-THRESHOLD-NOTE"),
+    rollout = Rollout.objects.create(organisation=organisation, created_by=person, name="Rollout marker ISO-ROLLOUT-4",
+                                     srv=srv, population_source="list", device_list=device.device_id,
+                                     state="running", population_size=1, started_at=now, started_by=person)
+    wave = RolloutWave.objects.create(rollout=rollout, ordinal=1, size_kind="percent", size=100, state="running",
+                                      member_count=1, batch=batch, started_at=now)
+    RolloutMember.objects.create(rollout=rollout, wave=wave, row=1, device=device, device_ref=device.device_id,
+                                 request=request)
+    RolloutEvent.objects.create(rollout=rollout, wave=wave, actor=person, at=now, from_state="draft",
+                                to_state="running", reason="ISO-ROLLOUT-EVENT-8")
+    return [(request, "424242"), (batch, "ISO-BATCH-7"), (rollout, "ISO-ROLLOUT-4"),
+            (wave, "ISO-ROLLOUT-EVENT-8"), (alert, "ISO-ALERT-5"), (threshold, "ISO-THRESHOLD-NOTE"),
             (floor, "8291763"), (change, "7340917")]

@@ -1,0 +1,195 @@
+"""REST API of rollouts (/api/v1/adapter/rollouts/): draw one up, read it with its waves' counts and
+its changes, start it or a ready wave, pause, resume, cancel, and dry-run it (counts, and every
+device's outcome as JSON or CSV). Thin: each action calls adapter.rollouts."""
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+
+from adapter import rollouts, services
+from adapter.api import StateConflict, _api_error
+from adapter.choices import RolloutState, WaveSizeKind
+from adapter.models import Rollout, RolloutEvent, RolloutWave
+from portal.api import ScopedReadOnlyViewSet, validated
+from portal.pagination import StandardPagination
+from portal.savedfilters.models import SavedFilter
+from portal.tabular import export_response
+
+
+class WaveInSerializer(serializers.Serializer):
+    size = serializers.DecimalField(max_digits=12, decimal_places=4, help_text="Devices, or per cent")
+    size_kind = serializers.ChoiceField(choices=WaveSizeKind.choices, default=WaveSizeKind.PERCENT)
+    success_threshold = serializers.DecimalField(max_digits=5, decimal_places=2, default=95, help_text=(
+        "% of the wave answered I0 at which the next wave starts"))
+    error_threshold = serializers.DecimalField(max_digits=5, decimal_places=2, default=5, help_text=(
+        "% of the wave failed at which the rollout pauses itself"))
+    auto_advance = serializers.BooleanField(default=True, help_text="start the next wave without a person")
+
+
+class RolloutInSerializer(serializers.Serializer):
+    """A rollout to draw up: either ``device_ids`` or ``saved_filter`` (one of one's saved filters
+    of the device register, evaluated when the rollout starts)."""
+
+    name = serializers.CharField(max_length=200)
+    srv = serializers.CharField(help_text="SRV code, e.g. 4.1.1")
+    params = serializers.DictField(required=False, default=dict)
+    device_ids = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    saved_filter = serializers.IntegerField(required=False, allow_null=True, default=None)
+    waves = WaveInSerializer(many=True, help_text="in order; the last takes whatever is left")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class WaveSerializer(serializers.ModelSerializer):
+    batch = serializers.PrimaryKeyRelatedField(read_only=True)
+    counts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RolloutWave
+        fields = ["ordinal", "size_kind", "size", "success_threshold", "error_threshold", "auto_advance", "state",
+                  "member_count", "batch", "started_at", "done_at", "acknowledged_failures", "counts"]
+        read_only_fields = fields
+
+    def get_counts(self, wave) -> dict:
+        counts = rollouts.wave_counts(wave, refused_by_code=True)
+        return {"by_state": counts.by_state, "by_outcome": counts.by_outcome, "successes": counts.successes,
+                "failures": counts.failures, "terminal": counts.terminal, "checked": counts.checked}
+
+
+class RolloutEventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+    wave = serializers.IntegerField(source="wave.ordinal", default=None, read_only=True)
+
+    class Meta:
+        model = RolloutEvent
+        fields = ["at", "actor", "wave", "from_state", "to_state", "reason"]
+
+
+class RolloutSerializer(serializers.ModelSerializer):
+    organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    srv = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    state = serializers.CharField(read_only=True, help_text=", ".join(RolloutState.values))
+    waves = WaveSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Rollout
+        fields = ["id", "name", "organisation", "srv", "params", "state", "population_source", "saved_filter",
+                  "population_query", "population_size", "duplicates_dropped", "dry_run_counts", "dry_run_at",
+                  "created_at", "started_at", "ended_at", "waves"]
+        read_only_fields = fields
+
+
+DRY_RUN = inline_serializer("RolloutDryRun", {
+    "counts": serializers.DictField(child=serializers.IntegerField(), help_text=(
+        "eligible, quarantined, or the E-code (E2, E19, E4, E11, E5, E40)")),
+    "checked_at": serializers.DateTimeField(),
+    "devices": serializers.ListField(child=serializers.DictField(), help_text=(
+        "one {device_id, outcome, message} per device (omitted unless ?devices=1)")),
+})
+
+
+class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
+    """Rollouts: one SRV to many devices in waves under success and error thresholds."""
+
+    queryset = Rollout.objects.select_related("organisation", "srv").prefetch_related("waves__batch")
+    serializer_class = RolloutSerializer
+    pagination_class = StandardPagination
+    filterset_fields = ["state"]
+
+    def _run(self, call, **kwargs):
+        try:
+            return call(**kwargs)
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc))
+        except services.Conflict as exc:
+            raise StateConflict({exc.field: [exc.message]})
+        except ValidationError as exc:
+            raise _api_error(exc)
+
+    def _answer(self, rollout, code=status.HTTP_200_OK):
+        return Response(RolloutSerializer(self.get_queryset().get(pk=rollout.pk)).data, status=code)
+
+    @extend_schema(request=RolloutInSerializer, responses={201: RolloutSerializer})
+    def create(self, request, *args, **kwargs):
+        data = validated(RolloutInSerializer, request)
+        saved_filter = None
+        if data["saved_filter"] is not None:
+            saved_filter = SavedFilter.objects.filter(pk=data["saved_filter"], user=request.user).first()
+            if saved_filter is None:
+                raise _api_error(ValidationError({"saved_filter": "not one of your saved filters"}))
+        rollout = self._run(rollouts.rollout_create, actor=request.user, name=data["name"], srv=data["srv"],
+                            params=data["params"], waves=[dict(w) for w in data["waves"]],
+                            device_list="\n".join(data["device_ids"]), saved_filter=saved_filter)
+        return self._answer(rollout, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Freeze the population and start the first wave (a draft only)."""
+        return self._answer(self._run(rollouts.rollout_start, rollout=self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses={200: RolloutSerializer, 403: None, 404: None, 409: None},
+                   parameters=[OpenApiParameter("ordinal", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["post"], url_path=r"waves/(?P<ordinal>[0-9]+)/start")
+    def start_wave(self, request, pk=None, ordinal=None):
+        """Start a wave that waits, ready, for a person."""
+        rollout = self.get_object()
+        wave = rollout.waves.filter(ordinal=int(ordinal)).first()
+        if wave is None:
+            raise NotFound(f"rollout {rollout.pk} has no wave {ordinal}")
+        self._run(rollouts.wave_start, wave=wave, actor=request.user)
+        return self._answer(rollout)
+
+    def _with_reason(self, service):
+        reason = validated(ReasonSerializer, self.request)["reason"]
+        return self._answer(self._run(service, rollout=self.get_object(), actor=self.request.user, reason=reason))
+
+    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        """Emergency stop: nothing more is sent; requests already handed over finish."""
+        return self._with_reason(rollouts.rollout_pause)
+
+    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Go on after a pause, accepting the failures so far."""
+        return self._with_reason(rollouts.rollout_resume)
+
+    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Requests not yet sent are cancelled; waves not started never start."""
+        return self._with_reason(rollouts.rollout_cancel)
+
+    @extend_schema(request=None, responses={200: DRY_RUN, 403: None}, parameters=[
+        OpenApiParameter("devices", bool, description="include every device's outcome"),
+        OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every device's outcome as CSV")])
+    @action(detail=True, methods=["post"], url_path="dry-run")
+    def dry_run(self, request, pk=None):
+        """Check every device as a real send would, creating and sending nothing."""
+        rollout = self.get_object()
+        result = self._run(rollouts.rollout_dry_run, rollout=rollout, actor=request.user)
+        if request.query_params.get("format") == "csv":
+            return export_response(f"rollout-{rollout.pk}-dry-run", ["device_id", "outcome", "message"],
+                                   result.rows)
+        body = {"counts": result.counts, "checked_at": result.checked_at}
+        if request.query_params.get("devices") in ("1", "true"):
+            body["devices"] = [{"device_id": d, "outcome": o, "message": m} for d, o, m in result.rows]
+        return Response(body)
+
+    @extend_schema(responses=RolloutEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """Every change of the rollout's state: who, when, from, to, why."""
+        rollout = self.get_object()
+        page = self.paginate_queryset(rollout.events.select_related("actor", "wave").order_by("at", "id"))
+        return self.get_paginated_response(RolloutEventSerializer(page, many=True).data)
+
+
+ROUTES = [("adapter/rollouts", RolloutViewSet, "adapter-rollout")]

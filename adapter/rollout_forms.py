@@ -1,0 +1,64 @@
+"""The form that draws up a rollout: SRV, parameters as JSON, the population (an uploaded or pasted
+list of device ids, or one of one's saved filters of the device register) and the waves."""
+import json
+
+from django import forms
+
+from adapter.models import ServiceRequestVariant
+from adapter.rollouts import DEVICE_PAGE, parse_waves
+from portal.savedfilters.models import SavedFilter
+
+
+class RolloutForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    srv = forms.ModelChoiceField(ServiceRequestVariant.objects.all(), to_field_name="code", label="Service request",
+                                 empty_label="Choose a service request")
+    params_json = forms.CharField(label="Parameters (JSON)", required=False, initial="{}",
+                                  widget=forms.Textarea(attrs={"rows": 3}),
+                                  help_text='The SRV\'s parameters, the same for every device, e.g. {"switch": 1}')
+    device_file = forms.FileField(label="Device ids (file)", required=False,
+                                  help_text="One device id a line, or a CSV whose first column is device_id")
+    device_list = forms.CharField(label="or paste device ids", required=False,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    saved_filter = forms.ModelChoiceField(SavedFilter.objects.none(), required=False,
+                                          label="or a saved filter of the device register",
+                                          help_text="Evaluated once, when the rollout starts")
+    waves = forms.CharField(initial="1%, 10%, rest", help_text="Sizes in order: a number of devices, a percentage "
+                            "(0.1%) or rest; the last wave takes whatever is left")
+    success_threshold = forms.DecimalField(min_value=0, max_value=100, initial=95, decimal_places=2,
+                                           help_text="% of a wave answered I0 at which the next wave starts")
+    error_threshold = forms.DecimalField(min_value=0, max_value=100, initial=5, decimal_places=2,
+                                         help_text="% of a wave failed at which the rollout pauses itself")
+    auto_advance = forms.BooleanField(required=False, initial=True,
+                                      label="Start the next wave by itself (else it waits for a person)")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["saved_filter"].queryset = SavedFilter.objects.filter(user=user, page=DEVICE_PAGE)
+
+    def clean_params_json(self):
+        text = (self.cleaned_data.get("params_json") or "").strip() or "{}"
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise forms.ValidationError(f"not valid JSON ({exc})") from None
+        if not isinstance(value, dict):
+            raise forms.ValidationError('a JSON object, e.g. {"switch": 1}')
+        return value
+
+    def clean_device_file(self):
+        upload = self.cleaned_data.get("device_file")
+        if upload is None:
+            return ""
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError("the file is not text (UTF-8)") from None
+
+    def rollout_arguments(self):
+        """The keyword arguments of adapter.rollouts.rollout_create."""
+        data = self.cleaned_data
+        return {"name": data["name"], "srv": data["srv"], "params": data["params_json"],
+                "device_list": data["device_file"] or data["device_list"], "saved_filter": data["saved_filter"],
+                "waves": parse_waves(data["waves"], success_threshold=data["success_threshold"],
+                                     error_threshold=data["error_threshold"], auto_advance=data["auto_advance"])}

@@ -1,0 +1,142 @@
+"""Pages of rollouts: the list, the form that draws one up, its page (waves with counts by state
+and outcome, the events, the controls), the controls themselves (start, start a ready wave, pause,
+resume, cancel, dry run) and the dry run's list as CSV. Thin: each control calls adapter.rollouts."""
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+
+from adapter import rollouts, services
+from adapter.choices import LIVE_ROLLOUT_STATES, RolloutState, WaveState, colour
+from adapter.models import Rollout, RolloutWave
+from adapter.rollout_forms import RolloutForm
+from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
+from portal.scoping import CHANGE, get_scoped_or_404
+from portal.tabular import export_response
+
+
+class RolloutList(ObjectListView):
+    model = Rollout
+    capability = "adapter.rollout.view_list"
+    template_name = "adapter/rollout_list.html"
+    pagination = "keyset"
+    queryset = Rollout.objects.select_related("organisation", "srv", "created_by")
+
+    def extra_context(self, filterset):
+        return {"colour": colour, "can_create": self.may("adapter.rollout.create")}
+
+
+class RolloutCreate(ObjectEditView):
+    model = Rollout
+    capability = "adapter.rollout.create"
+    form_class = RolloutForm
+    template_name = "adapter/rollout_form.html"
+
+    def get_form(self, obj):
+        return self.form_class(user=self.request.user, **self.form_kwargs(obj))
+
+    def save(self, form, obj):
+        return rollouts.rollout_create(actor=self.request.user, **form.rollout_arguments())
+
+    def success_message(self, result, form):
+        return f"Rollout {result} drawn up: run a dry run, then start it."
+
+
+class RolloutDetail(ObjectDetailView):
+    model = Rollout
+    capability = "adapter.rollout.view"
+    template_name = "adapter/rollout_detail.html"
+    queryset = Rollout.objects.select_related("organisation", "srv", "created_by", "started_by", "saved_filter")
+
+    def extra_context(self, obj):
+        waves = []
+        for wave in obj.waves.select_related("batch").order_by("ordinal"):
+            counts = rollouts.wave_counts(wave, refused_by_code=True)
+            waves.append({"wave": wave, "counts": counts, "by_state": sorted(counts.by_state.items()),
+                          "by_outcome": sorted(counts.by_outcome.items()),
+                          "success": counts.share(counts.successes), "failure": counts.share(
+                              counts.failures - wave.acknowledged_failures)})
+        may = self.may
+        return {
+            "waves": waves, "events": obj.events.select_related("actor", "wave").order_by("-at", "-id")[:50],
+            "colour": colour, "dry_run": sorted(obj.dry_run_counts.items()),
+            "can_start": obj.state == RolloutState.DRAFT and may("adapter.rollout.start", obj),
+            "can_start_wave": obj.state == RolloutState.RUNNING and may("adapter.rollout.start", obj),
+            "can_pause": obj.state in LIVE_ROLLOUT_STATES and may("adapter.rollout.pause", obj),
+            "can_resume": obj.state == RolloutState.PAUSED and may("adapter.rollout.pause", obj),
+            "can_cancel": obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED)
+            and may("adapter.rollout.cancel", obj),
+            "can_dry_run": may("adapter.rollout.dry_run", obj), "ready": WaveState.READY,
+        }
+
+
+rollout_list = RolloutList.as_view()
+rollout_create = RolloutCreate.as_view()
+rollout_detail = RolloutDetail.as_view()
+
+
+def _control(request, pk, action, done):
+    rollout = get_scoped_or_404(request.user, Rollout.objects.select_related("organisation"), CHANGE, pk=pk)
+    try:
+        action(rollout)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
+    except services.Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Rollout {rollout}: {done}.")
+    return redirect(rollout)
+
+
+@view_of(Rollout, "adapter.rollout.start", methods=POST)
+def rollout_start(request, pk):
+    return _control(request, pk, lambda r: rollouts.rollout_start(rollout=r, actor=request.user), "started")
+
+
+@view_of(Rollout, "adapter.rollout.start", methods=POST)
+def wave_start(request, pk, ordinal):
+    def start(rollout):
+        wave = get_scoped_or_404(request.user, RolloutWave.objects.select_related("rollout"), rollout=rollout,
+                                 ordinal=ordinal)
+        rollouts.wave_start(wave=wave, actor=request.user)
+
+    return _control(request, pk, start, f"wave {ordinal} started")
+
+
+def _with_reason(request, pk, service, done):
+    """Pause, resume or cancel, with the person's reason (the form's ``reason``)."""
+    return _control(request, pk, lambda r: service(rollout=r, actor=request.user,
+                                                   reason=request.POST.get("reason", "")), done)
+
+
+@view_of(Rollout, "adapter.rollout.pause", methods=POST)
+def rollout_pause(request, pk):
+    return _with_reason(request, pk, rollouts.rollout_pause, "paused: nothing more is sent")
+
+
+@view_of(Rollout, "adapter.rollout.pause", methods=POST)
+def rollout_resume(request, pk):
+    return _with_reason(request, pk, rollouts.rollout_resume, "resumed")
+
+
+@view_of(Rollout, "adapter.rollout.cancel", methods=POST)
+def rollout_cancel(request, pk):
+    return _with_reason(request, pk, rollouts.rollout_cancel, "cancelled")
+
+
+@view_of(Rollout, "adapter.rollout.dry_run", methods=POST)
+def rollout_dry_run(request, pk):
+    def dry_run(rollout):
+        result = rollouts.rollout_dry_run(rollout=rollout, actor=request.user)
+        messages.info(request, "Dry run: " + ", ".join(f"{n:,} {code}" for code, n in sorted(result.counts.items())))
+
+    return _control(request, pk, dry_run, "checked, nothing sent")
+
+
+@view_of(Rollout, "adapter.rollout.dry_run")
+def rollout_dry_run_download(request, pk):
+    """Every device's dry-run outcome as CSV (or ``?format=xlsx``), checked afresh."""
+    rollout = get_scoped_or_404(request.user, Rollout.objects.select_related("organisation", "srv"), pk=pk)
+    result = rollouts.rollout_dry_run(rollout=rollout, actor=request.user)
+    return export_response(f"rollout-{rollout.pk}-dry-run", ["device_id", "outcome", "message"], result.rows,
+                           fmt=request.GET.get("format", "csv"))
+
