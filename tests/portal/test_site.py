@@ -121,9 +121,9 @@ def test_every_schedule_names_a_function_that_exists():
     from portal.registry import SCHEDULES
 
     # Every app's schedules.py was read: portal 5 (with the idempotency keys', stored uploads' and
-    # sign-in records' purges), adapter 2 (with the batch sources' purge), servicedesk 2,
+    # sign-in records' purges), adapter 3 (with the batch sources' purge and the rollouts' advance), servicedesk 2,
     # slas 6 (with the fact partitions made ahead and the facts' archive), workshops 3.
-    assert len(SCHEDULES) == 18
+    assert len(SCHEDULES) == 19
     for entry in SCHEDULES:
         assert callable(import_string(entry.func)), entry.name
 
