@@ -186,6 +186,10 @@ def swap(cursor, table: str, name: str, month: dt.date):
         parent, sql.Identifier(canonical), low, high))
     execute(cursor, sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
         sql.Identifier(canonical), sql.Identifier(f"{name}_month")))
+    # Attached, its rows come through the parent, whose identity gives the ids: the table's own
+    # default (take_ids) would only tie the parent's sequence to it, so that the sequence could
+    # not be dropped (the migration back to one plain table drops it).
+    execute(cursor, sql.SQL("ALTER TABLE {} ALTER id DROP DEFAULT").format(sql.Identifier(canonical)))
 
 
 # --- the migration: a plain fact table into a partitioned one, and back -------------------------
@@ -199,7 +203,11 @@ def _drop_keys(cursor, table: str):
     cursor.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass", [table])
     for (name,) in cursor.fetchall():
         execute(cursor, sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-    # Its id sequence goes too, so that the new table's takes the usual name.
+    # Its id sequence goes too, so that the new table's takes the usual name; a partition whose own
+    # default still names that sequence (loaded before the swap dropped such defaults) lets go of it.
+    cursor.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass", [table])
+    for (child,) in cursor.fetchall():
+        execute(cursor, sql.SQL("ALTER TABLE {} ALTER id DROP DEFAULT").format(sql.Identifier(child)))
     execute(cursor, sql.SQL("ALTER TABLE {} ALTER id DROP IDENTITY IF EXISTS").format(sql.Identifier(table)))
 
 
