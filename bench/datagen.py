@@ -116,8 +116,8 @@ def _normal():
     return "(sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))"
 
 
-def _month_start_sql():
-    return f"'{MONTH:%Y-%m-%d} 00:00 Europe/London'::timestamptz"
+def _month_start_sql(month=MONTH):
+    return f"'{month:%Y-%m-%d} 00:00 Europe/London'::timestamptz"
 
 
 def write_requests_csv(path, count):
@@ -190,7 +190,7 @@ def _copy_out(path, sql, header):
 REQUEST_SRVS = ("4.1.1", "4.17", "4.8.1", "11.2", "7.4", "7.5", "6.2.7", "3.1", "8.2", "11.3")
 
 
-def service_requests(count):
+def service_requests(count, *, prefix="BENCH-", month=MONTH):
     """``count`` service requests of the month in the adapter's own table (what the self-service
     reports read): each to a device of the register, sent by that device's supplier (so BU01, with
     an eighth of the register, sends about 15% of them), spread evenly over the month, answered
@@ -213,19 +213,48 @@ def service_requests(count):
             cursor.execute(f"""
                 INSERT INTO adapter_servicerequest (request_id, srv_id, organisation_id, device_id, device_ref,
                     region, measurement_type, state, outcome, message, params, start_at, received_at,
-                    dsp_sent_at, responded_at, completed_at, precommand, signature, attempts, response,
-                    signature_failures)
-                SELECT 'BENCH-' || r, (ARRAY{srvs})[1 + r % {len(srvs)}], d.supplier_id, d.id, d.device_id,
+                    dsp_sent_at, wan_delivered_at, device_responded_at, wan_returned_at, responded_at,
+                    completed_at, precommand, signature, attempts, response, signature_failures)
+                SELECT %s || r, (ARRAY{srvs})[1 + r %% {len(srvs)}], d.supplier_id, d.id, d.device_id,
                        d.region, 'on_demand', 'responded', 'I0', '', '{{}}', t.at, t.at,
-                       t.at + interval '0.2 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}', 0
+                       t.at + interval '0.2 s', t.at + interval '0.9 s', t.at + interval '1.4 s',
+                       t.at + interval '1.8 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}', 0
                 FROM generate_series(1, {int(count)}) r
-                CROSS JOIN LATERAL (SELECT {_month_start_sql()} + r * interval '{seconds} s') AS t(at)
-                JOIN inventory_device d ON d.id = {first} + (r::bigint * 7919) % {devices_}
-            """)
+                CROSS JOIN LATERAL (SELECT {_month_start_sql(month)} + r * interval '{seconds} s') AS t(at)
+                JOIN inventory_device d ON d.id = {first} + (r::bigint * 7919) %% {devices_}
+            """, [prefix])
             written = cursor.rowcount
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
         # As autovacuum would by the time a report is asked for: the visibility map lets the
         # monthly counts be index-only scans.
         cursor.execute("VACUUM (ANALYZE) adapter_servicerequest")
+    return written
+
+
+def alerts(count, *, prefix="BENCH-A-", month=MONTH):
+    """``count`` alerts of the month in the adapter's table, as service_requests: each from a device
+    of the register to its supplier, raised evenly over the month, delivered 9 s later and recorded
+    (created_at) then."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), count(*) FROM inventory_device")
+        first, devices_ = cursor.fetchone()
+        if not devices_:
+            return 0
+        seconds = (30 * 24 * 3600) / max(count, 1)
+        cursor.execute("SET session_replication_role = replica")
+        try:
+            cursor.execute(f"""
+                INSERT INTO adapter_alert (alert_id, alert_code, description, organisation_id, device_id, region,
+                    raised_at, wan_received_at, delivered_at, payload, created_at)
+                SELECT %s || r, '8F35', '', d.supplier_id, d.id, d.region, t.at, t.at + interval '8 s',
+                       t.at + interval '9 s', '{{}}', t.at + interval '9 s'
+                FROM generate_series(1, {int(count)}) r
+                CROSS JOIN LATERAL (SELECT {_month_start_sql(month)} + r * interval '{seconds} s') AS t(at)
+                JOIN inventory_device d ON d.id = {first} + (r::bigint * 104729) %% {devices_}
+            """, [prefix])
+            written = cursor.rowcount
+        finally:
+            cursor.execute("SET session_replication_role = DEFAULT")
+        cursor.execute("VACUUM (ANALYZE) adapter_alert")
     return written

@@ -463,21 +463,27 @@ def load_text(*, requests="", alerts=""):
 
 @dataclass(frozen=True)
 class Feed:
-    """What the fold reads for one kind: the adapter selector, its watermark column, and the fact
-    row's columns taken from the selector's columns ({fact row column: selector column})."""
+    """What the fold reads for one kind: the adapter selector, its watermark column, the fact
+    row's columns taken from the selector's columns ({fact row column: selector column}), and the
+    selector saying how far behind a watermark is (for the dashboard's lag tile)."""
 
     kind: Kind
     select: Callable
     selected: tuple[str, ...]
     stamp: str
     renamed: dict[str, str]
+    backlog: Callable
+
+    @property
+    def state_name(self) -> str:
+        return f"adapter {self.kind.name}"
 
 
 FEEDS = (
     Feed(REQUESTS, adapter_selectors.completed_requests_since, adapter_selectors.COMPLETED_REQUEST_COLUMNS,
-         "completed_at", {"srv": "srv_code", "device_id": "device_eui"}),
+         "completed_at", {"srv": "srv_code", "device_id": "device_eui"}, adapter_selectors.completed_requests_backlog),
     Feed(ALERTS, adapter_selectors.alerts_since, adapter_selectors.ALERT_COLUMNS, "created_at",
-         {"device_id": "device_eui"}),
+         {"device_id": "device_eui"}, adapter_selectors.alerts_backlog),
 )
 
 
@@ -497,7 +503,7 @@ def fold_adapter(*, limit=20000):
 
 
 def _fold(feed: Feed, limit: int) -> int:
-    state = _state(f"adapter {feed.kind.name}")
+    state = _state(feed.state_name)
     rows = feed.select((state.watermark, state.last_pk) if state.watermark else None, limit=limit)
     if connection.vendor == "postgresql":
         return _fold_sql(feed, rows, state)
