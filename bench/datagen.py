@@ -120,8 +120,9 @@ def _month_start_sql(month=MONTH):
     return f"'{month:%Y-%m-%d} 00:00 Europe/London'::timestamptz"
 
 
-def write_requests_csv(path, count):
-    """``count`` request facts of the month as the slas_import_facts CSV."""
+def write_requests_csv(path, count, *, first=1):
+    """``count`` request facts of the month as the slas_import_facts CSV, numbered from ``first``
+    (a month grown in steps gets new ids at each step)."""
     sql = f"""
     COPY (
       WITH b AS (
@@ -129,7 +130,7 @@ def write_requests_csv(path, count):
                (ARRAY['north', 'central', 'south'])[1 + g % 3] AS region,
                {_month_start_sql()} + random() * interval '30 days' AS s, random() AS u,
                {_normal()} AS z1, {_normal()} AS z2, {_normal()} AS z3, {_normal()} AS z4
-        FROM generate_series(1, {int(count)}) g
+        FROM generate_series({int(first)}, {int(first) + int(count) - 1}) g
       ), k AS (
         SELECT *, {_type_case(0)} AS mt, {_type_case(1)} AS sc FROM b
       ), x AS (

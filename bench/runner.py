@@ -1,5 +1,7 @@
 """python -m bench [--scale tiny|small|full]: a throwaway PostgreSQL 15, data generated with COPY,
 every benchmark against its baseline in this process, results in bench/results/latest.{json,md}.
+``--scale huge`` / ``--scale curve-small``: the cost curve instead (bench.curve), results in
+bench/results/curve-<scale>.{json,md,html}.
 
 Django is configured only after the server is up (DATABASE_URL must be known first), so the
 portal's own settings module runs unchanged, with DEBUG off as in production.
@@ -38,7 +40,9 @@ def log(message):
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    from bench.curve import CURVES
+
+    parser.add_argument("--scale", choices=sorted(SCALES) + sorted(CURVES), default="full")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"),
                         help="folder for latest.json and latest.md (default bench/results)")
     parser.add_argument("--only", default="", help="comma-separated subset: ingest,report,pages,fold,selfservice,batch")
@@ -140,6 +144,8 @@ class Cluster:
 
 def main(argv=None):
     args = parse(argv if argv is not None else sys.argv[1:])
+    if args.scale not in SCALES:
+        return main_curve(args)
     scale = SCALES[args.scale]
     only = {s for s in args.only.split(",") if s} or {"ingest", "report", "pages", "fold", "selfservice", "batch"}
     folder = tempfile.mkdtemp(prefix="portal-bench-pg.")
@@ -166,6 +172,43 @@ def main(argv=None):
             f"ratio {row['ratio']}) {'met' if row['met'] else 'MISSED'}")
     log(f"wrote {Path(args.output) / 'latest.json'} and latest.md")
     return 0
+
+
+def main_curve(args):
+    """The cost curve (bench.curve) on its own throwaway server."""
+    folder = tempfile.mkdtemp(prefix="portal-bench-pg.")
+    run_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    try:
+        log(f"cost curve {args.scale}: starting PostgreSQL 15 in {folder}")
+        configure_django(start_server(folder))
+        from django.core.management import call_command
+
+        from bench import curve, datagen
+
+        load_before = os.getloadavg()
+        call_command("migrate", verbosity=0, interactive=False)
+        operator, _supplier = datagen.organisations_and_people()
+        work = Path(folder) / "files"
+        work.mkdir()
+        figures, notes, rungs = curve.run(args.scale, work, operator, CURVE_REPS, log)
+        notes.append(f"Whole run {time.perf_counter() - started:,.0f} s. Load average (1, 5, 15 min) at the start "
+                     "{:.2f} {:.2f} {:.2f}, at the end {:.2f} {:.2f} {:.2f}.".format(*load_before, *os.getloadavg()))
+    finally:
+        stop_server(folder)
+    from bench import results
+
+    stem = f"curve-{args.scale.removeprefix('curve-')}"
+    document = results.write(args.output, run_at=run_at, scale=args.scale, figures=figures, notes=notes, stem=stem,
+                             extra={"rungs": rungs})
+    curve.write_chart(Path(args.output) / f"{stem}.html", args.scale, rungs, run_at)
+    for row in document["results"]:
+        log(f"{row['name']}: {row['value']} {row['unit']} (target {row['target']}) {'met' if row['met'] else 'MISSED'}")
+    log(f"wrote {Path(args.output) / stem}.json, .md and .html")
+    return 0
+
+
+CURVE_REPS = 7
 
 
 def run(args, scale, only, folder, cluster):

@@ -496,6 +496,11 @@ def fold_adapter(*, limit=20000):
     """Copy newly completed adapter requests and new alerts into facts and rollups, by watermark
     (completed_at / created_at, then pk for ties). Returns (requests, alerts) folded."""
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A batch's window (CTE w) and its rollup rows (CTE y, ~4 a request) spilled to temp
+            # files at the default 4 MB; the loader's setting keeps them in memory.
+            with connection.cursor() as cursor:
+                rollups.bulk_settings(cursor)
         folded = [_fold(feed, limit) for feed in FEEDS]
         if any(folded):
             rollups.refresh_summaries()
@@ -532,8 +537,10 @@ def _fold_sql(feed: Feed, rows, state) -> int:
       INSERT INTO {facts} ({columns}) SELECT {values} FROM (SELECT {taken} FROM w) x0 WHERE {keep}
       ON CONFLICT ({key}) DO NOTHING RETURNING id
     )
-    SELECT last.{stamp}, last.pk, (SELECT array_agg(id) FROM ins)
-    FROM (SELECT {stamp}, pk FROM w ORDER BY {stamp} DESC, pk DESC LIMIT 1) last
+    SELECT last.{stamp}, last.pk, n.count, n.low, n.high, CASE WHEN n.high - n.low + 1 > n.count
+                                                              THEN (SELECT array_agg(id) FROM ins) END
+    FROM (SELECT {stamp}, pk FROM w ORDER BY {stamp} DESC, pk DESC LIMIT 1) last,
+         (SELECT count(*) AS count, min(id) AS low, max(id) AS high FROM ins) n
     """).format(w=w, facts=table(kind.model), columns=columns, values=values, taken=sql.SQL(", ").join(taken),
                 keep=keep, key=sql.Identifier(kind.key), stamp=sql.Identifier(feed.stamp))
     with connection.cursor() as cursor:
@@ -541,11 +548,16 @@ def _fold_sql(feed: Feed, rows, state) -> int:
         row = cursor.fetchone()
     if row is None:
         return 0
-    state.watermark, state.last_pk, ids = row[0], row[1], row[2] or []
-    if ids:
+    state.watermark, state.last_pk, count, low, high, ids = row
+    if count and ids is None:
+        # The batch's ids fill low..high (nothing else took one in between): the rollups read
+        # them as a range of the primary key, not as 20,000 lookups of a literal array.
+        rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id BETWEEN %s AND %s"),
+                              where_params=[low, high])
+    elif count:
         rollups.aggregate_sql(alerts=not kind.requests, where=sql.SQL("f.id = ANY(%s)"), where_params=[ids])
     state.save()
-    return len(ids)
+    return count
 
 
 def _fold_python(feed: Feed, rows, state) -> int:
