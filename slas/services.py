@@ -151,7 +151,7 @@ def facts_import(*, requests: str | os.PathLike[str] | None = None,
 
 
 def facts_fold() -> tuple[int, int]:
-    return facts.fold_adapter()
+    return facts.fold_backlog()
 
 
 # --- month freeze, statements and restatement ---------------------------------------------------

@@ -69,3 +69,15 @@ def test_a_refold_over_folded_records_adds_only_the_new_ones_to_the_rollups(orgs
     sm11 = MonthRollup.objects.get(month=dt.date(2025, 6, 1), measure__code="SM1.1",
                                    measure__measurement_type="on_demand", organisation=orgs["SUPA"])
     assert sm11.measured == 3
+
+
+def test_the_schedule_works_off_a_backlog_batch_after_batch_within_its_budget(orgs, measures):
+    from slas import facts
+
+    start = dt.datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    for n in range(5):
+        _request(f"q:{n}", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=n))
+    # No time left after the first batch: one batch, the rest waits for the next run.
+    assert facts.fold_backlog(limit=2, budget_s=0) == (2, 0)
+    assert facts.fold_backlog(limit=2) == (3, 0)  # batch after batch until one folds nothing
+    assert RequestFact.objects.filter(request_id__startswith="q:").count() == 5
