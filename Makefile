@@ -62,7 +62,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 bench: venv
-	$(PY) -m bench
+	$(PY) -m bench $(if $(SCALE),--scale $(SCALE))
 
 clean:
 	rm -rf $(VENV) var test-output

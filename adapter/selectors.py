@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 
 from adapter.models import Alert, Batch, ServiceRequest
 from portal.scoping import scope
@@ -158,6 +158,28 @@ def alerts_since(since: tuple[dt.datetime, int] | None = None, *, limit: int) ->
     """Alerts recorded (created_at) after ``since`` = (created_at, pk) of the last one read, at most
     ``limit``, as dicts of ALERT_COLUMNS (device_eui: the device's EUI-64 or None)."""
     return _columns(_since(Alert.objects.all(), "created_at", since), ALERT_COLUMNS)[:limit]
+
+
+def _backlog(rows: QuerySet, stamp: str, since: tuple[dt.datetime, int] | None, cap: int
+             ) -> tuple[dt.datetime | None, int]:
+    newest = rows.aggregate(newest=Max(stamp))["newest"]
+    # Counted through a LIMIT: the dashboard asks every 30 s, and a fold days behind would
+    # otherwise count millions of index entries each time. The order is irrelevant to a count.
+    waiting = _since(rows, stamp, since).order_by().values("pk")[:cap].count()
+    return newest, waiting
+
+
+def completed_requests_backlog(since: tuple[dt.datetime, int] | None = None, *, cap: int
+                               ) -> tuple[dt.datetime | None, int]:
+    """(completed_at of the newest completed request, how many completed after ``since`` as
+    completed_requests_since orders them, counted up to ``cap``): how far a reader of that feed
+    is behind. Both read the completed_at index."""
+    return _backlog(ServiceRequest.objects.all(), "completed_at", since, cap)
+
+
+def alerts_backlog(since: tuple[dt.datetime, int] | None = None, *, cap: int) -> tuple[dt.datetime | None, int]:
+    """As completed_requests_backlog, for alerts_since (created_at)."""
+    return _backlog(Alert.objects.all(), "created_at", since, cap)
 
 
 def may_sign_for(originator: str) -> bool:

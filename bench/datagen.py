@@ -116,12 +116,13 @@ def _normal():
     return "(sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))"
 
 
-def _month_start_sql():
-    return f"'{MONTH:%Y-%m-%d} 00:00 Europe/London'::timestamptz"
+def _month_start_sql(month=MONTH):
+    return f"'{month:%Y-%m-%d} 00:00 Europe/London'::timestamptz"
 
 
-def write_requests_csv(path, count):
-    """``count`` request facts of the month as the slas_import_facts CSV."""
+def write_requests_csv(path, count, *, first=1):
+    """``count`` request facts of the month as the slas_import_facts CSV, numbered from ``first``
+    (a month grown in steps gets new ids at each step)."""
     sql = f"""
     COPY (
       WITH b AS (
@@ -129,7 +130,7 @@ def write_requests_csv(path, count):
                (ARRAY['north', 'central', 'south'])[1 + g % 3] AS region,
                {_month_start_sql()} + random() * interval '30 days' AS s, random() AS u,
                {_normal()} AS z1, {_normal()} AS z2, {_normal()} AS z3, {_normal()} AS z4
-        FROM generate_series(1, {int(count)}) g
+        FROM generate_series({int(first)}, {int(first) + int(count) - 1}) g
       ), k AS (
         SELECT *, {_type_case(0)} AS mt, {_type_case(1)} AS sc FROM b
       ), x AS (
@@ -190,11 +191,44 @@ def _copy_out(path, sql, header):
 REQUEST_SRVS = ("4.1.1", "4.17", "4.8.1", "11.2", "7.4", "7.5", "6.2.7", "3.1", "8.2", "11.3")
 
 
-def service_requests(count):
+def service_requests(count, *, prefix="BENCH-", month=MONTH):
     """``count`` service requests of the month in the adapter's own table (what the self-service
     reports read): each to a device of the register, sent by that device's supplier (so BU01, with
     an eighth of the register, sends about 15% of them), spread evenly over the month, answered
-    I0 two seconds later. The devices must be the single contiguous block devices() wrote.
+    I0 two seconds later. The devices must be the single contiguous block devices() wrote."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM adapter_servicerequestvariant WHERE code = ANY(%s) ORDER BY code",
+                       [list(REQUEST_SRVS)])
+        srvs = [row[0] for row in cursor.fetchall()]
+    if not srvs:
+        return 0
+    return _per_device("adapter_servicerequest", """
+        INSERT INTO adapter_servicerequest (request_id, srv_id, organisation_id, device_id, device_ref,
+            region, measurement_type, state, outcome, message, params, start_at, received_at,
+            dsp_sent_at, wan_delivered_at, device_responded_at, wan_returned_at, responded_at,
+            completed_at, precommand, signature, attempts, response, signature_failures)
+        SELECT {prefix} || r, (ARRAY{srvs})[1 + r %% {n_srvs}], d.supplier_id, d.id, d.device_id,
+               d.region, 'on_demand', 'responded', 'I0', '', '{{}}', t.at, t.at,
+               t.at + interval '0.2 s', t.at + interval '0.9 s', t.at + interval '1.4 s',
+               t.at + interval '1.8 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}', 0
+        {rows}""", count, prefix, month, step=7919, srvs=srvs, n_srvs=len(srvs))
+
+
+def alerts(count, *, prefix="BENCH-A-", month=MONTH):
+    """``count`` alerts of the month in the adapter's table, as service_requests: each from a device
+    of the register to its supplier, raised evenly over the month, delivered 9 s later and recorded
+    (created_at) then."""
+    return _per_device("adapter_alert", """
+        INSERT INTO adapter_alert (alert_id, alert_code, description, organisation_id, device_id, region,
+            raised_at, wan_received_at, delivered_at, payload, created_at)
+        SELECT {prefix} || r, '8F35', '', d.supplier_id, d.id, d.region, t.at, t.at + interval '8 s',
+               t.at + interval '9 s', '{{}}', t.at + interval '9 s'
+        {rows}""", count, prefix, month, step=104729)
+
+
+def _per_device(table_name, statement, count, prefix, month, *, step, **values):
+    """Run ``statement`` (its {rows}: r = 1..count at evenly spaced times t.at of the month, each
+    with a device d of the register, every ``step``-th) and return the rows written.
 
     The FK triggers are off for the statement (session_replication_role, the throwaway server's
     superuser): every foreign key is true by construction, and 10M deferred checks at COMMIT would
@@ -202,30 +236,19 @@ def service_requests(count):
     with connection.cursor() as cursor:
         cursor.execute("SELECT min(id), count(*) FROM inventory_device")
         first, devices_ = cursor.fetchone()
-        cursor.execute("SELECT id FROM adapter_servicerequestvariant WHERE code = ANY(%s) ORDER BY code",
-                       [list(REQUEST_SRVS)])
-        srvs = [row[0] for row in cursor.fetchall()]
-        if not devices_ or not srvs:
+        if not devices_:
             return 0
         seconds = (30 * 24 * 3600) / max(count, 1)
+        rows = f"""FROM generate_series(1, {int(count)}) r
+        CROSS JOIN LATERAL (SELECT {_month_start_sql(month)} + r * interval '{seconds} s') AS t(at)
+        JOIN inventory_device d ON d.id = {first} + (r::bigint * {step}) %% {devices_}"""
         cursor.execute("SET session_replication_role = replica")
         try:
-            cursor.execute(f"""
-                INSERT INTO adapter_servicerequest (request_id, srv_id, organisation_id, device_id, device_ref,
-                    region, measurement_type, state, outcome, message, params, start_at, received_at,
-                    dsp_sent_at, responded_at, completed_at, precommand, signature, attempts, response,
-                    signature_failures)
-                SELECT 'BENCH-' || r, (ARRAY{srvs})[1 + r % {len(srvs)}], d.supplier_id, d.id, d.device_id,
-                       d.region, 'on_demand', 'responded', 'I0', '', '{{}}', t.at, t.at,
-                       t.at + interval '0.2 s', t.at + interval '2 s', t.at + interval '2 s', '', '', 1, '{{}}', 0
-                FROM generate_series(1, {int(count)}) r
-                CROSS JOIN LATERAL (SELECT {_month_start_sql()} + r * interval '{seconds} s') AS t(at)
-                JOIN inventory_device d ON d.id = {first} + (r::bigint * 7919) % {devices_}
-            """)
+            cursor.execute(statement.format(prefix="%s", rows=rows, **values), [prefix])
             written = cursor.rowcount
         finally:
             cursor.execute("SET session_replication_role = DEFAULT")
         # As autovacuum would by the time a report is asked for: the visibility map lets the
         # monthly counts be index-only scans.
-        cursor.execute("VACUUM (ANALYZE) adapter_servicerequest")
+        cursor.execute(f"VACUUM (ANALYZE) {table_name}")
     return written

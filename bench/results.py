@@ -68,12 +68,14 @@ def machine():
     return f"{platform.node()}: {platform.machine()}, {cpus} CPUs, {memory}, Python {platform.python_version()}"
 
 
-def write(directory, *, run_at, scale, figures, notes):
+def write(directory, *, run_at, scale, figures, notes, stem="latest", extra=None):
+    """``stem``.json and ``stem``.md in ``directory`` (the cost curve writes its own, beside the
+    main run's latest.*); ``extra`` adds keys to the JSON document."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     document = {"run_at": run_at, "machine": machine(), "scale": scale,
-                "results": [f.as_json() for f in figures]}
-    (directory / "latest.json").write_text(json.dumps(document, indent=2) + "\n")
+                "results": [f.as_json() for f in figures], **(extra or {})}
+    (directory / f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n")
     lines = [f"# Benchmark run {run_at}", "", f"Machine: {document['machine']}  ", f"Scale: {scale}", "",
              "| figure | value | unit | target | baseline | ratio | met |", "|---|---|---|---|---|---|---|"]
     for f in figures:
@@ -84,5 +86,5 @@ def write(directory, *, run_at, scale, figures, notes):
     lines += [f"- **{f.name}**: {f.detail}" for f in figures if f.detail]
     if notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    (directory / "latest.md").write_text("\n".join(lines) + "\n")
+    (directory / f"{stem}.md").write_text("\n".join(lines) + "\n")
     return document

@@ -1,5 +1,7 @@
 """python -m bench [--scale tiny|small|full]: a throwaway PostgreSQL 15, data generated with COPY,
 every benchmark against its baseline in this process, results in bench/results/latest.{json,md}.
+``--scale huge`` / ``--scale curve-small``: the cost curve instead (bench.curve), results in
+bench/results/curve-<scale>.{json,md,html}.
 
 Django is configured only after the server is up (DATABASE_URL must be known first), so the
 portal's own settings module runs unchanged, with DEBUG off as in production.
@@ -22,11 +24,13 @@ SCALES = {
     # requests, alerts, devices, batch size, one-task-per-request sample, bulk_create sample, page reps,
     # report reps, raw-report reps
     "tiny": dict(requests=5_000, alerts=1_000, devices=2_000, batch=100, baseline_batch=20, sample=1_000,
-                 page_reps=3, report_reps=3, raw_reps=1, batch_timeout=60),
+                 page_reps=3, report_reps=3, raw_reps=1, batch_timeout=60, fold=20_000, fold_sample=2_000),
     "small": dict(requests=1_000_000, alerts=200_000, devices=100_000, batch=10_000, baseline_batch=500,
-                  sample=20_000, page_reps=20, report_reps=7, raw_reps=3, batch_timeout=600),
+                  sample=20_000, page_reps=20, report_reps=7, raw_reps=3, batch_timeout=600, fold=200_000,
+                  fold_sample=20_000),
     "full": dict(requests=10_000_000, alerts=2_000_000, devices=1_000_000, batch=100_000, baseline_batch=2_000,
-                 sample=50_000, page_reps=30, report_reps=7, raw_reps=1, batch_timeout=900),
+                 sample=50_000, page_reps=30, report_reps=7, raw_reps=1, batch_timeout=900, fold=500_000,
+                 fold_sample=20_000),
 }
 
 
@@ -36,10 +40,12 @@ def log(message):
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    from bench.curve import CURVES
+
+    parser.add_argument("--scale", choices=sorted(SCALES) + sorted(CURVES), default="full")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results"),
                         help="folder for latest.json and latest.md (default bench/results)")
-    parser.add_argument("--only", default="", help="comma-separated subset: ingest,report,pages,selfservice,batch")
+    parser.add_argument("--only", default="", help="comma-separated subset: ingest,report,pages,fold,selfservice,batch")
     return parser.parse_args(argv)
 
 
@@ -138,8 +144,10 @@ class Cluster:
 
 def main(argv=None):
     args = parse(argv if argv is not None else sys.argv[1:])
+    if args.scale not in SCALES:
+        return main_curve(args)
     scale = SCALES[args.scale]
-    only = {s for s in args.only.split(",") if s} or {"ingest", "report", "pages", "selfservice", "batch"}
+    only = {s for s in args.only.split(",") if s} or {"ingest", "report", "pages", "fold", "selfservice", "batch"}
     folder = tempfile.mkdtemp(prefix="portal-bench-pg.")
     run_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     figures, notes = [], []
@@ -164,6 +172,43 @@ def main(argv=None):
             f"ratio {row['ratio']}) {'met' if row['met'] else 'MISSED'}")
     log(f"wrote {Path(args.output) / 'latest.json'} and latest.md")
     return 0
+
+
+def main_curve(args):
+    """The cost curve (bench.curve) on its own throwaway server."""
+    folder = tempfile.mkdtemp(prefix="portal-bench-pg.")
+    run_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    try:
+        log(f"cost curve {args.scale}: starting PostgreSQL 15 in {folder}")
+        configure_django(start_server(folder))
+        from django.core.management import call_command
+
+        from bench import curve, datagen
+
+        load_before = os.getloadavg()
+        call_command("migrate", verbosity=0, interactive=False)
+        operator, _supplier = datagen.organisations_and_people()
+        work = Path(folder) / "files"
+        work.mkdir()
+        figures, notes, rungs = curve.run(args.scale, work, operator, CURVE_REPS, log)
+        notes.append(f"Whole run {time.perf_counter() - started:,.0f} s. Load average (1, 5, 15 min) at the start "
+                     "{:.2f} {:.2f} {:.2f}, at the end {:.2f} {:.2f} {:.2f}.".format(*load_before, *os.getloadavg()))
+    finally:
+        stop_server(folder)
+    from bench import results
+
+    stem = f"curve-{args.scale.removeprefix('curve-')}"
+    document = results.write(args.output, run_at=run_at, scale=args.scale, figures=figures, notes=notes, stem=stem,
+                             extra={"rungs": rungs})
+    curve.write_chart(Path(args.output) / f"{stem}.html", args.scale, rungs, run_at)
+    for row in document["results"]:
+        log(f"{row['name']}: {row['value']} {row['unit']} (target {row['target']}) {'met' if row['met'] else 'MISSED'}")
+    log(f"wrote {Path(args.output) / stem}.json, .md and .html")
+    return 0
+
+
+CURVE_REPS = 7
 
 
 def run(args, scale, only, folder, cluster):
@@ -234,6 +279,14 @@ def run(args, scale, only, folder, cluster):
         found = attempt("portal pages", lambda: cases.portal_pages(operator, scale["page_reps"], report_baseline))
         figures += found or [Figure("dashboard_page_p95_s", None, "s", 0.3, detail="not measured")]
         log("pages done")
+    if "fold" in only:
+        # Before the self-service reports: its records are in the following month and stay, as
+        # the fold's facts do, but the adapter's table is then what those reports read.
+        alerts = scale["fold"] // 5
+        found = attempt("fold", lambda: cases.fold(scale["fold"], alerts, scale["fold_sample"]))
+        figures.append(found or Figure("fold_facts_per_s", None, "facts/s", cases.FOLD_TARGET, None, higher=True,
+                                       detail="not measured (see notes)"))
+        log("fold done")
     if "selfservice" in only:
         # The month of service requests in the adapter's table (the facts above are slas's copy):
         # as many as the month's request facts, before the batch adds its own.

@@ -9,7 +9,7 @@ from django.db.models import F, Sum
 
 from portal.scoping import scope
 from slas import metrics
-from slas.models import Charge, DailyRollup, Measure, MonthRollup, Statement
+from slas.models import Charge, DailyRollup, FoldState, Measure, MonthRollup, Statement
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -55,3 +55,32 @@ def misses_by_region_day(user: Viewer, month: dt.date) -> dict[tuple[dt.date, st
 
 def measures() -> QuerySet[Measure]:
     return Measure.objects.all()
+
+
+FOLD_LAG_CAP = 100_000  # records counted behind the watermark; beyond it the tile says "more than"
+
+
+def fold_lag() -> list[dict]:
+    """How far the continuous fold (slas.facts.fold_adapter) is behind the adapter, per feed
+    (requests, alerts): ``seconds`` from its watermark to the newest completed record (0 when
+    caught up; None when it has never folded and records wait), ``records`` completed after the
+    watermark (counted up to FOLD_LAG_CAP; ``capped`` when there are more), and both times. DCC's
+    operational view of the pipeline, not scoped: it names no organisation's data."""
+    from slas.facts import FEEDS  # the fold's own table of feeds; facts imports no selector
+
+    states = {s.name: s for s in FoldState.objects.filter(name__in=[feed.state_name for feed in FEEDS])}
+    lags = []
+    for feed in FEEDS:
+        state = states.get(feed.state_name)
+        watermark = state.watermark if state else None
+        since = (watermark, state.last_pk) if state and watermark else None
+        newest, records = feed.backlog(since, cap=FOLD_LAG_CAP + 1)
+        if not records:
+            seconds: float | None = 0.0
+        elif watermark is None or newest is None:
+            seconds = None
+        else:
+            seconds = max((newest - watermark).total_seconds(), 0.0)
+        lags.append({"kind": feed.kind.name, "seconds": seconds, "records": min(records, FOLD_LAG_CAP),
+                     "capped": records > FOLD_LAG_CAP, "watermark": watermark, "newest": newest})
+    return lags

@@ -226,7 +226,7 @@ def facts_restore(*, month: dt.date) -> list[FactArchive]:
 
 
 def facts_fold() -> tuple[int, int]:
-    return facts.fold_adapter()
+    return facts.fold_backlog()
 
 
 # --- month freeze, statements and restatement ---------------------------------------------------

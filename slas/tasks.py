@@ -11,7 +11,8 @@ log = logging.getLogger(__name__)
 
 
 def fold_facts():
-    """Every minute: copy newly completed adapter requests and new alerts into facts and rollups."""
+    """Every minute: copy newly completed adapter requests and new alerts into facts and rollups,
+    batch after batch until caught up (or for at most slas.facts.FOLD_BUDGET_S)."""
     return services.facts_fold()
 
 

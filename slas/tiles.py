@@ -1,5 +1,6 @@
 """Dashboard tiles of the service levels: the month's measures and error budgets, failures of the
-last hour, burn-rate warnings, and a service user's requests today and latest statement.
+last hour, burn-rate warnings, the fold's lag behind the adapter, and a service user's requests
+today and latest statement.
 
 They read rollups and grouped counts on indexed columns (MonthRollup, facts of the last hour by
 their start-time index), so a tile's query count does not depend on the data size.
@@ -17,6 +18,7 @@ from django.urls import reverse
 from portal.access import DCC, OPERATIONS
 from portal.registry import Tile, register_tile
 from portal.scoping import scope
+from slas import selectors
 from slas.burnrate import measures_without_rule
 from slas.choices import EpisodeState, MeasureState
 from slas.metrics import LONDON, error_budget, london_day, measure_state, month_bounds, month_start
@@ -80,6 +82,13 @@ def burnrate_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     return {"episodes": episodes, "unwatched": unwatched, "rules_url": reverse("burnrate_rule_list")}
 
 
+def fold_lag_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
+    """How far the fold of adapter records into facts is behind (slas.selectors.fold_lag): a
+    growing lag means the service measures on this page are stale."""
+    rows = selectors.fold_lag()
+    return {"rows": rows, "behind": any(row["records"] for row in rows), "cap": selectors.FOLD_LAG_CAP}
+
+
 def my_requests_context(user: Viewer, now: dt.datetime) -> dict[str, Any]:
     """The service user's requests today by outcome (facts by their London day)."""
     today = london_day(now)
@@ -104,6 +113,8 @@ register_tile(Tile("measures", "Service measures this month", OPERATIONS, measur
                    "slas/partials/tile_measures.html", wide=True, weight=20))
 register_tile(Tile("failures", "Failures in the last hour", DCC, failures_context, "slas/partials/tile_failures.html",
                    weight=50))
+register_tile(Tile("fold_lag", "Fact fold lag", DCC, fold_lag_context, "slas/partials/tile_fold_lag.html",
+                   weight=55))
 register_tile(Tile("my_requests", "Your requests today", ("service_user",), my_requests_context,
                    "slas/partials/tile_my_requests.html", weight=140))
 register_tile(Tile("statement", "Your latest statement", ("service_user",), statement_context,

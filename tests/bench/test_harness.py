@@ -14,6 +14,7 @@ EXPECTED = {"fact_ingest_rows_per_s", "copy_ceiling_rows_per_s", "monthly_report
             "device_list_first_page_p95_s", "device_list_deep_page_p95_s", "device_api_list_p95_s",
             "device_search_by_id_p95_s", "device_search_by_mpan_p95_s", "dashboard_page_p95_s",
             "monthly_report_page_p95_s", "single_request_dsp_outbound_p99_s", "peak_rss_any_process_mb",
+            "fold_facts_per_s",
             *(f"self_service_{kind}_p95_s" for kind in ("rsmi_001", "rsmi_002", "rsmi_003", "rsmi_004", "rsat_001",
                                                          "rsat_002"))}
 
@@ -62,3 +63,20 @@ def test_markdown_table_lists_every_figure(run):
     table = (out / "latest.md").read_text()
     for row in document["results"]:
         assert f"| {row['name']} |" in table
+
+
+def test_the_cost_curve_runs_its_smallest_ladder_and_writes_its_table_and_chart(tmp_path):
+    if not Path("/usr/lib/postgresql/15/bin/initdb").exists():
+        pytest.skip("PostgreSQL 15 server binaries are not installed (scripts/pg.sh needs them)")
+    done = subprocess.run([sys.executable, "-m", "bench", "--scale", "curve-tiny", "--output", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads((tmp_path / "curve-tiny.json").read_text())
+    assert [r["requests"] for r in document["rungs"]] == [10_000, 30_000, 100_000]
+    assert [r["request_facts"] for r in document["rungs"]] == [10_000, 30_000, 100_000]  # grown, not replaced
+    names = {r["name"] for r in document["results"]}
+    assert names == {f"curve_{reader}_{rung}_ratio" for reader in ("monthly_report", "dashboard_page",
+                                                                   "monthly_report_page") for rung in ("30k", "100k")}
+    assert all(isinstance(r["value"], float) and r["target"] == 1.2 for r in document["results"])
+    assert "plotly.min.js" in (tmp_path / "curve-tiny.html").read_text()
+    assert not (tmp_path / "latest.json").exists()  # the main run's results are left alone

@@ -230,7 +230,7 @@ def make_everything(orgs, sdag_member, supplier_b):
 
 def test_tiles_are_registered_in_the_page_order():
     assert [tile.slug for tile in TILES] == [
-        "burnrate", "measures", "requests", "quarantined", "failures", "alerts", "service_status",
+        "burnrate", "measures", "requests", "quarantined", "failures", "fold_lag", "alerts", "service_status",
         "incidents_by_category", "overdue_actions", "consultations_closing", "next_meetings", "raid", "my_actions",
         "open_consultations", "next_meeting", "my_requests", "statement", "my_incidents"]
 
@@ -276,3 +276,43 @@ def test_a_tile_that_breaks_fails_the_page_instead_of_vanishing(dcc_operator, cl
         with pytest.raises(FieldError):
             client.get("/dashboard/tiles/broken/")
     assert "broken" not in TILES
+
+
+# --- the fold's lag ---------------------------------------------------------------------------------
+
+def test_fold_lag_tile_is_zero_when_caught_up_and_positive_while_records_wait(orgs, dcc_operator, supplier_a,
+                                                                               client_for):
+    from adapter.models import Alert, ServiceRequest
+    from slas import facts, selectors
+    from tests.slas.test_fold import _request
+
+    def lag():
+        return {row["kind"]: (row["seconds"], row["records"]) for row in selectors.fold_lag()}
+
+    client = client_for(dcc_operator)
+    assert lag() == {"requests": (0.0, 0), "alerts": (0.0, 0)}  # nothing completed: nothing to fold
+    assert "caught up" in client.get("/dashboard/tiles/fold_lag/").content.decode()
+    start = dt.datetime(2025, 6, 2, 8, 0, tzinfo=dt.UTC)
+    _request("lag:1", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=10))
+    _request("lag:2", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=100))
+    alert = Alert.objects.create(alert_id="lag-al-1", alert_code="0x8F3A", organisation=orgs["SUPA"], region="north",
+                                 raised_at=start)
+    Alert.objects.filter(pk=alert.pk).update(created_at=start + dt.timedelta(seconds=30))
+    # Never folded: the records wait, and there is no watermark to measure seconds from.
+    assert lag() == {"requests": (None, 2), "alerts": (None, 1)}
+    assert facts.fold_adapter() == (2, 1)
+    assert lag() == {"requests": (0.0, 0), "alerts": (0.0, 0)}
+    # One more request completes 5 minutes after the last folded one: 300 s and one record behind.
+    late = _request("lag:3", orgs["SUPB"], start, completed=start + dt.timedelta(seconds=400))
+    assert lag() == {"requests": (300.0, 1), "alerts": (0.0, 0)}
+    tile = client.get("/dashboard/tiles/fold_lag/").content.decode()
+    row = tile.split('data-kind="requests"')[1].split("</tr>")[0]
+    assert '<td class="num">300</td>' in row and '<td class="num">1</td>' in row and "behind" in tile
+    assert 'id="tile-fold_lag"' in client.get("/").content.decode()
+    # Only DCC people see it: it is the pipeline's state, not a service user's.
+    assert client_for(supplier_a).get("/dashboard/tiles/fold_lag/").status_code == 404
+    # A tie on completed_at with a higher id still waits (the fold's watermark is the pair).
+    ServiceRequest.objects.filter(pk=late.pk).update(completed_at=start + dt.timedelta(seconds=100))
+    assert lag() == {"requests": (0.0, 1), "alerts": (0.0, 0)}
+    assert facts.fold_adapter() == (1, 0)
+    assert lag() == {"requests": (0.0, 0), "alerts": (0.0, 0)}

@@ -51,3 +51,33 @@ def test_fold_copies_completed_requests_and_alerts_once(orgs, measures):
     assert (sm11["measured"], sm11["within"]) == (3, 2)
     pm3 = next(r for r in built["measures"] if r["code"] == "PM3")
     assert (pm3["measured"], pm3["within"]) == (1, 1)
+
+
+def test_a_refold_over_folded_records_adds_only_the_new_ones_to_the_rollups(orgs, measures):
+    """Records already folded are skipped by their key (ON CONFLICT on PostgreSQL, where each skipped
+    row still spends an id, so the batch's ids have gaps and its rollups read the ids, not a range)."""
+    from slas.models import FoldState, MonthRollup
+
+    start = dt.datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    _request("r:1", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=10))
+    assert tasks.fold_facts() == (1, 0)
+    _request("r:0", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=5))
+    _request("r:2", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=15))
+    FoldState.objects.all().delete()  # from the start again: r:1 sits between the two new ones
+    assert tasks.fold_facts() == (2, 0)
+    assert RequestFact.objects.count() == 3
+    sm11 = MonthRollup.objects.get(month=dt.date(2025, 6, 1), measure__code="SM1.1",
+                                   measure__measurement_type="on_demand", organisation=orgs["SUPA"])
+    assert sm11.measured == 3
+
+
+def test_the_schedule_works_off_a_backlog_batch_after_batch_within_its_budget(orgs, measures):
+    from slas import facts
+
+    start = dt.datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+    for n in range(5):
+        _request(f"q:{n}", orgs["SUPA"], start, completed=start + dt.timedelta(seconds=n))
+    # No time left after the first batch: one batch, the rest waits for the next run.
+    assert facts.fold_backlog(limit=2, budget_s=0) == (2, 0)
+    assert facts.fold_backlog(limit=2) == (3, 0)  # batch after batch until one folds nothing
+    assert RequestFact.objects.filter(request_id__startswith="q:").count() == 5
