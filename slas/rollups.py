@@ -173,6 +173,7 @@ def apply_monthly(monthly, providers):
 # --- PostgreSQL: the same aggregation in one SQL pass -------------------------------------------
 
 BULK_WORK_MEM = "64MB"
+ROLLUP_WORK_MEM = "160MB"  # x hash_mem_multiplier 2: 320 MB for the rollup of a month being loaded
 
 
 def bulk_settings(cursor):
@@ -284,6 +285,16 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
                 add_daily=_add_counts(DailyRollup), add_monthly=_add_counts(MonthRollup))
     # Counts and histograms are summed in the database: only a statement goes over the wire.
     with connection.cursor() as cursor:
+        if source is not None:
+            # A month being loaded: the hash tables of both grouping sets (half a million month
+            # groups at a million facts) spilled in 9 batches at the load's work_mem; room for
+            # this statement only, then the load's setting again.
+            cursor.execute("SELECT current_setting('work_mem')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLLUP_WORK_MEM])
+            execute(cursor, query, [*params, *relief_params, *where_params])
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+            return
         execute(cursor, query, [*params, *relief_params, *where_params])
 
 
