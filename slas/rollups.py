@@ -173,6 +173,7 @@ def apply_monthly(monthly, providers):
 # --- PostgreSQL: the same aggregation in one SQL pass -------------------------------------------
 
 BULK_WORK_MEM = "64MB"
+ROLLUP_WORK_MEM = "160MB"  # x hash_mem_multiplier 2: 320 MB for the rollup of a month being loaded
 
 
 def bulk_settings(cursor):
@@ -219,7 +220,12 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
                   source: sql.Identifier | None = None):
     """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
     (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only.
-    ``source``: a table of the fact table's shape to read instead (a month being loaded)."""
+    ``source``: a table of the fact table's shape to read instead (a month being loaded).
+
+    One pass over the facts (each joined to the measures of its type) feeds both rollups through
+    GROUPING SETS: a hash table per set, filled in the same scan, so nothing is materialised per
+    fact and measure (that took 3.5 rows a fact to a tuplestore, then two scans of it); only the
+    groups (thousands of rows) are kept for the two INSERTs."""
     measures = [m for m in (measures or Measure.objects.of_facts()) if m.is_alert == alerts and not m.is_incident]
     if not measures:
         return
@@ -230,38 +236,43 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
     provider_sql = _provider_sql()
     v, target = sql.Identifier("v"), sql.Identifier("target_us")
     daily, monthly = table(DailyRollup), table(MonthRollup)
+    # b: the histogram bucket, -2 a miss (no answer), -3 excluded by a relief window. In g a row
+    # with day set is a daily group, a row with b set a month group (GROUPING SETS leaves the
+    # other's columns NULL).
     query = sql.SQL("""
     WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {values}),
-    y AS MATERIALIZED (
-      SELECT * FROM (
-        SELECT f.day, f.region, f.organisation_id, m.measure_id, m.pkind, m.target_us,
-               CASE m.col {case} END AS v, ({relief_sql}) AS excl
-        FROM {facts} f JOIN m ON {type_join}
-        WHERE {where}
-      ) z WHERE v IS NOT NULL
+    g AS MATERIALIZED (
+      SELECT day, month, measure_id, pkind, region, organisation_id, b,
+             count(*) FILTER (WHERE NOT excl) AS measured,
+             count(*) FILTER (WHERE NOT excl AND {within}) AS within,
+             count(*) FILTER (WHERE excl) AS excluded,
+             count(*) AS n, count(*) FILTER (WHERE {within}) AS w,
+             GROUPING(day) = 0 AS is_day
+      FROM (
+        SELECT *, date_trunc('month', day)::date AS month,
+               CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 ELSE {bucket} END AS b
+        FROM (
+          SELECT f.day, f.region, f.organisation_id, m.measure_id, m.pkind, m.target_us,
+                 CASE m.col {case} END AS v, ({relief_sql}) AS excl
+          FROM {facts} f JOIN m ON {type_join}
+          WHERE {where}
+        ) y WHERE v IS NOT NULL
+      ) z
+      GROUP BY GROUPING SETS ((day, measure_id, pkind, region, organisation_id),
+                              (month, measure_id, pkind, region, organisation_id, b))
     ),
     ins AS (
       INSERT INTO {daily} (day, {key}, provider, {counts})
-      SELECT day, measure_id, region, organisation_id, {provider_sql},
-             count(*) FILTER (WHERE NOT excl),
-             count(*) FILTER (WHERE NOT excl AND {within}),
-             count(*) FILTER (WHERE excl)
-      FROM y GROUP BY day, measure_id, pkind, region, organisation_id
+      SELECT day, measure_id, region, organisation_id, {provider_sql}, measured, within, excluded
+      FROM g WHERE is_day
       ON CONFLICT (day, {key}) DO UPDATE SET {add_daily}
-    ),
-    b AS (
-      SELECT date_trunc('month', day)::date AS month, measure_id, {provider_sql} AS provider, region,
-             organisation_id,
-             CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 ELSE {bucket} END AS b,
-             count(*) AS n, count(*) FILTER (WHERE {within}) AS w
-      FROM y GROUP BY 1, 2, 3, 4, 5, 6
     )
     INSERT INTO {monthly} (month, {key}, provider, {counts}, histogram)
-    SELECT month, measure_id, region, organisation_id, min(provider),
+    SELECT month, measure_id, region, organisation_id, min({provider_sql}),
            coalesce(sum(n) FILTER (WHERE b <> -3), 0), coalesce(sum(w) FILTER (WHERE b >= 0), 0),
            coalesce(sum(n) FILTER (WHERE b = -3), 0),
            coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE b >= 0), '{{}}'::jsonb)
-    FROM b GROUP BY month, measure_id, region, organisation_id
+    FROM g WHERE NOT is_day GROUP BY month, measure_id, region, organisation_id
     ON CONFLICT (month, {key}) DO UPDATE SET {add_monthly},
       histogram = (SELECT coalesce(jsonb_object_agg(k, t), '{{}}'::jsonb) FROM (
                      SELECT k, sum(c::bigint) AS t FROM (
@@ -274,6 +285,16 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
                 add_daily=_add_counts(DailyRollup), add_monthly=_add_counts(MonthRollup))
     # Counts and histograms are summed in the database: only a statement goes over the wire.
     with connection.cursor() as cursor:
+        if source is not None:
+            # A month being loaded: the hash tables of both grouping sets (half a million month
+            # groups at a million facts) spilled in 9 batches at the load's work_mem; room for
+            # this statement only, then the load's setting again.
+            cursor.execute("SELECT current_setting('work_mem')")
+            previous = cursor.fetchone()[0]
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLLUP_WORK_MEM])
+            execute(cursor, query, [*params, *relief_params, *where_params])
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+            return
         execute(cursor, query, [*params, *relief_params, *where_params])
 
 
