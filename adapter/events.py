@@ -12,16 +12,17 @@ register_event(Event("request.quarantined", "A request was quarantined", webhook
 # Told to DCC staff only (a pending loosening of a floored threshold awaits their approval).
 register_event(Event("threshold.change_requested", "A threshold change awaits DCC approval", webhook=False, weight=40,
                      data=NO_DATA))
-# A rollout's changes of state (adapter.rollouts), each also a RolloutEvent row with who and why.
+# A rollout's changes of state (adapter.rollouts), each also a RolloutEvent row with who and why;
+# weights 31-38 keep them beside the other device-command events in the subscription list.
 ROLLOUT_DATA = fields(from_state=STRING, to_state=STRING, reason=STRING, wave=nullable(INTEGER))
 for name, description, weight in (
-    ("rollout.started", "A rollout started", 50),
-    ("rollout.wave_started", "A wave of a rollout started", 51),
-    ("rollout.wave_ready", "A wave of a rollout waits for a person to start it", 52),
-    ("rollout.awaiting_approval", "A wave of a rollout waits for four eyes", 53),
-    ("rollout.paused", "A rollout paused (by a person or its error threshold)", 54),
-    ("rollout.resumed", "A paused rollout resumed", 55),
-    ("rollout.cancelled", "A rollout was cancelled", 56),
-    ("rollout.completed", "A rollout completed", 57),
+    ("rollout.started", "A rollout started", 31),
+    ("rollout.wave_started", "A wave of a rollout started", 32),
+    ("rollout.wave_ready", "A wave of a rollout waits for a person to start it", 33),
+    ("rollout.awaiting_approval", "A wave of a rollout waits for four eyes", 34),
+    ("rollout.paused", "A rollout paused (by a person or its error threshold)", 35),
+    ("rollout.resumed", "A paused rollout resumed", 36),
+    ("rollout.cancelled", "A rollout was cancelled", 37),
+    ("rollout.completed", "A rollout completed", 38),
 ):
     register_event(Event(name, description, webhook=True, weight=weight, data=ROLLOUT_DATA))

@@ -63,7 +63,7 @@ class WaveSerializer(serializers.ModelSerializer):
 
 class RolloutEventSerializer(serializers.ModelSerializer):
     actor = serializers.StringRelatedField()
-    wave = serializers.IntegerField(source="wave.ordinal", default=None, read_only=True)
+    wave = serializers.IntegerField(source="wave.ordinal", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = RolloutEvent
@@ -88,7 +88,7 @@ DRY_RUN = inline_serializer("RolloutDryRun", {
     "counts": serializers.DictField(child=serializers.IntegerField(), help_text=(
         "eligible, quarantined, or the E-code (E2, E19, E4, E11, E5, E40)")),
     "checked_at": serializers.DateTimeField(),
-    "devices": serializers.ListField(child=serializers.DictField(), help_text=(
+    "devices": serializers.ListField(child=serializers.DictField(), required=False, help_text=(
         "one {device_id, outcome, message} per device (omitted unless ?devices=1)")),
 })
 

@@ -31,9 +31,10 @@ from portal.registry import (
 OPERATIONS = ("Operations", [("Dashboard", "/"), ("Devices", "/inventory/devices/"),
                              ("Device models", "/inventory/models/"), ("Configuration items", "/inventory/items/"),
                              ("Service requests", "/adapter/requests/"), ("Batches", "/adapter/batches/"),
+                             ("Rollouts", "/adapter/rollouts/"),
                              ("Alerts", "/adapter/alerts/"), ("Signing certificates", "/adapter/certificates/")])
-# DCC's Operations also hold the four-eyes approval queue (after Batches).
-OPERATIONS_DCC = (OPERATIONS[0], OPERATIONS[1][:6] + [("Approvals", "/adapter/approvals/")] + OPERATIONS[1][6:])
+# DCC's Operations also hold the four-eyes approval queue (after Rollouts).
+OPERATIONS_DCC = (OPERATIONS[0], OPERATIONS[1][:7] + [("Approvals", "/adapter/approvals/")] + OPERATIONS[1][7:])
 SERVICE_LEVELS = ("Service levels", [("Monthly report", "/slas/"), ("Statements", "/slas/statements/"),
                                      ("Measures", "/slas/measures/")])
 GOVERNANCE = ("Governance", [("Meetings", "/workshops/meetings/"), ("Actions", "/workshops/actions/"),
@@ -185,6 +186,8 @@ def test_registry_order_is_weight_then_registration():
 def test_each_app_registers_the_events_it_publishes():
     assert {event.name for event in EVENTS} == {
         "request.failed", "alert.received", "request.quarantined", "threshold.change_requested",  # adapter
+        "rollout.started", "rollout.wave_started", "rollout.wave_ready", "rollout.awaiting_approval",
+        "rollout.paused", "rollout.resumed", "rollout.cancelled", "rollout.completed",  # adapter's rollouts
         "action.overdue", "consultation.opened", "consultation.closed", "action.raised", "action.status_changed",
         "action.digest", "raid.closure_requested", "raid.confirmed", "raid.rejected",  # workshops
         "statement.issued", "burnrate.warning",  # slas
@@ -199,6 +202,14 @@ def test_webhooks_are_offered_the_same_events_in_the_same_order():
         ("request.failed", "A service request failed"),
         ("alert.received", "An alert was received"),
         ("request.quarantined", "A request was quarantined"),
+        ("rollout.started", "A rollout started"),
+        ("rollout.wave_started", "A wave of a rollout started"),
+        ("rollout.wave_ready", "A wave of a rollout waits for a person to start it"),
+        ("rollout.awaiting_approval", "A wave of a rollout waits for four eyes"),
+        ("rollout.paused", "A rollout paused (by a person or its error threshold)"),
+        ("rollout.resumed", "A paused rollout resumed"),
+        ("rollout.cancelled", "A rollout was cancelled"),
+        ("rollout.completed", "A rollout completed"),
         ("action.overdue", "An action is overdue"),
         ("statement.issued", "A statement was issued"),
         ("consultation.opened", "A consultation opened"),
