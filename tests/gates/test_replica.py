@@ -125,13 +125,13 @@ def replicated_portal():
 
         def up():
             try:
-                requests.get(topology.base + "/accounts/login/", timeout=5)
+                requests.get(topology.base + "/accounts/login/", timeout=15)
                 return True
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a first answer can be slow on a loaded machine
                 assert server.poll() is None, "gunicorn exited: " + log_path.read_text()[-2000:]
                 return False
 
-        _wait(up, 60, "gunicorn to answer")
+        _wait(up, 120, "gunicorn to answer")
         topology.manage = manage
         yield topology
     finally:

@@ -20,7 +20,7 @@ def _only_inventory(monkeypatch):
 
 
 def test_supplier_sees_nothing_of_another_supplier(orgs, supplier_a, supplier_b, client_for):
-    sweep.test_supplier_sees_nothing_of_another_supplier(orgs, supplier_a, supplier_b, client_for)
+    sweep.sweep_reads(orgs, supplier_a, supplier_b, client_for)
 
 
 def test_supplier_cannot_change_another_suppliers_objects(orgs, supplier_a, supplier_b, client_for):
