@@ -219,12 +219,13 @@ def _provider_sql():
 def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None, reliefs=None,
                   source: sql.Identifier | None = None):
     """Aggregate facts matching ``where`` (SQL over alias f) straight into DailyRollup and MonthRollup
-    (counts added, histograms merged bucket by bucket) in two statements. PostgreSQL only.
+    (counts added, histograms merged bucket by bucket) in one statement. PostgreSQL only.
     ``source``: a table of the fact table's shape to read instead (a month being loaded).
 
-    Each rollup is one statement: a scan of the facts (each joined to the measures of its type)
-    into one hash aggregate, so nothing is materialised per fact and measure; only the groups
-    are kept for its INSERT."""
+    One pass over the facts (each joined to the measures of its type) feeds both rollups through
+    GROUPING SETS: a hash table per set, filled in the same scan, so nothing is materialised per
+    fact and measure (that took 3.5 rows a fact to a tuplestore, then two scans of it); only the
+    groups (thousands of rows) are kept for the two INSERTs."""
     measures = [m for m in (measures or Measure.objects.of_facts()) if m.is_alert == alerts and not m.is_incident]
     if not measures:
         return
@@ -232,73 +233,69 @@ def aggregate_sql(*, alerts, where: sql.Composable, where_params, measures=None,
     values, params, case, relief_sql, relief_params = _sql_parts(alerts=alerts, measures=measures, reliefs=reliefs)
     facts = source or table(AlertFact if alerts else RequestFact)
     type_join = sql.SQL("TRUE" if alerts else "m.mtype = f.measurement_type AND f.measured")
-    v, target = sql.Identifier("v"), sql.Identifier("target_us")
-    # y: each fact joined to the measures of its type, its value for the measure (NULL: not timed
-    # for it) and whether a relief window excludes it. The provider kind is not a grouping key
-    # (the measure decides it): it is joined back to the groups, not hashed 3.5 times a fact.
-    values_sql = sql.SQL("""
-      SELECT f.day, f.region, f.organisation_id, m.measure_id, m.target_us,
-             CASE m.col {case} END AS v, ({relief_sql}) AS excl
-      FROM {facts} f JOIN m ON {type_join}
-      WHERE {where}""").format(case=case, relief_sql=relief_sql, facts=facts, type_join=type_join, where=where)
-    within = metrics.within_sql(v, target)
     provider_sql = _provider_sql()
+    v, target = sql.Identifier("v"), sql.Identifier("target_us")
     daily, monthly = table(DailyRollup), table(MonthRollup)
-    # Two statements, each one scan of the facts and one hash aggregate: measured on a month of a
-    # million requests (3.5M values), one statement with GROUPING SETS over both took three times
-    # the CPU of the two (16.9 s against 0.9 s for the daily groups and 4.7 s for the month's).
-    daily_query = sql.SQL("""
-    WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {values})
-    INSERT INTO {daily} (day, {key}, provider, {counts})
-    SELECT g.day, g.measure_id, g.region, g.organisation_id, {provider_sql}, g.measured, g.within, g.excluded
-    FROM (SELECT day, measure_id, region, organisation_id,
-                 count(*) FILTER (WHERE NOT excl) AS measured,
-                 count(*) FILTER (WHERE NOT excl AND {within}) AS within,
-                 count(*) FILTER (WHERE excl) AS excluded
-          FROM ({values_sql}) y WHERE v IS NOT NULL
-          GROUP BY day, measure_id, region, organisation_id) g
-    JOIN (SELECT DISTINCT measure_id, pkind FROM m) p ON p.measure_id = g.measure_id
-    ON CONFLICT (day, {key}) DO UPDATE SET {add_daily}
-    """).format(values=values, daily=daily, key=names(ROLLUP_KEY), counts=names(COUNTS), provider_sql=provider_sql,
-                within=within, values_sql=values_sql, add_daily=_add_counts(DailyRollup))
-    # b: the histogram bucket, -2 a miss (no answer), -3 excluded by a relief window.
-    monthly_query = sql.SQL("""
-    WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {values})
+    # b: the histogram bucket, -2 a miss (no answer), -3 excluded by a relief window. In g a row
+    # with day set is a daily group, a row with b set a month group (GROUPING SETS leaves the
+    # other's columns NULL).
+    query = sql.SQL("""
+    WITH m(measure_id, mtype, pkind, col, target_us) AS (VALUES {values}),
+    g AS MATERIALIZED (
+      SELECT day, month, measure_id, pkind, region, organisation_id, b,
+             count(*) FILTER (WHERE NOT excl) AS measured,
+             count(*) FILTER (WHERE NOT excl AND {within}) AS within,
+             count(*) FILTER (WHERE excl) AS excluded,
+             count(*) AS n, count(*) FILTER (WHERE {within}) AS w,
+             GROUPING(day) = 0 AS is_day
+      FROM (
+        SELECT *, date_trunc('month', day)::date AS month,
+               CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 ELSE {bucket} END AS b
+        FROM (
+          SELECT f.day, f.region, f.organisation_id, m.measure_id, m.pkind, m.target_us,
+                 CASE m.col {case} END AS v, ({relief_sql}) AS excl
+          FROM {facts} f JOIN m ON {type_join}
+          WHERE {where}
+        ) y WHERE v IS NOT NULL
+      ) z
+      GROUP BY GROUPING SETS ((day, measure_id, pkind, region, organisation_id),
+                              (month, measure_id, pkind, region, organisation_id, b))
+    ),
+    ins AS (
+      INSERT INTO {daily} (day, {key}, provider, {counts})
+      SELECT day, measure_id, region, organisation_id, {provider_sql}, measured, within, excluded
+      FROM g WHERE is_day
+      ON CONFLICT (day, {key}) DO UPDATE SET {add_daily}
+    )
     INSERT INTO {monthly} (month, {key}, provider, {counts}, histogram)
-    SELECT c.month, c.measure_id, c.region, c.organisation_id, min({provider_sql}),
+    SELECT month, measure_id, region, organisation_id, min({provider_sql}),
            coalesce(sum(n) FILTER (WHERE b <> -3), 0), coalesce(sum(w) FILTER (WHERE b >= 0), 0),
            coalesce(sum(n) FILTER (WHERE b = -3), 0),
            coalesce(jsonb_object_agg(b::text, n) FILTER (WHERE b >= 0), '{{}}'::jsonb)
-    FROM (SELECT month, measure_id, region, organisation_id, b, count(*) AS n, count(*) FILTER (WHERE {within}) AS w
-          FROM (SELECT *, date_trunc('month', day::timestamp)::date AS month,
-                       CASE WHEN excl THEN -3 WHEN v < 0 THEN -2 ELSE {bucket} END AS b
-                FROM ({values_sql}) y WHERE v IS NOT NULL) z
-          GROUP BY month, measure_id, region, organisation_id, b) c
-    JOIN (SELECT DISTINCT measure_id, pkind FROM m) p ON p.measure_id = c.measure_id
-    GROUP BY c.month, c.measure_id, c.region, c.organisation_id
+    FROM g WHERE NOT is_day GROUP BY month, measure_id, region, organisation_id
     ON CONFLICT (month, {key}) DO UPDATE SET {add_monthly},
       histogram = (SELECT coalesce(jsonb_object_agg(k, t), '{{}}'::jsonb) FROM (
                      SELECT k, sum(c::bigint) AS t FROM (
                        SELECT * FROM jsonb_each_text({monthly}.histogram)
                        UNION ALL SELECT * FROM jsonb_each_text(EXCLUDED.histogram)) u(k, c)
                      GROUP BY k) merged)
-    """).format(values=values, monthly=monthly, key=names(ROLLUP_KEY), counts=names(COUNTS),
-                provider_sql=provider_sql, within=within, bucket=metrics.bucket_sql(v), values_sql=values_sql,
-                add_monthly=_add_counts(MonthRollup))
-    arguments = [*params, *relief_params, *where_params]
-    # Counts and histograms are summed in the database: only statements go over the wire.
+    """).format(values=values, case=case, relief_sql=relief_sql, facts=facts, type_join=type_join, where=where,
+                daily=daily, monthly=monthly, key=names(ROLLUP_KEY), counts=names(COUNTS), provider_sql=provider_sql,
+                within=metrics.within_sql(v, target), bucket=metrics.bucket_sql(v),
+                add_daily=_add_counts(DailyRollup), add_monthly=_add_counts(MonthRollup))
+    # Counts and histograms are summed in the database: only a statement goes over the wire.
     with connection.cursor() as cursor:
         if source is not None:
-            # A month being loaded: the month's hash table (half a million groups at a million
-            # facts) spilled at the load's work_mem; room for these statements only, then the
-            # load's setting again.
+            # A month being loaded: the hash tables of both grouping sets (half a million month
+            # groups at a million facts) spilled in 9 batches at the load's work_mem; room for
+            # this statement only, then the load's setting again.
             cursor.execute("SELECT current_setting('work_mem')")
             previous = cursor.fetchone()[0]
             cursor.execute("SELECT set_config('work_mem', %s, true)", [ROLLUP_WORK_MEM])
-        execute(cursor, daily_query, arguments)
-        execute(cursor, monthly_query, arguments)
-        if source is not None:
+            execute(cursor, query, [*params, *relief_params, *where_params])
             cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
+            return
+        execute(cursor, query, [*params, *relief_params, *where_params])
 
 
 def clear_months(months, *, alerts):
