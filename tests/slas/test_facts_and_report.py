@@ -327,3 +327,28 @@ def test_the_report_reads_a_summary_kept_in_step_with_the_rollups(orgs, measures
     MonthRollup.objects.filter(month=month).delete()
     assert rollups.refresh_summaries() == [month]
     assert not MonthSummary.objects.filter(month=month).exists()
+
+
+@pytest.mark.django_db
+def test_a_refused_replacement_names_rows_deep_in_the_file_by_line_and_keeps_the_month(orgs, measures):
+    # The PostgreSQL path numbers the staged rows only when a file is refused (from their order in
+    # the staging table); a cell spanning two lines of text is still one row, as csv reads it.
+    start = dt.datetime(2034, 9, 2, 9, 0, tzinfo=UTC)
+    old = [request_row(f"old{n}", "SUPA", start + dt.timedelta(minutes=n)) for n in range(3)]
+    facts.load_text(requests=requests_csv(old))
+    rows = [request_row(f"new{n}", "SUPA" if n % 2 else "SUPB", start + dt.timedelta(minutes=n)) for n in range(2500)]
+    rows[100]["device_id"] = "00-DB-12\n34-56"
+    rows[1200]["received_at"] = "2034-09-02T09:00:00"
+    rows[2400]["request_id"] = "new7"
+    with pytest.raises(facts.FactsRejected) as rejected:
+        facts.load_text(requests=requests_csv(rows), replace=True)
+    assert [(label, line, message) for label, line, message in rejected.value.errors] == [
+        ("requests", 1202, "received_at: '2034-09-02T09:00:00' is not an ISO 8601 time with an offset"),
+        ("requests", 2402, "request_id: 'new7' appears twice in the file")]
+    month = RequestFact.objects.filter(day__gte=dt.date(2034, 9, 1), day__lt=dt.date(2034, 10, 1))
+    assert sorted(month.values_list("request_id", flat=True)) == ["old0", "old1", "old2"]
+    # Put right, the same file replaces the month whole.
+    rows[1200]["received_at"], rows[2400]["request_id"] = rows[1200]["start_at"], "new2400"
+    assert facts.load_text(requests=requests_csv(rows), replace=True).requests == 2500
+    assert month.count() == 2500 and not month.filter(request_id__startswith="old").exists()
+    assert month.get(request_id="new100").device_id == "00-DB-12\n34-56"
