@@ -32,6 +32,15 @@ def audit_trail(context, obj, limit=50):
     return {"entries": entries}
 
 
+@register.simple_tag(takes_context=True)
+def audit_rows(context, entries):
+    """``{% audit_rows entries as rows %}``: the entries as the viewer reads them (portal.audit)."""
+    from portal.audit import audit_rows as rows_of
+
+    request = context.get("request")
+    return rows_of(getattr(request, "user", None) or context.get("user"), entries)
+
+
 @register.filter
 def change_rows(changes):
     """(field, before, after) rows of an audit entry's changes. ``changes.items`` in a template
