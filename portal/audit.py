@@ -14,6 +14,7 @@ linked only when the page's declared capability lets the viewer open it.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -125,6 +126,27 @@ def _foreign_key(model: type[models.Model] | None, name: str) -> type[models.Mod
     return related if isinstance(related, type) and hasattr(related, "scope_rule") else None
 
 
+def _moment(model: type[models.Model] | None, name: str, value: str) -> str | None:
+    """A date or time field's value as the site writes one (London time), or None."""
+    if model is None:
+        return None
+    try:
+        model_field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not isinstance(model_field, models.DateField):  # DateTimeField is a DateField too
+        return None
+    from portal.templatetags.formatting import day, when
+
+    try:
+        if isinstance(model_field, models.DateTimeField):
+            moment = dt.datetime.fromisoformat(value)
+            return when(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), "seconds")
+        return day(dt.date.fromisoformat(value))
+    except ValueError:
+        return None
+
+
 def _choices(model: type[models.Model] | None, name: str) -> dict[str, str]:
     if model is None:
         return {}
@@ -187,7 +209,7 @@ def audit_rows(viewer: Viewer, entries: Iterable[LogEntry]) -> list[AuditRow]:
             related = _foreign_key(model, name)
             if related is not None:
                 return related_names.get(related, {}).get(str(value), str(value))
-            return _choices(model, name).get(str(value), str(value))
+            return _moment(model, name, str(value)) or _choices(model, name).get(str(value), str(value))
 
         row = AuditRow(entry=entry, actor=actor_name(entry.actor), action=entry.get_action_display(),
                        object_label=entry.object_repr, object_url=url)

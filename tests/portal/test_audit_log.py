@@ -116,6 +116,10 @@ def test_names_instead_of_ids_in_bulk(orgs, dcc_operator, client_for):
     device = _device(orgs, dcc_operator)
     html = page_of(client, model="inventory.device").content.decode()
     assert f'<a href="{device.get_absolute_url()}">{device}</a>' in html
+    # the object's own audit trail reads the same way: the supplier by name, times in London time
+    html = client.get(device.get_absolute_url()).content.decode()
+    assert '<span class="audit-field">supplier</span>: Albion Energy</li>' in html
+    assert re.search(r'<span class="audit-field">created_at</span>: \d+ \w+ \d{4} \d\d:\d\d:\d\d (GMT|BST)', html)
 
     # the page's queries do not grow with the entries shown (no query per entry)
     def queries():
