@@ -116,3 +116,17 @@ def test_a_title_is_escaped_once():
     request = factory.get("/somewhere/")
     request.resolver_match = None
     assert breadcrumbs.page_title(request, {}, "<b>R&D</b>") == "&lt;b&gt;R&amp;D&lt;/b&gt;"
+
+
+@pytest.mark.django_db
+def test_a_function_view_declares_the_object_its_page_belongs_to(orgs, supplier_b, dcc_operator):
+    from tests.inventory.isolation import owned_objects
+
+    meter = owned_objects(orgs["SUPB"], supplier_b)[1][0]
+    request = RequestFactory().get(f"/inventory/devices/{meter.device_id}/something/")
+    request.user = dcc_operator
+    request.resolver_match = None
+    breadcrumbs.trail_through(request, meter)
+    assert breadcrumbs.trail(request, {}, "Something") == [
+        breadcrumbs.Crumb("Operations"), breadcrumbs.Crumb("Devices", reverse("inventory:device_list")),
+        breadcrumbs.Crumb(str(meter), meter.get_absolute_url()), breadcrumbs.Crumb("Something")]
