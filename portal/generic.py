@@ -168,8 +168,12 @@ class ObjectFetchMixin:
         return {field: kwargs[param] for param, field in self.lookup.items()}
 
     def get_object(self) -> models.Model:
-        return get_scoped_or_404(self.request.user, self.base_queryset(), self.fetch_action,  # type: ignore[attr-defined]
-                                 **self.get_lookup())
+        from portal.breadcrumbs import trail_through
+
+        obj = get_scoped_or_404(self.request.user, self.base_queryset(), self.fetch_action,  # type: ignore[attr-defined]
+                                **self.get_lookup())
+        trail_through(self.request, obj)  # type: ignore[attr-defined]  # the page's breadcrumbs run through it
+        return obj
 
 
 class ObjectListView(DeclaredView):

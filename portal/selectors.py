@@ -11,6 +11,8 @@ from portal.access import may
 from portal.scoping import scope
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from django.db.models import QuerySet
 
     from portal.models import ApiToken, FeedToken, SignIn, User
@@ -30,10 +32,18 @@ def audit_entries_for_object(user: Viewer, obj: models.Model) -> QuerySet[LogEnt
 
 
 def audit_entries(user: RequestUser, *, model_label: str | None = None,
-                  object_pk: str | int | None = None) -> QuerySet[LogEntry]:
+                  object_pk: str | int | None = None, actor: User | None = None,
+                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> QuerySet[LogEntry]:
     """Audit entries the user may read. DCC staff read all; anyone else must name one object
-    they may see (model_label "app_label.model" and object_pk) and reads that object's trail."""
+    they may see (model_label "app_label.model" and object_pk) and reads that object's trail.
+    ``actor``, ``since`` and ``until`` (``since <= timestamp < until``) narrow what may be read."""
     entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+    if actor is not None:
+        entries = entries.filter(actor=actor)
+    if since is not None:
+        entries = entries.filter(timestamp__gte=since)
+    if until is not None:
+        entries = entries.filter(timestamp__lt=until)
     content_type = None
     if model_label:
         app_label, _, model_name = model_label.lower().partition(".")

@@ -291,6 +291,8 @@ class RaidItem(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = "RAID item"
+        verbose_name_plural = "RAID items"
 
     def __str__(self):
         return f"{self.reference} {self.title}"

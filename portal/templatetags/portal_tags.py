@@ -29,7 +29,17 @@ def may(context, capability, obj=None):
 @register.inclusion_tag("partials/audit_trail.html", takes_context=True)
 def audit_trail(context, obj, limit=50):
     entries = list(selectors.audit_entries_for_object(context["request"].user, obj)[:limit])
-    return {"entries": entries}
+    # the request too: the entries read as the viewer may see them (names, links; portal.audit)
+    return {"entries": entries, "request": context["request"]}
+
+
+@register.simple_tag(takes_context=True)
+def audit_rows(context, entries):
+    """``{% audit_rows entries as rows %}``: the entries as the viewer reads them (portal.audit)."""
+    from portal.audit import audit_rows as rows_of
+
+    request = context.get("request")
+    return rows_of(getattr(request, "user", None) or context.get("user"), entries)
 
 
 @register.filter
