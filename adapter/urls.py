@@ -7,6 +7,7 @@ app_name = "adapter"
 urlpatterns = [
     path("requests/", views.request_list, name="request_list"),
     path("requests/new/", views.request_submit, name="request_submit"),
+    path("requests/new/devices/", views.device_autocomplete, name="device_autocomplete"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
     path("requests/<int:pk>/release/", views.request_release, name="request_release"),

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from adapter import selectors, services, signing
+from adapter.catalogue import ROLE_NAMES
 from adapter.choices import (
     ACCEPTED_ROW_CODES,
     CANCELLABLE,
@@ -83,24 +84,55 @@ def request_detail(request, pk):
 
 @view_of(ServiceRequest, "adapter.servicerequest.submit")
 def request_submit(request):
-    chooser = SrvChoiceForm(request.GET or None)
-    srv = chooser.cleaned_data["srv"] if chooser.is_valid() else None
-    form = SubmitForm(request.POST or None, srv=srv) if srv else None
+    """The catalogue's submit page: pick an SRV (a grouped select, or the searchable list with
+    script), then its form, generated from the SRV's schema. The checks are answered next to the
+    field at fault, keeping what was typed; only a request that passes them is stored."""
+    groups = selectors.srv_groups(request.user)
+    device_id = request.GET.get("device_id", "")[:40]
+    chooser = SrvChoiceForm(request.GET if "srv" in request.GET else None, groups=groups,
+                            initial={"device_id": device_id})
+    srv = chooser.cleaned_data["srv"] if chooser.is_bound and chooser.is_valid() else None
+    form = SubmitForm(request.POST or None, srv=srv, initial={"device_id": device_id}) if srv else None
     if form is not None and request.method == "POST" and form.is_valid():
+        fields = {"user": request.user, "srv": srv, "device_id": form.cleaned_data["device_id"],
+                  "params": form.params(), "execute_at": form.cleaned_data.get("execute_at")}
         try:
-            obj = services.request_submit(
-                user=request.user, srv=srv, device_id=form.cleaned_data["device_id"], params=form.params(),
-                execute_at=form.cleaned_data.get("execute_at"))
+            check = services.request_check(**fields)
+            obj = services.request_submit(**fields) if check.ok else None
         except services.SubmitRefused as exc:
             form.add_error(None, str(exc))
         else:
-            if obj.state == RequestState.REJECTED:
-                messages.error(request, f"{obj.outcome}: {obj.message}")
+            if obj is None:
+                form.add_error(_field_of(form, check.field), f"{check.code}: {check.message}")
             else:
-                messages.success(request, f"{obj.request_id}: {obj.outcome} acknowledged"
-                                 + (" but quarantined" if obj.state == RequestState.QUARANTINED else ""))
-            return redirect(obj)
-    return render(request, "adapter/request_submit.html", {"chooser": chooser, "form": form, "srv": srv})
+                if obj.state == RequestState.REJECTED:  # the device changed between the check and the store
+                    messages.error(request, f"{obj.outcome}: {obj.message}")
+                else:
+                    messages.success(request, f"{obj.request_id}: {obj.outcome} acknowledged"
+                                     + (" but quarantined" if obj.state == RequestState.QUARANTINED else ""))
+                return redirect(obj)
+    return render(request, "adapter/request_submit.html", {
+        "chooser": chooser, "form": form, "srv": srv, "groups": groups, "device_id": device_id,
+        "srv_roles": ", ".join(f"{r} ({ROLE_NAMES.get(r, r)})" for r in srv.roles) if srv else ""})
+
+
+def _field_of(form, name):
+    """The form field a check's ``field`` names (a parameter's is ``param_<name>``); None (the
+    whole form) when the form has no such field."""
+    for candidate in (name, f"param_{name}"):
+        if name and candidate in form.fields:
+            return candidate
+    return None
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.submit")
+def device_autocomplete(request):
+    """htmx fragment for the submit form's device field: the options of its datalist, at most 20
+    devices of the person's organisation whose id starts with what was typed and that the SRV fits."""
+    srv = ServiceRequestVariant.objects.filter(code=request.GET.get("srv", "")[:12]).first()
+    typed = request.GET.get("device_id", "")[:64]
+    devices = selectors.devices_to_command(request.user, srv, typed)
+    return render(request, "adapter/partials/device_options.html", {"devices": devices})
 
 
 def _post_action(request, pk, action, model=ServiceRequest):
@@ -231,8 +263,11 @@ def device_requests(request, device_id):
         raise Http404("No such device")
     device = get_scoped_or_404(request.user, Device, device_id=normalise_eui64(device_id))
     rows = selectors.device_recent_requests(request.user, device)
+    # "Send a service request" for those who may send to this device (its supplier's staff, DCC).
+    can_send = may(request.user, "adapter.servicerequest.submit") and (
+        request.user.organisation.is_dcc or device.supplier_id == request.user.organisation_id)
     return render(request, "adapter/partials/device_requests.html", {"rows": rows, "device": device,
-                                                                     "colour": colour})
+                                                                     "colour": colour, "can_send": can_send})
 
 
 # --- Batches -------------------------------------------------------------------------------------
