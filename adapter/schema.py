@@ -93,3 +93,17 @@ def params_from_form(schema, cleaned):
             continue
         params[name] = value
     return params
+
+
+def labelled(schema, params):
+    """A request's parameters as (label, value) pairs for people: each property's title (which
+    names its unit) in the schema's order, then any key the schema does not name, as stored."""
+    properties = (schema or {}).get("properties", {})
+    params = params if isinstance(params, dict) else {}
+    pairs = []
+    for name, prop in properties.items():
+        if name in params:
+            value = params[name]
+            pairs.append((prop.get("title", name), "yes" if value is True else "no" if value is False else value))
+    pairs.extend((name, value) for name, value in params.items() if name not in properties)
+    return pairs

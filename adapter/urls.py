@@ -9,6 +9,7 @@ urlpatterns = [
     path("requests/new/", views.request_submit, name="request_submit"),
     path("requests/new/devices/", views.device_autocomplete, name="device_autocomplete"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),
+    path("requests/<int:pk>/live/", views.request_live, name="request_live"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request_cancel"),
     path("requests/<int:pk>/release/", views.request_release, name="request_release"),
     path("requests/<int:pk>/reject/", views.request_reject, name="request_reject"),

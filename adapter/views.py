@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from adapter import selectors, services, signing
+from adapter import schema, selectors, services, signing
 from adapter.catalogue import ROLE_NAMES
 from adapter.choices import (
     ACCEPTED_ROW_CODES,
@@ -64,12 +64,19 @@ class RequestList(ObjectListView):
 request_list = RequestList.as_view()
 
 
-@view_of(ServiceRequest, "adapter.servicerequest.view")
-def request_detail(request, pk):
+# States in which the request waits for a person (a signature, a second DCC person, a decision on
+# the quarantine, a signed document): its page asks less often than while the network answers.
+_WAITING_FOR_A_PERSON = (RequestState.AWAITING_SIGNATURE, RequestState.AWAITING_APPROVAL,
+                         RequestState.QUARANTINED, RequestState.AWAITING_DOCUMENT)
+
+
+def _request_context(request, pk):
     obj = get_scoped_or_404(request.user, ServiceRequest.objects.for_list(), pk=pk)
     segments, total = selectors.timeline(obj)
-    return render(request, "adapter/request_detail.html", {
+    poll_every = None if obj.state in TERMINAL else "10s" if obj.state in _WAITING_FOR_A_PERSON else "2s"
+    return {
         "obj": obj, "segments": segments, "total": total, "state_colour": colour(obj.state),
+        "params": schema.labelled(obj.srv.param_schema, obj.params), "poll_every": poll_every,
         "can_cancel": obj.state in CANCELLABLE, "attempts": obj.send_attempts.all(),
         "can_release": may(request.user, "adapter.servicerequest.release") and obj.state == RequestState.QUARANTINED,
         "can_sign": obj.state == RequestState.AWAITING_SIGNATURE and may(request.user, "adapter.servicerequest.sign",
@@ -79,7 +86,19 @@ def request_detail(request, pk):
         # Four eyes: the buttons are offered to a second DCC person only (the service refuses the requester anyway).
         "can_approve": (obj.state == RequestState.AWAITING_APPROVAL and obj.user_id != request.user.pk
                         and may(request.user, "adapter.servicerequest.approve")),
-    })
+    }
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.view")
+def request_detail(request, pk):
+    return render(request, "adapter/request_detail.html", _request_context(request, pk))
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.view")
+def request_live(request, pk):
+    """htmx fragment the request page polls while the request is in flight: its state, details
+    and actions, with the timeline and send attempts out of band."""
+    return render(request, "adapter/partials/request_poll.html", _request_context(request, pk))
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.submit")

@@ -160,3 +160,50 @@ def test_device_page_offers_send_a_service_request_to_those_who_may(srvs, device
     assert link in _page(client_for(dcc_operator).get(url))
     response = client_for(sdag_member).get(url)
     assert response.status_code != 200 or link not in response.content.decode()
+
+
+# --- the request page: live while in flight ------------------------------------------------------
+
+def _live(client, request):
+    return _page(client.get(reverse("adapter:request_live", args=[request.pk])))
+
+
+def test_request_page_polls_while_in_flight_and_stops_at_a_terminal_state(srvs, devices, supplier_a, supplier_b,
+                                                                         client_for):
+    from adapter import services
+
+    client = client_for(supplier_a)
+    request = services.request_submit(user=supplier_a, srv="7.5", device_id=devices["a_hcalcs"].device_id,
+                                      params={"switch": 2})
+    assert request.state == "awaiting_signature"
+    page = _page(client.get(request.get_absolute_url()))
+    polling = f'hx-get="{reverse("adapter:request_live", args=[request.pk])}" hx-trigger="every 10s"'
+    assert polling in page
+    ServiceRequest.objects.filter(pk=request.pk).update(state="sent")
+    fragment = _live(client, request)
+    assert 'hx-trigger="every 2s"' in fragment and 'id="request-timeline" hx-swap-oob="true"' in fragment
+    assert "<html" not in fragment
+    ServiceRequest.objects.filter(pk=request.pk).update(state="responded", outcome="I0")
+    done = _live(client, request)
+    assert "hx-trigger" not in done and "hx-get" not in done and "Responded" in done
+    assert "hx-trigger" not in _page(client.get(request.get_absolute_url())).split('id="request-live"')[1][:200]
+    # another supplier's request: no fragment either
+    assert client_for(supplier_b).get(reverse("adapter:request_live", args=[request.pk])).status_code == 404
+
+
+def test_request_page_shows_labelled_parameters_a_device_link_and_times_without_microseconds(
+        srvs, devices, supplier_a, client_for):
+    import datetime as dt
+
+    from adapter import services
+
+    request = services.request_submit(user=supplier_a, srv="7.9", device_id=devices["a_hcalcs"].device_id,
+                                      params={"switch": 2, "boost_minutes": 30})
+    moment = dt.datetime(2026, 7, 1, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    ServiceRequest.objects.filter(pk=request.pk).update(received_at=moment, precommand_at=moment)
+    page = _page(client_for(supplier_a).get(request.get_absolute_url()))
+    assert "<dt>Switch</dt><dd>2</dd>" in page and "<dt>Boost (minutes)</dt><dd>30</dd>" in page
+    assert "{&#x27;switch&#x27;" not in page
+    assert f'href="{devices["a_hcalcs"].get_absolute_url()}"' in page
+    assert "1 Jul 2026 10:30:15 BST" in page  # London time with its zone
+    assert "123456" not in page and "10:30:15.1" not in page
