@@ -60,7 +60,8 @@ class SubmitForm(forms.Form):
 
 class BatchUploadForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
-    file = forms.FileField(help_text="CSV or JSON with columns srv, device_id, params_json, execute_at")
+    file = forms.FileField(help_text="CSV, XLSX or JSON with columns srv, device_id and the parameters of its SRVs "
+                                     "(or params_json), optionally execute_at")
 
 
 class ThresholdForm(forms.Form):

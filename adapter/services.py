@@ -961,6 +961,8 @@ def batch_create(*, user: User, data: bytes, filename: str = "", name: str = "")
     if not data.strip():
         raise ValidationError({"file": "The file is empty."})
     _check_batch_source(data, filename=filename, fmt=fmt)
+    if fmt == "csv":
+        batch_header_check(data, filename=filename)
     with set_actor(user), transaction.atomic():
         batch = Batch(organisation=user.organisation, user=user, name=name or filename or "", filename=filename,
                       source=data, source_format=fmt)
@@ -996,6 +998,56 @@ def _check_batch_source(data: bytes, *, filename: str, fmt: str) -> None:
             if isinstance(rows, list) and len(rows) > settings.UPLOAD_MAX_ROWS:
                 raise ValidationError({"file": f"{filename or 'the batch'}: {len(rows):,} rows; at most "
                                                f"{settings.UPLOAD_MAX_ROWS:,} are accepted (UPLOAD_MAX_ROWS)."})
+
+
+# The columns of a batch file besides the parameters of its SRVs (batch_columns).
+BATCH_REQUIRED = ("srv", "device_id")
+BATCH_OPTIONAL = ("params_json", "execute_at")
+
+
+def batch_parameter_names() -> set[str]:
+    """Every parameter some SRV of the catalogue takes: each may be a column of a batch file."""
+    names: set[str] = set()
+    for param_schema in ServiceRequestVariant.objects.values_list("param_schema", flat=True):
+        names.update((param_schema or {}).get("properties", {}))
+    return names
+
+
+def batch_columns(srv: ServiceRequestVariant) -> list[str]:
+    """The header row of ``srv``'s batch template: srv and device_id, then its parameters in its
+    schema's order (a cell each, rather than params_json), then execute_at where it may be
+    future-dated."""
+    columns = [*BATCH_REQUIRED, *(srv.param_schema or {}).get("properties", {})]
+    return [*columns, "execute_at"] if srv.future_datable else columns
+
+
+def batch_header_check(data: bytes, *, filename: str = "") -> None:
+    """Refuse, at once and before anything is stored, a batch file whose header row lacks srv or
+    device_id or names a column no batch takes, naming those columns (the rows are read later)."""
+    from portal.tabular import TableError, read_headers
+
+    try:
+        headers = read_headers(data, filename=filename or "batch.csv")
+    except TableError as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    shown = f"{filename}: " if filename else ""
+    known = {*BATCH_REQUIRED, *BATCH_OPTIONAL} | batch_parameter_names()
+    named = [h for h in headers if h]
+    problems = []
+    missing = [c for c in BATCH_REQUIRED if c not in named]
+    if missing:
+        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    unknown = [h[:40] for h in named if h not in known][:20]
+    if unknown:
+        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+    twice = sorted({h[:40] for h in named if named.count(h) > 1})[:20]
+    if twice:
+        problems.append(f"column{'s' if len(twice) > 1 else ''} {', '.join(twice)} given more than once")
+    if problems:
+        raise ValidationError({"file": f"{shown}{'; '.join(problems)}. A batch file's header row names srv, "
+                                       "device_id, optionally params_json and execute_at, and the parameters of "
+                                       "its SRVs (download an SRV's template for its columns). Nothing was "
+                                       "uploaded."})
 
 
 def _enqueue_batch_check(batch_pk: int) -> None:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("requests/<int:pk>/decline/", views.request_decline, name="request_decline"),
     path("devices/<str:device_id>/requests/", views.device_requests, name="device_requests"),
     path("batches/", views.batch_list, name="batch_list"),
+    path("batches/template/", views.batch_template, name="batch_template"),
     path("batches/<int:pk>/", views.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/progress/", views.batch_progress, name="batch_progress"),
     path("batches/<int:pk>/results/", views.batch_results, name="batch_results"),

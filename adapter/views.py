@@ -313,7 +313,13 @@ def batch_list(request):
                     return redirect(batch)
     batches = selectors.batches_visible(request.user)[:100]
     return render(request, "adapter/batch_list.html", {"batches": batches, "form": form, "colour": colour,
-                                                       "can_upload": may(request.user, "adapter.batch.add")})
+                                                       "can_upload": may(request.user, "adapter.batch.add"),
+                                                       "template_srvs": _template_srvs(request.user)})
+
+
+def _template_srvs(user):
+    """The SRVs whose batch template the upload card offers: those the person's organisation may send."""
+    return [entry for _service, entries in selectors.srv_groups(user) for entry in entries if entry["may_send"]]
 
 
 def _batch_context(request, pk):
@@ -324,24 +330,40 @@ def _batch_context(request, pk):
     live = batch.state in LIVE_BATCH_STATES
     can_approve = (batch.state == BatchState.AWAITING_APPROVAL and batch.user_id != request.user.pk
                    and may(request.user, "adapter.batch.approve"))
+    # Something is left to cancel while rows are still to be checked, or a request is not yet sent.
+    cancellable = batch.state in (BatchState.UPLOADED, BatchState.VALIDATING, BatchState.AWAITING_APPROVAL) or (
+        batch.state == BatchState.RUNNING and any(counts.get(state) for state in CANCELLABLE))
+    rejected_only = bool(request.GET.get("rejected"))
+    rows = batch.rows.select_related("request").order_by("row")
+    if rejected_only:
+        rows = rows.exclude(code__in=ACCEPTED_ROW_CODES)
+    # Polled while at work (every 2 s) or waiting for a second DCC person (every 10 s); not once ended.
+    poll_every = "2s" if live else "10s" if batch.state == BatchState.AWAITING_APPROVAL else None
     return {"batch": batch, "can_approve": can_approve, "done": done, "total": total,
-            "counts": sorted(counts.items()), "percent": percent,
-            "checked_percent": checked, "live": live, "colour": colour, "terminal": TERMINAL}
+            "counts": sorted(counts.items()), "percent": percent, "rows": rows[:200], "rejected_only": rejected_only,
+            "checked_percent": checked, "live": live, "poll_every": poll_every, "colour": colour, "terminal": TERMINAL,
+            "can_cancel": cancellable and may(request.user, "adapter.batch.change", batch)}
 
 
 @view_of(Batch, "adapter.batch.view")
 def batch_detail(request, pk):
-    context = _batch_context(request, pk)
-    rows = context["batch"].rows.select_related("request").order_by("row")
-    if request.GET.get("rejected"):
-        rows = rows.exclude(code__in=ACCEPTED_ROW_CODES)
-    context["rows"] = rows[:200]
-    return render(request, "adapter/batch_detail.html", context)
+    return render(request, "adapter/batch_detail.html", _batch_context(request, pk))
 
 
 @view_of(Batch, "adapter.batch.view")
 def batch_progress(request, pk):
-    return render(request, "adapter/partials/batch_progress.html", _batch_context(request, pk))
+    """htmx fragment the batch page polls until the batch ends: progress, counts, actions and rows."""
+    return render(request, "adapter/partials/batch_live.html", _batch_context(request, pk))
+
+
+@view_of(Batch, "adapter.batch.upload")
+def batch_template(request):
+    """An SRV's batch template: a CSV whose header row is the columns of its schema
+    (services.batch_columns), ready for one row per device."""
+    srv = ServiceRequestVariant.objects.filter(code=request.GET.get("srv", "")[:12]).first()
+    if srv is None:
+        raise Http404("No such service request variant")
+    return export_response(f"batch-template-{srv.code}", services.batch_columns(srv), [], fmt="csv")
 
 
 @view_of(Batch, "adapter.batch.view")
