@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEVICE
+from tests.e2e.conftest import DEVICE, OUTPUT
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -35,6 +35,8 @@ def test_send_from_the_device_page_pick_by_typing_and_watch_the_request_finish(
     expect(shown).to_have_count(1)
     expect(shown).to_contain_text("4.1.1")
     expect(page.locator("#srv-count")).to_contain_text("1 of")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / "request-catalogue-picker-typed.png"))
     shown.get_by_role("link").click()
 
     expect(page.locator("main h2").first).to_contain_text("4.1.1 Read Instantaneous Import Registers")
@@ -44,6 +46,7 @@ def test_send_from_the_device_page_pick_by_typing_and_watch_the_request_finish(
     page.get_by_role("button", name="Send").click()
     expect(page.locator(".errorlist")).to_contain_text("No device 00-DB-12-34-56-78-90-FF that your organisation")
     expect(device).to_have_value("00-DB-12-34-56-78-90-FF")
+    page.screenshot(path=str(OUTPUT / "request-catalogue-device-error.png"))
     assert not ServiceRequest.objects.exists()
 
     device.fill("")
@@ -67,4 +70,50 @@ def test_send_from_the_device_page_pick_by_typing_and_watch_the_request_finish(
     timeline = page.locator("#request-timeline")
     expect(timeline).to_contain_text(re.compile(r"\d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d (GMT|BST)"))
     assert not re.search(r"\d\d:\d\d:\d\d\.\d", timeline.inner_text())
+    assert page.console_errors == []
+
+
+def test_batch_from_a_template_a_wrong_file_refused_at_once_and_the_page_live_until_done(
+        page, login, supplier_a, orgs, meter, monkeypatch):
+    from adapter import services, tasks
+    from adapter.models import Batch
+
+    held = []
+    # Hold the check (tasks run synchronously in tests) so that the page sees the batch at work.
+    monkeypatch.setattr(services, "_enqueue_batch_check", lambda pk: held.append(pk))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    login(page, supplier_a)
+    page.goto("/adapter/batches/")
+    page.select_option("#batch-template-srv", "7.9")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download template (CSV)").click()
+    assert download.value.suggested_filename == "batch-template-7.9.csv"
+    header = open(download.value.path(), encoding="utf-8-sig").read().strip()
+    assert header == "srv,device_id,switch,boost_minutes,execute_at"
+
+    page.set_input_files("input[name=file]", files=[{"name": "wrong.csv", "mimeType": "text/csv",
+                                                     "buffer": f"srv,meter,switch\n7.9,{DEVICE},1\n".encode()}])
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".errorlist")).to_contain_text("missing column device_id; unknown column meter")
+    assert not Batch.objects.exists()
+
+    rows = f"{header}\n7.9,{DEVICE},1,30,\n4.1.1,{DEVICE},,,\n7.9,00-DB-99-99-99-99-99-99,1,30,\n"
+    page.set_input_files("input[name=file]", files=[{"name": "rows.csv", "mimeType": "text/csv",
+                                                     "buffer": rows.encode()}])
+    page.get_by_role("button", name="Upload").click()
+    expect(page).to_have_url(re.compile(r"/adapter/batches/\d+/$"))
+    live = page.locator("#batch-live")
+    expect(live).to_have_attribute("hx-trigger", "every 2s")
+    expect(live.get_by_role("button", name="Cancel batch")).to_be_visible()
+    expect(live.locator("#batch-rows")).to_contain_text("No rows checked yet")
+    page.evaluate("window.notReloaded = true")
+
+    tasks.batch_check(held[0])  # checked and sent while the page is open
+    expect(page.locator("#batch-progress")).to_contain_text("2 of 2 (100%)", timeout=15_000)
+    expect(page.locator("#batch-progress")).to_contain_text("3 rows: 3 checked, 2 accepted, 1 rejected")
+    expect(page.locator("#batch-progress")).to_contain_text(re.compile("completed", re.I))
+    expect(live.locator("#batch-rows tbody tr")).to_have_count(3)
+    expect(live.get_by_role("button", name="Cancel batch")).to_have_count(0)
+    expect(live).not_to_have_attribute("hx-trigger", re.compile("."))
+    assert page.evaluate("window.notReloaded") is True
     assert page.console_errors == []
