@@ -43,7 +43,7 @@ class SubmitForm(forms.Form):
         # The device autocomplete (htmx): what was typed, answered with at most 20 of the person's
         # devices this SRV fits, as the options of the field's datalist.
         self.fields["device_id"].widget.attrs.update({
-            "list": "device-options", "autocomplete": "off", "spellcheck": "false",
+            "list": "device-options", "autocomplete": "off", "spellcheck": "false", "size": 26,
             "hx-get": f"{reverse('adapter:device_autocomplete')}?srv={srv.code}",
             "hx-trigger": "input changed delay:200ms, focus once", "hx-target": "#device-options",
             "hx-swap": "innerHTML", "hx-sync": "this:replace",
