@@ -166,3 +166,47 @@ def load(model, path=CSV_PATH):
 def _order(code):
     parts = [int(p) for p in code.split(".")] + [0, 0]
     return parts[0] * 10000 + parts[1] * 100 + parts[2]
+
+
+# The DUIS services an SRV belongs to, by the first number of its code (DUIS section 3): the
+# submit page's picker groups the SRVs by them.
+SERVICES = {
+    "1": "Tariffs and prices", "2": "Prepayment: credit and debt", "3": "Customer information",
+    "4": "Readings and logs", "5": "Schedules", "6": "Device configuration", "7": "Supply and load control",
+    "8": "Device management and commissioning", "9": "Customer identification", "11": "Firmware",
+    "12": "Communications hub and WAN", "14": "Network data",
+}
+
+# The DUIS user roles of the catalogue's Roles column, as people name them.
+ROLE_NAMES = {
+    "IS": "Import Supplier", "ES": "Export Supplier", "GS": "Gas Supplier", "ED": "Electricity Distributor",
+    "GT": "Gas Transporter", "RSA": "Registered Supplier Agent", "OU": "Other User",
+}
+
+
+def service_of(code):
+    """The service an SRV code belongs to ("7.5" -> "Supply and load control")."""
+    head = str(code).split(".", 1)[0]
+    return SERVICES.get(head, f"Service {head}")
+
+
+def limits_text(prop):
+    """What a parameter accepts, in words: "1 to 5", "15 to 60 in steps of 15", "at most 160
+    characters", "one of event, security"; the submit form shows it beside the field."""
+    if "enum" in prop:
+        return "one of " + ", ".join(str(v) for v in prop["enum"])
+    parts = []
+    if prop.get("type") == "integer":
+        low, high = prop.get("minimum"), prop.get("maximum")
+        if low is not None and high is not None:
+            parts.append(f"{low} to {high}")
+        elif low is not None:
+            parts.append(f"at least {low}")
+        elif high is not None:
+            parts.append(f"at most {high}")
+        if prop.get("multipleOf"):
+            parts.append(f"in steps of {prop['multipleOf']}")
+    elif prop.get("type") == "string":
+        if prop.get("maxLength"):
+            parts.append(f"at most {prop['maxLength']} characters")
+    return " ".join(parts)

@@ -1,5 +1,6 @@
 """Forms of the adapter: the submit form is generated from the SRV's parameter schema."""
 from django import forms
+from django.urls import reverse
 
 from adapter import schema
 from adapter.choices import ThresholdPeriod
@@ -7,17 +8,46 @@ from adapter.models import ServiceRequestVariant
 
 
 class SrvChoiceForm(forms.Form):
-    srv = forms.ModelChoiceField(ServiceRequestVariant.objects.all(), to_field_name="code", label="Service request",
-                                 empty_label="Choose a service request")
+    """The SRV picker without script: a select grouped by DUIS service, offering the SRVs the
+    person's organisation may send (``groups`` from selectors.srv_groups)."""
+
+    srv = forms.ChoiceField(label="Service request")
+    device_id = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def __init__(self, *args, groups, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices: list = [("", "Choose a service request")]
+        for service, entries in groups:
+            sendable = [(e["code"], f"{e['code']} {e['name']}{' (critical)' if e['critical'] else ''}")
+                        for e in entries if e["may_send"]]
+            if sendable:
+                choices.append((service, sendable))
+        self.fields["srv"].choices = choices
+        self.fields["srv"].error_messages["invalid_choice"] = (
+            "%(value)s is not a service request your organisation may send: choose one from the list.")
+
+    def clean_srv(self):
+        return ServiceRequestVariant.objects.get(code=self.cleaned_data["srv"])
 
 
 class SubmitForm(forms.Form):
     device_id = forms.CharField(label="Device id (EUI-64)", required=False, max_length=40,
-                                help_text="e.g. 00-DB-12-34-56-78-90-A0")
+                                help_text="e.g. 00-DB-12-34-56-78-90-A0; type the first digits to choose "
+                                          "one of your devices this request fits")
 
     def __init__(self, *args, srv, **kwargs):
         super().__init__(*args, **kwargs)
         self.srv = srv
+        if srv.non_device:
+            self.fields["device_id"].help_text = "Optional: this request is not sent to a device."
+        # The device autocomplete (htmx): what was typed, answered with at most 20 of the person's
+        # devices this SRV fits, as the options of the field's datalist.
+        self.fields["device_id"].widget.attrs.update({
+            "list": "device-options", "autocomplete": "off", "spellcheck": "false", "size": 26,
+            "hx-get": f"{reverse('adapter:device_autocomplete')}?srv={srv.code}",
+            "hx-trigger": "input changed delay:200ms, focus once", "hx-target": "#device-options",
+            "hx-swap": "innerHTML", "hx-sync": "this:replace",
+        })
         if srv.future_datable:
             self.fields["execute_at"] = forms.DateTimeField(
                 label="Execute at (optional, future-dated)", required=False,
@@ -30,7 +60,8 @@ class SubmitForm(forms.Form):
 
 class BatchUploadForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
-    file = forms.FileField(help_text="CSV or JSON with columns srv, device_id, params_json, execute_at")
+    file = forms.FileField(help_text="CSV, XLSX or JSON with columns srv, device_id and the parameters of its SRVs "
+                                     "(or params_json), optionally execute_at")
 
 
 class ThresholdForm(forms.Form):

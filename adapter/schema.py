@@ -52,13 +52,20 @@ def validate(schema, params):
     raise ParamError(field, f"{return_text} (got {error.instance!r})")
 
 
+STRING_BOUND = 200
+
+
 def form_fields(schema):
     """Django form fields named param_<name> for each property of the schema."""
     fields = {}
     required = set(schema.get("required", []))
+    from adapter.catalogue import limits_text
+
     for name, prop in schema.get("properties", {}).items():
         label = prop.get("title", name)
-        help_text = prop.get("description", "")
+        # What the field accepts, in words beside it: its limits (and units, in its title), then its description.
+        limits = limits_text(prop)
+        help_text = "; ".join(part for part in (limits[:1].upper() + limits[1:], prop.get("description", "")) if part)
         is_required = name in required
         if "enum" in prop:
             choices = [(v, v) for v in prop["enum"]]
@@ -71,8 +78,9 @@ def form_fields(schema):
         elif prop.get("type") == "boolean":
             field = forms.BooleanField(label=label, required=False, help_text=help_text)
         else:
-            field = forms.CharField(label=label, max_length=prop.get("maxLength"), required=is_required,
-                                    help_text=help_text)
+            # Bounded even where the schema sets no length: nothing longer reaches the checks.
+            field = forms.CharField(label=label, max_length=prop.get("maxLength") or STRING_BOUND,
+                                    required=is_required, help_text=help_text)
         fields[f"param_{name}"] = field
     return fields
 
@@ -85,3 +93,17 @@ def params_from_form(schema, cleaned):
             continue
         params[name] = value
     return params
+
+
+def labelled(schema, params):
+    """A request's parameters as (label, value) pairs for people: each property's title (which
+    names its unit) in the schema's order, then any key the schema does not name, as stored."""
+    properties = (schema or {}).get("properties", {})
+    params = params if isinstance(params, dict) else {}
+    pairs = []
+    for name, prop in properties.items():
+        if name in params:
+            value = params[name]
+            pairs.append((prop.get("title", name), "yes" if value is True else "no" if value is False else value))
+    pairs.extend((name, value) for name, value in params.items() if name not in properties)
+    return pairs

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import F, Max, Q, QuerySet
 
-from adapter.models import Alert, Batch, ServiceRequest
+from adapter.models import Alert, Batch, ServiceRequest, ServiceRequestVariant
 from portal.scoping import scope
 
 if TYPE_CHECKING:
@@ -194,3 +194,85 @@ def may_sign_for(originator: str) -> bool:
     if any(is_dcc_organisation(o) for o in organisations):
         return True
     return MessageSigningDelegation.objects.filter(organisation__in=organisations, revoked_at__isnull=True).exists()
+
+
+# --- the submit page: the SRV picker and the device autocomplete ---------------------------------
+
+class SrvEntry(TypedDict):
+    """One SRV as the submit page's picker shows it."""
+
+    code: str
+    name: str
+    description: str
+    critical: bool
+    roles: str
+    may_send: bool
+
+
+def may_send_srv(user: Viewer, srv: ServiceRequestVariant) -> bool:
+    """Whether ``user``'s organisation may send ``srv`` (the E2 check of request_submit: DCC any
+    SRV, a service user those its DUIS roles allow), for a person who may submit at all."""
+    from portal.access import is_dcc_organisation, may
+
+    organisation = getattr(user, "organisation", None)
+    if organisation is None or not may(user, "adapter.servicerequest.submit"):
+        return False
+    return is_dcc_organisation(organisation) or bool(set(organisation.duis_roles or []) & set(srv.roles))
+
+
+def srv_groups(user: Viewer) -> list[tuple[str, list[SrvEntry]]]:
+    """The catalogue grouped by DUIS service, in code order: each SRV with a line describing what
+    it applies to, its criticality, the roles that may send it and whether ``user`` may."""
+    from adapter import catalogue
+    from portal.access import is_dcc_organisation, may
+
+    organisation = getattr(user, "organisation", None)
+    submits = organisation is not None and may(user, "adapter.servicerequest.submit")
+    dcc = submits and is_dcc_organisation(organisation)
+    own_roles = set(getattr(organisation, "duis_roles", None) or [])
+    groups: dict[str, list[SrvEntry]] = {}
+    for srv in scope(user, ServiceRequestVariant).order_by("sort_order", "code"):
+        applies = ", ".join(srv.device_types) if srv.device_types else "no device (DCC only)"
+        params = ", ".join(p.get("title", n) for n, p in (srv.param_schema or {}).get("properties", {}).items())
+        description = f"Applies to {applies}; {srv.get_measurement_type_display().lower()}"
+        if srv.future_datable:
+            description += ", may be future-dated"
+        description += f". Parameters: {params}." if params else ". No parameters."
+        roles = ", ".join(f"{r} ({catalogue.ROLE_NAMES.get(r, r)})" for r in srv.roles) or "DCC only"
+        groups.setdefault(catalogue.service_of(srv.code), []).append({
+            "code": srv.code, "name": srv.name, "description": description, "critical": srv.critical,
+            "roles": roles, "may_send": bool(submits and (dcc or own_roles & set(srv.roles))),
+        })
+    return list(groups.items())
+
+
+AUTOCOMPLETE_LIMIT = 20
+
+
+def devices_to_command(user: Viewer, srv: ServiceRequestVariant | None, typed: str,
+                       limit: int = AUTOCOMPLETE_LIMIT) -> list[Device]:
+    """At most ``limit`` (never more than 20) devices whose id starts with what was typed (in any
+    EUI-64 spelling: ``00db12``, ``00-DB-12``), that ``user``'s organisation may command: its own
+    (DCC's: any), through ``scope``, and, given an SRV, of a type and SMI status it fits."""
+    import re
+
+    from inventory.models import Device
+    from portal.access import is_dcc_organisation
+
+    organisation = getattr(user, "organisation", None)
+    if organisation is None:
+        return []
+    devices = scope(user, Device.objects.only("id", "device_id", "device_type", "status", "region"))
+    if not is_dcc_organisation(organisation):
+        devices = devices.filter(supplier=organisation)  # E4: a service user commands its own devices only
+    if srv is not None:
+        from adapter.services import allowed_statuses
+
+        if srv.non_device:
+            return []
+        devices = devices.filter(device_type__in=srv.device_types, status__in=allowed_statuses(srv))
+    digits = re.sub(r"[^0-9A-Fa-f]", "", typed[:64]).upper()[:16]
+    prefix = "-".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    if prefix:
+        devices = devices.filter(device_id__startswith=prefix)
+    return list(devices.order_by("device_id")[:max(0, min(limit, AUTOCOMPLETE_LIMIT))])

@@ -102,6 +102,8 @@ class Check:
     device: Device | None = None
     device_ref: str = ""
     quarantine: bool = False
+    # The input at fault, for a form to answer next to it: "device_id", "execute_at" or a parameter's name.
+    field: str = ""
 
     @property
     def ok(self) -> bool:
@@ -220,7 +222,7 @@ class Checker:
                 return Check("E11", f"{srv.code} {srv.name} does not apply to a {device.device_type} "
                              f"(applies to: {', '.join(srv.device_types) or 'no device'}).", device, ref)
             # E5: the SMI status must allow it
-            allowed = COMMISSIONING_STATUSES if srv.code in COMMISSIONING_SRVS else LIVE_STATUSES
+            allowed = allowed_statuses(srv)
             if not srv.non_device and device.status not in allowed:
                 return Check("E5", f"Device {ref} is {device.status.replace('_', ' ')}: {srv.code} needs "
                              f"{' or '.join(sorted(s.replace('_', ' ') for s in allowed))}.", device, ref)
@@ -228,14 +230,17 @@ class Checker:
         try:
             schema.validate(srv.param_schema or {}, params)
         except schema.ParamError as exc:
-            return Check("E40", f"Invalid parameter {exc.field}: {exc.message}.", device, ref)
+            return Check("E40", f"Invalid parameter {exc.field}: {exc.message}.", device, ref, field=exc.field)
         if execute_at is not None:
             if not srv.future_datable:
-                return Check("E40", f"Invalid parameter execute_at: {srv.code} cannot be future-dated.", device, ref)
+                return Check("E40", f"Invalid parameter execute_at: {srv.code} cannot be future-dated.", device, ref,
+                             field="execute_at")
             if execute_at <= self.now:
-                return Check("E40", "Invalid parameter execute_at: it must be in the future.", device, ref)
+                return Check("E40", "Invalid parameter execute_at: it must be in the future.", device, ref,
+                             field="execute_at")
             if execute_at > self.now + dt.timedelta(days=30):
-                return Check("E40", "Invalid parameter execute_at: at most 30 days ahead.", device, ref)
+                return Check("E40", "Invalid parameter execute_at: at most 30 days ahead.", device, ref,
+                             field="execute_at")
         # The anomaly thresholds are counted later, by ``count_in`` inside the transaction that
         # stores the request (see ``lock_counts``).
         return Check(OUTCOME_ACKNOWLEDGED, "", device, ref)
@@ -284,6 +289,12 @@ class Checker:
                 over = True
             self.threshold_counts[threshold.pk] += 1
         return over
+
+
+def allowed_statuses(srv: ServiceRequestVariant) -> set[str]:
+    """The SMI statuses of a device ``srv`` may be sent to (E5): commissioning SRVs reach devices
+    being installed too."""
+    return set(COMMISSIONING_STATUSES if srv.code in COMMISSIONING_SRVS else LIVE_STATUSES)
 
 
 def measurement_type_for(srv: ServiceRequestVariant, execute_at: dt.datetime | None) -> str:
@@ -457,6 +468,26 @@ def request_submit(*, user: User, srv: ServiceRequestVariant | str, device_id: s
             transaction.on_commit(lambda: _enqueue_dispatch([request.pk]))
     request.resubmitted = False
     return request
+
+
+def request_check(*, user: User, srv: ServiceRequestVariant, device_id: str | None, params: dict[str, Any],
+                  execute_at: dt.datetime | None = None) -> Check:
+    """The checks of ``request_submit`` (E2, E19, E4, E11, E5, parameters), run and stored nowhere:
+    the browser's form answers a failure next to the field, keeping what was typed, rather than
+    recording a rejected request (the API and batches record them, as DUIS does). For a service
+    user, a device of another supplier is answered as an unknown one (E19): the form never tells
+    whether another supplier's device exists. Thresholds are not counted here (``request_submit``
+    counts them when it stores the request)."""
+    if user.organisation is None:
+        raise SubmitRefused("user", "you belong to no organisation, so you cannot send service requests")
+    checker = Checker(user.organisation)
+    check = checker.check(srv, device_id, params, execute_at)
+    if check.code in ("E19", "E4", "E11", "E5"):
+        check.field = "device_id"
+    if not checker.dcc and check.code in ("E19", "E4") and _eui(check.device_ref):
+        check.code = "E19"
+        check.message = f"No device {check.device_ref} that your organisation may command."
+    return check
 
 
 def _resubmitted(existing: ServiceRequest, *, user: User, srv: ServiceRequestVariant, device_id: str | None,
@@ -930,6 +961,8 @@ def batch_create(*, user: User, data: bytes, filename: str = "", name: str = "")
     if not data.strip():
         raise ValidationError({"file": "The file is empty."})
     _check_batch_source(data, filename=filename, fmt=fmt)
+    if fmt == "csv":
+        batch_header_check(data, filename=filename)
     with set_actor(user), transaction.atomic():
         batch = Batch(organisation=user.organisation, user=user, name=name or filename or "", filename=filename,
                       source=data, source_format=fmt)
@@ -965,6 +998,56 @@ def _check_batch_source(data: bytes, *, filename: str, fmt: str) -> None:
             if isinstance(rows, list) and len(rows) > settings.UPLOAD_MAX_ROWS:
                 raise ValidationError({"file": f"{filename or 'the batch'}: {len(rows):,} rows; at most "
                                                f"{settings.UPLOAD_MAX_ROWS:,} are accepted (UPLOAD_MAX_ROWS)."})
+
+
+# The columns of a batch file besides the parameters of its SRVs (batch_columns).
+BATCH_REQUIRED = ("srv", "device_id")
+BATCH_OPTIONAL = ("params_json", "execute_at")
+
+
+def batch_parameter_names() -> set[str]:
+    """Every parameter some SRV of the catalogue takes: each may be a column of a batch file."""
+    names: set[str] = set()
+    for param_schema in ServiceRequestVariant.objects.values_list("param_schema", flat=True):
+        names.update((param_schema or {}).get("properties", {}))
+    return names
+
+
+def batch_columns(srv: ServiceRequestVariant) -> list[str]:
+    """The header row of ``srv``'s batch template: srv and device_id, then its parameters in its
+    schema's order (a cell each, rather than params_json), then execute_at where it may be
+    future-dated."""
+    columns = [*BATCH_REQUIRED, *(srv.param_schema or {}).get("properties", {})]
+    return [*columns, "execute_at"] if srv.future_datable else columns
+
+
+def batch_header_check(data: bytes, *, filename: str = "") -> None:
+    """Refuse, at once and before anything is stored, a batch file whose header row lacks srv or
+    device_id or names a column no batch takes, naming those columns (the rows are read later)."""
+    from portal.tabular import TableError, read_headers
+
+    try:
+        headers = read_headers(data, filename=filename or "batch.csv")
+    except TableError as exc:
+        raise ValidationError({"file": str(exc)}) from None
+    shown = f"{filename}: " if filename else ""
+    known = {*BATCH_REQUIRED, *BATCH_OPTIONAL} | batch_parameter_names()
+    named = [h for h in headers if h]
+    problems = []
+    missing = [c for c in BATCH_REQUIRED if c not in named]
+    if missing:
+        problems.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    unknown = [h[:40] for h in named if h not in known][:20]
+    if unknown:
+        problems.append(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}")
+    twice = sorted({h[:40] for h in named if named.count(h) > 1})[:20]
+    if twice:
+        problems.append(f"column{'s' if len(twice) > 1 else ''} {', '.join(twice)} given more than once")
+    if problems:
+        raise ValidationError({"file": f"{shown}{'; '.join(problems)}. A batch file's header row names srv, "
+                                       "device_id, optionally params_json and execute_at, and the parameters of "
+                                       "its SRVs (download an SRV's template for its columns). Nothing was "
+                                       "uploaded."})
 
 
 def _enqueue_batch_check(batch_pk: int) -> None:

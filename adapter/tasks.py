@@ -10,6 +10,7 @@ MAX_ATTEMPTS), so every request ends in exactly one terminal state and no attemp
 import datetime as dt
 import json
 import logging
+import re
 import time
 import zlib
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from psycopg import sql
 
 from adapter.backends import BackendError, get_backend
 from adapter.choices import AttemptState, BatchState, MeasurementType, RequestState
-from adapter.models import Batch, BatchRow, SendAttempt, ServiceRequest
+from adapter.models import Batch, BatchRow, SendAttempt, ServiceRequest, ServiceRequestVariant
 
 log = logging.getLogger(__name__)
 
@@ -440,10 +441,37 @@ def parse_batch(batch):
         return rows
     table = read_table(data, filename=batch.filename or "batch.csv", required=("srv", "device_id"),
                        optional=("params_json", "execute_at"))
+    # A template's parameter columns (services.batch_columns): a cell per parameter, typed by the
+    # row's SRV's schema. Most files have none, and then no row pays for them.
+    schemas = dict(ServiceRequestVariant.objects.values_list("code", "param_schema"))
+    known = {name for param_schema in schemas.values() for name in (param_schema or {}).get("properties", {})}
+    columns = [h for h in table.headers if h in known and h not in ("srv", "device_id", "params_json", "execute_at")]
     for number, row in table.rows:
         params, error = _params_text(row.get("params_json", ""))
+        if columns and not error:
+            error = _param_cells(params, row, columns, schemas.get(row.get("srv", "").strip()) or {})
         rows.append((number, row.get("srv", ""), row.get("device_id", ""), params, row.get("execute_at", ""), error))
     return rows
+
+
+def _param_cells(params, row, columns, param_schema):
+    """Put the row's non-empty parameter cells into ``params`` (typed by the SRV's schema: an integer
+    cell becomes a number, a boolean one true or false); returns an error text, or ""."""
+    properties = param_schema.get("properties", {})
+    for name in columns:
+        text = (row.get(name) or "").strip()
+        if not text:
+            continue
+        if name in params:
+            return f"{name}: given both in params_json and in its own column"
+        kind = properties.get(name, {}).get("type")
+        if kind == "integer" and re.fullmatch(r"[+-]?\d{1,18}", text):
+            params[name] = int(text)
+        elif kind == "boolean" and text.lower() in ("true", "false", "yes", "no", "1", "0"):
+            params[name] = text.lower() in ("true", "yes", "1")
+        else:
+            params[name] = text  # the schema's check names what is wrong with it
+    return ""
 
 
 def _params_text(text):

@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from adapter import selectors, services, signing
+from adapter import schema, selectors, services, signing
+from adapter.catalogue import ROLE_NAMES
 from adapter.choices import (
     ACCEPTED_ROW_CODES,
     CANCELLABLE,
@@ -63,12 +64,19 @@ class RequestList(ObjectListView):
 request_list = RequestList.as_view()
 
 
-@view_of(ServiceRequest, "adapter.servicerequest.view")
-def request_detail(request, pk):
+# States in which the request waits for a person (a signature, a second DCC person, a decision on
+# the quarantine, a signed document): its page asks less often than while the network answers.
+_WAITING_FOR_A_PERSON = (RequestState.AWAITING_SIGNATURE, RequestState.AWAITING_APPROVAL,
+                         RequestState.QUARANTINED, RequestState.AWAITING_DOCUMENT)
+
+
+def _request_context(request, pk):
     obj = get_scoped_or_404(request.user, ServiceRequest.objects.for_list(), pk=pk)
     segments, total = selectors.timeline(obj)
-    return render(request, "adapter/request_detail.html", {
+    poll_every = None if obj.state in TERMINAL else "10s" if obj.state in _WAITING_FOR_A_PERSON else "2s"
+    return {
         "obj": obj, "segments": segments, "total": total, "state_colour": colour(obj.state),
+        "params": schema.labelled(obj.srv.param_schema, obj.params), "poll_every": poll_every,
         "can_cancel": obj.state in CANCELLABLE, "attempts": obj.send_attempts.all(),
         "can_release": may(request.user, "adapter.servicerequest.release") and obj.state == RequestState.QUARANTINED,
         "can_sign": obj.state == RequestState.AWAITING_SIGNATURE and may(request.user, "adapter.servicerequest.sign",
@@ -78,29 +86,72 @@ def request_detail(request, pk):
         # Four eyes: the buttons are offered to a second DCC person only (the service refuses the requester anyway).
         "can_approve": (obj.state == RequestState.AWAITING_APPROVAL and obj.user_id != request.user.pk
                         and may(request.user, "adapter.servicerequest.approve")),
-    })
+    }
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.view")
+def request_detail(request, pk):
+    return render(request, "adapter/request_detail.html", _request_context(request, pk))
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.view")
+def request_live(request, pk):
+    """htmx fragment the request page polls while the request is in flight: its state, details
+    and actions, with the timeline and send attempts out of band."""
+    return render(request, "adapter/partials/request_poll.html", _request_context(request, pk))
 
 
 @view_of(ServiceRequest, "adapter.servicerequest.submit")
 def request_submit(request):
-    chooser = SrvChoiceForm(request.GET or None)
-    srv = chooser.cleaned_data["srv"] if chooser.is_valid() else None
-    form = SubmitForm(request.POST or None, srv=srv) if srv else None
+    """The catalogue's submit page: pick an SRV (a grouped select, or the searchable list with
+    script), then its form, generated from the SRV's schema. The checks are answered next to the
+    field at fault, keeping what was typed; only a request that passes them is stored."""
+    groups = selectors.srv_groups(request.user)
+    device_id = request.GET.get("device_id", "")[:40]
+    chooser = SrvChoiceForm(request.GET if "srv" in request.GET else None, groups=groups,
+                            initial={"device_id": device_id})
+    srv = chooser.cleaned_data["srv"] if chooser.is_bound and chooser.is_valid() else None
+    form = SubmitForm(request.POST or None, srv=srv, initial={"device_id": device_id}) if srv else None
     if form is not None and request.method == "POST" and form.is_valid():
+        fields = {"user": request.user, "srv": srv, "device_id": form.cleaned_data["device_id"],
+                  "params": form.params(), "execute_at": form.cleaned_data.get("execute_at")}
         try:
-            obj = services.request_submit(
-                user=request.user, srv=srv, device_id=form.cleaned_data["device_id"], params=form.params(),
-                execute_at=form.cleaned_data.get("execute_at"))
+            check = services.request_check(**fields)
+            obj = services.request_submit(**fields) if check.ok else None
         except services.SubmitRefused as exc:
             form.add_error(None, str(exc))
         else:
-            if obj.state == RequestState.REJECTED:
-                messages.error(request, f"{obj.outcome}: {obj.message}")
+            if obj is None:
+                form.add_error(_field_of(form, check.field), f"{check.code}: {check.message}")
             else:
-                messages.success(request, f"{obj.request_id}: {obj.outcome} acknowledged"
-                                 + (" but quarantined" if obj.state == RequestState.QUARANTINED else ""))
-            return redirect(obj)
-    return render(request, "adapter/request_submit.html", {"chooser": chooser, "form": form, "srv": srv})
+                if obj.state == RequestState.REJECTED:  # the device changed between the check and the store
+                    messages.error(request, f"{obj.outcome}: {obj.message}")
+                else:
+                    messages.success(request, f"{obj.request_id}: {obj.outcome} acknowledged"
+                                     + (" but quarantined" if obj.state == RequestState.QUARANTINED else ""))
+                return redirect(obj)
+    return render(request, "adapter/request_submit.html", {
+        "chooser": chooser, "form": form, "srv": srv, "groups": groups, "device_id": device_id,
+        "srv_roles": ", ".join(f"{r} ({ROLE_NAMES.get(r, r)})" for r in srv.roles) if srv else ""})
+
+
+def _field_of(form, name):
+    """The form field a check's ``field`` names (a parameter's is ``param_<name>``); None (the
+    whole form) when the form has no such field."""
+    for candidate in (name, f"param_{name}"):
+        if name and candidate in form.fields:
+            return candidate
+    return None
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.submit")
+def device_autocomplete(request):
+    """htmx fragment for the submit form's device field: the options of its datalist, at most 20
+    devices of the person's organisation whose id starts with what was typed and that the SRV fits."""
+    srv = ServiceRequestVariant.objects.filter(code=request.GET.get("srv", "")[:12]).first()
+    typed = request.GET.get("device_id", "")[:64]
+    devices = selectors.devices_to_command(request.user, srv, typed)
+    return render(request, "adapter/partials/device_options.html", {"devices": devices})
 
 
 def _post_action(request, pk, action, model=ServiceRequest):
@@ -231,8 +282,11 @@ def device_requests(request, device_id):
         raise Http404("No such device")
     device = get_scoped_or_404(request.user, Device, device_id=normalise_eui64(device_id))
     rows = selectors.device_recent_requests(request.user, device)
+    # "Send a service request" for those who may send to this device (its supplier's staff, DCC).
+    can_send = may(request.user, "adapter.servicerequest.submit") and (
+        request.user.organisation.is_dcc or device.supplier_id == request.user.organisation_id)
     return render(request, "adapter/partials/device_requests.html", {"rows": rows, "device": device,
-                                                                     "colour": colour})
+                                                                     "colour": colour, "can_send": can_send})
 
 
 # --- Batches -------------------------------------------------------------------------------------
@@ -259,7 +313,13 @@ def batch_list(request):
                     return redirect(batch)
     batches = selectors.batches_visible(request.user)[:100]
     return render(request, "adapter/batch_list.html", {"batches": batches, "form": form, "colour": colour,
-                                                       "can_upload": may(request.user, "adapter.batch.add")})
+                                                       "can_upload": may(request.user, "adapter.batch.add"),
+                                                       "template_srvs": _template_srvs(request.user)})
+
+
+def _template_srvs(user):
+    """The SRVs whose batch template the upload card offers: those the person's organisation may send."""
+    return [entry for _service, entries in selectors.srv_groups(user) for entry in entries if entry["may_send"]]
 
 
 def _batch_context(request, pk):
@@ -270,24 +330,40 @@ def _batch_context(request, pk):
     live = batch.state in LIVE_BATCH_STATES
     can_approve = (batch.state == BatchState.AWAITING_APPROVAL and batch.user_id != request.user.pk
                    and may(request.user, "adapter.batch.approve"))
+    # Something is left to cancel while rows are still to be checked, or a request is not yet sent.
+    cancellable = batch.state in (BatchState.UPLOADED, BatchState.VALIDATING, BatchState.AWAITING_APPROVAL) or (
+        batch.state == BatchState.RUNNING and any(counts.get(state) for state in CANCELLABLE))
+    rejected_only = bool(request.GET.get("rejected"))
+    rows = batch.rows.select_related("request").order_by("row")
+    if rejected_only:
+        rows = rows.exclude(code__in=ACCEPTED_ROW_CODES)
+    # Polled while at work (every 2 s) or waiting for a second DCC person (every 10 s); not once ended.
+    poll_every = "2s" if live else "10s" if batch.state == BatchState.AWAITING_APPROVAL else None
     return {"batch": batch, "can_approve": can_approve, "done": done, "total": total,
-            "counts": sorted(counts.items()), "percent": percent,
-            "checked_percent": checked, "live": live, "colour": colour, "terminal": TERMINAL}
+            "counts": sorted(counts.items()), "percent": percent, "rows": rows[:200], "rejected_only": rejected_only,
+            "checked_percent": checked, "live": live, "poll_every": poll_every, "colour": colour, "terminal": TERMINAL,
+            "can_cancel": cancellable and may(request.user, "adapter.batch.change", batch)}
 
 
 @view_of(Batch, "adapter.batch.view")
 def batch_detail(request, pk):
-    context = _batch_context(request, pk)
-    rows = context["batch"].rows.select_related("request").order_by("row")
-    if request.GET.get("rejected"):
-        rows = rows.exclude(code__in=ACCEPTED_ROW_CODES)
-    context["rows"] = rows[:200]
-    return render(request, "adapter/batch_detail.html", context)
+    return render(request, "adapter/batch_detail.html", _batch_context(request, pk))
 
 
 @view_of(Batch, "adapter.batch.view")
 def batch_progress(request, pk):
-    return render(request, "adapter/partials/batch_progress.html", _batch_context(request, pk))
+    """htmx fragment the batch page polls until the batch ends: progress, counts, actions and rows."""
+    return render(request, "adapter/partials/batch_live.html", _batch_context(request, pk))
+
+
+@view_of(Batch, "adapter.batch.upload")
+def batch_template(request):
+    """An SRV's batch template: a CSV whose header row is the columns of its schema
+    (services.batch_columns), ready for one row per device."""
+    srv = ServiceRequestVariant.objects.filter(code=request.GET.get("srv", "")[:12]).first()
+    if srv is None:
+        raise Http404("No such service request variant")
+    return export_response(f"batch-template-{srv.code}", services.batch_columns(srv), [], fmt="csv")
 
 
 @view_of(Batch, "adapter.batch.view")

@@ -324,3 +324,36 @@ def export_response(filename: str, headers: Sequence[str], rows: Iterable[Mappin
     response = StreamingHttpResponse(_in_context(csv_chunks(headers, rows)), content_type=CONTENT_TYPES["csv"])
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
+
+
+def read_headers(data: bytes, *, filename: str | None = "") -> list[str]:
+    """The header row of an uploaded table (CSV or XLSX), lower-cased, without reading its rows: an
+    upload's columns can be checked at once, before the file is stored for its rows to be read later.
+    Raises TableError as read_table does for a file that cannot be read."""
+    name = (filename or "").lower()
+    if data.startswith(XLSX_MAGIC) or name.endswith(".xlsx"):
+        import openpyxl
+
+        check_xlsx(data, filename=filename)
+        try:
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                first = next(workbook.worksheets[0].iter_rows(values_only=True, max_row=1), ())
+            finally:
+                workbook.close()
+        except Exception as exc:  # openpyxl raises many types for a damaged workbook
+            raise TableError(f"{_shown(filename)}the file is not a readable XLSX workbook "
+                             f"({exc.__class__.__name__}).") from None
+        headers = [_text(v).lower() for v in first]
+    elif name.endswith((".xls", ".pdf", ".zip", ".json")):
+        raise TableError("Upload a CSV (.csv) or XLSX (.xlsx) file.")
+    else:
+        # The first line only (a header is short: at most 64 kB of it is read).
+        head = data[:65536].replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n", 1)[0]
+        text, _encoding = _decode(head)
+        try:
+            first_row = next(csv.reader([text], delimiter=_delimiter(text)), [])
+        except csv.Error as exc:
+            raise TableError(f"The CSV cannot be read: {exc}.") from None
+        headers = [h.strip().lower() for h in first_row]
+    return [h.lstrip("\ufeff") for h in headers]

@@ -66,7 +66,7 @@ def test_service_user_sends_7_5_signs_it_in_the_browser_and_the_timeline_reaches
     expect(lede).to_contain_text(re.compile("Responded", re.I))
     expect(lede).to_contain_text(re.compile(r"outcome I0"))
     timeline = page.locator("section.card", has_text="Timeline")
-    expect(timeline).to_contain_text(re.compile(r"\d\d \w{3} \d{4} \d\d:\d\d"))
+    expect(timeline).to_contain_text(re.compile(r"\d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d (GMT|BST)"))
     request.refresh_from_db()
     assert request.signed_at and request.signature_failures == 1
     assert len(request.signature) == 88  # WebCrypto's raw r||s, 64 bytes, base64
