@@ -1,0 +1,158 @@
+"""Every main screen, as a DCC operator and as a supplier, at 1440 px and 390 px wide (issue 17).
+
+Each page: the document is no wider than the window (wide tables scroll inside their own wrapper),
+every element id is unique, and axe-core (vendored: tests/e2e/vendor/VENDOR.md) finds no serious or
+critical accessibility violation. A screenshot of each page at each width is kept under
+test-output/e2e/screens-<role>-<page>-<width>.png. At 390 px the navigation folds behind the Menu
+button, which says whether it is open (aria-expanded).
+"""
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import OUTPUT
+from tests.gates.schema_routes import objects_of_both
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+AXE = Path(__file__).with_name("vendor") / "axe-core-4.14.1" / "axe.min.js"
+WIDTHS = (1440, 390)
+MONTH = "2020-01"  # the month of the slas isolation objects' statements and rollups
+
+AXE_RUN = """async () => {
+  const result = await window.axe.run(document, {resultTypes: ["violations"]});
+  return {rules: result.passes.length + result.violations.length + result.incomplete.length,
+          violations: result.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+            id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}))};
+}"""
+DUPLICATE_IDS = """() => {
+  const seen = new Set(), twice = new Set();
+  document.querySelectorAll("[id]").forEach(el => { if (seen.has(el.id)) { twice.add(el.id); } seen.add(el.id); });
+  return [...twice];
+}"""
+WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+# The innermost elements that stick out of the window (not inside a scrolling box): what a failure names.
+OVERFLOWING = """() => [...document.querySelectorAll("body *")].filter(el => {
+  const r = el.getBoundingClientRect();
+  if (r.right <= window.innerWidth + 0.5) { return false; }
+  for (let up = el.parentElement; up; up = up.parentElement) {
+    if (up.scrollWidth > up.clientWidth && getComputedStyle(up).overflowX !== "visible") { return false; }
+  }
+  return true;
+}).slice(-6).map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+  (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
+  " " + Math.round(el.getBoundingClientRect().right) + "px")"""
+
+
+def owned(world, label, organisation):
+    for obj, _marker in world:
+        owner = (getattr(obj, "supplier", None) or getattr(obj, "organisation", None)
+                 or getattr(obj, "originator", None))
+        if obj._meta.label == label and owner == organisation:
+            return obj
+    raise AssertionError(f"no {label} of {organisation.code} among the isolation objects")
+
+
+def main_pages(world, organisation, *, dcc):
+    """(name, url) of the main pages the person opens; every one must answer 200."""
+    device = owned(world, "inventory.Device", organisation)
+    request = owned(world, "adapter.ServiceRequest", organisation)
+    batch = owned(world, "adapter.Batch", organisation)
+    incident = owned(world, "servicedesk.Incident", organisation)
+    pages = [
+        ("dashboard", "/"),
+        ("devices", reverse("inventory:device_list")),
+        ("device", reverse("inventory:device_detail", args=[device.device_id])),
+        ("requests", reverse("adapter:request_list")),
+        ("request", reverse("adapter:request_detail", args=[request.pk])),
+        ("batches", reverse("adapter:batch_list")),
+        ("batch", reverse("adapter:batch_detail", args=[batch.pk])),
+        ("incidents", reverse("servicedesk:incident_list")),
+        ("incident", reverse("servicedesk:incident_detail", args=[incident.reference])),
+        ("report", reverse("slas:report") + f"?month={MONTH}"),
+        ("statements", reverse("slas:statement_list")),
+    ]
+    statement = next((obj for obj, _ in world if obj._meta.label == "slas.Statement"
+                      and (dcc or obj.organisation == organisation)), None)
+    if statement is not None:
+        pages.append(("statement", reverse("slas:statement_detail", args=[statement.pk])))
+    if dcc:
+        raid = owned(world, "workshops.RaidItem", organisation)
+        pages += [
+            ("raid", reverse("workshops:raid_list")),
+            ("raid-item", reverse("workshops:raid_detail", args=[raid.pk])),
+            ("raid-heatmap", reverse("workshops:raid_heatmap")),
+            ("roadmap", reverse("workshops:document_roadmap")),
+            ("actions", reverse("workshops:action_list")),
+        ]
+    return pages
+
+
+def fits(tab, role, name, url, width):
+    """The document is no wider than the window (polled: plotly redraws charts after a resize)."""
+    try:
+        tab.wait_for_function("() => document.documentElement.scrollWidth <= window.innerWidth", timeout=3_000)
+    except PlaywrightTimeout:
+        document, window = tab.evaluate(WIDTH)
+        raise AssertionError(f"{name} at {width} px is {document} px wide ({role}, {url}): "
+                             f"{tab.evaluate(OVERFLOWING)}") from None
+
+
+def check_screen(tab, role, name, url):
+    """One page, loaded on a phone (390 px), then the window widened to 1440 px; axe runs once
+    (the markup is the same at both widths)."""
+    narrow, wide = WIDTHS[1], WIDTHS[0]
+    tab.set_viewport_size({"width": narrow, "height": 900})
+    response = tab.goto(url)
+    assert response.status == 200, f"{name} ({url}) answered {response.status} to {role}"
+    tab.wait_for_load_state("networkidle")  # htmx tiles and panels loaded
+    charts = tab.locator(".chart[data-figure]")
+    for index in range(charts.count()):
+        expect(charts.nth(index)).to_have_attribute("data-chart-ready", "true", timeout=20_000)
+    assert tab.evaluate(DUPLICATE_IDS) == [], f"{name} repeats element ids ({role}, {url})"
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for width in (narrow, wide):
+        tab.set_viewport_size({"width": width, "height": 900})
+        fits(tab, role, name, url, width)
+        tab.screenshot(path=str(OUTPUT / f"screens-{role}-{name}-{width}.png"), full_page=True)
+    tab.evaluate(AXE.read_text(encoding="utf-8"))
+    found = tab.evaluate(AXE_RUN)
+    assert found["rules"] > 20, f"axe checked only {found['rules']} rules on {name}"
+    assert found["violations"] == [], f"axe on {name} ({role}, {url}): {found['violations']}"
+
+
+@pytest.mark.parametrize("role", ["dcc_operator", "supplier_b"])
+def test_main_screens_fit_and_pass_axe(page, login, orgs, supplier_a, supplier_b, request, role):
+    world = objects_of_both(orgs, supplier_a, supplier_b)
+    person = request.getfixturevalue(role)
+    dcc = role.startswith("dcc")
+    login(page, person)
+    for name, url in main_pages(world, orgs["SUPB"], dcc=dcc):
+        check_screen(page, role, name, url)
+    assert page.console_errors == []
+
+
+def test_navigation_folds_behind_a_button_on_a_phone(page, login, orgs, dcc_operator):
+    login(page, dcc_operator)
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto("/")
+    button = page.get_by_role("button", name="Menu")
+    navigation = page.locator("nav#sidebar")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(navigation).to_be_hidden()
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(navigation).to_be_visible()
+    navigation.get_by_role("link", name=re.compile("^Devices")).first.click()
+    page.wait_for_url(re.compile(r"/inventory/"))
+    expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Escape")
+    # Wide: no button, the navigation always shown.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.locator("nav#sidebar")).to_be_visible()
+    assert page.console_errors == []
