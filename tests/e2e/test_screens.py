@@ -34,6 +34,11 @@ DUPLICATE_IDS = """() => {
   document.querySelectorAll("[id]").forEach(el => { if (seen.has(el.id)) { twice.add(el.id); } seen.add(el.id); });
   return [...twice];
 }"""
+# Every chart drawn to its box's width (plotly redraws a responsive chart shortly after a resize).
+CHARTS_FIT = """() => [...document.querySelectorAll(".chart[data-figure]")].every(el => {
+  const svg = el.querySelector("svg.main-svg");
+  return svg && Math.abs(svg.getBoundingClientRect().width - el.getBoundingClientRect().width) < 2;
+})"""
 WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 # The innermost elements that stick out of the window (not inside a scrolling box): what a failure names.
 OVERFLOWING = """() => [...document.querySelectorAll("body *")].filter(el => {
@@ -55,6 +60,26 @@ def owned(world, label, organisation):
         if obj._meta.label == label and owner == organisation:
             return obj
     raise AssertionError(f"no {label} of {organisation.code} among the isolation objects")
+
+
+def impact_graph():
+    """A configuration item whose change reaches seven others over three steps: the impact chart
+    has columns to lay out and lines that could cross."""
+    from inventory import services
+    from inventory.choices import ItemKind, RelationshipKind
+
+    def item(key, name):
+        return services.item_upsert(key=key, name=name, kind=ItemKind.SYSTEM)
+
+    dsp = item("dsp", "Data Service Provider")
+    layers = [[item("gateway", "DCC User Gateway"), item("sm-wan", "SM WAN north")],
+              [item("adapter", "Supplier adapter"), item("portal", "Self-service portal"), item("hubs", "Comms hubs")],
+              [item("billing", "Billing feed"), item("alerts", "Alert routing")]]
+    for upper, lower in ((None, layers[0]), (layers[0], layers[1]), (layers[1], layers[2])):
+        for index, node in enumerate(lower):
+            target = dsp if upper is None else upper[index % len(upper)]
+            services.relationship_create(source=node, kind=RelationshipKind.DEPENDS_ON, target=target)
+    return dsp
 
 
 def main_pages(world, organisation, *, dcc):
@@ -82,12 +107,14 @@ def main_pages(world, organisation, *, dcc):
         pages.append(("statement", reverse("slas:statement_detail", args=[statement.pk])))
     if dcc:
         raid = owned(world, "workshops.RaidItem", organisation)
+        changed = impact_graph()
         pages += [
             ("raid", reverse("workshops:raid_list")),
             ("raid-item", reverse("workshops:raid_detail", args=[raid.pk])),
             ("raid-heatmap", reverse("workshops:raid_heatmap")),
             ("roadmap", reverse("workshops:document_roadmap")),
             ("actions", reverse("workshops:action_list")),
+            ("ci-impact", reverse("inventory:ci_detail", args=[changed.key])),
         ]
     return pages
 
@@ -118,6 +145,7 @@ def check_screen(tab, role, name, url):
     for width in (narrow, wide):
         tab.set_viewport_size({"width": width, "height": 900})
         fits(tab, role, name, url, width)
+        tab.wait_for_function(CHARTS_FIT, timeout=5_000)
         tab.screenshot(path=str(OUTPUT / f"screens-{role}-{name}-{width}.png"), full_page=True)
     tab.evaluate(AXE.read_text(encoding="utf-8"))
     found = tab.evaluate(AXE_RUN)
