@@ -119,6 +119,13 @@ def main_pages(world, organisation, *, dcc):
     return pages
 
 
+def settle(tab):
+    """The page loaded and its htmx panels answered (htmx marks an element .htmx-request while its
+    request is in flight; load-triggered ones start before the load event)."""
+    tab.wait_for_load_state("load")
+    tab.wait_for_function("() => !document.querySelector('.htmx-request')", timeout=10_000)
+
+
 def fits(tab, role, name, url, width):
     """The document is no wider than the window (polled: plotly redraws charts after a resize)."""
     try:
@@ -136,7 +143,7 @@ def check_screen(tab, role, name, url):
     tab.set_viewport_size({"width": narrow, "height": 900})
     response = tab.goto(url)
     assert response.status == 200, f"{name} ({url}) answered {response.status} to {role}"
-    tab.wait_for_load_state("networkidle")  # htmx tiles and panels loaded
+    settle(tab)
     charts = tab.locator(".chart[data-figure]")
     for index in range(charts.count()):
         expect(charts.nth(index)).to_have_attribute("data-chart-ready", "true", timeout=20_000)
@@ -159,12 +166,34 @@ def test_main_screens_fit_and_pass_axe(page, login, orgs, supplier_a, supplier_b
     person = request.getfixturevalue(role)
     dcc = role.startswith("dcc")
     login(page, person)
-    for name, url in main_pages(world, orgs["SUPB"], dcc=dcc):
+    pages = main_pages(world, orgs["SUPB"], dcc=dcc)
+    for name, url in pages:
         check_screen(page, role, name, url)
+    # Then every other link of the person's navigation at 1440 px: no page scrolls sideways.
+    links = page.locator("nav#sidebar a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(links) > (20 if dcc else 8), links
+    seen = {url.split("?")[0] for _, url in pages}
+    for url in dict.fromkeys(link for link in links if link not in seen):
+        response = page.goto(url)
+        assert response.status == 200, f"{url} answered {response.status} to {role}"
+        settle(page)
+        fits(page, role, url, url, WIDTHS[0])
     assert page.console_errors == []
 
 
-def test_navigation_folds_behind_a_button_on_a_phone(page, login, orgs, dcc_operator):
+def test_on_a_phone_the_navigation_folds_and_a_saved_message_is_in_view(page, login, orgs, supplier_a,
+                                                                         dcc_operator):
+    """Below 800 px the navigation folds behind the Menu button (aria-expanded says whether it is
+    open); after a save the success message is on screen."""
+    import datetime as dt
+
+    from workshops import services
+
+    series = services.series_save(code="screens", name="Screens series", action_prefix="SCR", actor=None)
+    meeting = services.meeting_save(series=series, number=1, title="Screens meeting", date=dt.date(2026, 12, 1),
+                                    start=dt.time(10), end=dt.time(12), venue="Online", actor=None)
+    action = services.action_raise(meeting=meeting, title="Screens action", owners=[supplier_a],
+                                   due=dt.date(2026, 12, 20), actor=None)
     login(page, dcc_operator)
     page.set_viewport_size({"width": 390, "height": 800})
     page.goto("/")
@@ -175,12 +204,26 @@ def test_navigation_folds_behind_a_button_on_a_phone(page, login, orgs, dcc_oper
     button.click()
     expect(button).to_have_attribute("aria-expanded", "true")
     expect(navigation).to_be_visible()
+    page.keyboard.press("Escape")  # closes it again, the focus back on the button
+    expect(button).to_have_attribute("aria-expanded", "false")
+    expect(navigation).to_be_hidden()
+    expect(button).to_be_focused()
+    button.click()
     navigation.get_by_role("link", name=re.compile("^Devices")).first.click()
     page.wait_for_url(re.compile(r"/inventory/"))
     expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
-    page.keyboard.press("Escape")
     # Wide: no button, the navigation always shown.
     page.set_viewport_size({"width": 1440, "height": 900})
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     expect(page.locator("nav#sidebar")).to_be_visible()
+
+    page.set_viewport_size({"width": 390, "height": 700})
+    page.goto(reverse("workshops:action_detail", args=[action.pk]))
+    form = page.locator(f"form[action='{reverse('workshops:action_quick', args=[action.pk])}']")
+    form.locator("[name=text]").fill("Chased the owner by phone")
+    form.get_by_role("button", name="Save").click()
+    message = page.locator(".messages .msg-success")
+    expect(message).to_contain_text(f"{action.reference} updated.")
+    expect(message).to_be_in_viewport()
+    page.screenshot(path=str(OUTPUT / "screens-message-after-save-390.png"))
     assert page.console_errors == []
