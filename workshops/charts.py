@@ -72,17 +72,18 @@ def roadmap(versions, milestones, *, today):
                           font={"size": 11, "color": colours["grey"]})
     rows = len({v.document_id for v in versions}) or 1
     figure.update_layout(
-        title="Document roadmap: planned (open) and actual (filled; red = slipped)",
-        height=max(380, 140 + 28 * rows), margin={"l": 20, "r": 20, "t": 70, "b": 40},
+        title={"text": "Document roadmap: planned (open) and actual (filled; red = slipped)", "y": 0.98,
+               "yanchor": "top"},
+        height=max(400, 170 + 28 * rows), margin={"l": 20, "r": 20, "t": 110, "b": 30},
         # Zoom on time only: the documents stay listed whatever the range.
         dragmode="zoom", yaxis={"autorange": "reversed", "fixedrange": True, "automargin": True},
-        xaxis={"type": "date", "title": {"text": "Issue date"},
+        xaxis={"type": "date", "automargin": True,
                "rangeslider": {"visible": True, "thickness": 0.08},
-               "rangeselector": {"buttons": [
+               "rangeselector": {"x": 0, "y": 1.1, "yanchor": "bottom", "buttons": [
                    {"count": 3, "label": "3 months", "step": "month", "stepmode": "backward"},
                    {"count": 1, "label": "1 year", "step": "year", "stepmode": "backward"},
                    {"step": "all", "label": "all"}]}},
-        legend={"y": -0.3},
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.1, "yanchor": "bottom"},
     )
     return figure.to_json()
 

@@ -10,6 +10,9 @@
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
       var config = Object.assign({responsive: true, displaylogo: false}, figure.config || {});
+      // A responsive plot fills its box: the box must be as tall as the figure asks, or the
+      // figure's foot (axis, range slider, legend) is drawn over what follows.
+      if (figure.layout && figure.layout.height) { el.style.height = figure.layout.height + "px"; }
       window.Plotly.newPlot(el, figure.data || [], figure.layout || {}, config).then(function () {
         el.dataset.drawn = "1";
         el.setAttribute("data-chart-ready", "true");

@@ -34,10 +34,12 @@ DUPLICATE_IDS = """() => {
   document.querySelectorAll("[id]").forEach(el => { if (seen.has(el.id)) { twice.add(el.id); } seen.add(el.id); });
   return [...twice];
 }"""
-# Every chart drawn to its box's width (plotly redraws a responsive chart shortly after a resize).
+# Every chart drawn to its box's width and inside it (plotly redraws a responsive chart shortly after
+# a resize; a figure taller than its box would be drawn over what follows).
 CHARTS_FIT = """() => [...document.querySelectorAll(".chart[data-figure]")].every(el => {
   const svg = el.querySelector("svg.main-svg");
-  return svg && Math.abs(svg.getBoundingClientRect().width - el.getBoundingClientRect().width) < 2;
+  const drawn = svg && svg.getBoundingClientRect(), box = el.getBoundingClientRect();
+  return drawn && Math.abs(drawn.width - box.width) < 2 && drawn.bottom <= box.bottom + 1;
 })"""
 WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 # The innermost elements that stick out of the window (not inside a scrolling box): what a failure names.
