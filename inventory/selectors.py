@@ -141,41 +141,74 @@ def impact_of(item: ConfigurationItem) -> list[Impact]:
     return results
 
 
+def impact_layout(item: ConfigurationItem, results: list[Impact]) -> dict[int, tuple[float, float]]:
+    """Where each item of the impact graph is drawn: a layered layout (as Sugiyama's, by hand). The
+    changed item is column 0, each affected item sits in the column of its distance; within a
+    column items are ordered by the mean row of the items that reach them (the barycentre), which
+    keeps the lines from crossing, and spread one row apart about the middle."""
+    parents: dict[int, int] = {}
+    columns: dict[int, list[int]] = {0: [item.pk]}
+    for affected, path in results:
+        columns.setdefault(len(path) - 1, []).append(affected.pk)
+        parents[affected.pk] = path[-2][0].pk
+    position: dict[int, tuple[float, float]] = {item.pk: (0.0, 0.0)}
+    for column in sorted(columns)[1:]:
+        pks = columns[column]
+        # Python's sort is stable: items reached from the same parent keep the search's order.
+        pks.sort(key=lambda pk: position[parents[pk]][1], reverse=True)
+        for index, pk in enumerate(pks):
+            position[pk] = (float(column), (len(pks) - 1) / 2 - index)
+    return position
+
+
 def impact_figure(item: ConfigurationItem, results: list[Impact]) -> go.Figure:
-    """A plotly figure of the impact graph: the changed item on the left, each affected item in a
-    column by its distance, lines along the paths found."""
+    """A plotly figure of the impact graph (the site's chart template): the changed item on the
+    left in red, each affected item in a column by its distance (impact_layout), an arrow along
+    each step of the paths found, the relationship named where the pointer rests on a line."""
     import plotly.graph_objects as go
 
-    columns = {item.pk: 0}
-    for affected, path in results:
-        columns[affected.pk] = len(path) - 1
-    rows: dict[int, list[int]] = {}
-    position: dict[int, tuple[int, float]] = {}
-    for pk, column in columns.items():
-        rows.setdefault(column, []).append(pk)
-    for column, pks in rows.items():
-        for index, pk in enumerate(pks):
-            position[pk] = (column, -index + (len(pks) - 1) / 2)
+    from portal import charts
+
+    position = impact_layout(item, results)
     names = {item.pk: item.name, **{a.pk: a.name for a, _ in results}}
+    depth = {item.pk: 0, **{a.pk: len(path) - 1 for a, path in results}}
+    figure = charts.figure()
     edge_x: list[float | None] = []
     edge_y: list[float | None] = []
+    middles: dict[str, list] = {"x": [], "y": [], "text": []}
     for affected, path in results:
-        previous = path[-2][0]
-        for pk in (previous.pk, affected.pk):
-            edge_x.append(position[pk][0])
-            edge_y.append(position[pk][1])
-        edge_x.append(None)
-        edge_y.append(None)
-    figure = go.Figure()
-    figure.add_trace(go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": "#999", "width": 1},
+        previous, relationship = path[-2][0], path[-1][1]
+        (x0, y0), (x1, y1) = position[previous.pk], position[affected.pk]
+        edge_x += [x0, x1, None]
+        edge_y += [y0, y1, None]
+        middles["x"].append((x0 + x1) / 2)
+        middles["y"].append((y0 + y1) / 2)
+        middles["text"].append(
+            f"{relationship.source.name} {relationship.get_kind_display()} {relationship.target.name}"
+            if relationship is not None else affected.name)
+        figure.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                              showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=1.2,
+                              arrowcolor=charts.COLOURS["grey"], standoff=9, startstandoff=9)
+    figure.add_trace(go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": charts.LINE, "width": 1.5},
                                 hoverinfo="skip", showlegend=False))
+    figure.add_trace(go.Scatter(x=middles["x"], y=middles["y"], mode="markers", text=middles["text"],
+                                marker={"size": 8, "opacity": 0}, hovertemplate="%{text}<extra></extra>",
+                                showlegend=False))
+    order = list(names)
     figure.add_trace(go.Scatter(
-        x=[position[pk][0] for pk in names], y=[position[pk][1] for pk in names], mode="markers+text",
-        text=list(names.values()), textposition="top center", showlegend=False,
-        marker={"size": 14, "color": ["#c0392b" if pk == item.pk else "#2c6fbb" for pk in names]},
+        x=[position[pk][0] for pk in order], y=[position[pk][1] for pk in order], mode="markers+text",
+        text=[names[pk] for pk in order], textposition="top center", showlegend=False,
+        customdata=[depth[pk] for pk in order],
+        hovertemplate="%{text}<br>%{customdata} step(s) from the change<extra></extra>",
+        marker={"size": 16, "line": {"width": 2, "color": charts.CARD},
+                "color": [charts.COLOURS["red"] if pk == item.pk else charts.COLOURS["brand"] for pk in order]},
     ))
+    tallest = max(sum(1 for pk in order if position[pk][0] == column) for column in set(depth.values()))
+    widest = max(depth.values())
     figure.update_layout(
-        height=max(300, 60 * max(len(p) for p in rows.values())), margin={"l": 20, "r": 20, "t": 30, "b": 20},
-        xaxis={"visible": False}, yaxis={"visible": False}, title=f"Affected if {item.name} fails or changes",
+        height=max(320, 80 * tallest + 80), margin={"l": 20, "r": 20, "t": 48, "b": 20},
+        xaxis={"visible": False, "range": [-0.9, widest + 0.9]},  # room for the end columns' labels
+        yaxis={"visible": False, "range": [-(tallest / 2) - 0.2, tallest / 2 + 0.4]},
+        title=f"Affected if {item.name} fails or changes", hovermode="closest",
     )
     return figure

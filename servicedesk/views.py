@@ -192,13 +192,16 @@ def incident_detail(request, reference):
         "reopen_until": reopen_until, "raised": incident.raised_at.astimezone(LONDON),
     }
     if can_change:
-        context["update_form"] = forms.UpdateForm(user=user)
-        context["attach_form"] = forms.AttachForm(user=user)
+        # Several forms on one page share field names (note, internal): each its own id prefix,
+        # so every label points at its own field (ids unique on the page).
+        context["update_form"] = forms.UpdateForm(user=user, auto_id="update_%s")
+        context["attach_form"] = forms.AttachForm(user=user, auto_id="attach_%s")
     if can_manage:
-        context["assign_form"] = forms.AssignForm(user=user, initial={"resolver": incident.resolver_id,
-                                                                      "assignee": incident.assignee_id})
-        context["status_form"] = forms.StatusForm()
-        context["category_form"] = forms.CategoryForm(initial={"category": incident.category})
+        context["assign_form"] = forms.AssignForm(user=user, auto_id="assign_%s",
+                                                  initial={"resolver": incident.resolver_id,
+                                                           "assignee": incident.assignee_id})
+        context["status_form"] = forms.StatusForm(auto_id="status_%s")
+        context["category_form"] = forms.CategoryForm(auto_id="category_%s", initial={"category": incident.category})
     return render(request, "servicedesk/incident_detail.html", context)
 
 

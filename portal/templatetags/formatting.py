@@ -3,7 +3,8 @@
 
 ``{{ amount|money }}`` -> £1,250,000.00 (Decimal pounds, pence exact; never via float);
 ``{{ date|day }}`` -> 7 Dec 2026; ``{{ moment|when }}`` -> 7 Dec 2026 16:19 GMT (London time,
-with its zone: GMT or BST; ``when:"seconds"`` -> 7 Dec 2026 16:19:05 GMT).
+with its zone: GMT or BST; ``when:"seconds"`` -> 7 Dec 2026 16:19:05 GMT); ``{{ device.device_id|eui }}`` -> the id in
+``<code class="eui">``, which never wraps (static/css/layout.css).
 The formats themselves live in config/formats/en_GB/formats.py.
 """
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 register = template.Library()
 PENNY = Decimal("0.01")
@@ -62,3 +65,12 @@ def when(value: Any, precision: str = "") -> str:
     if precision == "seconds":
         return f"{date_format(moment, 'DATE_FORMAT')} {date_format(moment, 'H:i:s T')}"
     return date_format(moment, "DATETIME_FORMAT")
+
+
+@register.filter
+def eui(value: Any) -> SafeString | str:
+    """A device id (EUI-64, 00-DB-12-34-56-78-90-A0) as one unbroken token: a line break inside it
+    would read as two ids. Escaped like any value; "" for None or ""."""
+    if value is None or value == "":
+        return ""
+    return format_html('<code class="eui">{}</code>', value)

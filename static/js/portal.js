@@ -10,6 +10,9 @@
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
       var config = Object.assign({responsive: true, displaylogo: false}, figure.config || {});
+      // A responsive plot fills its box: the box must be as tall as the figure asks, or the
+      // figure's foot (axis, range slider, legend) is drawn over what follows.
+      if (figure.layout && figure.layout.height) { el.style.height = figure.layout.height + "px"; }
       window.Plotly.newPlot(el, figure.data || [], figure.layout || {}, config).then(function () {
         el.dataset.drawn = "1";
         el.setAttribute("data-chart-ready", "true");
@@ -25,7 +28,47 @@
       });
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { drawCharts(); confirmForms(); });
-  document.addEventListener("htmx:afterSettle", function (event) { drawCharts(event.target); confirmForms(event.target); });
+  // Wide tables scroll inside their own wrapper, never the page (static/css/layout.css).
+  function wrapTables(root) {
+    (root || document).querySelectorAll("table.list").forEach(function (table) {
+      var parent = table.parentElement;
+      if (!parent || parent.classList.contains("table-scroll")) { return; }
+      var wrapper = document.createElement("div");
+      wrapper.className = "table-scroll";
+      parent.insertBefore(wrapper, table);
+      wrapper.appendChild(table);
+    });
+  }
+  // The navigation folds behind the Menu button below 800 px; the button says whether it is open.
+  function navigationToggle() {
+    var button = document.querySelector(".nav-toggle");
+    var nav = button && document.getElementById(button.getAttribute("aria-controls"));
+    if (!nav) { return; }
+    button.addEventListener("click", function () {
+      var open = button.getAttribute("aria-expanded") !== "true";
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("open", open);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+        button.click();
+        button.focus();
+      }
+    });
+  }
+  // After a save the message must be seen: a jump to an anchor may have carried it off screen.
+  function revealMessages() {
+    var box = document.querySelector(".messages");
+    if (!box) { return; }
+    var rect = box.getBoundingClientRect();
+    if (rect.top < 0 || rect.bottom > window.innerHeight) { box.scrollIntoView({block: "start"}); }
+  }
+  document.documentElement.classList.add("js");
+  document.addEventListener("DOMContentLoaded", function () {
+    wrapTables(); navigationToggle(); drawCharts(); confirmForms(); revealMessages();
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    wrapTables(event.target); drawCharts(event.target); confirmForms(event.target);
+  });
   window.portalDrawCharts = drawCharts;
 })();

@@ -124,7 +124,7 @@ def test_device_list_rows_link_label_and_badge_as_the_detail_page_names_them(org
     [row] = response.context["devices"]
     assert row.pk == meter.pk and row.url == reverse("inventory:device_detail", args=[meter.device_id])
     body = response.content.decode()
-    assert f'<a href="{row.url}"><code>{meter.device_id}</code></a>' in body
+    assert f'<a href="{row.url}"><code class="eui">{meter.device_id}</code></a>' in body
     assert f'<span class="badge badge-grey">{meter.get_status_display()}</span>' in body
     for cell in (meter.supplier.code, meter.get_region_display(), "E470", meter.mpxn, hub.device_id):
         assert f"{cell}</" in body

@@ -279,3 +279,17 @@ def test_impact_with_diamond_and_cycle(items, django_assert_max_num_queries):
     assert {i.key for i, _ in selectors.impact_of(e)} == {"d"}
     figure = selectors.impact_figure(a, results)
     assert "Affected if A fails or changes" in figure.to_json()
+    # The layered layout: a column per distance, each column centred, no two items on one spot.
+    position = selectors.impact_layout(a, results)
+    assert position[a.pk] == (0.0, 0.0)
+    assert {position[b.pk], position[c.pk]} == {(1.0, 0.5), (1.0, -0.5)}
+    assert position[d.pk] == (2.0, 0.0) and position[e.pk] == (3.0, 0.0)
+    assert len(set(position.values())) == len(position)
+    from portal import charts
+
+    assert figure.layout.template.layout.font.family == charts.FONT
+    lines, hover, nodes = figure.data
+    assert lines.mode == "lines" and nodes.mode == "markers+text" and hover.mode == "markers"
+    assert list(nodes.text) == ["A", "B", "C", "D", "E"]
+    assert len(figure.layout.annotations) == len(results)  # one arrow per step
+    assert "B depends on A" in hover.text
