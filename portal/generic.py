@@ -237,6 +237,7 @@ class ObjectListView(DeclaredView):
     bulk_capability = ""
     sort = ""
     descending = True
+    next_key: Any = None  # the keyset page's next key (None on the last page)
     columns: list[str] = []  # noqa: RUF012 (set per request)
 
     def sorted(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
@@ -347,6 +348,7 @@ class ObjectListView(DeclaredView):
                                             size=self.keyset_size(), key=key, descending=self.descending,
                                             numeric=numeric)
             rows = self.page_rows(rows)
+            self.next_key = next_before
             next_url = ""
             if next_before:
                 query = self.request.GET.copy()

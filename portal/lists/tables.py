@@ -124,15 +124,14 @@ def result_count(queryset: models.QuerySet[Any], *, estimate: bool) -> Count:
     PostgreSQL, the planner's estimate of the filtered query (EXPLAIN; for an unfiltered table
     that is its reltuples): never COUNT(*) over millions of rows. SQLite counts exactly."""
     queryset = queryset.order_by()
-    if not estimate:
+    if not estimate or connections[queryset.db].vendor != "postgresql":
         return Count(queryset.count())
+    # both queries every time, so that a page's query count does not depend on how many match
     bounded = queryset.values("pk")[: EXACT_UP_TO + 1].count()
+    planned = planner_estimate(queryset)
     if bounded <= EXACT_UP_TO:
         return Count(bounded)
-    connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return Count(queryset.count())
-    return Count(max(planner_estimate(queryset), EXACT_UP_TO + 1), estimated=True)
+    return Count(max(planned, EXACT_UP_TO + 1), estimated=True)
 
 
 def planner_estimate(queryset: models.QuerySet[Any]) -> int:
