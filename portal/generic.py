@@ -237,6 +237,7 @@ class ObjectListView(DeclaredView):
     bulk_capability = ""
     sort = ""
     descending = True
+    next_label = "Next page"  # the keyset pager's link ("Older requests")
     next_key: Any = None  # the keyset page's next key (None on the last page)
     columns: list[str] = []  # noqa: RUF012 (set per request)
 
@@ -290,7 +291,7 @@ class ObjectListView(DeclaredView):
             bulk_template=self.bulk_template if selectable else "", bulk_context=self.bulk_context(),
             selectable=selectable, next_url=context.get("next_url", ""),
             first_url=f"?{query.urlencode()}" if self.request.GET.get(self.keyset_param) else "",
-            path=self.request.get_full_path(),
+            path=self.request.get_full_path(), next_label=self.next_label,
         )
 
     def list_page_size(self) -> int:

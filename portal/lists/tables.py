@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import django_tables2 as tables
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models
 from django.http import Http404, QueryDict
 
@@ -136,7 +136,10 @@ def result_count(queryset: models.QuerySet[Any], *, estimate: bool) -> Count:
 
 def planner_estimate(queryset: models.QuerySet[Any]) -> int:
     """PostgreSQL's estimate of the rows of ``queryset`` (EXPLAIN, nothing run)."""
-    sql, params = queryset.values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (none()): no query to explain
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
@@ -227,6 +230,7 @@ class Listing:
     next_url: str = ""
     first_url: str = ""
     path: str = ""
+    next_label: str = "Next page"
 
     def with_query(self, **params: str) -> str:
         query = QueryDict(self.query, mutable=True)
