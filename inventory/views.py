@@ -28,7 +28,7 @@ from inventory.forms import (
     WithdrawForm,
 )
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
-from inventory.tables import DeviceTable
+from inventory.tables import DeviceModelTable, DeviceTable, ItemTable
 from portal.access import may
 from portal.choices import BADGES as PORTAL_BADGES
 from portal.choices import Region
@@ -400,9 +400,8 @@ class ModelList(ObjectListView):
     filterset_class = DeviceModelFilterSet
     filterset_takes_request = False
     template_name = "inventory/model_list.html"
-    pagination = None
     context_object_name = "models"
-    limit = 500
+    table_class = DeviceModelTable
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("items")
@@ -460,8 +459,8 @@ class ItemList(ObjectListView):
     filterset_class = ItemFilterSet
     filterset_takes_request = False
     template_name = "inventory/ci_list.html"
-    pagination = None
     context_object_name = "items"
+    table_class = ItemTable
 
     def get_queryset(self):
         return super().get_queryset().select_related("owner")

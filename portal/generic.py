@@ -341,7 +341,8 @@ class ObjectListView(DeclaredView):
         if self.pagination == "page":
             size = self.list_page_size() if self.table_class is not None else self.page_size
             page = Paginator(queryset, size).get_page(self.request.GET.get("page"))
-            return {"page": page, "query": self.querystring_without("page")}
+            return {"page": page, "query": self.querystring_without("page"),
+                    self.context_object_name: page.object_list}
         if self.pagination == "keyset":
             key, numeric = self.keyset_key()
             rows, next_before = keyset_page(self.page_queryset(queryset),

@@ -14,3 +14,9 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   }
 });
+
+// A bulk action's button asks before it changes the ticked rows (portal.js asks for whole forms).
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("form[data-bulk] button[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
+});

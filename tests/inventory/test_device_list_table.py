@@ -152,3 +152,24 @@ def test_bulk_needs_the_capability(orgs, sdag_member, client_for):
     assert client.get(URL).status_code in (200, 403)
     assert _bulk(client, [meter.pk]).status_code in (403, 404)
     assert client.get(reverse("inventory:device_bulk_status")).status_code == 405
+
+
+def test_model_and_item_lists_sort_choose_columns_and_export(orgs, dcc_operator, client_for):
+    from inventory import services
+
+    for mid in ("B2", "A1", "C3"):
+        services.device_model_upsert(manufacturer_id="1234", model_id=mid, device_type="ESME")
+    for key in ("zeta", "alpha"):
+        services.item_upsert(key=key, name=key.title(), kind="system", owner=orgs["DSP"])
+    client = client_for(dcc_operator)
+    models = client.get("/inventory/models/", {"sort": "-model_id"})
+    assert [m.model_id for m in models.context["page"].object_list] == ["C3", "B2", "A1"]
+    assert 'aria-sort="descending"' in models.content.decode()
+    list_services.list_columns_set(user=dcc_operator, table="inventory.devicemodels", columns=["status"])
+    assert 'data-column="firmware_versions"' not in client.get("/inventory/models/").content.decode()
+    rows = list(csv.reader(io.StringIO(client.get("/inventory/models/", {"export": "csv", "sort": "model_id"})
+                                       .getvalue().decode("utf-8-sig"))))
+    assert rows[0] == ["model_id", "status"] and [r[0] for r in rows[1:]] == ["A1", "B2", "C3"]
+    items = client.get("/inventory/items/", {"sort": "-key", "per_page": "25"})
+    assert [i.key for i in items.context["page"].object_list][:2] == ["zeta", "alpha"]
+    assert "<strong>2</strong> results" in items.content.decode()
