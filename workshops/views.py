@@ -25,6 +25,7 @@ from workshops.filtersets import (
     MeetingFilterSet,
     RaidFilterSet,
 )
+from workshops.tables import DocumentTable
 
 
 def _page(request, queryset):
@@ -488,6 +489,8 @@ class DocumentList(RegisterList):
     queryset = models.Document.objects.select_related("owner")
     filterset_class = DocumentFilterSet
     template_name = "workshops/document_list.html"
+    table_class = DocumentTable
+    export_name = "documents"
 
     def more_context(self):
         documents = scope(self.request.user, models.Document)
