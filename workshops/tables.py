@@ -49,3 +49,57 @@ class DocumentTable(Table):
 
     def value_category(self, value):
         return value
+
+
+def _badge(value, label):
+    return format_html('<span class="badge badge-{}">{}</span>', colour(value), label)
+
+
+class RaidTable(Table):
+    """The RAID log's items, newest first."""
+
+    name = "workshops.raid"
+    reference = tables.Column(verbose_name="Ref")
+    kind = tables.Column(verbose_name="Kind")
+    topic = tables.Column(verbose_name="Topic")
+    title = tables.Column(verbose_name="Title")
+    originator = tables.Column(accessor="originator__code", verbose_name="Originator")
+    owner = tables.Column(verbose_name="Owner")
+    score = tables.Column(verbose_name="Score", attrs={"td": {"class": "num"}})
+    status = tables.Column(verbose_name="Status")
+    raised = tables.Column(accessor="created_at", verbose_name="Raised")
+
+    fixed = ("reference",)
+    default_columns = ("reference", "kind", "topic", "title", "originator", "owner", "score", "status")
+    sorts = {"reference": "pk", "kind": "kind", "score": "score", "status": "status",  # noqa: RUF012
+             "raised": "created_at"}
+    default_sort = "-reference"
+
+    class Meta(Table.Meta):
+        empty_text = "No RAID items match."
+
+    def render_reference(self, value, record):
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+
+    def render_kind(self, value, record):
+        return _badge(record.kind, record.get_kind_display())
+
+    def render_status(self, value, record):
+        return _badge(record.status, record.get_status_display())
+
+    def render_raised(self, value):
+        from portal.templatetags.formatting import when
+
+        return when(value)
+
+    def value_reference(self, value):
+        return value
+
+    def value_kind(self, value, record):
+        return record.kind
+
+    def value_status(self, value, record):
+        return record.status
+
+    def value_raised(self, value):
+        return value.isoformat() if value else ""

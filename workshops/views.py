@@ -25,7 +25,7 @@ from workshops.filtersets import (
     MeetingFilterSet,
     RaidFilterSet,
 )
-from workshops.tables import DocumentTable
+from workshops.tables import DocumentTable, RaidTable
 
 
 def _page(request, queryset):
@@ -359,6 +359,8 @@ class RaidList(RegisterList):
     queryset = models.RaidItem.objects.select_related("topic", "originator", "owner")
     filterset_class = RaidFilterSet
     template_name = "workshops/raid_list.html"
+    table_class = RaidTable
+    export_name = "raid-log"
 
     def more_context(self):
         user = self.request.user

@@ -27,3 +27,19 @@ def test_document_list_sorts_chooses_columns_and_exports(orgs, dcc_operator, cli
     assert rows[0] == ["Product name", "Content"]
     assert [r[0] for r in rows[1:]] == ["Gamma", "Beta spec", "Alpha spec"]
     assert rows[1][1].startswith("'=")  # formulas neutralised
+
+
+def test_raid_list_newest_first_sorts_by_score_and_exports(orgs, dcc_operator, client_for):
+    from workshops.choices import RaidKind
+
+    topic = services.topic_get_or_create(name="HAN", actor=dcc_operator)
+    made = [services.raid_save(kind=RaidKind.RISK, topic=topic, title=f"Risk {n}", originator=orgs["DECC"],
+                               likelihood=n, impact=2, actor=dcc_operator) for n in (2, 5, 1)]
+    client = client_for(dcc_operator)
+    response = client.get("/workshops/raid/")
+    assert [i.pk for i in response.context["page"].object_list] == [m.pk for m in reversed(made)]
+    by_score = client.get("/workshops/raid/", {"sort": "-score"}).context["page"].object_list
+    assert [i.title for i in by_score] == ["Risk 5", "Risk 2", "Risk 1"]
+    rows = list(csv.reader(io.StringIO(client.get("/workshops/raid/", {"export": "csv", "sort": "score"})
+                                       .getvalue().decode("utf-8-sig"))))
+    assert rows[0][0] == "Ref" and [r[3] for r in rows[1:]] == ["Risk 1", "Risk 2", "Risk 5"]
