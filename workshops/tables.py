@@ -103,3 +103,63 @@ class RaidTable(Table):
 
     def value_raised(self, value):
         return value.isoformat() if value else ""
+
+
+def _consultation_state(record):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    if record.opens > today:
+        return "not open yet"
+    return "closed" if record.closes < today else "open"
+
+
+class ConsultationTable(Table):
+    """Consultations, the latest to open first."""
+
+    name = "workshops.consultations"
+    title = tables.Column(verbose_name="Consultation")
+    version = tables.Column(verbose_name="Document version", default="—")
+    opens = tables.Column(verbose_name="Opens")
+    closes = tables.Column(verbose_name="Closes")
+    state = tables.Column(accessor="pk", verbose_name="State")
+
+    fixed = ("title",)
+    default_columns = ("title", "version", "opens", "closes", "state")
+    sorts = {"title": "title", "opens": "opens", "closes": "closes"}  # noqa: RUF012
+    default_sort = "-opens"
+
+    class Meta(Table.Meta):
+        empty_text = "No consultations."
+
+    def render_title(self, value, record):
+        return format_html('<a href="{}">{}</a>', record.get_absolute_url(), value)
+
+    def render_opens(self, value):
+        from portal.templatetags.formatting import day
+
+        return day(value)
+
+    def render_closes(self, value):
+        from portal.templatetags.formatting import day
+
+        return day(value)
+
+    def render_state(self, value, record):
+        state = _consultation_state(record)
+        return format_html('<span class="badge badge-{}">{}</span>', "green" if state == "open" else "grey", state)
+
+    def value_title(self, value):
+        return value
+
+    def value_version(self, value):
+        return str(value) if value else ""
+
+    def value_opens(self, value):
+        return value.isoformat()
+
+    def value_closes(self, value):
+        return value.isoformat()
+
+    def value_state(self, value, record):
+        return _consultation_state(record)

@@ -25,7 +25,7 @@ from workshops.filtersets import (
     MeetingFilterSet,
     RaidFilterSet,
 )
-from workshops.tables import DocumentTable, RaidTable
+from workshops.tables import ConsultationTable, DocumentTable, RaidTable
 
 
 def _page(request, queryset):
@@ -596,6 +596,8 @@ class ConsultationList(RegisterList):
     queryset = models.Consultation.objects.select_related("version__document")
     filterset_class = ConsultationFilterSet
     template_name = "workshops/consultation_list.html"
+    table_class = ConsultationTable
+    export_name = "consultations"
 
     def more_context(self):
         return {"today": timezone.localdate()}

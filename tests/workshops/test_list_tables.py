@@ -43,3 +43,21 @@ def test_raid_list_newest_first_sorts_by_score_and_exports(orgs, dcc_operator, c
     rows = list(csv.reader(io.StringIO(client.get("/workshops/raid/", {"export": "csv", "sort": "score"})
                                        .getvalue().decode("utf-8-sig"))))
     assert rows[0][0] == "Ref" and [r[3] for r in rows[1:]] == ["Risk 1", "Risk 2", "Risk 5"]
+
+
+def test_consultation_list_latest_first_sorts_and_exports(orgs, dcc_operator, client_for):
+    import datetime as dt
+
+    start = dt.date(2026, 1, 5)
+    for n, title in enumerate(("First", "Second", "Third")):
+        services.consultation_save(title=title, opens=start + dt.timedelta(days=7 * n),
+                                   closes=start + dt.timedelta(days=7 * n + 28), actor=dcc_operator)
+    client = client_for(dcc_operator)
+    url = "/workshops/consultations/"
+    assert [c.title for c in client.get(url).context["page"].object_list] == ["Third", "Second", "First"]
+    assert [c.title for c in client.get(url, {"sort": "title"}).context["page"].object_list] == [
+        "First", "Second", "Third"]
+    rows = list(csv.reader(io.StringIO(client.get(url, {"export": "csv", "sort": "opens"})
+                                       .getvalue().decode("utf-8-sig"))))
+    assert rows[0] == ["Consultation", "Document version", "Opens", "Closes", "State"]
+    assert [r[0] for r in rows[1:]] == ["First", "Second", "Third"] and rows[1][2] == "2026-01-05"
