@@ -12,11 +12,11 @@ class RequestFilterSet(django_filters.FilterSet):
     srv = django_filters.CharFilter(field_name="srv__code", label="SRV")
     measurement_type = django_filters.ChoiceFilter(choices=MeasurementType.choices)
     region = django_filters.ChoiceFilter(choices=Region.choices)
-    outcome = django_filters.CharFilter()
+    outcome = django_filters.CharFilter(label="Outcome (I0, E19, ...)")
     device_id = django_filters.CharFilter(method="filter_device", label="Device id")
     batch = django_filters.NumberFilter(field_name="batch_id")
-    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = UtcDateTimeFilter(field_name="received_at", lookup_expr="gte", label="Received from")
+    received_before = UtcDateTimeFilter(field_name="received_at", lookup_expr="lt", label="Received before")
 
     class Meta:
         model = ServiceRequest
@@ -35,7 +35,7 @@ class BatchFilterSet(django_filters.FilterSet):
 
 
 class AlertFilterSet(django_filters.FilterSet):
-    alert_code = django_filters.CharFilter()
+    alert_code = django_filters.CharFilter(label="Alert code")
     region = django_filters.ChoiceFilter(choices=Region.choices)
 
     class Meta:

@@ -17,7 +17,7 @@ from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -671,6 +671,17 @@ def request_cancel(*, request: ServiceRequest, actor: Actor) -> ServiceRequest:
                                    "cancelled"})
     request.refresh_from_db()
     return request
+
+
+def request_bulk_cancel(*, requests: QuerySet[ServiceRequest], actor: Actor) -> tuple[int, int]:
+    """Cancel every request of ``requests`` (the caller has scoped them for change) not yet handed
+    to the network, as request_cancel does one; the others are left as they are. Returns
+    ``(cancelled, skipped)``."""
+    with set_actor(actor), transaction.atomic():
+        ids = list(requests.order_by().values_list("pk", flat=True))
+        cancelled = ServiceRequest.objects.filter(pk__in=ids, state__in=CANCELLABLE).update(
+            state=RequestState.CANCELLED, completed_at=timezone.now(), message=f"Cancelled by {actor}.")
+    return cancelled, len(ids) - cancelled
 
 
 # --- Four eyes: DCC's own critical requests and large batches ------------------------------------

@@ -6,6 +6,7 @@ from adapter import rollout_views, views
 app_name = "adapter"
 urlpatterns = [
     path("requests/", views.request_list, name="request_list"),
+    path("requests/bulk-cancel/", views.request_bulk_cancel, name="request_bulk_cancel"),
     path("requests/new/", views.request_submit, name="request_submit"),
     path("requests/new/devices/", views.device_autocomplete, name="device_autocomplete"),
     path("requests/<int:pk>/", views.request_detail, name="request_detail"),

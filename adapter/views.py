@@ -24,7 +24,7 @@ from adapter.choices import (
     ThresholdChangeState,
     colour,
 )
-from adapter.filtersets import AlertFilterSet, RequestFilterSet
+from adapter.filtersets import AlertFilterSet, BatchFilterSet, RequestFilterSet
 from adapter.forms import BatchUploadForm, CertificateUploadForm, SrvChoiceForm, SubmitForm, ThresholdForm
 from adapter.models import (
     Alert,
@@ -36,10 +36,14 @@ from adapter.models import (
     ThresholdChange,
     ThresholdFloor,
 )
+from adapter.tables import AlertTable, BatchTable, RequestTable
 from inventory.models import Device
 from portal.access import may
 from portal.dbrouter import replica_reads
+from portal.errors import error_text
 from portal.generic import POST, ObjectListView, view_of
+from portal.lists.tables import bulk_ids, selected
+from portal.redirects import safe_next
 from portal.scoping import CHANGE, get_scoped_or_404, scope
 from portal.tabular import export_response
 
@@ -53,15 +57,41 @@ class RequestList(ObjectListView):
     filterset_takes_request = False
     template_name = "adapter/request_list.html"
     pagination = "keyset"
+    table_class = RequestTable
+    count_estimated = True
+    export_name = "service-requests"
+    next_label = "Older requests"
+    bulk_template = "adapter/partials/request_bulk.html"
+    bulk_capability = "adapter.servicerequest.change"
 
     def get_queryset(self):
         return selectors.requests_visible(self.request.user)
+
+    def bulk_context(self):
+        return {"action": reverse("adapter:request_bulk_cancel")}
 
     def extra_context(self, filterset):
         return {"colour": colour, "can_submit": self.may("adapter.servicerequest.add")}
 
 
 request_list = RequestList.as_view()
+
+
+@view_of(ServiceRequest, "adapter.servicerequest.change", methods=POST)
+def request_bulk_cancel(request):
+    """Cancel the requests ticked on the list: each must be one the person may change (else 404,
+    nothing cancelled); those past cancelling are skipped and counted."""
+    back = safe_next(request, reverse("adapter:request_list"))
+    try:
+        ids = bulk_ids(request.POST)
+    except ValidationError as exc:
+        messages.error(request, f"Cancel: {error_text(exc)}")
+        return redirect(back)
+    chosen = selected(request.user, ServiceRequest.objects.all(), ids)
+    cancelled, skipped = services.request_bulk_cancel(requests=chosen, actor=request.user)
+    note = f" {skipped} skipped (no longer cancellable)." if skipped else ""
+    messages.success(request, f"{cancelled} request{'s' if cancelled != 1 else ''} cancelled.{note}")
+    return redirect(back)
 
 
 # States in which the request waits for a person (a signature, a second DCC person, a decision on
@@ -291,12 +321,27 @@ def device_requests(request, device_id):
 
 # --- Batches -------------------------------------------------------------------------------------
 
-@view_of(Batch, "adapter.batch.view_list")
-def batch_list(request):
-    form = BatchUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
+class BatchList(ObjectListView):
+    """The batches one may see, newest first, with the upload form above them (a POST)."""
+
+    model = Batch
+    capability = "adapter.batch.view_list"
+    filterset_class = BatchFilterSet
+    filterset_takes_request = False
+    template_name = "adapter/batch_list.html"
+    table_class = BatchTable
+    export_name = "batches"
+    http_method_names = ["get", "post"]
+    form = None
+
+    def get_queryset(self):
+        return selectors.batches_visible(self.request.user)
+
+    def post(self, request):
+        self.check()
         if not may(request.user, "adapter.servicerequest.submit"):
             raise PermissionDenied("Your role cannot send service requests.")
+        self.form = form = BatchUploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
             if upload.size > settings.UPLOAD_MAX_BYTES:
@@ -311,10 +356,14 @@ def batch_list(request):
                 else:
                     messages.success(request, f"Batch {batch.pk} uploaded: its rows are being checked.")
                     return redirect(batch)
-    batches = selectors.batches_visible(request.user)[:100]
-    return render(request, "adapter/batch_list.html", {"batches": batches, "form": form, "colour": colour,
-                                                       "can_upload": may(request.user, "adapter.batch.add"),
-                                                       "template_srvs": _template_srvs(request.user)})
+        return self.get(request)
+
+    def extra_context(self, filterset):
+        return {"form": self.form or BatchUploadForm(), "colour": colour,
+                "can_upload": self.may("adapter.batch.add"), "template_srvs": _template_srvs(self.request.user)}
+
+
+batch_list = BatchList.as_view()
 
 
 def _template_srvs(user):
@@ -445,6 +494,10 @@ class AlertList(ObjectListView):
     filterset_takes_request = False
     template_name = "adapter/alert_list.html"
     pagination = "keyset"
+    table_class = AlertTable
+    count_estimated = True
+    export_name = "alerts"
+    next_label = "Older alerts"
 
     def get_queryset(self):
         return selectors.alerts_visible(self.request.user)

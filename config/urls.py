@@ -93,6 +93,7 @@ urlpatterns = [
     path("", include("portal.notifications.urls")),
     path("", include("portal.webhooks.urls")),
     path("", include("portal.savedfilters.urls")),
+    path("", include("portal.lists.urls")),
     path("dashboard/tiles/<slug:tile>/", views.dashboard_tile, name="dashboard_tile"),
     *root_pages,
     path("admin/", admin.site.urls),

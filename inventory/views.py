@@ -28,6 +28,7 @@ from inventory.forms import (
     WithdrawForm,
 )
 from inventory.models import ConfigurationItem, Device, DeviceModel, ItemRelationship, Requirement
+from inventory.tables import DeviceModelTable, DeviceTable, ItemTable
 from portal.access import may
 from portal.choices import BADGES as PORTAL_BADGES
 from portal.choices import Region
@@ -36,9 +37,9 @@ from portal.errors import error_text, errors_to_form
 from portal.generic import POST, ObjectEditView, ObjectListView, view_of
 from portal.ids import normalise_eui64
 from portal.imports import import_page
+from portal.lists.tables import bulk_ids, selected
 from portal.pagination import keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
-from portal.tabular import export_format, export_response
 
 # Exports stream the filtered list; beyond this many rows use the API (keyset pages) instead.
 EXPORT_LIMIT = 100_000
@@ -59,7 +60,7 @@ DEVICE_EXPORT_COLUMNS = ["device_id", "device_type", "manufacturer", "model", "f
 
 def _device_rows(queryset, user):
     # hub_seen: the hub's id only where the person may see the hub (inventory.selectors).
-    values = selectors.with_hub_seen_by(queryset, user).order_by("-id").values_list(
+    values = selectors.with_hub_seen_by(queryset, user).values_list(
         "device_id", "device_type", "model__manufacturer_id", "model__model_id", "firmware_version", "status",
         "supplier__code", "mpxn", "region", "hub_seen", "installed_at", "commissioned_at",
     )[:EXPORT_LIMIT]
@@ -113,28 +114,57 @@ def _list_row(row, detail_url):
     )
 
 
-@view_of(Device, "inventory.device.view_list")
-def device_list(request):
-    devices = scope(request.user, Device.objects.for_list())
-    filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
-    queryset = filterset.qs
-    export = export_format(request.GET.get("export"))
-    if export:
+class DeviceList(ObjectListView):
+    """The Smart Metering Inventory: keyset pages (``?after=<id>``, no OFFSET), newest first or by
+    device id, a count that is the planner's estimate on millions of rows, rows read as named
+    values (no model instances) and drawn by inventory.tables.DeviceTable; the selected rows'
+    status changes in one go (device_bulk_status)."""
+
+    model = Device
+    capability = "inventory.device.view_list"
+    filterset_class = DeviceFilterSet
+    template_name = "inventory/device_list.html"
+    pagination = "keyset"
+    keyset_param = "after"
+    context_object_name = "devices"
+    table_class = DeviceTable
+    count_estimated = True
+    bulk_template = "inventory/partials/device_bulk.html"
+    bulk_capability = "inventory.device.change"
+    export_name = "devices"
+    export_columns = tuple(DEVICE_EXPORT_COLUMNS)
+
+    def get_queryset(self):
+        return scope(self.request.user, Device.objects.for_list())
+
+    def page_queryset(self, queryset):
+        return selectors.with_hub_seen_by(queryset, self.request.user).values_list(*_LIST_COLUMNS, named=True)
+
+    def page_rows(self, rows):
+        detail_url = _detail_url_maker()
+        return [_list_row(row, detail_url) for row in rows]
+
+    def export(self, queryset):
         with reading_from_replica():  # an export is reading work: the list itself reads the primary
-            return export_response("devices", DEVICE_EXPORT_COLUMNS, _device_rows(queryset, request.user), export,
-                                   "devices")
-    rows, next_after = keyset_page(selectors.with_hub_seen_by(queryset, request.user).values_list(
-                                       *_LIST_COLUMNS, named=True),
-                                   before=request.GET.get("after"))
-    query = request.GET.copy()
-    query.pop("after", None)
-    detail_url = _detail_url_maker()
-    return render(request, "inventory/device_list.html", {
-        "filter": filterset, "devices": [_list_row(row, detail_url) for row in rows], "next_after": next_after,
-        "query": query.urlencode(), "paged": bool(request.GET.get("after")),
-        # its own ids: the filter form above has a "status" field too (one id, two labels before)
-        "bulk_form": StatusForm(auto_id="bulk_%s"), "can_import": may(request.user, "inventory.device.add"),
-    })
+            return super().export(queryset)
+
+    def export_rows(self, queryset):
+        return _device_rows(queryset, self.request.user)
+
+    def bulk_context(self):
+        return {"form": StatusForm(auto_id="selected_%s"), "action": reverse("inventory:device_bulk_status")}
+
+    def extra_context(self, filterset):
+        query = self.querystring_without("after")
+        return {
+            "query": query, "paged": bool(self.request.GET.get("after")),
+            "next_after": self.next_key,
+            # its own ids: the filter form above has a "status" field too (one id, two labels before)
+            "bulk_form": StatusForm(auto_id="bulk_%s"), "can_import": self.may("inventory.device.add"),
+        }
+
+
+device_list = DeviceList.as_view()
 
 
 @view_of(Device, "inventory.device.change", methods=POST)
@@ -145,6 +175,8 @@ def device_bulk_status(request):
     filterset = DeviceFilterSet(request.GET, queryset=devices, request=request)
     form = StatusForm(request.POST)
     back = reverse("inventory:device_list") + ("?" + request.GET.urlencode() if request.GET else "")
+    if "pk" in request.POST:
+        return _bulk_status_of_selected(request, form, back)
     if not form.is_valid():
         messages.error(request, "Bulk change: choose a status and give a reason.")
         return redirect(back)
@@ -159,6 +191,30 @@ def device_bulk_status(request):
     else:
         messages.success(request, f"{count} device{'s' if count != 1 else ''} changed to "
                                   f"{form.cleaned_data['status'].replace('_', ' ')}.")
+    return redirect(back)
+
+
+def _bulk_status_of_selected(request, form, back):
+    """The rows ticked on the list (at most portal.lists.tables.BULK_LIMIT): every one must be a
+    device the person may change (else 404, nothing changes), and the service changes all or
+    none, recording each device's history."""
+    try:
+        ids = bulk_ids(request.POST)
+    except ValidationError as exc:
+        messages.error(request, f"Bulk change: {error_text(exc)}")
+        return redirect(back)
+    devices = selected(request.user, Device.objects.all(), ids)
+    if not form.is_valid():
+        messages.error(request, "Bulk change: choose a status and give a reason.")
+        return redirect(back)
+    try:
+        count = services.device_bulk_set_status(devices=devices, status=form.cleaned_data["status"],
+                                                reason=form.cleaned_data["reason"], actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, f"Bulk change refused: {error_text(exc)}")
+    else:
+        messages.success(request, f"{count} device{'s' if count != 1 else ''} changed to "
+                                  f"{SMIStatus(form.cleaned_data['status']).label}.")
     return redirect(back)
 
 
@@ -344,9 +400,8 @@ class ModelList(ObjectListView):
     filterset_class = DeviceModelFilterSet
     filterset_takes_request = False
     template_name = "inventory/model_list.html"
-    pagination = None
     context_object_name = "models"
-    limit = 500
+    table_class = DeviceModelTable
 
     def get_queryset(self):
         return super().get_queryset().prefetch_related("items")
@@ -404,8 +459,8 @@ class ItemList(ObjectListView):
     filterset_class = ItemFilterSet
     filterset_takes_request = False
     template_name = "inventory/ci_list.html"
-    pagination = None
     context_object_name = "items"
+    table_class = ItemTable
 
     def get_queryset(self):
         return super().get_queryset().select_related("owner")

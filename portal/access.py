@@ -317,6 +317,7 @@ CAPABILITIES: dict[str, Capability] = {
     "portal.audit.view_all": Capability(DCC, "read the whole audit log, not only one object's trail"),
     "portal.audit.view_list": Capability(EVERYONE, "open the audit log (the entries of what one may see)"),
     "portal.dashboard.view": Capability(EVERYONE, "open the home page"),
+    "portal.listpreference.manage_own": Capability(EVERYONE, "choose the columns one sees in a register's list"),
     "portal.notification.view_own": Capability(
         EVERYONE, "read and mark one's own notifications, set one's e-mail preference, watch what one may see"),
     "portal.organisation.view_list": Capability(DCC, "open the list of organisations"),

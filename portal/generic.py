@@ -15,7 +15,7 @@ do the thing learns nothing of the object (404); elsewhere the answer is 403.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
@@ -33,6 +33,17 @@ from django.views import View
 
 from portal.access import may
 from portal.errors import errors_to_form
+from portal.lists.tables import (
+    PAGE_SIZES,
+    Listing,
+    build_headers,
+    chosen_columns,
+    chosen_sort,
+    humanise_filter_form,
+    page_size,
+    place_free_query,
+    result_count,
+)
 from portal.pagination import PAGE_SIZE, keyset_page
 from portal.scoping import CHANGE, VIEW, get_scoped_or_404, scope
 from portal.tabular import export_format, export_response
@@ -203,13 +214,92 @@ class ObjectListView(DeclaredView):
             extra = {"request": request} if self.filterset_takes_request else {}
             filterset = self.filterset_class(request.GET, queryset=queryset, **extra)
             queryset = filterset.qs
+            if self.table_class is not None:
+                humanise_filter_form(filterset.form)
+        if self.table_class is not None:
+            self.sort, self.descending = chosen_sort(request.GET.get("sort"), self.table_class)
+            self.columns = chosen_columns(request.user, self.table_class)
+            queryset = self.sorted(queryset)
         exported = self.export(queryset)
         if exported is not None:
             return exported
         context: dict[str, Any] = {"filter": filterset} if filterset is not None else {}
         context.update(self.paginate(queryset))
+        if self.table_class is not None:
+            context["listing"] = self.listing(queryset, context)
         context.update(self.extra_context(filterset))
         return render(request, self.template_name, context)
+
+    # --- the table (portal.lists): declared with ``table_class`` ---------------------------------
+    table_class: Any = None
+    # large tables (devices, requests, alerts): the count is the planner's estimate beyond
+    # portal.lists.tables.EXACT_UP_TO rows, never a COUNT(*) of the whole table
+    count_estimated = False
+    # the template of the bulk action's controls (drawn above the table; rows get checkboxes)
+    # and the capability it needs
+    bulk_template = ""
+    bulk_capability = ""
+    sort = ""
+    descending = True
+    next_label = "Next page"  # the keyset pager's link ("Older requests")
+    next_key: Any = None  # the keyset page's next key (None on the last page)
+    columns: list[str] = []  # noqa: RUF012 (set per request)
+
+    def sorted(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """The declared sort (keyset lists: their paginator orders by the key itself)."""
+        if not self.sort:
+            return queryset
+        order = self.table_class.sorts[self.sort]
+        return queryset.order_by(f"-{order}" if self.descending else order,
+                                 "-pk" if self.descending else "pk")
+
+    def keyset_key(self) -> tuple[str, bool]:
+        """(field, numeric) the keyset pages walk: the declared sort's field, else the id."""
+        if self.table_class is not None and self.sort:
+            key = self.table_class.sorts[self.sort]
+            return key, key in ("id", "pk")
+        return "id", True
+
+    def table_rows(self, context: dict[str, Any]) -> Any:
+        if self.pagination == "page":
+            return context["page"].object_list
+        return context[self.context_object_name]
+
+    def may_bulk(self) -> bool:
+        return bool(self.bulk_template) and self.may(self.bulk_capability)
+
+    def bulk_context(self) -> dict[str, Any]:
+        return {}
+
+    def listing(self, queryset: models.QuerySet[Any], context: dict[str, Any]) -> Listing:
+        table = self.table_class(self.table_rows(context))
+        shown = set(self.columns)
+        selectable = self.may_bulk()
+        for column in table.columns.iterall():
+            if column.name == "select":
+                if not selectable:
+                    table.columns.hide("select")
+            elif column.name not in shown:
+                table.columns.hide(column.name)
+        query = place_free_query(self.request.GET)
+        return Listing(
+            table=table, table_name=self.table_class.name,
+            headers=build_headers(table, query, self.sort, self.descending),
+            columns=[(name, str(self.table_class.base_columns[name].verbose_name or name), name in shown)
+                     for name in self.table_class.choosable()],
+            fixed=self.table_class.fixed,
+            count=result_count(queryset, estimate=self.count_estimated),
+            per_page=self.list_page_size(), page_sizes=PAGE_SIZES, query=query.urlencode(),
+            hidden_params=[(k, v) for k in query for v in query.getlist(k) if k != "per_page"],
+            export_formats=self.export_formats if self.export_name else (),
+            bulk_template=self.bulk_template if selectable else "", bulk_context=self.bulk_context(),
+            selectable=selectable, next_url=context.get("next_url", ""),
+            first_url=f"?{query.urlencode()}" if self.request.GET.get(self.keyset_param) else "",
+            path=self.request.get_full_path(), next_label=self.next_label,
+        )
+
+    def list_page_size(self) -> int:
+        return page_size(self.request.GET.get("per_page"), self.page_size)
 
     def get_queryset(self) -> models.QuerySet[Any]:
         return scope(self.request.user, self.base_queryset())
@@ -219,24 +309,52 @@ class ObjectListView(DeclaredView):
     export_formats = ("csv", "xlsx")
 
     def export(self, queryset: models.QuerySet[Any]) -> HttpResponseBase | None:
+        """The filtered rows as a download; with a table, the current view: its sort and the
+        person's columns (the export columns they stand for, or the table's own values)."""
         if not self.export_name:
             return None
         fmt = export_format(self.request.GET.get("export"), self.export_formats)  # unknown: 404
         if fmt is None:
             return None
-        rows = (self.export_row(obj) for obj in queryset.iterator(chunk_size=2000))
-        return export_response(self.export_name, self.export_columns, rows, fmt)
+        if self.table_class is not None and not self.export_columns:
+            table = self.table_class(queryset.iterator(chunk_size=2000))
+            values = table.as_values(exclude_columns=[name for name in self.table_class.choosable()
+                                                      if name not in self.columns] + ["select"])
+            headers = next(values)
+            return export_response(self.export_name, [str(h) for h in headers], values, fmt)
+        columns, positions = list(self.export_columns), None
+        if self.table_class is not None and self.table_class.export_fields:
+            fields = self.table_class.export_fields
+            of_columns = {name for column in self.table_class.choosable() for name in fields.get(column, (column,))}
+            wanted = {name for column in self.columns for name in fields.get(column, (column,))}
+            # an export column no table column stands for (a date the page does not show) stays
+            positions = [i for i, name in enumerate(columns) if name in wanted or name not in of_columns]
+            columns = [columns[i] for i in positions]
+        rows = self.export_rows(queryset)
+        if positions is not None:
+            rows = ([row[i] for i in positions] for row in rows)
+        return export_response(self.export_name, columns, rows, fmt)
+
+    def export_rows(self, queryset: models.QuerySet[Any]) -> Iterable[Sequence[Any]]:
+        return (self.export_row(obj) for obj in queryset.iterator(chunk_size=2000))
 
     def export_row(self, obj: Any) -> list[Any]:
         raise ImproperlyConfigured(f"{type(self).__name__} declares export_name but no export_row")
 
     def paginate(self, queryset: models.QuerySet[Any]) -> dict[str, Any]:
         if self.pagination == "page":
-            page = Paginator(queryset, self.page_size).get_page(self.request.GET.get("page"))
-            return {"page": page, "query": self.querystring_without("page")}
+            size = self.list_page_size() if self.table_class is not None else self.page_size
+            page = Paginator(queryset, size).get_page(self.request.GET.get("page"))
+            return {"page": page, "query": self.querystring_without("page"),
+                    self.context_object_name: page.object_list}
         if self.pagination == "keyset":
-            rows, next_before = keyset_page(queryset, before=self.request.GET.get(self.keyset_param),
-                                            size=self.keyset_size())
+            key, numeric = self.keyset_key()
+            rows, next_before = keyset_page(self.page_queryset(queryset),
+                                            before=self.request.GET.get(self.keyset_param),
+                                            size=self.keyset_size(), key=key, descending=self.descending,
+                                            numeric=numeric)
+            rows = self.page_rows(rows)
+            self.next_key = next_before
             next_url = ""
             if next_before:
                 query = self.request.GET.copy()
@@ -246,8 +364,19 @@ class ObjectListView(DeclaredView):
         rows = list(queryset if self.limit is None else queryset[: self.limit])
         return {self.context_object_name: rows}
 
+    def page_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """What a keyset page reads (a list may read named values rather than instances)."""
+        return queryset
+
+    def page_rows(self, rows: list[Any]) -> list[Any]:
+        """A keyset page's rows as the template shows them."""
+        return rows
+
     def keyset_size(self) -> int:
-        """``?size=`` chooses the page's size, from 1 to 500."""
+        """``?per_page=`` (one of the sizes offered) or ``?size=`` (from 1 to 500) chooses the
+        page's size."""
+        if self.table_class is not None and "per_page" in self.request.GET:
+            return self.list_page_size()
         try:
             return max(1, min(int(self.request.GET.get("size", self.page_size)), 500))
         except ValueError:

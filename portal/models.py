@@ -13,6 +13,7 @@ from django.utils import timezone
 # tables are portal_*); Django imports only portal.models, so importing them here registers them.
 from portal import access
 from portal.choices import OrganisationKind, PortalRole, ProviderCode, Region, SignInOutcome
+from portal.lists import models as _lists  # noqa: F401
 from portal.notifications import models as _notifications  # noqa: F401
 from portal.savedfilters import models as _savedfilters  # noqa: F401
 from portal.scoping import Domain, ScopeRule

@@ -44,19 +44,21 @@ class AscendingKeysetPagination(KeysetPagination):
 
 
 def keyset_page(queryset: QuerySet[Any], *, before: Any = None, size: int = PAGE_SIZE,
-                key: str = "id") -> tuple[list[Any], Any]:
+                key: str = "id", descending: bool = True, numeric: bool = True) -> tuple[list[Any], Any]:
     """One page of ``queryset``, newest ``key`` first, of the rows whose ``key`` is below
     ``before`` (a page's URL carries it as text; anything that is not a number means "from the
     start"): ``(rows, next_before)``, ``next_before`` being None on the last page.
 
     No COUNT: the page asks for one row more than it shows to know whether another page exists.
     ``queryset`` may be of model instances or of named ``values_list`` rows (the device list's),
-    which is why the key is read by name and not as ``pk``.
+    which is why the key is read by name and not as ``pk``. ``descending=False`` walks the other
+    way (``before`` is then the last key shown, the next page's rows above it); ``numeric=False``
+    is for a unique text key (the device list sorted by device id), taken as given, bounded.
     """
-    queryset = queryset.order_by(f"-{key}")
-    bound = _as_key(before)
+    queryset = queryset.order_by(f"-{key}" if descending else key)
+    bound = _as_key(before) if numeric else (str(before)[:100] if before else None)
     if bound is not None:
-        queryset = queryset.filter(**{f"{key}__lt": bound})
+        queryset = queryset.filter(**{f"{key}__{'lt' if descending else 'gt'}": bound})
     rows = list(queryset[: size + 1])
     more = len(rows) > size
     rows = rows[:size]

@@ -25,6 +25,7 @@ from workshops.filtersets import (
     MeetingFilterSet,
     RaidFilterSet,
 )
+from workshops.tables import ConsultationTable, DocumentTable, RaidTable
 
 
 def _page(request, queryset):
@@ -358,6 +359,8 @@ class RaidList(RegisterList):
     queryset = models.RaidItem.objects.select_related("topic", "originator", "owner")
     filterset_class = RaidFilterSet
     template_name = "workshops/raid_list.html"
+    table_class = RaidTable
+    export_name = "raid-log"
 
     def more_context(self):
         user = self.request.user
@@ -488,6 +491,8 @@ class DocumentList(RegisterList):
     queryset = models.Document.objects.select_related("owner")
     filterset_class = DocumentFilterSet
     template_name = "workshops/document_list.html"
+    table_class = DocumentTable
+    export_name = "documents"
 
     def more_context(self):
         documents = scope(self.request.user, models.Document)
@@ -591,6 +596,8 @@ class ConsultationList(RegisterList):
     queryset = models.Consultation.objects.select_related("version__document")
     filterset_class = ConsultationFilterSet
     template_name = "workshops/consultation_list.html"
+    table_class = ConsultationTable
+    export_name = "consultations"
 
     def more_context(self):
         return {"today": timezone.localdate()}

@@ -70,6 +70,7 @@ EXPECTED = {
     "inventory.device.view_list":                   (Y, Y, Y, Y, Y, N, Y),
     "portal.audit.view_list":                       (Y, Y, Y, Y, Y, N, Y),
     "portal.notification.view_own":                 (Y, Y, Y, Y, Y, N, Y),
+    "portal.listpreference.manage_own":             (Y, Y, Y, Y, Y, N, Y),
     "portal.savedfilter.manage_own":                (Y, Y, Y, Y, Y, N, Y),
     "portal.user.manage_own":                       (Y, Y, Y, Y, Y, N, Y),
     "portal.user.reset_mfa":                        (N, Y, N, N, N, N, Y),
