@@ -127,6 +127,11 @@ class Batch(FourEyes):
     needs_approval = models.BooleanField(default=False, help_text="Held for a second DCC person (four eyes)")
     # A paused rollout holds its waves' batches: dispatch claims none of their requests (in-flight ones finish).
     held = models.BooleanField(default=False, help_text="Held: none of its requests is handed to the network")
+    # A rollout's batch (a wave, or a retry of its failed): its rollout's throttle and time window
+    # apply to it (``paced``): only its own dispatch task claims its requests, at the rollout's pace.
+    rollout = models.ForeignKey("adapter.Rollout", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="batches", help_text="The rollout it sends for (a wave or a retry)")
+    paced = models.BooleanField(default=False, help_text="Sent at its rollout's throttle and in its time window")
 
     class Meta:
         ordering = ["-id"]
@@ -523,6 +528,9 @@ auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_
 
 # --- Rollouts (adapter.rollouts) ------------------------------------------------------------------
 
+PACING_FIELDS = ("max_in_flight", "max_per_second", "region_max_in_flight", "region_max_per_second")
+
+
 class Rollout(models.Model):
     """One SRV with its parameters sent to a whole population of devices in waves, each wave a
     Batch of the ordinary batch path (so every check, counter, four-eyes rule and signature of a
@@ -552,6 +560,15 @@ class Rollout(models.Model):
     duplicates_dropped = models.PositiveIntegerField(default=0, help_text="Device ids listed more than once")
     dry_run_counts = models.JSONField(default=dict, blank=True, help_text="The last dry run's counts by outcome")
     dry_run_at = models.DateTimeField(null=True, blank=True)
+    # Throttle (empty: no limit). In flight: handed to the network, no final response yet. Per
+    # second: attempts started in the last second. The region limits apply to each CSP region on
+    # its own (the device's region in the register), so a rollout never floods one CSP.
+    max_in_flight = models.PositiveIntegerField(null=True, blank=True, help_text="Most requests in flight at once")
+    max_per_second = models.PositiveIntegerField(null=True, blank=True, help_text="Most requests sent per second")
+    region_max_in_flight = models.PositiveIntegerField(null=True, blank=True,
+                                                       help_text="Most requests in flight at once in any one region")
+    region_max_per_second = models.PositiveIntegerField(null=True, blank=True,
+                                                        help_text="Most requests sent per second to any one region")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -567,6 +584,11 @@ class Rollout(models.Model):
     def get_absolute_url(self):
         """The rollout's page: its waves with counts by state and outcome, and its controls."""
         return reverse("adapter:rollout_detail", args=[self.pk])
+
+    @property
+    def is_paced(self):
+        """Whether its batches are sent at a pace of their own (a throttle or a time window)."""
+        return any(getattr(self, name, None) is not None for name in PACING_FIELDS)
 
 
 class RolloutWave(models.Model):

@@ -29,6 +29,27 @@ class WaveInSerializer(serializers.Serializer):
     auto_advance = serializers.BooleanField(default=True, help_text="start the next wave without a person")
 
 
+class ThrottleSerializer(serializers.Serializer):
+    """A rollout's throttle: each figure a whole number, or null for no limit. The region figures
+    apply to each CSP region on its own (the device's region in the register)."""
+
+    max_per_second = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                              max_value=rollouts.MAX_RATE, help_text="most requests sent per second")
+    max_in_flight = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                             max_value=rollouts.MAX_RATE, help_text=(
+                                                 "most requests handed over and not yet answered"))
+    region_max_per_second = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                                     max_value=rollouts.MAX_RATE, help_text=(
+                                                         "most per second to any one region"))
+    region_max_in_flight = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1,
+                                                    max_value=rollouts.MAX_RATE, help_text=(
+                                                        "most in flight in any one region"))
+
+
+class ThrottleChangeSerializer(ThrottleSerializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
 class RolloutInSerializer(serializers.Serializer):
     """A rollout to draw up: either ``device_ids`` or ``saved_filter`` (one of one's saved filters
     of the device register, evaluated when the rollout starts)."""
@@ -39,6 +60,7 @@ class RolloutInSerializer(serializers.Serializer):
     device_ids = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     saved_filter = serializers.IntegerField(required=False, allow_null=True, default=None)
     waves = WaveInSerializer(many=True, help_text="in order; the last takes whatever is left")
+    throttle = ThrottleSerializer(required=False, help_text="no limit where left out")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -80,6 +102,7 @@ class RolloutSerializer(serializers.ModelSerializer):
         model = Rollout
         fields = ["id", "name", "organisation", "srv", "params", "state", "population_source", "saved_filter",
                   "population_query", "population_size", "duplicates_dropped", "dry_run_counts", "dry_run_at",
+                  "max_per_second", "max_in_flight", "region_max_per_second", "region_max_in_flight",
                   "created_at", "started_at", "ended_at", "waves"]
         read_only_fields = fields
 
@@ -124,7 +147,8 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
                 raise _api_error(ValidationError({"saved_filter": "not one of your saved filters"}))
         rollout = self._run(rollouts.rollout_create, actor=request.user, name=data["name"], srv=data["srv"],
                             params=data["params"], waves=[dict(w) for w in data["waves"]],
-                            device_list="\n".join(data["device_ids"]), saved_filter=saved_filter)
+                            device_list="\n".join(data["device_ids"]), saved_filter=saved_filter,
+                            throttle=dict(data.get("throttle") or {}))
         return self._answer(rollout, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: RolloutSerializer, 403: None, 409: None})
@@ -166,6 +190,15 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def cancel(self, request, pk=None):
         """Requests not yet sent are cancelled; waves not started never start."""
         return self._with_reason(rollouts.rollout_cancel)
+
+    @extend_schema(request=ThrottleChangeSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def throttle(self, request, pk=None):
+        """Change the throttle (every figure given; null or left out: no limit) of a rollout not ended."""
+        data = dict(validated(ThrottleChangeSerializer, request))
+        reason = data.pop("reason")
+        return self._answer(self._run(rollouts.rollout_throttle, rollout=self.get_object(), actor=request.user,
+                                      throttle=data, reason=reason))
 
     @extend_schema(request=None, responses={200: DRY_RUN, 403: None}, parameters=[
         OpenApiParameter("devices", bool, description="include every device's outcome"),

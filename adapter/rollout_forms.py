@@ -4,8 +4,8 @@ import json
 
 from django import forms
 
-from adapter.models import ServiceRequestVariant
-from adapter.rollouts import DEVICE_PAGE, parse_waves
+from adapter.models import PACING_FIELDS, ServiceRequestVariant
+from adapter.rollouts import DEVICE_PAGE, MAX_RATE, parse_waves
 from portal.savedfilters.models import SavedFilter
 
 
@@ -31,6 +31,16 @@ class RolloutForm(forms.Form):
                                          help_text="% of a wave failed at which the rollout pauses itself")
     auto_advance = forms.BooleanField(required=False, initial=True,
                                       label="Start the next wave by itself (else it waits for a person)")
+
+    max_per_second = forms.IntegerField(required=False, min_value=1, max_value=MAX_RATE, label="Most per second",
+                                        help_text="Throttle: the most requests sent per second (empty: no limit)")
+    max_in_flight = forms.IntegerField(required=False, min_value=1, max_value=MAX_RATE, label="Most in flight",
+                                       help_text="The most requests handed over and not yet answered")
+    region_max_per_second = forms.IntegerField(required=False, min_value=1, max_value=MAX_RATE,
+                                               label="Most per second in each region",
+                                               help_text="So that the rollout never floods one CSP")
+    region_max_in_flight = forms.IntegerField(required=False, min_value=1, max_value=MAX_RATE,
+                                              label="Most in flight in each region")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,4 +71,15 @@ class RolloutForm(forms.Form):
         return {"name": data["name"], "srv": data["srv"], "params": data["params_json"],
                 "device_list": data["device_file"] or data["device_list"], "saved_filter": data["saved_filter"],
                 "waves": parse_waves(data["waves"], success_threshold=data["success_threshold"],
-                                     error_threshold=data["error_threshold"], auto_advance=data["auto_advance"])}
+                                     error_threshold=data["error_threshold"], auto_advance=data["auto_advance"]),
+                "throttle": {name: data.get(name) for name in PACING_FIELDS}}
+
+
+class ThrottleForm(forms.Form):
+    """A running rollout's throttle, changed (empty figures: no limit)."""
+
+    max_per_second = RolloutForm.base_fields["max_per_second"]
+    max_in_flight = RolloutForm.base_fields["max_in_flight"]
+    region_max_per_second = RolloutForm.base_fields["region_max_per_second"]
+    region_max_in_flight = RolloutForm.base_fields["region_max_in_flight"]
+    reason = forms.CharField(required=False, max_length=500, label="Why")

@@ -7,8 +7,8 @@ from django.shortcuts import redirect
 
 from adapter import rollouts, services
 from adapter.choices import LIVE_ROLLOUT_STATES, RolloutState, WaveState, colour
-from adapter.models import Rollout, RolloutWave
-from adapter.rollout_forms import RolloutForm
+from adapter.models import PACING_FIELDS, Rollout, RolloutWave
+from adapter.rollout_forms import RolloutForm, ThrottleForm
 from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.scoping import CHANGE, get_scoped_or_404
 from portal.tabular import export_response
@@ -66,6 +66,10 @@ class RolloutDetail(ObjectDetailView):
             "can_cancel": obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED)
             and may("adapter.rollout.cancel", obj),
             "can_dry_run": may("adapter.rollout.dry_run", obj), "ready": WaveState.READY,
+            "throttle": rollouts.throttle_text(obj),
+            "throttle_form": ThrottleForm(initial={name: getattr(obj, name) for name in PACING_FIELDS})
+            if obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED) and may("adapter.rollout.pause", obj)
+            else None,
         }
 
 
@@ -140,3 +144,18 @@ def rollout_dry_run_download(request, pk):
     return export_response(f"rollout-{rollout.pk}-dry-run", ["device_id", "outcome", "message"], result.rows,
                            fmt=request.GET.get("format", "csv"))
 
+
+
+@view_of(Rollout, "adapter.rollout.pause", methods=POST)
+def rollout_throttle(request, pk):
+    """Change the throttle of a rollout that has not ended (the form's figures; empty: no limit)."""
+    form = ThrottleForm(request.POST)
+    if not form.is_valid():
+        rollout = get_scoped_or_404(request.user, Rollout.objects.all(), CHANGE, pk=pk)
+        messages.error(request, "; ".join(f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields
+                                          else " ".join(errors) for name, errors in form.errors.items()))
+        return redirect(rollout)
+    data = form.cleaned_data
+    return _control(request, pk, lambda r: rollouts.rollout_throttle(
+        rollout=r, actor=request.user, throttle={name: data.get(name) for name in PACING_FIELDS},
+        reason=data.get("reason", "")), "throttle changed")

@@ -54,6 +54,7 @@ from adapter.choices import (
     WaveState,
 )
 from adapter.models import (
+    PACING_FIELDS,
     Batch,
     BatchRow,
     Rollout,
@@ -182,11 +183,69 @@ def parse_device_list(text: str) -> tuple[list[str], int]:
     return list(seen), repeats
 
 
+MAX_RATE = 100_000  # a bound on every throttle figure: far above what a CSP takes
+
+
+def clean_throttle(throttle: dict[str, Any]) -> dict[str, int | None]:
+    """The throttle's figures (``PACING_FIELDS``), each a whole number from 1 to MAX_RATE or empty
+    (no limit). Refused, naming the field: anything else, and names that are not throttle figures."""
+    unknown = sorted(set(throttle) - set(PACING_FIELDS))
+    if unknown:
+        raise ValidationError({"throttle": f"unknown throttle figures: {', '.join(map(str, unknown))[:200]} "
+                                           f"(known: {', '.join(PACING_FIELDS)})"})
+    cleaned: dict[str, int | None] = {}
+    errors = {}
+    for name in PACING_FIELDS:
+        value = throttle.get(name)
+        if value is None or value == "":
+            cleaned[name] = None
+            continue
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = 0
+        if str(number) != str(value).strip() or not 1 <= number <= MAX_RATE:
+            errors[name] = f"a whole number from 1 to {MAX_RATE:,}, or empty for no limit"
+        cleaned[name] = number
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def throttle_text(rollout: Rollout) -> str:
+    """The throttle in words, e.g. "50 per second, 200 in flight; in each region 20 per second"."""
+    overall = [f"{rollout.max_per_second:,} per second" if rollout.max_per_second else "",
+               f"{rollout.max_in_flight:,} in flight" if rollout.max_in_flight else ""]
+    regional = [f"{rollout.region_max_per_second:,} per second" if rollout.region_max_per_second else "",
+                f"{rollout.region_max_in_flight:,} in flight" if rollout.region_max_in_flight else ""]
+    parts = [", ".join(p for p in overall if p)]
+    if any(regional):
+        parts.append("in each region " + ", ".join(p for p in regional if p))
+    return "; ".join(p for p in parts if p) or "no limit"
+
+
+def rollout_throttle(*, rollout: Rollout, actor: User, throttle: dict[str, Any], reason: str = "") -> Rollout:
+    """Change the throttle of a rollout that has not ended; its batches follow at their next claim."""
+    require(actor, "adapter.rollout.pause", rollout)
+    pace = clean_throttle(throttle)
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
+                         "the throttle of an ended rollout does not change")
+        before = throttle_text(locked)
+        for name, value in pace.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(pace))
+        Batch.objects.filter(rollout=locked).update(paced=locked.is_paced)
+        _record(locked, actor, locked.state, locked.state, f"throttle changed from {before} to "
+                f"{throttle_text(locked)}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""))
+    return locked
+
+
 # --- Drawing up ---------------------------------------------------------------------------------
 
 def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, params: dict[str, Any] | None,
                    waves: Sequence[WaveIn | dict[str, Any]], device_list: str = "",
-                   saved_filter: SavedFilter | None = None) -> Rollout:
+                   saved_filter: SavedFilter | None = None, throttle: dict[str, Any] | None = None) -> Rollout:
     """Draw up a rollout (draft) for the actor's organisation: nothing is checked per device or
     sent until it starts (a dry run checks every device without sending). Refused, naming the
     field: an unknown SRV, parameters outside the SRV's schema, bad waves, no population or both."""
@@ -205,6 +264,7 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
     except schema.ParamError as exc:
         raise ValidationError({"params": f"Invalid parameter {exc.field}: {exc.message}."}) from None
     cleaned = _clean_waves(waves)
+    pace = clean_throttle(throttle or {})
     if bool((device_list or "").strip()) == (saved_filter is not None):
         raise ValidationError({"population": "choose the devices: upload a list of device ids or pick a saved "
                                              "filter of the device register (one of the two)"})
@@ -220,7 +280,7 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
     with set_actor(actor), transaction.atomic():
         rollout = Rollout(organisation=organisation, created_by=actor, name=(name or "").strip(), srv=srv,
                           params=params, population_source=source, device_list=device_list or "",
-                          saved_filter=saved_filter)
+                          saved_filter=saved_filter, **pace)
         rollout.full_clean()
         rollout.save()
         for ordinal, wave in enumerate(cleaned, start=1):
@@ -364,7 +424,8 @@ def _start_wave(rollout: Rollout, wave: RolloutWave, actor: Actor) -> None:
     now = timezone.now()
     batch = Batch(organisation=rollout.organisation, user=rollout.started_by or actor,
                   name=f"{rollout.name or f'Rollout {rollout.pk}'}: wave {wave.ordinal}"[:200],
-                  filename="", source=b"", source_format="rollout", total_rows=wave.member_count)
+                  filename="", source=b"", source_format="rollout", total_rows=wave.member_count,
+                  rollout=rollout, paced=rollout.is_paced)
     batch.full_clean(exclude=["source"])
     batch.save()
     from_state = wave.state
@@ -400,7 +461,7 @@ def rollout_pause(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout
 
 
 def _pause(rollout: Rollout, actor: Actor, reason: str) -> None:
-    Batch.objects.filter(rollout_wave__rollout=rollout).update(held=True)
+    Batch.objects.filter(rollout=rollout).update(held=True)
     _set_state(rollout, RolloutState.PAUSED, actor, reason, "rollout.paused")
 
 
@@ -415,8 +476,8 @@ def rollout_resume(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
         for wave in locked.waves.filter(batch__isnull=False).select_related("batch"):
             wave.acknowledged_failures, wave.acknowledged_at = wave_counts(wave).failures, now
             wave.save(update_fields=["acknowledged_failures", "acknowledged_at"])
-        batches = list(Batch.objects.filter(rollout_wave__rollout=locked).values_list("pk", "state"))
-        Batch.objects.filter(rollout_wave__rollout=locked).update(held=False)
+        batches = list(Batch.objects.filter(rollout=locked).values_list("pk", "state"))
+        Batch.objects.filter(rollout=locked).update(held=False)
         _set_state(locked, RolloutState.RUNNING, actor, (reason or "").strip() or f"resumed by {actor}",
                    "rollout.resumed")
         running = [pk for pk, state in batches if state == BatchState.RUNNING]
@@ -529,11 +590,21 @@ def batch_progressed(batch_id: int) -> None:
 
 
 def evaluate_all() -> int:
-    """Every live rollout, once (the minute's schedule)."""
+    """Every live rollout, once (the minute's schedule); and a sender for each running paced
+    rollout with requests waiting (its own dispatch alone sends them: this is what starts it
+    again when its window opens, or after it gave its worker back waiting for responses)."""
     pks = list(Rollout.objects.filter(state__in=LIVE_ROLLOUT_STATES).values_list("pk", flat=True))
     for pk in pks:
         evaluate(pk)
+    seen = set()
+    for batch_pk, rollout_pk in (Batch.objects.filter(rollout__state=RolloutState.RUNNING, paced=True, held=False,
+                                                      state=BatchState.RUNNING, requests__state=RequestState.QUEUED)
+                                 .order_by("pk").values_list("pk", "rollout_id").distinct()):
+        if rollout_pk not in seen:  # one sender per rollout: its claims take from all its batches
+            seen.add(rollout_pk)
+            tasks._enqueue_batch_dispatch(batch_pk)
     return len(pks)
+
 
 
 def evaluate(rollout_pk: int) -> None:

@@ -44,5 +44,6 @@ urlpatterns += [
     path("rollouts/<int:pk>/resume/", rollout_views.rollout_resume, name="rollout_resume"),
     path("rollouts/<int:pk>/cancel/", rollout_views.rollout_cancel, name="rollout_cancel"),
     path("rollouts/<int:pk>/dry-run/", rollout_views.rollout_dry_run, name="rollout_dry_run"),
+    path("rollouts/<int:pk>/throttle/", rollout_views.rollout_throttle, name="rollout_throttle"),
     path("rollouts/<int:pk>/dry-run.csv", rollout_views.rollout_dry_run_download, name="rollout_dry_run_download"),
 ]
