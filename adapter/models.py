@@ -569,6 +569,10 @@ class Rollout(models.Model):
                                                        help_text="Most requests in flight at once in any one region")
     region_max_per_second = models.PositiveIntegerField(null=True, blank=True,
                                                         help_text="Most requests sent per second to any one region")
+    # The time window in Europe/London local time (both or neither): requests are handed over only
+    # from window_start until window_end; a window whose end is before its start crosses midnight.
+    window_start = models.TimeField(null=True, blank=True, help_text="Sending starts (Europe/London)")
+    window_end = models.TimeField(null=True, blank=True, help_text="Sending stops (Europe/London)")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -588,7 +592,7 @@ class Rollout(models.Model):
     @property
     def is_paced(self):
         """Whether its batches are sent at a pace of their own (a throttle or a time window)."""
-        return any(getattr(self, name, None) is not None for name in PACING_FIELDS)
+        return self.window_start is not None or any(getattr(self, name, None) is not None for name in PACING_FIELDS)
 
 
 class RolloutWave(models.Model):

@@ -14,6 +14,7 @@ the time of the claim), so over any second no more than the limit leaves.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Min
@@ -60,6 +61,29 @@ class Allowance:
                                      for k in keys)
 
 
+LONDON = zoneinfo.ZoneInfo("Europe/London")
+
+
+def in_window(rollout: Rollout, now: dt.datetime) -> bool:
+    """Whether ``now`` is inside the rollout's time window (no window: always). The window is in
+    Europe/London wall-clock time, so it follows the clock changes: on the last Sunday of March a
+    01:00-05:00 window is three hours long (01:00-02:00 does not happen), on the last Sunday of
+    October five (01:00-02:00 happens twice, and both are inside)."""
+    start, end = rollout.window_start, rollout.window_end
+    if start is None or end is None:
+        return True
+    local = now.astimezone(LONDON).time().replace(tzinfo=None)
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end  # across midnight
+
+
+def window_text(rollout: Rollout) -> str:
+    if rollout.window_start is None or rollout.window_end is None:
+        return "any time"
+    return f"{rollout.window_start:%H:%M}-{rollout.window_end:%H:%M} Europe/London"
+
+
 def rollout_of_paced(batch_id: int) -> int | None:
     """The rollout whose pace the batch keeps, or None (a plain batch, or an unpaced rollout's)."""
     return Batch.objects.filter(pk=batch_id, paced=True).values_list("rollout_id", flat=True).first()
@@ -69,6 +93,9 @@ def allowance(rollout: Rollout, *, now: dt.datetime | None = None, cap: int) -> 
     """What the rollout's throttle lets go now, at most ``cap``. Call inside the claim's transaction
     with the rollout's row locked."""
     now = now or timezone.now()
+    if not in_window(rollout, now):
+        # nothing until the window opens; the minute's evaluation starts the sender again then
+        return Allowance(total=0, reason=f"outside its time window ({window_text(rollout)})")
     in_flight = _by_region(ServiceRequest.objects.filter(batch__rollout=rollout, state=RequestState.SENT))
     recent = SendAttempt.objects.filter(request__batch__rollout=rollout, started_at__gt=now - WINDOW,
                                         state__in=AttemptState.values)

@@ -61,6 +61,16 @@ class RolloutInSerializer(serializers.Serializer):
     saved_filter = serializers.IntegerField(required=False, allow_null=True, default=None)
     waves = WaveInSerializer(many=True, help_text="in order; the last takes whatever is left")
     throttle = ThrottleSerializer(required=False, help_text="no limit where left out")
+    window_start = serializers.TimeField(required=False, allow_null=True, default=None, help_text=(
+        "the time window's start, Europe/London, e.g. 01:00 (with window_end; neither: any time)"))
+    window_end = serializers.TimeField(required=False, allow_null=True, default=None, help_text=(
+        "the time window's end, Europe/London; before the start: it crosses midnight"))
+
+
+class WindowSerializer(serializers.Serializer):
+    window_start = serializers.TimeField(allow_null=True, help_text="Europe/London; null (both): any time")
+    window_end = serializers.TimeField(allow_null=True, help_text="Europe/London; before the start: across midnight")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -103,6 +113,7 @@ class RolloutSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "organisation", "srv", "params", "state", "population_source", "saved_filter",
                   "population_query", "population_size", "duplicates_dropped", "dry_run_counts", "dry_run_at",
                   "max_per_second", "max_in_flight", "region_max_per_second", "region_max_in_flight",
+                  "window_start", "window_end",
                   "created_at", "started_at", "ended_at", "waves"]
         read_only_fields = fields
 
@@ -148,7 +159,8 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         rollout = self._run(rollouts.rollout_create, actor=request.user, name=data["name"], srv=data["srv"],
                             params=data["params"], waves=[dict(w) for w in data["waves"]],
                             device_list="\n".join(data["device_ids"]), saved_filter=saved_filter,
-                            throttle=dict(data.get("throttle") or {}))
+                            throttle=dict(data.get("throttle") or {}),
+                            window=(data["window_start"], data["window_end"]))
         return self._answer(rollout, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: RolloutSerializer, 403: None, 409: None})
@@ -199,6 +211,14 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         reason = data.pop("reason")
         return self._answer(self._run(rollouts.rollout_throttle, rollout=self.get_object(), actor=request.user,
                                       throttle=data, reason=reason))
+
+    @extend_schema(request=WindowSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def window(self, request, pk=None):
+        """Change the time window (Europe/London; both null: any time) of a rollout not ended."""
+        data = validated(WindowSerializer, request)
+        return self._answer(self._run(rollouts.rollout_window, rollout=self.get_object(), actor=request.user,
+                                      start=data["window_start"], end=data["window_end"], reason=data["reason"]))
 
     @extend_schema(request=None, responses={200: DRY_RUN, 403: None}, parameters=[
         OpenApiParameter("devices", bool, description="include every device's outcome"),

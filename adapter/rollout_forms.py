@@ -41,6 +41,10 @@ class RolloutForm(forms.Form):
                                                help_text="So that the rollout never floods one CSP")
     region_max_in_flight = forms.IntegerField(required=False, min_value=1, max_value=MAX_RATE,
                                               label="Most in flight in each region")
+    window_start = forms.TimeField(required=False, label="Send from (Europe/London)",
+                                   help_text="The time window, e.g. 01:00 to 05:00; empty: any time")
+    window_end = forms.TimeField(required=False, label="Send until (Europe/London)",
+                                 help_text="Before the start: the window crosses midnight (22:00 to 04:00)")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,7 +76,8 @@ class RolloutForm(forms.Form):
                 "device_list": data["device_file"] or data["device_list"], "saved_filter": data["saved_filter"],
                 "waves": parse_waves(data["waves"], success_threshold=data["success_threshold"],
                                      error_threshold=data["error_threshold"], auto_advance=data["auto_advance"]),
-                "throttle": {name: data.get(name) for name in PACING_FIELDS}}
+                "throttle": {name: data.get(name) for name in PACING_FIELDS},
+                "window": (data.get("window_start"), data.get("window_end"))}
 
 
 class ThrottleForm(forms.Form):
@@ -82,4 +87,12 @@ class ThrottleForm(forms.Form):
     max_in_flight = RolloutForm.base_fields["max_in_flight"]
     region_max_per_second = RolloutForm.base_fields["region_max_per_second"]
     region_max_in_flight = RolloutForm.base_fields["region_max_in_flight"]
+    reason = forms.CharField(required=False, max_length=500, label="Why")
+
+
+class WindowForm(forms.Form):
+    """A rollout's time window, changed (both empty: any time)."""
+
+    window_start = RolloutForm.base_fields["window_start"]
+    window_end = RolloutForm.base_fields["window_end"]
     reason = forms.CharField(required=False, max_length=500, label="Why")

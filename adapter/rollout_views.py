@@ -4,11 +4,12 @@ resume, cancel, dry run) and the dry run's list as CSV. Thin: each control calls
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils import timezone
 
-from adapter import rollouts, services
+from adapter import pacing, rollouts, services
 from adapter.choices import LIVE_ROLLOUT_STATES, RolloutState, WaveState, colour
 from adapter.models import PACING_FIELDS, Rollout, RolloutWave
-from adapter.rollout_forms import RolloutForm, ThrottleForm
+from adapter.rollout_forms import RolloutForm, ThrottleForm, WindowForm
 from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.scoping import CHANGE, get_scoped_or_404
 from portal.tabular import export_response
@@ -66,7 +67,11 @@ class RolloutDetail(ObjectDetailView):
             "can_cancel": obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED)
             and may("adapter.rollout.cancel", obj),
             "can_dry_run": may("adapter.rollout.dry_run", obj), "ready": WaveState.READY,
-            "throttle": rollouts.throttle_text(obj),
+            "throttle": rollouts.throttle_text(obj), "window": pacing.window_text(obj),
+            "window_open": pacing.in_window(obj, timezone.now()),
+            "window_form": WindowForm(initial={"window_start": obj.window_start, "window_end": obj.window_end})
+            if obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED) and may("adapter.rollout.pause", obj)
+            else None,
             "throttle_form": ThrottleForm(initial={name: getattr(obj, name) for name in PACING_FIELDS})
             if obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED) and may("adapter.rollout.pause", obj)
             else None,
@@ -146,15 +151,31 @@ def rollout_dry_run_download(request, pk):
 
 
 
+def _form_refused(request, pk, form):
+    rollout = get_scoped_or_404(request.user, Rollout.objects.all(), CHANGE, pk=pk)
+    messages.error(request, "; ".join(f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields
+                                      else " ".join(errors) for name, errors in form.errors.items()))
+    return redirect(rollout)
+
+
+@view_of(Rollout, "adapter.rollout.pause", methods=POST)
+def rollout_window(request, pk):
+    """Change the time window of a rollout that has not ended (both ends empty: any time)."""
+    form = WindowForm(request.POST)
+    if not form.is_valid():
+        return _form_refused(request, pk, form)
+    data = form.cleaned_data
+    return _control(request, pk, lambda r: rollouts.rollout_window(
+        rollout=r, actor=request.user, start=data.get("window_start"), end=data.get("window_end"),
+        reason=data.get("reason", "")), "time window changed")
+
+
 @view_of(Rollout, "adapter.rollout.pause", methods=POST)
 def rollout_throttle(request, pk):
     """Change the throttle of a rollout that has not ended (the form's figures; empty: no limit)."""
     form = ThrottleForm(request.POST)
     if not form.is_valid():
-        rollout = get_scoped_or_404(request.user, Rollout.objects.all(), CHANGE, pk=pk)
-        messages.error(request, "; ".join(f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields
-                                          else " ".join(errors) for name, errors in form.errors.items()))
-        return redirect(rollout)
+        return _form_refused(request, pk, form)
     data = form.cleaned_data
     return _control(request, pk, lambda r: rollouts.rollout_throttle(
         rollout=r, actor=request.user, throttle={name: data.get(name) for name in PACING_FIELDS},

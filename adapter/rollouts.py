@@ -39,7 +39,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
-from adapter import schema, services, tasks
+from adapter import pacing, schema, services, tasks
 from adapter.choices import (
     ENDED_ROLLOUT_STATES,
     LIVE_ROLLOUT_STATES,
@@ -212,6 +212,49 @@ def clean_throttle(throttle: dict[str, Any]) -> dict[str, int | None]:
     return cleaned
 
 
+def clean_window(start: Any, end: Any) -> dict[str, dt.time | None]:
+    """A time window in Europe/London (``"01:00"``, ``"05:00"`` or times): both or neither, not the
+    same time; an end before the start crosses midnight. Refused, naming the field."""
+    import datetime
+
+    def parse(value: Any, name: str) -> datetime.time | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime.time):
+            return value.replace(second=0, microsecond=0, tzinfo=None)
+        text = str(value).strip()[:10]
+        try:
+            return datetime.time.fromisoformat(text).replace(second=0, microsecond=0, tzinfo=None)
+        except ValueError:
+            raise ValidationError({name: f"{text!r} is not a time of day such as 01:00"}) from None
+
+    first, last = parse(start, "window_start"), parse(end, "window_end")
+    if (first is None) != (last is None):
+        raise ValidationError({"window_start" if first is None else "window_end": "give both ends of the time "
+                               "window (e.g. 01:00 and 05:00), or neither for any time"})
+    if first is not None and first == last:
+        raise ValidationError({"window_end": "the window ends when it starts: give a different time (or no "
+                                             "window for any time)"})
+    return {"window_start": first, "window_end": last}
+
+
+def rollout_window(*, rollout: Rollout, actor: User, start: Any, end: Any, reason: str = "") -> Rollout:
+    """Change the time window of a rollout that has not ended; its sender follows at its next claim."""
+    require(actor, "adapter.rollout.pause", rollout)
+    window = clean_window(start, end)
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
+                         "the window of an ended rollout does not change")
+        before = pacing.window_text(locked)
+        locked.window_start, locked.window_end = window["window_start"], window["window_end"]
+        locked.save(update_fields=["window_start", "window_end"])
+        Batch.objects.filter(rollout=locked).update(paced=locked.is_paced)
+        _record(locked, actor, locked.state, locked.state, f"time window changed from {before} to "
+                f"{pacing.window_text(locked)}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""))
+        transaction.on_commit(lambda: wake_senders(locked.pk))
+    return locked
+
+
 def throttle_text(rollout: Rollout) -> str:
     """The throttle in words, e.g. "50 per second, 200 in flight; in each region 20 per second"."""
     overall = [f"{rollout.max_per_second:,} per second" if rollout.max_per_second else "",
@@ -238,6 +281,7 @@ def rollout_throttle(*, rollout: Rollout, actor: User, throttle: dict[str, Any],
         Batch.objects.filter(rollout=locked).update(paced=locked.is_paced)
         _record(locked, actor, locked.state, locked.state, f"throttle changed from {before} to "
                 f"{throttle_text(locked)}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""))
+        transaction.on_commit(lambda: wake_senders(locked.pk))
     return locked
 
 
@@ -245,7 +289,8 @@ def rollout_throttle(*, rollout: Rollout, actor: User, throttle: dict[str, Any],
 
 def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, params: dict[str, Any] | None,
                    waves: Sequence[WaveIn | dict[str, Any]], device_list: str = "",
-                   saved_filter: SavedFilter | None = None, throttle: dict[str, Any] | None = None) -> Rollout:
+                   saved_filter: SavedFilter | None = None, throttle: dict[str, Any] | None = None,
+                   window: tuple[Any, Any] | None = None) -> Rollout:
     """Draw up a rollout (draft) for the actor's organisation: nothing is checked per device or
     sent until it starts (a dry run checks every device without sending). Refused, naming the
     field: an unknown SRV, parameters outside the SRV's schema, bad waves, no population or both."""
@@ -264,7 +309,7 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
     except schema.ParamError as exc:
         raise ValidationError({"params": f"Invalid parameter {exc.field}: {exc.message}."}) from None
     cleaned = _clean_waves(waves)
-    pace = clean_throttle(throttle or {})
+    pace: dict[str, Any] = {**clean_throttle(throttle or {}), **clean_window(*(window or (None, None)))}
     if bool((device_list or "").strip()) == (saved_filter is not None):
         raise ValidationError({"population": "choose the devices: upload a list of device ids or pick a saved "
                                              "filter of the device register (one of the two)"})
@@ -596,15 +641,34 @@ def evaluate_all() -> int:
     pks = list(Rollout.objects.filter(state__in=LIVE_ROLLOUT_STATES).values_list("pk", flat=True))
     for pk in pks:
         evaluate(pk)
-    seen = set()
-    for batch_pk, rollout_pk in (Batch.objects.filter(rollout__state=RolloutState.RUNNING, paced=True, held=False,
-                                                      state=BatchState.RUNNING, requests__state=RequestState.QUEUED)
-                                 .order_by("pk").values_list("pk", "rollout_id").distinct()):
-        if rollout_pk not in seen:  # one sender per rollout: its claims take from all its batches
-            seen.add(rollout_pk)
-            tasks._enqueue_batch_dispatch(batch_pk)
+    wake_senders(paced_only=True)
     return len(pks)
 
+
+
+def wake_senders(rollout_pk: int | None = None, *, paced_only: bool = False) -> int:
+    """Hand out a sender for each running rollout (or the one given) with requests waiting in an
+    unheld running batch: one per paced rollout (its claims take from all its batches) whose
+    window is open, one per batch of an unpaced one. Returns how many were handed out."""
+    waiting = Batch.objects.filter(rollout__state=RolloutState.RUNNING, held=False, state=BatchState.RUNNING,
+                                   requests__state=RequestState.QUEUED)
+    if rollout_pk is not None:
+        waiting = waiting.filter(rollout_id=rollout_pk)
+    if paced_only:  # the minute's sweep sends the others' requests
+        waiting = waiting.filter(paced=True)
+    seen: set[int] = set()
+    woken = 0
+    now = timezone.now()
+    for batch_pk, of_rollout, paced in waiting.order_by("pk").values_list("pk", "rollout_id", "paced").distinct():
+        if paced:
+            if of_rollout in seen:
+                continue
+            seen.add(of_rollout)
+            if not pacing.in_window(Rollout.objects.only("window_start", "window_end").get(pk=of_rollout), now):
+                continue
+        tasks._enqueue_batch_dispatch(batch_pk)
+        woken += 1
+    return woken
 
 
 def evaluate(rollout_pk: int) -> None:

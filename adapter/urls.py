@@ -45,5 +45,6 @@ urlpatterns += [
     path("rollouts/<int:pk>/cancel/", rollout_views.rollout_cancel, name="rollout_cancel"),
     path("rollouts/<int:pk>/dry-run/", rollout_views.rollout_dry_run, name="rollout_dry_run"),
     path("rollouts/<int:pk>/throttle/", rollout_views.rollout_throttle, name="rollout_throttle"),
+    path("rollouts/<int:pk>/window/", rollout_views.rollout_window, name="rollout_window"),
     path("rollouts/<int:pk>/dry-run.csv", rollout_views.rollout_dry_run_download, name="rollout_dry_run_download"),
 ]
