@@ -649,7 +649,11 @@ class RolloutMember(models.Model):
                                related_name="+", help_text="Empty: unknown to the register (E19 when checked)")
     device_ref = models.CharField(max_length=40, help_text="The device id, canonical EUI-64 where it is one")
     request = models.OneToOneField(ServiceRequest, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="rollout_member")
+                                   related_name="rollout_member", help_text="Its latest attempt's request")
+    # A retry is a new attempt of the same member (a new request, a new id): the member stays one.
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="1 for the wave's own request")
+    retry = models.ForeignKey("adapter.RolloutRetry", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="members", help_text="The retry that sends its latest attempt")
 
     class Meta:
         ordering = ["wave", "row"]
@@ -660,6 +664,39 @@ class RolloutMember(models.Model):
 
     def __str__(self):
         return f"{self.rollout_id}: {self.device_ref}"
+
+
+class RolloutRetry(models.Model):
+    """A person's retry of a rollout's members that failed with one failure class (adapter.failures)
+    that is retried: one Batch whose rows are those members, each a new attempt with a new request
+    id, held until ``not_before`` (the back-off: it doubles with each attempt)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="rollout__organisation")
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="retries")
+    wave = models.ForeignKey(RolloutWave, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             help_text="Empty: the failed of every wave")
+    failure_class = models.CharField(max_length=16)
+    attempt = models.PositiveSmallIntegerField(help_text="The attempt it sends (2 for the first retry)")
+    batch = models.OneToOneField(Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="rollout_retry")
+    member_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+    not_before = models.DateTimeField(help_text="Nothing of it is sent before (the back-off)")
+    released_at = models.DateTimeField(null=True, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True, help_text="When its members were joined to their "
+                                     "new requests")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rollout", "id"]
+
+    def __str__(self):
+        return f"{self.rollout_id} retry {self.pk} ({self.failure_class})"
+
+    def get_absolute_url(self):
+        return self.rollout.get_absolute_url()
 
 
 class RolloutEvent(models.Model):

@@ -9,10 +9,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 
-from adapter import rollouts, services
+from adapter import failures, rollouts, services
 from adapter.api import StateConflict, _api_error
 from adapter.choices import RolloutState, WaveSizeKind
-from adapter.models import Rollout, RolloutEvent, RolloutWave
+from adapter.models import Rollout, RolloutEvent, RolloutRetry, RolloutWave
 from portal.api import ScopedReadOnlyViewSet, validated
 from portal.pagination import StandardPagination
 from portal.savedfilters.models import SavedFilter
@@ -90,7 +90,29 @@ class WaveSerializer(serializers.ModelSerializer):
     def get_counts(self, wave) -> dict:
         counts = rollouts.wave_counts(wave, refused_by_code=True)
         return {"by_state": counts.by_state, "by_outcome": counts.by_outcome, "successes": counts.successes,
-                "failures": counts.failures, "terminal": counts.terminal, "checked": counts.checked}
+                "failures": counts.failures, "terminal": counts.terminal, "checked": counts.checked,
+                "by_class": rollouts.class_counts(wave)}
+
+
+class RetrySerializer(serializers.ModelSerializer):
+    wave = serializers.IntegerField(source="wave.ordinal", default=None, read_only=True, allow_null=True)
+    batch = serializers.PrimaryKeyRelatedField(read_only=True)
+    created_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = RolloutRetry
+        fields = ["id", "failure_class", "wave", "attempt", "member_count", "batch", "created_by", "created_at",
+                  "not_before", "released_at", "linked_at", "reason"]
+        read_only_fields = fields
+
+
+class RetryInSerializer(serializers.Serializer):
+    failure_class = serializers.ChoiceField(choices=[(c.key, c.label) for c in failures.FAILURE_CLASSES], help_text=(
+        "; ".join(f"{c.key}: {c.explanation} ({'retried' if c.retried else 'not retried'})"
+                  for c in failures.FAILURE_CLASSES)))
+    wave = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=1000,
+                                    help_text="a wave's ordinal; null: the failed of every wave")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class RolloutEventSerializer(serializers.ModelSerializer):
@@ -107,6 +129,7 @@ class RolloutSerializer(serializers.ModelSerializer):
     srv = serializers.SlugRelatedField(slug_field="code", read_only=True)
     state = serializers.CharField(read_only=True, help_text=", ".join(RolloutState.values))
     waves = WaveSerializer(many=True, read_only=True)
+    retries = RetrySerializer(many=True, read_only=True)
 
     class Meta:
         model = Rollout
@@ -114,7 +137,7 @@ class RolloutSerializer(serializers.ModelSerializer):
                   "population_query", "population_size", "duplicates_dropped", "dry_run_counts", "dry_run_at",
                   "max_per_second", "max_in_flight", "region_max_per_second", "region_max_in_flight",
                   "window_start", "window_end",
-                  "created_at", "started_at", "ended_at", "waves"]
+                  "created_at", "started_at", "ended_at", "waves", "retries"]
         read_only_fields = fields
 
 
@@ -130,7 +153,8 @@ DRY_RUN = inline_serializer("RolloutDryRun", {
 class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     """Rollouts: one SRV to many devices in waves under success and error thresholds."""
 
-    queryset = Rollout.objects.select_related("organisation", "srv").prefetch_related("waves__batch")
+    queryset = Rollout.objects.select_related("organisation", "srv").prefetch_related("waves__batch", "retries__wave",
+                                                                                      "retries__created_by")
     serializer_class = RolloutSerializer
     pagination_class = StandardPagination
     filterset_fields = ["state"]
@@ -211,6 +235,16 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         reason = data.pop("reason")
         return self._answer(self._run(rollouts.rollout_throttle, rollout=self.get_object(), actor=request.user,
                                       throttle=data, reason=reason))
+
+    @extend_schema(request=RetryInSerializer, responses={201: RetrySerializer, 400: None, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Retry the devices whose latest attempt failed with a class that is retried: new requests with
+        new ids, sent after the back-off (it doubles with each further attempt)."""
+        data = validated(RetryInSerializer, request)
+        retry = self._run(rollouts.rollout_retry, rollout=self.get_object(), actor=request.user,
+                          failure_class=data["failure_class"], wave=data["wave"], reason=data["reason"])
+        return Response(RetrySerializer(retry).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=WindowSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils import timezone
 
-from adapter import pacing, rollouts, services
+from adapter import failures, pacing, rollouts, services
 from adapter.choices import LIVE_ROLLOUT_STATES, RolloutState, WaveState, colour
 from adapter.models import PACING_FIELDS, Rollout, RolloutWave
 from adapter.rollout_forms import RolloutForm, ThrottleForm, WindowForm
@@ -54,6 +54,7 @@ class RolloutDetail(ObjectDetailView):
             counts = rollouts.wave_counts(wave, refused_by_code=True)
             waves.append({"wave": wave, "counts": counts, "by_state": sorted(counts.by_state.items()),
                           "by_outcome": sorted(counts.by_outcome.items()),
+                          "by_class": sorted(rollouts.class_counts(wave).items()),
                           "success": counts.share(counts.successes), "failure": counts.share(
                               counts.failures - wave.acknowledged_failures)})
         may = self.may
@@ -67,6 +68,11 @@ class RolloutDetail(ObjectDetailView):
             "can_cancel": obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED)
             and may("adapter.rollout.cancel", obj),
             "can_dry_run": may("adapter.rollout.dry_run", obj), "ready": WaveState.READY,
+            "retries": obj.retries.select_related("wave", "created_by", "batch").order_by("-id"),
+            "can_retry": obj.state in (RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.COMPLETED)
+            and may("adapter.rollout.start", obj),
+            "retried_classes": [c for c in failures.FAILURE_CLASSES if c.retried],
+            "failure_classes": failures.FAILURE_CLASSES,
             "throttle": rollouts.throttle_text(obj), "window": pacing.window_text(obj),
             "window_open": pacing.in_window(obj, timezone.now()),
             "window_form": WindowForm(initial={"window_start": obj.window_start, "window_end": obj.window_end})
@@ -180,3 +186,21 @@ def rollout_throttle(request, pk):
     return _control(request, pk, lambda r: rollouts.rollout_throttle(
         rollout=r, actor=request.user, throttle={name: data.get(name) for name in PACING_FIELDS},
         reason=data.get("reason", "")), "throttle changed")
+
+
+@view_of(Rollout, "adapter.rollout.start", methods=POST)
+def rollout_retry(request, pk):
+    """Retry the failed of a class (the form's ``failure_class``, optional ``wave`` ordinal)."""
+    wave_text = (request.POST.get("wave") or "").strip()
+    wave = int(wave_text) if wave_text.isdigit() and len(wave_text) < 5 else None
+
+    def retry(rollout):
+        if wave_text and wave is None:
+            raise ValidationError({"wave": "the wave's number, e.g. 2, or empty for every wave"})
+        made = rollouts.rollout_retry(rollout=rollout, actor=request.user,
+                                      failure_class=request.POST.get("failure_class", ""), wave=wave,
+                                      reason=request.POST.get("reason", ""))
+        messages.info(request, f"{made.member_count:,} devices retried from {made.not_before:%H:%M:%S} UTC "
+                      f"(attempt {made.attempt}).")
+
+    return _control(request, pk, retry, "retry made")

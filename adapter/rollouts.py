@@ -26,6 +26,7 @@ to, why) and an event published through portal.events.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,10 +37,10 @@ from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from adapter import pacing, schema, services, tasks
+from adapter import failures, pacing, schema, services, tasks
 from adapter.choices import (
     ENDED_ROLLOUT_STATES,
     LIVE_ROLLOUT_STATES,
@@ -60,6 +61,7 @@ from adapter.models import (
     Rollout,
     RolloutEvent,
     RolloutMember,
+    RolloutRetry,
     RolloutWave,
     ServiceRequest,
     ServiceRequestVariant,
@@ -69,8 +71,6 @@ from portal.access import require
 from portal.ids import normalise_eui64
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from portal.models import User
     from portal.savedfilters.models import SavedFilter
     from portal.types import Actor
@@ -521,8 +521,11 @@ def rollout_resume(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
         for wave in locked.waves.filter(batch__isnull=False).select_related("batch"):
             wave.acknowledged_failures, wave.acknowledged_at = wave_counts(wave).failures, now
             wave.save(update_fields=["acknowledged_failures", "acknowledged_at"])
-        batches = list(Batch.objects.filter(rollout=locked).values_list("pk", "state"))
-        Batch.objects.filter(rollout=locked).update(held=False)
+        # a retry still in its back-off stays held: the evaluation lets it go when its time comes
+        going = Batch.objects.filter(rollout=locked).exclude(rollout_retry__released_at__isnull=True,
+                                                             rollout_retry__isnull=False)
+        batches = list(going.values_list("pk", "state"))
+        going.update(held=False)
         _set_state(locked, RolloutState.RUNNING, actor, (reason or "").strip() or f"resumed by {actor}",
                    "rollout.resumed")
         running = [pk for pk, state in batches if state == BatchState.RUNNING]
@@ -544,15 +547,139 @@ def rollout_cancel(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
     with set_actor(actor), transaction.atomic():
         locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
                          "it has ended already")
-        for wave in locked.waves.select_related("batch"):
-            if wave.batch is not None and wave.batch.state not in (BatchState.COMPLETED, BatchState.CANCELLED):
-                services.batch_cancel(batch=wave.batch, actor=actor)
+        for batch in locked.batches.exclude(state__in=(BatchState.COMPLETED, BatchState.CANCELLED)):
+            services.batch_cancel(batch=batch, actor=actor)  # the waves' and the retries'
+        for wave in locked.waves.all():
             if wave.state != WaveState.DONE:
                 wave.state = WaveState.CANCELLED
                 wave.save(update_fields=["state"])
         _set_state(locked, RolloutState.CANCELLED, actor, (reason or "").strip() or f"cancelled by {actor}",
                    "rollout.cancelled", ended_at=now)
     return locked
+
+
+# --- Retry the failed of a class ----------------------------------------------------------------
+
+def retryable_members(rollout: Rollout, failure_class: str, wave: RolloutWave | None = None) -> Any:
+    """Members whose latest attempt failed (failed, timed out) with a code of ``failure_class``,
+    not in a retry still to be checked, and with attempts left."""
+    failed = RolloutMember.objects.filter(rollout=rollout, request__state__in=(RequestState.FAILED,
+                                                                               RequestState.TIMED_OUT))
+    if wave is not None:
+        failed = failed.filter(wave=wave)
+    failed = failed.filter(attempt__lt=int(settings.ADAPTER_ROLLOUT_MAX_ATTEMPTS)).exclude(
+        retry__isnull=False, retry__linked_at__isnull=True)
+    klass = failures.BY_KEY[failure_class]
+    if klass.codes:
+        matches = Q(request__outcome__in=klass.codes)
+        if failure_class == failures.class_of("", RequestState.TIMED_OUT):
+            matches |= Q(request__outcome="", request__state=RequestState.TIMED_OUT)
+        failed = failed.filter(matches)
+    else:  # the device's own codes: every code no other class names
+        known = [code for c in failures.FAILURE_CLASSES for code in c.codes]
+        failed = failed.exclude(request__outcome__in=known).exclude(request__outcome="")
+    return failed
+
+
+def rollout_retry(*, rollout: Rollout, actor: User, failure_class: str, wave: int | None = None,
+                  reason: str = "") -> RolloutRetry:
+    """Send a new attempt (a new request with a new id) to each member whose latest attempt failed
+    with ``failure_class`` (of one wave, or of all), if the class is one that is retried. The
+    attempts wait for the back-off (ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS, doubling with each
+    further attempt) and go through the same checks and pace as the waves. A completed rollout
+    runs again until the retry is done. Refused, naming the field: a class not retried, a wave it
+    does not have, no member to retry."""
+    require(actor, "adapter.rollout.start", rollout)
+    key = (failure_class or "").strip()[:20]
+    if key not in failures.BY_KEY:
+        raise ValidationError({"failure_class": f"{key!r} is not a failure class (one of "
+                                                f"{', '.join(failures.BY_KEY)})"})
+    if not failures.BY_KEY[key].retried:
+        raise ValidationError({"failure_class": f"{key} failures are not retried: "
+                                                f"{failures.BY_KEY[key].explanation}"})
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.COMPLETED],
+                         "only a running, paused or completed rollout retries its failed")
+        of_wave = None
+        if wave is not None:
+            of_wave = locked.waves.filter(ordinal=wave).first()
+            if of_wave is None:
+                raise ValidationError({"wave": f"rollout {locked.pk} has no wave {wave}"})
+        chosen = list(retryable_members(locked, key, of_wave).select_for_update(of=("self",))
+                      .order_by("pk").values_list("pk", "attempt"))
+        if not chosen:
+            raise ValidationError({"failure_class": f"no device of this rollout{f' (wave {wave})' if wave else ''} "
+                                                    f"failed with a {key} failure and has attempts left"})
+        attempt = max(a for _pk, a in chosen) + 1
+        delay = int(settings.ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS) * 2 ** (attempt - 2)
+        not_before = now + dt.timedelta(seconds=delay)
+        batch = Batch(organisation=locked.organisation, user=locked.started_by or actor,
+                      name=f"{locked.name or f'Rollout {locked.pk}'}: retry of {key} failures"[:200],
+                      filename="", source=b"", source_format="rollout", total_rows=len(chosen),
+                      rollout=locked, paced=locked.is_paced, held=True)
+        batch.full_clean(exclude=["source"])
+        batch.save()
+        retry = RolloutRetry.objects.create(rollout=locked, wave=of_wave, failure_class=key, attempt=attempt,
+                                            batch=batch, member_count=len(chosen), created_by=actor, created_at=now,
+                                            not_before=not_before, reason=(reason or "").strip()[:500])
+        pks = [pk for pk, _a in chosen]
+        for start in range(0, len(pks), MEMBER_CHUNK):
+            RolloutMember.objects.filter(pk__in=pks[start:start + MEMBER_CHUNK]).update(retry=retry,
+                                                                                     attempt=F("attempt") + 1)
+        why = (f"retry of {len(chosen):,} devices with {key} failures{f' in wave {wave}' if wave else ''} "
+               f"(attempt {attempt}), sent from {not_before:%Y-%m-%d %H:%M:%S} UTC"
+               + (f": {retry.reason}" if retry.reason else ""))
+        if locked.state == RolloutState.COMPLETED:
+            _set_state(locked, RolloutState.RUNNING, actor, why, "rollout.retry_started", ended_at=None)
+        else:
+            _record(locked, actor, locked.state, locked.state, why, wave=of_wave, event="rollout.retry_started")
+        transaction.on_commit(lambda: services._enqueue_batch_check(batch.pk))
+    return retry
+
+
+def _release_retries(rollout: Rollout, now: dt.datetime) -> None:
+    """Retries whose back-off has passed go out (a running rollout only); a checked retry's members
+    are joined to their new requests; a retry whose batch ended is done."""
+    for retry in rollout.retries.select_related("batch").filter(batch__isnull=False).exclude(
+            batch__state__in=(BatchState.COMPLETED, BatchState.CANCELLED, BatchState.FAILED), linked_at__isnull=False):
+        batch = retry.batch
+        if retry.linked_at is None and batch.state not in CHECKING and batch.checked_rows >= batch.total_rows:
+            _link_retry(retry, now)
+        if retry.released_at is None and retry.not_before <= now and rollout.state == RolloutState.RUNNING:
+            retry.released_at = now
+            retry.save(update_fields=["released_at"])
+            Batch.objects.filter(pk=batch.pk).update(held=False)
+            transaction.on_commit(lambda pk=batch.pk: tasks._enqueue_batch_dispatch(pk))
+
+
+def _retries_open(rollout: Rollout) -> bool:
+    return rollout.retries.filter(batch__isnull=False).exclude(
+        batch__state__in=(BatchState.COMPLETED, BatchState.CANCELLED, BatchState.FAILED), linked_at__isnull=False
+    ).exists() or rollout.retries.filter(linked_at__isnull=True, batch__isnull=False).exists()
+
+
+def class_counts(wave: RolloutWave) -> dict[str, int]:
+    """A wave's failures by class (adapter.failures): of its members' latest attempts once it is
+    linked (so a retried device counts by its newest outcome), else of its batch's requests; rows
+    refused at the check by their code."""
+    counts: dict[str, int] = {}
+    if wave.batch_id is None:
+        return counts
+    if wave.members_linked_at is not None:
+        rows = (RolloutMember.objects.filter(wave=wave, request__isnull=False)
+                .values_list("request__state", "request__outcome"))
+    else:
+        rows = ServiceRequest.objects.filter(batch_id=wave.batch_id).values_list("state", "outcome")
+    for state, outcome, n in rows.filter(**{("request__state__in" if wave.members_linked_at else "state__in"):
+                                            FAILED_STATES}).order_by().annotate(n=Count("id")):
+        key = failures.class_of(outcome, state)
+        counts[key] = counts.get(key, 0) + n
+    for code, n in (BatchRow.objects.filter(batch_id=wave.batch_id, request__isnull=True).order_by()
+                    .values_list("code").annotate(n=Count("id"))):
+        key = failures.class_of(code)
+        counts[key] = counts.get(key, 0) + n
+    return counts
 
 
 # --- Progress -----------------------------------------------------------------------------------
@@ -612,10 +739,27 @@ def wave_counts(wave: RolloutWave, *, refused_by_code: bool = False) -> WaveCoun
 def wave_rows(batch: Batch) -> list[tuple[int, str, str, dict[str, Any], str, str]]:
     """The rows of a wave's batch, as ``adapter.tasks.parse_batch`` gives a file's: one per member
     (row, SRV code, device id, the rollout's parameters, no execution time, no error)."""
+    retry = RolloutRetry.objects.select_related("rollout__srv").filter(batch=batch).first()
+    if retry is not None:
+        # a retry's rows are its members, each numbered by the member's id (unique in the rollout)
+        rollout = retry.rollout
+        return [(pk, rollout.srv.code, ref, dict(rollout.params), "", "")
+                for pk, ref in retry.members.order_by("pk").values_list("pk", "device_ref").iterator(chunk_size=5000)]
     wave = RolloutWave.objects.select_related("rollout__srv").get(batch=batch)
     rollout = wave.rollout
     return [(row, rollout.srv.code, ref, dict(rollout.params), "", "")
             for row, ref in wave.members.order_by("row").values_list("row", "device_ref").iterator(chunk_size=5000)]
+
+
+def _link_retry(retry: RolloutRetry, now: dt.datetime) -> None:
+    """Join each member of a retry to the new request its row made (once its batch is checked in
+    full). A row refused at the check made none: the member keeps its earlier, failed request."""
+    made = BatchRow.objects.filter(batch_id=retry.batch_id, row=OuterRef("pk"), request__isnull=False).values(
+        "request")[:1]
+    RolloutMember.objects.filter(retry=retry).exclude(Exists(made)).update(retry=None)
+    RolloutMember.objects.filter(retry=retry).update(request=Subquery(made))
+    retry.linked_at = now
+    retry.save(update_fields=["linked_at"])
 
 
 def _link_members(wave: RolloutWave) -> None:
@@ -629,7 +773,7 @@ def _link_members(wave: RolloutWave) -> None:
 def batch_progressed(batch_id: int) -> None:
     """Called after a dispatch task of a batch: if it is a rollout's wave, evaluate the rollout now
     rather than at the next minute (the emergency stop then comes within a chunk)."""
-    rollout_id = RolloutWave.objects.filter(batch_id=batch_id).values_list("rollout_id", flat=True).first()
+    rollout_id = Batch.objects.filter(pk=batch_id).values_list("rollout_id", flat=True).first()
     if rollout_id is not None:
         evaluate(rollout_id)
 
@@ -740,8 +884,10 @@ def _evaluate(rollout: Rollout) -> None:
                    "(four eyes)", "rollout.awaiting_approval")
     elif not awaiting_approval and rollout.state == RolloutState.AWAITING_APPROVAL:
         _set_state(rollout, RolloutState.RUNNING, None, "the wave's batch was decided", "")
-    if all(wave.state in (WaveState.DONE, WaveState.CANCELLED) for wave in waves):
-        _set_state(rollout, RolloutState.COMPLETED, None, "every wave is done", "rollout.completed", ended_at=now)
+    _release_retries(rollout, now)
+    if all(wave.state in (WaveState.DONE, WaveState.CANCELLED) for wave in waves) and not _retries_open(rollout):
+        _set_state(rollout, RolloutState.COMPLETED, None, "every wave is done" + (
+            " and every retry" if rollout.retries.exists() else ""), "rollout.completed", ended_at=now)
 
 
 def _ready(rollout: Rollout, wave: RolloutWave, reason: str) -> None:
