@@ -531,7 +531,7 @@ auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_
 PACING_FIELDS = ("max_in_flight", "max_per_second", "region_max_in_flight", "region_max_per_second")
 
 
-class Rollout(models.Model):
+class Rollout(FourEyes):
     """One SRV with its parameters sent to a whole population of devices in waves, each wave a
     Batch of the ordinary batch path (so every check, counter, four-eyes rule and signature of a
     batch applies), under a success threshold that starts the next wave and an error threshold
@@ -559,6 +559,10 @@ class Rollout(models.Model):
     population_size = models.PositiveIntegerField(default=0, help_text="Members frozen at the start")
     duplicates_dropped = models.PositiveIntegerField(default=0, help_text="Device ids listed more than once")
     dry_run_counts = models.JSONField(default=dict, blank=True, help_text="The last dry run's counts by outcome")
+    # Four eyes: a rollout of a critical SRV, or of more devices than ADAPTER_ROLLOUT_APPROVAL_SIZE,
+    # waits (its population frozen, nothing sent) for a second person who is not its starter.
+    needs_approval = models.BooleanField(default=False, help_text="Waits for a second person before its first wave")
+    approval_reason = models.CharField(max_length=200, blank=True, help_text="Why it needs a second person")
     dry_run_at = models.DateTimeField(null=True, blank=True)
     # Throttle (empty: no limit). In flight: handed to the network, no final response yet. Per
     # second: attempts started in the last second. The region limits apply to each CSP region on

@@ -130,13 +130,16 @@ class RolloutSerializer(serializers.ModelSerializer):
     state = serializers.CharField(read_only=True, help_text=", ".join(RolloutState.values))
     waves = WaveSerializer(many=True, read_only=True)
     retries = RetrySerializer(many=True, read_only=True)
+    approved_by = serializers.StringRelatedField()
+    declined_by = serializers.StringRelatedField()
 
     class Meta:
         model = Rollout
         fields = ["id", "name", "organisation", "srv", "params", "state", "population_source", "saved_filter",
                   "population_query", "population_size", "duplicates_dropped", "dry_run_counts", "dry_run_at",
                   "max_per_second", "max_in_flight", "region_max_per_second", "region_max_in_flight",
-                  "window_start", "window_end",
+                  "window_start", "window_end", "needs_approval", "approval_reason", "approved_by", "approved_at",
+                  "declined_by", "declined_at",
                   "created_at", "started_at", "ended_at", "waves", "retries"]
         read_only_fields = fields
 
@@ -235,6 +238,18 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         reason = data.pop("reason")
         return self._answer(self._run(rollouts.rollout_throttle, rollout=self.get_object(), actor=request.user,
                                       throttle=data, reason=reason))
+
+    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Four eyes: a second person (DCC, never its starter) approves a rollout awaiting approval."""
+        return self._with_reason(rollouts.rollout_approve)
+
+    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Four eyes: a second person declines a rollout awaiting approval; it is cancelled."""
+        return self._with_reason(rollouts.rollout_decline)
 
     @extend_schema(request=RetryInSerializer, responses={201: RetrySerializer, 400: None, 403: None, 409: None})
     @action(detail=True, methods=["post"])

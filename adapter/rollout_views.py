@@ -68,6 +68,9 @@ class RolloutDetail(ObjectDetailView):
             "can_cancel": obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED)
             and may("adapter.rollout.cancel", obj),
             "can_dry_run": may("adapter.rollout.dry_run", obj), "ready": WaveState.READY,
+            "can_decide": obj.state == RolloutState.AWAITING_APPROVAL and obj.needs_approval
+            and obj.approved_at is None and obj.started_by_id != self.request.user.pk
+            and may("adapter.rollout.approve", obj),
             "retries": obj.retries.select_related("wave", "created_by", "batch").order_by("-id"),
             "can_retry": obj.state in (RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.COMPLETED)
             and may("adapter.rollout.start", obj),
@@ -204,3 +207,15 @@ def rollout_retry(request, pk):
                       f"(attempt {made.attempt}).")
 
     return _control(request, pk, retry, "retry made")
+
+
+@view_of(Rollout, "adapter.rollout.approve", methods=POST)
+def rollout_approve(request, pk):
+    """A second person approves a rollout held for four eyes: its first wave starts."""
+    return _with_reason(request, pk, rollouts.rollout_approve, "approved: its first wave starts")
+
+
+@view_of(Rollout, "adapter.rollout.approve", methods=POST)
+def rollout_decline(request, pk):
+    """A second person declines a rollout held for four eyes: it is cancelled, nothing was sent."""
+    return _with_reason(request, pk, rollouts.rollout_decline, "declined: nothing was sent")

@@ -456,11 +456,71 @@ def rollout_start(*, rollout: Rollout, actor: User) -> Rollout:
             if size == 0:
                 wave.state, wave.done_at = WaveState.DONE, now  # nothing left for it
             wave.save(update_fields=["member_count", "state", "done_at"])
-        _set_state(locked, RolloutState.RUNNING, actor,
-                   f"started: {len(devices):,} devices in {len(waves)} waves ({', '.join(map(str, sizes))})",
-                   "rollout.started", started_at=now, started_by=actor, population_size=len(devices),
-                   duplicates_dropped=repeats, population_query=locked.population_query)
+        frozen = f"{len(devices):,} devices in {len(waves)} waves ({', '.join(map(str, sizes))})"
+        why_approval = approval_needed(locked, len(devices))
+        if why_approval:
+            _set_state(locked, RolloutState.AWAITING_APPROVAL, actor, f"frozen: {frozen}; it waits for a second "
+                       f"person ({why_approval})", "rollout.awaiting_approval", started_at=now, started_by=actor,
+                       population_size=len(devices), duplicates_dropped=repeats,
+                       population_query=locked.population_query, needs_approval=True, approval_reason=why_approval)
+            return locked
+        _set_state(locked, RolloutState.RUNNING, actor, f"started: {frozen}", "rollout.started", started_at=now,
+                   started_by=actor, population_size=len(devices), duplicates_dropped=repeats,
+                   population_query=locked.population_query)
         _start_wave(locked, waves[0], actor)
+    return locked
+
+
+def approval_needed(rollout: Rollout, size: int) -> str:
+    """Why the rollout needs a second person before its first wave ("" if it does not): a critical
+    SRV, or more devices than ADAPTER_ROLLOUT_APPROVAL_SIZE."""
+    reasons = []
+    if rollout.srv.critical:
+        reasons.append(f"{rollout.srv.code} is a critical SRV")
+    if size > int(settings.ADAPTER_ROLLOUT_APPROVAL_SIZE):
+        reasons.append(f"{size:,} devices, more than {int(settings.ADAPTER_ROLLOUT_APPROVAL_SIZE):,}")
+    return "; ".join(reasons)
+
+
+def _awaiting_decision(rollout: Rollout) -> Rollout:
+    locked = _locked(rollout, [RolloutState.AWAITING_APPROVAL], "only a rollout waiting for a second person is "
+                     "approved or declined")
+    if not locked.needs_approval or locked.approved_at is not None:
+        raise services.Conflict("state", f"rollout {locked.pk} waits for a wave's batch, not for its own approval")
+    return locked
+
+
+def rollout_approve(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout:
+    """A second person (DCC, never the one who started it) approves a rollout held for four eyes:
+    its first wave starts, and its waves' batches count as approved (no second hold per batch)."""
+    services._second_person(actor, None, "adapter.rollout.approve", f"rollout {rollout.pk}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _awaiting_decision(rollout)
+        # the starter as stored (not as the caller's copy says): never their own decision
+        services._second_person(actor, locked.started_by_id, "adapter.rollout.approve", f"rollout {locked.pk}")
+        why = f"approved by {actor} (started by {locked.started_by})" + (
+            f": {reason.strip()[:500]}" if (reason or "").strip() else "")
+        _set_state(locked, RolloutState.RUNNING, actor, why, "rollout.started", approved_by=actor, approved_at=now)
+        first = locked.waves.filter(state=WaveState.PENDING).order_by("ordinal").first()
+        if first is not None:
+            _start_wave(locked, first, actor)
+    return locked
+
+
+def rollout_decline(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout:
+    """A second person declines a rollout held for four eyes: it is cancelled, nothing was sent."""
+    services._second_person(actor, None, "adapter.rollout.approve", f"rollout {rollout.pk}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _awaiting_decision(rollout)
+        # the starter as stored (not as the caller's copy says): never their own decision
+        services._second_person(actor, locked.started_by_id, "adapter.rollout.approve", f"rollout {locked.pk}")
+        locked.waves.exclude(state=WaveState.DONE).update(state=WaveState.CANCELLED)
+        why = f"declined by {actor} (started by {locked.started_by})" + (
+            f": {reason.strip()[:500]}" if (reason or "").strip() else "")
+        _set_state(locked, RolloutState.CANCELLED, actor, why, "rollout.cancelled", declined_by=actor,
+                   declined_at=now, ended_at=now)
     return locked
 
 
@@ -470,7 +530,9 @@ def _start_wave(rollout: Rollout, wave: RolloutWave, actor: Actor) -> None:
     batch = Batch(organisation=rollout.organisation, user=rollout.started_by or actor,
                   name=f"{rollout.name or f'Rollout {rollout.pk}'}: wave {wave.ordinal}"[:200],
                   filename="", source=b"", source_format="rollout", total_rows=wave.member_count,
-                  rollout=rollout, paced=rollout.is_paced)
+                  rollout=rollout, paced=rollout.is_paced,
+                  # the rollout's four eyes stand for its batches'
+                  approved_by=rollout.approved_by, approved_at=rollout.approved_at)
     batch.full_clean(exclude=["source"])
     batch.save()
     from_state = wave.state
@@ -501,6 +563,9 @@ def rollout_pause(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout
     require(actor, "adapter.rollout.pause", rollout)
     with set_actor(actor), transaction.atomic():
         locked = _locked(rollout, LIVE_ROLLOUT_STATES, "only a running rollout pauses")
+        if locked.needs_approval and locked.approved_at is None:
+            raise services.Conflict("state", f"rollout {locked.pk} has sent nothing: it waits for a second "
+                                    "person (cancel it to withdraw it)")
         _pause(locked, actor, (reason or "").strip() or f"paused by {actor}")
     return locked
 
@@ -617,7 +682,8 @@ def rollout_retry(*, rollout: Rollout, actor: User, failure_class: str, wave: in
         batch = Batch(organisation=locked.organisation, user=locked.started_by or actor,
                       name=f"{locked.name or f'Rollout {locked.pk}'}: retry of {key} failures"[:200],
                       filename="", source=b"", source_format="rollout", total_rows=len(chosen),
-                      rollout=locked, paced=locked.is_paced, held=True)
+                      rollout=locked, paced=locked.is_paced, held=True, approved_by=locked.approved_by,
+                      approved_at=locked.approved_at)
         batch.full_clean(exclude=["source"])
         batch.save()
         retry = RolloutRetry.objects.create(rollout=locked, wave=of_wave, failure_class=key, attempt=attempt,
@@ -830,6 +896,8 @@ def evaluate(rollout_pk: int) -> None:
 
 
 def _evaluate(rollout: Rollout) -> None:
+    if rollout.needs_approval and rollout.approved_at is None:
+        return  # nothing started: it waits for a second person
     now = timezone.now()
     waves = list(rollout.waves.select_related("batch").order_by("ordinal"))
     counts: dict[int, WaveCounts] = {}

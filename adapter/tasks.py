@@ -675,7 +675,8 @@ def _batch_check(batch_pk):
     done_rows = set(BatchRow.objects.filter(batch=batch).values_list("row", flat=True))
     # Four eyes: known from the row count before the first request is stored, so every request
     # of a held batch is stored awaiting approval and none is sent before a second DCC person says so.
-    batch.needs_approval = services.batch_needs_approval(batch.organisation, len(rows))
+    # (A batch approved before its check, a wave of an approved rollout, has had its four eyes.)
+    batch.needs_approval = services.batch_needs_approval(batch.organisation, len(rows)) and batch.approved_at is None
     Batch.objects.filter(pk=batch.pk).update(state=BatchState.VALIDATING, total_rows=len(rows),
                                              needs_approval=batch.needs_approval)
     srvs = {srv.code: srv for srv in services.ServiceRequestVariant.objects.all()}

@@ -411,6 +411,8 @@ ADAPTER_FOUR_EYES_BATCH_SIZE = env_int("ADAPTER_FOUR_EYES_BATCH_SIZE", 100, mini
 # with each further attempt (seconds); a member is tried at most ADAPTER_ROLLOUT_MAX_ATTEMPTS times.
 ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS = env_int("ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS", 300, minimum=0,
                                                 maximum=7 * 24 * 3600)
+# A rollout of more devices than this (or of a critical SRV) waits for a second person before it starts.
+ADAPTER_ROLLOUT_APPROVAL_SIZE = env_int("ADAPTER_ROLLOUT_APPROVAL_SIZE", 10_000, minimum=1, maximum=100_000_000)
 ADAPTER_ROLLOUT_MAX_ATTEMPTS = env_int("ADAPTER_ROLLOUT_MAX_ATTEMPTS", 5, minimum=2, maximum=20)
 # Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
 ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
