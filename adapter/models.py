@@ -554,6 +554,10 @@ class Rollout(FourEyes):
     device_list = models.TextField(blank=True, help_text="The uploaded device ids, as received (source: list)")
     saved_filter = models.ForeignKey("portal.SavedFilter", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", help_text="A saved filter of the device register")
+    source_rollout = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                       help_text="The earlier rollout whose failed devices it sends to")
+    source_failure_class = models.CharField(max_length=16, blank=True,
+                                            help_text="Only the earlier rollout's failures of this class")
     population_query = models.CharField(max_length=1000, blank=True,
                                         help_text="The saved filter's querystring as evaluated at the start")
     population_size = models.PositiveIntegerField(default=0, help_text="Members frozen at the start")

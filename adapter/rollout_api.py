@@ -59,6 +59,11 @@ class RolloutInSerializer(serializers.Serializer):
     params = serializers.DictField(required=False, default=dict)
     device_ids = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     saved_filter = serializers.IntegerField(required=False, allow_null=True, default=None)
+    from_rollout = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, help_text=(
+        "an earlier rollout of one's organisation: its failed devices are the population"))
+    failure_class = serializers.ChoiceField(choices=[(c.key, c.label) for c in failures.FAILURE_CLASSES],
+                                            required=False, allow_blank=True, default="", help_text=(
+                                                "with from_rollout: only its failures of this class"))
     waves = WaveInSerializer(many=True, help_text="in order; the last takes whatever is left")
     throttle = ThrottleSerializer(required=False, help_text="no limit where left out")
     window_start = serializers.TimeField(required=False, allow_null=True, default=None, help_text=(
@@ -106,6 +111,12 @@ class RetrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ExtendSerializer(serializers.Serializer):
+    device_ids = serializers.ListField(child=serializers.CharField(max_length=40), min_length=1,
+                                       max_length=1_000_000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
 class RetryInSerializer(serializers.Serializer):
     failure_class = serializers.ChoiceField(choices=[(c.key, c.label) for c in failures.FAILURE_CLASSES], help_text=(
         "; ".join(f"{c.key}: {c.explanation} ({'retried' if c.retried else 'not retried'})"
@@ -136,6 +147,7 @@ class RolloutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rollout
         fields = ["id", "name", "organisation", "srv", "params", "state", "population_source", "saved_filter",
+                  "source_rollout", "source_failure_class",
                   "population_query", "population_size", "duplicates_dropped", "dry_run_counts", "dry_run_at",
                   "max_per_second", "max_in_flight", "region_max_per_second", "region_max_in_flight",
                   "window_start", "window_end", "needs_approval", "approval_reason", "approved_by", "approved_at",
@@ -183,11 +195,17 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
             saved_filter = SavedFilter.objects.filter(pk=data["saved_filter"], user=request.user).first()
             if saved_filter is None:
                 raise _api_error(ValidationError({"saved_filter": "not one of your saved filters"}))
+        from_rollout = None
+        if data["from_rollout"] is not None:
+            from_rollout = self.get_queryset().filter(pk=data["from_rollout"]).first()
+            if from_rollout is None:
+                raise _api_error(ValidationError({"from_rollout": "not a rollout you may see"}))
         rollout = self._run(rollouts.rollout_create, actor=request.user, name=data["name"], srv=data["srv"],
                             params=data["params"], waves=[dict(w) for w in data["waves"]],
                             device_list="\n".join(data["device_ids"]), saved_filter=saved_filter,
                             throttle=dict(data.get("throttle") or {}),
-                            window=(data["window_start"], data["window_end"]))
+                            window=(data["window_start"], data["window_end"]), from_rollout=from_rollout,
+                            failure_class=data["failure_class"])
         return self._answer(rollout, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: RolloutSerializer, 403: None, 409: None})
@@ -250,6 +268,16 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def decline(self, request, pk=None):
         """Four eyes: a second person declines a rollout awaiting approval; it is cancelled."""
         return self._with_reason(rollouts.rollout_decline)
+
+    @extend_schema(request=ExtendSerializer, responses={200: RolloutSerializer, 400: None, 403: None, 409: None})
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        """Add devices to a running or paused rollout as a new last wave; a device already in it is refused."""
+        data = validated(ExtendSerializer, request)
+        rollout = self.get_object()
+        self._run(rollouts.rollout_extend, rollout=rollout, actor=request.user,
+                  device_list="\n".join(data["device_ids"]), reason=data["reason"])
+        return self._answer(rollout)
 
     @extend_schema(request=RetryInSerializer, responses={201: RetrySerializer, 400: None, 403: None, 409: None})
     @action(detail=True, methods=["post"])

@@ -4,7 +4,8 @@ import json
 
 from django import forms
 
-from adapter.models import PACING_FIELDS, ServiceRequestVariant
+from adapter.failures import FAILURE_CLASSES
+from adapter.models import PACING_FIELDS, Rollout, ServiceRequestVariant
 from adapter.rollouts import DEVICE_PAGE, MAX_RATE, parse_waves
 from portal.savedfilters.models import SavedFilter
 
@@ -23,6 +24,10 @@ class RolloutForm(forms.Form):
     saved_filter = forms.ModelChoiceField(SavedFilter.objects.none(), required=False,
                                           label="or a saved filter of the device register",
                                           help_text="Evaluated once, when the rollout starts")
+    from_rollout = forms.ModelChoiceField(Rollout.objects.none(), required=False,
+                                          label="or the failed devices of an earlier rollout")
+    failure_class = forms.ChoiceField(required=False, label="of the failure class", choices=[
+        ("", "any failure"), *((c.key, c.label) for c in FAILURE_CLASSES)])
     waves = forms.CharField(initial="1%, 10%, rest", help_text="Sizes in order: a number of devices, a percentage "
                             "(0.1%) or rest; the last wave takes whatever is left")
     success_threshold = forms.DecimalField(min_value=0, max_value=100, initial=95, decimal_places=2,
@@ -49,6 +54,8 @@ class RolloutForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["saved_filter"].queryset = SavedFilter.objects.filter(user=user, page=DEVICE_PAGE)
+        self.fields["from_rollout"].queryset = Rollout.objects.filter(
+            organisation_id=user.organisation_id, started_at__isnull=False).order_by("-id")
 
     def clean_params_json(self):
         text = (self.cleaned_data.get("params_json") or "").strip() or "{}"
@@ -77,7 +84,8 @@ class RolloutForm(forms.Form):
                 "waves": parse_waves(data["waves"], success_threshold=data["success_threshold"],
                                      error_threshold=data["error_threshold"], auto_advance=data["auto_advance"]),
                 "throttle": {name: data.get(name) for name in PACING_FIELDS},
-                "window": (data.get("window_start"), data.get("window_end"))}
+                "window": (data.get("window_start"), data.get("window_end")),
+                "from_rollout": data.get("from_rollout"), "failure_class": data.get("failure_class") or ""}
 
 
 class ThrottleForm(forms.Form):

@@ -72,6 +72,8 @@ class RolloutDetail(ObjectDetailView):
             and obj.approved_at is None and obj.started_by_id != self.request.user.pk
             and may("adapter.rollout.approve", obj),
             "retries": obj.retries.select_related("wave", "created_by", "batch").order_by("-id"),
+            "can_extend": obj.state in (RolloutState.RUNNING, RolloutState.PAUSED)
+            and may("adapter.rollout.start", obj),
             "can_retry": obj.state in (RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.COMPLETED)
             and may("adapter.rollout.start", obj),
             "retried_classes": [c for c in failures.FAILURE_CLASSES if c.retried],
@@ -219,3 +221,15 @@ def rollout_approve(request, pk):
 def rollout_decline(request, pk):
     """A second person declines a rollout held for four eyes: it is cancelled, nothing was sent."""
     return _with_reason(request, pk, rollouts.rollout_decline, "declined: nothing was sent")
+
+
+@view_of(Rollout, "adapter.rollout.start", methods=POST)
+def rollout_extend(request, pk):
+    """Add the pasted device ids to a running or paused rollout as a new last wave."""
+    def extend(rollout):
+        wave = rollouts.rollout_extend(rollout=rollout, actor=request.user,
+                                       device_list=request.POST.get("device_list", "")[:2_000_000],
+                                       reason=request.POST.get("reason", ""))
+        messages.info(request, f"{wave.member_count:,} devices added as wave {wave.ordinal}.")
+
+    return _control(request, pk, extend, "extended")

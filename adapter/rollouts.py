@@ -290,7 +290,8 @@ def rollout_throttle(*, rollout: Rollout, actor: User, throttle: dict[str, Any],
 def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, params: dict[str, Any] | None,
                    waves: Sequence[WaveIn | dict[str, Any]], device_list: str = "",
                    saved_filter: SavedFilter | None = None, throttle: dict[str, Any] | None = None,
-                   window: tuple[Any, Any] | None = None) -> Rollout:
+                   window: tuple[Any, Any] | None = None, from_rollout: Rollout | None = None,
+                   failure_class: str = "") -> Rollout:
     """Draw up a rollout (draft) for the actor's organisation: nothing is checked per device or
     sent until it starts (a dry run checks every device without sending). Refused, naming the
     field: an unknown SRV, parameters outside the SRV's schema, bad waves, no population or both."""
@@ -310,10 +311,21 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
         raise ValidationError({"params": f"Invalid parameter {exc.field}: {exc.message}."}) from None
     cleaned = _clean_waves(waves)
     pace: dict[str, Any] = {**clean_throttle(throttle or {}), **clean_window(*(window or (None, None)))}
-    if bool((device_list or "").strip()) == (saved_filter is not None):
-        raise ValidationError({"population": "choose the devices: upload a list of device ids or pick a saved "
-                                             "filter of the device register (one of the two)"})
-    if saved_filter is not None:
+    given = [bool((device_list or "").strip()), saved_filter is not None, from_rollout is not None]
+    if sum(given) != 1:
+        raise ValidationError({"population": "choose the devices: upload a list of device ids, pick a saved "
+                                             "filter of the device register, or an earlier rollout's failed "
+                                             "devices (one of the three)"})
+    failure_class = (failure_class or "").strip()[:20]
+    if from_rollout is not None:
+        from_rollout = Rollout.objects.filter(pk=from_rollout.pk).first()  # as stored, not the caller's copy
+        if from_rollout is None or from_rollout.organisation_id != organisation.pk or from_rollout.started_at is None:
+            raise ValidationError({"from_rollout": "choose a rollout of your organisation that has started"})
+        if failure_class and failure_class not in failures.BY_KEY:
+            raise ValidationError({"failure_class": f"{failure_class!r} is not a failure class (one of "
+                                                    f"{', '.join(failures.BY_KEY)})"})
+        source = PopulationSource.FAILURES
+    elif saved_filter is not None:
         if saved_filter.user_id != actor.pk or saved_filter.page != DEVICE_PAGE:
             raise ValidationError({"saved_filter": "choose one of your own saved filters of the device register"})
         source = PopulationSource.SAVED_FILTER
@@ -325,7 +337,8 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
     with set_actor(actor), transaction.atomic():
         rollout = Rollout(organisation=organisation, created_by=actor, name=(name or "").strip(), srv=srv,
                           params=params, population_source=source, device_list=device_list or "",
-                          saved_filter=saved_filter, **pace)
+                          saved_filter=saved_filter, source_rollout=from_rollout,
+                          source_failure_class=failure_class if from_rollout is not None else "", **pace)
         rollout.full_clean()
         rollout.save()
         for ordinal, wave in enumerate(cleaned, start=1):
@@ -362,6 +375,10 @@ def population(rollout: Rollout, user: User) -> tuple[list[tuple[str, int | None
     ``user`` may see (a supplier's filter finds its own devices only)."""
     from inventory.models import Device
 
+    if rollout.population_source == PopulationSource.FAILURES:
+        if rollout.source_rollout_id is None:
+            raise ValidationError({"from_rollout": "the earlier rollout of this one was deleted"})
+        return failed_members(rollout.source_rollout_id, rollout.source_failure_class), 0
     if rollout.population_source == PopulationSource.SAVED_FILTER:
         devices = scope_devices(rollout, user)
         return [(device_id, pk) for pk, device_id in devices.order_by("pk").values_list("pk", "device_id")], 0
@@ -370,6 +387,73 @@ def population(rollout: Rollout, user: User) -> tuple[list[tuple[str, int | None
     for start in range(0, len(refs), 900):
         known.update(Device.objects.filter(device_id__in=refs[start:start + 900]).values_list("device_id", "pk"))
     return [(ref, known.get(ref)) for ref in refs], repeats
+
+
+def failed_members(rollout_pk: int, failure_class: str = "") -> list[tuple[str, int | None]]:
+    """The devices of a rollout whose latest attempt failed (failed, timed out, or refused at the
+    check), of one failure class or of any, in the rollout's order: [(device id, device pk)]."""
+    link_checked(rollout_pk)
+    refused: dict[tuple[int, int], str] = {}
+    for batch_id, row, code in BatchRow.objects.filter(batch__rollout_wave__rollout_id=rollout_pk,
+                                                       request__isnull=True).values_list("batch_id", "row", "code"):
+        refused[(batch_id, row)] = code
+    chosen = []
+    for ref, pk, state, outcome, batch_id, row in (
+            RolloutMember.objects.filter(rollout_id=rollout_pk).order_by("wave__ordinal", "row")
+            .values_list("device_ref", "device_id", "request__state", "request__outcome", "wave__batch_id", "row")
+            .iterator(chunk_size=5000)):
+        if state in FAILED_STATES:
+            key = failures.class_of(outcome or "", state)
+        elif state is None and (batch_id, row) in refused:
+            key = failures.class_of(refused[(batch_id, row)])
+        else:
+            continue
+        if not failure_class or key == failure_class:
+            chosen.append((ref, pk))
+    return chosen
+
+
+def rollout_extend(*, rollout: Rollout, actor: User, device_list: str, reason: str = "") -> RolloutWave:
+    """Add devices to a running (or paused) rollout as a new last wave, with the thresholds of the
+    wave before it; it starts as any wave does. Refused, naming the field: a device already in the
+    rollout (a device is in a rollout once), an empty list."""
+    require(actor, "adapter.rollout.start", rollout)
+    refs, _repeats = parse_device_list(device_list)
+    if not refs:
+        raise ValidationError({"device_list": "the list holds no device id"})
+    from inventory.models import Device
+
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [RolloutState.RUNNING, RolloutState.PAUSED],
+                         "only a running or paused rollout is extended")
+        already = []
+        for start in range(0, len(refs), 900):
+            already += RolloutMember.objects.filter(rollout=locked, device_ref__in=refs[start:start + 900]
+                                                    ).values_list("device_ref", flat=True)
+        if already:
+            shown = ", ".join(sorted(already)[:5]) + (f" and {len(already) - 5:,} more" if len(already) > 5 else "")
+            raise ValidationError({"device_list": f"{len(already):,} of these devices are in the rollout already "
+                                                  f"(a device is in a rollout once): {shown}"})
+        known: dict[str, int] = {}
+        for start in range(0, len(refs), 900):
+            known.update(Device.objects.filter(device_id__in=refs[start:start + 900]).values_list("device_id", "pk"))
+        last = locked.waves.order_by("-ordinal").first()
+        if last is None:
+            raise ValidationError({"waves": "the rollout has no wave to follow"})
+        if last.ordinal >= MAX_WAVES * 2:
+            raise ValidationError({"waves": f"at most {MAX_WAVES * 2} waves with extensions"})
+        wave = RolloutWave.objects.create(rollout=locked, ordinal=last.ordinal + 1, size_kind=WaveSizeKind.COUNT,
+                                          size=len(refs), success_threshold=last.success_threshold,
+                                          error_threshold=last.error_threshold, auto_advance=last.auto_advance,
+                                          member_count=len(refs))
+        members = [RolloutMember(rollout=locked, wave=wave, row=row, device_ref=ref, device_id=known.get(ref))
+                   for row, ref in enumerate(refs, start=1)]
+        for start in range(0, len(members), MEMBER_CHUNK):
+            RolloutMember.objects.bulk_create(members[start:start + MEMBER_CHUNK])
+        Rollout.objects.filter(pk=locked.pk).update(population_size=F("population_size") + len(refs))
+        _record(locked, actor, locked.state, locked.state, f"extended with {len(refs):,} devices as wave "
+                f"{wave.ordinal}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""), wave=wave)
+    return wave
 
 
 def scope_devices(rollout: Rollout, user: User) -> Any:
@@ -671,6 +755,7 @@ def rollout_retry(*, rollout: Rollout, actor: User, failure_class: str, wave: in
             of_wave = locked.waves.filter(ordinal=wave).first()
             if of_wave is None:
                 raise ValidationError({"wave": f"rollout {locked.pk} has no wave {wave}"})
+        link_checked(locked.pk)
         chosen = list(retryable_members(locked, key, of_wave).select_for_update(of=("self",))
                       .order_by("pk").values_list("pk", "attempt"))
         if not chosen:
@@ -826,6 +911,17 @@ def _link_retry(retry: RolloutRetry, now: dt.datetime) -> None:
     RolloutMember.objects.filter(retry=retry).update(request=Subquery(made))
     retry.linked_at = now
     retry.save(update_fields=["linked_at"])
+
+
+def link_checked(rollout_pk: int) -> None:
+    """Join the members of every wave whose batch is checked in full to their requests, whatever the
+    rollout's state (a rollout paused by its error threshold while its wave was still being checked
+    is no longer evaluated, yet its failures are retried or become another rollout's population)."""
+    for wave in RolloutWave.objects.filter(rollout_id=rollout_pk, members_linked_at__isnull=True,
+                                           batch__isnull=False).select_related("batch"):
+        batch = wave.batch
+        if batch.state not in CHECKING and batch.checked_rows >= batch.total_rows:
+            _link_members(wave)
 
 
 def _link_members(wave: RolloutWave) -> None:
