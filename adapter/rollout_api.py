@@ -3,7 +3,8 @@ its changes, start it or a ready wave, pause, resume, cancel, and dry-run it (co
 device's outcome as JSON or CSV). Thin: each action calls adapter.rollouts."""
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -135,6 +136,11 @@ class RolloutEventSerializer(serializers.ModelSerializer):
         fields = ["at", "actor", "wave", "from_state", "to_state", "reason"]
 
 
+ESTIMATE = inline_serializer("RolloutEstimate", {
+    "remaining": serializers.IntegerField(), "rate": serializers.FloatField(allow_null=True),
+    "seconds": serializers.IntegerField(allow_null=True), "basis": serializers.CharField()})
+
+
 class RolloutSerializer(serializers.ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="code", read_only=True)
     srv = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -142,7 +148,15 @@ class RolloutSerializer(serializers.ModelSerializer):
     waves = WaveSerializer(many=True, read_only=True)
     retries = RetrySerializer(many=True, read_only=True)
     approved_by = serializers.StringRelatedField()
+    estimate = serializers.SerializerMethodField(help_text=(
+        "remaining: members without a final outcome; rate: per second (its throttle, else the last ten minutes'); "
+        "seconds: the time to finish at that rate (null: no rate to go by); basis: which rate"))
     declined_by = serializers.StringRelatedField()
+
+    @extend_schema_field(ESTIMATE)
+    def get_estimate(self, rollout) -> dict:
+        found = rollouts.estimate(rollout)
+        return {"remaining": found.remaining, "rate": found.rate, "seconds": found.seconds, "basis": found.basis}
 
     class Meta:
         model = Rollout
@@ -152,7 +166,7 @@ class RolloutSerializer(serializers.ModelSerializer):
                   "max_per_second", "max_in_flight", "region_max_per_second", "region_max_in_flight",
                   "window_start", "window_end", "needs_approval", "approval_reason", "approved_by", "approved_at",
                   "declined_by", "declined_at",
-                  "created_at", "started_at", "ended_at", "waves", "retries"]
+                  "created_at", "started_at", "ended_at", "waves", "retries", "estimate"]
         read_only_fields = fields
 
 
@@ -312,6 +326,17 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         if request.query_params.get("devices") in ("1", "true"):
             body["devices"] = [{"device_id": d, "outcome": o, "message": m} for d, o, m in result.rows]
         return Response(body)
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY,
+                              (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
+                                  OpenApiTypes.BINARY},
+                   parameters=[OpenApiParameter("export", str, enum=["csv", "xlsx"], description="csv or xlsx")])
+    @action(detail=True, methods=["get"])
+    def results(self, request, pk=None):
+        """One row per device: wave, attempt, request id, state, outcome, failure class, message and times."""
+        rollout = self.get_object()
+        return export_response(f"rollout-{rollout.pk}-results", rollouts.RESULT_HEADERS, rollouts.result_rows(rollout),
+                               fmt=request.query_params.get("export", "csv"), title="results")
 
     @extend_schema(responses=RolloutEventSerializer(many=True))
     @action(detail=True, methods=["get"])

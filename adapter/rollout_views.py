@@ -78,6 +78,7 @@ class RolloutDetail(ObjectDetailView):
             and may("adapter.rollout.start", obj),
             "retried_classes": [c for c in failures.FAILURE_CLASSES if c.retried],
             "failure_classes": failures.FAILURE_CLASSES,
+            "estimate": rollouts.estimate(obj),
             "throttle": rollouts.throttle_text(obj), "window": pacing.window_text(obj),
             "window_open": pacing.in_window(obj, timezone.now()),
             "window_form": WindowForm(initial={"window_start": obj.window_start, "window_end": obj.window_end})
@@ -233,3 +234,11 @@ def rollout_extend(request, pk):
         messages.info(request, f"{wave.member_count:,} devices added as wave {wave.ordinal}.")
 
     return _control(request, pk, extend, "extended")
+
+
+@view_of(Rollout, "adapter.rollout.view")
+def rollout_results(request, pk):
+    """One row per device (wave, request id, state, outcome, times) as CSV, or ``?format=xlsx``."""
+    rollout = get_scoped_or_404(request.user, Rollout.objects.all(), pk=pk)
+    return export_response(f"rollout-{rollout.pk}-results", rollouts.RESULT_HEADERS, rollouts.result_rows(rollout),
+                           fmt=request.GET.get("format", "csv"), title="results")

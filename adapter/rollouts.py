@@ -1060,6 +1060,78 @@ def _ready(rollout: Rollout, wave: RolloutWave, reason: str) -> None:
     _record(rollout, None, WaveState.PENDING, WaveState.READY, reason, wave=wave, event="rollout.wave_ready")
 
 
+RESULT_HEADERS = ["device_id", "wave", "attempt", "request_id", "state", "outcome", "failure_class", "message",
+                  "received_at", "dsp_sent_at", "responded_at", "completed_at"]
+
+
+def result_rows(rollout: Rollout) -> Iterable[list[Any]]:
+    """One row per member (RESULT_HEADERS): its wave, its latest attempt's request, state, outcome
+    and times; a row refused at the check has no request, its code as outcome, state ``refused``;
+    a member of a wave not yet sent has state ``pending``. Streamed in the rollout's order."""
+    link_checked(rollout.pk)
+    refused = {(b, r): (code, message) for b, r, code, message in BatchRow.objects.filter(
+        batch__rollout_wave__rollout=rollout, request__isnull=True).values_list("batch_id", "row", "code", "message")}
+    members = (RolloutMember.objects.filter(rollout=rollout).order_by("wave__ordinal", "row").values_list(
+        "device_ref", "wave__ordinal", "attempt", "wave__batch_id", "row", "request__request_id", "request__state",
+        "request__outcome", "request__message", "request__received_at", "request__dsp_sent_at",
+        "request__responded_at", "request__completed_at").iterator(chunk_size=5000))
+    for ref, ordinal, attempt, batch_id, row, request_id, state, outcome, message, *times in members:
+        if request_id is None:
+            code, why = refused.get((batch_id, row), ("", ""))
+            state, outcome, message = ("refused", code, why) if code else ("pending", "", "")
+        klass = failures.class_of(outcome or "", state) if state in (*FAILED_STATES, "refused") else ""
+        yield [ref, ordinal, attempt, request_id or "", state, outcome or "", klass, message or "",
+               *[t.isoformat() if t else "" for t in times]]
+
+
+@dataclass
+class Estimate:
+    """How long the rest of a rollout takes at its pace: ``remaining`` members without a final
+    outcome, at ``rate`` per second (the throttle, else the rate of the last ten minutes' sends)."""
+
+    remaining: int
+    rate: float | None
+    seconds: int | None
+    basis: str
+
+    @property
+    def text(self) -> str:
+        if self.seconds == 0:
+            return "nothing left"
+        if self.seconds is None:
+            return f"{self.remaining:,} devices ({self.basis})"
+        hours, rest = divmod(self.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        took = f"{hours} h {minutes} min" if hours else (f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
+        return f"{self.remaining:,} devices, about {took} at {self.basis}"
+
+
+def estimate(rollout: Rollout, now: dt.datetime | None = None) -> Estimate:
+    now = now or timezone.now()
+    remaining = 0
+    for wave in rollout.waves.select_related("batch"):
+        if wave.state == WaveState.CANCELLED:
+            continue
+        remaining += max(0, wave.member_count - wave_counts(wave).terminal) if wave.batch_id else wave.member_count
+    if rollout.state in ENDED_ROLLOUT_STATES or remaining == 0:
+        return Estimate(remaining, None, 0 if remaining == 0 else None, "nothing left to send")
+    from adapter.models import SendAttempt
+
+    recent = SendAttempt.objects.filter(request__batch__rollout=rollout, started_at__gt=now - dt.timedelta(minutes=10),
+                                        started_at__lte=now).count() / 600
+    if rollout.max_per_second:
+        rate, basis = float(rollout.max_per_second), f"its throttle of {rollout.max_per_second:,} per second"
+        if recent and recent < rate:
+            rate, basis = recent, f"the last ten minutes' {recent:.3g} per second (below its throttle)"
+    elif recent:
+        rate, basis = recent, f"the last ten minutes' {recent:.3g} per second"
+    else:
+        return Estimate(remaining, None, None, "nothing sent in the last ten minutes: no rate to go by")
+    if rollout.window_start is not None:
+        basis += "; hours outside its time window not counted"
+    return Estimate(remaining, round(rate, 3), math.ceil(remaining / rate), basis)
+
+
 # --- Dry run ------------------------------------------------------------------------------------
 
 @dataclass

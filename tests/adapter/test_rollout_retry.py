@@ -124,3 +124,42 @@ def test_retry_through_the_api_and_the_page(srvs, orgs, supplier_a, supplier_b, 
     refused = client_for(supplier_a).post(reverse("adapter:rollout_retry", args=[pk]),
                                           {"failure_class": "communication", "wave": "x<script>"}, follow=True)
     assert "the wave&#x27;s number" in refused.content.decode() or "the wave's number" in refused.content.decode()
+
+
+def test_results_download_and_the_estimate(srvs, orgs, supplier_a, supplier_b, quiet_simulator, api_for, client_for,
+                                           django_capture_on_commit_callbacks):
+    import csv
+    import io
+
+    from django.urls import reverse
+
+    quiet_simulator.configure(fail_e20={"south": 1.0})
+    devices = north_and_south(orgs["SUPA"], 2, 1)
+    rollout = rollouts.rollout_create(actor=supplier_a, name="Results", srv="4.1.1", params={},
+                                      waves=waves(2, "rest", success=10, error=100, auto=False),
+                                      device_list=listed(devices), throttle={"max_per_second": 4})
+    with time_machine.travel(MOMENT, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            rollouts.rollout_start(rollout=rollout, actor=supplier_a)
+        found = rollouts.estimate(rollout)
+    assert (found.remaining, found.seconds) == (1, 300)  # two sends in ten minutes: 1 device at 2/600 a second
+    assert found.basis == "the last ten minutes' 0.00333 per second (below its throttle)"
+    client = client_for(supplier_a)
+    body = b"".join(client.get(reverse("adapter:rollout_results", args=[rollout.pk])).streaming_content)
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0] == rollouts.RESULT_HEADERS and len(rows) == 4
+    by_device = {r[0]: r for r in rows[1:]}
+    assert by_device[devices[0].device_id][1:3] == ["1", "1"] and by_device[devices[0].device_id][4:6] == [
+        "responded", "I0"]
+    assert by_device[devices[0].device_id][3].endswith(":" + by_device[devices[0].device_id][3].rsplit(":", 1)[1])
+    assert by_device[devices[2].device_id][4:7] == ["pending", "", ""]
+    assert client.get(reverse("adapter:rollout_results", args=[rollout.pk]) + "?format=xlsx")[
+        "Content-Type"].startswith("application/vnd.openxmlformats")
+    assert client_for(supplier_b).get(reverse("adapter:rollout_results", args=[rollout.pk])).status_code == 404
+    page = client.get(rollout.get_absolute_url()).content.decode()
+    assert "To finish: 1 devices" in page
+    api = api_for(supplier_a)
+    assert api.get(f"/api/v1/adapter/rollouts/{rollout.pk}/").json()["estimate"]["remaining"] == 1
+    got = api.get(f"/api/v1/adapter/rollouts/{rollout.pk}/results/?export=csv")
+    assert got.status_code == 200 and got["Content-Type"].startswith("text/csv")
+    assert "/api/v1/adapter/rollouts/{id}/results/" in api.get("/api/schema/?format=json").json()["paths"]
