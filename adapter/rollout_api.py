@@ -147,11 +147,11 @@ class RolloutSerializer(serializers.ModelSerializer):
     state = serializers.CharField(read_only=True, help_text=", ".join(RolloutState.values))
     waves = WaveSerializer(many=True, read_only=True)
     retries = RetrySerializer(many=True, read_only=True)
-    approved_by = serializers.StringRelatedField()
+    approved_by = serializers.CharField(read_only=True, allow_null=True)  # null: nobody decided
     estimate = serializers.SerializerMethodField(help_text=(
         "remaining: members without a final outcome; rate: per second (its throttle, else the last ten minutes'); "
         "seconds: the time to finish at that rate (null: no rate to go by); basis: which rate"))
-    declined_by = serializers.StringRelatedField()
+    declined_by = serializers.CharField(read_only=True, allow_null=True)
 
     @extend_schema_field(ESTIMATE)
     def get_estimate(self, rollout) -> dict:
