@@ -203,6 +203,7 @@ class WaveSizeKind(models.TextChoices):
 class PopulationSource(models.TextChoices):
     LIST = "list", "Uploaded list of device ids"
     SAVED_FILTER = "saved_filter", "Saved filter of the device register"
+    FAILURES = "failures", "The failed devices of an earlier rollout"
 
 
 COLOURS.update({

@@ -145,6 +145,73 @@ def quarantined(stdout=None):
                      "waiting for a DCC operator to release or reject it")
 
 
+ROLLOUT_NAMES = ("Demo: tariff refresh (finished)", "Demo: readings in the south (stopped by its error threshold)",
+                 "Demo: auxiliary load activation (waits for approval)")
+
+
+def rollouts(stdout=None):
+    """Three rollouts of the demo supplier (supa), made through the rollout services and run by
+    calling the tasks the cluster would run: one finished (every wave done), one paused by its
+    error threshold (its southern devices unreachable while it ran: the simulator fails them
+    E20), one of a critical SRV frozen and waiting for a second DCC person. Skipped when they
+    exist, or without the demo people and devices."""
+    from adapter import rollouts as engine
+    from adapter import tasks
+    from adapter.models import Batch, Rollout
+    from inventory.models import Device
+
+    person = get_user_model()._default_manager.filter(username="supa").select_related("organisation").first()
+    if person is None or person.organisation is None or not ServiceRequestVariant.objects.filter(code="4.1.1"):
+        return
+    if Rollout.objects.filter(organisation=person.organisation, name__in=ROLLOUT_NAMES).exists():
+        return
+    meters = Device.objects.filter(supplier=person.organisation, status="commissioned", device_type="ESME")
+    north = list(meters.exclude(region="south").order_by("pk").values_list("device_id", flat=True)[:40])
+    south = list(meters.filter(region="south").order_by("pk").values_list("device_id", flat=True)[:20])
+    if len(north) < 20 or len(south) < 10:
+        return
+
+    def run(rollout):
+        # what the cluster does after the commit: check each wave's batch, send it, evaluate
+        for _round in range(10):
+            for batch_pk in Batch.objects.filter(rollout=rollout, state__in=("uploaded", "validating")).values_list(
+                    "pk", flat=True):
+                tasks.batch_check(batch_pk)
+            for batch_pk in Batch.objects.filter(rollout=rollout, state="running", held=False).values_list(
+                    "pk", flat=True):
+                tasks.dispatch(batch_id=batch_pk)
+            engine.evaluate(rollout.pk)
+            if Rollout.objects.get(pk=rollout.pk).state != "running":
+                break
+
+    finished = engine.rollout_create(actor=person, name=ROLLOUT_NAMES[0], srv="4.1.1", params={},
+                                     waves=engine.parse_waves("10%, 40%, rest", success_threshold=80,
+                                                              error_threshold=20),
+                                     device_list="\n".join(north[:20]), throttle={"max_per_second": 50})
+    engine.rollout_start(rollout=finished, actor=person)
+    simulator.configure(fail_e20={"north": 0, "central": 0, "south": 0}, fail_e21={"north": 0, "central": 0,
+                                                                                   "south": 0})
+    try:
+        run(finished)
+        stopped = engine.rollout_create(actor=person, name=ROLLOUT_NAMES[1], srv="4.1.1", params={},
+                                        waves=engine.parse_waves("10, rest", success_threshold=90, error_threshold=30),
+                                        device_list="\n".join(south[:10] + north[20:40]))
+        engine.rollout_start(rollout=stopped, actor=person)
+        simulator.configure(fail_e20={"south": 1.0})  # a CSP incident in the south while it runs
+        run(stopped)
+    finally:
+        simulator.reset()
+    waiting = engine.rollout_create(actor=person, name=ROLLOUT_NAMES[2], srv="7.5",
+                                    params=PARAMS["7.5"], waves=engine.parse_waves("5, rest"),
+                                    device_list="\n".join(north[:20]), window=("01:00", "05:00"),
+                                    throttle={"region_max_per_second": 10})
+    engine.rollout_start(rollout=waiting, actor=person)
+    if stdout:
+        states = ", ".join(Rollout.objects.filter(name__in=ROLLOUT_NAMES).order_by("pk")
+                           .values_list("state", flat=True))
+        stdout.write(f"adapter: three demo rollouts of {person} ({states})")
+
+
 def load(stdout=None, requests=REQUESTS):
     from inventory.models import Device
     from portal.models import Organisation
@@ -153,6 +220,7 @@ def load(stdout=None, requests=REQUESTS):
     message_signing(stdout)
     signing_keys(stdout)
     quarantined(stdout)
+    rollouts(stdout)
     srvs = {s.code: s for s in ServiceRequestVariant.objects.filter(code__in=[c for c, _ in MIX])}
     devices = list(Device.objects.filter(status="commissioned", device_type__in=["ESME", "GSME"],
                                          supplier__kind="service_user").exclude(supplier__user_id="")

@@ -13,7 +13,7 @@ register_event(Event("request.quarantined", "A request was quarantined", webhook
 register_event(Event("threshold.change_requested", "A threshold change awaits DCC approval", webhook=False, weight=40,
                      data=NO_DATA))
 # A rollout's changes of state (adapter.rollouts), each also a RolloutEvent row with who and why;
-# weights 31-38 keep them beside the other device-command events in the subscription list.
+# weights 31-39 keep them beside the other device-command events in the subscription list.
 ROLLOUT_DATA = fields(from_state=STRING, to_state=STRING, reason=STRING, wave=nullable(INTEGER))
 for name, description, weight in (
     ("rollout.started", "A rollout started", 31),
@@ -24,5 +24,6 @@ for name, description, weight in (
     ("rollout.resumed", "A paused rollout resumed", 36),
     ("rollout.cancelled", "A rollout was cancelled", 37),
     ("rollout.completed", "A rollout completed", 38),
+    ("rollout.retry_started", "A rollout retries its failed of a class", 39),
 ):
     register_event(Event(name, description, webhook=True, weight=weight, data=ROLLOUT_DATA))

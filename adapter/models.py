@@ -127,6 +127,11 @@ class Batch(FourEyes):
     needs_approval = models.BooleanField(default=False, help_text="Held for a second DCC person (four eyes)")
     # A paused rollout holds its waves' batches: dispatch claims none of their requests (in-flight ones finish).
     held = models.BooleanField(default=False, help_text="Held: none of its requests is handed to the network")
+    # A rollout's batch (a wave, or a retry of its failed): its rollout's throttle and time window
+    # apply to it (``paced``): only its own dispatch task claims its requests, at the rollout's pace.
+    rollout = models.ForeignKey("adapter.Rollout", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="batches", help_text="The rollout it sends for (a wave or a retry)")
+    paced = models.BooleanField(default=False, help_text="Sent at its rollout's throttle and in its time window")
 
     class Meta:
         ordering = ["-id"]
@@ -523,7 +528,10 @@ auditlog.register(ServiceRequest, include_fields=["state", "outcome", "released_
 
 # --- Rollouts (adapter.rollouts) ------------------------------------------------------------------
 
-class Rollout(models.Model):
+PACING_FIELDS = ("max_in_flight", "max_per_second", "region_max_in_flight", "region_max_per_second")
+
+
+class Rollout(FourEyes):
     """One SRV with its parameters sent to a whole population of devices in waves, each wave a
     Batch of the ordinary batch path (so every check, counter, four-eyes rule and signature of a
     batch applies), under a success threshold that starts the next wave and an error threshold
@@ -546,12 +554,33 @@ class Rollout(models.Model):
     device_list = models.TextField(blank=True, help_text="The uploaded device ids, as received (source: list)")
     saved_filter = models.ForeignKey("portal.SavedFilter", on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", help_text="A saved filter of the device register")
+    source_rollout = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                       help_text="The earlier rollout whose failed devices it sends to")
+    source_failure_class = models.CharField(max_length=16, blank=True,
+                                            help_text="Only the earlier rollout's failures of this class")
     population_query = models.CharField(max_length=1000, blank=True,
                                         help_text="The saved filter's querystring as evaluated at the start")
     population_size = models.PositiveIntegerField(default=0, help_text="Members frozen at the start")
     duplicates_dropped = models.PositiveIntegerField(default=0, help_text="Device ids listed more than once")
     dry_run_counts = models.JSONField(default=dict, blank=True, help_text="The last dry run's counts by outcome")
+    # Four eyes: a rollout of a critical SRV, or of more devices than ADAPTER_ROLLOUT_APPROVAL_SIZE,
+    # waits (its population frozen, nothing sent) for a second person who is not its starter.
+    needs_approval = models.BooleanField(default=False, help_text="Waits for a second person before its first wave")
+    approval_reason = models.CharField(max_length=200, blank=True, help_text="Why it needs a second person")
     dry_run_at = models.DateTimeField(null=True, blank=True)
+    # Throttle (empty: no limit). In flight: handed to the network, no final response yet. Per
+    # second: attempts started in the last second. The region limits apply to each CSP region on
+    # its own (the device's region in the register), so a rollout never floods one CSP.
+    max_in_flight = models.PositiveIntegerField(null=True, blank=True, help_text="Most requests in flight at once")
+    max_per_second = models.PositiveIntegerField(null=True, blank=True, help_text="Most requests sent per second")
+    region_max_in_flight = models.PositiveIntegerField(null=True, blank=True,
+                                                       help_text="Most requests in flight at once in any one region")
+    region_max_per_second = models.PositiveIntegerField(null=True, blank=True,
+                                                        help_text="Most requests sent per second to any one region")
+    # The time window in Europe/London local time (both or neither): requests are handed over only
+    # from window_start until window_end; a window whose end is before its start crosses midnight.
+    window_start = models.TimeField(null=True, blank=True, help_text="Sending starts (Europe/London)")
+    window_end = models.TimeField(null=True, blank=True, help_text="Sending stops (Europe/London)")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -567,6 +596,11 @@ class Rollout(models.Model):
     def get_absolute_url(self):
         """The rollout's page: its waves with counts by state and outcome, and its controls."""
         return reverse("adapter:rollout_detail", args=[self.pk])
+
+    @property
+    def is_paced(self):
+        """Whether its batches are sent at a pace of their own (a throttle or a time window)."""
+        return self.window_start is not None or any(getattr(self, name, None) is not None for name in PACING_FIELDS)
 
 
 class RolloutWave(models.Model):
@@ -623,7 +657,11 @@ class RolloutMember(models.Model):
                                related_name="+", help_text="Empty: unknown to the register (E19 when checked)")
     device_ref = models.CharField(max_length=40, help_text="The device id, canonical EUI-64 where it is one")
     request = models.OneToOneField(ServiceRequest, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="rollout_member")
+                                   related_name="rollout_member", help_text="Its latest attempt's request")
+    # A retry is a new attempt of the same member (a new request, a new id): the member stays one.
+    attempt = models.PositiveSmallIntegerField(default=1, help_text="1 for the wave's own request")
+    retry = models.ForeignKey("adapter.RolloutRetry", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="members", help_text="The retry that sends its latest attempt")
 
     class Meta:
         ordering = ["wave", "row"]
@@ -634,6 +672,39 @@ class RolloutMember(models.Model):
 
     def __str__(self):
         return f"{self.rollout_id}: {self.device_ref}"
+
+
+class RolloutRetry(models.Model):
+    """A person's retry of a rollout's members that failed with one failure class (adapter.failures)
+    that is retried: one Batch whose rows are those members, each a new attempt with a new request
+    id, held until ``not_before`` (the back-off: it doubles with each attempt)."""
+
+    scope_rule = ScopeRule(Domain.OPERATIONAL, org_path="rollout__organisation")
+
+    rollout = models.ForeignKey(Rollout, on_delete=models.CASCADE, related_name="retries")
+    wave = models.ForeignKey(RolloutWave, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                             help_text="Empty: the failed of every wave")
+    failure_class = models.CharField(max_length=16)
+    attempt = models.PositiveSmallIntegerField(help_text="The attempt it sends (2 for the first retry)")
+    batch = models.OneToOneField(Batch, on_delete=models.SET_NULL, null=True, blank=True, related_name="rollout_retry")
+    member_count = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField()
+    not_before = models.DateTimeField(help_text="Nothing of it is sent before (the back-off)")
+    released_at = models.DateTimeField(null=True, blank=True)
+    linked_at = models.DateTimeField(null=True, blank=True, help_text="When its members were joined to their "
+                                     "new requests")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["rollout", "id"]
+
+    def __str__(self):
+        return f"{self.rollout_id} retry {self.pk} ({self.failure_class})"
+
+    def get_absolute_url(self):
+        return self.rollout.get_absolute_url()
 
 
 class RolloutEvent(models.Model):

@@ -4,11 +4,12 @@ resume, cancel, dry run) and the dry run's list as CSV. Thin: each control calls
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
+from django.utils import timezone
 
-from adapter import rollouts, services
+from adapter import failures, pacing, rollouts, services
 from adapter.choices import LIVE_ROLLOUT_STATES, RolloutState, WaveState, colour
-from adapter.models import Rollout, RolloutWave
-from adapter.rollout_forms import RolloutForm
+from adapter.models import PACING_FIELDS, Rollout, RolloutWave
+from adapter.rollout_forms import RolloutForm, ThrottleForm, WindowForm
 from portal.generic import POST, ObjectDetailView, ObjectEditView, ObjectListView, view_of
 from portal.scoping import CHANGE, get_scoped_or_404
 from portal.tabular import export_response
@@ -53,6 +54,7 @@ class RolloutDetail(ObjectDetailView):
             counts = rollouts.wave_counts(wave, refused_by_code=True)
             waves.append({"wave": wave, "counts": counts, "by_state": sorted(counts.by_state.items()),
                           "by_outcome": sorted(counts.by_outcome.items()),
+                          "by_class": sorted(rollouts.class_counts(wave).items()),
                           "success": counts.share(counts.successes), "failure": counts.share(
                               counts.failures - wave.acknowledged_failures)})
         may = self.may
@@ -66,6 +68,25 @@ class RolloutDetail(ObjectDetailView):
             "can_cancel": obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED)
             and may("adapter.rollout.cancel", obj),
             "can_dry_run": may("adapter.rollout.dry_run", obj), "ready": WaveState.READY,
+            "can_decide": obj.state == RolloutState.AWAITING_APPROVAL and obj.needs_approval
+            and obj.approved_at is None and obj.started_by_id != self.request.user.pk
+            and may("adapter.rollout.approve", obj),
+            "retries": obj.retries.select_related("wave", "created_by", "batch").order_by("-id"),
+            "can_extend": obj.state in (RolloutState.RUNNING, RolloutState.PAUSED)
+            and may("adapter.rollout.start", obj),
+            "can_retry": obj.state in (RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.COMPLETED)
+            and may("adapter.rollout.start", obj),
+            "retried_classes": [c for c in failures.FAILURE_CLASSES if c.retried],
+            "failure_classes": failures.FAILURE_CLASSES,
+            "estimate": rollouts.estimate(obj),
+            "throttle": rollouts.throttle_text(obj), "window": pacing.window_text(obj),
+            "window_open": pacing.in_window(obj, timezone.now()),
+            "window_form": WindowForm(initial={"window_start": obj.window_start, "window_end": obj.window_end})
+            if obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED) and may("adapter.rollout.pause", obj)
+            else None,
+            "throttle_form": ThrottleForm(initial={name: getattr(obj, name) for name in PACING_FIELDS})
+            if obj.state not in (RolloutState.CANCELLED, RolloutState.COMPLETED) and may("adapter.rollout.pause", obj)
+            else None,
         }
 
 
@@ -140,3 +161,84 @@ def rollout_dry_run_download(request, pk):
     return export_response(f"rollout-{rollout.pk}-dry-run", ["device_id", "outcome", "message"], result.rows,
                            fmt=request.GET.get("format", "csv"))
 
+
+
+def _form_refused(request, pk, form):
+    rollout = get_scoped_or_404(request.user, Rollout.objects.all(), CHANGE, pk=pk)
+    messages.error(request, "; ".join(f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields
+                                      else " ".join(errors) for name, errors in form.errors.items()))
+    return redirect(rollout)
+
+
+@view_of(Rollout, "adapter.rollout.pause", methods=POST)
+def rollout_window(request, pk):
+    """Change the time window of a rollout that has not ended (both ends empty: any time)."""
+    form = WindowForm(request.POST)
+    if not form.is_valid():
+        return _form_refused(request, pk, form)
+    data = form.cleaned_data
+    return _control(request, pk, lambda r: rollouts.rollout_window(
+        rollout=r, actor=request.user, start=data.get("window_start"), end=data.get("window_end"),
+        reason=data.get("reason", "")), "time window changed")
+
+
+@view_of(Rollout, "adapter.rollout.pause", methods=POST)
+def rollout_throttle(request, pk):
+    """Change the throttle of a rollout that has not ended (the form's figures; empty: no limit)."""
+    form = ThrottleForm(request.POST)
+    if not form.is_valid():
+        return _form_refused(request, pk, form)
+    data = form.cleaned_data
+    return _control(request, pk, lambda r: rollouts.rollout_throttle(
+        rollout=r, actor=request.user, throttle={name: data.get(name) for name in PACING_FIELDS},
+        reason=data.get("reason", "")), "throttle changed")
+
+
+@view_of(Rollout, "adapter.rollout.start", methods=POST)
+def rollout_retry(request, pk):
+    """Retry the failed of a class (the form's ``failure_class``, optional ``wave`` ordinal)."""
+    wave_text = (request.POST.get("wave") or "").strip()
+    wave = int(wave_text) if wave_text.isdigit() and len(wave_text) < 5 else None
+
+    def retry(rollout):
+        if wave_text and wave is None:
+            raise ValidationError({"wave": "the wave's number, e.g. 2, or empty for every wave"})
+        made = rollouts.rollout_retry(rollout=rollout, actor=request.user,
+                                      failure_class=request.POST.get("failure_class", ""), wave=wave,
+                                      reason=request.POST.get("reason", ""))
+        messages.info(request, f"{made.member_count:,} devices retried from {made.not_before:%H:%M:%S} UTC "
+                      f"(attempt {made.attempt}).")
+
+    return _control(request, pk, retry, "retry made")
+
+
+@view_of(Rollout, "adapter.rollout.approve", methods=POST)
+def rollout_approve(request, pk):
+    """A second person approves a rollout held for four eyes: its first wave starts."""
+    return _with_reason(request, pk, rollouts.rollout_approve, "approved: its first wave starts")
+
+
+@view_of(Rollout, "adapter.rollout.approve", methods=POST)
+def rollout_decline(request, pk):
+    """A second person declines a rollout held for four eyes: it is cancelled, nothing was sent."""
+    return _with_reason(request, pk, rollouts.rollout_decline, "declined: nothing was sent")
+
+
+@view_of(Rollout, "adapter.rollout.start", methods=POST)
+def rollout_extend(request, pk):
+    """Add the pasted device ids to a running or paused rollout as a new last wave."""
+    def extend(rollout):
+        wave = rollouts.rollout_extend(rollout=rollout, actor=request.user,
+                                       device_list=request.POST.get("device_list", "")[:2_000_000],
+                                       reason=request.POST.get("reason", ""))
+        messages.info(request, f"{wave.member_count:,} devices added as wave {wave.ordinal}.")
+
+    return _control(request, pk, extend, "extended")
+
+
+@view_of(Rollout, "adapter.rollout.view")
+def rollout_results(request, pk):
+    """One row per device (wave, request id, state, outcome, times) as CSV, or ``?format=xlsx``."""
+    rollout = get_scoped_or_404(request.user, Rollout.objects.all(), pk=pk)
+    return export_response(f"rollout-{rollout.pk}-results", rollouts.RESULT_HEADERS, rollouts.result_rows(rollout),
+                           fmt=request.GET.get("format", "csv"), title="results")

@@ -26,6 +26,7 @@ to, why) and an event published through portal.events.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,10 +37,10 @@ from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from adapter import schema, services, tasks
+from adapter import failures, pacing, schema, services, tasks
 from adapter.choices import (
     ENDED_ROLLOUT_STATES,
     LIVE_ROLLOUT_STATES,
@@ -54,11 +55,13 @@ from adapter.choices import (
     WaveState,
 )
 from adapter.models import (
+    PACING_FIELDS,
     Batch,
     BatchRow,
     Rollout,
     RolloutEvent,
     RolloutMember,
+    RolloutRetry,
     RolloutWave,
     ServiceRequest,
     ServiceRequestVariant,
@@ -68,8 +71,6 @@ from portal.access import require
 from portal.ids import normalise_eui64
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from portal.models import User
     from portal.savedfilters.models import SavedFilter
     from portal.types import Actor
@@ -182,11 +183,115 @@ def parse_device_list(text: str) -> tuple[list[str], int]:
     return list(seen), repeats
 
 
+MAX_RATE = 100_000  # a bound on every throttle figure: far above what a CSP takes
+
+
+def clean_throttle(throttle: dict[str, Any]) -> dict[str, int | None]:
+    """The throttle's figures (``PACING_FIELDS``), each a whole number from 1 to MAX_RATE or empty
+    (no limit). Refused, naming the field: anything else, and names that are not throttle figures."""
+    unknown = sorted(set(throttle) - set(PACING_FIELDS))
+    if unknown:
+        raise ValidationError({"throttle": f"unknown throttle figures: {', '.join(map(str, unknown))[:200]} "
+                                           f"(known: {', '.join(PACING_FIELDS)})"})
+    cleaned: dict[str, int | None] = {}
+    errors = {}
+    for name in PACING_FIELDS:
+        value = throttle.get(name)
+        if value is None or value == "":
+            cleaned[name] = None
+            continue
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            number = 0
+        if str(number) != str(value).strip() or not 1 <= number <= MAX_RATE:
+            errors[name] = f"a whole number from 1 to {MAX_RATE:,}, or empty for no limit"
+        cleaned[name] = number
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def clean_window(start: Any, end: Any) -> dict[str, dt.time | None]:
+    """A time window in Europe/London (``"01:00"``, ``"05:00"`` or times): both or neither, not the
+    same time; an end before the start crosses midnight. Refused, naming the field."""
+    import datetime
+
+    def parse(value: Any, name: str) -> datetime.time | None:
+        if value is None or value == "":
+            return None
+        if isinstance(value, datetime.time):
+            return value.replace(second=0, microsecond=0, tzinfo=None)
+        text = str(value).strip()[:10]
+        try:
+            return datetime.time.fromisoformat(text).replace(second=0, microsecond=0, tzinfo=None)
+        except ValueError:
+            raise ValidationError({name: f"{text!r} is not a time of day such as 01:00"}) from None
+
+    first, last = parse(start, "window_start"), parse(end, "window_end")
+    if (first is None) != (last is None):
+        raise ValidationError({"window_start" if first is None else "window_end": "give both ends of the time "
+                               "window (e.g. 01:00 and 05:00), or neither for any time"})
+    if first is not None and first == last:
+        raise ValidationError({"window_end": "the window ends when it starts: give a different time (or no "
+                                             "window for any time)"})
+    return {"window_start": first, "window_end": last}
+
+
+def rollout_window(*, rollout: Rollout, actor: User, start: Any, end: Any, reason: str = "") -> Rollout:
+    """Change the time window of a rollout that has not ended; its sender follows at its next claim."""
+    require(actor, "adapter.rollout.pause", rollout)
+    window = clean_window(start, end)
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
+                         "the window of an ended rollout does not change")
+        before = pacing.window_text(locked)
+        locked.window_start, locked.window_end = window["window_start"], window["window_end"]
+        locked.save(update_fields=["window_start", "window_end"])
+        Batch.objects.filter(rollout=locked).update(paced=locked.is_paced)
+        _record(locked, actor, locked.state, locked.state, f"time window changed from {before} to "
+                f"{pacing.window_text(locked)}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""))
+        transaction.on_commit(lambda: wake_senders(locked.pk))
+    return locked
+
+
+def throttle_text(rollout: Rollout) -> str:
+    """The throttle in words, e.g. "50 per second, 200 in flight; in each region 20 per second"."""
+    overall = [f"{rollout.max_per_second:,} per second" if rollout.max_per_second else "",
+               f"{rollout.max_in_flight:,} in flight" if rollout.max_in_flight else ""]
+    regional = [f"{rollout.region_max_per_second:,} per second" if rollout.region_max_per_second else "",
+                f"{rollout.region_max_in_flight:,} in flight" if rollout.region_max_in_flight else ""]
+    parts = [", ".join(p for p in overall if p)]
+    if any(regional):
+        parts.append("in each region " + ", ".join(p for p in regional if p))
+    return "; ".join(p for p in parts if p) or "no limit"
+
+
+def rollout_throttle(*, rollout: Rollout, actor: User, throttle: dict[str, Any], reason: str = "") -> Rollout:
+    """Change the throttle of a rollout that has not ended; its batches follow at their next claim."""
+    require(actor, "adapter.rollout.pause", rollout)
+    pace = clean_throttle(throttle)
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
+                         "the throttle of an ended rollout does not change")
+        before = throttle_text(locked)
+        for name, value in pace.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=list(pace))
+        Batch.objects.filter(rollout=locked).update(paced=locked.is_paced)
+        _record(locked, actor, locked.state, locked.state, f"throttle changed from {before} to "
+                f"{throttle_text(locked)}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""))
+        transaction.on_commit(lambda: wake_senders(locked.pk))
+    return locked
+
+
 # --- Drawing up ---------------------------------------------------------------------------------
 
 def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, params: dict[str, Any] | None,
                    waves: Sequence[WaveIn | dict[str, Any]], device_list: str = "",
-                   saved_filter: SavedFilter | None = None) -> Rollout:
+                   saved_filter: SavedFilter | None = None, throttle: dict[str, Any] | None = None,
+                   window: tuple[Any, Any] | None = None, from_rollout: Rollout | None = None,
+                   failure_class: str = "") -> Rollout:
     """Draw up a rollout (draft) for the actor's organisation: nothing is checked per device or
     sent until it starts (a dry run checks every device without sending). Refused, naming the
     field: an unknown SRV, parameters outside the SRV's schema, bad waves, no population or both."""
@@ -205,10 +310,22 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
     except schema.ParamError as exc:
         raise ValidationError({"params": f"Invalid parameter {exc.field}: {exc.message}."}) from None
     cleaned = _clean_waves(waves)
-    if bool((device_list or "").strip()) == (saved_filter is not None):
-        raise ValidationError({"population": "choose the devices: upload a list of device ids or pick a saved "
-                                             "filter of the device register (one of the two)"})
-    if saved_filter is not None:
+    pace: dict[str, Any] = {**clean_throttle(throttle or {}), **clean_window(*(window or (None, None)))}
+    given = [bool((device_list or "").strip()), saved_filter is not None, from_rollout is not None]
+    if sum(given) != 1:
+        raise ValidationError({"population": "choose the devices: upload a list of device ids, pick a saved "
+                                             "filter of the device register, or an earlier rollout's failed "
+                                             "devices (one of the three)"})
+    failure_class = (failure_class or "").strip()[:20]
+    if from_rollout is not None:
+        from_rollout = Rollout.objects.filter(pk=from_rollout.pk).first()  # as stored, not the caller's copy
+        if from_rollout is None or from_rollout.organisation_id != organisation.pk or from_rollout.started_at is None:
+            raise ValidationError({"from_rollout": "choose a rollout of your organisation that has started"})
+        if failure_class and failure_class not in failures.BY_KEY:
+            raise ValidationError({"failure_class": f"{failure_class!r} is not a failure class (one of "
+                                                    f"{', '.join(failures.BY_KEY)})"})
+        source = PopulationSource.FAILURES
+    elif saved_filter is not None:
         if saved_filter.user_id != actor.pk or saved_filter.page != DEVICE_PAGE:
             raise ValidationError({"saved_filter": "choose one of your own saved filters of the device register"})
         source = PopulationSource.SAVED_FILTER
@@ -220,7 +337,8 @@ def rollout_create(*, actor: User, name: str, srv: ServiceRequestVariant | str, 
     with set_actor(actor), transaction.atomic():
         rollout = Rollout(organisation=organisation, created_by=actor, name=(name or "").strip(), srv=srv,
                           params=params, population_source=source, device_list=device_list or "",
-                          saved_filter=saved_filter)
+                          saved_filter=saved_filter, source_rollout=from_rollout,
+                          source_failure_class=failure_class if from_rollout is not None else "", **pace)
         rollout.full_clean()
         rollout.save()
         for ordinal, wave in enumerate(cleaned, start=1):
@@ -257,6 +375,10 @@ def population(rollout: Rollout, user: User) -> tuple[list[tuple[str, int | None
     ``user`` may see (a supplier's filter finds its own devices only)."""
     from inventory.models import Device
 
+    if rollout.population_source == PopulationSource.FAILURES:
+        if rollout.source_rollout_id is None:
+            raise ValidationError({"from_rollout": "the earlier rollout of this one was deleted"})
+        return failed_members(rollout.source_rollout_id, rollout.source_failure_class), 0
     if rollout.population_source == PopulationSource.SAVED_FILTER:
         devices = scope_devices(rollout, user)
         return [(device_id, pk) for pk, device_id in devices.order_by("pk").values_list("pk", "device_id")], 0
@@ -265,6 +387,73 @@ def population(rollout: Rollout, user: User) -> tuple[list[tuple[str, int | None
     for start in range(0, len(refs), 900):
         known.update(Device.objects.filter(device_id__in=refs[start:start + 900]).values_list("device_id", "pk"))
     return [(ref, known.get(ref)) for ref in refs], repeats
+
+
+def failed_members(rollout_pk: int, failure_class: str = "") -> list[tuple[str, int | None]]:
+    """The devices of a rollout whose latest attempt failed (failed, timed out, or refused at the
+    check), of one failure class or of any, in the rollout's order: [(device id, device pk)]."""
+    link_checked(rollout_pk)
+    refused: dict[tuple[int, int], str] = {}
+    for batch_id, row, code in BatchRow.objects.filter(batch__rollout_wave__rollout_id=rollout_pk,
+                                                       request__isnull=True).values_list("batch_id", "row", "code"):
+        refused[(batch_id, row)] = code
+    chosen = []
+    for ref, pk, state, outcome, batch_id, row in (
+            RolloutMember.objects.filter(rollout_id=rollout_pk).order_by("wave__ordinal", "row")
+            .values_list("device_ref", "device_id", "request__state", "request__outcome", "wave__batch_id", "row")
+            .iterator(chunk_size=5000)):
+        if state in FAILED_STATES:
+            key = failures.class_of(outcome or "", state)
+        elif state is None and (batch_id, row) in refused:
+            key = failures.class_of(refused[(batch_id, row)])
+        else:
+            continue
+        if not failure_class or key == failure_class:
+            chosen.append((ref, pk))
+    return chosen
+
+
+def rollout_extend(*, rollout: Rollout, actor: User, device_list: str, reason: str = "") -> RolloutWave:
+    """Add devices to a running (or paused) rollout as a new last wave, with the thresholds of the
+    wave before it; it starts as any wave does. Refused, naming the field: a device already in the
+    rollout (a device is in a rollout once), an empty list."""
+    require(actor, "adapter.rollout.start", rollout)
+    refs, _repeats = parse_device_list(device_list)
+    if not refs:
+        raise ValidationError({"device_list": "the list holds no device id"})
+    from inventory.models import Device
+
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [RolloutState.RUNNING, RolloutState.PAUSED],
+                         "only a running or paused rollout is extended")
+        already = []
+        for start in range(0, len(refs), 900):
+            already += RolloutMember.objects.filter(rollout=locked, device_ref__in=refs[start:start + 900]
+                                                    ).values_list("device_ref", flat=True)
+        if already:
+            shown = ", ".join(sorted(already)[:5]) + (f" and {len(already) - 5:,} more" if len(already) > 5 else "")
+            raise ValidationError({"device_list": f"{len(already):,} of these devices are in the rollout already "
+                                                  f"(a device is in a rollout once): {shown}"})
+        known: dict[str, int] = {}
+        for start in range(0, len(refs), 900):
+            known.update(Device.objects.filter(device_id__in=refs[start:start + 900]).values_list("device_id", "pk"))
+        last = locked.waves.order_by("-ordinal").first()
+        if last is None:
+            raise ValidationError({"waves": "the rollout has no wave to follow"})
+        if last.ordinal >= MAX_WAVES * 2:
+            raise ValidationError({"waves": f"at most {MAX_WAVES * 2} waves with extensions"})
+        wave = RolloutWave.objects.create(rollout=locked, ordinal=last.ordinal + 1, size_kind=WaveSizeKind.COUNT,
+                                          size=len(refs), success_threshold=last.success_threshold,
+                                          error_threshold=last.error_threshold, auto_advance=last.auto_advance,
+                                          member_count=len(refs))
+        members = [RolloutMember(rollout=locked, wave=wave, row=row, device_ref=ref, device_id=known.get(ref))
+                   for row, ref in enumerate(refs, start=1)]
+        for start in range(0, len(members), MEMBER_CHUNK):
+            RolloutMember.objects.bulk_create(members[start:start + MEMBER_CHUNK])
+        Rollout.objects.filter(pk=locked.pk).update(population_size=F("population_size") + len(refs))
+        _record(locked, actor, locked.state, locked.state, f"extended with {len(refs):,} devices as wave "
+                f"{wave.ordinal}" + (f": {reason.strip()[:500]}" if (reason or "").strip() else ""), wave=wave)
+    return wave
 
 
 def scope_devices(rollout: Rollout, user: User) -> Any:
@@ -351,11 +540,71 @@ def rollout_start(*, rollout: Rollout, actor: User) -> Rollout:
             if size == 0:
                 wave.state, wave.done_at = WaveState.DONE, now  # nothing left for it
             wave.save(update_fields=["member_count", "state", "done_at"])
-        _set_state(locked, RolloutState.RUNNING, actor,
-                   f"started: {len(devices):,} devices in {len(waves)} waves ({', '.join(map(str, sizes))})",
-                   "rollout.started", started_at=now, started_by=actor, population_size=len(devices),
-                   duplicates_dropped=repeats, population_query=locked.population_query)
+        frozen = f"{len(devices):,} devices in {len(waves)} waves ({', '.join(map(str, sizes))})"
+        why_approval = approval_needed(locked, len(devices))
+        if why_approval:
+            _set_state(locked, RolloutState.AWAITING_APPROVAL, actor, f"frozen: {frozen}; it waits for a second "
+                       f"person ({why_approval})", "rollout.awaiting_approval", started_at=now, started_by=actor,
+                       population_size=len(devices), duplicates_dropped=repeats,
+                       population_query=locked.population_query, needs_approval=True, approval_reason=why_approval)
+            return locked
+        _set_state(locked, RolloutState.RUNNING, actor, f"started: {frozen}", "rollout.started", started_at=now,
+                   started_by=actor, population_size=len(devices), duplicates_dropped=repeats,
+                   population_query=locked.population_query)
         _start_wave(locked, waves[0], actor)
+    return locked
+
+
+def approval_needed(rollout: Rollout, size: int) -> str:
+    """Why the rollout needs a second person before its first wave ("" if it does not): a critical
+    SRV, or more devices than ADAPTER_ROLLOUT_APPROVAL_SIZE."""
+    reasons = []
+    if rollout.srv.critical:
+        reasons.append(f"{rollout.srv.code} is a critical SRV")
+    if size > int(settings.ADAPTER_ROLLOUT_APPROVAL_SIZE):
+        reasons.append(f"{size:,} devices, more than {int(settings.ADAPTER_ROLLOUT_APPROVAL_SIZE):,}")
+    return "; ".join(reasons)
+
+
+def _awaiting_decision(rollout: Rollout) -> Rollout:
+    locked = _locked(rollout, [RolloutState.AWAITING_APPROVAL], "only a rollout waiting for a second person is "
+                     "approved or declined")
+    if not locked.needs_approval or locked.approved_at is not None:
+        raise services.Conflict("state", f"rollout {locked.pk} waits for a wave's batch, not for its own approval")
+    return locked
+
+
+def rollout_approve(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout:
+    """A second person (DCC, never the one who started it) approves a rollout held for four eyes:
+    its first wave starts, and its waves' batches count as approved (no second hold per batch)."""
+    services._second_person(actor, None, "adapter.rollout.approve", f"rollout {rollout.pk}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _awaiting_decision(rollout)
+        # the starter as stored (not as the caller's copy says): never their own decision
+        services._second_person(actor, locked.started_by_id, "adapter.rollout.approve", f"rollout {locked.pk}")
+        why = f"approved by {actor} (started by {locked.started_by})" + (
+            f": {reason.strip()[:500]}" if (reason or "").strip() else "")
+        _set_state(locked, RolloutState.RUNNING, actor, why, "rollout.started", approved_by=actor, approved_at=now)
+        first = locked.waves.filter(state=WaveState.PENDING).order_by("ordinal").first()
+        if first is not None:
+            _start_wave(locked, first, actor)
+    return locked
+
+
+def rollout_decline(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout:
+    """A second person declines a rollout held for four eyes: it is cancelled, nothing was sent."""
+    services._second_person(actor, None, "adapter.rollout.approve", f"rollout {rollout.pk}")
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _awaiting_decision(rollout)
+        # the starter as stored (not as the caller's copy says): never their own decision
+        services._second_person(actor, locked.started_by_id, "adapter.rollout.approve", f"rollout {locked.pk}")
+        locked.waves.exclude(state=WaveState.DONE).update(state=WaveState.CANCELLED)
+        why = f"declined by {actor} (started by {locked.started_by})" + (
+            f": {reason.strip()[:500]}" if (reason or "").strip() else "")
+        _set_state(locked, RolloutState.CANCELLED, actor, why, "rollout.cancelled", declined_by=actor,
+                   declined_at=now, ended_at=now)
     return locked
 
 
@@ -364,7 +613,10 @@ def _start_wave(rollout: Rollout, wave: RolloutWave, actor: Actor) -> None:
     now = timezone.now()
     batch = Batch(organisation=rollout.organisation, user=rollout.started_by or actor,
                   name=f"{rollout.name or f'Rollout {rollout.pk}'}: wave {wave.ordinal}"[:200],
-                  filename="", source=b"", source_format="rollout", total_rows=wave.member_count)
+                  filename="", source=b"", source_format="rollout", total_rows=wave.member_count,
+                  rollout=rollout, paced=rollout.is_paced,
+                  # the rollout's four eyes stand for its batches'
+                  approved_by=rollout.approved_by, approved_at=rollout.approved_at)
     batch.full_clean(exclude=["source"])
     batch.save()
     from_state = wave.state
@@ -395,12 +647,15 @@ def rollout_pause(*, rollout: Rollout, actor: User, reason: str = "") -> Rollout
     require(actor, "adapter.rollout.pause", rollout)
     with set_actor(actor), transaction.atomic():
         locked = _locked(rollout, LIVE_ROLLOUT_STATES, "only a running rollout pauses")
+        if locked.needs_approval and locked.approved_at is None:
+            raise services.Conflict("state", f"rollout {locked.pk} has sent nothing: it waits for a second "
+                                    "person (cancel it to withdraw it)")
         _pause(locked, actor, (reason or "").strip() or f"paused by {actor}")
     return locked
 
 
 def _pause(rollout: Rollout, actor: Actor, reason: str) -> None:
-    Batch.objects.filter(rollout_wave__rollout=rollout).update(held=True)
+    Batch.objects.filter(rollout=rollout).update(held=True)
     _set_state(rollout, RolloutState.PAUSED, actor, reason, "rollout.paused")
 
 
@@ -415,8 +670,11 @@ def rollout_resume(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
         for wave in locked.waves.filter(batch__isnull=False).select_related("batch"):
             wave.acknowledged_failures, wave.acknowledged_at = wave_counts(wave).failures, now
             wave.save(update_fields=["acknowledged_failures", "acknowledged_at"])
-        batches = list(Batch.objects.filter(rollout_wave__rollout=locked).values_list("pk", "state"))
-        Batch.objects.filter(rollout_wave__rollout=locked).update(held=False)
+        # a retry still in its back-off stays held: the evaluation lets it go when its time comes
+        going = Batch.objects.filter(rollout=locked).exclude(rollout_retry__released_at__isnull=True,
+                                                             rollout_retry__isnull=False)
+        batches = list(going.values_list("pk", "state"))
+        going.update(held=False)
         _set_state(locked, RolloutState.RUNNING, actor, (reason or "").strip() or f"resumed by {actor}",
                    "rollout.resumed")
         running = [pk for pk, state in batches if state == BatchState.RUNNING]
@@ -438,15 +696,141 @@ def rollout_cancel(*, rollout: Rollout, actor: User, reason: str = "") -> Rollou
     with set_actor(actor), transaction.atomic():
         locked = _locked(rollout, [s for s in RolloutState.values if s not in ENDED_ROLLOUT_STATES],
                          "it has ended already")
-        for wave in locked.waves.select_related("batch"):
-            if wave.batch is not None and wave.batch.state not in (BatchState.COMPLETED, BatchState.CANCELLED):
-                services.batch_cancel(batch=wave.batch, actor=actor)
+        for batch in locked.batches.exclude(state__in=(BatchState.COMPLETED, BatchState.CANCELLED)):
+            services.batch_cancel(batch=batch, actor=actor)  # the waves' and the retries'
+        for wave in locked.waves.all():
             if wave.state != WaveState.DONE:
                 wave.state = WaveState.CANCELLED
                 wave.save(update_fields=["state"])
         _set_state(locked, RolloutState.CANCELLED, actor, (reason or "").strip() or f"cancelled by {actor}",
                    "rollout.cancelled", ended_at=now)
     return locked
+
+
+# --- Retry the failed of a class ----------------------------------------------------------------
+
+def retryable_members(rollout: Rollout, failure_class: str, wave: RolloutWave | None = None) -> Any:
+    """Members whose latest attempt failed (failed, timed out) with a code of ``failure_class``,
+    not in a retry still to be checked, and with attempts left."""
+    failed = RolloutMember.objects.filter(rollout=rollout, request__state__in=(RequestState.FAILED,
+                                                                               RequestState.TIMED_OUT))
+    if wave is not None:
+        failed = failed.filter(wave=wave)
+    failed = failed.filter(attempt__lt=int(settings.ADAPTER_ROLLOUT_MAX_ATTEMPTS)).exclude(
+        retry__isnull=False, retry__linked_at__isnull=True)
+    klass = failures.BY_KEY[failure_class]
+    if klass.codes:
+        matches = Q(request__outcome__in=klass.codes)
+        if failure_class == failures.class_of("", RequestState.TIMED_OUT):
+            matches |= Q(request__outcome="", request__state=RequestState.TIMED_OUT)
+        failed = failed.filter(matches)
+    else:  # the device's own codes: every code no other class names
+        known = [code for c in failures.FAILURE_CLASSES for code in c.codes]
+        failed = failed.exclude(request__outcome__in=known).exclude(request__outcome="")
+    return failed
+
+
+def rollout_retry(*, rollout: Rollout, actor: User, failure_class: str, wave: int | None = None,
+                  reason: str = "") -> RolloutRetry:
+    """Send a new attempt (a new request with a new id) to each member whose latest attempt failed
+    with ``failure_class`` (of one wave, or of all), if the class is one that is retried. The
+    attempts wait for the back-off (ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS, doubling with each
+    further attempt) and go through the same checks and pace as the waves. A completed rollout
+    runs again until the retry is done. Refused, naming the field: a class not retried, a wave it
+    does not have, no member to retry."""
+    require(actor, "adapter.rollout.start", rollout)
+    key = (failure_class or "").strip()[:20]
+    if key not in failures.BY_KEY:
+        raise ValidationError({"failure_class": f"{key!r} is not a failure class (one of "
+                                                f"{', '.join(failures.BY_KEY)})"})
+    if not failures.BY_KEY[key].retried:
+        raise ValidationError({"failure_class": f"{key} failures are not retried: "
+                                                f"{failures.BY_KEY[key].explanation}"})
+    now = timezone.now()
+    with set_actor(actor), transaction.atomic():
+        locked = _locked(rollout, [RolloutState.RUNNING, RolloutState.PAUSED, RolloutState.COMPLETED],
+                         "only a running, paused or completed rollout retries its failed")
+        of_wave = None
+        if wave is not None:
+            of_wave = locked.waves.filter(ordinal=wave).first()
+            if of_wave is None:
+                raise ValidationError({"wave": f"rollout {locked.pk} has no wave {wave}"})
+        link_checked(locked.pk)
+        chosen = list(retryable_members(locked, key, of_wave).select_for_update(of=("self",))
+                      .order_by("pk").values_list("pk", "attempt"))
+        if not chosen:
+            raise ValidationError({"failure_class": f"no device of this rollout{f' (wave {wave})' if wave else ''} "
+                                                    f"failed with a {key} failure and has attempts left"})
+        attempt = max(a for _pk, a in chosen) + 1
+        delay = int(settings.ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS) * 2 ** (attempt - 2)
+        not_before = now + dt.timedelta(seconds=delay)
+        batch = Batch(organisation=locked.organisation, user=locked.started_by or actor,
+                      name=f"{locked.name or f'Rollout {locked.pk}'}: retry of {key} failures"[:200],
+                      filename="", source=b"", source_format="rollout", total_rows=len(chosen),
+                      rollout=locked, paced=locked.is_paced, held=True, approved_by=locked.approved_by,
+                      approved_at=locked.approved_at)
+        batch.full_clean(exclude=["source"])
+        batch.save()
+        retry = RolloutRetry.objects.create(rollout=locked, wave=of_wave, failure_class=key, attempt=attempt,
+                                            batch=batch, member_count=len(chosen), created_by=actor, created_at=now,
+                                            not_before=not_before, reason=(reason or "").strip()[:500])
+        pks = [pk for pk, _a in chosen]
+        for start in range(0, len(pks), MEMBER_CHUNK):
+            RolloutMember.objects.filter(pk__in=pks[start:start + MEMBER_CHUNK]).update(retry=retry,
+                                                                                     attempt=F("attempt") + 1)
+        why = (f"retry of {len(chosen):,} devices with {key} failures{f' in wave {wave}' if wave else ''} "
+               f"(attempt {attempt}), sent from {not_before:%Y-%m-%d %H:%M:%S} UTC"
+               + (f": {retry.reason}" if retry.reason else ""))
+        if locked.state == RolloutState.COMPLETED:
+            _set_state(locked, RolloutState.RUNNING, actor, why, "rollout.retry_started", ended_at=None)
+        else:
+            _record(locked, actor, locked.state, locked.state, why, wave=of_wave, event="rollout.retry_started")
+        transaction.on_commit(lambda: services._enqueue_batch_check(batch.pk))
+    return retry
+
+
+def _release_retries(rollout: Rollout, now: dt.datetime) -> None:
+    """Retries whose back-off has passed go out (a running rollout only); a checked retry's members
+    are joined to their new requests; a retry whose batch ended is done."""
+    for retry in rollout.retries.select_related("batch").filter(batch__isnull=False).exclude(
+            batch__state__in=(BatchState.COMPLETED, BatchState.CANCELLED, BatchState.FAILED), linked_at__isnull=False):
+        batch = retry.batch
+        if retry.linked_at is None and batch.state not in CHECKING and batch.checked_rows >= batch.total_rows:
+            _link_retry(retry, now)
+        if retry.released_at is None and retry.not_before <= now and rollout.state == RolloutState.RUNNING:
+            retry.released_at = now
+            retry.save(update_fields=["released_at"])
+            Batch.objects.filter(pk=batch.pk).update(held=False)
+            transaction.on_commit(lambda pk=batch.pk: tasks._enqueue_batch_dispatch(pk))
+
+
+def _retries_open(rollout: Rollout) -> bool:
+    return rollout.retries.filter(batch__isnull=False).exclude(
+        batch__state__in=(BatchState.COMPLETED, BatchState.CANCELLED, BatchState.FAILED), linked_at__isnull=False
+    ).exists() or rollout.retries.filter(linked_at__isnull=True, batch__isnull=False).exists()
+
+
+def class_counts(wave: RolloutWave) -> dict[str, int]:
+    """A wave's failures by class (adapter.failures): of its members' latest attempts once it is
+    linked (so a retried device counts by its newest outcome), else of its batch's requests; rows
+    refused at the check by their code."""
+    counts: dict[str, int] = {}
+    if wave.batch_id is None:
+        return counts
+    if wave.members_linked_at is not None:
+        rows = (RolloutMember.objects.filter(wave=wave, request__isnull=False)
+                .values_list("request__state", "request__outcome"))
+    else:
+        rows = ServiceRequest.objects.filter(batch_id=wave.batch_id).values_list("state", "outcome")
+    for state, outcome, n in rows.filter(**{("request__state__in" if wave.members_linked_at else "state__in"):
+                                            FAILED_STATES}).order_by().annotate(n=Count("id")):
+        key = failures.class_of(outcome, state)
+        counts[key] = counts.get(key, 0) + n
+    for code, n in (BatchRow.objects.filter(batch_id=wave.batch_id, request__isnull=True).order_by()
+                    .values_list("code").annotate(n=Count("id"))):
+        key = failures.class_of(code)
+        counts[key] = counts.get(key, 0) + n
+    return counts
 
 
 # --- Progress -----------------------------------------------------------------------------------
@@ -506,10 +890,38 @@ def wave_counts(wave: RolloutWave, *, refused_by_code: bool = False) -> WaveCoun
 def wave_rows(batch: Batch) -> list[tuple[int, str, str, dict[str, Any], str, str]]:
     """The rows of a wave's batch, as ``adapter.tasks.parse_batch`` gives a file's: one per member
     (row, SRV code, device id, the rollout's parameters, no execution time, no error)."""
+    retry = RolloutRetry.objects.select_related("rollout__srv").filter(batch=batch).first()
+    if retry is not None:
+        # a retry's rows are its members, each numbered by the member's id (unique in the rollout)
+        rollout = retry.rollout
+        return [(pk, rollout.srv.code, ref, dict(rollout.params), "", "")
+                for pk, ref in retry.members.order_by("pk").values_list("pk", "device_ref").iterator(chunk_size=5000)]
     wave = RolloutWave.objects.select_related("rollout__srv").get(batch=batch)
     rollout = wave.rollout
     return [(row, rollout.srv.code, ref, dict(rollout.params), "", "")
             for row, ref in wave.members.order_by("row").values_list("row", "device_ref").iterator(chunk_size=5000)]
+
+
+def _link_retry(retry: RolloutRetry, now: dt.datetime) -> None:
+    """Join each member of a retry to the new request its row made (once its batch is checked in
+    full). A row refused at the check made none: the member keeps its earlier, failed request."""
+    made = BatchRow.objects.filter(batch_id=retry.batch_id, row=OuterRef("pk"), request__isnull=False).values(
+        "request")[:1]
+    RolloutMember.objects.filter(retry=retry).exclude(Exists(made)).update(retry=None)
+    RolloutMember.objects.filter(retry=retry).update(request=Subquery(made))
+    retry.linked_at = now
+    retry.save(update_fields=["linked_at"])
+
+
+def link_checked(rollout_pk: int) -> None:
+    """Join the members of every wave whose batch is checked in full to their requests, whatever the
+    rollout's state (a rollout paused by its error threshold while its wave was still being checked
+    is no longer evaluated, yet its failures are retried or become another rollout's population)."""
+    for wave in RolloutWave.objects.filter(rollout_id=rollout_pk, members_linked_at__isnull=True,
+                                           batch__isnull=False).select_related("batch"):
+        batch = wave.batch
+        if batch.state not in CHECKING and batch.checked_rows >= batch.total_rows:
+            _link_members(wave)
 
 
 def _link_members(wave: RolloutWave) -> None:
@@ -523,17 +935,46 @@ def _link_members(wave: RolloutWave) -> None:
 def batch_progressed(batch_id: int) -> None:
     """Called after a dispatch task of a batch: if it is a rollout's wave, evaluate the rollout now
     rather than at the next minute (the emergency stop then comes within a chunk)."""
-    rollout_id = RolloutWave.objects.filter(batch_id=batch_id).values_list("rollout_id", flat=True).first()
+    rollout_id = Batch.objects.filter(pk=batch_id).values_list("rollout_id", flat=True).first()
     if rollout_id is not None:
         evaluate(rollout_id)
 
 
 def evaluate_all() -> int:
-    """Every live rollout, once (the minute's schedule)."""
+    """Every live rollout, once (the minute's schedule); and a sender for each running paced
+    rollout with requests waiting (its own dispatch alone sends them: this is what starts it
+    again when its window opens, or after it gave its worker back waiting for responses)."""
     pks = list(Rollout.objects.filter(state__in=LIVE_ROLLOUT_STATES).values_list("pk", flat=True))
     for pk in pks:
         evaluate(pk)
+    wake_senders(paced_only=True)
     return len(pks)
+
+
+
+def wake_senders(rollout_pk: int | None = None, *, paced_only: bool = False) -> int:
+    """Hand out a sender for each running rollout (or the one given) with requests waiting in an
+    unheld running batch: one per paced rollout (its claims take from all its batches) whose
+    window is open, one per batch of an unpaced one. Returns how many were handed out."""
+    waiting = Batch.objects.filter(rollout__state=RolloutState.RUNNING, held=False, state=BatchState.RUNNING,
+                                   requests__state=RequestState.QUEUED)
+    if rollout_pk is not None:
+        waiting = waiting.filter(rollout_id=rollout_pk)
+    if paced_only:  # the minute's sweep sends the others' requests
+        waiting = waiting.filter(paced=True)
+    seen: set[int] = set()
+    woken = 0
+    now = timezone.now()
+    for batch_pk, of_rollout, paced in waiting.order_by("pk").values_list("pk", "rollout_id", "paced").distinct():
+        if paced:
+            if of_rollout in seen:
+                continue
+            seen.add(of_rollout)
+            if not pacing.in_window(Rollout.objects.only("window_start", "window_end").get(pk=of_rollout), now):
+                continue
+        tasks._enqueue_batch_dispatch(batch_pk)
+        woken += 1
+    return woken
 
 
 def evaluate(rollout_pk: int) -> None:
@@ -551,6 +992,8 @@ def evaluate(rollout_pk: int) -> None:
 
 
 def _evaluate(rollout: Rollout) -> None:
+    if rollout.needs_approval and rollout.approved_at is None:
+        return  # nothing started: it waits for a second person
     now = timezone.now()
     waves = list(rollout.waves.select_related("batch").order_by("ordinal"))
     counts: dict[int, WaveCounts] = {}
@@ -605,14 +1048,88 @@ def _evaluate(rollout: Rollout) -> None:
                    "(four eyes)", "rollout.awaiting_approval")
     elif not awaiting_approval and rollout.state == RolloutState.AWAITING_APPROVAL:
         _set_state(rollout, RolloutState.RUNNING, None, "the wave's batch was decided", "")
-    if all(wave.state in (WaveState.DONE, WaveState.CANCELLED) for wave in waves):
-        _set_state(rollout, RolloutState.COMPLETED, None, "every wave is done", "rollout.completed", ended_at=now)
+    _release_retries(rollout, now)
+    if all(wave.state in (WaveState.DONE, WaveState.CANCELLED) for wave in waves) and not _retries_open(rollout):
+        _set_state(rollout, RolloutState.COMPLETED, None, "every wave is done" + (
+            " and every retry" if rollout.retries.exists() else ""), "rollout.completed", ended_at=now)
 
 
 def _ready(rollout: Rollout, wave: RolloutWave, reason: str) -> None:
     wave.state = WaveState.READY
     wave.save(update_fields=["state"])
     _record(rollout, None, WaveState.PENDING, WaveState.READY, reason, wave=wave, event="rollout.wave_ready")
+
+
+RESULT_HEADERS = ["device_id", "wave", "attempt", "request_id", "state", "outcome", "failure_class", "message",
+                  "received_at", "dsp_sent_at", "responded_at", "completed_at"]
+
+
+def result_rows(rollout: Rollout) -> Iterable[list[Any]]:
+    """One row per member (RESULT_HEADERS): its wave, its latest attempt's request, state, outcome
+    and times; a row refused at the check has no request, its code as outcome, state ``refused``;
+    a member of a wave not yet sent has state ``pending``. Streamed in the rollout's order."""
+    link_checked(rollout.pk)
+    refused = {(b, r): (code, message) for b, r, code, message in BatchRow.objects.filter(
+        batch__rollout_wave__rollout=rollout, request__isnull=True).values_list("batch_id", "row", "code", "message")}
+    members = (RolloutMember.objects.filter(rollout=rollout).order_by("wave__ordinal", "row").values_list(
+        "device_ref", "wave__ordinal", "attempt", "wave__batch_id", "row", "request__request_id", "request__state",
+        "request__outcome", "request__message", "request__received_at", "request__dsp_sent_at",
+        "request__responded_at", "request__completed_at").iterator(chunk_size=5000))
+    for ref, ordinal, attempt, batch_id, row, request_id, state, outcome, message, *times in members:
+        if request_id is None:
+            code, why = refused.get((batch_id, row), ("", ""))
+            state, outcome, message = ("refused", code, why) if code else ("pending", "", "")
+        klass = failures.class_of(outcome or "", state) if state in (*FAILED_STATES, "refused") else ""
+        yield [ref, ordinal, attempt, request_id or "", state, outcome or "", klass, message or "",
+               *[t.isoformat() if t else "" for t in times]]
+
+
+@dataclass
+class Estimate:
+    """How long the rest of a rollout takes at its pace: ``remaining`` members without a final
+    outcome, at ``rate`` per second (the throttle, else the rate of the last ten minutes' sends)."""
+
+    remaining: int
+    rate: float | None
+    seconds: int | None
+    basis: str
+
+    @property
+    def text(self) -> str:
+        if self.seconds == 0:
+            return "nothing left"
+        if self.seconds is None:
+            return f"{self.remaining:,} devices ({self.basis})"
+        hours, rest = divmod(self.seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        took = f"{hours} h {minutes} min" if hours else (f"{minutes} min {seconds} s" if minutes else f"{seconds} s")
+        return f"{self.remaining:,} devices, about {took} at {self.basis}"
+
+
+def estimate(rollout: Rollout, now: dt.datetime | None = None) -> Estimate:
+    now = now or timezone.now()
+    remaining = 0
+    for wave in rollout.waves.select_related("batch"):
+        if wave.state == WaveState.CANCELLED:
+            continue
+        remaining += max(0, wave.member_count - wave_counts(wave).terminal) if wave.batch_id else wave.member_count
+    if rollout.state in ENDED_ROLLOUT_STATES or remaining == 0:
+        return Estimate(remaining, None, 0 if remaining == 0 else None, "nothing left to send")
+    from adapter.models import SendAttempt
+
+    recent = SendAttempt.objects.filter(request__batch__rollout=rollout, started_at__gt=now - dt.timedelta(minutes=10),
+                                        started_at__lte=now).count() / 600
+    if rollout.max_per_second:
+        rate, basis = float(rollout.max_per_second), f"its throttle of {rollout.max_per_second:,} per second"
+        if recent and recent < rate:
+            rate, basis = recent, f"the last ten minutes' {recent:.3g} per second (below its throttle)"
+    elif recent:
+        rate, basis = recent, f"the last ten minutes' {recent:.3g} per second"
+    else:
+        return Estimate(remaining, None, None, "nothing sent in the last ten minutes: no rate to go by")
+    if rollout.window_start is not None:
+        basis += "; hours outside its time window not counted"
+    return Estimate(remaining, round(rate, 3), math.ceil(remaining / rate), basis)
 
 
 # --- Dry run ------------------------------------------------------------------------------------

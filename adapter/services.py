@@ -358,10 +358,12 @@ def needs_approval(request: ServiceRequest) -> bool:
     by DCC staff does until approved; so does every request of a DCC batch held for approval."""
     if request.approved_at is not None:
         return False
+    batch = request.batch
+    if batch is not None and batch.approved_at is not None:
+        return False  # approved as a whole before it was checked (a wave of an approved rollout)
     if request.organisation.is_dcc and request.srv.critical:
         return True
-    batch = request.batch
-    return batch is not None and batch.needs_approval and batch.approved_at is None
+    return batch is not None and batch.needs_approval
 
 
 def build_request(*, checker: Checker, srv: ServiceRequestVariant, user: User | None, request_id: str,

@@ -52,12 +52,14 @@ def lease_seconds():
     return float(settings.ADAPTER_LEASE_SECONDS)
 
 
-def _due(now):
+def _due(now, *, paced_too=False):
     """Queued requests whose time has come: not held, or held by DSP until execute_at; none of a
-    held batch (a paused rollout's wave: nothing new is sent until it resumes)."""
+    held batch (a paused rollout's wave: nothing new is sent until it resumes), and none of a paced
+    batch unless asked (``paced_too``: only a paced batch's own dispatch sends it, at its pace)."""
+    stopped = Q(held=True) if paced_too else Q(held=True) | Q(paced=True)
     return ServiceRequest.objects.filter(state=RequestState.QUEUED).filter(
         Q(execute_at__isnull=True) | Q(execute_at__lte=now) | Q(srv__future_dated_pattern="Device")
-    ).exclude(batch_id__in=Batch.objects.filter(held=True).values("pk"))
+    ).exclude(batch_id__in=Batch.objects.filter(stopped).values("pk"))
 
 
 def _claim(ids=None, batch_id=None, now=None, backend_name=""):
@@ -73,17 +75,62 @@ def _claim(ids=None, batch_id=None, now=None, backend_name=""):
             qs = qs.filter(batch_id=batch_id)
         requests = list(qs.select_for_update(skip_locked=True, of=("self",)).select_related("srv")
                         .order_by("pk")[:CHUNK])
-        if not requests:
-            return []
-        for request in requests:
-            request.state, request.attempts = RequestState.SENT, request.attempts + 1
-        bulk_insert(SendAttempt, [
-            SendAttempt(request_id=request.pk, attempt=request.attempts, backend=backend_name, started_at=now)
-            for request in requests
-        ])
-        ServiceRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
-            state=RequestState.SENT, attempts=F("attempts") + 1)
+        return _take(requests, now, backend_name)
+
+
+def _take(requests, now, backend_name):
+    """Mark the locked ``requests`` sent, each with its new SendAttempt (inside the claim's transaction)."""
+    if not requests:
+        return []
+    for request in requests:
+        request.state, request.attempts = RequestState.SENT, request.attempts + 1
+    bulk_insert(SendAttempt, [
+        SendAttempt(request_id=request.pk, attempt=request.attempts, backend=backend_name, started_at=now)
+        for request in requests
+    ])
+    ServiceRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
+        state=RequestState.SENT, attempts=F("attempts") + 1)
     return requests
+
+
+def _claim_paced(rollout_id, now=None, backend_name=""):
+    """Claim what a paced rollout's throttle and window let go now, at most CHUNK, from all its
+    paced batches. Returns (requests, allowance); no requests and an allowance whose ``wait`` is set:
+    try again after that many seconds; ``wait`` None: nothing to do until the window opens or a
+    response comes."""
+    from adapter import pacing
+    from adapter.models import Rollout
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The rollout's row lock: two senders of one rollout never spend the same allowance.
+        rollout = Rollout.objects.select_for_update(of=("self",)).filter(pk=rollout_id).first()
+        if rollout is None:
+            return [], None
+        allowance = pacing.allowance(rollout, now=now, cap=CHUNK)
+        if allowance.total <= 0:
+            return [], allowance
+        qs = (_due(now, paced_too=True).filter(batch__rollout_id=rollout_id, batch__paced=True)
+              .select_for_update(skip_locked=True, of=("self",)).select_related("srv").order_by("pk"))
+        if allowance.regions is None:
+            requests = list(qs[:allowance.total])
+        else:
+            requests, left = [], allowance.total
+            for region, most in allowance.regions.items():
+                if left <= 0:
+                    break
+                if most > 0:
+                    taken = list(qs.filter(region=region)[:min(most, left)])
+                    requests += taken
+                    left -= len(taken)
+            if not requests:
+                # nothing from the open regions: if the closed ones have requests waiting, wait for them
+                closed = [r for r, most in allowance.regions.items() if most <= 0]
+                due = _due(now, paced_too=True).filter(batch__rollout_id=rollout_id, batch__paced=True)
+                waiting = [r for r in closed if due.filter(region=r).exists()]
+                if waiting:
+                    allowance.stopped_by(waiting)
+        return _take(requests, now, backend_name), allowance
 
 
 def _apply(request, outcome, now):
@@ -272,6 +319,12 @@ def dispatch(ids=None, batch_id=None, budget=20.0, cluster_name=None):
     same cluster's queue (``cluster_name``: the urgent one for single requests, which must never land
     behind a batch's chunks on the main queue)."""
     backend = get_backend()
+    if batch_id is not None:
+        from adapter import pacing
+
+        rollout_id = pacing.rollout_of_paced(batch_id)
+        if rollout_id is not None:
+            return _dispatch_paced(rollout_id, batch_id, backend, budget)
     started = time.monotonic()
     sent = 0
     while True:
@@ -293,10 +346,79 @@ def dispatch(ids=None, batch_id=None, budget=20.0, cluster_name=None):
         rollouts.batch_progressed(batch_id)  # a rollout's wave: its thresholds, at once
     elif ids:
         # single requests of a batch (a critical row signed later) may be the last ones it waited for
-        for of_batch in set(ServiceRequest.objects.filter(pk__in=ids, batch__isnull=False)
-                            .values_list("batch_id", flat=True)):
-            batch_finish_if_done(of_batch)
+        for of_batch, paced in set(ServiceRequest.objects.filter(pk__in=ids, batch__isnull=False)
+                                   .values_list("batch_id", "batch__paced")):
+            if paced:
+                _enqueue_batch_dispatch(of_batch)  # sent by its own dispatch, at its rollout's pace
+            else:
+                batch_finish_if_done(of_batch)
     return sent
+
+
+# Sleeping between a paced rollout's claims (tests move a frozen clock instead).
+_sleep = time.sleep
+# Two numbers name an advisory lock in PostgreSQL: this one says "pacing rollout <pk>".
+PACE_LOCK_CLASS = zlib.crc32(b"adapter.rollout_pace") & 0x7FFFFFFF
+
+
+def _dispatch_paced(rollout_id, batch_id, backend, budget):
+    """Send a paced rollout's due requests at its pace: claim what its allowance lets go, send it,
+    wait until more may go; stop when nothing is due, the window is shut, or the time budget is
+    spent (then a fresh task goes on). One sender per rollout at a time (an advisory lock on
+    PostgreSQL): the batch check hands a dispatch task to every worker, and the others return at
+    once to serve other work rather than wait on the same throttle."""
+    started = time.monotonic()
+    slept, sent, again = 0.0, 0, False
+    with _advisory(PACE_LOCK_CLASS, rollout_id) as mine:
+        if not mine:
+            return 0
+        while True:
+            claimed, allowance = _claim_paced(rollout_id, backend_name=backend.name)
+            if claimed:
+                sent += _send_chunk(claimed, backend)
+            elif allowance is None or allowance.total > 0 or allowance.wait is None:
+                break  # nothing due, or nothing may go until the window opens
+            elif allowance.responses_awaited and not sent:
+                break  # responses awaited and nothing sent by this task: the minute's evaluation looks again
+            else:
+                _sleep(allowance.wait)
+                slept += allowance.wait
+            if time.monotonic() - started + slept > budget:
+                again = sent > 0
+                break
+    if again:
+        _enqueue_batch_dispatch(batch_id)
+    # its claims took from every paced batch of the rollout (a wave's stragglers, the next wave)
+    for of_rollout in Batch.objects.filter(rollout_id=rollout_id, paced=True, state=BatchState.RUNNING).values_list(
+            "pk", flat=True):
+        batch_finish_if_done(of_rollout)
+    from adapter import rollouts
+
+    rollouts.batch_progressed(batch_id)
+    return sent
+
+
+@contextmanager
+def _advisory(lock_class, key):
+    """True while this connection alone holds the session advisory lock (lock_class, key) on
+    PostgreSQL; always True elsewhere (SQLite: one worker sends a batch)."""
+    from django.db import DatabaseError, connection
+
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [lock_class, key])
+        mine = cursor.fetchone()[0]
+    try:
+        yield mine
+    finally:
+        if mine:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [lock_class, key])
+            except DatabaseError:
+                connection.close()
 
 
 def recover(now=None):
@@ -581,7 +703,8 @@ def _batch_check(batch_pk):
     done_rows = set(BatchRow.objects.filter(batch=batch).values_list("row", flat=True))
     # Four eyes: known from the row count before the first request is stored, so every request
     # of a held batch is stored awaiting approval and none is sent before a second DCC person says so.
-    batch.needs_approval = services.batch_needs_approval(batch.organisation, len(rows))
+    # (A batch approved before its check, a wave of an approved rollout, has had its four eyes.)
+    batch.needs_approval = services.batch_needs_approval(batch.organisation, len(rows)) and batch.approved_at is None
     Batch.objects.filter(pk=batch.pk).update(state=BatchState.VALIDATING, total_rows=len(rows),
                                              needs_approval=batch.needs_approval)
     srvs = {srv.code: srv for srv in services.ServiceRequestVariant.objects.all()}

@@ -48,5 +48,12 @@ urlpatterns += [
     path("rollouts/<int:pk>/resume/", rollout_views.rollout_resume, name="rollout_resume"),
     path("rollouts/<int:pk>/cancel/", rollout_views.rollout_cancel, name="rollout_cancel"),
     path("rollouts/<int:pk>/dry-run/", rollout_views.rollout_dry_run, name="rollout_dry_run"),
+    path("rollouts/<int:pk>/throttle/", rollout_views.rollout_throttle, name="rollout_throttle"),
+    path("rollouts/<int:pk>/window/", rollout_views.rollout_window, name="rollout_window"),
+    path("rollouts/<int:pk>/retry/", rollout_views.rollout_retry, name="rollout_retry"),
+    path("rollouts/<int:pk>/extend/", rollout_views.rollout_extend, name="rollout_extend"),
+    path("rollouts/<int:pk>/results", rollout_views.rollout_results, name="rollout_results"),
+    path("rollouts/<int:pk>/approve/", rollout_views.rollout_approve, name="rollout_approve"),
+    path("rollouts/<int:pk>/decline/", rollout_views.rollout_decline, name="rollout_decline"),
     path("rollouts/<int:pk>/dry-run.csv", rollout_views.rollout_dry_run_download, name="rollout_dry_run_download"),
 ]

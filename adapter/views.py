@@ -21,6 +21,7 @@ from adapter.choices import (
     TERMINAL,
     BatchState,
     RequestState,
+    RolloutState,
     ThresholdChangeState,
     colour,
 )
@@ -31,6 +32,7 @@ from adapter.models import (
     AnomalyThreshold,
     Batch,
     Certificate,
+    Rollout,
     ServiceRequest,
     ServiceRequestVariant,
     ThresholdChange,
@@ -459,8 +461,10 @@ def approvals(request):
         state=BatchState.AWAITING_APPROVAL)).order_by("id")[:200]
     changes = scope(user, ThresholdChange.objects.select_related("organisation", "srv", "requested_by").filter(
         state=ThresholdChangeState.PENDING)).order_by("id")[:200]
+    rollouts = scope(user, Rollout.objects.select_related("organisation", "srv", "started_by").filter(
+        state=RolloutState.AWAITING_APPROVAL, needs_approval=True, approved_at__isnull=True)).order_by("id")[:200]
     return render(request, "adapter/approvals.html", {
-        "requests": waiting, "batches": batches, "changes": changes, "colour": colour,
+        "requests": waiting, "batches": batches, "changes": changes, "colour": colour, "rollouts": rollouts,
         "may_decide_changes": may(user, "adapter.thresholdchange.decide")})
 
 

@@ -407,6 +407,13 @@ ADAPTER_SIGNATURE_TIMEOUT_MINUTES = env_int("ADAPTER_SIGNATURE_TIMEOUT_MINUTES",
 # Four eyes: a batch sent by DCC staff with more rows than this waits for a second DCC person's
 # approval before anything is sent (critical single requests by DCC always do).
 ADAPTER_FOUR_EYES_BATCH_SIZE = env_int("ADAPTER_FOUR_EYES_BATCH_SIZE", 100, minimum=1, maximum=10_000_000)
+# A rollout's retry of its failed waits this long before its first new attempt is sent, doubling
+# with each further attempt (seconds); a member is tried at most ADAPTER_ROLLOUT_MAX_ATTEMPTS times.
+ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS = env_int("ADAPTER_ROLLOUT_RETRY_BACKOFF_SECONDS", 300, minimum=0,
+                                                maximum=7 * 24 * 3600)
+# A rollout of more devices than this (or of a critical SRV) waits for a second person before it starts.
+ADAPTER_ROLLOUT_APPROVAL_SIZE = env_int("ADAPTER_ROLLOUT_APPROVAL_SIZE", 10_000, minimum=1, maximum=100_000_000)
+ADAPTER_ROLLOUT_MAX_ATTEMPTS = env_int("ADAPTER_ROLLOUT_MAX_ATTEMPTS", 5, minimum=2, maximum=20)
 # Optional file that gets one line "request_id attempt backend" per hand-over (crash-test witness).
 ADAPTER_SEND_LOG = env_str("ADAPTER_SEND_LOG", "")
 # Device simulator profile overrides: JSON with the keys of adapter.simulator.DEFAULT_PROFILE.

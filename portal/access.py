@@ -274,6 +274,9 @@ CAPABILITIES: dict[str, Capability] = {
     "adapter.messagesigningdelegation.manage": Capability(
         DCC_ADMIN, "record or revoke a service user's delegation of DUIS message signing to the portal (the "
         "portal then signs its DUIS messages with the key store's key for its DUIS user id)"),
+    "adapter.rollout.approve": Capability(
+        DCC, "approve or decline a rollout held for four eyes (a critical SRV, or over ADAPTER_ROLLOUT_APPROVAL_SIZE "
+        "devices), never one's own"),
     "adapter.rollout.cancel": Capability(
         OPERATIONS, "cancel a rollout (its requests not yet sent are cancelled): one's own organisation's, or "
         "any for DCC", on_object=_dcc_or_of_organisation),

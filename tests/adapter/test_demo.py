@@ -42,3 +42,21 @@ def test_the_quarantined_demo_request_waits_on_its_page_for_the_operator(demo_pe
     page = client_for(User.objects.get(username="ops")).get(held.get_absolute_url())
     assert page.status_code == 200
     assert b"Release" in page.content
+
+
+def test_the_demo_has_a_finished_a_stopped_and_a_waiting_rollout(demo_people, settings):
+    from adapter import catalogue
+    from adapter.models import Rollout, ServiceRequestVariant
+
+    settings.ADAPTER_ROLLOUT_APPROVAL_SIZE = 10_000
+    catalogue.load(ServiceRequestVariant)
+    demo.rollouts()
+    finished, stopped, waiting = (Rollout.objects.get(name=name) for name in demo.ROLLOUT_NAMES)
+    assert finished.state == "completed" and set(finished.waves.values_list("state", flat=True)) == {"done"}
+    assert stopped.state == "paused"
+    stop = stopped.events.get(to_state="paused")
+    assert stop.actor is None and stop.reason.startswith("Emergency stop: wave 1")
+    assert waiting.state == "awaiting_approval" and waiting.needs_approval
+    assert waiting.approval_reason == "7.5 is a critical SRV" and not waiting.batches.exists()
+    demo.rollouts()  # idempotent
+    assert Rollout.objects.count() == 3

@@ -28,6 +28,7 @@ EXPECTED = {
     "adapter.certificate.revoke":                   (Y, Y, Y, Y, N, N, Y),
     "adapter.certificate.upload":                   (Y, Y, Y, N, N, N, N),
     "adapter.messagesigningdelegation.manage":      (N, Y, N, N, N, N, Y),
+    "adapter.rollout.approve":                      (Y, Y, N, N, N, N, Y),
     "adapter.rollout.cancel":                       (Y, Y, Y, Y, N, N, Y),
     "adapter.rollout.create":                       (Y, Y, Y, N, N, N, N),
     "adapter.rollout.dry_run":                      (Y, Y, Y, Y, N, N, Y),

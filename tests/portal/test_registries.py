@@ -188,6 +188,7 @@ def test_each_app_registers_the_events_it_publishes():
         "request.failed", "alert.received", "request.quarantined", "threshold.change_requested",  # adapter
         "rollout.started", "rollout.wave_started", "rollout.wave_ready", "rollout.awaiting_approval",
         "rollout.paused", "rollout.resumed", "rollout.cancelled", "rollout.completed",  # adapter's rollouts
+        "rollout.retry_started",
         "action.overdue", "consultation.opened", "consultation.closed", "action.raised", "action.status_changed",
         "action.digest", "raid.closure_requested", "raid.confirmed", "raid.rejected",  # workshops
         "statement.issued", "burnrate.warning",  # slas
@@ -210,6 +211,7 @@ def test_webhooks_are_offered_the_same_events_in_the_same_order():
         ("rollout.resumed", "A paused rollout resumed"),
         ("rollout.cancelled", "A rollout was cancelled"),
         ("rollout.completed", "A rollout completed"),
+        ("rollout.retry_started", "A rollout retries its failed of a class"),
         ("action.overdue", "An action is overdue"),
         ("statement.issued", "A statement was issued"),
         ("consultation.opened", "A consultation opened"),
