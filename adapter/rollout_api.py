@@ -79,7 +79,7 @@ class WindowSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class ReasonSerializer(serializers.Serializer):
+class RolloutReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
@@ -241,22 +241,22 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return self._answer(rollout)
 
     def _with_reason(self, service):
-        reason = validated(ReasonSerializer, self.request)["reason"]
+        reason = validated(RolloutReasonSerializer, self.request)["reason"]
         return self._answer(self._run(service, rollout=self.get_object(), actor=self.request.user, reason=reason))
 
-    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def pause(self, request, pk=None):
         """Emergency stop: nothing more is sent; requests already handed over finish."""
         return self._with_reason(rollouts.rollout_pause)
 
-    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def resume(self, request, pk=None):
         """Go on after a pause, accepting the failures so far."""
         return self._with_reason(rollouts.rollout_resume)
 
-    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         """Requests not yet sent are cancelled; waves not started never start."""
@@ -271,13 +271,13 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return self._answer(self._run(rollouts.rollout_throttle, rollout=self.get_object(), actor=request.user,
                                       throttle=data, reason=reason))
 
-    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """Four eyes: a second person (DCC, never its starter) approves a rollout awaiting approval."""
         return self._with_reason(rollouts.rollout_approve)
 
-    @extend_schema(request=ReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
+    @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """Four eyes: a second person declines a rollout awaiting approval; it is cancelled."""
