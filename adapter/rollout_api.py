@@ -241,8 +241,9 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
         return self._answer(rollout)
 
     def _with_reason(self, service):
+        rollout = self.get_object()  # first: another's rollout is a 404 whatever the body says
         reason = validated(RolloutReasonSerializer, self.request)["reason"]
-        return self._answer(self._run(service, rollout=self.get_object(), actor=self.request.user, reason=reason))
+        return self._answer(self._run(service, rollout=rollout, actor=self.request.user, reason=reason))
 
     @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
     @action(detail=True, methods=["post"])
@@ -266,9 +267,10 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def throttle(self, request, pk=None):
         """Change the throttle (every figure given; null or left out: no limit) of a rollout not ended."""
+        rollout = self.get_object()  # first: another's rollout is a 404 whatever the body says
         data = dict(validated(ThrottleChangeSerializer, request))
         reason = data.pop("reason")
-        return self._answer(self._run(rollouts.rollout_throttle, rollout=self.get_object(), actor=request.user,
+        return self._answer(self._run(rollouts.rollout_throttle, rollout=rollout, actor=request.user,
                                       throttle=data, reason=reason))
 
     @extend_schema(request=RolloutReasonSerializer, responses={200: RolloutSerializer, 403: None, 409: None})
@@ -287,8 +289,8 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
         """Add devices to a running or paused rollout as a new last wave; a device already in it is refused."""
+        rollout = self.get_object()  # first: another's rollout is a 404 whatever the body says
         data = validated(ExtendSerializer, request)
-        rollout = self.get_object()
         self._run(rollouts.rollout_extend, rollout=rollout, actor=request.user,
                   device_list="\n".join(data["device_ids"]), reason=data["reason"])
         return self._answer(rollout)
@@ -298,8 +300,9 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     def retry(self, request, pk=None):
         """Retry the devices whose latest attempt failed with a class that is retried: new requests with
         new ids, sent after the back-off (it doubles with each further attempt)."""
+        rollout = self.get_object()  # first: another's rollout is a 404 whatever the body says
         data = validated(RetryInSerializer, request)
-        retry = self._run(rollouts.rollout_retry, rollout=self.get_object(), actor=request.user,
+        retry = self._run(rollouts.rollout_retry, rollout=rollout, actor=request.user,
                           failure_class=data["failure_class"], wave=data["wave"], reason=data["reason"])
         return Response(RetrySerializer(retry).data, status=status.HTTP_201_CREATED)
 
@@ -307,8 +310,9 @@ class RolloutViewSet(mixins.CreateModelMixin, ScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def window(self, request, pk=None):
         """Change the time window (Europe/London; both null: any time) of a rollout not ended."""
+        rollout = self.get_object()  # first: another's rollout is a 404 whatever the body says
         data = validated(WindowSerializer, request)
-        return self._answer(self._run(rollouts.rollout_window, rollout=self.get_object(), actor=request.user,
+        return self._answer(self._run(rollouts.rollout_window, rollout=rollout, actor=request.user,
                                       start=data["window_start"], end=data["window_end"], reason=data["reason"]))
 
     @extend_schema(request=None, responses={200: DRY_RUN, 403: None}, parameters=[
