@@ -639,23 +639,8 @@ def _checking(batch_pk):
     of a killed worker, so the sweep hands them out again; the ORM broker re-delivers after its
     retry period) runs once at a time, and the lock ends with the connection of a worker that died.
     SQLite serves one machine and has no such lock: there the broker's own hand-over suffices."""
-    from django.db import DatabaseError, connection
-
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CHECK_LOCK_CLASS, batch_pk])
-        mine = cursor.fetchone()[0]
-    try:
+    with _advisory(CHECK_LOCK_CLASS, batch_pk) as mine:
         yield mine
-    finally:
-        if mine:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CHECK_LOCK_CLASS, batch_pk])
-            except DatabaseError:
-                connection.close()  # the lock went with the broken connection
 
 
 def checks_stalled(now=None):

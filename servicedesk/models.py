@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
 
 from portal.choices import OrganisationKind, Region
 from portal.scoping import Domain, ScopeRule
@@ -135,6 +136,9 @@ class Problem(models.Model):
     def __str__(self):
         return f"{self.reference} {self.title}"
 
+    def get_absolute_url(self):
+        return reverse("servicedesk:problem_detail", args=[self.reference])
+
 
 class Incident(models.Model):
     """One entry of the Incident Management Log: what went wrong, who raised it (a person and
@@ -200,6 +204,9 @@ class Incident(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.summary}"
+
+    def get_absolute_url(self):
+        return reverse("servicedesk:incident_detail", args=[self.reference])
 
     def clean(self):
         errors = {}
@@ -347,6 +354,9 @@ class ServiceComponent(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("servicedesk:component_detail", args=[self.pk])
+
 
 class ComponentStatusChange(models.Model):
     """One change of a component's status: the 90-day history strip is drawn from these."""
@@ -396,6 +406,9 @@ class ServiceAlert(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("servicedesk:alert_detail", args=[self.pk])
 
     @property
     def is_active(self):
@@ -458,6 +471,9 @@ class PlannedMaintenance(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("servicedesk:maintenance_detail", args=[self.pk])
 
     def clean(self):
         if self.start_at and self.end_at and self.end_at <= self.start_at:

@@ -168,7 +168,7 @@ def _announce(event: str, incident: Incident, actor: Any, summary: str) -> None:
     events.publish(event, obj=incident, organisation=incident.organisation,
                    parties=list(incident.interested_parties.all()),
                    recipients=_people_to_tell(incident, actor), summary=summary,
-                   url=reverse("servicedesk:incident_detail", args=[incident.reference]),
+                   url=incident.get_absolute_url(),
                    payload={"reference": incident.reference, "status": incident.status,
                             "category": incident.category})
 
@@ -708,7 +708,7 @@ def service_alert_publish(*, actor: User, title: str, description: str,
         alert.components.set(list(components))
     events.publish("service_alert.published", obj=alert, organisation=None, everyone=True, recipients=list(recipients),
                    summary=f"Service alert {alert.reference}: {alert.title}", body=alert.description,
-                   url=reverse("servicedesk:alert_detail", args=[alert.pk]),
+                   url=alert.get_absolute_url(),
                    payload={"reference": alert.reference, "regions": alert.regions,
                             "components": sorted(c.key for c in alert.components.all()),
                             "expected_resolution_at": alert.expected_resolution_at})
@@ -812,7 +812,7 @@ def maintenance_announce(*, actor: User, maintenance: PlannedMaintenance) -> Pla
         _save(maintenance)
     events.publish("maintenance.scheduled", obj=maintenance, organisation=None, everyone=True,
                    summary=f"Planned maintenance {maintenance.reference}: {window}",
-                   url=reverse("servicedesk:maintenance_detail", args=[maintenance.pk]),
+                   url=maintenance.get_absolute_url(),
                    payload={"reference": maintenance.reference, "start_at": maintenance.start_at,
                             "end_at": maintenance.end_at, "alert": alert.reference})
     return maintenance

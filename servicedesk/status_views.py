@@ -239,7 +239,7 @@ class ActionView(ObjectEditView):
 
 
 def _component_url(component):
-    return reverse("servicedesk:component_detail", args=[component.pk])
+    return component.get_absolute_url()
 
 
 class ComponentSetStatus(ActionView):
@@ -304,7 +304,7 @@ alert_detail = AlertDetail.as_view()
 
 
 def _alert_url(alert):
-    return reverse("servicedesk:alert_detail", args=[alert.pk])
+    return alert.get_absolute_url()
 
 
 alert_publish = ActionView.as_view(
@@ -346,7 +346,7 @@ maintenance_list = MaintenanceList.as_view()
 
 
 def _maintenance_url(maintenance):
-    return reverse("servicedesk:maintenance_detail", args=[maintenance.pk])
+    return maintenance.get_absolute_url()
 
 
 class MaintenanceDetail(ObjectDetailView):

@@ -37,11 +37,11 @@ LONDON = selectors.LONDON
 
 
 def incident_url(incident: Incident) -> str:
-    return reverse("servicedesk:incident_detail", args=[incident.reference])
+    return incident.get_absolute_url()
 
 
 def problem_url(problem: Problem) -> str:
-    return reverse("servicedesk:problem_detail", args=[problem.reference])
+    return problem.get_absolute_url()
 
 
 # --- the clock as a person reads it --------------------------------------------------------
