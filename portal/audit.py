@@ -114,13 +114,20 @@ class _PageOpener:
         return self.answers[match.func]
 
 
-def _foreign_key(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
-    """The related model of ``model.name`` when it is a foreign key (or one-to-one) to a scoped model."""
+def _field(model: type[models.Model] | None, name: str) -> Any:
+    """The field ``name`` of ``model`` as the audit entry names it, or None (no model, or a field since removed)."""
     if model is None:
         return None
     try:
-        model_field = model._meta.get_field(name)
+        return model._meta.get_field(name)
     except FieldDoesNotExist:
+        return None
+
+
+def _foreign_key(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
+    """The related model of ``model.name`` when it is a foreign key (or one-to-one) to a scoped model."""
+    model_field = _field(model, name)
+    if model_field is None:
         return None
     related = model_field.related_model if (model_field.many_to_one or model_field.one_to_one) else None
     return related if isinstance(related, type) and hasattr(related, "scope_rule") else None
@@ -128,12 +135,7 @@ def _foreign_key(model: type[models.Model] | None, name: str) -> type[models.Mod
 
 def _moment(model: type[models.Model] | None, name: str, value: str) -> str | None:
     """A date or time field's value as the site writes one (London time), or None."""
-    if model is None:
-        return None
-    try:
-        model_field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
+    model_field = _field(model, name)
     if not isinstance(model_field, models.DateField):  # DateTimeField is a DateField too
         return None
     from portal.templatetags.formatting import day, when
